@@ -1,0 +1,87 @@
+"""An immutable, loaded directory: facilities plus the reference lists they point to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from server.directory.models import Facility
+
+
+@dataclass(frozen=True, slots=True)
+class District:
+    city: str  # 上海
+    city_en: str  # Shanghai
+    zh: str  # 浦东新区
+    en: str  # Pudong New Area
+    adcode: str
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    id: str
+    name_zh: str
+    name_en: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    facilities: tuple[Facility, ...]
+    districts: tuple[District, ...]
+    networks: tuple[Network, ...]
+    content_hash: str  # changes whenever any source file changes; keys the search index
+    attribution: str = ""  # e.g. "© OpenStreetMap contributors" for the OSM corpus
+    _by_id: dict[str, int] = field(init=False, repr=False)
+    _departments: dict[str, str] = field(init=False, repr=False)
+    lat_rad: np.ndarray = field(init=False, repr=False)
+    lng_rad: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {f.id: i for i, f in enumerate(self.facilities)})
+        departments: dict[str, str] = {}
+        for f in self.facilities:
+            for d in f.departments:
+                departments.setdefault(d.zh.casefold(), d.zh)
+                departments.setdefault(d.en.casefold(), d.zh)
+        object.__setattr__(self, "_departments", departments)
+        lat = np.fromiter((f.lat for f in self.facilities), dtype=np.float64)
+        lng = np.fromiter((f.lng for f in self.facilities), dtype=np.float64)
+        object.__setattr__(self, "lat_rad", np.radians(lat))
+        object.__setattr__(self, "lng_rad", np.radians(lng))
+
+    def __len__(self) -> int:
+        return len(self.facilities)
+
+    def ordinal(self, facility_id: str) -> int | None:
+        return self._by_id.get(facility_id)
+
+    def get(self, facility_id: str) -> Facility | None:
+        i = self._by_id.get(facility_id)
+        return None if i is None else self.facilities[i]
+
+    def department(self, name: str) -> str | None:
+        """The Chinese name of a department given in Chinese or English."""
+        return self._departments.get(name.strip().casefold())
+
+    def district(self, name: str) -> District | None:
+        """Find a district by its Chinese or English name (case-insensitive)."""
+        key = name.strip().casefold()
+        for d in self.districts:
+            if key in {d.zh.casefold(), d.en.casefold(), d.en.casefold().removesuffix(" district")}:
+                return d
+        return None
+
+
+def make_directory(
+    facilities: Sequence[Facility],
+    districts: Sequence[District] = (),
+    networks: Sequence[Network] = (),
+    content_hash: str = "",
+    attribution: str = "",
+) -> Directory:
+    return Directory(
+        tuple(facilities), tuple(districts), tuple(networks), content_hash, attribution
+    )

@@ -1,0 +1,91 @@
+"""Turn the configured directory source into a validated, immutable Directory."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from server.directory import osm
+from server.directory.directory import Directory, make_directory
+from server.directory.validation import FolderData, read_folder, source_files
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CURATED = "curated"
+OSM = "osm"
+
+
+def osm_sources_dir(settings: Settings) -> Path:
+    return settings.data_dir / "sources" / "osm_shanghai"
+
+
+def osm_corpus_dir(settings: Settings) -> Path:
+    return settings.var_dir / "osm"
+
+
+def ensure_osm_corpus(settings: Settings) -> Path:
+    """The OSM corpus folder, (re)built from the bundled export when missing or stale."""
+    out = osm_corpus_dir(settings)
+    sources = osm_sources_dir(settings)
+    if not osm.corpus_is_current(out, sources, settings.data_dir):
+        report = osm.import_osm(
+            sources / osm.HEALTH_FILE, sources / osm.DISTRICTS_FILE, settings.data_dir, out
+        )
+        log.info("built the OpenStreetMap corpus in %s: %d facilities", out, report.imported)
+    return out
+
+
+def content_hash(files: list[Path]) -> str:
+    """sha256 over the names and bytes of a folder's source files."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.name.encode())
+        h.update(b"\0")
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _attribution(data: FolderData, is_osm: bool) -> str:
+    # ODbL asks for credit wherever OSM-derived data is shown; curated rows that took
+    # their point or English name from OSM carry an osm_id in their method or source.
+    if is_osm or any(
+        "OpenStreetMap" in f.coordinate_method or "OpenStreetMap" in f.source
+        for f in data.facilities
+    ):
+        return osm.ATTRIBUTION
+    return ""
+
+
+def load_folder(folder: Path, *, allow_synthetic: bool, is_osm: bool = False) -> Directory:
+    files = source_files(folder)
+    digest = content_hash(files)
+    data = read_folder(folder, allow_synthetic=allow_synthetic)
+    return make_directory(
+        data.facilities,
+        data.districts,
+        data.networks,
+        content_hash=digest,
+        attribution=_attribution(data, is_osm),
+    )
+
+
+def load_directory(settings: Settings) -> Directory:
+    """Load the directory named by ``settings.directory_source``.
+
+    "curated" is the reviewed lists in ``settings.data_dir``; "osm" the public
+    OpenStreetMap corpus (built under ``settings.var_dir`` on first use); anything else
+    is the path of a folder in the same format, e.g. a synthetic benchmark directory.
+    Raises ``InvalidDirectoryData`` listing every problem if the folder is not valid.
+    """
+    source = settings.directory_source.strip()
+    if source == CURATED:
+        return load_folder(settings.data_dir, allow_synthetic=False)
+    if source == OSM:
+        return load_folder(ensure_osm_corpus(settings), allow_synthetic=False, is_osm=True)
+    # Other folders may be synthetic benchmark data, but never in production.
+    return load_folder(Path(source), allow_synthetic=settings.environment != "production")

@@ -1,0 +1,237 @@
+"""Directory search: text and filters from the engine, distance from numpy."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from server.directory.directory import Directory
+from server.directory.geo import display_km, haversine_km, in_china
+from server.directory.models import Facility, FacilityKind, Ownership
+from server.errors import InvalidInput
+from server.search import SearchEngine, SearchFilters
+
+MAX_PAGE = 100
+MAX_TEXT = 100
+
+
+class Sort(enum.Enum):
+    RELEVANCE = "relevance"  # 综合排序
+    DISTANCE = "distance"  # 离我最近
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityQuery:
+    text: str | None = None
+    kind: FacilityKind | None = None
+    city: str | None = None
+    district: str | None = None
+    ownership: Ownership | None = None
+    grade: str | None = None
+    department: str | None = None
+    network: str | None = None
+    near: tuple[float, float] | None = None  # (lat, lng), WGS-84
+    max_distance_km: float | None = None
+    sort: Sort = Sort.RELEVANCE
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityResult:
+    facility: Facility
+    distance_km: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityPage:
+    results: list[FacilityResult]
+    total: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.results) < self.total
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    value: str
+    label_en: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    districts: list[FacetCount]
+    grades: list[FacetCount]
+    departments: list[FacetCount]
+    total: int
+
+
+class DirectoryService:
+    def __init__(self, directory: Directory, engine: SearchEngine) -> None:
+        self.directory = directory
+        self.engine = engine
+
+    def get(self, facility_id: str) -> Facility | None:
+        return self.directory.get(facility_id)
+
+    def search(self, q: FacilityQuery) -> FacilityPage:
+        self._check(q)
+        text = (q.text or "").strip() or None
+        filters = self._filters(q)
+        if filters is None:  # a filter value that names nothing we know matches nothing
+            return FacilityPage([], 0, q.offset)
+
+        needs_all = q.sort is Sort.DISTANCE or q.max_distance_km is not None
+        hits = self.engine.search(text, filters, None if needs_all else q.offset + q.limit)
+        ordinals = hits.ordinals
+        total = hits.total
+        distances: np.ndarray | None = None
+
+        if q.near is not None and needs_all:
+            distances = haversine_km(
+                q.near[0],
+                q.near[1],
+                self.directory.lat_rad[ordinals],
+                self.directory.lng_rad[ordinals],
+            )
+            if q.max_distance_km is not None:
+                keep = distances <= q.max_distance_km
+                ordinals, distances = ordinals[keep], distances[keep]
+                total = int(ordinals.size)
+            if q.sort is Sort.DISTANCE:
+                # stable: equal distances keep relevance order
+                order = np.argsort(distances, kind="stable")
+                ordinals = ordinals[order]
+
+        page = ordinals[q.offset : q.offset + q.limit]
+        facilities = self.directory.facilities
+        results = [
+            FacilityResult(
+                facilities[int(i)],
+                None
+                if q.near is None
+                else display_km(q.near, (facilities[int(i)].lat, facilities[int(i)].lng)),
+            )
+            for i in page
+        ]
+        return FacilityPage(results, total, q.offset)
+
+    def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
+        hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)
+        rows = [self.directory.facilities[int(i)] for i in hits.ordinals]
+        districts = Counter(f.district for f in rows)
+        grades = Counter(f.grade for f in rows if f.grade)
+        departments: Counter[str] = Counter()
+        dept_en: dict[str, str] = {}
+        for f in rows:
+            for d in f.departments:
+                departments[d.zh] += 1
+                dept_en.setdefault(d.zh, d.en)
+        district_en = {d.zh: d.en for d in self.directory.districts}
+        return Facets(
+            districts=[FacetCount(k, district_en.get(k, k), n) for k, n in _ranked(districts)],
+            grades=[FacetCount(k, grade_en(k), n) for k, n in _ranked(grades)],
+            departments=[FacetCount(k, dept_en[k], n) for k, n in _ranked(departments)],
+            total=hits.total,
+        )
+
+    def _check(self, q: FacilityQuery) -> None:
+        if q.text is not None and len(q.text) > MAX_TEXT:
+            raise InvalidInput(f"Search text is limited to {MAX_TEXT} characters.", field="text")
+        if not 1 <= q.limit <= MAX_PAGE:
+            raise InvalidInput(f"'first' must be between 1 and {MAX_PAGE}.", field="first")
+        if q.offset < 0:
+            raise InvalidInput("The cursor is not valid.", field="after")
+        if q.near is not None:
+            lat, lng = q.near
+            if (
+                not (-90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0)
+                or not np.isfinite([lat, lng]).all()
+            ):
+                raise InvalidInput(
+                    "'near' needs a latitude between -90 and 90 and a longitude between -180 and 180.",
+                    field="near",
+                )
+            if not in_china(lat, lng):
+                raise InvalidInput(
+                    "'near' is outside mainland China; every facility in this directory is inside it.",
+                    field="near",
+                )
+        if q.sort is Sort.DISTANCE and q.near is None:
+            raise InvalidInput("Sorting by DISTANCE needs 'near' (your location).", field="near")
+        if q.max_distance_km is not None:
+            if q.near is None:
+                raise InvalidInput(
+                    "'maxDistanceKm' needs 'near' (your location).", field="maxDistanceKm"
+                )
+            if not (0 < q.max_distance_km <= 5000) or not np.isfinite(q.max_distance_km):
+                raise InvalidInput(
+                    "'maxDistanceKm' must be above 0 and at most 5000.", field="maxDistanceKm"
+                )
+
+    def _filters(self, q: FacilityQuery) -> SearchFilters | None:
+        district = None
+        if q.district:
+            d = self.directory.district(q.district)
+            if d is None:
+                return None
+            district = d.zh
+        department = None
+        if q.department:
+            department = self.directory.department(q.department)
+            if department is None:
+                return None
+        grade = None
+        if q.grade:
+            grade = grade_zh(q.grade)
+        city = None
+        if q.city:
+            city = _city_zh(q.city, self.directory)
+        return SearchFilters(
+            kind=q.kind,
+            city=city,
+            district=district,
+            ownership=q.ownership,
+            grade=grade,
+            department=department,
+            network=q.network or None,
+        )
+
+
+_GRADES = {
+    "三甲": "Grade 3A",
+    "三乙": "Grade 3B",
+    "二甲": "Grade 2A",
+    "二乙": "Grade 2B",
+    "一级": "Grade 1",
+}
+
+
+def grade_en(zh: str) -> str:
+    return _GRADES.get(zh, zh)
+
+
+def grade_zh(value: str) -> str:
+    v = value.strip()
+    for zh, en in _GRADES.items():
+        if v.casefold() in {en.casefold(), en.casefold().removeprefix("grade ")}:
+            return zh
+    return v
+
+
+def _city_zh(value: str, directory: Directory) -> str:
+    v = value.strip().casefold()
+    for d in directory.districts:
+        if v in {d.city.casefold(), d.city_en.casefold()}:
+            return d.city
+    return value.strip()
+
+
+def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -1,0 +1,74 @@
+"""All configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: str = "development"  # development | test | production
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    # Directory data: "curated" serves directory_data/*.csv; "osm" serves the public
+    # OpenStreetMap corpus built by scripts/import_osm.py; a path serves that folder.
+    directory_source: str = "curated"
+    data_dir: Path = ROOT / "directory_data"
+    var_dir: Path = ROOT / "var"
+    search_engine: str = "whoosh"  # whoosh | tantivy
+    database_url: str = ""
+    secret_key: str = "dev-only-secret-change-me"
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def debug(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def graphiql(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.var_dir / "index" / self.search_engine
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'app.sqlite3'}"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    host = env.get("HOST", "127.0.0.1")
+    port = int(env.get("PORT", "8000"))
+    var_dir = Path(env.get("VAR_DIR", str(ROOT / "var")))
+    data_dir = Path(env.get("DIRECTORY_DATA_DIR", str(ROOT / "directory_data")))
+    return Settings(
+        environment=env.get("APP_ENV", "development"),
+        host=host,
+        port=port,
+        base_url=env.get("BASE_URL", f"http://{host}:{port}").rstrip("/"),
+        directory_source=env.get("DIRECTORY_SOURCE", "curated"),
+        data_dir=data_dir,
+        var_dir=var_dir,
+        search_engine=env.get("SEARCH_ENGINE", "whoosh"),
+        database_url=env.get("DATABASE_URL", ""),
+        secret_key=env.get("SECRET_KEY", "dev-only-secret-change-me"),
+    )

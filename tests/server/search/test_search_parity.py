@@ -1,0 +1,79 @@
+"""whoosh and tantivy must find the same facilities for the same query."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.directory.models import FacilityKind, Ownership
+from server.search import SearchEngine, SearchFilters
+
+NONE = SearchFilters()
+DENTAL = SearchFilters(kind=FacilityKind.DENTAL)
+DESIGNATED = SearchFilters(kind=FacilityKind.DESIGNATED)
+PUDONG = SearchFilters(district="浦东新区")
+
+QUERIES: list[tuple[str | None, SearchFilters]] = [
+    # Chinese
+    ("仁济", NONE),
+    ("仁济医院", NONE),
+    ("上海交通大学医学院附属仁济医院", NONE),
+    ("华山", NONE),
+    ("曙光医院", NONE),
+    ("和睦家", NONE),
+    ("东方医院", NONE),
+    ("特需部", NONE),
+    ("特诊部", PUDONG),
+    ("齿科", DENTAL),
+    ("口腔", NONE),
+    ("浦东新区 诊所", NONE),
+    ("北园路33号", NONE),
+    ("社区卫生服务中心", NONE),
+    ("儿科", DESIGNATED),
+    ("医院", SearchFilters(ownership=Ownership.PRIVATE)),
+    ("医院", SearchFilters(grade="三甲", department="急诊科")),
+    # English
+    ("Renji", NONE),
+    ("hospitals", NONE),
+    ("United Family", NONE),
+    ("dental clinic", PUDONG),
+    ("cardiology", NONE),
+    ("Shanghai Children's Medical Center", NONE),
+    ("eye ENT", NONE),
+    ("clinic", SearchFilters(network="test-group-plan")),
+    # pinyin and mixed
+    ("renji", NONE),
+    ("hemujia", NONE),
+    ("huashan", SearchFilters(city="上海")),
+    ("ruier", DENTAL),
+    ("仁济 pudong", NONE),
+    ("和睦家 clinic", DESIGNATED),
+    # nothing to find
+    ("xyzzy", NONE),
+    ("！？", NONE),
+    # no text
+    (None, NONE),
+    (None, DENTAL),
+    (None, SearchFilters(kind=FacilityKind.MEDICAL, district="浦东新区", network="test-group-plan")),
+    (None, SearchFilters(city="北京")),
+]
+
+
+@pytest.mark.parametrize(("text", "filters"), QUERIES)
+def test_both_engines_find_the_same_facilities(
+    whoosh: SearchEngine, tantivy: SearchEngine, text: str | None, filters: SearchFilters
+) -> None:
+    a = whoosh.search(text, filters, None)
+    b = tantivy.search(text, filters, None)
+    assert set(a.ordinals.tolist()) == set(b.ordinals.tolist())
+    assert a.total == b.total == len(a.ordinals)
+    if text is None:  # directory order: defined, so it must be the same
+        assert a.ordinals.tolist() == b.ordinals.tolist()
+    limited_a, limited_b = whoosh.search(text, filters, 3), tantivy.search(text, filters, 3)
+    assert limited_a.total == limited_b.total == a.total
+    assert len(limited_a.ordinals) == len(limited_b.ordinals) == min(3, a.total)
+
+
+def test_the_query_set_finds_something(whoosh: SearchEngine) -> None:
+    # the parity above means little if every query found nothing
+    found = [whoosh.search(t, f, None).total for t, f in QUERIES]
+    assert sum(1 for n in found if n > 0) >= len(QUERIES) - 2
