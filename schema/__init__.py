@@ -1,0 +1,58 @@
+"""The public GraphQL schema, composed from per-domain query and mutation classes."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from schema.directory.queries import DirectoryQuery
+from schema.errors import ErrorCodes
+from server.settings import Settings
+
+
+@strawberry.type(description="Everything a client can read.")
+class Query(DirectoryQuery):
+    node: relay.Node | None = relay.node(description="Any object by its global id.")
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    s = settings or Settings()
+    return _schema(s.graphql_max_depth, s.graphql_max_aliases, s.graphql_max_tokens)
+
+
+# Strawberry fields are bound when a schema is built, so one schema per set of limits.
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # Expected errors (bad input, domain rules) are the client's business, not a log line;
+        # unexpected ones are logged where they are formatted (schema/errors.py).
+        return None
+
+
+@functools.cache
+def _schema(max_depth: int, max_aliases: int, max_tokens: int) -> strawberry.Schema:
+    return Schema(
+        query=Query,
+        extensions=[
+            ErrorCodes,
+            # caches are module-level in these extensions, so a fresh instance per request still hits
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        ],
+    )
+
+
+schema = build_schema()

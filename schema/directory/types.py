@@ -1,0 +1,246 @@
+"""GraphQL types of the public facility directory."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.paging import offset_cursor
+from server.directory import models
+from server.directory.service import Facets, FacilityPage, Sort, grade_en
+
+FacilityKind = strawberry.enum(
+    models.FacilityKind,
+    name="FacilityKind",
+    description="Which list a facility belongs to: direct-billing medical (直付医疗机构), direct-billing dental (直付齿科机构), or designated (特定医疗机构).",
+)
+Ownership = strawberry.enum(
+    models.Ownership,
+    name="Ownership",
+    description="公立 public, 非公立 private, or UNKNOWN when the source does not say.",
+)
+Category = strawberry.enum(
+    models.Category,
+    name="FacilityCategory",
+    description="综合 general, 专科 specialist, 中医 traditional Chinese medicine, 齿科 dental.",
+)
+FacilitySort = strawberry.enum(
+    Sort,
+    name="FacilitySort",
+    description="RELEVANCE (综合排序) ranks by how well the text matches; DISTANCE (离我最近) sorts nearest first and needs `near`.",
+)
+
+
+@strawberry.input(description="A point on the WGS-84 datum (what a phone's GPS gives).")
+class GeoPointInput:
+    lat: float = strawberry.field(description="Latitude in degrees, -90..90.")
+    lng: float = strawberry.field(description="Longitude in degrees, -180..180.")
+
+
+@strawberry.type(description="A point on the WGS-84 datum.")
+class GeoPoint:
+    lat: float = strawberry.field(description="Latitude in degrees.")
+    lng: float = strawberry.field(description="Longitude in degrees.")
+    approximate: bool = strawberry.field(
+        description="True when the point is an estimate (see `Facility.coordinateMethod`), so distances to it are approximate too."
+    )
+
+
+@strawberry.type(description="A clinical department or specialty, in both languages.")
+class Department:
+    zh: str = strawberry.field(description="Chinese name, e.g. 内分泌科.")
+    en: str = strawberry.field(description="English name, e.g. Endocrinology.")
+
+
+@strawberry.type(
+    description="A group plan's network of facilities (a client sees the list of their own plan)."
+)
+class Network:
+    id: strawberry.ID = strawberry.field(
+        description="Stable network id, usable as `facilities(network:)`."
+    )
+    name_zh: str = strawberry.field(description="Chinese name of the plan's network.")
+    name_en: str = strawberry.field(description="English name of the plan's network.")
+
+
+@strawberry.type(
+    name="Facility", description="A hospital, clinic or dental practice in the directory."
+)
+class FacilityType(relay.Node):
+    directory_id: relay.NodeID[str] = strawberry.field(
+        description="The facility's stable id in the directory source files."
+    )
+    kind: FacilityKind = strawberry.field(description="Which list the facility is on.")  # type: ignore[valid-type]
+    name_zh: str = strawberry.field(description="Chinese name.")
+    name_en: str = strawberry.field(description="English name (empty when no source gives one).")
+    address_zh: str = strawberry.field(description="Chinese address.")
+    address_en: str = strawberry.field(description="English address.")
+    city: str = strawberry.field(description="City, Chinese (e.g. 上海).")
+    city_en: str = strawberry.field(description="City, English (e.g. Shanghai).")
+    district: str = strawberry.field(
+        description="District, Chinese (e.g. 浦东新区); empty when unknown."
+    )
+    district_en: str = strawberry.field(description="District, English.")
+    location: GeoPoint = strawberry.field(description="Where the facility is (WGS-84).")
+    ownership: Ownership = strawberry.field(description="Public or private.")  # type: ignore[valid-type]
+    grade: str = strawberry.field(
+        description="Hospital grade in Chinese (e.g. 三甲); empty when none."
+    )
+    grade_en: str = strawberry.field(description="Hospital grade in English (e.g. Grade 3A).")
+    category: Category = strawberry.field(description="General, specialist, TCM or dental.")  # type: ignore[valid-type]
+    departments: list[Department] = strawberry.field(description="Departments and specialties.")
+    phone: str = strawberry.field(description="Phone number for appointments; empty when unknown.")
+    opening_hours: str = strawberry.field(
+        description="Opening hours as published; empty when unknown."
+    )
+    languages: list[str] = strawberry.field(
+        description="Languages served (ISO 639-1 codes, e.g. en)."
+    )
+    networks: list[Network] = strawberry.field(
+        description="Group-plan networks whose list names this facility."
+    )
+    tags: list[str] = strawberry.field(description="Labels shown in lists, e.g. 特需部.")
+    note: str = strawberry.field(
+        description="A note for clients, e.g. the plan-dependent ratio of designated facilities."
+    )
+    coordinate_method: str = strawberry.field(description="How the location was obtained.")
+    source: str = strawberry.field(description="Where this entry comes from.")
+    verified_on: datetime.date = strawberry.field(
+        description="When this entry was last checked against its source."
+    )
+
+    @classmethod
+    def resolve_nodes(
+        cls,
+        *,
+        info: Info,
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list[FacilityType | None]:
+        directory = info.context.services.directory
+        out: list[FacilityType | None] = []
+        for node_id in node_ids:
+            f = directory.get(node_id)
+            out.append(None if f is None else facility_type(f, directory.directory))
+        return out
+
+
+def facility_type(f: models.Facility, directory: Any) -> FacilityType:
+    district = directory.district(f.district) if f.district else None
+    networks = {n.id: n for n in directory.networks}
+    return FacilityType(
+        directory_id=f.id,
+        kind=f.kind,
+        name_zh=f.name_zh,
+        name_en=f.name_en,
+        address_zh=f.address_zh,
+        address_en=f.address_en,
+        city=f.city,
+        city_en=district.city_en if district else "",
+        district=f.district,
+        district_en=district.en if district else "",
+        location=GeoPoint(
+            lat=f.lat,
+            lng=f.lng,
+            approximate=f.coordinate_precision is models.CoordinatePrecision.APPROXIMATE,
+        ),
+        ownership=f.ownership,
+        grade=f.grade,
+        grade_en=grade_en(f.grade) if f.grade else "",
+        category=f.category,
+        departments=[Department(zh=d.zh, en=d.en) for d in f.departments],
+        phone=f.phone,
+        opening_hours=f.opening_hours,
+        languages=list(f.languages),
+        networks=[
+            Network(id=strawberry.ID(n), name_zh=networks[n].name_zh, name_en=networks[n].name_en)
+            for n in f.networks
+            if n in networks
+        ],
+        tags=list(f.tags),
+        note=f.note,
+        coordinate_method=f.coordinate_method,
+        source=f.source,
+        verified_on=f.verified_on,
+    )
+
+
+@strawberry.type(description="One facility in a result list.")
+class FacilityEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
+    distance_km: float | None = strawberry.field(
+        description="Geodesic distance from `near` in km, one decimal; null without `near`."
+    )
+    node: FacilityType = strawberry.field(description="The facility.")
+
+
+@strawberry.type(description="Where a result list stands.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More rows follow `endCursor`.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last row; null for an empty page."
+    )
+
+
+@strawberry.type(description="A page of facilities.")
+class FacilityConnection:
+    edges: list[FacilityEdge] = strawberry.field(description="The rows of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging state.")
+    total_count: int = strawberry.field(description="How many facilities match, over all pages.")
+    attribution: str = strawberry.field(
+        description="Credit the data requires wherever it is shown (e.g. © OpenStreetMap contributors)."
+    )
+
+
+@strawberry.type(description="A filter value with how many facilities have it.")
+class FacetCount:
+    value: str = strawberry.field(description="The value to pass to the filter (Chinese).")
+    label_en: str = strawberry.field(description="English label.")
+    count: int = strawberry.field(description="Facilities with this value.")
+
+
+@strawberry.type(description="Values to filter by, with counts, for building a filter UI.")
+class FacilityFacets:
+    total_count: int = strawberry.field(description="Facilities in scope.")
+    districts: list[FacetCount] = strawberry.field(description="Districts, most facilities first.")
+    grades: list[FacetCount] = strawberry.field(description="Grades, most facilities first.")
+    departments: list[FacetCount] = strawberry.field(
+        description="Departments, most facilities first."
+    )
+
+
+def _counts(items: list[Any]) -> list[FacetCount]:
+    return [FacetCount(value=c.value, label_en=c.label_en, count=c.count) for c in items]
+
+
+def facets_type(f: Facets) -> FacilityFacets:
+    return FacilityFacets(
+        total_count=f.total,
+        districts=_counts(f.districts),
+        grades=_counts(f.grades),
+        departments=_counts(f.departments),
+    )
+
+
+def connection_type(page: FacilityPage, directory: Any) -> FacilityConnection:
+    edges = [
+        FacilityEdge(
+            cursor=offset_cursor(page.offset + i),
+            distance_km=r.distance_km,
+            node=facility_type(r.facility, directory),
+        )
+        for i, r in enumerate(page.results)
+    ]
+    return FacilityConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+        ),
+        total_count=page.total,
+        attribution=directory.attribution,
+    )

@@ -1,0 +1,93 @@
+"""Stable error codes on every GraphQL error, and masking of unexpected ones."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from server.errors import DomainError
+
+log = logging.getLogger("graphql")
+
+BAD_USER_INPUT = "BAD_USER_INPUT"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+# graphql-core's wording for a value that does not fit its argument's type
+# (unknown enum literal, string for an Int, ...): the caller's input is at fault.
+_VALUE_ERRORS = (
+    "Expected value of type",
+    "does not exist in",
+    "got invalid value",
+    "cannot represent",
+)
+_LIMIT_ERRORS = ("exceeds maximum operation depth", "aliases", "more than")
+
+
+def user_error(
+    message: str, *, field: str | None = None, code: str = BAD_USER_INPUT
+) -> GraphQLError:
+    extensions: dict[str, object] = {"code": code}
+    if field:
+        extensions["field"] = field
+    return GraphQLError(message, extensions=extensions)
+
+
+def _classify(error: GraphQLError, default: str) -> str:
+    message = error.message
+    if message.startswith("Syntax Error"):
+        return PARSE_FAILED
+    if any(s in message for s in _VALUE_ERRORS):
+        return BAD_USER_INPUT
+    if any(s in message for s in _LIMIT_ERRORS) and (
+        "depth" in message or "aliases" in message or "tokens" in message
+    ):
+        return TOO_COMPLEX
+    return default
+
+
+def _tag(errors: list[GraphQLError] | None, default: str) -> None:
+    for error in errors or ():
+        if error.extensions is None:
+            error.extensions = {}
+        error.extensions.setdefault("code", _classify(error, default))
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives parse and validation errors a code before they reach the client."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        _tag(self.execution_context.pre_execution_errors, PARSE_FAILED)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        _tag(self.execution_context.pre_execution_errors, VALIDATION_FAILED)
+
+
+def format_error(error: GraphQLError, *, debug: bool) -> dict[str, object]:
+    """The JSON form of one error; anything unexpected is masked and logged."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions: dict[str, object] = {"code": original.code}
+        if original.field:
+            extensions["field"] = original.field
+        return {"message": original.message, "path": error.path, "extensions": extensions}
+    if original is not None and not isinstance(original, GraphQLError):
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        if not debug:
+            return {
+                "message": "Something went wrong on our side; please try again.",
+                "path": error.path,
+                "extensions": {"code": INTERNAL},
+            }
+    formatted = error.formatted
+    extensions = dict(formatted.get("extensions") or {})
+    extensions.setdefault("code", _classify(error, INTERNAL if original else VALIDATION_FAILED))
+    formatted["extensions"] = extensions
+    return dict(formatted)
