@@ -21,9 +21,13 @@ from schema.errors import ErrorCodes
 from server.settings import Settings
 
 
-@strawberry.type(description="Everything a client can read.")
-class Query(DirectoryQuery):
-    node: relay.Node | None = relay.node(description="Any object by its global id.")
+def _query() -> type:
+    # a fresh class per schema: the relay `node` field is bound to the schema that builds it
+    @strawberry.type(name="Query", description="Everything a client can read.")
+    class Query(DirectoryQuery):
+        node: relay.Node | None = relay.node(description="Any object by its global id.")
+
+    return Query
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -42,7 +46,7 @@ class Schema(strawberry.Schema):
 @functools.cache
 def _schema(max_depth: int, max_aliases: int, max_tokens: int) -> strawberry.Schema:
     return Schema(
-        query=Query,
+        query=_query(),
         extensions=[
             ErrorCodes,
             # caches are module-level in these extensions, so a fresh instance per request still hits

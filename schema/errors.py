@@ -26,7 +26,7 @@ _VALUE_ERRORS = (
     "got invalid value",
     "cannot represent",
 )
-_LIMIT_ERRORS = ("exceeds maximum operation depth", "aliases", "more than")
+_LIMIT_ERRORS = ("exceeds maximum operation depth", "aliases found. Allowed", "contains more than")
 
 
 def user_error(
@@ -40,14 +40,12 @@ def user_error(
 
 def _classify(error: GraphQLError, default: str) -> str:
     message = error.message
+    if any(s in message for s in _LIMIT_ERRORS):
+        return TOO_COMPLEX
     if message.startswith("Syntax Error"):
         return PARSE_FAILED
     if any(s in message for s in _VALUE_ERRORS):
         return BAD_USER_INPUT
-    if any(s in message for s in _LIMIT_ERRORS) and (
-        "depth" in message or "aliases" in message or "tokens" in message
-    ):
-        return TOO_COMPLEX
     return default
 
 

@@ -29,14 +29,15 @@ log = logging.getLogger("app")
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, settings: Settings) -> None:
         super().__init__(
-            build_schema(services.settings),
-            graphql_ide="graphiql" if services.settings.graphiql else None,
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql else None,
             # no GET: queries change nothing, but GET would put search text in access logs
             allow_queries_via_get=False,
         )
         self.services = services
+        self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request=request, response=response, services=self.services)
@@ -48,7 +49,7 @@ class GraphQLApp(GraphQL[Context, None]):
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            debug = self.services.settings.debug
+            debug = self.settings.debug
             data["errors"] = [format_error(e, debug=debug) for e in result.errors]  # type: ignore[typeddict-item]
         if result.extensions:
             data["extensions"] = result.extensions
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
-        Route("/graphql", GraphQLApp(services), methods=["GET", "POST"]),
+        Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
         Mount("/h5", routes=h5_routes()),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -31,19 +33,62 @@ class DirectoryQuery:
     def facilities(
         self,
         info: Info,
-        kind: FacilityKind | None = None,  # type: ignore[valid-type]
-        text: str | None = strawberry.UNSET,
-        near: GeoPointInput | None = None,
-        max_distance_km: float | None = None,
-        city: str | None = None,
-        district: str | None = None,
-        ownership: Ownership | None = None,  # type: ignore[valid-type]
-        grade: str | None = None,
-        department: str | None = None,
-        network: strawberry.ID | None = None,
-        sort: FacilitySort = Sort.RELEVANCE,  # type: ignore[valid-type, assignment]
-        first: int = 20,
-        after: str | None = None,
+        kind: Annotated[
+            FacilityKind | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only this list."),
+        ] = None,
+        text: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in names, addresses and departments: Chinese (仁济), English (Renji hospital) or pinyin (renji). At most 100 characters."
+            ),
+        ] = None,
+        near: Annotated[
+            GeoPointInput | None,
+            strawberry.argument(
+                description="The client's position; fills `distanceKm` and enables DISTANCE."
+            ),
+        ] = None,
+        max_distance_km: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Only facilities within this many km of `near` (needs `near`)."
+            ),
+        ] = None,
+        city: Annotated[
+            str | None,
+            strawberry.argument(description="City, Chinese or English (上海 / Shanghai)."),
+        ] = None,
+        district: Annotated[
+            str | None,
+            strawberry.argument(description="District, Chinese or English (浦东新区 / Pudong)."),
+        ] = None,
+        ownership: Annotated[
+            Ownership | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Public (公立) or private (非公立)."),
+        ] = None,
+        grade: Annotated[
+            str | None, strawberry.argument(description="Hospital grade, 三甲 or Grade 3A.")
+        ] = None,
+        department: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Department, Chinese or English (内分泌科 / Endocrinology)."
+            ),
+        ] = None,
+        network: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only facilities in this group plan's network."),
+        ] = None,
+        sort: Annotated[
+            FacilitySort,  # type: ignore[valid-type]
+            strawberry.argument(description="RELEVANCE (default) or DISTANCE (needs `near`)."),
+        ] = Sort.RELEVANCE,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Continue after this cursor (`pageInfo.endCursor`)."),
+        ] = None,
     ) -> FacilityConnection:
         service = info.context.services.directory
         page = service.search(
@@ -66,7 +111,14 @@ class DirectoryQuery:
         return connection_type(page, service.directory)
 
     @strawberry.field(description="One facility by its global id, or null when there is none.")
-    def facility(self, info: Info, id: strawberry.ID) -> FacilityType | None:
+    def facility(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Global id (`Facility.id`) or the plain `sourceId`."),
+        ],
+    ) -> FacilityType | None:
         service = info.context.services.directory
         try:
             gid = relay.GlobalID.from_id(id)
@@ -84,8 +136,13 @@ class DirectoryQuery:
     def facility_facets(
         self,
         info: Info,
-        kind: FacilityKind | None = None,  # type: ignore[valid-type]
-        city: str | None = None,
+        kind: Annotated[
+            FacilityKind | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only this list."),
+        ] = None,
+        city: Annotated[
+            str | None, strawberry.argument(description="Only this city (上海 / Shanghai).")
+        ] = None,
     ) -> FacilityFacets:
         service = info.context.services.directory
         kind_value: models.FacilityKind | None = kind

@@ -75,6 +75,9 @@ class FacilityType(relay.Node):
     directory_id: relay.NodeID[str] = strawberry.field(
         description="The facility's stable id in the directory source files."
     )
+    source_id: str = strawberry.field(
+        description="The same stable id as plain text (what `directory_data/` files and H5 links use)."
+    )
     kind: FacilityKind = strawberry.field(description="Which list the facility is on.")  # type: ignore[valid-type]
     name_zh: str = strawberry.field(description="Chinese name.")
     name_en: str = strawberry.field(description="English name (empty when no source gives one).")
@@ -135,6 +138,7 @@ def facility_type(f: models.Facility, directory: Any) -> FacilityType:
     networks = {n.id: n for n in directory.networks}
     return FacilityType(
         directory_id=f.id,
+        source_id=f.id,
         kind=f.kind,
         name_zh=f.name_zh,
         name_en=f.name_en,

@@ -57,6 +57,7 @@ KEYWORD_FIELDS = ("kind", "city", "district", "ownership", "grade", "dept", "net
 SEP = "\x1f"
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RUN = re.compile(rf"[{_HAN}]+")
 _RUNS = re.compile(rf"([{_HAN}]+)|([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)")  # Han, or Latin letters and digits
 
 _tokenizer = jieba.Tokenizer()
@@ -112,11 +113,12 @@ def _is_word(s: str) -> bool:
     return _tokenizer.FREQ.get(s, 0) > 0
 
 
-def _cut(run: str) -> list[str]:
+@functools.lru_cache(maxsize=200_000)
+def _cut(run: str) -> tuple[str, ...]:
     # Dictionary only (no HMM guessing of unknown words): the same characters
     # are then cut the same way in a query as in a facility's text.
     initialize()
-    return [w for w in _tokenizer.cut(run, HMM=False) if w.strip()]
+    return tuple(w for w in _tokenizer.cut(run, HMM=False) if w.strip())
 
 
 @functools.lru_cache(maxsize=65536)
@@ -143,7 +145,8 @@ def _latin_term(word: str) -> str:
     return stem(word) if word.isalpha() else word
 
 
-def terms(text: str) -> list[str]:
+@functools.lru_cache(maxsize=200_000)  # departments, districts and streets repeat
+def terms(text: str) -> tuple[str, ...]:
     """The index terms for one piece of facility text."""
     out: list[str] = []
     for m in _RUNS.finditer(normalise(text)):
@@ -153,17 +156,17 @@ def terms(text: str) -> list[str]:
                 out += _han_terms(word)
         else:
             out.append(_latin_term(latin))
-    return out
+    return tuple(out)
 
 
-def grams(text: str) -> list[str]:
+@functools.lru_cache(maxsize=200_000)
+def grams(text: str) -> tuple[str, ...]:
     """Chinese character unigrams and bigrams of a piece of text."""
     out: list[str] = []
-    for m in re.finditer(rf"[{_HAN}]+", normalise(text)):
-        run = m.group()
+    for run in _HAN_RUN.findall(normalise(text)):
         out += run
         out += (run[i : i + 2] for i in range(len(run) - 1))
-    return out
+    return tuple(out)
 
 
 def _word_grams(word: str) -> tuple[str, ...]:

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from geopy.distance import geodesic
+
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.services import Services
+from server.settings import Settings
+from tests.conftest import GraphQLClient, error_codes
+
+SEARCH = """
+query Search($text: String, $kind: FacilityKind, $near: GeoPointInput, $sort: FacilitySort = RELEVANCE,
+             $first: Int = 20, $after: String, $district: String, $department: String,
+             $ownership: Ownership, $grade: String, $network: ID, $maxDistanceKm: Float, $city: String) {
+  facilities(text: $text, kind: $kind, near: $near, sort: $sort, first: $first, after: $after,
+             district: $district, department: $department, ownership: $ownership, grade: $grade,
+             network: $network, maxDistanceKm: $maxDistanceKm, city: $city) {
+    totalCount
+    attribution
+    pageInfo { hasNextPage endCursor }
+    edges { cursor distanceKm node { id sourceId kind nameZh nameEn addressZh district districtEn
+            location { lat lng approximate } ownership grade gradeEn category
+            departments { zh en } networks { id nameZh } verifiedOn source } }
+  }
+}
+"""
+
+PEOPLE_SQUARE = {"lat": 31.2317, "lng": 121.4726}  # 人民广场, WGS-84
+
+
+def search(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:
+    body = gql(SEARCH, variables)
+    assert "errors" not in body, body
+    return body["data"]["facilities"]
+
+
+def names(conn: dict[str, Any]) -> list[str]:
+    return [e["node"]["nameZh"] for e in conn["edges"]]
+
+
+def test_chinese_text_finds_renji(gql: GraphQLClient) -> None:
+    conn = search(gql, text="仁济")
+    assert conn["totalCount"] >= 2
+    assert all("仁济" in n for n in names(conn))
+
+
+@pytest.mark.parametrize("text", ["Renji", "renji", "RENJI hospital"])
+def test_english_and_pinyin_find_renji(gql: GraphQLClient, text: str) -> None:
+    assert any("仁济" in n for n in names(search(gql, text=text)))
+
+
+def test_pinyin_finds_united_family(gql: GraphQLClient) -> None:
+    found = names(search(gql, text="hemujia"))
+    assert found and all("和睦家" in n for n in found)
+
+
+def test_dental_kind_returns_only_dental(gql: GraphQLClient) -> None:
+    conn = search(gql, kind="DENTAL")
+    assert conn["totalCount"] == 5
+    assert {e["node"]["kind"] for e in conn["edges"]} == {"DENTAL"}
+    assert {e["node"]["category"] for e in conn["edges"]} == {"DENTAL"}
+
+
+def test_every_row_traces_to_a_source_and_a_verified_date(gql: GraphQLClient) -> None:
+    conn = search(gql, first=100)
+    assert conn["totalCount"] == len(conn["edges"]) == 15
+    for e in conn["edges"]:
+        assert e["node"]["source"] and e["node"]["verifiedOn"]
+    assert "OpenStreetMap" in conn["attribution"]
+
+
+def test_distance_sort_is_nearest_first_and_matches_geodesic(gql: GraphQLClient) -> None:
+    conn = search(gql, near=PEOPLE_SQUARE, sort="DISTANCE", first=100)
+    distances = [e["distanceKm"] for e in conn["edges"]]
+    assert distances == sorted(distances)
+    for e in conn["edges"]:
+        loc = e["node"]["location"]
+        expected = geodesic((PEOPLE_SQUARE["lat"], PEOPLE_SQUARE["lng"]), (loc["lat"], loc["lng"])).km
+        assert e["distanceKm"] == pytest.approx(round(expected, 1), abs=0.05)
+
+
+def test_max_distance_keeps_only_close_facilities(gql: GraphQLClient) -> None:
+    everything = search(gql, near=PEOPLE_SQUARE, sort="DISTANCE", first=100)
+    close = search(gql, near=PEOPLE_SQUARE, sort="DISTANCE", maxDistanceKm=8.0, first=100)
+    assert 0 < close["totalCount"] < everything["totalCount"]
+    assert all(e["distanceKm"] <= 8.05 for e in close["edges"])
+
+
+def test_relevance_with_near_still_shows_distance(gql: GraphQLClient) -> None:
+    conn = search(gql, text="瑞尔", near=PEOPLE_SQUARE)
+    assert conn["edges"] and all(e["distanceKm"] is not None for e in conn["edges"])
+
+
+def test_without_near_there_is_no_distance(gql: GraphQLClient) -> None:
+    assert all(e["distanceKm"] is None for e in search(gql)["edges"])
+
+
+def test_paging_walks_every_row_once(gql: GraphQLClient) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        conn = search(gql, first=4, after=after)
+        seen += [e["node"]["id"] for e in conn["edges"]]
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after = conn["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == conn["totalCount"] == 15
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"district": "浦东新区"}, lambda n: n["district"] == "浦东新区"),
+        ({"district": "Pudong"}, lambda n: n["district"] == "浦东新区"),
+        ({"department": "内分泌科"}, lambda n: any(d["zh"] == "内分泌科" for d in n["departments"])),
+        ({"department": "endocrinology"}, lambda n: any(d["zh"] == "内分泌科" for d in n["departments"])),
+        ({"ownership": "PUBLIC"}, lambda n: n["ownership"] == "PUBLIC"),
+        ({"grade": "三甲"}, lambda n: n["grade"] == "三甲"),
+        ({"grade": "Grade 3A"}, lambda n: n["grade"] == "三甲"),
+        ({"network": "group-comprehensive"}, lambda n: "group-comprehensive" in [x["id"] for x in n["networks"]]),
+        ({"city": "Shanghai"}, lambda n: True),
+    ],
+)
+def test_filters(gql: GraphQLClient, variables: dict[str, Any], expected: Any) -> None:
+    conn = search(gql, first=100, **variables)
+    assert conn["totalCount"] > 0
+    assert all(expected(e["node"]) for e in conn["edges"])
+
+
+def test_unknown_district_matches_nothing(gql: GraphQLClient) -> None:
+    assert search(gql, district="Atlantis")["totalCount"] == 0
+
+
+def test_designated_facilities_are_in_no_network(gql: GraphQLClient) -> None:
+    conn = search(gql, kind="DESIGNATED", first=100)
+    assert conn["totalCount"] == 6
+    assert all(e["node"]["networks"] == [] for e in conn["edges"])
+
+
+def test_facility_by_global_and_plain_id(gql: GraphQLClient) -> None:
+    node = search(gql, text="仁济", first=1)["edges"][0]["node"]
+    q = "query($id: ID!) { facility(id: $id) { id nameZh } node(id: $id) { id } }"
+    by_global = gql(q, {"id": node["id"]})["data"]
+    assert by_global["facility"]["nameZh"] == node["nameZh"]
+    assert by_global["node"]["id"] == node["id"]
+    by_plain = gql("query($id: ID!) { facility(id: $id) { id } }", {"id": node["sourceId"]})
+    assert by_plain["data"]["facility"]["id"] == node["id"]
+    assert gql("{ facility(id: \"nope\") { id } }")["data"]["facility"] is None
+
+
+def test_facets_count_districts_and_departments(gql: GraphQLClient) -> None:
+    body = gql(
+        "{ facilityFacets(kind: MEDICAL) { totalCount districts { value labelEn count } "
+        "grades { value labelEn count } departments { value labelEn count } } }"
+    )
+    facets = body["data"]["facilityFacets"]
+    assert facets["totalCount"] == 4
+    assert {"value": "浦东新区", "labelEn": "Pudong", "count": 4} in facets["districts"]
+    assert any(d["value"] == "内分泌科" and d["labelEn"] for d in facets["departments"])
+    assert facets["grades"][0]["value"] == "三甲" and facets["grades"][0]["labelEn"] == "Grade 3A"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field"),
+    [
+        ("{ facilities(sort: DISTANCE) { totalCount } }", None, "near"),
+        ("{ facilities(first: 0) { totalCount } }", None, "first"),
+        ("{ facilities(first: 101) { totalCount } }", None, "first"),
+        ('{ facilities(after: "not-a-cursor") { totalCount } }', None, "after"),
+        ("{ facilities(near: {lat: 95, lng: 121}) { totalCount } }", None, "near"),
+        ("{ facilities(near: {lat: 48.85, lng: 2.35}) { totalCount } }", None, "near"),
+        ("{ facilities(maxDistanceKm: 5) { totalCount } }", None, "maxDistanceKm"),
+        (
+            "{ facilities(near: {lat: 31.2, lng: 121.4}, maxDistanceKm: -1) { totalCount } }",
+            None,
+            "maxDistanceKm",
+        ),
+        ("query($t: String) { facilities(text: $t) { totalCount } }", {"t": "仁" * 101}, "text"),
+    ],
+)
+def test_bad_input_is_a_coded_error(
+    gql: GraphQLClient, query: str, variables: dict[str, Any] | None, field: str
+) -> None:
+    body = gql(query, variables)
+    assert body["data"] is None
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == field
+    assert "Traceback" not in str(body)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ("{ facilities(kind: HOSPITAL) { totalCount } }", None, "BAD_USER_INPUT"),
+        ("query($k: FacilityKind) { facilities(kind: $k) { totalCount } }", {"k": "X"}, "BAD_USER_INPUT"),
+        ('{ facilities(first: "ten") { totalCount } }', None, "BAD_USER_INPUT"),
+        ("{ facilities { totalCount ", None, "GRAPHQL_PARSE_FAILED"),
+        ("{ facilities { nope } }", None, "GRAPHQL_VALIDATION_FAILED"),
+    ],
+)
+def test_malformed_requests_are_coded_errors(
+    gql: GraphQLClient, query: str, variables: dict[str, Any] | None, code: str
+) -> None:
+    body = gql(query, variables)
+    assert error_codes(body) == [code]
+
+
+def test_alias_and_token_limits(gql: GraphQLClient) -> None:
+    aliases = " ".join(f"a{i}: facilities {{ totalCount }}" for i in range(20))
+    assert error_codes(gql("{ " + aliases + " }")) == ["QUERY_TOO_COMPLEX"]
+    many = "{ facilities { totalCount " + "totalCount " * 2100 + "} }"
+    assert error_codes(gql(many)) == ["QUERY_TOO_COMPLEX"]
+
+
+def test_depth_limit(settings: Settings, services: Services) -> None:
+    # the public schema has no cycles deeper than the default limit, so lower it to see it bite
+    app = create_app(settings.with_(graphql_max_depth=3), services=services)
+    with TestClient(app) as client:
+        deep = "{ facilities { edges { node { location { lat } } } } }"
+        shallow = "{ facilities { totalCount } }"
+        assert error_codes(GraphQLClient(client)(deep)) == ["QUERY_TOO_COMPLEX"]
+        assert "errors" not in GraphQLClient(client)(shallow)
