@@ -1,9 +1,242 @@
-"""No-login H5 pages."""
+"""No-login H5 pages: the directory lists, facility and driver cards, favourites, QR codes."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import math
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from h5 import qr
+from h5.forms import DEFAULT_SIZE, MAX_SIZE, FieldError, parse_list_form
+from h5.i18n import LANGUAGES, Translator
+from h5.present import card, district_label, network_names, phones
+from h5.templating import PAGE_HEADERS, STATIC, CachedStatic, render, static_version
+from server.directory.models import FacilityKind
+from server.directory.service import MAX_TEXT, DirectoryService
+from server.errors import InvalidInput
+from server.services import Services
+
+KINDS = tuple(k.value for k in FacilityKind)
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+MAX_FAVOURITES = 100
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/", root),
+        Mount("/static", app=CachedStatic(directory=STATIC), name="h5-static"),
+        Route("/en/qr/{name}", qr_image),
+        Route("/{lang}", index),
+        Route("/{lang}/favourites", favourites),
+        Route("/{lang}/facility/{facility_id}", facility_page),
+        Route("/{lang}/facility/{facility_id}/driver", driver_page),
+        Route("/{lang}/{kind}", list_page),
+        Route("/{path:path}", not_found),
+    ]
+
+
+def _service(request: Request) -> DirectoryService:
+    services: Services = request.app.state.services
+    return services.directory
+
+
+def _base(request: Request) -> str:
+    # the /h5 mount (plus any proxy prefix): links stay right wherever the app is mounted
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
+    base = _base(request)
+    other = _other(lang)
+    path = request.url.path
+    other_url = ""
+    prefix = f"{base}/{lang}"
+    if path == prefix or path.startswith(prefix + "/"):
+        # pages that keep a query pass a cleaned-up switch link; raw input is never echoed
+        other_url = f"{base}/{other}{path[len(prefix) :]}"
+    context: dict[str, Any] = {
+        "t": Translator(lang),
+        "lang": lang,
+        "html_lang": HTML_LANG[lang],
+        "other_html_lang": HTML_LANG[other],
+        "other_lang_url": other_url,
+        "base": base,
+        "static": lambda name: f"{base}/static/{name}?v={static_version(name)}",
+        "attribution": _service(request).directory.attribution,
+        "kinds": KINDS,
+    }
+    context.update(extra)
+    return context
+
+
+def _other(lang: str) -> str:
+    return "zh" if lang == "en" else "en"
+
+
+async def root(request: Request) -> Response:
+    return RedirectResponse(f"{_base(request)}/en", status_code=302)
+
+
+async def index(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    if lang not in LANGUAGES:
+        return _not_found(request)
+    return render("directory/index.html", _context(request, lang))
+
+
+async def list_page(request: Request) -> Response:
+    lang, kind = request.path_params["lang"], request.path_params["kind"]
+    if lang not in LANGUAGES or kind not in KINDS:
+        return _not_found(request)
+    service = _service(request)
+    t = Translator(lang)
+    form = parse_list_form(request.query_params, service.directory)
+    facility_kind = FacilityKind(kind)
+
+    results = None
+    total = 0
+    if not form.errors:
+        try:
+            page = service.search(form.to_query(facility_kind))
+        except InvalidInput as e:
+            form.errors.append(_from_service(e))
+        else:
+            results = [card(r.facility, t, r.distance_km) for r in page.results]
+            total = page.total
+
+    facets = service.facets(facility_kind)
+    districts = [
+        {"value": d.value, "label": d.value if lang == "zh" else d.label_en, "count": d.count}
+        for d in facets.districts
+        if d.value  # a facility whose district no source gives has no choice to offer
+    ]
+    path = request.url.path
+    context = _context(
+        request,
+        lang,
+        kind=kind,
+        title=t(f"kind.{kind}.title"),
+        form=form,
+        errors=[(e.name, t(e.key, **e.values)) for e in form.errors],
+        results=results,
+        total=total,
+        pages=max(1, math.ceil(total / form.size)),
+        districts=districts,
+        path=path,
+        max_text=MAX_TEXT,
+        default_size=DEFAULT_SIZE,
+    )
+    context["other_lang_url"] = form.url(f"{_base(request)}/{_other(lang)}/{kind}")
+    return render("directory/list.html", context, 400 if form.errors else 200)
+
+
+def _from_service(e: InvalidInput) -> FieldError:
+    # The form checks everything the service does first; this maps what may still get
+    # through (a rule tightened in the service later) to a message in the page language.
+    by_field = {
+        "text": FieldError("q", "error.q_too_long", {"max": MAX_TEXT}),
+        "near": FieldError("lat", "error.outside_china"),
+        "first": FieldError("size", "error.size", {"max": MAX_SIZE}),
+        "after": FieldError("page", "error.page"),
+    }
+    return by_field.get(e.field or "", FieldError("q", "error.generic", {"message": e.message}))
+
+
+async def facility_page(request: Request) -> Response:
+    lang, facility_id = request.path_params["lang"], request.path_params["facility_id"]
+    if lang not in LANGUAGES:
+        return _not_found(request)
+    service = _service(request)
+    f = service.get(facility_id)
+    if f is None:
+        return _facility_not_found(request, lang, facility_id)
+    t = Translator(lang)
+    context = _context(
+        request,
+        lang,
+        c=card(f, t),
+        district=district_label(service.directory, f.district, lang) if f.district else "",
+        plans=network_names(service.directory, f, lang),
+    )
+    return render("directory/facility.html", context)
+
+
+async def driver_page(request: Request) -> Response:
+    lang, facility_id = request.path_params["lang"], request.path_params["facility_id"]
+    if lang not in LANGUAGES:
+        return _not_found(request)
+    f = _service(request).get(facility_id)
+    if f is None:
+        return _facility_not_found(request, lang, facility_id)
+    return render("directory/driver.html", _context(request, lang, f=f, phones=phones(f.phone)))
+
+
+async def favourites(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    if lang not in LANGUAGES:
+        return _not_found(request)
+    service = _service(request)
+    t = Translator(lang)
+    # The list lives on the device; h5.js puts it in the URL. Anything that is not a
+    # well-formed id is dropped rather than refused: the page only ever shows real rows.
+    ids: list[str] = []
+    for raw in request.query_params.get("ids", "").split(","):
+        i = raw.strip()
+        if _ID.match(i) and i not in ids:
+            ids.append(i)
+    ids = ids[:MAX_FAVOURITES]
+    found = [f for f in (service.get(i) for i in ids) if f is not None]
+    context = _context(
+        request,
+        lang,
+        results=[card(f, t) for f in found],
+        missing=len(ids) - len(found),
+    )
+    if ids:
+        context["other_lang_url"] += "?" + urlencode({"ids": ",".join(ids)})
+    return render("directory/favourites.html", context)
+
+
+async def qr_image(request: Request) -> Response:
+    name = request.path_params["name"]
+    kind, _, ext = name.rpartition(".")
+    if kind not in qr.QR_KINDS or ext not in ("svg", "png"):
+        return _not_found(request)
+    services: Services = request.app.state.services
+    base_url = services.settings.base_url
+    if ext == "svg":
+        body, media_type = qr.svg(base_url, kind), "image/svg+xml"
+    else:
+        body, media_type = qr.png(base_url, kind), "image/png"
+    headers = {
+        "Cache-Control": "public, max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"],
+    }
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def not_found(request: Request) -> Response:
+    return _not_found(request)
+
+
+def _not_found(request: Request, message: str | None = None, lang: str | None = None) -> Response:
+    if lang is None:
+        first = request.url.path[len(_base(request)) :].strip("/").split("/", 1)[0]
+        lang = first if first in LANGUAGES else "en"
+    t = Translator(lang)
+    context = _context(request, lang, message=message or t("notfound.body"))
+    context["other_lang_url"] = f"{_base(request)}/{_other(lang)}"  # never echo a bad path
+    return render("errors/not_found.html", context, 404)
+
+
+def _facility_not_found(request: Request, lang: str, facility_id: str) -> Response:
+    t = Translator(lang)
+    shown = facility_id if len(facility_id) <= 100 else facility_id[:100] + "…"
+    return _not_found(request, t("notfound.facility", id=shown), lang)

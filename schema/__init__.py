@@ -8,16 +8,11 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 
 from schema.directory.queries import DirectoryQuery
 from schema.errors import ErrorCodes
+from schema.limits import AliasLimit, DepthLimit
 from server.settings import Settings
 
 
@@ -52,8 +47,8 @@ def _schema(max_depth: int, max_aliases: int, max_tokens: int) -> strawberry.Sch
             # caches are module-level in these extensions, so a fresh instance per request still hits
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: DepthLimit(max_depth),
+            lambda: AliasLimit(max_aliases),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
         ],
     )

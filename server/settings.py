@@ -29,6 +29,16 @@ class Settings:
     search_engine: str = "whoosh"  # whoosh | tantivy
     database_url: str = ""
     secret_key: str = "dev-only-secret-change-me"
+    # Key for personal data at rest; derived from secret_key when empty (see server/crypto.py).
+    encryption_key: str = ""
+    # Empty: SMS messages go to the development outbox table and the log instead of a gateway.
+    sms_gateway_url: str = ""
+    # Empty: WeChat login codes are resolved by the development exchanger (see server/wechat.py).
+    wechat_api_url: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
@@ -71,4 +81,11 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         search_engine=env.get("SEARCH_ENGINE", "whoosh"),
         database_url=env.get("DATABASE_URL", ""),
         secret_key=env.get("SECRET_KEY", "dev-only-secret-change-me"),
+        encryption_key=env.get("ENCRYPTION_KEY", ""),
+        sms_gateway_url=env.get("SMS_GATEWAY_URL", ""),
+        wechat_api_url=env.get("WECHAT_API_URL", ""),
+        wechat_app_id=env.get("WECHAT_APP_ID", ""),
+        wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
+        session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
+        session_absolute_hours=int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
     )

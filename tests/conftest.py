@@ -40,7 +40,9 @@ class GraphQLClient:
         self.client = client
 
     def __call__(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> Any:
-        r = self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        r = self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert r.status_code == 200, r.text
         return r.json()
 

@@ -18,13 +18,18 @@ def test_healthz(client: TestClient) -> None:
 
 
 def test_graphql_keeps_chinese_as_utf8(client: TestClient) -> None:
-    r = client.post("/graphql", json={"query": '{ facilities(text: "仁济", first: 1) { edges { node { nameZh } } } }'})
+    r = client.post(
+        "/graphql",
+        json={"query": '{ facilities(text: "仁济", first: 1) { edges { node { nameZh } } } }'},
+    )
     assert "仁济".encode() in r.content
     assert b"\\u" not in r.content
 
 
 def test_graphiql_only_in_development(tmp_path: Path, services) -> None:  # type: ignore[no-untyped-def]
-    dev = TestClient(create_app(Settings(environment="development", var_dir=tmp_path), services=services))
+    dev = TestClient(
+        create_app(Settings(environment="development", var_dir=tmp_path), services=services)
+    )
     assert "graphiql" in dev.get("/graphql", headers={"accept": "text/html"}).text.lower()
     prod_settings = Settings(environment="production", var_dir=tmp_path, secret_key="x" * 32)
     prod = TestClient(create_app(prod_settings, services=services))

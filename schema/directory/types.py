@@ -12,6 +12,7 @@ from strawberry import relay
 from schema.context import Info
 from schema.paging import offset_cursor
 from server.directory import models
+from server.directory.directory import Directory
 from server.directory.service import Facets, FacilityPage, Sort, grade_en
 
 FacilityKind = strawberry.enum(
@@ -133,7 +134,20 @@ class FacilityType(relay.Node):
         return out
 
 
-def facility_type(f: models.Facility, directory: Any) -> FacilityType:
+_MEMO_LIMIT = 50_000
+
+
+def facility_type(f: models.Facility, directory: Directory) -> FacilityType:
+    """The API view of a facility, built once per directory (the data is immutable)."""
+    cached = directory.memo.get(f.id)
+    if cached is None:
+        if len(directory.memo) >= _MEMO_LIMIT:
+            directory.memo.clear()
+        cached = directory.memo[f.id] = _facility_type(f, directory)
+    return cached  # type: ignore[return-value]
+
+
+def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
     district = directory.district(f.district) if f.district else None
     networks = {n.id: n for n in directory.networks}
     return FacilityType(
@@ -231,7 +245,7 @@ def facets_type(f: Facets) -> FacilityFacets:
     )
 
 
-def connection_type(page: FacilityPage, directory: Any) -> FacilityConnection:
+def connection_type(page: FacilityPage, directory: Directory) -> FacilityConnection:
     edges = [
         FacilityEdge(
             cursor=offset_cursor(page.offset + i),

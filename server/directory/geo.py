@@ -27,9 +27,13 @@ def haversine_km(lat: float, lng: float, lat_rad: np.ndarray, lng_rad: np.ndarra
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
+# One measurer: geopy builds the WGS-84 ellipsoid solver per instance, which is a third of the cost.
+_GEODESIC = geodesic()
+
+
 def display_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Geodesic distance between two (lat, lng) points, km with one decimal."""
-    return round(geodesic(a, b).km, 1)
+    return round(_GEODESIC.measure(a, b), 1)
 
 
 # GCJ-02 ("Mars coordinates") is the obfuscated datum Chinese map providers publish; sources

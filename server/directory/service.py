@@ -105,9 +105,7 @@ class DirectoryService:
                 ordinals, distances = ordinals[keep], distances[keep]
                 total = int(ordinals.size)
             if q.sort is Sort.DISTANCE:
-                # stable: equal distances keep relevance order
-                order = np.argsort(distances, kind="stable")
-                ordinals = ordinals[order]
+                ordinals = _nearest_first(ordinals, distances, q.offset + q.limit)
 
         page = ordinals[q.offset : q.offset + q.limit]
         facilities = self.directory.facilities
@@ -231,6 +229,19 @@ def _city_zh(value: str, directory: Directory) -> str:
         if v in {d.city.casefold(), d.city_en.casefold()}:
             return d.city
     return value.strip()
+
+
+def _nearest_first(ordinals: np.ndarray, distances: np.ndarray, k: int) -> np.ndarray:
+    """The k nearest ordinals, nearest first; equal distances keep relevance order.
+
+    A full sort of a million distances costs ~80 ms; partitioning out the k needed
+    for this page first keeps distance-only search linear.
+    """
+    if k < ordinals.size:
+        head = np.argpartition(distances, k - 1)[:k]
+        head.sort()  # back to relevance order before the stable sort below
+        ordinals, distances = ordinals[head], distances[head]
+    return ordinals[np.argsort(distances, kind="stable")]
 
 
 def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:

@@ -17,6 +17,19 @@ from server.directory.models import FacilityKind, Ownership
 
 
 @dataclass(frozen=True, slots=True)
+class BBox:
+    """A latitude/longitude box in WGS-84 degrees, edges included."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+
+    def contains(self, lat: float, lng: float) -> bool:
+        return self.south <= lat <= self.north and self.west <= lng <= self.east
+
+
+@dataclass(frozen=True, slots=True)
 class SearchFilters:
     """Exact-match filters, already normalised to canonical (Chinese) values."""
 
@@ -27,6 +40,9 @@ class SearchFilters:
     grade: str | None = None
     department: str | None = None  # Chinese department name
     network: str | None = None  # network id
+    # Only facilities whose point lies in this box: lets a distance search ask
+    # for the surroundings of a point instead of every match in the city.
+    within: BBox | None = None
 
 
 @dataclass(frozen=True, slots=True)

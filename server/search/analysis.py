@@ -58,7 +58,8 @@ SEP = "\x1f"
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(rf"[{_HAN}]+")
-_RUNS = re.compile(rf"([{_HAN}]+)|([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)")  # Han, or Latin letters and digits
+# A run of Han characters, or of Latin letters and digits
+_RUNS = re.compile(rf"([{_HAN}]+)|([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)")
 
 _tokenizer = jieba.Tokenizer()
 _init_lock = threading.Lock()

@@ -36,23 +36,23 @@ class UnknownEngine(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class _Kind:
+class EngineKind:
     build: Callable[[Directory, Path], None]
     open: Callable[[Directory, Path], SearchEngine]
     stale: type[Exception]
 
 
-ENGINES: dict[str, _Kind] = {
-    "whoosh": _Kind(
+ENGINES: dict[str, EngineKind] = {
+    "whoosh": EngineKind(
         whoosh_engine.build, whoosh_engine.WhooshEngine.open, whoosh_engine.StaleIndex
     ),
-    "tantivy": _Kind(
+    "tantivy": EngineKind(
         tantivy_engine.build, tantivy_engine.TantivyEngine.open, tantivy_engine.StaleIndex
     ),
 }
 
 
-def _kind(name: str) -> _Kind:
+def _kind(name: str) -> EngineKind:
     kind = ENGINES.get(name)
     if kind is None:
         raise UnknownEngine(
@@ -116,7 +116,7 @@ def index_info(path: Path) -> dict[str, object] | None:
     return info if isinstance(info, dict) else None
 
 
-def _build(name: str, kind: _Kind, directory: Directory, path: Path) -> None:
+def _build(name: str, kind: EngineKind, directory: Directory, path: Path) -> None:
     started = time.perf_counter()
     kind.build(directory, path)
     info = {
@@ -133,7 +133,7 @@ def _build(name: str, kind: _Kind, directory: Directory, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _reopen(name: str, kind: _Kind, directory: Directory, path: Path) -> SearchEngine | None:
+def _reopen(name: str, kind: EngineKind, directory: Directory, path: Path) -> SearchEngine | None:
     info = index_info(path)
     if info is None:
         return None

@@ -22,6 +22,7 @@ def passes(f: Facility, filters: SearchFilters) -> bool:
         and (filters.grade is None or f.grade == filters.grade)
         and (filters.department is None or any(d.zh == filters.department for d in f.departments))
         and (filters.network is None or filters.network in f.networks)
+        and (filters.within is None or filters.within.contains(f.lat, f.lng))
     )
 
 

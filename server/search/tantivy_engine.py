@@ -17,11 +17,12 @@ import numpy as np
 import tantivy
 
 from server.directory.directory import Directory
-from server.search import SearchFilters, SearchHits, analysis
+from server.search import BBox, SearchFilters, SearchHits, analysis
 from server.search.analysis import FIELD_BOOSTS, GRAM, KEYWORD_FIELDS, TEXT_FIELDS, Clause
 
 TERMS_TOKENIZER = "terms"  # the text is already analysed: split on spaces only
 ORDINAL = "ord"
+LAT, LNG = "lat", "lng"  # WGS-84 degrees, for box filters
 
 # Indexing memory: enough for a million facilities to fit one segment.
 MIN_HEAP = 64_000_000
@@ -44,6 +45,8 @@ def _schema() -> tantivy.Schema:
     for name in KEYWORD_FIELDS:
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field(ORDINAL, fast=True)
+    sb.add_float_field(LAT, fast=True)
+    sb.add_float_field(LNG, fast=True)
     return sb.build()
 
 
@@ -67,6 +70,8 @@ def build(directory: Directory, path: Path) -> None:
             fields: dict[str, object] = dict(analysis.document(facility))
             fields.update(analysis.keywords(facility))
             fields[ORDINAL] = i
+            fields[LAT] = float(facility.lat)
+            fields[LNG] = float(facility.lng)
             writer.add_document(tantivy.Document(**fields))
         writer.commit()
         writer.wait_merging_threads()
@@ -107,6 +112,8 @@ class TantivyEngine:
             (tantivy.Occur.Must, self._term(field, value))
             for field, value in analysis.filter_terms(filters)
         ]
+        if filters.within is not None:
+            restrict += [(tantivy.Occur.Must, q) for q in self._box(filters.within)]
         if not text or not text.strip():
             if not restrict:
                 everything = np.arange(self._size, dtype=np.int64)
@@ -117,15 +124,13 @@ class TantivyEngine:
             return SearchHits(_EMPTY, 0)
         parts = [(tantivy.Occur.Must, self._clause(c)) for c in clauses]
         # Filters must match but add nothing to the score.
-        parts += [
-            (occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in restrict
-        ]
+        parts += [(occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in restrict]
         q = tantivy.Query.boolean_query(parts)
         if limit is None:
             ordinals = self._ordinals_of(self._searcher.search(q, self._size, count=False).hits)
             return SearchHits(ordinals, int(ordinals.size))
         result = self._searcher.search(q, max(limit, 1), count=True)
-        return SearchHits(self._ordinals_of(result.hits)[:limit], int(result.count or 0))
+        return SearchHits(self._ordinals_of(result.hits)[:limit], int(result.count or 0))  # type: ignore[attr-defined]  # missing from the stubs
 
     def _listing(self, q: tantivy.Query, limit: int | None) -> SearchHits:
         if self._size == 0:
@@ -141,7 +146,7 @@ class TantivyEngine:
         ordinals = self._ordinals_of(result.hits)
         if limit is None:
             return SearchHits(ordinals, int(ordinals.size))
-        return SearchHits(ordinals[:limit], int(result.count or 0))
+        return SearchHits(ordinals[:limit], int(result.count or 0))  # type: ignore[attr-defined]  # missing from the stubs
 
     def _ordinals_of(self, hits: list[tuple[object, tantivy.DocAddress]]) -> np.ndarray:
         addresses = map(_address, hits)
@@ -151,6 +156,12 @@ class TantivyEngine:
         return np.fromiter(
             (tables[a.segment_ord][a.doc] for a in addresses), dtype=np.int64, count=len(hits)
         )
+
+    def _box(self, box: BBox) -> list[tantivy.Query]:
+        return [
+            tantivy.Query.range_query(self._schema, field, tantivy.FieldType.Float, low, high)
+            for field, low, high in ((LAT, box.south, box.north), (LNG, box.west, box.east))
+        ]
 
     def _term(self, field: str, value: str) -> tantivy.Query:
         return tantivy.Query.term_query(self._schema, field, value, index_option="basic")
@@ -191,13 +202,13 @@ class TantivyEngine:
         docs = [d for d in docs if 0 <= d < self._size]
         if not docs:
             return True
-        values = self._searcher.fast_field_values(
-            ORDINAL, [tantivy.DocAddress(0, d) for d in docs]
-        )
+        values = self._searcher.fast_field_values(ORDINAL, [tantivy.DocAddress(0, d) for d in docs])
         return values == docs
 
     def _read_ordinals(self) -> list[np.ndarray]:
-        hits = self._searcher.search(tantivy.Query.all_query(), max(self._size, 1), count=False).hits
+        hits = self._searcher.search(
+            tantivy.Query.all_query(), max(self._size, 1), count=False
+        ).hits
         addresses = [a for _, a in hits]
         values = self._searcher.fast_field_values(ORDINAL, addresses)
         sizes = [0] * self._searcher.num_segments

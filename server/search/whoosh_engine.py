@@ -29,11 +29,12 @@ from whoosh.reading import IndexReader, TermNotFound
 from whoosh.scoring import bm25
 
 from server.directory.directory import Directory
-from server.search import SearchFilters, SearchHits, analysis
+from server.search import BBox, SearchFilters, SearchHits, analysis
 from server.search.analysis import FIELD_BOOSTS, GRAM, KEYWORD_FIELDS, SEP, TEXT_FIELDS, Clause
 
 SCORED_FIELDS = (*TEXT_FIELDS, GRAM)
 LENGTHS_FILE = "field_lengths.npy"
+POINTS_FILE = "points.npy"  # latitude and longitude of each facility, for box filters
 B, K1 = 0.75, 1.2  # whoosh's BM25F defaults
 
 # Decoded postings kept in memory, most recently used first; counted in postings.
@@ -50,9 +51,7 @@ class StaleIndex(Exception):
 def _schema() -> Schema:
     terms = RegexTokenizer(r"\S+")  # the text is already analysed: split on spaces only
     values = RegexTokenizer(rf"[^{SEP}]+")
-    fields: dict[str, object] = {
-        name: TEXT(analyzer=terms, phrase=False) for name in SCORED_FIELDS
-    }
+    fields: dict[str, object] = {name: TEXT(analyzer=terms, phrase=False) for name in SCORED_FIELDS}
     fields.update({name: ID(analyzer=values) for name in KEYWORD_FIELDS})
     return Schema(**fields)
 
@@ -63,6 +62,7 @@ def build(directory: Directory, path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(path), _schema())
     lengths = np.zeros((len(SCORED_FIELDS), len(directory)), dtype=np.float32)
+    points = np.array([(f.lat, f.lng) for f in directory.facilities], dtype=np.float64)
     writer = ix.writer(procs=1, limitmb=256)
     try:
         for i, facility in enumerate(directory.facilities):
@@ -77,6 +77,7 @@ def build(directory: Directory, path: Path) -> None:
         raise
     writer.commit()
     np.save(path / LENGTHS_FILE, lengths)
+    np.save(path / POINTS_FILE, points.reshape(-1, 2).T)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ class WhooshEngine:
         try:
             self._index = index.open_dir(str(path))
             lengths = np.load(path / LENGTHS_FILE)
+            points = np.load(path / POINTS_FILE)
         except (index.EmptyIndexError, OSError, ValueError) as e:
             raise StaleIndex(f"no whoosh index at {path}: {e}") from e
         self._reader: IndexReader = self._index.reader()
@@ -106,10 +108,12 @@ class WhooshEngine:
             not self._reader.is_atomic()
             or self._reader.doc_count_all() != size
             or lengths.shape != (len(SCORED_FIELDS), size)
+            or points.shape != (2, size)
         ):
             self._reader.close()
             raise StaleIndex(f"the whoosh index at {path} does not hold {size} facilities")
         self._size = size
+        self._lat, self._lng = points
         self._norms = {
             field: _length_norms(lengths[row]) for row, field in enumerate(SCORED_FIELDS)
         }
@@ -127,6 +131,8 @@ class WhooshEngine:
         if limit is not None and limit < 0:
             limit = 0
         allowed = self._allowed(filters)
+        if filters.within is not None:
+            allowed = self._inside(filters.within, allowed)
         if not text or not text.strip():
             if allowed is None:
                 everything = np.arange(self._size, dtype=np.int64)
@@ -218,6 +224,17 @@ class WhooshEngine:
             if len(self._filters) > FILTER_CACHE:
                 self._filters.popitem(last=False)
         return allowed
+
+    def _inside(self, box: BBox, allowed: _Allowed | None) -> _Allowed:
+        mask = (
+            (self._lat >= box.south)
+            & (self._lat <= box.north)
+            & (self._lng >= box.west)
+            & (self._lng <= box.east)
+        )
+        if allowed is not None:
+            mask &= allowed.mask
+        return _Allowed(mask, np.flatnonzero(mask))
 
     def close(self) -> None:
         with self._lock:

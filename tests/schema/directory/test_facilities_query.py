@@ -79,7 +79,9 @@ def test_distance_sort_is_nearest_first_and_matches_geodesic(gql: GraphQLClient)
     assert distances == sorted(distances)
     for e in conn["edges"]:
         loc = e["node"]["location"]
-        expected = geodesic((PEOPLE_SQUARE["lat"], PEOPLE_SQUARE["lng"]), (loc["lat"], loc["lng"])).km
+        expected = geodesic(
+            (PEOPLE_SQUARE["lat"], PEOPLE_SQUARE["lng"]), (loc["lat"], loc["lng"])
+        ).km
         assert e["distanceKm"] == pytest.approx(round(expected, 1), abs=0.05)
 
 
@@ -116,12 +118,21 @@ def test_paging_walks_every_row_once(gql: GraphQLClient) -> None:
     [
         ({"district": "浦东新区"}, lambda n: n["district"] == "浦东新区"),
         ({"district": "Pudong"}, lambda n: n["district"] == "浦东新区"),
-        ({"department": "内分泌科"}, lambda n: any(d["zh"] == "内分泌科" for d in n["departments"])),
-        ({"department": "endocrinology"}, lambda n: any(d["zh"] == "内分泌科" for d in n["departments"])),
+        (
+            {"department": "内分泌科"},
+            lambda n: any(d["zh"] == "内分泌科" for d in n["departments"]),
+        ),
+        (
+            {"department": "endocrinology"},
+            lambda n: any(d["zh"] == "内分泌科" for d in n["departments"]),
+        ),
         ({"ownership": "PUBLIC"}, lambda n: n["ownership"] == "PUBLIC"),
         ({"grade": "三甲"}, lambda n: n["grade"] == "三甲"),
         ({"grade": "Grade 3A"}, lambda n: n["grade"] == "三甲"),
-        ({"network": "group-comprehensive"}, lambda n: "group-comprehensive" in [x["id"] for x in n["networks"]]),
+        (
+            {"network": "group-comprehensive"},
+            lambda n: "group-comprehensive" in [x["id"] for x in n["networks"]],
+        ),
         ({"city": "Shanghai"}, lambda n: True),
     ],
 )
@@ -149,7 +160,7 @@ def test_facility_by_global_and_plain_id(gql: GraphQLClient) -> None:
     assert by_global["node"]["id"] == node["id"]
     by_plain = gql("query($id: ID!) { facility(id: $id) { id } }", {"id": node["sourceId"]})
     assert by_plain["data"]["facility"]["id"] == node["id"]
-    assert gql("{ facility(id: \"nope\") { id } }")["data"]["facility"] is None
+    assert gql('{ facility(id: "nope") { id } }')["data"]["facility"] is None
 
 
 def test_facets_count_districts_and_departments(gql: GraphQLClient) -> None:
@@ -196,7 +207,11 @@ def test_bad_input_is_a_coded_error(
     ("query", "variables", "code"),
     [
         ("{ facilities(kind: HOSPITAL) { totalCount } }", None, "BAD_USER_INPUT"),
-        ("query($k: FacilityKind) { facilities(kind: $k) { totalCount } }", {"k": "X"}, "BAD_USER_INPUT"),
+        (
+            "query($k: FacilityKind) { facilities(kind: $k) { totalCount } }",
+            {"k": "X"},
+            "BAD_USER_INPUT",
+        ),
         ('{ facilities(first: "ten") { totalCount } }', None, "BAD_USER_INPUT"),
         ("{ facilities { totalCount ", None, "GRAPHQL_PARSE_FAILED"),
         ("{ facilities { nope } }", None, "GRAPHQL_VALIDATION_FAILED"),

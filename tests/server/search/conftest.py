@@ -170,16 +170,19 @@ def _engine(name: str, directory: Directory, tmp: Path) -> Iterator[SearchEngine
 
 
 @pytest.fixture(scope="session")
-def whoosh(directory: Directory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
+def whoosh(
+    directory: Directory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SearchEngine]:
     yield from _engine("whoosh", directory, tmp_path_factory.mktemp("whoosh"))
 
 
 @pytest.fixture(scope="session")
-def tantivy(directory: Directory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
+def tantivy(
+    directory: Directory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SearchEngine]:
     yield from _engine("tantivy", directory, tmp_path_factory.mktemp("tantivy"))
 
 
 @pytest.fixture(scope="session", params=["whoosh", "tantivy"])
 def engine(request: pytest.FixtureRequest) -> SearchEngine:
     return request.getfixturevalue(request.param)
-

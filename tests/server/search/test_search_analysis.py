@@ -12,7 +12,9 @@ def words(text: str) -> list[str]:
     return [c.word for c in analysis.query(text)]
 
 
-@pytest.mark.parametrize("part", ["仁济", "华山", "曙光", "和睦家", "瑞尔", "特需部", "特诊部", "齿科"])
+@pytest.mark.parametrize(
+    "part", ["仁济", "华山", "曙光", "和睦家", "瑞尔", "特需部", "特诊部", "齿科"]
+)
 def test_facility_name_parts_are_single_query_terms(part: str) -> None:
     assert words(part) == [part]
 
@@ -35,7 +37,13 @@ def test_names_are_indexed_with_their_parts_whole(name: str, part: str) -> None:
 
 
 def test_a_name_is_cut_into_its_parts() -> None:
-    assert words("上海交通大学医学院附属仁济医院") == ["上海交通大学", "医学院", "附属", "仁济", "医院"]
+    assert words("上海交通大学医学院附属仁济医院") == [
+        "上海交通大学",
+        "医学院",
+        "附属",
+        "仁济",
+        "医院",
+    ]
 
 
 def test_dictionary_words_inside_longer_words_are_indexed() -> None:

@@ -13,7 +13,9 @@ from server.search.memory import MemoryEngine, passes
 NONE = SearchFilters()
 
 
-def found(engine: SearchEngine, directory: Directory, text: str | None, **filters: object) -> list[str]:
+def found(
+    engine: SearchEngine, directory: Directory, text: str | None, **filters: object
+) -> list[str]:
     hits = engine.search(text, SearchFilters(**filters), None)  # type: ignore[arg-type]
     assert hits.ordinals.dtype == np.int64
     assert hits.total == len(hits.ordinals)
@@ -24,7 +26,9 @@ def named(directory: Directory, part: str) -> set[str]:
     return {f.id for f in directory.facilities if part in f.name_zh}
 
 
-def test_renji_in_chinese_finds_every_renji_facility(engine: SearchEngine, directory: Directory) -> None:
+def test_renji_in_chinese_finds_every_renji_facility(
+    engine: SearchEngine, directory: Directory
+) -> None:
     ids = found(engine, directory, "仁济")
     assert "t005" in ids  # 上海交通大学医学院附属仁济医院
     assert set(ids) == named(directory, "仁济")
@@ -50,16 +54,22 @@ def test_stemming_hospitals_finds_hospital(engine: SearchEngine, directory: Dire
     assert ids == {f.id for f in directory.facilities if "hospital" in f.name_en.casefold()}
 
 
-def test_chike_with_kind_dental_finds_only_dental(engine: SearchEngine, directory: Directory) -> None:
+def test_chike_with_kind_dental_finds_only_dental(
+    engine: SearchEngine, directory: Directory
+) -> None:
     ids = found(engine, directory, "齿科", kind=FacilityKind.DENTAL)
     kinds = {directory.get(i).kind for i in ids}  # type: ignore[union-attr]
     assert kinds == {FacilityKind.DENTAL}
     assert set(ids) == {f.id for f in directory.facilities if f.category is Category.DENTAL}
 
 
-def test_english_department_names_are_searchable(engine: SearchEngine, directory: Directory) -> None:
+def test_english_department_names_are_searchable(
+    engine: SearchEngine, directory: Directory
+) -> None:
     ids = set(found(engine, directory, "cardiology"))
-    assert ids == {f.id for f in directory.facilities if any(d.zh == "心内科" for d in f.departments)}
+    assert ids == {
+        f.id for f in directory.facilities if any(d.zh == "心内科" for d in f.departments)
+    }
 
 
 def test_every_word_must_match(engine: SearchEngine, directory: Directory) -> None:
@@ -87,7 +97,8 @@ def test_chinese_text_is_found_however_it_was_cut(
 
 
 @pytest.mark.parametrize(
-    "text", ["仁济", "和睦家", "浦东新区", "特诊部", "瑞尔", "hospital", "clinic", "东方", "口腔", "528号"]
+    "text",
+    ["仁济", "和睦家", "浦东新区", "特诊部", "瑞尔", "hospital", "clinic", "东方", "口腔", "528号"],
 )
 def test_finds_at_least_what_plain_substring_search_finds(
     engine: SearchEngine, directory: Directory, text: str
@@ -169,7 +180,9 @@ def test_unknown_filter_values_match_nothing(engine: SearchEngine, directory: Di
         assert hits.ordinals.size == 0
 
 
-def test_no_text_lists_everything_in_directory_order(engine: SearchEngine, directory: Directory) -> None:
+def test_no_text_lists_everything_in_directory_order(
+    engine: SearchEngine, directory: Directory
+) -> None:
     for text in (None, "", "   "):
         hits = engine.search(text, NONE, None)
         assert hits.ordinals.tolist() == list(range(len(directory)))
@@ -185,9 +198,10 @@ def test_limit_cuts_the_list_but_not_the_total(engine: SearchEngine, directory: 
     assert set(first.ordinals.tolist()) <= set(everything.ordinals.tolist())
 
     listing = engine.search(None, SearchFilters(kind=FacilityKind.DENTAL), 3)
-    assert listing.ordinals.tolist() == [
-        i for i, f in enumerate(directory.facilities) if f.kind is FacilityKind.DENTAL
-    ][:3]
+    assert (
+        listing.ordinals.tolist()
+        == [i for i, f in enumerate(directory.facilities) if f.kind is FacilityKind.DENTAL][:3]
+    )
     assert listing.total == 7
 
     more = engine.search("瑞尔", NONE, 100)

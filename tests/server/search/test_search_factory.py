@@ -119,9 +119,11 @@ def test_a_failed_build_leaves_no_index_behind(
         real_build(d, path)  # the files are written ...
         raise OSError("disk full")  # ... but the build never completes
 
-    monkeypatch.setitem(factory.ENGINES, "whoosh", factory.ENGINES["whoosh"].__class__(
-        crash, WhooshEngine.open, whoosh_engine.StaleIndex
-    ))
+    monkeypatch.setitem(
+        factory.ENGINES,
+        "whoosh",
+        factory.EngineKind(crash, WhooshEngine.open, whoosh_engine.StaleIndex),
+    )
     with pytest.raises(OSError, match="disk full"):
         open_engine(s, directory)
     assert entries(s.index_dir) == {factory.LOCK}

@@ -53,7 +53,10 @@ QUERIES: list[tuple[str | None, SearchFilters]] = [
     # no text
     (None, NONE),
     (None, DENTAL),
-    (None, SearchFilters(kind=FacilityKind.MEDICAL, district="浦东新区", network="test-group-plan")),
+    (
+        None,
+        SearchFilters(kind=FacilityKind.MEDICAL, district="浦东新区", network="test-group-plan"),
+    ),
     (None, SearchFilters(city="北京")),
 ]
 

@@ -123,9 +123,7 @@ def test_osm_brand_searches_find_every_branch(
     ["仁济", "renji", "华山", "huashan", "hospital", "children", "中心医院", "浦东新区", "pudong",
      "妇幼保健院", "精神卫生中心", "中医", "医务室", "xyzzy"],
 )  # fmt: skip
-def test_engines_agree_on_the_osm_corpus(
-    osm_engines: dict[str, SearchEngine], text: str
-) -> None:
+def test_engines_agree_on_the_osm_corpus(osm_engines: dict[str, SearchEngine], text: str) -> None:
     a = osm_engines["whoosh"].search(text, NONE, None)
     b = osm_engines["tantivy"].search(text, NONE, None)
     assert set(a.ordinals.tolist()) == set(b.ordinals.tolist())

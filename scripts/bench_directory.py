@@ -1,0 +1,327 @@
+"""Directory search benchmark.
+
+For each size (10k, 100k, 1M synthetic facilities) and each engine: index build
+time, then p50/p95 of in-process searches of three shapes: text, text + distance
+sort, distance only. With --http (10k, whoosh): requests/s of the GraphQL search
+endpoint against a plain Starlette + orjson endpoint making the same service call,
+both served by uvicorn in a subprocess and loaded by `wrk` over loopback.
+
+    .venv/bin/python scripts/bench_directory.py --sizes 10k,100k,1m --engines whoosh,tantivy --http
+
+Synthetic directories are written under var/bench/ and never served as real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from server.directory.loader import load_folder  # noqa: E402
+from server.directory.service import DirectoryService, FacilityQuery, Sort  # noqa: E402
+from server.search import analysis  # noqa: E402
+from server.search.factory import build_engine  # noqa: E402
+
+BENCH_DIR = ROOT / "var" / "bench"
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+
+# Realistic words: hospital name parts, specialties and places, in the three scripts.
+TEXTS = [
+    "医院",
+    "中医",
+    "口腔",
+    "儿童",
+    "妇幼",
+    "人民医院",
+    "社区卫生服务中心",
+    "门诊部",
+    "诊所",
+    "第一",
+    "浦东",
+    "闵行",
+    "hospital",
+    "clinic",
+    "dental",
+    "children",
+    "renmin",
+    "zhongyi",
+    "kouqiang",
+    "内分泌科",
+    "肿瘤科",
+    "眼科",
+    "Pudong",
+    "community health",
+]
+SHANGHAI = ((30.9, 31.45), (121.2, 121.75))
+
+GRAPHQL = (
+    "query($text: String, $near: GeoPointInput, $sort: FacilitySort) { facilities(text: $text, "
+    "near: $near, sort: $sort, first: 20) { totalCount edges { distanceKm node { id nameZh nameEn "
+    "addressZh district location { lat lng } ownership grade category departments { zh en } phone } } } }"
+)
+
+
+def ensure_synthetic(size: str) -> Path:
+    folder = BENCH_DIR / size
+    if not (folder / "facilities.csv").exists():
+        from scripts.generate_synthetic import generate
+
+        t = time.perf_counter()
+        generate(SIZES[size], folder, seed=7)
+        print(f"  generated {size} in {time.perf_counter() - t:.1f} s", flush=True)
+    return folder
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return p50 * 1000, p95 * 1000
+
+
+def queries(n: int, seed: int) -> list[tuple[str, FacilityQuery]]:
+    rnd = random.Random(seed)
+    out: list[tuple[str, FacilityQuery]] = []
+    for _ in range(n):
+        near = (rnd.uniform(*SHANGHAI[0]), rnd.uniform(*SHANGHAI[1]))
+        text = rnd.choice(TEXTS)
+        out.append(("text", FacilityQuery(text=text, limit=20)))
+        out.append(
+            ("text+distance", FacilityQuery(text=text, near=near, sort=Sort.DISTANCE, limit=20))
+        )
+        out.append(("distance", FacilityQuery(near=near, sort=Sort.DISTANCE, limit=20)))
+    return out
+
+
+def bench_engine(size: str, engine_name: str, n: int) -> dict[str, object]:
+    folder = ensure_synthetic(size)
+    t = time.perf_counter()
+    directory = load_folder(folder, allow_synthetic=True)
+    load_s = time.perf_counter() - t
+    index = Path(tempfile.mkdtemp(prefix=f"bench-{engine_name}-", dir=BENCH_DIR))
+    try:
+        t = time.perf_counter()
+        engine = build_engine(engine_name, directory, index / "ix")
+        build_s = time.perf_counter() - t
+        service = DirectoryService(directory, engine)
+        qs = queries(n, seed=11)
+        for _, q in qs[:30]:  # warm caches
+            service.search(q)
+        samples: dict[str, list[float]] = {"text": [], "text+distance": [], "distance": []}
+        for shape, q in qs:
+            t = time.perf_counter()
+            service.search(q)
+            samples[shape].append(time.perf_counter() - t)
+        engine.close()
+    finally:
+        shutil.rmtree(index, ignore_errors=True)
+    result: dict[str, object] = {
+        "size": size,
+        "engine": engine_name,
+        "load_s": round(load_s, 2),
+        "build_s": round(build_s, 2),
+    }
+    for shape, values in samples.items():
+        p50, p95 = percentiles(values)
+        result[shape] = {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2), "n": len(values)}
+    return result
+
+
+# ---- HTTP: GraphQL vs a plain endpoint over the same service call ---------------------------
+
+
+def bench_app():  # type: ignore[no-untyped-def]
+    """uvicorn factory: the real app plus /plain/facilities (orjson, no GraphQL)."""
+    from server.app import create_app
+    from server.settings import from_env
+
+    app = create_app(from_env())
+    service: DirectoryService = app.state.services.directory
+
+    async def plain(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        v = body.get("variables") or {}
+        near = v.get("near")
+        page = service.search(
+            FacilityQuery(
+                text=v.get("text"),
+                near=(near["lat"], near["lng"]) if near else None,
+                sort=Sort.DISTANCE if v.get("sort") == "DISTANCE" else Sort.RELEVANCE,
+                limit=20,
+            )
+        )
+        edges = [
+            {
+                "distanceKm": r.distance_km,
+                "node": {
+                    "id": r.facility.id,
+                    "nameZh": r.facility.name_zh,
+                    "nameEn": r.facility.name_en,
+                    "addressZh": r.facility.address_zh,
+                    "district": r.facility.district,
+                    "location": {"lat": r.facility.lat, "lng": r.facility.lng},
+                    "ownership": r.facility.ownership.name,
+                    "grade": r.facility.grade,
+                    "category": r.facility.category.name,
+                    "departments": [{"zh": d.zh, "en": d.en} for d in r.facility.departments],
+                    "phone": r.facility.phone,
+                },
+            }
+            for r in page.results
+        ]
+        data = {"data": {"facilities": {"totalCount": page.total, "edges": edges}}}
+        return Response(orjson.dumps(data), media_type="application/json")
+
+    app.router.routes.append(Route("/plain/facilities", plain, methods=["POST"]))
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wrk(url: str, body: dict[str, object], seconds: int) -> float:
+    lua = Path(tempfile.mkstemp(suffix=".lua")[1])
+    lua.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", "-c8", f"-d{seconds}s", "-s", str(lua), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lua.unlink()
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise RuntimeError(out)
+
+
+def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, object]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("the HTTP benchmark needs wrk (apt-get install wrk)")
+    folder = ensure_synthetic(size)
+    port = _free_port()
+    var = Path(tempfile.mkdtemp(prefix="bench-var-", dir=BENCH_DIR))
+    env = dict(
+        os.environ,
+        APP_ENV="test",
+        DIRECTORY_SOURCE=str(folder),
+        SEARCH_ENGINE=engine_name,
+        VAR_DIR=str(var),
+        PORT=str(port),
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "scripts.bench_directory:bench_app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        body = {
+            "query": GRAPHQL,
+            "variables": {"text": "医院", "near": {"lat": 31.23, "lng": 121.47}},
+        }
+        results = {}
+        for name, path in (("graphql", "/graphql"), ("plain", "/plain/facilities")):
+            _wrk(f"http://127.0.0.1:{port}{path}", body, 2)  # warm-up
+            results[name] = _wrk(f"http://127.0.0.1:{port}{path}", body, seconds)
+        return {
+            "size": size,
+            "engine": engine_name,
+            "graphql_rps": round(results["graphql"], 1),
+            "plain_rps": round(results["plain"], 1),
+            "ratio": round(results["graphql"] / results["plain"], 3),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10k,100k,1m")
+    parser.add_argument("--engines", default="whoosh,tantivy")
+    parser.add_argument("--queries", type=int, default=200, help="queries of each shape")
+    parser.add_argument(
+        "--http", action="store_true", help="also measure GraphQL vs plain req/s at 10k"
+    )
+    parser.add_argument("--http-seconds", type=int, default=10)
+    args = parser.parse_args(argv)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    analysis.initialize()
+    rows = []
+    for size in args.sizes.split(","):
+        for engine in args.engines.split(","):
+            row = bench_engine(size.strip(), engine.strip(), args.queries)
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    print()
+    print(
+        "| size | engine | load s | build s | text p50/p95 ms | text+distance p50/p95 ms | distance p50/p95 ms |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        cells = [
+            f"{r[s]['p50_ms']} / {r[s]['p95_ms']}" for s in ("text", "text+distance", "distance")
+        ]  # type: ignore[index]
+        print(
+            f"| {r['size']} | {r['engine']} | {r['load_s']} | {r['build_s']} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    if args.http:
+        h = bench_http("10k", "whoosh", args.http_seconds)
+        print()
+        print(json.dumps(h))
+        print(
+            f"GraphQL {h['graphql_rps']} req/s vs plain {h['plain_rps']} req/s: {h['ratio'] * 100:.0f} %"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

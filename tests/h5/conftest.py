@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from starlette.testclient import TestClient
+
+
+@dataclass
+class Page:
+    status: int
+    html: str
+    headers: dict[str, str]
+
+    def result_ids(self) -> list[str]:
+        return re.findall(r'<li class="card" id="f-([^"]+)"', self.html)
+
+    def errors(self) -> dict[str, str]:
+        """The form errors shown, by field."""
+        return dict(re.findall(r'<li data-field="([a-z]+)">([^<]+)</li>', self.html))
+
+    def count(self) -> str:
+        m = re.search(r'<p class="count" id="count">([^<]+)</p>', self.html)
+        return m.group(1) if m else ""
+
+    def links(self, rel: str) -> list[str]:
+        return [
+            h.replace("&amp;", "&") for h in re.findall(rf'rel="{rel}" href="([^"]+)"', self.html)
+        ]
+
+
+@pytest.fixture
+def get(client: TestClient):  # type: ignore[no-untyped-def]
+    def fetch(url: str, **params: str) -> Page:
+        r = client.get(url, params=params or None, follow_redirects=False)
+        return Page(r.status_code, r.text, dict(r.headers))
+
+    return fetch
