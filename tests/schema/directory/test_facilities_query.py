@@ -4,7 +4,6 @@ from typing import Any
 
 import pytest
 from geopy.distance import geodesic
-
 from starlette.testclient import TestClient
 
 from server.app import create_app
