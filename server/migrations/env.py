@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from server.db import Base, make_engine
-from server.models import import_all
+from server.db import Base, import_models, make_engine
 
-import_all()
+import_models()
 target_metadata = Base.metadata
 config = context.config
 
