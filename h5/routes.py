@@ -116,7 +116,11 @@ async def list_page(request: Request) -> Response:
         for d in facets.districts
         if d.value  # a facility whose district no source gives has no choice to offer
     ]
-    path = request.url.path
+    if form.district and all(d["value"] != form.district for d in districts):
+        # a real district with none of this kind: keep it chosen so the empty result makes sense
+        label = district_label(service.directory, form.district, lang)
+        districts.append({"value": form.district, "label": label, "count": 0})
+    path = f"{_base(request)}/{lang}/{kind}"
     context = _context(
         request,
         lang,

@@ -10,8 +10,11 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 
+from schema.accounts.mutations import AccountsMutation
+from schema.accounts.queries import AccountsQuery
 from schema.directory.queries import DirectoryQuery
 from schema.errors import ErrorCodes
+from schema.policies.mutations import PoliciesMutation
 from schema.limits import AliasLimit, DepthLimit
 from server.settings import Settings
 

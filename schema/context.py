@@ -10,6 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from server.accounts.models import Account
     from server.services import Services
 
 
@@ -18,6 +21,10 @@ class Context:
     request: Request
     response: Response
     services: Services
+    # the request's database session (see server/app.py); None when no database is configured
+    db: Session | None = None
+    # the signed-in account, once a resolver has authenticated the request
+    account: Account | None = None
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

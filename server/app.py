@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,12 +15,16 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from schema import build_schema
 from schema.context import Context
 from schema.errors import format_error
+from server.accounts.wiring import member_services
+from server.db import make_engine, make_sessionmaker, migrate
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
+from server.errors import DomainError
 from server.search import analysis
 from server.search.factory import open_engine
 from server.services import Services
@@ -39,8 +44,36 @@ class GraphQLApp(GraphQL[Context, None]):
         self.services = services
         self.settings = settings
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        # One database session per request: committed after the response is built, rolled
+        # back as a whole when anything unexpected happened (typed errors still commit, so
+        # e.g. a wrong SMS code's try is counted).
+        factory = self.services.db
+        if factory is None or context is not UNSET:
+            return await super().run(request, context, root_value)
+        session = factory()
+        request.state.db = session
+        request.state.db_failed = False
+        try:
+            response = await super().run(request, context, root_value)
+            if request.state.db_failed:
+                session.rollback()
+            else:
+                session.commit()
+            return response
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request=request, response=response, services=self.services)
+        return Context(
+            request=request,
+            response=response,
+            services=self.services,
+            db=getattr(request.state, "db", None),
+        )
 
     def encode_json(self, data: object) -> bytes:
         # orjson keeps Chinese as UTF-8, not \uXXXX, and is several times faster
@@ -49,6 +82,8 @@ class GraphQLApp(GraphQL[Context, None]):
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
+            if any(_unexpected(e) for e in result.errors):
+                request.state.db_failed = True
             debug = self.settings.debug
             data["errors"] = [format_error(e, debug=debug) for e in result.errors]  # type: ignore[typeddict-item]
         if result.extensions:
@@ -56,11 +91,25 @@ class GraphQLApp(GraphQL[Context, None]):
         return data
 
 
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, DomainError | GraphQLError)
+
+
 def build_services(settings: Settings) -> Services:
     analysis.initialize()
     directory = load_directory(settings)  # raises InvalidDirectoryData: refuse to serve half
     engine = open_engine(settings, directory)
-    return Services(settings=settings, directory=DirectoryService(directory, engine))
+    db_engine = make_engine(settings.resolved_database_url)
+    migrate(
+        db_engine
+    )  # idempotent: a fresh SQLite file gets its tables, others are brought up to date
+    return Services(
+        settings=settings,
+        directory=DirectoryService(directory, engine),
+        db=make_sessionmaker(db_engine),
+        members=member_services(settings),
+    )
 
 
 async def healthz(request: Request) -> Response:
@@ -77,11 +126,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     services = services or build_services(settings)
 
     from h5.routes import routes as h5_routes
+    from server.policies.certificate import routes as certificate_routes
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
         Mount("/h5", routes=h5_routes()),
+        *certificate_routes(),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]
     app = Starlette(debug=False, routes=routes)

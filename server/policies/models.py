@@ -11,7 +11,6 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -142,7 +141,7 @@ class Benefit(Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     limit_yuan: Mapped[int | None] = mapped_column(Integer)
     reimbursement_pct: Mapped[int | None] = mapped_column(Integer)
-    deductible_yuan: Mapped[int | None] = mapped_column(Numeric(12, 0))
+    deductible_yuan: Mapped[int | None] = mapped_column(Integer)
     floating: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[str] = mapped_column(Text, default="")
     detail_en: Mapped[str] = mapped_column(Text, default="")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -30,8 +31,11 @@ class Page:
         ]
 
 
+Fetch = Callable[..., Page]
+
+
 @pytest.fixture
-def get(client: TestClient):  # type: ignore[no-untyped-def]
+def get(client: TestClient) -> Fetch:
     def fetch(url: str, **params: str) -> Page:
         r = client.get(url, params=params or None, follow_redirects=False)
         return Page(r.status_code, r.text, dict(r.headers))

@@ -277,3 +277,79 @@ def test_missing_browser_fails_when_required_and_skips_otherwise(
     monkeypatch.delenv("REQUIRE_BROWSER")
     with pytest.raises(pytest.skip.Exception):
         _unavailable("no chromium")
+
+
+# WCAG 2 contrast of every element's own text against the first opaque background behind it.
+CONTRAST_JS = """
+() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const bg = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c;
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden") continue;
+    const a = lum(rgb(st.color)), b = lum(bg(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)} < ${need} "${el.textContent.trim().slice(0, 30)}"`);
+  }
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/h5/en/medical",
+        "/h5/zh/designated?size=2",
+        "/h5/en/medical?page=-1",
+        "/h5/en/facility/des-ufh-hospital",
+        "/h5/en/facility/des-ufh-hospital/driver",
+    ],
+)
+def test_text_contrast_is_sufficient(page: Any, live_server: str, path: str) -> None:
+    page.goto(live_server + path)
+    # include the pressed favourite state
+    stars = page.locator("button.star")
+    if stars.count():
+        stars.first.click()
+    assert page.evaluate(CONTRAST_JS) == []
+
+
+def test_contrast_check_catches_pale_text(page: Any, live_server: str) -> None:
+    page.goto(f"{live_server}/h5/en/medical")
+    page.evaluate("document.querySelector('h1').style.color = '#bbbbbb'")
+    problems = page.evaluate(CONTRAST_JS)
+    assert len(problems) == 1 and problems[0].startswith("H1.")
+
+
+def test_nearest_without_geolocation_support_offers_districts(
+    browser: Any, live_server: str
+) -> None:
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    # a browser without the Geolocation API (or with it blocked by policy)
+    ctx.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'geolocation', {get: () => undefined}); delete Navigator.prototype.geolocation;"
+    )
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_server}/h5/zh/medical")
+        page.get_by_role("button", name="离我最近").click()
+        page.locator("#geo-msg").get_by_text("暂时无法获取您的位置").wait_for()
+        assert page.evaluate("document.activeElement.id") == "district"
+    finally:
+        ctx.close()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.h5.conftest import Fetch
 
-def test_facility_detail_shows_source_verified_date_and_plans(get) -> None:  # type: ignore[no-untyped-def]
+
+def test_facility_detail_shows_source_verified_date_and_plans(get: Fetch) -> None:
     page = get("/h5/en/facility/med-renji-vip-pudong")
     assert page.status == 200
     assert '<h1 class="name">' in page.html
@@ -21,7 +23,7 @@ def test_facility_detail_shows_source_verified_date_and_plans(get) -> None:  # t
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_driver_card_has_chinese_name_and_address_in_large_type(get, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_driver_card_has_chinese_name_and_address_in_large_type(get: Fetch, lang: str) -> None:
     page = get(f"/h5/{lang}/facility/med-renji-vip-pudong/driver")
     assert page.status == 200
     assert '<section class="driver" lang="zh-CN"' in page.html
@@ -34,13 +36,13 @@ def test_driver_card_has_chinese_name_and_address_in_large_type(get, lang: str) 
         assert "Show this screen to your taxi driver." in page.html
 
 
-def test_driver_card_without_address_says_to_go_by_name(get) -> None:  # type: ignore[no-untyped-def]
+def test_driver_card_without_address_says_to_go_by_name(get: Fetch) -> None:
     page = get("/h5/en/facility/med-east-hospital-special/driver")
     assert "同济大学附属东方医院特诊部" in page.html
     assert "来源未提供地址，请按名称导航。" in page.html
 
 
-def test_driver_card_phone_is_tap_to_call(get) -> None:  # type: ignore[no-untyped-def]
+def test_driver_card_phone_is_tap_to_call(get: Fetch) -> None:
     page = get("/h5/en/facility/des-ufh-hospital/driver")
     assert '<a href="tel:+862122163999">+86 21 2216 3999</a>' in page.html
 
@@ -58,7 +60,7 @@ def test_driver_card_phone_is_tap_to_call(get) -> None:  # type: ignore[no-untyp
         ("/h5/en/qr/medical.gif", "We could not find this page."),
     ],
 )
-def test_unknown_pages_are_friendly_404s(get, url: str, text: str) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_pages_are_friendly_404s(get: Fetch, url: str, text: str) -> None:
     page = get(url)
     assert page.status == 404
     assert text in page.html
@@ -66,13 +68,13 @@ def test_unknown_pages_are_friendly_404s(get, url: str, text: str) -> None:  # t
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
 
 
-def test_a_long_unknown_id_is_not_echoed_in_full(get) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_unknown_id_is_not_echoed_in_full(get: Fetch) -> None:
     page = get("/h5/en/facility/" + "a" * 3000)
     assert page.status == 404
     assert "a" * 101 not in page.html
 
 
-def test_favourites_page_renders_the_ids_it_is_given(get) -> None:  # type: ignore[no-untyped-def]
+def test_favourites_page_renders_the_ids_it_is_given(get: Fetch) -> None:
     page = get("/h5/en/favourites", ids="des-ufh-hospital,den-arrail-biyun,gone-away,<bad>")
     assert page.status == 200
     assert page.result_ids() == ["des-ufh-hospital", "den-arrail-biyun"]
@@ -83,7 +85,7 @@ def test_favourites_page_renders_the_ids_it_is_given(get) -> None:  # type: igno
     )
 
 
-def test_favourites_page_without_ids_explains(get) -> None:  # type: ignore[no-untyped-def]
+def test_favourites_page_without_ids_explains(get: Fetch) -> None:
     page = get("/h5/zh/favourites")
     assert page.status == 200
     assert "您还没有收藏机构" in page.html

@@ -9,6 +9,7 @@ import pytest
 
 from server.directory.geo import wgs84_to_gcj02
 from server.services import Services
+from tests.h5.conftest import Fetch
 
 LISTS = [
     f"/h5/{lang}/{kind}" for lang in ("en", "zh") for kind in ("medical", "dental", "designated")
@@ -16,7 +17,7 @@ LISTS = [
 
 
 @pytest.mark.parametrize("url", LISTS)
-def test_every_list_page_renders_with_lang_and_attribution(get, url: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_list_page_renders_with_lang_and_attribution(get: Fetch, url: str) -> None:
     page = get(url)
     assert page.status == 200
     lang = "en" if "/en/" in url else "zh-CN"
@@ -25,7 +26,7 @@ def test_every_list_page_renders_with_lang_and_attribution(get, url: str) -> Non
     assert page.result_ids()  # every list holds facilities
 
 
-def test_list_counts_match_the_directory(get, services: Services) -> None:  # type: ignore[no-untyped-def]
+def test_list_counts_match_the_directory(get: Fetch, services: Services) -> None:
     # given the curated data
     by_kind: dict[str, int] = {}
     for f in services.directory.directory.facilities:
@@ -40,7 +41,7 @@ def test_list_counts_match_the_directory(get, services: Services) -> None:  # ty
         assert zh.count() == f"共 {n} 家机构"
 
 
-def test_security_headers_on_pages(get) -> None:  # type: ignore[no-untyped-def]
+def test_security_headers_on_pages(get: Fetch) -> None:
     page = get("/h5/en/medical")
     assert page.headers["referrer-policy"] == "no-referrer"
     assert page.headers["x-content-type-options"] == "nosniff"
@@ -53,7 +54,7 @@ def test_security_headers_on_pages(get) -> None:  # type: ignore[no-untyped-def]
     assert " onclick=" not in page.html
 
 
-def test_english_result_shows_names_tags_departments_address(get) -> None:  # type: ignore[no-untyped-def]
+def test_english_result_shows_names_tags_departments_address(get: Fetch) -> None:
     html = get("/h5/en/medical").html
     card = _card(html, "med-renji-vip-pudong")
     assert "Renji Hospital VIP Department (Pudong Branch)" in card
@@ -68,7 +69,7 @@ def test_english_result_shows_names_tags_departments_address(get) -> None:  # ty
     assert 'data-fav="med-renji-vip-pudong"' in card
 
 
-def test_chinese_result_uses_chinese_tags(get) -> None:  # type: ignore[no-untyped-def]
+def test_chinese_result_uses_chinese_tags(get: Fetch) -> None:
     html = get("/h5/zh/medical").html
     card = _card(html, "med-shuguang-east-special")
     assert "<li>公立</li><li>三甲</li><li>综合</li>" in card
@@ -78,14 +79,14 @@ def test_chinese_result_uses_chinese_tags(get) -> None:  # type: ignore[no-untyp
     assert "<li>非公立</li><li>齿科</li>" in dental
 
 
-def test_unknown_ownership_shows_no_ownership_tag(get) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_ownership_shows_no_ownership_tag(get: Fetch) -> None:
     card = _card(get("/h5/en/medical").html, "med-east-hospital-special")
     tags = re.search(r'<ul class="tags">(.*?)</ul>', card).group(1)  # type: ignore[union-attr]
     assert tags == "<li>General</li>"
     assert "Address not given by the source" in card
 
 
-def test_approximate_location_is_marked_and_map_searches(get) -> None:  # type: ignore[no-untyped-def]
+def test_approximate_location_is_marked_and_map_searches(get: Fetch) -> None:
     html = get("/h5/en/dental").html
     card = _card(html, "den-arrail-biyun")
     assert "(approx. location)" in card
@@ -93,7 +94,7 @@ def test_approximate_location_is_marked_and_map_searches(get) -> None:  # type: 
     assert "https://uri.amap.com/search?" in card and "Find on map (Amap)" in card
 
 
-def test_exact_location_map_link_is_gcj02(get, services: Services) -> None:  # type: ignore[no-untyped-def]
+def test_exact_location_map_link_is_gcj02(get: Fetch, services: Services) -> None:
     f = services.directory.get("med-shuguang-east-special")
     assert f is not None
     card = _card(get("/h5/en/medical").html, f.id)
@@ -108,7 +109,7 @@ def test_exact_location_map_link_is_gcj02(get, services: Services) -> None:  # t
     assert ">Map (Amap)</a>" in card
 
 
-def test_phone_is_tap_to_call(get) -> None:  # type: ignore[no-untyped-def]
+def test_phone_is_tap_to_call(get: Fetch) -> None:
     card = _card(get("/h5/en/designated").html, "des-ufh-hospital")
     assert '<a class="btn" href="tel:+862122163999">Call +86 21 2216 3999</a>' in card
     # a facility without a phone gets no call link
@@ -116,7 +117,7 @@ def test_phone_is_tap_to_call(get) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_designated_list_shows_both_plan_notes(get, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_designated_list_shows_both_plan_notes(get: Fetch, lang: str) -> None:
     html = get(f"/h5/{lang}/designated").html
     if lang == "zh":
         assert "特定医疗机构赔付比例根据每个客户的计划不同" in html
@@ -132,12 +133,12 @@ def test_designated_list_shows_both_plan_notes(get, lang: str) -> None:  # type:
     assert "特定医疗机构赔付比例" not in get(f"/h5/{lang}/medical").html
 
 
-def test_language_switch_keeps_the_search(get) -> None:  # type: ignore[no-untyped-def]
+def test_language_switch_keeps_the_search(get: Fetch) -> None:
     html = get("/h5/en/medical", q="renji").html
     assert 'href="/h5/zh/medical?q=renji"' in html
 
 
-def test_index_and_root(get) -> None:  # type: ignore[no-untyped-def]
+def test_index_and_root(get: Fetch) -> None:
     root = get("/h5/")
     assert root.status == 302 and root.headers["location"] == "/h5/en"
     for lang in ("en", "zh"):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from server.services import Services
+from tests.h5.conftest import Fetch
 
 PUDONG = "浦东新区"
 CHANGNING = "长宁区"
 
 
-def test_search_english_and_pinyin(get) -> None:  # type: ignore[no-untyped-def]
+def test_search_english_and_pinyin(get: Fetch) -> None:
     for q in ("Renji", "renji"):
         page = get("/h5/en/medical", q=q)
         assert page.status == 200
@@ -18,19 +19,19 @@ def test_search_english_and_pinyin(get) -> None:  # type: ignore[no-untyped-def]
         assert f'value="{q}"' in page.html  # the box keeps what was typed
 
 
-def test_search_chinese(get) -> None:  # type: ignore[no-untyped-def]
+def test_search_chinese(get: Fetch) -> None:
     page = get("/h5/zh/designated", q="和睦家")
     assert page.result_ids() and all(i.startswith("des-ufh-") for i in page.result_ids())
 
 
-def test_search_without_matches_says_so(get) -> None:  # type: ignore[no-untyped-def]
+def test_search_without_matches_says_so(get: Fetch) -> None:
     page = get("/h5/en/dental", q="zzzzqqq")
     assert page.status == 200
     assert page.count() == "No facilities found."
     assert page.result_ids() == []
 
 
-def test_district_select_lists_the_kind_districts_and_filters(get) -> None:  # type: ignore[no-untyped-def]
+def test_district_select_lists_the_kind_districts_and_filters(get: Fetch) -> None:
     page = get("/h5/en/designated")
     assert f'<option value="{CHANGNING}">Changning District (2)</option>' in page.html
     filtered = get("/h5/en/designated", district=CHANGNING)
@@ -40,7 +41,7 @@ def test_district_select_lists_the_kind_districts_and_filters(get) -> None:  # t
     assert get("/h5/en/designated", district="Changning").result_ids() == filtered.result_ids()
 
 
-def test_distance_sort_orders_by_distance_and_shows_km(get, services: Services) -> None:  # type: ignore[no-untyped-def]
+def test_distance_sort_orders_by_distance_and_shows_km(get: Fetch, services: Services) -> None:
     # given a point next to United Family's Xianxia Road hospital (Changning)
     page = get("/h5/en/designated", lat="31.2085", lng="121.3602", sort="distance")
     assert page.status == 200
@@ -52,12 +53,12 @@ def test_distance_sort_orders_by_distance_and_shows_km(get, services: Services) 
     assert '<input type="hidden" name="lat" value="31.209">' in page.html  # rounded to ~100 m
 
 
-def test_nearest_option_only_with_a_location(get) -> None:  # type: ignore[no-untyped-def]
+def test_nearest_option_only_with_a_location(get: Fetch) -> None:
     assert 'value="distance"' not in get("/h5/en/medical").html
     assert 'value="distance"' in get("/h5/en/medical", lat="31.2", lng="121.5").html
 
 
-def test_paging_with_small_pages_keeps_the_search(get) -> None:  # type: ignore[no-untyped-def]
+def test_paging_with_small_pages_keeps_the_search(get: Fetch) -> None:
     first = get("/h5/en/designated", size="2", district="", q="")
     assert first.status == 200
     assert first.count() == "6 facilities"
@@ -76,13 +77,13 @@ def test_paging_with_small_pages_keeps_the_search(get) -> None:  # type: ignore[
     assert '<input type="hidden" name="size" value="2">' in second.html
 
 
-def test_paging_keeps_location_and_sort(get) -> None:  # type: ignore[no-untyped-def]
+def test_paging_keeps_location_and_sort(get: Fetch) -> None:
     page = get("/h5/en/designated", size="2", lat="31.2", lng="121.4", sort="distance")
     (next_url,) = page.links("next")
     assert next_url == "/h5/en/designated?sort=distance&lat=31.200&lng=121.400&page=2&size=2"
 
 
-def test_page_past_the_end_is_not_an_error(get) -> None:  # type: ignore[no-untyped-def]
+def test_page_past_the_end_is_not_an_error(get: Fetch) -> None:
     page = get("/h5/en/medical", page="9")
     assert page.status == 200
     assert "There are no results on this page." in page.html
@@ -129,7 +130,9 @@ def test_page_past_the_end_is_not_an_error(get) -> None:  # type: ignore[no-unty
         ({"sort": "price"}, "sort", "Choose “Best match” or “Nearest first”."),
     ],
 )
-def test_bad_input_is_a_400_page_saying_what_to_fix(get, params, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_a_400_page_saying_what_to_fix(
+    get: Fetch, params: dict[str, str], field: str, message: str
+) -> None:
     page = get("/h5/en/medical", **params)
     assert page.status == 400
     errors = page.errors()
@@ -142,14 +145,14 @@ def test_bad_input_is_a_400_page_saying_what_to_fix(get, params, field, message)
     assert "x" * 101 not in page.html  # a huge query is not echoed back
 
 
-def test_bad_input_message_in_chinese(get) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_message_in_chinese(get: Fetch) -> None:
     page = get("/h5/zh/medical", page="-1")
     assert page.status == 400
     assert page.errors()["page"] == "页码必须是从 1 开始的整数。"
     assert "请检查您的搜索条件" in page.html
 
 
-def test_invalid_field_is_marked_for_screen_readers(get) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_field_is_marked_for_screen_readers(get: Fetch) -> None:
     page = get("/h5/en/medical", q="x" * 101)
     assert 'name="q" type="search" value="' + "x" * 100 + '"' in page.html
     assert 'aria-invalid="true" aria-describedby="form-errors"' in page.html

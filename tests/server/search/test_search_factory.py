@@ -179,3 +179,17 @@ def test_an_empty_directory_has_an_index(tmp_path: Path, directory: Directory) -
             assert engine.search("仁济", SearchFilters(), 5).total == 0
         finally:
             engine.close()
+
+
+def test_an_index_missing_a_file_is_rebuilt(tmp_path: Path, directory: Directory) -> None:
+    s = settings(tmp_path)
+    open_engine(s, directory).close()
+    folder = s.index_dir / "test-corpus-1"
+    (folder / whoosh_engine.POINTS_FILE).unlink()
+
+    engine = open_engine(s, directory)
+    try:
+        assert (folder / whoosh_engine.POINTS_FILE).exists()
+        assert engine.search("renji", SearchFilters(), None).total == 5
+    finally:
+        engine.close()

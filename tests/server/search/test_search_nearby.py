@@ -136,7 +136,9 @@ def test_nothing_near_nothing(engine: SearchEngine, directory: Directory) -> Non
     assert nearest(engine, directory, None, NONE, *PEOPLE_SQUARE, k=0).ordinals.size == 0
 
 
-def test_a_tie_at_the_cut_keeps_the_more_relevant(engine: SearchEngine, directory: Directory) -> None:
+def test_a_tie_at_the_cut_keeps_the_more_relevant(
+    engine: SearchEngine, directory: Directory
+) -> None:
     # t002 and t003 share 北园路33号; with k=1 the better match for the text must win
     beiyuan = (31.2090, 121.5179)
     for text in ("仁济", "北园路", "浦东 医院", None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.directory.models import FacilityKind, Ownership
-from server.search import SearchEngine, SearchFilters
+from server.search import BBox, SearchEngine, SearchFilters
 
 NONE = SearchFilters()
 DENTAL = SearchFilters(kind=FacilityKind.DENTAL)
@@ -47,6 +47,10 @@ QUERIES: list[tuple[str | None, SearchFilters]] = [
     ("ruier", DENTAL),
     ("仁济 pudong", NONE),
     ("和睦家 clinic", DESIGNATED),
+    # inside a box (Pudong, then around People's Square)
+    ("医院", SearchFilters(within=BBox(31.15, 121.50, 31.30, 121.65))),
+    ("clinic", SearchFilters(within=BBox(31.20, 121.44, 31.26, 121.50))),
+    (None, SearchFilters(kind=FacilityKind.DENTAL, within=BBox(31.2, 121.5, 31.25, 121.6))),
     # nothing to find
     ("xyzzy", NONE),
     ("！？", NONE),

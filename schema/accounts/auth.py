@@ -1,0 +1,38 @@
+"""Who is calling: the bearer token of the request, checked against the sessions table."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from schema.context import Info
+from server.accounts.errors import Unauthenticated
+from server.accounts.models import Account
+from server.accounts.wiring import MemberServices
+
+
+def members(info: Info) -> tuple[MemberServices, Session]:
+    services = info.context.services
+    if services.members is None or info.context.db is None:
+        raise Unauthenticated("Accounts are not available on this server.")
+    return services.members, info.context.db
+
+
+def bearer_token(info: Info) -> str | None:
+    header = info.context.request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_account(info: Info) -> Account:
+    """The signed-in account, or a top-level UNAUTHENTICATED error."""
+    if info.context.account is not None:
+        return info.context.account
+    m, db = members(info)
+    token = bearer_token(info)
+    if token is None:
+        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
+    account = m.accounts.authenticate(db, token)
+    info.context.account = account
+    return account

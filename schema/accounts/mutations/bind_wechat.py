@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.auth import members
+from schema.accounts.errors import (
+    IdentityNotInsuredError,
+    IdentityTakenError,
+    SmsCodeInvalidError,
+    ValidationError,
+    WechatAlreadyBoundError,
+    WechatCodeInvalidError,
+    error_payload,
+)
+from schema.accounts.inputs import BindWechatInput
+from schema.accounts.types import SignInSuccess, Viewer
+from schema.context import Info
+from server.errors import DomainError
+
+BindWechatPayload = Annotated[
+    SignInSuccess
+    | ValidationError
+    | SmsCodeInvalidError
+    | IdentityNotInsuredError
+    | IdentityTakenError
+    | WechatAlreadyBoundError
+    | WechatCodeInvalidError,
+    strawberry.union("BindWechatPayload", description="Result of bindWechat."),
+]
+_ERRORS = (
+    ValidationError,
+    SmsCodeInvalidError,
+    IdentityNotInsuredError,
+    IdentityTakenError,
+    WechatAlreadyBoundError,
+    WechatCodeInvalidError,
+)
+
+
+def bind_wechat(
+    info: Info,
+    input: Annotated[BindWechatInput, strawberry.argument(description="Login code and identity.")],
+) -> BindWechatPayload:
+    m, db = members(info)
+    try:
+        signed = m.identity.bind_wechat(
+            db,
+            login_code=input.login_code,
+            name=input.name,
+            id_type=input.id_type,
+            id_number=input.id_number,
+            mobile=input.mobile,
+            sms_code=input.sms_code,
+        )
+    except DomainError as e:
+        return error_payload(e, _ERRORS)  # type: ignore[return-value]
+    info.context.account = signed.account
+    return SignInSuccess(token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account))

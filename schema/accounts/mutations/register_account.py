@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.auth import bearer_token, members
+from schema.accounts.errors import (
+    AccountExistsError,
+    SmsCodeInvalidError,
+    ValidationError,
+    error_payload,
+)
+from schema.accounts.inputs import RegisterInput
+from schema.accounts.types import SignInSuccess, Viewer
+from schema.context import Info
+from server.errors import DomainError
+
+RegisterPayload = Annotated[
+    SignInSuccess | ValidationError | SmsCodeInvalidError | AccountExistsError,
+    strawberry.union("RegisterPayload", description="Result of register."),
+]
+
+
+def register_account(
+    info: Info,
+    input: Annotated[RegisterInput, strawberry.argument(description="Mobile, password, code, terms.")],
+) -> RegisterPayload:
+    m, db = members(info)
+    try:
+        signed = m.accounts.register(
+            db,
+            mobile=input.mobile,
+            password=input.password,
+            sms_code=input.sms_code,
+            accept_terms=input.accept_terms,
+            previous_token=bearer_token(info),
+        )
+    except DomainError as e:
+        return error_payload(e, (ValidationError, SmsCodeInvalidError, AccountExistsError))  # type: ignore[return-value]
+    info.context.account = signed.account
+    return SignInSuccess(token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account))

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.auth import members
+from schema.accounts.errors import (
+    RetryLaterError,
+    SmsDeliveryFailedError,
+    ValidationError,
+    error_payload,
+)
+from schema.accounts.inputs import SendSmsCodeInput
+from schema.context import Info
+from server.accounts.errors import SmsDeliveryFailed
+from server.errors import DomainError
+
+
+@strawberry.type(description="The code is on its way.")
+class SendSmsCodeSuccess:
+    resend_after_seconds: int = strawberry.field(description="Seconds before another code can be sent.")
+    expires_in_seconds: int = strawberry.field(description="Seconds the code stays valid.")
+
+
+SendSmsCodePayload = Annotated[
+    SendSmsCodeSuccess | ValidationError | RetryLaterError | SmsDeliveryFailedError,
+    strawberry.union("SendSmsCodePayload", description="Result of sendSmsCode."),
+]
+_ERRORS = (ValidationError, RetryLaterError, SmsDeliveryFailedError)
+
+
+def send_sms_code(
+    info: Info,
+    input: Annotated[SendSmsCodeInput, strawberry.argument(description="Mobile and purpose.")],
+) -> SendSmsCodePayload:
+    m, db = members(info)
+    savepoint = db.begin_nested()
+    try:
+        sent = m.accounts.send_code(db, input.mobile, input.purpose)
+        savepoint.commit()
+    except SmsDeliveryFailed as e:
+        savepoint.rollback()  # an undelivered code must not start the 120 s wait
+        return error_payload(e, _ERRORS)  # type: ignore[return-value]
+    except DomainError as e:
+        savepoint.commit()
+        return error_payload(e, _ERRORS)  # type: ignore[return-value]
+    return SendSmsCodeSuccess(
+        resend_after_seconds=sent.resend_after_seconds, expires_in_seconds=sent.expires_in_seconds
+    )

@@ -1,0 +1,166 @@
+"""GraphQL types of the signed-in member (`viewer`) and of sign-in results."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.auth import members
+from schema.accounts.errors import RealNameRequiredError, error_payload
+from schema.context import Info
+from schema.directory.types import FacilityType, Network, facility_type
+from schema.policies.types import (
+    PoliciesResult,
+    PolicyList,
+    PolicyNotFoundError,
+    PolicyResult,
+    PolicyStatus,
+    PolicyType,
+    policy_type,
+)
+from server.accounts.errors import DomainError
+from server.accounts.models import Account
+from server.crypto import mask_id, mask_name, mask_phone
+from server.policies import models
+
+
+@strawberry.type(description="The identity confirmed by real-name verification, masked.")
+class VerifiedIdentity:
+    name: str = strawberry.field(description="Masked name.")
+    id_type: str = strawberry.field(description="Kind of document (IdType name).")
+    id_number: str = strawberry.field(description="Masked document number.")
+    valid_to: datetime.date | None = strawberry.field(
+        description="Last valid day of the document; null for long-term."
+    )
+
+
+@strawberry.type(description="The directory networks of the member's in-force group plans.")
+class NetworkList:
+    networks: list[Network] = strawberry.field(
+        description="Pass an id to `facilities(network:)` to list the plan's facilities."
+    )
+
+
+NetworksResult = Annotated[
+    NetworkList | RealNameRequiredError,
+    strawberry.union("NetworksResult", description="The networks, or why they cannot be shown."),
+]
+
+
+@strawberry.type(description="The signed-in member.")
+class Viewer:
+    account: strawberry.Private[Account]
+
+    @strawberry.field(description="The account's mobile number, masked (136****1560).")
+    def mobile(self, info: Info) -> str:
+        m, _ = members(info)
+        return mask_phone(m.accounts.phone_of(self.account))
+
+    @strawberry.field(description="Real-name verification is done; insurance features need it.")
+    def real_name_verified(self) -> bool:
+        return self.account.person_id is not None
+
+    @strawberry.field(description="The verified identity (masked); null before verification.")
+    def identity(self, info: Info) -> VerifiedIdentity | None:
+        m, _ = members(info)
+        ident = self.account.identity
+        if ident is None:
+            return None
+        return VerifiedIdentity(
+            name=mask_name(m.vault.decrypt(ident.name_enc)),
+            id_type=ident.id_type.name,
+            id_number=mask_id(m.vault.decrypt(ident.id_number_enc)),
+            valid_to=ident.valid_to,
+        )
+
+    @strawberry.field(description="A WeChat mini-program user is bound to this identity.")
+    def wechat_bound(self, info: Info) -> bool:
+        m, db = members(info)
+        return m.identity.is_wechat_bound(db, self.account)
+
+    @strawberry.field(
+        description="Own and dependants' policies (我的保单), optionally of one status."
+    )
+    def policies(
+        self,
+        info: Info,
+        status: Annotated[
+            PolicyStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only this status; all when null."),
+        ] = None,
+    ) -> PoliciesResult:
+        m, db = members(info)
+        try:
+            person_id = m.identity.require_verified(self.account)
+        except DomainError as e:
+            return error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]
+        status_value: models.PolicyStatus | None = status
+        rows = m.policies.policies(db, person_id, status_value)
+        items = [policy_type(info, p, person_id) for p in rows]
+        return PolicyList(policies=items, total_count=len(items))
+
+    @strawberry.field(description="One of the member's policies by its global id.")
+    def policy(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="`Policy.id`.")],
+    ) -> PolicyResult:
+        m, db = members(info)
+        try:
+            person_id = m.identity.require_verified(self.account)
+            try:
+                gid = strawberry.relay.GlobalID.from_id(id)
+                if gid.type_name != "Policy":
+                    raise ValueError(id)
+                pk = int(gid.node_id)
+            except (ValueError, strawberry.relay.GlobalIDValueError):
+                return PolicyNotFoundError(message="No such policy among yours.", code="POLICY_NOT_FOUND")  # type: ignore[call-arg,return-value]
+            return policy_type(info, m.policies.policy(db, person_id, pk), person_id)
+        except DomainError as e:
+            return error_payload(e, (RealNameRequiredError, PolicyNotFoundError))  # type: ignore[return-value]
+
+    @strawberry.field(description="The facility networks of the member's in-force group plans.")
+    def networks(self, info: Info) -> NetworksResult:
+        m, db = members(info)
+        try:
+            person_id = m.identity.require_verified(self.account)
+        except DomainError as e:
+            return error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]
+        directory = info.context.services.directory.directory
+        known = {n.id: n for n in directory.networks}
+        out = []
+        for nid in m.policies.networks(db, person_id):
+            n = known.get(nid)
+            out.append(
+                Network(
+                    id=strawberry.ID(nid),
+                    name_zh=n.name_zh if n else nid,
+                    name_en=n.name_en if n else nid,
+                )
+            )
+        return NetworkList(networks=out)
+
+    @strawberry.field(description="我的收藏: favourite facilities, newest first.")
+    def favourite_facilities(self, info: Info) -> list[FacilityType]:
+        m, db = members(info)
+        service = info.context.services.directory
+        out = []
+        for fid in m.policies.favourites(db, self.account):
+            f = service.get(fid)
+            if f is not None:  # a facility dropped from the directory simply disappears
+                out.append(facility_type(f, service.directory))
+        return out
+
+
+@strawberry.type(description="Signed in: send `Authorization: Bearer <token>` from now on.")
+class SignInSuccess:
+    token: str = strawberry.field(description="Session token; keep it secret.")
+    expires_at: datetime.datetime = strawberry.field(
+        description="Latest end of the session (it ends sooner after 30 idle minutes)."
+    )
+    viewer: Viewer = strawberry.field(description="The signed-in member.")
+
+
+__all__ = ["NetworkList", "PolicyList", "PolicyType", "SignInSuccess", "VerifiedIdentity", "Viewer"]

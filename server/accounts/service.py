@@ -1,0 +1,255 @@
+"""Sign-up, log-in, sessions and password reset. Services take a session and know no HTTP."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.clock import Clock
+from server.accounts.errors import (
+    AccountExists,
+    FieldProblem,
+    LoginFailed,
+    LoginLocked,
+    SmsCodeInvalid,
+    Unauthenticated,
+    ValidationFailed,
+)
+from server.accounts.models import Account, AuthSession, LoginThrottle
+from server.accounts.sms_codes import Purpose, SentCode, SmsCodes
+from server.accounts.validation import (
+    mobile_problem,
+    normalise_mobile,
+    password_problem,
+    sms_code_problem,
+)
+from server.crypto import Vault, token_hash
+
+THROTTLE_AFTER = 3  # failures before each further try must wait
+THROTTLE_WAIT = datetime.timedelta(seconds=30)
+LOCK_AFTER = 5
+LOCK_FOR = datetime.timedelta(minutes=15)
+FAILURE_MEMORY = datetime.timedelta(hours=1)
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile)
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    account: Account
+    token: str
+    expires_at: datetime.datetime
+
+
+def _check(*problems: FieldProblem | None) -> None:
+    found = [p for p in problems if p is not None]
+    if found:
+        raise ValidationFailed(found)
+
+
+class AccountsService:
+    def __init__(
+        self,
+        vault: Vault,
+        codes: SmsCodes,
+        clock: Clock,
+        *,
+        idle: datetime.timedelta = datetime.timedelta(minutes=30),
+        absolute: datetime.timedelta = datetime.timedelta(hours=12),
+    ) -> None:
+        self.vault = vault
+        self.codes = codes
+        self.clock = clock
+        self.idle = idle
+        self.absolute = absolute
+
+    # --- look-ups -------------------------------------------------------------------------
+
+    def phone_hash(self, phone: str) -> str:
+        return self.vault.lookup(phone, kind="phone")
+
+    def find_by_phone(self, db: Session, phone: str) -> Account | None:
+        return db.scalar(select(Account).where(Account.phone_hash == self.phone_hash(phone)))
+
+    def phone_of(self, account: Account) -> str:
+        return self.vault.decrypt(account.phone_enc)
+
+    # --- SMS codes ------------------------------------------------------------------------
+
+    def send_code(self, db: Session, mobile: str, purpose: Purpose) -> SentCode:
+        phone = normalise_mobile(mobile)
+        _check(mobile_problem(phone))
+        # a reset code for an unknown number is recorded but not sent: the answer is the same
+        deliver = purpose is not Purpose.RESET_PASSWORD or self.find_by_phone(db, phone) is not None
+        return self.codes.issue(db, phone, purpose, deliver=deliver)
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def _start_session(
+        self, db: Session, account: Account, channel: str, previous_token: str | None
+    ) -> SignIn:
+        if previous_token:
+            self.logout(db, previous_token)  # rotation: the token sent along stops working
+        now = self.clock()
+        token = secrets.token_urlsafe(32)  # 256 bits
+        expires = now + self.absolute
+        db.add(
+            AuthSession(
+                account_id=account.id,
+                token_hash=token_hash(token),
+                channel=channel,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires,
+            )
+        )
+        db.flush()
+        return SignIn(account, token, expires)
+
+    def authenticate(self, db: Session, token: str) -> Account:
+        now = self.clock()
+        row = db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+        if (
+            row is None
+            or row.revoked_at is not None
+            or now >= row.expires_at
+            or now >= row.last_seen_at + self.idle
+        ):
+            raise Unauthenticated("Sign in again: the session has ended.")
+        row.last_seen_at = now
+        account = db.get(Account, row.account_id)
+        if account is None:  # pragma: no cover - foreign key guarantees it
+            raise Unauthenticated("Sign in again: the session has ended.")
+        return account
+
+    def logout(self, db: Session, token: str) -> None:
+        db.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == token_hash(token), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=self.clock())
+        )
+
+    def revoke_all(self, db: Session, account_id: int, channel: str | None = None) -> None:
+        q = update(AuthSession).where(
+            AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None)
+        )
+        if channel:
+            q = q.where(AuthSession.channel == channel)
+        db.execute(q.values(revoked_at=self.clock()))
+
+    # --- flows ----------------------------------------------------------------------------
+
+    def register(
+        self,
+        db: Session,
+        *,
+        mobile: str,
+        password: str,
+        sms_code: str,
+        accept_terms: bool,
+        previous_token: str | None = None,
+    ) -> SignIn:
+        phone = normalise_mobile(mobile)
+        _check(
+            mobile_problem(phone),
+            password_problem(password),
+            sms_code_problem(sms_code),
+            None
+            if accept_terms
+            else FieldProblem("acceptTerms", "Agree to the terms to register.", "TERMS_NOT_ACCEPTED"),
+        )
+        existing = self.find_by_phone(db, phone)
+        if existing is not None and existing.password_hash is not None:
+            raise AccountExists("This mobile number already has an account; log in or reset the password.")
+        self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
+        now = self.clock()
+        if existing is None:
+            account = Account(
+                phone_hash=self.phone_hash(phone),
+                phone_enc=self.vault.encrypt(phone),
+                created_at=now,
+            )
+            db.add(account)
+        else:  # created by a WeChat binding; registering gives it a password
+            account = existing
+        account.password_hash = _hasher.hash(password)
+        account.terms_accepted_at = now
+        db.flush()
+        return self._start_session(db, account, "app", previous_token)
+
+    def login(
+        self, db: Session, *, mobile: str, password: str, previous_token: str | None = None
+    ) -> SignIn:
+        phone = normalise_mobile(mobile)
+        _check(mobile_problem(phone))
+        now = self.clock()
+        throttle = db.get(LoginThrottle, self.phone_hash(phone))
+        if throttle is not None:
+            if throttle.locked_until is not None and now < throttle.locked_until:
+                raise LoginLocked(
+                    "Too many failed log-ins; try again later or reset the password.",
+                    int((throttle.locked_until - now).total_seconds() + 0.999),
+                )
+            if throttle.last_failure_at and now - throttle.last_failure_at > FAILURE_MEMORY:
+                throttle.failures = 0
+            if (
+                throttle.failures >= THROTTLE_AFTER
+                and throttle.last_failure_at is not None
+                and now < throttle.last_failure_at + THROTTLE_WAIT
+            ):
+                raise LoginLocked(
+                    "Too many failed log-ins; wait a moment before trying again.",
+                    int((throttle.last_failure_at + THROTTLE_WAIT - now).total_seconds() + 0.999),
+                )
+        account = self.find_by_phone(db, phone)
+        ok = False
+        try:
+            # the dummy hash keeps an unknown mobile as slow as a wrong password
+            ok = _hasher.verify(
+                account.password_hash if account and account.password_hash else _DUMMY_HASH,
+                password,
+            )
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or account is None or account.password_hash is None:
+            if throttle is None:
+                throttle = LoginThrottle(phone_hash=self.phone_hash(phone), failures=0)
+                db.add(throttle)
+            throttle.failures += 1
+            throttle.last_failure_at = now
+            if throttle.failures >= LOCK_AFTER:
+                throttle.locked_until = now + LOCK_FOR
+                throttle.failures = 0
+            db.flush()
+            raise LoginFailed("The mobile number or password is wrong.")
+        if throttle is not None:
+            db.delete(throttle)
+        if _hasher.check_needs_rehash(account.password_hash):
+            account.password_hash = _hasher.hash(password)
+        return self._start_session(db, account, "app", previous_token)
+
+    def reset_password(self, db: Session, *, mobile: str, new_password: str, sms_code: str) -> None:
+        phone = normalise_mobile(mobile)
+        _check(
+            mobile_problem(phone),
+            password_problem(new_password, "newPassword"),
+            sms_code_problem(sms_code),
+        )
+        account = self.find_by_phone(db, phone)
+        self.codes.consume(db, phone, Purpose.RESET_PASSWORD, sms_code)
+        if account is None:  # same answer as a wrong code: nothing tells the number is unknown
+            raise SmsCodeInvalid("The SMS code is wrong or has expired; request a new one.")
+        account.password_hash = _hasher.hash(new_password)
+        self.revoke_all(db, account.id)
+        throttle = db.get(LoginThrottle, self.phone_hash(phone))
+        if throttle is not None:
+            db.delete(throttle)
+        db.flush()
