@@ -14,18 +14,23 @@ from schema.accounts.mutations import AccountsMutation
 from schema.accounts.queries import AccountsQuery
 from schema.directory.queries import DirectoryQuery
 from schema.errors import ErrorCodes
-from schema.policies.mutations import PoliciesMutation
 from schema.limits import AliasLimit, DepthLimit
+from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
 
 
 def _query() -> type:
     # a fresh class per schema: the relay `node` field is bound to the schema that builds it
     @strawberry.type(name="Query", description="Everything a client can read.")
-    class Query(DirectoryQuery):
+    class Query(DirectoryQuery, AccountsQuery):
         node: relay.Node | None = relay.node(description="Any object by its global id.")
 
     return Query
+
+
+@strawberry.type(description="Everything a client can change.")
+class Mutation(AccountsMutation, PoliciesMutation):
+    pass
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -45,6 +50,7 @@ class Schema(strawberry.Schema):
 def _schema(max_depth: int, max_aliases: int, max_tokens: int) -> strawberry.Schema:
     return Schema(
         query=_query(),
+        mutation=Mutation,
         extensions=[
             ErrorCodes,
             # caches are module-level in these extensions, so a fresh instance per request still hits

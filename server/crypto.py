@@ -55,11 +55,13 @@ def token_hash(token: str) -> str:
 
 
 def mask_id(number: str) -> str:
-    """1305**********151X: the first 4 and last 4 characters stay."""
+    """1305**********151X; shorter documents (passports, permits) keep only 1 + 3 characters."""
     n = number.strip()
-    if len(n) <= 8:
-        return n[:1] + "*" * max(len(n) - 2, 1) + n[-1:] if len(n) > 2 else "*" * len(n)
-    return n[:4] + "*" * (len(n) - 8) + n[-4:]
+    if len(n) >= 15:
+        return n[:4] + "*" * (len(n) - 8) + n[-4:]
+    if len(n) >= 6:
+        return n[:1] + "*" * (len(n) - 4) + n[-3:]
+    return "*" * len(n)
 
 
 def mask_phone(phone: str) -> str:

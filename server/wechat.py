@@ -33,7 +33,9 @@ class DevWechatExchanger:
 class HttpWechatExchanger:
     """WeChat's code2Session: GET {base}/sns/jscode2session?appid&secret&js_code&grant_type."""
 
-    def __init__(self, base_url: str, app_id: str, app_secret: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, app_id: str, app_secret: str, *, timeout: float = 5.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
         self.app_secret = app_secret
@@ -51,7 +53,7 @@ class HttpWechatExchanger:
             }
         )
         try:
-            with urllib.request.urlopen(  # noqa: S310
+            with urllib.request.urlopen(
                 f"{self.base_url}/sns/jscode2session?{query}", timeout=self.timeout
             ) as resp:
                 data = json.loads(resp.read())

@@ -8,7 +8,9 @@ from server.accounts import errors as domain
 from server.errors import DomainError
 
 
-@strawberry.interface(description="Something the caller can fix or wait out; `code` is stable, `message` is for people.")
+@strawberry.interface(
+    description="Something the caller can fix or wait out; `code` is stable, `message` is for people."
+)
 class Error:
     message: str = strawberry.field(description="What went wrong, for people.")
     code: str = strawberry.field(description="Stable machine-readable code, e.g. SMS_CODE_INVALID.")
@@ -16,9 +18,13 @@ class Error:
 
 @strawberry.type(description="One invalid input field.")
 class FieldError:
-    field: str = strawberry.field(description="The input field, as named in the input type (e.g. `mobile`).")
+    field: str = strawberry.field(
+        description="The input field, as named in the input type (e.g. `mobile`)."
+    )
     message: str = strawberry.field(description="What is wrong with it, for people.")
-    code: str = strawberry.field(description="Stable code, e.g. INVALID_MOBILE, PASSWORD_TOO_SIMPLE.")
+    code: str = strawberry.field(
+        description="Stable code, e.g. INVALID_MOBILE, PASSWORD_TOO_SIMPLE."
+    )
 
 
 @strawberry.type(description="Some input fields are not valid (code VALIDATION_FAILED).")
@@ -26,28 +32,83 @@ class ValidationError(Error):
     field_errors: list[FieldError] = strawberry.field(description="Every invalid field.")
 
 
-def _simple(name: str, description: str) -> type:
-    return strawberry.type(type(name, (Error,), {"__doc__": description}), description=description)
-
-
-@strawberry.type(description="Wait before asking again (codes SMS_TOO_SOON, SMS_RATE_LIMITED, LOGIN_LOCKED).")
+@strawberry.type(
+    description="Wait before asking again (codes SMS_TOO_SOON, SMS_RATE_LIMITED, LOGIN_LOCKED)."
+)
 class RetryLaterError(Error):
-    retry_after_seconds: int = strawberry.field(description="Seconds until the next try can succeed.")
+    retry_after_seconds: int = strawberry.field(
+        description="Seconds until the next try can succeed."
+    )
 
 
-SmsCodeInvalidError = _simple("SmsCodeInvalidError", "The SMS code is wrong, used, expired or ended after 5 wrong tries (SMS_CODE_INVALID).")
-SmsDeliveryFailedError = _simple("SmsDeliveryFailedError", "The SMS could not be sent (SMS_DELIVERY_FAILED).")
-AccountExistsError = _simple("AccountExistsError", "The mobile number already has an account (ACCOUNT_EXISTS).")
-LoginFailedError = _simple("LoginFailedError", "Mobile number or password wrong; never tells which (LOGIN_FAILED).")
-RealNameRequiredError = _simple("RealNameRequiredError", "Real-name verification must be completed first (REAL_NAME_REQUIRED).")
-AlreadyVerifiedError = _simple("AlreadyVerifiedError", "The account is verified already (ALREADY_VERIFIED).")
-IdentityNotInsuredError = _simple("IdentityNotInsuredError", "No insured member has this name and document (IDENTITY_NOT_INSURED).")
-IdentityTakenError = _simple("IdentityTakenError", "The identity belongs to another account (IDENTITY_TAKEN).")
-WechatCodeInvalidError = _simple("WechatCodeInvalidError", "WeChat did not accept the login code (WECHAT_CODE_INVALID).")
-WechatAlreadyBoundError = _simple("WechatAlreadyBoundError", "The identity or WeChat account is bound already; unbind first (WECHAT_ALREADY_BOUND).")
-WechatNotBoundError = _simple("WechatNotBoundError", "No WeChat binding exists (WECHAT_NOT_BOUND).")
-PolicyNotFoundError = _simple("PolicyNotFoundError", "No such policy among the member's (POLICY_NOT_FOUND).")
-FacilityNotFoundError = _simple("FacilityNotFoundError", "No such facility, or not among the favourites (FACILITY_NOT_FOUND).")
+@strawberry.type(
+    description="The SMS code is wrong, used, expired or ended after 5 wrong tries (SMS_CODE_INVALID)."
+)
+class SmsCodeInvalidError(Error):
+    pass
+
+
+@strawberry.type(description="The SMS could not be sent (SMS_DELIVERY_FAILED).")
+class SmsDeliveryFailedError(Error):
+    pass
+
+
+@strawberry.type(description="The mobile number already has an account (ACCOUNT_EXISTS).")
+class AccountExistsError(Error):
+    pass
+
+
+@strawberry.type(description="Mobile number or password wrong; never tells which (LOGIN_FAILED).")
+class LoginFailedError(Error):
+    pass
+
+
+@strawberry.type(description="Real-name verification must be completed first (REAL_NAME_REQUIRED).")
+class RealNameRequiredError(Error):
+    pass
+
+
+@strawberry.type(description="The account is verified already (ALREADY_VERIFIED).")
+class AlreadyVerifiedError(Error):
+    pass
+
+
+@strawberry.type(description="No insured member has this name and document (IDENTITY_NOT_INSURED).")
+class IdentityNotInsuredError(Error):
+    pass
+
+
+@strawberry.type(description="The identity belongs to another account (IDENTITY_TAKEN).")
+class IdentityTakenError(Error):
+    pass
+
+
+@strawberry.type(description="WeChat did not accept the login code (WECHAT_CODE_INVALID).")
+class WechatCodeInvalidError(Error):
+    pass
+
+
+@strawberry.type(
+    description="The identity or WeChat account is bound already; unbind first (WECHAT_ALREADY_BOUND)."
+)
+class WechatAlreadyBoundError(Error):
+    pass
+
+
+@strawberry.type(description="No WeChat binding exists (WECHAT_NOT_BOUND).")
+class WechatNotBoundError(Error):
+    pass
+
+
+@strawberry.type(description="No such policy among the member's (POLICY_NOT_FOUND).")
+class PolicyNotFoundError(Error):
+    pass
+
+
+@strawberry.type(description="No such facility, or not among the favourites (FACILITY_NOT_FOUND).")
+class FacilityNotFoundError(Error):
+    pass
+
 
 _BY_CODE: dict[str, type] = {
     domain.SmsCodeInvalid.code: SmsCodeInvalidError,
@@ -74,10 +135,14 @@ def error_payload(exc: DomainError, allowed: tuple[type, ...]) -> object:
         out: object = ValidationError(
             message=exc.message,
             code=exc.code,
-            field_errors=[FieldError(field=p.field, message=p.message, code=p.code) for p in exc.problems],
+            field_errors=[
+                FieldError(field=p.field, message=p.message, code=p.code) for p in exc.problems
+            ],
         )
     elif isinstance(exc, domain.SmsTooSoon | domain.SmsRateLimited | domain.LoginLocked):
-        out = RetryLaterError(message=exc.message, code=exc.code, retry_after_seconds=exc.retry_after)
+        out = RetryLaterError(
+            message=exc.message, code=exc.code, retry_after_seconds=exc.retry_after
+        )
     elif exc.code in _BY_CODE:
         out = _BY_CODE[exc.code](message=exc.message, code=exc.code)
     else:

@@ -34,7 +34,9 @@ class RegisterInput:
         description="8-16 characters from at least two of: letters, digits, symbols."
     )
     sms_code: str = strawberry.field(description="The code sent for purpose REGISTER.")
-    accept_terms: bool = strawberry.field(description="The user agreed to the terms (同意使用协议及条款).")
+    accept_terms: bool = strawberry.field(
+        description="The user agreed to the terms (同意使用协议及条款)."
+    )
 
 
 @strawberry.input(description="Log in (登录) with mobile number and password.")
@@ -46,7 +48,9 @@ class LogInInput:
 @strawberry.input(description="Set a new password (忘记密码); ends every session of the account.")
 class ResetPasswordInput:
     mobile: str = strawberry.field(description="Mainland mobile number.")
-    new_password: str = strawberry.field(description="The new password, same rule as at registration.")
+    new_password: str = strawberry.field(
+        description="The new password, same rule as at registration."
+    )
     sms_code: str = strawberry.field(description="The code sent for purpose RESET_PASSWORD.")
 
 
@@ -61,7 +65,9 @@ class VerifyRealNameInput:
     )
 
 
-@strawberry.input(description="Bind the WeChat mini-program user to an insured identity (账号绑定).")
+@strawberry.input(
+    description="Bind the WeChat mini-program user to an insured identity (账号绑定)."
+)
 class BindWechatInput:
     login_code: str = strawberry.field(description="The code from the mini-program's wx.login().")
     name: str = strawberry.field(description="Name as on the document.")

@@ -66,8 +66,17 @@ class Viewer:
     def identity(self, info: Info) -> VerifiedIdentity | None:
         m, _ = members(info)
         ident = self.account.identity
+        person = self.account.person
         if ident is None:
-            return None
+            if person is None:
+                return None
+            # verified through a WeChat binding: the insurer's record is the identity
+            return VerifiedIdentity(
+                name=mask_name(m.vault.decrypt(person.name_enc)),
+                id_type=person.id_type.name,
+                id_number=mask_id(m.vault.decrypt(person.id_number_enc)),
+                valid_to=None,
+            )
         return VerifiedIdentity(
             name=mask_name(m.vault.decrypt(ident.name_enc)),
             id_type=ident.id_type.name,
@@ -116,7 +125,9 @@ class Viewer:
                     raise ValueError(id)
                 pk = int(gid.node_id)
             except (ValueError, strawberry.relay.GlobalIDValueError):
-                return PolicyNotFoundError(message="No such policy among yours.", code="POLICY_NOT_FOUND")  # type: ignore[call-arg,return-value]
+                return PolicyNotFoundError(
+                    message="No such policy among yours.", code="POLICY_NOT_FOUND"
+                )  # type: ignore[call-arg,return-value]
             return policy_type(info, m.policies.policy(db, person_id, pk), person_id)
         except DomainError as e:
             return error_payload(e, (RealNameRequiredError, PolicyNotFoundError))  # type: ignore[return-value]

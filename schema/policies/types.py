@@ -92,7 +92,9 @@ class PolicyType(relay.Node):
     )
     sum_insured_yuan: int = strawberry.field(description="Sum insured in yuan.")
     insured: InsuredPerson = strawberry.field(description="The person this policy covers.")
-    plan: GroupPlan | None = strawberry.field(description="The group plan; null for individual policies.")
+    plan: GroupPlan | None = strawberry.field(
+        description="The group plan; null for individual policies."
+    )
     benefits: list[Benefit] = strawberry.field(
         description="Benefits page of a high-end policy, floating items included; empty otherwise."
     )
@@ -116,7 +118,7 @@ class PolicyType(relay.Node):
         return f"{settings.base_url}/certificates/{token}.{format.value}"
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PolicyType | None]:
         from schema.accounts.auth import current_account, members

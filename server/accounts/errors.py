@@ -18,7 +18,9 @@ class ValidationFailed(DomainError):
     code = "VALIDATION_FAILED"
 
     def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("Some fields are not valid.", field=problems[0].field if problems else None)
+        super().__init__(
+            "Some fields are not valid.", field=problems[0].field if problems else None
+        )
         self.problems = problems
 
 

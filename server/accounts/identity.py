@@ -52,7 +52,9 @@ class IdentityService:
         self, id_type: IdType, name: str, number: str, problems: list[FieldProblem | None]
     ) -> str:
         number = normalise_id_number(number)
-        found = [p for p in [name_problem(name), id_number_problem(id_type, number), *problems] if p]
+        found = [
+            p for p in [name_problem(name), id_number_problem(id_type, number), *problems] if p
+        ]
         if found:
             raise ValidationFailed(found)
         return number
@@ -88,11 +90,17 @@ class IdentityService:
         today = self.accounts.clock().date()
         problems: list[FieldProblem | None] = []
         if valid_from > today:
-            problems.append(FieldProblem("validFrom", "The document is not valid yet.", "NOT_YET_VALID"))
+            problems.append(
+                FieldProblem("validFrom", "The document is not valid yet.", "NOT_YET_VALID")
+            )
         if valid_to is not None and valid_to < today:
-            problems.append(FieldProblem("validTo", "The document has expired.", "DOCUMENT_EXPIRED"))
+            problems.append(
+                FieldProblem("validTo", "The document has expired.", "DOCUMENT_EXPIRED")
+            )
         if valid_to is not None and valid_to <= valid_from:
-            problems.append(FieldProblem("validTo", "The end date must follow the start date.", "INVALID_DATES"))
+            problems.append(
+                FieldProblem("validTo", "The end date must follow the start date.", "INVALID_DATES")
+            )
         number = self._validate(id_type, name, id_number, problems)
         if account.person_id is not None:
             raise AlreadyVerified("This account has completed real-name verification already.")
@@ -123,7 +131,9 @@ class IdentityService:
 
     def require_verified(self, account: Account) -> int:
         if account.person_id is None:
-            raise RealNameRequired("Complete real-name verification to use health-insurance services.")
+            raise RealNameRequired(
+                "Complete real-name verification to use health-insurance services."
+            )
         return account.person_id
 
     # --- WeChat ---------------------------------------------------------------------------
@@ -159,6 +169,11 @@ class IdentityService:
             )
         self.accounts.codes.consume(db, phone, Purpose.BIND_WECHAT, sms_code)
         account = self.accounts.find_by_phone(db, phone)
+        owner = db.scalar(select(Account).where(Account.person_id == person.id))
+        if owner is not None and (account is None or owner.id != account.id):
+            raise IdentityTaken(
+                "This identity is verified on another account; bind with that account's mobile number."
+            )
         if account is None:
             account = Account(
                 phone_hash=self.accounts.phone_hash(phone),
@@ -186,15 +201,15 @@ class IdentityService:
         openid_hash = self.vault.lookup(self.wechat.openid(login_code), kind="openid")
         bound = db.scalar(select(WechatBinding).where(WechatBinding.openid_hash == openid_hash))
         if bound is None:
-            raise WechatNotBound("This WeChat account is not bound; bind it with your identity first.")
+            raise WechatNotBound(
+                "This WeChat account is not bound; bind it with your identity first."
+            )
         account = db.get(Account, bound.account_id)
         assert account is not None
         return self.accounts._start_session(db, account, "wechat", None)
 
     def unbind_wechat(self, db: Session, account: Account) -> None:
-        bound = db.scalar(
-            select(WechatBinding).where(WechatBinding.account_id == account.id)
-        )
+        bound = db.scalar(select(WechatBinding).where(WechatBinding.account_id == account.id))
         if bound is None:
             raise WechatNotBound("No WeChat account is bound.")
         db.delete(bound)

@@ -164,11 +164,15 @@ class AccountsService:
             sms_code_problem(sms_code),
             None
             if accept_terms
-            else FieldProblem("acceptTerms", "Agree to the terms to register.", "TERMS_NOT_ACCEPTED"),
+            else FieldProblem(
+                "acceptTerms", "Agree to the terms to register.", "TERMS_NOT_ACCEPTED"
+            ),
         )
         existing = self.find_by_phone(db, phone)
         if existing is not None and existing.password_hash is not None:
-            raise AccountExists("This mobile number already has an account; log in or reset the password.")
+            raise AccountExists(
+                "This mobile number already has an account; log in or reset the password."
+            )
         self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
         now = self.clock()
         if existing is None:

@@ -71,7 +71,9 @@ class SmsCodes:
         )
         if last is not None and now < last.created_at + RESEND_AFTER:
             wait = (last.created_at + RESEND_AFTER - now).total_seconds()
-            raise SmsTooSoon(f"A new code can be sent in {int(wait + 0.999)} seconds.", int(wait + 0.999))
+            raise SmsTooSoon(
+                f"A new code can be sent in {int(wait + 0.999)} seconds.", int(wait + 0.999)
+            )
         hour_ago = now - datetime.timedelta(hours=1)
         recent = db.scalars(
             select(SmsCode.created_at)

@@ -14,13 +14,53 @@ _SYMBOLS = set(string.punctuation)
 # The most common passwords that would pass the class rule (lower-cased); the list is short
 # on purpose: the class rule and the lock-out already stop the long tail.
 COMMON_PASSWORDS = frozenset(
-    """
-    password1 password12 password123 passw0rd p@ssw0rd p@ssword 1password 12345678a a12345678
-    123456789a a123456789 12345abc abc12345 abc123456 abcd1234 1234abcd qwer1234 1q2w3e4r
-    1qaz2wsx qaz123456 zxc123456 qwe123456 qwerty123 qwerty12 123qwe123 aa123456 aa12345678
-    a1234567 a123456 a12345 woaini1314 woaini520 iloveyou1 iloveyou12 admin123 admin12345
-    abc123abc 1a2b3c4d 147258369a 5201314a q1w2e3r4 asd123456 123456qq qq123456 zxcvbnm123
-    """.split()
+    [
+        "password1",
+        "password12",
+        "password123",
+        "passw0rd",
+        "p@ssw0rd",
+        "p@ssword",
+        "1password",
+        "12345678a",
+        "a12345678",
+        "123456789a",
+        "a123456789",
+        "12345abc",
+        "abc12345",
+        "abc123456",
+        "abcd1234",
+        "1234abcd",
+        "qwer1234",
+        "1q2w3e4r",
+        "1qaz2wsx",
+        "qaz123456",
+        "zxc123456",
+        "qwe123456",
+        "qwerty123",
+        "qwerty12",
+        "123qwe123",
+        "aa123456",
+        "aa12345678",
+        "a1234567",
+        "a123456",
+        "a12345",
+        "woaini1314",
+        "woaini520",
+        "iloveyou1",
+        "iloveyou12",
+        "admin123",
+        "admin12345",
+        "abc123abc",
+        "1a2b3c4d",
+        "147258369a",
+        "5201314a",
+        "q1w2e3r4",
+        "asd123456",
+        "123456qq",
+        "qq123456",
+        "zxcvbnm123",
+    ]
 )
 
 
@@ -33,7 +73,9 @@ def normalise_mobile(value: str) -> str:
 
 def mobile_problem(value: str, field: str = "mobile") -> FieldProblem | None:
     if not _MOBILE.match(value):
-        return FieldProblem(field, "Enter an 11-digit mainland mobile number (1xxxxxxxxxx).", "INVALID_MOBILE")
+        return FieldProblem(
+            field, "Enter an 11-digit mainland mobile number (1xxxxxxxxxx).", "INVALID_MOBILE"
+        )
     return None
 
 
@@ -45,11 +87,17 @@ def password_problem(value: str, field: str = "password") -> FieldProblem | None
     classes += any(c.isdigit() and c.isascii() for c in value)
     classes += any(c in _SYMBOLS for c in value)
     if any(not (c.isascii() and (c.isalnum() or c in _SYMBOLS)) for c in value):
-        return FieldProblem(field, "Use only letters, digits and symbols (no spaces).", "PASSWORD_CHARACTERS")
+        return FieldProblem(
+            field, "Use only letters, digits and symbols (no spaces).", "PASSWORD_CHARACTERS"
+        )
     if classes < 2:
-        return FieldProblem(field, "Use at least two of: letters, digits, symbols.", "PASSWORD_TOO_SIMPLE")
+        return FieldProblem(
+            field, "Use at least two of: letters, digits, symbols.", "PASSWORD_TOO_SIMPLE"
+        )
     if value.lower() in COMMON_PASSWORDS:
-        return FieldProblem(field, "This password is too common; choose another.", "PASSWORD_COMMON")
+        return FieldProblem(
+            field, "This password is too common; choose another.", "PASSWORD_COMMON"
+        )
     return None
 
 
@@ -104,10 +152,14 @@ def id_number_problem(id_type: IdType, number: str, field: str = "idNumber") -> 
             )
         if id_type is IdType.FOREIGNER_PERMANENT_ID and not number.startswith("9"):
             # the 2023 permanent-residence ID numbers start with 9
-            return FieldProblem(field, "A permanent-residence ID number starts with 9.", "INVALID_ID_NUMBER")
+            return FieldProblem(
+                field, "A permanent-residence ID number starts with 9.", "INVALID_ID_NUMBER"
+            )
         return None
     if not _PATTERNS[id_type].match(number):
-        return FieldProblem(field, "The document number does not have the expected form.", "INVALID_ID_NUMBER")
+        return FieldProblem(
+            field, "The document number does not have the expected form.", "INVALID_ID_NUMBER"
+        )
     return None
 
 

@@ -51,6 +51,3 @@ def member_services(
         identity=IdentityService(accounts, exchanger),
         policies=PoliciesService(vault),
     )
-
-
-

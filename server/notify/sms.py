@@ -59,7 +59,7 @@ class HttpSender:
             self.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 if not 200 <= resp.status < 300:
                     raise SmsDeliveryFailed("The SMS gateway refused the message; try again later.")
         except (urllib.error.URLError, TimeoutError, OSError) as e:

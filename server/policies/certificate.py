@@ -31,8 +31,17 @@ _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
-STATUS_ZH = {PolicyStatus.IN_FORCE: "有效", PolicyStatus.MATURED: "满期", PolicyStatus.SURRENDERED: "退保"}
-RELATION_ZH = {Relation.SELF: "本人", Relation.SPOUSE: "配偶", Relation.CHILD: "子女", Relation.PARENT: "父母"}
+STATUS_ZH = {
+    PolicyStatus.IN_FORCE: "有效",
+    PolicyStatus.MATURED: "满期",
+    PolicyStatus.SURRENDERED: "退保",
+}
+RELATION_ZH = {
+    Relation.SELF: "本人",
+    Relation.SPOUSE: "配偶",
+    Relation.CHILD: "子女",
+    Relation.PARENT: "父母",
+}
 
 
 def _key(secret: str) -> bytes:
@@ -151,7 +160,9 @@ def render_pdf(cert: Certificate) -> bytes:
             pdf.drawRightString(width - 72, y, limit)
             y -= 18
     pdf.setFont("STSong-Light", 9)
-    pdf.drawString(72, 60, f"出具日期 Issued {cert.issued_on:%Y-%m-%d}。本凭证仅供参考，以保险合同为准。")
+    pdf.drawString(
+        72, 60, f"出具日期 Issued {cert.issued_on:%Y-%m-%d}。本凭证仅供参考，以保险合同为准。"
+    )
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
@@ -159,7 +170,12 @@ def render_pdf(cert: Certificate) -> bytes:
 
 def _not_found() -> Response:
     return JSONResponse(
-        {"error": {"code": "CERTIFICATE_LINK_INVALID", "message": "This link has expired or is not valid; open the certificate from your policies again."}},
+        {
+            "error": {
+                "code": "CERTIFICATE_LINK_INVALID",
+                "message": "This link has expired or is not valid; open the certificate from your policies again.",
+            }
+        },
         status_code=404,
     )
 

@@ -5,13 +5,13 @@ done to them) and run the boolean queries described here, so they cannot
 disagree about what matches: only about how the matches are scored.
 
 Chinese is cut by jieba with a dictionary of facility-name parts, so 仁济 and
-和睦家 are single terms; every dictionary word inside a longer word is also
-emitted (jieba's "search mode", generalised), and every multi-character word's
-tone-less pinyin too, so ``renji`` finds 仁济. English is case-folded and
-Porter-stemmed. A separate field holds Chinese character unigrams and bigrams:
-a Chinese query word also matches a facility whose text contains all of its
-bigrams, which keeps 浦东新区 or 特需部 findable however jieba happened to cut
-the facility's text.
+和睦家 are single terms, and each word's tone-less pinyin is indexed too, so
+``renji`` finds 仁济. Beside the words jieba cuts, every dictionary word
+anywhere in the text is indexed (jieba's "search mode", generalised): a query
+is cut into dictionary words and single characters, so a query word is found
+wherever it occurs, however jieba cut the facility's text around it (特需门诊部
+is cut 特需门诊/部, yet 门诊部 finds it). Single characters are matched in a
+field of character unigrams. English is case-folded and Porter-stemmed.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ WORDS_FILE = Path(__file__).with_name("facility_words.txt")
 # Text fields, with the weight a match in each adds to a facility's score.
 NAME, ADDRESS, EXTRA, GRAM = "name", "addr", "extra", "gram"
 TEXT_FIELDS = (NAME, ADDRESS, EXTRA)  # what a query word's terms are looked up in
-FIELD_BOOSTS = {NAME: 3.0, EXTRA: 1.5, ADDRESS: 1.0, GRAM: 0.3}
+FIELD_BOOSTS = {NAME: 3.0, EXTRA: 1.5, ADDRESS: 1.0, GRAM: 0.3}  # GRAM: single characters
 
 CATEGORY_LABELS = {
     Category.GENERAL: ("综合", "General"),
@@ -153,27 +153,32 @@ def terms(text: str) -> tuple[str, ...]:
     for m in _RUNS.finditer(normalise(text)):
         han, latin = m.groups()
         if han:
-            for word in _cut(han):
-                out += _han_terms(word)
+            out += _han_run_terms(han)
         else:
             out.append(_latin_term(latin))
     return tuple(out)
 
 
 @functools.lru_cache(maxsize=200_000)
-def grams(text: str) -> tuple[str, ...]:
-    """Chinese character unigrams and bigrams of a piece of text."""
+def _han_run_terms(run: str) -> tuple[str, ...]:
     out: list[str] = []
-    for run in _HAN_RUN.findall(normalise(text)):
-        out += run
-        out += (run[i : i + 2] for i in range(len(run) - 1))
+    for word in _cut(run):
+        out += _han_terms(word)
+    # Every dictionary word in the run, also across the cuts jieba made.
+    seen = set(out)
+    for start, ends in _tokenizer.get_DAG(run).items():
+        for end in ends:
+            word = run[start : end + 1]
+            if end > start and word not in seen:
+                seen.add(word)
+                out.append(word)
     return tuple(out)
 
 
-def _word_grams(word: str) -> tuple[str, ...]:
-    if len(word) == 1:
-        return (word,)
-    return tuple(dict.fromkeys(word[i : i + 2] for i in range(len(word) - 1)))
+@functools.lru_cache(maxsize=200_000)
+def grams(text: str) -> tuple[str, ...]:
+    """The Chinese characters of a piece of text, for single-character queries."""
+    return tuple(ch for run in _HAN_RUN.findall(normalise(text)) for ch in run)
 
 
 def document(f: Facility) -> dict[str, str]:
@@ -232,7 +237,7 @@ def _join(parts: Iterable[Iterable[str]]) -> str:
 class Clause:
     """One query word. A facility matches it when any (field, term) pair in
     ``terms`` is in its index, or, when ``grams`` is not empty, when its gram
-    field holds every one of them."""
+    field holds every one of them (a single character: the only gram)."""
 
     word: str
     terms: tuple[tuple[str, str], ...]
@@ -256,7 +261,9 @@ def _query_words(text: str) -> Iterator[tuple[str, tuple[str, ...], tuple[str, .
         han, latin = m.groups()
         if han:
             for word in _cut(han):
-                yield word, (word,), _word_grams(word)
+                # a multi-character word is a dictionary word, indexed wherever
+                # it occurs; a single character is looked up among characters
+                yield word, (word,), (word,) if len(word) == 1 else ()
         else:
             # The stem finds English text; the word as typed finds pinyin,
             # which is indexed unstemmed.

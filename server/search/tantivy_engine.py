@@ -10,6 +10,7 @@ ordinal too, for an index that ends up in several segments anyway.
 
 from __future__ import annotations
 
+import contextlib
 from operator import attrgetter, itemgetter
 from pathlib import Path
 
@@ -76,7 +77,10 @@ def build(directory: Directory, path: Path) -> None:
         writer.commit()
         writer.wait_merging_threads()
     except BaseException:
-        writer.rollback()
+        # A writer that died mid-way may refuse to roll back; the caller
+        # discards the folder either way.
+        with contextlib.suppress(Exception):
+            writer.rollback()
         raise
 
 

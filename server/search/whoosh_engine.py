@@ -101,8 +101,8 @@ class WhooshEngine:
             self._index = index.open_dir(str(path))
             lengths = np.load(path / LENGTHS_FILE)
             points = np.load(path / POINTS_FILE)
-        except (index.EmptyIndexError, OSError, ValueError) as e:
-            raise StaleIndex(f"no whoosh index at {path}: {e}") from e
+        except Exception as e:  # missing, truncated or foreign files: all mean "build again"
+            raise StaleIndex(f"no usable whoosh index at {path}: {e}") from e
         self._reader: IndexReader = self._index.reader()
         if (
             not self._reader.is_atomic()

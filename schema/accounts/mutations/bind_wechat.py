@@ -57,4 +57,6 @@ def bind_wechat(
     except DomainError as e:
         return error_payload(e, _ERRORS)  # type: ignore[return-value]
     info.context.account = signed.account
-    return SignInSuccess(token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account))
+    return SignInSuccess(
+        token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account)
+    )

@@ -29,4 +29,6 @@ def log_in(
     except DomainError as e:
         return error_payload(e, (ValidationError, LoginFailedError, RetryLaterError))  # type: ignore[return-value]
     info.context.account = signed.account
-    return SignInSuccess(token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account))
+    return SignInSuccess(
+        token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account)
+    )

@@ -27,4 +27,6 @@ def log_in_with_wechat(
     except DomainError as e:
         return error_payload(e, (WechatNotBoundError, WechatCodeInvalidError))  # type: ignore[return-value]
     info.context.account = signed.account
-    return SignInSuccess(token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account))
+    return SignInSuccess(
+        token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account)
+    )

@@ -24,7 +24,9 @@ RegisterPayload = Annotated[
 
 def register_account(
     info: Info,
-    input: Annotated[RegisterInput, strawberry.argument(description="Mobile, password, code, terms.")],
+    input: Annotated[
+        RegisterInput, strawberry.argument(description="Mobile, password, code, terms.")
+    ],
 ) -> RegisterPayload:
     m, db = members(info)
     try:
@@ -39,4 +41,6 @@ def register_account(
     except DomainError as e:
         return error_payload(e, (ValidationError, SmsCodeInvalidError, AccountExistsError))  # type: ignore[return-value]
     info.context.account = signed.account
-    return SignInSuccess(token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account))
+    return SignInSuccess(
+        token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account)
+    )

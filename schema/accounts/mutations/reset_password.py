@@ -24,7 +24,9 @@ ResetPasswordPayload = Annotated[
 
 def reset_password(
     info: Info,
-    input: Annotated[ResetPasswordInput, strawberry.argument(description="Mobile, new password, code.")],
+    input: Annotated[
+        ResetPasswordInput, strawberry.argument(description="Mobile, new password, code.")
+    ],
 ) -> ResetPasswordPayload:
     m, db = members(info)
     try:

@@ -19,7 +19,9 @@ from server.errors import DomainError
 
 @strawberry.type(description="The code is on its way.")
 class SendSmsCodeSuccess:
-    resend_after_seconds: int = strawberry.field(description="Seconds before another code can be sent.")
+    resend_after_seconds: int = strawberry.field(
+        description="Seconds before another code can be sent."
+    )
     expires_in_seconds: int = strawberry.field(description="Seconds the code stays valid.")
 
 

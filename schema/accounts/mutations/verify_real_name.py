@@ -36,7 +36,9 @@ _ERRORS = (ValidationError, IdentityNotInsuredError, IdentityTakenError, Already
 
 def verify_real_name(
     info: Info,
-    input: Annotated[VerifyRealNameInput, strawberry.argument(description="The identity document.")],
+    input: Annotated[
+        VerifyRealNameInput, strawberry.argument(description="The identity document.")
+    ],
 ) -> VerifyRealNamePayload:
     m, db = members(info)
     account = current_account(info)

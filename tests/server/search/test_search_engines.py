@@ -98,7 +98,21 @@ def test_chinese_text_is_found_however_it_was_cut(
 
 @pytest.mark.parametrize(
     "text",
-    ["仁济", "和睦家", "浦东新区", "特诊部", "瑞尔", "hospital", "clinic", "东方", "口腔", "528号"],
+    [
+        "仁济",
+        "和睦家",
+        "浦东新区",
+        "特诊部",
+        "瑞尔",
+        "hospital",
+        "clinic",
+        "东方",
+        "口腔",
+        "528号",
+        "门诊部",
+        "济医",
+        "中心",
+    ],
 )
 def test_finds_at_least_what_plain_substring_search_finds(
     engine: SearchEngine, directory: Directory, text: str

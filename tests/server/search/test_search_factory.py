@@ -193,3 +193,21 @@ def test_an_index_missing_a_file_is_rebuilt(tmp_path: Path, directory: Directory
         assert engine.search("renji", SearchFilters(), None).total == 5
     finally:
         engine.close()
+
+
+# whoosh leaves the unreadable table-of-contents file open when it fails to parse it
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("name", ["whoosh", "tantivy"])
+def test_a_corrupt_index_is_rebuilt(tmp_path: Path, directory: Directory, name: str) -> None:
+    s = settings(tmp_path, name)
+    open_engine(s, directory).close()
+    folder = s.index_dir / "test-corpus-1"
+    for f in folder.iterdir():
+        if f.name != MARKER and f.is_file():
+            f.write_bytes(b"\0garbage")
+
+    engine = open_engine(s, directory)
+    try:
+        assert engine.search("hemujia", SearchFilters(), None).total == 5
+    finally:
+        engine.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from server.directory.directory import Directory
 from server.directory.models import FacilityKind, Ownership
 from server.search import BBox, SearchEngine, SearchFilters
 
@@ -84,3 +87,42 @@ def test_the_query_set_finds_something(whoosh: SearchEngine) -> None:
     # the parity above means little if every query found nothing
     found = [whoosh.search(t, f, None).total for t, f in QUERIES]
     assert sum(1 for n in found if n > 0) >= len(QUERIES) - 2
+
+
+def test_tantivy_maps_hits_back_when_the_index_has_several_segments(
+    directory: Directory, tantivy: SearchEngine, tmp_path: Path
+) -> None:
+    # The engine writes one segment, where document ids are ordinals; an index in
+    # several segments (documents added in two commits here) must answer the same.
+    import tantivy as tv
+
+    from server.search import analysis, tantivy_engine
+
+    ix = tv.Index(tantivy_engine._schema(), path=str(tmp_path), reuse=False)
+    tantivy_engine._register(ix)
+    writer = ix.writer(heap_size=tantivy_engine.MIN_HEAP, num_threads=1)
+    half = len(directory) // 2
+    for start, stop in ((half, len(directory)), (0, half)):  # second half first
+        for i in range(start, stop):
+            f = directory.facilities[i]
+            fields: dict[str, object] = dict(analysis.document(f))
+            fields.update(analysis.keywords(f))
+            fields.update(
+                {tantivy_engine.ORDINAL: i, tantivy_engine.LAT: f.lat, tantivy_engine.LNG: f.lng}
+            )
+            writer.add_document(tv.Document(**fields))
+        writer.commit()
+    writer.wait_merging_threads()
+
+    split = tantivy_engine.TantivyEngine.open(directory, tmp_path)
+    try:
+        assert split._ordinals is not None  # the mapping path is in use
+        for text, filters in QUERIES:
+            a, b = tantivy.search(text, filters, None), split.search(text, filters, None)
+            assert set(a.ordinals.tolist()) == set(b.ordinals.tolist())
+            assert a.total == b.total
+            if text is None:
+                assert a.ordinals.tolist() == b.ordinals.tolist()
+            assert split.search(text, filters, 2).total == a.total
+    finally:
+        split.close()
