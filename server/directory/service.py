@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from server.directory.directory import Directory
-from server.directory.geo import display_km, haversine_km, in_china
+from server.directory.geo import display_km, in_china
 from server.directory.models import Facility, FacilityKind, Ownership
 from server.errors import InvalidInput
-from server.search import SearchEngine, SearchFilters
+from server.search import SearchEngine, SearchFilters, nearby
 
 MAX_PAGE = 100
 MAX_TEXT = 100
@@ -87,25 +87,26 @@ class DirectoryService:
         if filters is None:  # a filter value that names nothing we know matches nothing
             return FacilityPage([], 0, q.offset)
 
-        needs_all = q.sort is Sort.DISTANCE or q.max_distance_km is not None
-        hits = self.engine.search(text, filters, None if needs_all else q.offset + q.limit)
-        ordinals = hits.ordinals
-        total = hits.total
-        distances: np.ndarray | None = None
-
-        if q.near is not None and needs_all:
-            distances = haversine_km(
-                q.near[0],
-                q.near[1],
-                self.directory.lat_rad[ordinals],
-                self.directory.lng_rad[ordinals],
+        if q.near is not None and q.sort is Sort.DISTANCE:
+            # only the matches around the point are measured, not every match in the city
+            near = nearby.nearest(
+                self.engine,
+                self.directory,
+                text,
+                filters,
+                *q.near,
+                k=q.offset + q.limit,
+                max_km=q.max_distance_km,
             )
-            if q.max_distance_km is not None:
-                keep = distances <= q.max_distance_km
-                ordinals, distances = ordinals[keep], distances[keep]
-                total = int(ordinals.size)
-            if q.sort is Sort.DISTANCE:
-                ordinals = _nearest_first(ordinals, distances, q.offset + q.limit)
+            ordinals, total = near.ordinals, near.total
+        elif q.near is not None and q.max_distance_km is not None:
+            near = nearby.within(
+                self.engine, self.directory, text, filters, *q.near, q.max_distance_km
+            )
+            ordinals, total = near.ordinals, near.total
+        else:
+            hits = self.engine.search(text, filters, q.offset + q.limit)
+            ordinals, total = hits.ordinals, hits.total
 
         page = ordinals[q.offset : q.offset + q.limit]
         facilities = self.directory.facilities
@@ -229,19 +230,6 @@ def _city_zh(value: str, directory: Directory) -> str:
         if v in {d.city.casefold(), d.city_en.casefold()}:
             return d.city
     return value.strip()
-
-
-def _nearest_first(ordinals: np.ndarray, distances: np.ndarray, k: int) -> np.ndarray:
-    """The k nearest ordinals, nearest first; equal distances keep relevance order.
-
-    A full sort of a million distances costs ~80 ms; partitioning out the k needed
-    for this page first keeps distance-only search linear.
-    """
-    if k < ordinals.size:
-        head = np.argpartition(distances, k - 1)[:k]
-        head.sort()  # back to relevance order before the stable sort below
-        ordinals, distances = ordinals[head], distances[head]
-    return ordinals[np.argsort(distances, kind="stable")]
 
 
 def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
