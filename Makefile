@@ -43,6 +43,7 @@ schema: install
 lint: install-test
 	$(BIN)/ruff check server schema h5 scripts tests
 	$(BIN)/ruff format --check server schema h5 scripts tests
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python scripts/bench_directory.py

@@ -119,7 +119,7 @@ class FacilityType(relay.Node):
     )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # narrower Info than the generic base
         cls,
         *,
         info: Info,

@@ -576,7 +576,7 @@ def _read_facilities(
                 languages,
                 networks,
                 intern(source, source),
-                verified,
+                verified,  # type: ignore[arg-type]
                 precision,  # type: ignore[arg-type]
                 intern(method, method),
                 _strings(ctx, tags_s),
