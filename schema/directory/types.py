@@ -13,7 +13,7 @@ from schema.context import Info
 from schema.paging import offset_cursor
 from server.directory import models
 from server.directory.directory import Directory
-from server.directory.service import Facets, FacilityPage, Sort, grade_en
+from server.directory.service import Facets, FacilityPage, FacilityResult, Sort, grade_en
 
 FacilityKind = strawberry.enum(
     models.FacilityKind,
@@ -191,10 +191,14 @@ def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
 @strawberry.type(description="One facility in a result list.")
 class FacilityEdge:
     cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
-    distance_km: float | None = strawberry.field(
+    node: FacilityType = strawberry.field(description="The facility.")
+    result: strawberry.Private[FacilityResult]
+
+    @strawberry.field(
         description="Geodesic distance from `near` in km, one decimal; null without `near`."
     )
-    node: FacilityType = strawberry.field(description="The facility.")
+    def distance_km(self) -> float | None:
+        return self.result.distance_km  # computed only when asked for
 
 
 @strawberry.type(description="Where a result list stands.")
@@ -249,7 +253,7 @@ def connection_type(page: FacilityPage, directory: Directory) -> FacilityConnect
     edges = [
         FacilityEdge(
             cursor=offset_cursor(page.offset + i),
-            distance_km=r.distance_km,
+            result=r,
             node=facility_type(r.facility, directory),
         )
         for i, r in enumerate(page.results)

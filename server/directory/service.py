@@ -43,7 +43,15 @@ class FacilityQuery:
 @dataclass(frozen=True, slots=True)
 class FacilityResult:
     facility: Facility
-    distance_km: float | None
+    near: tuple[float, float] | None  # the point distances are measured from
+
+    @property
+    def distance_km(self) -> float | None:
+        """Geodesic km with one decimal, computed when shown: a page that does not
+        show distances (or a client that does not ask for them) does not pay for it."""
+        if self.near is None:
+            return None
+        return display_km(self.near, (self.facility.lat, self.facility.lng))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +118,7 @@ class DirectoryService:
 
         page = ordinals[q.offset : q.offset + q.limit]
         facilities = self.directory.facilities
-        results = [
-            FacilityResult(
-                facilities[int(i)],
-                None
-                if q.near is None
-                else display_km(q.near, (facilities[int(i)].lat, facilities[int(i)].lng)),
-            )
-            for i in page
-        ]
+        results = [FacilityResult(facilities[int(i)], q.near) for i in page]
         return FacilityPage(results, total, q.offset)
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
