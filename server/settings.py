@@ -37,6 +37,13 @@ class Settings:
     wechat_api_url: str = ""
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
+    # Empty: e-mail is written to the log (address masked) instead of going to a mail server.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     graphql_max_depth: int = 10
@@ -86,6 +93,12 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         wechat_api_url=env.get("WECHAT_API_URL", ""),
         wechat_app_id=env.get("WECHAT_APP_ID", ""),
         wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
+        smtp_host=env.get("SMTP_HOST", ""),
+        smtp_port=int(env.get("SMTP_PORT", "25")),
+        smtp_from=env.get("SMTP_FROM", ""),
+        smtp_user=env.get("SMTP_USER", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_starttls=_bool(env.get("SMTP_STARTTLS"), False),
         session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
         session_absolute_hours=int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
     )

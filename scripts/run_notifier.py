@@ -1,0 +1,75 @@
+"""Deliver queued SMS and e-mail notifications (the notification outbox) until stopped.
+
+Uses the configured database (DATABASE_URL or var/), the SMS gateway (SMS_GATEWAY_URL;
+empty: the development outbox table) and the mail server (SMTP_*; empty: the log).
+Several copies may run at once against PostgreSQL: rows are locked with SKIP LOCKED.
+
+    .venv/bin/python scripts/run_notifier.py            # every 5 s until SIGTERM / Ctrl-C
+    .venv/bin/python scripts/run_notifier.py --once     # one round, then exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from server.crypto import vault_for  # noqa: E402
+from server.db import make_engine, make_sessionmaker, migrate, utcnow  # noqa: E402
+from server.notify.email import make_email_sender  # noqa: E402
+from server.notify.sms import make_sender  # noqa: E402
+from server.notify.worker import deliver_due, run_forever  # noqa: E402
+from server.settings import from_env  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+    parser.add_argument("--batch", type=int, default=50, help="messages per round at most")
+    parser.add_argument("--once", action="store_true", help="deliver what is due and exit")
+    args = parser.parse_args(argv)
+    if args.interval <= 0 or args.batch <= 0:
+        parser.error("--interval and --batch must be positive")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = from_env()
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    factory = make_sessionmaker(engine)
+    vault = vault_for(settings.secret_key, settings.encryption_key)
+    sms = make_sender(settings.sms_gateway_url, vault)
+    email = make_email_sender(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+    try:
+        if args.once:
+            report = deliver_due(factory, sms, email, utcnow(), vault=vault, batch=args.batch)
+            print(
+                f"sent {len(report.sent)}, retrying {len(report.retrying)}, "
+                f"failed {len(report.failed)}"
+            )
+            return 0
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        run_forever(
+            factory, sms, email, vault=vault, interval=args.interval, batch=args.batch, stop=stop
+        )
+        return 0
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

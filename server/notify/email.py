@@ -1,0 +1,120 @@
+"""Sending e-mail: over SMTP in production, to the log (address masked) in development."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Protocol
+
+from server.errors import DomainError
+
+log = logging.getLogger("email")
+
+
+class EmailDeliveryFailed(DomainError):
+    """The mail server could not be reached or refused for now: worth trying again."""
+
+    code = "EMAIL_DELIVERY_FAILED"
+
+
+class EmailRejected(EmailDeliveryFailed):
+    """The server refused the address itself: trying again will not help."""
+
+    code = "EMAIL_REJECTED"
+
+
+def mask_email(address: str) -> str:
+    """z***@example.com: the first character of the mailbox and the domain stay."""
+    local, sep, domain = address.strip().rpartition("@")
+    if not sep:
+        return "*" * len(address.strip())
+    return (local[:1] + "***" if local else "***") + "@" + domain
+
+
+class EmailSender(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text UTF-8 message; non-ASCII headers are RFC 2047 encoded by the policy."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
+class SmtpEmailSender:
+    """Plain SMTP, optionally upgraded with STARTTLS and signed in with a user and password."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        user: str = "",
+        password: str = "",
+        starttls: bool = False,
+        timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if not sender:
+            raise ValueError("an SMTP sender address (SMTP_FROM) is required")
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.user = user
+        self.password = password
+        self.starttls = starttls
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        msg = build_message(self.sender, to, subject, body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused:
+            log.warning("mail server refused the address %s", mask_email(to))
+            raise EmailRejected("The mail server refused the address.") from None
+        except (smtplib.SMTPException, OSError) as e:
+            # the exception text may repeat the address: only its class goes to the log
+            log.warning("mail to %s failed: %s", mask_email(to), type(e).__name__)
+            raise EmailDeliveryFailed(
+                f"The e-mail could not be sent ({type(e).__name__}); it will be retried."
+            ) from None
+        log.info("mail to %s sent", mask_email(to))
+
+
+class LogEmailSender:
+    """Development: the message goes to the log; the address is masked and the text left out."""
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        # the text greets the person by name, so only its length is logged
+        log.info("mail to %s: %s (%d characters)", mask_email(to), subject, len(body))
+
+
+def make_email_sender(
+    host: str,
+    port: int,
+    sender: str,
+    *,
+    user: str = "",
+    password: str = "",
+    starttls: bool = False,
+) -> EmailSender:
+    if not host:
+        return LogEmailSender()
+    return SmtpEmailSender(host, port, sender, user=user, password=password, starttls=starttls)
