@@ -8,8 +8,10 @@ import struct
 import tracemalloc
 import zipfile
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -37,6 +39,16 @@ from server.storage import (
 from server.storage.backend import KEY_PATTERN
 
 MB = 1024 * 1024
+
+
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a loop of its own thread: a browser test's sync Playwright
+    session may already run an event loop in this thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def read_stored(storage: LocalStorage, key: str) -> bytes:
@@ -386,7 +398,7 @@ def test_async_chunk_stream(storage, samples):
         for part in chunked(pdf, 50):
             yield part
 
-    stored = asyncio.run(store_upload_async(storage, chunks(), filename="a.pdf"))
+    stored = run_async(store_upload_async(storage, chunks(), filename="a.pdf"))
     assert read_stored(storage, stored.key) == pdf
 
 
@@ -399,7 +411,7 @@ def test_async_readable_like_an_upload_file(storage, samples):
             return self.file.read(size)
 
     data = samples.jpeg(samples.noise(40, 40))
-    stored = asyncio.run(store_upload_async(storage, Upload(data), filename="x.jpg"))
+    stored = run_async(store_upload_async(storage, Upload(data), filename="x.jpg"))
     assert (
         stored.content_type == JPEG and stored.original_sha256 == hashlib.sha256(data).hexdigest()
     )
@@ -410,7 +422,7 @@ def test_async_refusal_leaves_nothing(storage):
         yield b"PK\x03\x04" + b"\0" * 300
 
     with pytest.raises(UnsupportedFileType):
-        asyncio.run(store_upload_async(storage, chunks()))
+        run_async(store_upload_async(storage, chunks()))
     assert_nothing_stored(storage)
 
 
