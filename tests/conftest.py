@@ -12,6 +12,9 @@ from server.app import build_services, create_app
 from server.services import Services
 from server.settings import Settings
 
+# database fixtures (SQLite and PostgreSQL), factories and the member API client
+pytest_plugins = ("tests.db",)
+
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:

@@ -13,14 +13,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from server.crypto import Vault
-from tests.db import (  # noqa: F401  (fixtures)
-    clock,
-    database,
-    db_connection,
-    db_engine,
-    db_factory,
-    db_session,
-)
 
 
 @pytest.fixture
