@@ -13,7 +13,6 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from schema.accounts.mutations import AccountsMutation
 from schema.accounts.queries import AccountsQuery
 from schema.directory.queries import DirectoryQuery
-from schema.errors import ErrorCodes
 from schema.limits import AliasLimit, DepthLimit
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
@@ -52,7 +51,6 @@ def _schema(max_depth: int, max_aliases: int, max_tokens: int) -> strawberry.Sch
         query=_query(),
         mutation=Mutation,
         extensions=[
-            ErrorCodes,
             # caches are module-level in these extensions, so a fresh instance per request still hits
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

@@ -1,12 +1,13 @@
-"""Stable error codes on every GraphQL error, and masking of unexpected ones."""
+"""Stable error codes on every GraphQL error, and masking of unexpected ones.
+
+Parse and validation errors carry no code from graphql-core; `format_error` gives
+them one from their wording when the response is written."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from server.errors import DomainError
 
@@ -47,25 +48,6 @@ def _classify(error: GraphQLError, default: str) -> str:
     if any(s in message for s in _VALUE_ERRORS):
         return BAD_USER_INPUT
     return default
-
-
-def _tag(errors: list[GraphQLError] | None, default: str) -> None:
-    for error in errors or ():
-        if error.extensions is None:
-            error.extensions = {}
-        error.extensions.setdefault("code", _classify(error, default))
-
-
-class ErrorCodes(SchemaExtension):
-    """Gives parse and validation errors a code before they reach the client."""
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        _tag(self.execution_context.pre_execution_errors, PARSE_FAILED)
-
-    def on_validate(self) -> Iterator[None]:
-        yield
-        _tag(self.execution_context.pre_execution_errors, VALIDATION_FAILED)
 
 
 def format_error(error: GraphQLError, *, debug: bool) -> dict[str, object]:

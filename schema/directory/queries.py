@@ -21,8 +21,12 @@ from schema.directory.types import (
     facility_type,
 )
 from schema.paging import cursor_offset
-from server.directory import models
 from server.directory.service import FacilityQuery, Sort
+
+KindArg = Annotated[
+    FacilityKind | None,  # type: ignore[valid-type]
+    strawberry.argument(description="Only this list."),
+]
 
 
 @strawberry.type
@@ -33,10 +37,7 @@ class DirectoryQuery:
     def facilities(
         self,
         info: Info,
-        kind: Annotated[
-            FacilityKind | None,  # type: ignore[valid-type]
-            strawberry.argument(description="Only this list."),
-        ] = None,
+        kind: KindArg = None,
         text: Annotated[
             str | None,
             strawberry.argument(
@@ -136,14 +137,10 @@ class DirectoryQuery:
     def facility_facets(
         self,
         info: Info,
-        kind: Annotated[
-            FacilityKind | None,  # type: ignore[valid-type]
-            strawberry.argument(description="Only this list."),
-        ] = None,
+        kind: KindArg = None,
         city: Annotated[
             str | None, strawberry.argument(description="Only this city (上海 / Shanghai).")
         ] = None,
     ) -> FacilityFacets:
         service = info.context.services.directory
-        kind_value: models.FacilityKind | None = kind
-        return facets_type(service.facets(kind_value, city))
+        return facets_type(service.facets(kind, city))
