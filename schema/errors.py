@@ -30,15 +30,6 @@ _VALUE_ERRORS = (
 _LIMIT_ERRORS = ("exceeds maximum operation depth", "aliases found. Allowed", "contains more than")
 
 
-def user_error(
-    message: str, *, field: str | None = None, code: str = BAD_USER_INPUT
-) -> GraphQLError:
-    extensions: dict[str, object] = {"code": code}
-    if field:
-        extensions["field"] = field
-    return GraphQLError(message, extensions=extensions)
-
-
 def _classify(error: GraphQLError, default: str) -> str:
     message = error.message
     if any(s in message for s in _LIMIT_ERRORS):
