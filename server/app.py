@@ -20,7 +20,10 @@ from strawberry.types.unset import UNSET
 from schema import build_schema
 from schema.context import Context
 from schema.errors import format_error
+from server.accounts.clock import system_clock
 from server.accounts.wiring import member_services
+from server.claims.core import claim_context
+from server.claims.rules import rule_book
 from server.db import make_engine, make_sessionmaker, migrate
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
@@ -104,11 +107,14 @@ def build_services(settings: Settings) -> Services:
     migrate(
         db_engine
     )  # idempotent: a fresh SQLite file gets its tables, others are brought up to date
+    members = member_services(settings)
+    rule_book()  # raises InvalidRules: no claims under half a rule set
     return Services(
         settings=settings,
         directory=DirectoryService(directory, engine),
         db=make_sessionmaker(db_engine),
-        members=member_services(settings),
+        members=members,
+        claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
     )
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from server.accounts.wiring import MemberServices
+    from server.claims.core import ClaimContext
 
 
 @dataclass
@@ -21,3 +22,4 @@ class Services:
     # the database and the member side; None where only the public directory is served
     db: sessionmaker[Session] | None = None
     members: MemberServices | None = None
+    claims: ClaimContext | None = None

@@ -44,6 +44,15 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # Claim uploads: "local" keeps them under var/uploads (never served directly);
+    # "s3" uses an S3-compatible bucket so several servers share them.
+    storage_backend: str = "local"
+    storage_dir: Path | None = None
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    upload_max_mb: int = 10  # one file
+    claim_upload_cap_mb: int = 100  # all files of one claim
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     graphql_max_depth: int = 10
@@ -62,6 +71,10 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.var_dir / "index" / self.search_engine
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.storage_dir or self.var_dir / "uploads"
 
     @property
     def resolved_database_url(self) -> str:
@@ -99,6 +112,13 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         smtp_user=env.get("SMTP_USER", ""),
         smtp_password=env.get("SMTP_PASSWORD", ""),
         smtp_starttls=_bool(env.get("SMTP_STARTTLS"), False),
+        storage_backend=env.get("STORAGE_BACKEND", "local"),
+        storage_dir=Path(env["STORAGE_DIR"]) if env.get("STORAGE_DIR") else None,
+        s3_bucket=env.get("S3_BUCKET", ""),
+        s3_endpoint_url=env.get("S3_ENDPOINT_URL", ""),
+        s3_region=env.get("S3_REGION", ""),
+        upload_max_mb=int(env.get("UPLOAD_MAX_MB", "10")),
+        claim_upload_cap_mb=int(env.get("CLAIM_UPLOAD_CAP_MB", "100")),
         session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
         session_absolute_hours=int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
     )

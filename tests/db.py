@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from server.accounts.wiring import MemberServices, member_services
+from server.claims.core import ClaimContext, claim_context
 from server.db import make_engine, migrate
 from server.services import Services
 from server.settings import Settings
@@ -133,12 +134,30 @@ def member_app(
     member_settings: Settings,
     db_factory: sessionmaker[Session],
     members: MemberServices,
+    claims: ClaimContext,
 ) -> Starlette:
     from server.app import create_app
 
     settings = dataclasses.replace(services.settings, secret_key=member_settings.secret_key)
-    s = dataclasses.replace(services, settings=settings, db=db_factory, members=members)
+    s = dataclasses.replace(
+        services, settings=settings, db=db_factory, members=members, claims=claims
+    )
     return create_app(settings, services=s)
+
+
+@pytest.fixture
+def claims(
+    services: Services,
+    member_settings: Settings,
+    members: MemberServices,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> ClaimContext:
+    """Claim operations over a fresh upload folder, on the test clock."""
+    settings = dataclasses.replace(
+        services.settings, secret_key=member_settings.secret_key, storage_dir=tmp_path / "uploads"
+    )
+    return claim_context(settings, members.vault, members.accounts.codes, clock)
 
 
 class Api:

@@ -100,6 +100,13 @@ def _people(today: datetime.date) -> list[DemoPerson]:
             "13800000003",
         ),
         DemoPerson(
+            "staff",
+            "赵静",
+            resident_id("120104", datetime.date(1978, 11, 5), "062"),
+            datetime.date(1978, 11, 5),
+            "13800000005",
+        ),
+        DemoPerson(
             "retired",
             "刘洋",
             resident_id("110105", datetime.date(1960, 7, 8), "017"),
@@ -122,7 +129,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         return data
     by: dict[str, Person] = {}
     for p in people:
-        gender = "F" if p.key in ("spouse", "colleague") else "M"
+        gender = "F" if p.key in ("spouse", "colleague", "staff") else "M"
         by[p.key] = add_person(
             db,
             vault,
@@ -141,6 +148,16 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         name="员工综合医疗计划 A",
         name_en="Staff comprehensive medical plan A",
         network_id=NETWORK,
+    )
+    # the university staff plan of the claims notice (seed 002): its claim rules are
+    # server/claims/plans/university.toml
+    university = add_plan(
+        db,
+        company="南开大学",
+        code="NKU-STAFF-2019",
+        name="南开大学职工商业医疗保险（二次报销）",
+        name_en="University staff commercial medical insurance (secondary reimbursement)",
+        network_id=None,
     )
     year_start = today.replace(month=1, day=1)
     year_end = today.replace(month=12, day=31)
@@ -216,6 +233,17 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
             start=year_start,
             end=year_end,
         ),
+        "staff": add_policy(
+            db,
+            policy_no="DEMO-G-0301-01",
+            insured=by["staff"],
+            plan=university,
+            product_name="职工商业医疗保险（二次报销）",
+            product_name_en="Staff commercial medical insurance (secondary reimbursement)",
+            holder_name="南开大学",
+            start=year_start,
+            end=year_end,
+        ),
         "retired_matured": add_policy(
             db,
             policy_no="DEMO-I-6001",
@@ -230,7 +258,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
     data.policy_ids = {k: v.id for k, v in rows.items()}
     # demo accounts: the main insured is verified already, the colleague still has to verify
     hasher = PasswordHasher()
-    for key, verified in (("main", True), ("colleague", False)):
+    for key, verified in (("main", True), ("colleague", False), ("staff", True)):
         p = data.people[key]
         assert p.phone is not None
         account = Account(
@@ -270,5 +298,10 @@ def _logins() -> list[tuple[str, str, str]]:
             "13800000003",
             DEMO_PASSWORD,
             "李娜: group member, not yet verified (verify as 李娜 with the ID in the demo listing)",
+        ),
+        (
+            "13800000005",
+            DEMO_PASSWORD,
+            "赵静: verified, on the university staff plan (its own claim types and bands)",
         ),
     ]

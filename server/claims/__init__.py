@@ -1,0 +1,1 @@
+"""Claims: plan rules, self-service drafts and submission, progress, adjusters, supplements."""

@@ -1,0 +1,381 @@
+"""What every claim operation shares: the status machine, the timeline, claim numbers,
+documents, duplicate checks and who may see a claim.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.accounts.clock import Clock
+from server.accounts.models import Account
+from server.accounts.sms_codes import SmsCodes
+from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
+from server.claims.models import (
+    Actor,
+    Channel,
+    Claim,
+    ClaimDocument,
+    ClaimDuplicate,
+    ClaimEvent,
+    ClaimInvoice,
+    ClaimNumberSequence,
+    ClaimStatus,
+    SupplementRequest,
+)
+from server.claims.rules import RuleBook, rule_book
+from server.crypto import Vault
+from server.settings import Settings
+from server.storage.backend import LocalStorage, S3Storage, Storage
+from server.storage.uploads import StoredUpload, check_quota
+from server.workdays import CHINA_TZ
+
+log = logging.getLogger("claims")
+
+S = ClaimStatus
+# who may move a claim from one status to another
+TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    S.DRAFT: frozenset({S.SUBMITTED}),
+    S.SUBMITTED: frozenset(
+        {S.UNDER_REVIEW, S.PENDING_SUPPLEMENT, S.SETTLED, S.REJECTED, S.WITHDRAWN}
+    ),
+    S.UNDER_REVIEW: frozenset({S.PENDING_SUPPLEMENT, S.SETTLED, S.REJECTED, S.WITHDRAWN}),
+    S.PENDING_SUPPLEMENT: frozenset({S.UNDER_REVIEW, S.REJECTED, S.WITHDRAWN}),
+    S.SETTLED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+OPEN_STATUSES = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.PENDING_SUPPLEMENT})
+CLAIM_NO_PREFIX = "VSHH"
+
+
+@dataclass
+class ClaimContext:
+    """The long-lived things claim operations need, built once per app."""
+
+    settings: Settings
+    vault: Vault
+    clock: Clock
+    storage: Storage
+    rules: RuleBook
+    codes: SmsCodes  # CONFIRM_CLAIM codes, sent to the applicant's mobile
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.settings.upload_max_mb * 1024 * 1024
+
+    @property
+    def claim_cap_bytes(self) -> int:
+        return self.settings.claim_upload_cap_mb * 1024 * 1024
+
+    def now(self) -> datetime.datetime:
+        return self.clock()
+
+
+def claim_context(
+    settings: Settings,
+    vault: Vault,
+    codes: SmsCodes,
+    clock: Clock,
+    *,
+    storage: Storage | None = None,
+    rules: RuleBook | None = None,
+) -> ClaimContext:
+    return ClaimContext(
+        settings=settings,
+        vault=vault,
+        clock=clock,
+        storage=storage or make_storage(settings),
+        rules=rules or rule_book(),
+        codes=codes,
+    )
+
+
+def make_storage(settings: Settings) -> Storage:
+    if settings.storage_backend == "s3":
+        if not settings.s3_bucket:
+            raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET.")
+        return S3Storage(
+            settings.s3_bucket,
+            temp_dir=Path(settings.uploads_dir) / "tmp",
+            endpoint_url=settings.s3_endpoint_url or None,
+            region_name=settings.s3_region or None,
+        )
+    if settings.storage_backend != "local":
+        raise RuntimeError(f"Unknown STORAGE_BACKEND {settings.storage_backend!r}: local or s3.")
+    return LocalStorage(settings.uploads_dir)
+
+
+# --- timeline and status ---------------------------------------------------------------------
+
+
+def record(
+    db: Session,
+    claim: Claim,
+    kind: str,
+    *,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime.datetime,
+    note: str = "",
+    channel: Channel | None = None,
+    status_from: ClaimStatus | None = None,
+    status_to: ClaimStatus | None = None,
+) -> ClaimEvent:
+    """Add a line to the claim's timeline (in the caller's transaction)."""
+    event = ClaimEvent(
+        claim_id=claim.id,
+        at=now,
+        kind=kind,
+        actor=actor,
+        actor_id=actor_id,
+        channel=channel,
+        note=note,
+        status_from=status_from,
+        status_to=status_to,
+    )
+    db.add(event)
+    claim.updated_at = now
+    return event
+
+
+def transition(
+    db: Session,
+    claim: Claim,
+    to: ClaimStatus,
+    kind: str,
+    *,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime.datetime,
+    note: str = "",
+    channel: Channel | None = None,
+) -> ClaimEvent:
+    """Move the claim to `to` if the status machine allows it, and record the change."""
+    if to not in TRANSITIONS[claim.status]:
+        raise WrongClaimState(
+            f"A claim that is {claim.status.value.replace('_', ' ')} cannot become "
+            f"{to.value.replace('_', ' ')}."
+        )
+    before = claim.status
+    claim.status = to
+    return record(
+        db,
+        claim,
+        kind,
+        actor=actor,
+        actor_id=actor_id,
+        now=now,
+        note=note,
+        channel=channel,
+        status_from=before,
+        status_to=to,
+    )
+
+
+# --- claim numbers -----------------------------------------------------------------------------
+
+
+def next_claim_no(db: Session, now: datetime.datetime) -> str:
+    """VSHH + yymmdd (China date) + a sequence of at least 5 digits, e.g. VSHH26030200001.
+
+    One upsert raises the day's counter and returns it; the row stays locked until the
+    caller's transaction ends, so concurrent submissions get distinct numbers on
+    PostgreSQL, and SQLite serialises writers anyway.
+    """
+    day = now.astimezone(CHINA_TZ).strftime("%y%m%d")
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = (
+        insert(ClaimNumberSequence)
+        .values(day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=[ClaimNumberSequence.day],
+            set_={"last": ClaimNumberSequence.last + 1},
+        )
+        .returning(ClaimNumberSequence.last)
+    )
+    seq = db.execute(upsert).scalar_one()
+    return f"{CLAIM_NO_PREFIX}{day}{seq:05d}"
+
+
+# --- who may see a claim -------------------------------------------------------------------------
+
+
+def member_claim(db: Session, account: Account, claim_id: int) -> Claim:
+    """A claim the member made, or one about them; anything else answers as missing."""
+    claim = db.get(Claim, claim_id)
+    if claim is None or not can_see(account, claim):
+        raise ClaimNotFound("No such claim among yours.")
+    return claim
+
+
+def can_see(account: Account, claim: Claim) -> bool:
+    return claim.account_id == account.id or (
+        account.person_id is not None and claim.insured_id == account.person_id
+    )
+
+
+def member_claims_filter(account: Account):  # type: ignore[no-untyped-def]
+    """The SQL condition for `can_see`, for lists."""
+    if account.person_id is None:
+        return Claim.account_id == account.id
+    return or_(Claim.account_id == account.id, Claim.insured_id == account.person_id)
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+def used_bytes(db: Session, claim: Claim) -> int:
+    total = db.scalar(
+        select(func.coalesce(func.sum(ClaimDocument.size), 0)).where(
+            ClaimDocument.claim_id == claim.id, ClaimDocument.removed_at.is_(None)
+        )
+    )
+    return int(total or 0)
+
+
+def open_supplement(db: Session, claim: Claim) -> SupplementRequest | None:
+    return db.scalar(
+        select(SupplementRequest)
+        .where(SupplementRequest.claim_id == claim.id, SupplementRequest.fulfilled_at.is_(None))
+        .order_by(SupplementRequest.id.desc())
+        .limit(1)
+    )
+
+
+def check_can_add_documents(db: Session, cx: ClaimContext, claim: Claim, category: str) -> None:
+    """Documents go into a draft, or into a claim waiting for the supplement it asked for."""
+    rules = cx.rules.get(claim.plan_rules)
+    if rules.category(category) is None:
+        raise ClaimRuleBroken(
+            "CATEGORY_NOT_ALLOWED",
+            f"Unknown document category {category!r}.",
+            field="category",
+        )
+    if claim.status not in (S.DRAFT, S.PENDING_SUPPLEMENT):
+        raise WrongClaimState(
+            "Documents can be added to a draft, or when a supplement has been requested."
+        )
+
+
+def attach_document(
+    db: Session,
+    cx: ClaimContext,
+    claim: Claim,
+    category: str,
+    stored: StoredUpload,
+    *,
+    channel: Channel,
+) -> ClaimDocument:
+    """Record a stored upload on the claim, within the per-claim cap.
+
+    Call `check_can_add_documents` before receiving the bytes; this checks again, since
+    the claim may have changed while the file streamed in. When it refuses, the caller
+    deletes the stored objects.
+    """
+    check_can_add_documents(db, cx, claim, category)
+    check_quota(used_bytes(db, claim), stored.size, cx.claim_cap_bytes)
+    supplement = open_supplement(db, claim) if claim.status is S.PENDING_SUPPLEMENT else None
+    doc = ClaimDocument(
+        claim_id=claim.id,
+        category=category,
+        storage_key=stored.key,
+        thumbnail_key=stored.thumbnail_key,
+        content_type=stored.content_type,
+        size=stored.size,
+        original_sha256=stored.original_sha256,
+        display_name=stored.display_name,
+        width=stored.width,
+        height=stored.height,
+        uploaded_at=cx.now(),
+        channel=channel,
+        supplement_id=supplement.id if supplement else None,
+    )
+    db.add(doc)
+    claim.updated_at = cx.now()
+    db.flush()
+    return doc
+
+
+def active_documents(claim: Claim) -> list[ClaimDocument]:
+    return [d for d in claim.documents if d.removed_at is None]
+
+
+# --- duplicates ----------------------------------------------------------------------------------
+
+
+def find_duplicates(db: Session, claim: Claim, now: datetime.datetime) -> list[ClaimDuplicate]:
+    """Flag invoice images (same bytes as uploaded) or invoice numbers used in another claim.
+
+    Drafts of others are ignored (they may never be sent); withdrawn claims count, since
+    their invoices were sent once.
+    """
+    found: list[ClaimDuplicate] = []
+    hashes = {d.original_sha256 for d in active_documents(claim)}
+    if hashes:
+        rows = db.execute(
+            select(ClaimDocument.claim_id, ClaimDocument.original_sha256)
+            .join(Claim, Claim.id == ClaimDocument.claim_id)
+            .where(
+                ClaimDocument.original_sha256.in_(hashes),
+                ClaimDocument.removed_at.is_(None),
+                ClaimDocument.claim_id != claim.id,
+                Claim.status != S.DRAFT,
+            )
+        ).all()
+        for other_id, sha in rows:
+            found.append(_flag(db, claim, other_id, "IMAGE", sha, now))
+    numbers = {i.invoice_no for i in claim.invoices}
+    if numbers:
+        rows = db.execute(
+            select(ClaimInvoice.claim_id, ClaimInvoice.invoice_no)
+            .join(Claim, Claim.id == ClaimInvoice.claim_id)
+            .where(
+                ClaimInvoice.invoice_no.in_(numbers),
+                ClaimInvoice.claim_id != claim.id,
+                Claim.status != S.DRAFT,
+            )
+        ).all()
+        for other_id, number in rows:
+            found.append(_flag(db, claim, other_id, "INVOICE_NO", number, now))
+    if found:
+        claim.duplicate_suspected = True
+    return found
+
+
+def _flag(
+    db: Session, claim: Claim, other_id: int, basis: str, detail: str, now: datetime.datetime
+) -> ClaimDuplicate:
+    existing = db.scalar(
+        select(ClaimDuplicate).where(
+            ClaimDuplicate.claim_id == claim.id,
+            ClaimDuplicate.other_claim_id == other_id,
+            ClaimDuplicate.basis == basis,
+            ClaimDuplicate.detail == detail,
+        )
+    )
+    if existing is not None:
+        return existing
+    row = ClaimDuplicate(
+        claim_id=claim.id, other_claim_id=other_id, basis=basis, detail=detail, found_at=now
+    )
+    db.add(row)
+    return row
+
+
+def duplicates_of(db: Session, claim: Claim) -> list[tuple[ClaimDuplicate, str | None]]:
+    """The flags on a claim with the other claim's number."""
+    rows = db.execute(
+        select(ClaimDuplicate, Claim.claim_no)
+        .join(Claim, Claim.id == ClaimDuplicate.other_claim_id)
+        .where(ClaimDuplicate.claim_id == claim.id)
+        .order_by(ClaimDuplicate.id)
+    ).all()
+    return [(d, no) for d, no in rows]

@@ -1,0 +1,41 @@
+"""Domain errors of claims, each with a stable code the API and pages show."""
+
+from __future__ import annotations
+
+from server.errors import DomainError
+
+
+class ClaimNotFound(DomainError):
+    """No such claim for this caller; another member's claim answers exactly the same."""
+
+    code = "CLAIM_NOT_FOUND"
+
+
+class ClaimRuleBroken(DomainError):
+    """A plan rule refuses the claim as it stands; `code` says which rule.
+
+    Codes: ADULT_DEPENDANT, NOT_INSURED_PERSON, POLICY_NOT_IN_FORCE, INCIDENT_OUTSIDE_COVER,
+    CLAIM_TYPE_UNKNOWN, OFFICE_ONLY, FACILITY_EXCLUDED, AMOUNT_OVER_LIMIT,
+    AMOUNT_OUTSIDE_BAND, DOCUMENTS_MISSING, CATEGORY_NOT_ALLOWED, NOTICE_NOT_ACCEPTED,
+    CONTACT_REQUIRED, PAYEE_REQUIRED, SIGNATURE_REQUIRED, STEP_INCOMPLETE.
+    """
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.code = code
+
+
+class WrongClaimState(DomainError):
+    """The claim's status does not allow this step (e.g. editing a submitted claim)."""
+
+    code = "CLAIM_STATE_CONFLICT"
+
+
+class AdjusterUnauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class SupplementLinkInvalid(DomainError):
+    """The link's token is unknown, answered or expired; the page says what to do instead."""
+
+    code = "SUPPLEMENT_LINK_INVALID"

@@ -1,0 +1,316 @@
+"""Claims: drafts and submitted claims, their documents, timeline, supplements, adjusters.
+
+Amounts are integers in fen (1/100 yuan) so sums are exact. Personal data a claim
+carries beyond ids (address, bank account, e-mail) is encrypted with the Vault; look-ups
+use keyed hashes, as for accounts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime, utcnow
+from server.policies.models import Person, Policy, Relation, _enum
+
+
+class ClaimStatus(enum.Enum):
+    DRAFT = "draft"  # 草稿: being filled in, resumable
+    SUBMITTED = "submitted"  # 已提交: waiting for an adjuster
+    UNDER_REVIEW = "under_review"  # 审核中
+    PENDING_SUPPLEMENT = "pending_supplement"  # 待补充资料
+    SETTLED = "settled"  # 已结案
+    REJECTED = "rejected"  # 拒赔
+    WITHDRAWN = "withdrawn"  # 已撤案
+
+
+class IncidentType(enum.Enum):
+    DISEASE = "disease"  # 疾病
+    ACCIDENT = "accident"  # 意外
+
+
+class Actor(enum.Enum):
+    CLAIMANT = "claimant"
+    ADJUSTER = "adjuster"
+    SYSTEM = "system"
+
+
+class Channel(enum.Enum):
+    """申报途径: where the claim or a supplement came from."""
+
+    APP = "app"
+    WECHAT = "wechat"
+    H5 = "h5"
+    OFFICE = "office"
+
+
+class ContactProfile(Base):
+    """Contact address and e-mail a member adds before the first claim (补充个人信息)."""
+
+    __tablename__ = "contact_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), unique=True)
+    address_enc: Mapped[str] = mapped_column(Text)
+    email_enc: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PayeeAccount(Base):
+    """The bank account claims are paid to: asked on the first claim, reused after."""
+
+    __tablename__ = "payee_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    holder_name_enc: Mapped[str] = mapped_column(Text)
+    bank_name: Mapped[str] = mapped_column(String(100))
+    account_no_enc: Mapped[str] = mapped_column(Text)
+    account_no_hash: Mapped[str] = mapped_column(String(64))
+    account_no_last4: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClaimLimitOverride(Base):
+    """An online claim limit the claims department raised for one insured person."""
+
+    __tablename__ = "claim_limit_override"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    limit_fen: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[int] = mapped_column(ForeignKey("adjuster.id"))
+    set_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Claim(Base):
+    """One claim, from draft to decision. `claim_no` is given at submission."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        UniqueConstraint("account_id", "client_key", name="uq_claim_client_key"),
+        Index("ix_claim_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("person.id"))  # 申请人
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"), index=True)
+    insured_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)  # 出险人
+    relation: Mapped[Relation] = mapped_column(_enum(Relation, "relation"))
+    plan_rules: Mapped[str] = mapped_column(String(40))  # rules code in force for this claim
+    status: Mapped[ClaimStatus] = mapped_column(
+        _enum(ClaimStatus, "claim_status"), default=ClaimStatus.DRAFT
+    )
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "claim_channel"), default=Channel.APP)
+
+    notice_accepted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    # 基本信息
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    incident_type: Mapped[IncidentType | None] = mapped_column(_enum(IncidentType, "incident_type"))
+    incident_date: Mapped[datetime.date | None] = mapped_column(Date)
+    claim_type: Mapped[str | None] = mapped_column(String(40))  # a code of the plan rules
+    facility_name: Mapped[str | None] = mapped_column(String(200))  # 就诊医院
+    # 理赔金额
+    invoice_total_fen: Mapped[int | None] = mapped_column(Integer)
+    province: Mapped[str | None] = mapped_column(String(40))
+    city: Mapped[str | None] = mapped_column(String(40))
+    other_compensation_fen: Mapped[int | None] = mapped_column(Integer)
+    payee_id: Mapped[int | None] = mapped_column(ForeignKey("payee_account.id"))
+    # 签名 and submission
+    signature_key: Mapped[str | None] = mapped_column(String(120))
+    signed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    limit_fen: Mapped[int | None] = mapped_column(Integer)  # the online limit applied
+    duplicate_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
+    resubmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
+    # 结案 / 拒赔
+    approved_fen: Mapped[int | None] = mapped_column(Integer)
+    paid_fen: Mapped[int | None] = mapped_column(Integer)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("adjuster.id"))
+
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    # the last time the claimant acted (submission or supplement): the queue's "oldest first"
+    waiting_since: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    policy: Mapped[Policy] = relationship()
+    insured: Mapped[Person] = relationship(foreign_keys=[insured_id])
+    applicant: Mapped[Person] = relationship(foreign_keys=[applicant_id])
+    payee: Mapped[PayeeAccount | None] = relationship()
+    documents: Mapped[list[ClaimDocument]] = relationship(
+        order_by="ClaimDocument.id", back_populates="claim"
+    )
+    invoices: Mapped[list[ClaimInvoice]] = relationship(
+        order_by="ClaimInvoice.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[ClaimEvent]] = relationship(order_by="ClaimEvent.id")
+    deductions: Mapped[list[ClaimDeduction]] = relationship(
+        order_by="ClaimDeduction.id", cascade="all, delete-orphan"
+    )
+    supplements: Mapped[list[SupplementRequest]] = relationship(order_by="SupplementRequest.id")
+
+
+class ClaimInvoice(Base):
+    """An invoice number the claimant entered; the same number in two claims is flagged."""
+
+    __tablename__ = "claim_invoice"
+    __table_args__ = (UniqueConstraint("claim_id", "invoice_no", name="uq_claim_invoice_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"))
+    invoice_no: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class ClaimDocument(Base):
+    """An uploaded file of a claim under one category (病历, 发票 ...)."""
+
+    __tablename__ = "claim_document"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))  # a code of the plan rules
+    storage_key: Mapped[str] = mapped_column(String(120))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    original_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "claim_channel"), default=Channel.APP)
+    # set while the file belongs to a supplement not yet submitted, then kept for history
+    supplement_id: Mapped[int | None] = mapped_column(ForeignKey("claim_supplement.id"))
+    # the claimant removed it before submitting; the row stays until clean-up
+    removed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    # 问题影像: marked by an adjuster, with the reason shown to the claimant
+    problem_reason: Mapped[str | None] = mapped_column(Text)
+    problem_marked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    problem_marked_by: Mapped[int | None] = mapped_column(ForeignKey("adjuster.id"))
+
+    claim: Mapped[Claim] = relationship(back_populates="documents")
+
+
+class ClaimEvent(Base):
+    """One line of a claim's timeline: a status change or another step, who and when."""
+
+    __tablename__ = "claim_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))  # CREATED, SUBMITTED, SUPPLEMENT_REQUESTED ...
+    status_from: Mapped[ClaimStatus | None] = mapped_column(_enum(ClaimStatus, "claim_status"))
+    status_to: Mapped[ClaimStatus | None] = mapped_column(_enum(ClaimStatus, "claim_status"))
+    actor: Mapped[Actor] = mapped_column(_enum(Actor, "claim_actor"))
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # account or adjuster id
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "claim_channel"))
+    # what the claimant or adjuster wrote (remark, instructions, reason): no personal data
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ClaimDeduction(Base):
+    """A line of the settlement notice: an amount not paid and why."""
+
+    __tablename__ = "claim_deduction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"), index=True)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ClaimDuplicate(Base):
+    """A suspected duplicate: an invoice image or number already used in another claim."""
+
+    __tablename__ = "claim_duplicate"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "other_claim_id", "basis", "detail", name="uq_claim_dup"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    other_claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"))
+    basis: Mapped[str] = mapped_column(String(20))  # IMAGE | INVOICE_NO
+    detail: Mapped[str] = mapped_column(String(64))  # the invoice number, or the image's hash
+    found_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupplementRequest(Base):
+    """An adjuster's request for missing documents (补材), and the claimant's answer.
+
+    The link in the SMS and e-mail carries a random token; only its hash is kept, and it
+    stops working when the request is answered or expires.
+    """
+
+    __tablename__ = "claim_supplement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("adjuster.id"))
+    requested_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    categories: Mapped[str] = mapped_column(Text)  # JSON list of category codes
+    instructions: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[datetime.date] = mapped_column(Date)  # the last working day to answer
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    fulfilled_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_via: Mapped[Channel | None] = mapped_column(_enum(Channel, "claim_channel"))
+    remark: Mapped[str | None] = mapped_column(Text)
+    # the adjuster has opened the claim since the supplement arrived
+    seen_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClaimNumberSequence(Base):
+    """The last sequence number given on one day; the row is locked while it is raised."""
+
+    __tablename__ = "claim_number_sequence"
+
+    day: Mapped[str] = mapped_column(String(6), primary_key=True)  # yymmdd, China time
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Adjuster(Base):
+    """A claims adjuster (理赔审核员): created by a script, never by sign-up."""
+
+    __tablename__ = "adjuster"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email_enc: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AdjusterSession(Base):
+    """An adjuster's sign-in; only the token's hash is kept."""
+
+    __tablename__ = "adjuster_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adjuster_id: Mapped[int] = mapped_column(ForeignKey("adjuster.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
