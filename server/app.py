@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -125,6 +128,42 @@ async def healthz(request: Request) -> Response:
     )
 
 
+@contextlib.asynccontextmanager
+async def _notifier_lifespan(app: Starlette) -> AsyncIterator[None]:
+    """With NOTIFIER=inprocess (the development default) queued SMS and e-mail are delivered
+    by a thread of the server itself; production runs scripts/run_notifier.py instead."""
+    settings: Settings = app.state.settings
+    services: Services = app.state.services
+    if settings.notifier != "inprocess" or services.db is None or services.members is None:
+        yield
+        return
+    from server.notify.email import make_email_sender
+    from server.notify.worker import run_forever
+
+    email = make_email_sender(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=run_forever,
+        args=(services.db, services.members.sms, email),
+        kwargs={"vault": services.members.vault, "interval": 2.0, "stop": stop},
+        name="notifier",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(10)
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     settings = settings or from_env()
     if settings.environment == "production" and settings.secret_key.startswith("dev-only"):
@@ -141,7 +180,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *certificate_routes(),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]
-    app = Starlette(debug=False, routes=routes)
+    app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)
     app.state.services = services
     app.state.settings = settings
     return app

@@ -53,6 +53,9 @@ class Settings:
     s3_region: str = ""
     upload_max_mb: int = 10  # one file
     claim_upload_cap_mb: int = 100  # all files of one claim
+    # "inprocess": the server delivers the notification outbox itself (development);
+    # "off": a separate scripts/run_notifier.py does (production, tests).
+    notifier: str = "off"
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     graphql_max_depth: int = 10
@@ -119,6 +122,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         s3_region=env.get("S3_REGION", ""),
         upload_max_mb=int(env.get("UPLOAD_MAX_MB", "10")),
         claim_upload_cap_mb=int(env.get("CLAIM_UPLOAD_CAP_MB", "100")),
+        notifier=env.get(
+            "NOTIFIER", "inprocess" if env.get("APP_ENV", "development") == "development" else "off"
+        ),
         session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
         session_absolute_hours=int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
     )
