@@ -116,15 +116,28 @@ def render_html(cert: Certificate) -> str:
     return _env.get_template("certificate.html").render(c=cert)
 
 
-def render_pdf(cert: Certificate) -> bytes:
-    from reportlab.lib.pagesizes import A4
+CJK_FONT = "STSong-Light"
+
+
+def cjk_font() -> str:
+    """The name of the CJK font for reportlab, registered on first use.
+
+    A CID font ships with every PDF reader in CJK locales: no font file to embed. The
+    claims settlement notice uses it too.
+    """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    return CJK_FONT
+
+
+def render_pdf(cert: Certificate) -> bytes:
+    from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    # a CID font ships with every PDF reader in CJK locales: no font file to embed
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    cjk_font()
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, pagesize=A4, invariant=True)
     pdf.setTitle(f"{cert.title} {cert.policy_no}")
