@@ -171,6 +171,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     services = services or build_services(settings)
 
     from h5.routes import routes as h5_routes
+    from server.claims.files_http import routes as claim_file_routes
+    from server.claims.upload_http import routes as upload_routes
     from server.policies.certificate import routes as certificate_routes
 
     routes: list[BaseRoute] = [
@@ -178,6 +180,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
         Mount("/h5", routes=h5_routes()),
         *certificate_routes(),
+        *claim_file_routes(),
+        *upload_routes(),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]
     app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)

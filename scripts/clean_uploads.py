@@ -1,0 +1,92 @@
+"""Remove stored uploads no claim refers to, and temporary files left by interrupted uploads.
+
+An upload is stored before its record is committed, so a crash or a refused request in
+between can leave an object behind; so can a replaced signature whose deletion failed.
+Only what is older than --older-than-hours goes: an upload still streaming in, or stored
+a moment before its record commits, is never touched. A thumbnail stays while its image
+is referred to.
+
+    .venv/bin/python scripts/clean_uploads.py                    # older than 24 hours
+    .venv/bin/python scripts/clean_uploads.py --older-than-hours 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from server.claims.core import make_storage  # noqa: E402
+from server.claims.models import Claim, ClaimDocument  # noqa: E402
+from server.db import make_engine, make_sessionmaker, migrate, utcnow  # noqa: E402
+from server.settings import from_env  # noqa: E402
+from server.storage.backend import CleanupReport, Storage, cleanup_orphans  # noqa: E402
+
+
+def known_keys(db: Session) -> set[str]:
+    """Every storage key a claim document (file or thumbnail) or a signature names."""
+    keys: set[str] = set()
+    for key, thumb in db.execute(select(ClaimDocument.storage_key, ClaimDocument.thumbnail_key)):
+        keys.add(key)
+        if thumb:
+            keys.add(thumb)
+    for signature in db.scalars(
+        select(Claim.signature_key).where(Claim.signature_key.is_not(None))
+    ):
+        if signature:
+            keys.add(signature)
+    return keys
+
+
+def clean(
+    factory: sessionmaker[Session],
+    storage: Storage,
+    *,
+    now: datetime.datetime,
+    older_than: datetime.timedelta,
+) -> CleanupReport:
+    with factory() as db:
+        known = known_keys(db)
+    return cleanup_orphans(storage, known, now - older_than)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--older-than-hours",
+        type=float,
+        default=24.0,
+        help="only files older than this go (at least 1 hour; default 24)",
+    )
+    args = parser.parse_args(argv)
+    if args.older_than_hours < 1:
+        parser.error("--older-than-hours must be at least 1, so uploads in progress are safe")
+
+    settings = from_env()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        migrate(engine)
+        report = clean(
+            make_sessionmaker(engine),
+            make_storage(settings),
+            now=utcnow(),
+            older_than=datetime.timedelta(hours=args.older_than_hours),
+        )
+    finally:
+        engine.dispose()
+    print(
+        f"removed {len(report.orphans)} orphaned stored files and "
+        f"{len(report.temp_files)} temporary files"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
