@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.accounts.wiring import member_services  # noqa: E402
+from server.claims.adjusters import load_demo_adjuster  # noqa: E402
 from server.db import make_engine, make_sessionmaker, migrate, unit_of_work  # noqa: E402
 from server.policies.demo import load_demo  # noqa: E402
 from server.settings import from_env  # noqa: E402
@@ -30,10 +31,13 @@ def main() -> int:
     vault = member_services(settings).vault
     with unit_of_work(make_sessionmaker(engine)) as db:
         data = load_demo(db, vault)
+        adjuster = load_demo_adjuster(db, vault)
     engine.dispose()
     print("demo data ready; development logins (mobile / password):")
     for mobile, password, who in data.logins:
         print(f"  {mobile} / {password}  {who}")
+    print("back office (username / password):")
+    print(f"  {adjuster[0]} / {adjuster[1]}  {adjuster[2]}")
     return 0
 
 

@@ -36,6 +36,19 @@ class AdjusterUnauthenticated(DomainError):
 
 
 class SupplementLinkInvalid(DomainError):
-    """The link's token is unknown, answered or expired; the page says what to do instead."""
+    """The link's token is unknown, answered or expired; the page says what to do instead.
+
+    `reason` tells the page which: UNKNOWN (no such link), ANSWERED (the documents were
+    sent), EXPIRED (the deadline passed), CLOSED (the claim was decided or withdrawn
+    meanwhile).
+    """
 
     code = "SUPPLEMENT_LINK_INVALID"
+    UNKNOWN = "UNKNOWN"
+    ANSWERED = "ANSWERED"
+    EXPIRED = "EXPIRED"
+    CLOSED = "CLOSED"
+
+    def __init__(self, message: str, *, reason: str = "UNKNOWN", field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.reason = reason

@@ -1,0 +1,47 @@
+"""The back office's mutations, one module each."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.adjusters.mutations.adjuster_log_in import adjuster_log_in
+from schema.adjusters.mutations.adjuster_log_out import adjuster_log_out
+from schema.adjusters.mutations.mark_problem_images import mark_problem_images
+from schema.adjusters.mutations.raise_claim_limit import raise_claim_limit
+from schema.adjusters.mutations.reject_claim import reject_claim
+from schema.adjusters.mutations.request_claim_supplement import request_claim_supplement
+from schema.adjusters.mutations.settle_claim import settle_claim
+from schema.adjusters.mutations.start_claim_review import start_claim_review
+
+
+@strawberry.type
+class AdjusterMutation:
+    adjuster_log_in = strawberry.mutation(
+        resolver=adjuster_log_in,
+        description="Sign in to the back office (adjusters are created by the claims department).",
+    )
+    adjuster_log_out = strawberry.mutation(
+        resolver=adjuster_log_out, description="End the adjuster's current session."
+    )
+    start_claim_review = strawberry.mutation(
+        resolver=start_claim_review, description="Take a submitted claim into review (审核中)."
+    )
+    request_claim_supplement = strawberry.mutation(
+        resolver=request_claim_supplement,
+        description="Ask for missing documents (补材): the claim waits for them, and the SMS and "
+        "e-mail with the H5 link and a 2-working-day deadline go out.",
+    )
+    mark_problem_images = strawberry.mutation(
+        resolver=mark_problem_images,
+        description="Mark problem images (问题影像) with reasons the claimant sees.",
+    )
+    settle_claim = strawberry.mutation(
+        resolver=settle_claim, description="Settle (结案) with the amounts of the notice."
+    )
+    reject_claim = strawberry.mutation(
+        resolver=reject_claim, description="Reject (拒赔) with the reason the claimant sees."
+    )
+    raise_claim_limit = strawberry.mutation(
+        resolver=raise_claim_limit,
+        description="Raise one insured person's online claim limit.",
+    )

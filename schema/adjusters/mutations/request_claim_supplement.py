@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.errors import ValidationError
+from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.errors import (
+    AdjusterClaimNotFoundError,
+    AdjusterClaimRuleError,
+    AdjusterClaimStateError,
+    claim_error_payload,
+)
+from schema.adjusters.inputs import RequestClaimSupplementInput
+from schema.adjusters.mutations.common import find_claim
+from schema.adjusters.types import AdjusterClaimView, claim_view_type
+from schema.context import Info
+from server.claims import review, supplements
+from server.errors import DomainError
+
+
+@strawberry.type(description="The claim waits for documents; the SMS and e-mail are queued.")
+class RequestClaimSupplementSuccess:
+    claim: AdjusterClaimView = strawberry.field(description="The claim, now PENDING_SUPPLEMENT.")
+    deadline: datetime.date = strawberry.field(
+        description="Last day to answer: 2 working days on the mainland calendar."
+    )
+
+
+RequestClaimSupplementPayload = Annotated[
+    RequestClaimSupplementSuccess
+    | ValidationError
+    | AdjusterClaimNotFoundError
+    | AdjusterClaimStateError
+    | AdjusterClaimRuleError,
+    strawberry.union(
+        "RequestClaimSupplementPayload", description="Result of requestClaimSupplement."
+    ),
+]
+_ERRORS = (
+    ValidationError,
+    AdjusterClaimNotFoundError,
+    AdjusterClaimStateError,
+    AdjusterClaimRuleError,
+)
+
+
+def request_claim_supplement(
+    info: Info,
+    input: Annotated[
+        RequestClaimSupplementInput,
+        strawberry.argument(description="The claim, the missing categories, the instructions."),
+    ],
+) -> RequestClaimSupplementPayload:
+    adjuster = current_adjuster(info)
+    cx, db = claims(info)
+    try:
+        claim = find_claim(db, input.claim_id)
+        request, _token = supplements.request_supplement(
+            db, cx, adjuster, claim, input.categories, input.instructions
+        )
+    except DomainError as e:
+        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    return RequestClaimSupplementSuccess(
+        claim=claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id),
+        deadline=request.deadline,
+    )

@@ -1,0 +1,303 @@
+"""Adjuster accounts: created by a script, signed in with username and password.
+
+Adjusters are a role apart from members: their sessions live in their own table, so a
+member's token never opens the back office and an adjuster's token never acts as a
+member. Log-in failures are throttled as for members (a short wait after 3, a lock
+after 5) and never say whether the username or the password was wrong.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+import string
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.errors import FieldProblem, LoginFailed, LoginLocked, ValidationFailed
+from server.accounts.models import LoginThrottle
+from server.accounts.service import (
+    FAILURE_MEMORY,
+    LOCK_AFTER,
+    LOCK_FOR,
+    THROTTLE_AFTER,
+    THROTTLE_WAIT,
+)
+from server.accounts.validation import COMMON_PASSWORDS
+from server.claims.core import ClaimContext
+from server.claims.errors import AdjusterUnauthenticated
+from server.claims.models import Adjuster, AdjusterSession
+from server.crypto import Vault, token_hash
+from server.errors import DomainError
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,59}$")
+EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+_SYMBOLS = set(string.punctuation)
+
+DEMO_USERNAME = "adjuster"
+DEMO_PASSWORD = "Demo2026!"
+DEMO_EMAIL = "claims.adjuster@example.com"
+
+
+class AdjusterExists(DomainError):
+    code = "ADJUSTER_EXISTS"
+
+
+@dataclass(frozen=True, slots=True)
+class AdjusterSignIn:
+    adjuster: Adjuster
+    token: str
+    expires_at: datetime.datetime
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def password_problem(value: str, field: str = "password") -> FieldProblem | None:
+    """Back-office passwords: 8 to 128 characters with letters, digits and symbols.
+
+    Longer than a member's allowed maximum (a password manager's output fits), and all
+    three kinds of character, since one adjuster opens every claim.
+    """
+    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        return FieldProblem(
+            field,
+            f"The password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+            "PASSWORD_LENGTH",
+        )
+    if any(not (c.isascii() and (c.isalnum() or c in _SYMBOLS)) for c in value):
+        return FieldProblem(
+            field, "Use only letters, digits and symbols (no spaces).", "PASSWORD_CHARACTERS"
+        )
+    has_letter = any(c.isascii() and c.isalpha() for c in value)
+    has_digit = any(c.isascii() and c.isdigit() for c in value)
+    has_symbol = any(c in _SYMBOLS for c in value)
+    if not (has_letter and has_digit and has_symbol):
+        return FieldProblem(
+            field, "Use letters, digits and symbols together.", "PASSWORD_TOO_SIMPLE"
+        )
+    if value.lower() in COMMON_PASSWORDS:
+        return FieldProblem(
+            field, "This password is too common; choose another.", "PASSWORD_COMMON"
+        )
+    return None
+
+
+def _problems(username: str, name: str, email: str, password: str) -> list[FieldProblem]:
+    found: list[FieldProblem] = []
+    if not USERNAME.match(username):
+        found.append(
+            FieldProblem(
+                "username",
+                "3 to 60 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter.",
+                "INVALID_USERNAME",
+            )
+        )
+    if not name.strip() or len(name.strip()) > 100:
+        found.append(FieldProblem("name", "Give a name of 1 to 100 characters.", "INVALID_NAME"))
+    if email and (len(email) > 254 or not EMAIL.match(email)):
+        found.append(FieldProblem("email", "This is not an e-mail address.", "INVALID_EMAIL"))
+    problem = password_problem(password)
+    if problem is not None:
+        found.append(problem)
+    return found
+
+
+def create_adjuster(
+    db: Session,
+    vault: Vault,
+    *,
+    username: str,
+    name: str,
+    email: str,
+    password: str,
+    now: datetime.datetime,
+) -> Adjuster:
+    """A new active adjuster; the e-mail (where supplement arrivals go) is kept encrypted."""
+    username = normalise_username(username)
+    email = email.strip()
+    problems = _problems(username, name, email, password)
+    if problems:
+        raise ValidationFailed(problems)
+    if db.scalar(select(Adjuster.id).where(Adjuster.username == username)) is not None:
+        raise AdjusterExists(f"The username {username!r} is taken.", field="username")
+    adjuster = Adjuster(
+        username=username,
+        display_name=name.strip(),
+        email_enc=vault.encrypt(email) if email else None,
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=now,
+    )
+    db.add(adjuster)
+    db.flush()
+    return adjuster
+
+
+def email_of(vault: Vault, adjuster: Adjuster) -> str | None:
+    return vault.decrypt(adjuster.email_enc) if adjuster.email_enc else None
+
+
+def deactivate(db: Session, cx: ClaimContext, adjuster: Adjuster) -> None:
+    """Someone who left: no log-in, and every open session ends now."""
+    adjuster.active = False
+    db.execute(
+        update(AdjusterSession)
+        .where(AdjusterSession.adjuster_id == adjuster.id, AdjusterSession.revoked_at.is_(None))
+        .values(revoked_at=cx.now())
+    )
+
+
+def load_demo_adjuster(
+    db: Session, vault: Vault, *, now: datetime.datetime | None = None
+) -> tuple[str, str, str]:
+    """The development adjuster (adjuster / Demo2026!); a second call finds it.
+
+    Returns the (username, password, who) line the demo loader prints. Never for
+    production: the password is public.
+    """
+    if db.scalar(select(Adjuster.id).where(Adjuster.username == DEMO_USERNAME)) is None:
+        create_adjuster(
+            db,
+            vault,
+            username=DEMO_USERNAME,
+            name="演示审核员",
+            email=DEMO_EMAIL,
+            password=DEMO_PASSWORD,
+            now=now or datetime.datetime.now(datetime.UTC),
+        )
+    return (DEMO_USERNAME, DEMO_PASSWORD, "claims adjuster (back office: adjusterLogIn)")
+
+
+# --- log-in and sessions ---------------------------------------------------------------------
+
+
+def _throttle_key(vault: Vault, username: str) -> str:
+    # the members' throttle table, under a key kind of its own: no phone hash can equal it
+    return vault.lookup(username, kind="adjuster-login")
+
+
+def _idle(cx: ClaimContext) -> datetime.timedelta:
+    return datetime.timedelta(minutes=cx.settings.session_idle_minutes)
+
+
+def _absolute(cx: ClaimContext) -> datetime.timedelta:
+    return datetime.timedelta(hours=cx.settings.session_absolute_hours)
+
+
+def log_in(
+    db: Session,
+    cx: ClaimContext,
+    *,
+    username: str,
+    password: str,
+    previous_token: str | None = None,
+) -> AdjusterSignIn:
+    """A new session for a right username and password of an active adjuster.
+
+    Raises LoginFailed for anything wrong (unknown user, wrong password, deactivated),
+    LoginLocked while a run of failures must be waited out.
+    """
+    name = normalise_username(username)
+    now = cx.now()
+    key = _throttle_key(cx.vault, name)
+    throttle = db.get(LoginThrottle, key)
+    if throttle is not None:
+        if throttle.locked_until is not None and now < throttle.locked_until:
+            raise LoginLocked(
+                "Too many failed log-ins; try again later.",
+                int((throttle.locked_until - now).total_seconds() + 0.999),
+            )
+        if throttle.last_failure_at and now - throttle.last_failure_at > FAILURE_MEMORY:
+            throttle.failures = 0
+        if (
+            throttle.failures >= THROTTLE_AFTER
+            and throttle.last_failure_at is not None
+            and now < throttle.last_failure_at + THROTTLE_WAIT
+        ):
+            raise LoginLocked(
+                "Too many failed log-ins; wait a moment before trying again.",
+                int((throttle.last_failure_at + THROTTLE_WAIT - now).total_seconds() + 0.999),
+            )
+    adjuster = (
+        db.scalar(select(Adjuster).where(Adjuster.username == name))
+        if len(name) <= 60 and len(password) <= PASSWORD_MAX
+        else None
+    )
+    ok = False
+    try:
+        # the dummy hash keeps an unknown username as slow as a wrong password
+        ok = _hasher.verify(adjuster.password_hash if adjuster else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or adjuster is None or not adjuster.active:
+        if throttle is None:
+            throttle = LoginThrottle(phone_hash=key, failures=0)
+            db.add(throttle)
+        throttle.failures += 1
+        throttle.last_failure_at = now
+        if throttle.failures >= LOCK_AFTER:
+            throttle.locked_until = now + LOCK_FOR
+            throttle.failures = 0
+        db.flush()
+        raise LoginFailed("The username or password is wrong.")
+    if throttle is not None:
+        db.delete(throttle)
+    if _hasher.check_needs_rehash(adjuster.password_hash):
+        adjuster.password_hash = _hasher.hash(password)
+    if previous_token:
+        log_out(db, cx, previous_token)  # rotation: the token sent along stops working
+    token = secrets.token_urlsafe(32)
+    expires = now + _absolute(cx)
+    db.add(
+        AdjusterSession(
+            adjuster_id=adjuster.id,
+            token_hash=token_hash(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires,
+        )
+    )
+    db.flush()
+    return AdjusterSignIn(adjuster, token, expires)
+
+
+def authenticate(db: Session, cx: ClaimContext, token: str) -> Adjuster:
+    """The active adjuster a session token belongs to; idle and absolute expiry both apply."""
+    now = cx.now()
+    row = db.scalar(select(AdjusterSession).where(AdjusterSession.token_hash == token_hash(token)))
+    if (
+        row is None
+        or row.revoked_at is not None
+        or now >= row.expires_at
+        or now >= row.last_seen_at + _idle(cx)
+    ):
+        raise AdjusterUnauthenticated("Sign in again: the adjuster session has ended.")
+    adjuster = db.get(Adjuster, row.adjuster_id)
+    if adjuster is None or not adjuster.active:
+        raise AdjusterUnauthenticated("Sign in again: the adjuster session has ended.")
+    row.last_seen_at = now
+    return adjuster
+
+
+def log_out(db: Session, cx: ClaimContext, token: str) -> None:
+    db.execute(
+        update(AdjusterSession)
+        .where(
+            AdjusterSession.token_hash == token_hash(token), AdjusterSession.revoked_at.is_(None)
+        )
+        .values(revoked_at=cx.now())
+    )
