@@ -15,6 +15,7 @@ from h5 import qr
 from h5.forms import DEFAULT_SIZE, MAX_SIZE, FieldError, parse_list_form
 from h5.i18n import LANGUAGES, Translator
 from h5.present import card, district_label, network_names, phones
+from h5.supplement.routes import routes as supplement_routes
 from h5.templating import PAGE_HEADERS, STATIC, CachedStatic, render, static_version
 from server.directory.models import FacilityKind
 from server.directory.service import MAX_TEXT, DirectoryService
@@ -32,6 +33,7 @@ def routes() -> list[BaseRoute]:
         Route("/", root),
         Mount("/static", app=CachedStatic(directory=STATIC), name="h5-static"),
         Route("/en/qr/{name}", qr_image),
+        *supplement_routes(),  # before /{lang}: "supplement" is not a language
         Route("/{lang}", index),
         Route("/{lang}/favourites", favourites),
         Route("/{lang}/facility/{facility_id}", facility_page),

@@ -8,12 +8,16 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 
 from schema.accounts.mutations import AccountsMutation
 from schema.accounts.queries import AccountsQuery
+from schema.adjusters.mutations import AdjusterMutation
+from schema.adjusters.queries import AdjusterQuery
+from schema.claims.mutations import ClaimsMutation
+from schema.claims.queries import ClaimsQuery
 from schema.directory.queries import DirectoryQuery
-from schema.limits import AliasLimit, DepthLimit
+from schema.execution import Executor
+from schema.limits import RequestLimits
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
 
@@ -21,14 +25,14 @@ from server.settings import Settings
 def _query() -> type:
     # a fresh class per schema: the relay `node` field is bound to the schema that builds it
     @strawberry.type(name="Query", description="Everything a client can read.")
-    class Query(DirectoryQuery, AccountsQuery):
+    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery):
         node: relay.Node | None = relay.node(description="Any object by its global id.")
 
     return Query
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountsMutation, PoliciesMutation):
+class Mutation(AccountsMutation, PoliciesMutation, ClaimsMutation, AdjusterMutation):
     pass
 
 
@@ -50,14 +54,9 @@ def _schema(max_depth: int, max_aliases: int, max_tokens: int) -> strawberry.Sch
     return Schema(
         query=_query(),
         mutation=Mutation,
-        extensions=[
-            # caches are module-level in these extensions, so a fresh instance per request still hits
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-            lambda: DepthLimit(max_depth),
-            lambda: AliasLimit(max_aliases),
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        ],
+        execution_context_class=Executor,
+        # one instance per request; its parse and validation caches are module-level
+        extensions=[lambda: RequestLimits(max_depth, max_aliases, max_tokens)],
     )
 
 

@@ -25,6 +25,7 @@ _VALUE_ERRORS = (
     "Expected value of type",
     "does not exist in",
     "got invalid value",
+    "has invalid value",  # a variable's field: null for a non-null field, a wrong scalar
     "cannot represent",
 )
 _LIMIT_ERRORS = ("exceeds maximum operation depth", "aliases found. Allowed", "contains more than")

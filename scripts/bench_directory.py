@@ -4,7 +4,8 @@ For each size (10k, 100k, 1M synthetic facilities) and each engine: index build
 time, then p50/p95 of in-process searches of three shapes: text, text + distance
 sort, distance only. With --http (10k, whoosh): requests/s of the GraphQL search
 endpoint against a plain Starlette + orjson endpoint making the same service call,
-both served by uvicorn in a subprocess and loaded by `wrk` over loopback.
+both served by uvicorn in a subprocess and loaded by `wrk` over loopback in alternating
+2-second rounds (requests/s, and requests per CPU second of the server process).
 
     .venv/bin/python scripts/bench_directory.py --sizes 10k,100k,1m --engines whoosh,tantivy --http
 
@@ -26,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -207,7 +209,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wrk(url: str, body: dict[str, object], seconds: int) -> float:
+def _wrk(url: str, body: dict[str, object], seconds: int) -> int:
+    """Requests completed by `wrk -t1 -c8` in `seconds`."""
     lua = Path(tempfile.mkstemp(suffix=".lua")[1])
     lua.write_text(
         'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -222,12 +225,21 @@ def _wrk(url: str, body: dict[str, object], seconds: int) -> float:
     ).stdout
     lua.unlink()
     for line in out.splitlines():
-        if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
+        if " requests in " in line:
+            return int(line.split()[0])
     raise RuntimeError(out)
 
 
-def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, object]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("the HTTP benchmark needs wrk (apt-get install wrk)")
     folder = ensure_synthetic(size)
@@ -265,20 +277,36 @@ def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, object]:
                 break
             except OSError:
                 time.sleep(0.5)
-        body = {
+        body: dict[str, object] = {
             "query": GRAPHQL,
             "variables": {"text": "医院", "near": {"lat": 31.23, "lng": 121.47}},
         }
-        results = {}
-        for name, path in (("graphql", "/graphql"), ("plain", "/plain/facilities")):
+        endpoints = {"graphql": "/graphql", "plain": "/plain/facilities"}
+        for path in endpoints.values():
             _wrk(f"http://127.0.0.1:{port}{path}", body, 2)  # warm-up
-            results[name] = _wrk(f"http://127.0.0.1:{port}{path}", body, seconds)
+        # Alternating 2-second rounds, so that other load on the machine falls on both
+        # endpoints alike; the server's own CPU time gives a second, load-independent figure.
+        requests = dict.fromkeys(endpoints, 0)
+        cpu = dict.fromkeys(endpoints, 0.0)
+        rounds = max(1, seconds // 2)
+        for _ in range(rounds):
+            for name, path in endpoints.items():
+                before = _cpu_seconds(server.pid)
+                requests[name] += _wrk(f"http://127.0.0.1:{port}{path}", body, 2)
+                cpu[name] += _cpu_seconds(server.pid) - before
+        rps = {name: requests[name] / (2 * rounds) for name in endpoints}
+        per_cpu = {name: requests[name] / cpu[name] if cpu[name] else 0.0 for name in endpoints}
         return {
             "size": size,
             "engine": engine_name,
-            "graphql_rps": round(results["graphql"], 1),
-            "plain_rps": round(results["plain"], 1),
-            "ratio": round(results["graphql"] / results["plain"], 3),
+            "graphql_rps": round(rps["graphql"], 1),
+            "plain_rps": round(rps["plain"], 1),
+            "ratio": round(rps["graphql"] / rps["plain"], 3),
+            "graphql_per_cpu_s": round(per_cpu["graphql"], 1),
+            "plain_per_cpu_s": round(per_cpu["plain"], 1),
+            "cpu_ratio": round(per_cpu["graphql"] / per_cpu["plain"], 3)
+            if per_cpu["plain"]
+            else None,
         }
     finally:
         server.terminate()
@@ -327,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"GraphQL {h['graphql_rps']} req/s vs plain {h['plain_rps']} req/s: {h['ratio'] * 100:.0f} %"
         )
+        if h["cpu_ratio"] is not None:
+            print(
+                f"per server CPU second: GraphQL {h['graphql_per_cpu_s']} vs plain "
+                f"{h['plain_per_cpu_s']}: {h['cpu_ratio'] * 100:.0f} %"
+            )
     return 0
 
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,8 +17,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from schema import build_schema
@@ -56,15 +60,15 @@ class GraphQLApp(GraphQL[Context, None]):
         # e.g. a wrong SMS code's try is counted).
         factory = self.services.db
         if factory is None or context is not UNSET:
-            return await super().run(request, context, root_value)
+            return await self._dispatch(request, context, root_value)
         session = factory()
         request.state.db = session
         request.state.db_failed = False
         try:
-            response = await super().run(request, context, root_value)
+            response = await self._dispatch(request, context, root_value)
             if request.state.db_failed:
                 session.rollback()
-            else:
+            elif session.in_transaction():  # else nothing was read or written: nothing to end
                 session.commit()
             return response
         except BaseException:
@@ -72,6 +76,56 @@ class GraphQLApp(GraphQL[Context, None]):
             raise
         finally:
             session.close()
+
+    async def _dispatch(self, request: Any, context: Any, root_value: Any) -> Any:
+        """Strawberry's view, or for a plain JSON POST the same steps without its dispatch.
+
+        Strawberry's view first works out what kind of request it has (IDE page, GET,
+        multipart upload, batch, streamed subscription, WebSocket), which costs about as
+        much as executing a small query. An ordinary API call, a JSON object with a query
+        POSTed as application/json, takes the steps that view would take for it: the same
+        schema execution, operation types, context, result processing and response.
+        Anything else, including a body that is not such an object, goes to the view,
+        which answers as it always has (the body stays readable: Starlette keeps it).
+        """
+        if context is UNSET and root_value is UNSET and isinstance(request, Request):
+            operation = await _plain_operation(request)
+            if operation is not None:
+                return await self._execute_plain(request, *operation)
+        return await super().run(request, context, root_value)
+
+    async def _execute_plain(
+        self,
+        request: Request,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        extensions: dict[str, Any] | None,
+    ) -> Response:
+        # as AsyncBaseHTTPView.run and execute_single do for a single POSTed operation
+        root_value = await self.get_root_value(request)  # type: ignore[func-returns-value]
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        try:
+            result = await self.schema.execute(
+                query,
+                root_value=root_value,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation_name,
+                allowed_operation_types=_POST_OPERATIONS,
+                operation_extensions=extensions,
+            )
+        except CannotGetOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason()) from e
+        except InvalidOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason("POST")) from e
+        except MissingQueryError as e:
+            raise HTTPException(400, "No GraphQL query found in the request") from e
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
@@ -95,6 +149,42 @@ class GraphQLApp(GraphQL[Context, None]):
         if result.extensions:
             data["extensions"] = result.extensions
         return data
+
+
+_POST_OPERATIONS = OperationType.from_http("POST")
+# what clients of the API send; other Accept values may ask for a streamed transport
+_PLAIN_ACCEPT = (None, "*/*", "application/json")
+
+
+async def _plain_operation(
+    request: Request,
+) -> tuple[str, dict[str, Any] | None, str | None, dict[str, Any] | None] | None:
+    """(query, variables, operation name, extensions) of a plain JSON POST, else None."""
+    if request.method != "POST":
+        return None
+    headers = request.headers
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" or headers.get("accept") not in _PLAIN_ACCEPT:
+        return None
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return None  # the view gives its own answer
+    if not isinstance(data, dict):
+        return None
+    query = data.get("query")
+    variables = data.get("variables")
+    name = data.get("operationName")
+    extensions = data.get("extensions")
+    if (
+        not isinstance(query, str)
+        or not query
+        or not isinstance(variables, dict | None)
+        or not isinstance(name, str | None)
+        or not isinstance(extensions, dict | None)
+    ):
+        return None
+    return query, variables, name, extensions
 
 
 def _unexpected(error: GraphQLError) -> bool:

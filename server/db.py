@@ -58,6 +58,7 @@ def import_models() -> None:
     """Register every mapped table on Base.metadata (for migrations and create_all)."""
     import server.accounts.models
     import server.claims.models
+    import server.claims.portal_models
     import server.notify.outbox
     import server.policies.models  # noqa: F401
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
+from strawberry.types.base import get_object_definition
 
 from schema.context import Info
 from schema.paging import offset_cursor
@@ -73,6 +74,11 @@ class Network:
     name="Facility", description="A hospital, clinic or dental practice in the directory."
 )
 class FacilityType(relay.Node):
+    # Relay's `id`, stored instead of resolved: the object is built once per facility (see
+    # `facility_type`), while relay's resolver would rebuild the id for every row shown.
+    _id: relay.GlobalID = strawberry.field(
+        name="id", description="The Globally Unique ID of this object"
+    )
     directory_id: relay.NodeID[str] = strawberry.field(
         description="The facility's stable id in the directory source files."
     )
@@ -135,6 +141,7 @@ class FacilityType(relay.Node):
 
 
 _MEMO_LIMIT = 50_000
+_FACILITY = get_object_definition(FacilityType, strict=True).name  # the type name in global ids
 
 
 def facility_type(f: models.Facility, directory: Directory) -> FacilityType:
@@ -151,6 +158,7 @@ def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
     district = directory.district(f.district) if f.district else None
     networks = {n.id: n for n in directory.networks}
     return FacilityType(
+        _id=relay.GlobalID(_FACILITY, f.id),
         directory_id=f.id,
         source_id=f.id,
         kind=f.kind,

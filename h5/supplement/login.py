@@ -1,0 +1,292 @@
+"""Logging in to the supplement portal: from the link (the claim number shown) or with the
+claim number typed; the captcha's image or sound.
+
+Every failure (wrong name, wrong characters, unknown claim) gives the same page after the
+same time (`pace`); the throttle counts it against the claim number and the address."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from h5.i18n import Translator
+from h5.supplement import captcha, portal, throttle
+from h5.supplement import session as sessions
+from h5.supplement.web import (
+    Env,
+    blocked,
+    client_address,
+    closed,
+    env_of,
+    lang_of,
+    pace,
+    portal_url,
+    render_page,
+    secure_headers,
+    see_other,
+    small_form,
+    unavailable,
+)
+from server.claims import supplements
+from server.claims.errors import SupplementLinkInvalid
+from server.claims.models import Claim, SupplementRequest
+
+# --- log-in --------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoginForm:
+    """What a log-in page shows besides the fields: the challenge and the messages."""
+
+    challenge: captcha.Challenge | None = None
+    error: str = ""
+    claim_no: str = ""  # shown (from the link) or typed (lost link)
+    typed_no: str = ""
+
+
+def _browser(request: Request) -> tuple[str, bool]:
+    """The browser id cookie's value, and whether it must be set on this response."""
+    value = sessions.browser_id(request)
+    return (value, False) if value else (sessions.new_token(), True)
+
+
+def _issue_challenge(
+    env: Env, db: Session, request: Request, browser: str, kind: str
+) -> captcha.Challenge:
+    now = env.cx.now()
+    client = throttle.client_key(env.vault, client_address(request))
+    captcha.check_rate(db, client, now)
+    answer = captcha.new_answer(kind, env.config.answers)
+    media = captcha.render(kind, answer)
+    challenge = captcha.store(
+        db,
+        env.vault,
+        kind=kind,
+        answer=answer,
+        media=media,
+        browser=browser,
+        client_hash=client,
+        now=now,
+    )
+    captcha.purge(db, now)
+    return challenge
+
+
+def _login_response(
+    request: Request,
+    env: Env,
+    lang: str,
+    here: str,
+    form: LoginForm,
+    browser: str,
+    set_browser: bool,
+    *,
+    lost: bool,
+    status: int = 200,
+) -> Response:
+    t = Translator(lang)
+    kind = form.challenge.kind if form.challenge else captcha.IMAGE
+    other_kind = {"captcha": "image"} if kind == captcha.AUDIO else {"captcha": "audio"}
+    response = render_page(
+        request,
+        "supplement/login.html",
+        lang,
+        here,
+        status,
+        lost=lost,
+        form=form,
+        action=portal_url(request, here, lang),
+        csrf=sessions.csrf_token(env.cx.settings.secret_key, "login", browser),
+        captcha_url=(
+            portal_url(request, f"/captcha/{form.challenge.public_id}", "zh")
+            if form.challenge
+            else ""
+        ),
+        new_captcha_url=portal_url(
+            request, here, lang, **({"captcha": "audio"} if kind == captcha.AUDIO else {})
+        ),
+        switch_captcha_url=portal_url(request, here, lang, **other_kind),
+        audio=kind == captcha.AUDIO,
+        answer_length=captcha.LENGTH[kind],
+        title=t("supplement.lost.title" if lost else "supplement.login.title"),
+    )
+    if set_browser:
+        sessions.set_cookie(
+            response, request, sessions.BROWSER_COOKIE, browser, env.cx.settings.base_url
+        )
+    return response
+
+
+def _login_get(
+    request: Request, env: Env, lang: str, here: str, claim_no: str, *, lost: bool
+) -> Response:
+    browser, set_browser = _browser(request)
+    kind = captcha.AUDIO if request.query_params.get("captcha") == "audio" else captcha.IMAGE
+    with env.db() as db:
+        try:
+            challenge = _issue_challenge(env, db, request, browser, kind)
+        except captcha.TooManyChallenges as e:
+            return blocked(request, lang, here, e.retry_after, "captcha")
+    form = LoginForm(challenge=challenge, claim_no=claim_no)
+    return _login_response(request, env, lang, here, form, browser, set_browser, lost=lost)
+
+
+def _login_post(
+    request: Request,
+    env: Env,
+    lang: str,
+    here: str,
+    fields: dict[str, str] | None,
+    *,
+    token: str | None,
+) -> Callable[[], Response]:
+    """Check a log-in; returns how to answer (built after the pacing sleep)."""
+    lost = token is None
+    browser, set_browser = _browser(request)
+    secret = env.cx.settings.secret_key
+    now = env.cx.now()
+    kind = captcha.AUDIO if (fields or {}).get("captcha_kind") == captcha.AUDIO else captcha.IMAGE
+    t = Translator(lang)
+
+    def again(
+        db: Session, error: str, shown_no: str, typed_no: str, status: int
+    ) -> Callable[[], Response]:
+        try:
+            challenge = _issue_challenge(env, db, request, browser, kind)
+        except captcha.TooManyChallenges as e:
+            wait = e.retry_after
+            return lambda: blocked(request, lang, here, wait, "captcha")
+        form = LoginForm(challenge, error, shown_no, typed_no)
+        return lambda: _login_response(
+            request, env, lang, here, form, browser, set_browser, lost=lost, status=status
+        )
+
+    with env.db() as db:
+        link: tuple[Claim, SupplementRequest] | None = None
+        shown_no = ""
+        if token is not None:
+            try:
+                link = supplements.claim_for_token(db, env.cx, token)
+            except SupplementLinkInvalid as e:
+                reason = e.reason
+                return lambda: closed(request, lang, reason, here)
+            shown_no = link[0].claim_no or ""
+        if fields is None or not sessions.csrf_ok(
+            secret, "login", sessions.browser_id(request), fields.get("csrf")
+        ):
+            return again(db, t("supplement.login.expired_form"), shown_no, "", 403)
+
+        typed_no = portal.normalise_claim_no(fields.get("claim_no", "")) if lost else ""
+        claim_no = shown_no if token is not None else typed_no
+        claim_key = throttle.claim_key(env.vault, claim_no)
+        client_key = throttle.client_key(env.vault, client_address(request))
+        verdict = throttle.check(db, claim=claim_key, client=client_key, now=now)
+        if verdict.blocked:
+            wait = verdict.retry_after
+            return lambda: blocked(request, lang, here, wait)
+        if not verdict.allowed:
+            message = t("supplement.login.wait", seconds=verdict.retry_after)
+            return again(db, message, shown_no, typed_no, 400)
+
+        solved = captcha.verify(
+            db,
+            env.vault,
+            public_id=fields.get("captcha_id", ""),
+            answer=fields.get("captcha", ""),
+            browser=browser,
+            now=now,
+        )
+        claim = link[0] if link is not None else portal.claim_by_number(db, typed_no)
+        named = portal.name_matches(env.vault, claim, fields.get("name", ""))
+        if not (solved and named and claim is not None):
+            throttle.fail(db, claim=claim_key, client=client_key, now=now)
+            throttle.purge(db, now)
+            return again(db, t("supplement.login.failed"), shown_no, typed_no, 400)
+
+        throttle.succeed(db, claim=claim_key)
+        if link is None:
+            link = supplements.claim_for_number(db, env.cx, typed_no)
+            if link is None:
+                # the right name for a claim with nothing (more) to send: say so plainly
+                return lambda: closed(request, lang, "NOT_PENDING", here)
+        claim, supplement = link
+        cookie = sessions.open_session(db, claim=claim, supplement=supplement, now=now)
+        sessions.purge(db, now)
+
+    def signed_in() -> Response:
+        response = see_other(portal_url(request, "/claim", lang))
+        sessions.set_cookie(
+            response, request, sessions.SESSION_COOKIE, cookie, env.cx.settings.base_url
+        )
+        return response
+
+    return signed_in
+
+
+async def token_login(request: Request) -> Response:
+    env = env_of(request)
+    if env is None:
+        return unavailable(request)
+    token = request.path_params["token"]
+    lang = lang_of(request)
+    here = f"/{token}"
+    if request.method == "GET":
+        return await run_in_threadpool(_token_get, request, env, lang, here, token)
+    started = time.monotonic()
+    fields = await small_form(request)
+    answer = await run_in_threadpool(_login_post, request, env, lang, here, fields, token=token)
+    await pace(started, env.config.login_floor)
+    return answer()
+
+
+def _token_get(request: Request, env: Env, lang: str, here: str, token: str) -> Response:
+    with env.db() as db:
+        try:
+            claim, supplement = supplements.claim_for_token(db, env.cx, token)
+        except SupplementLinkInvalid as e:
+            return closed(request, lang, e.reason, here)
+        current = sessions.load(db, request.cookies.get(sessions.SESSION_COOKIE), env.cx.now())
+        if current is not None and current.supplement_id == supplement.id:
+            return see_other(portal_url(request, "/claim", lang))
+        claim_no = claim.claim_no or ""
+    return _login_get(request, env, lang, here, claim_no, lost=False)
+
+
+async def lost_link(request: Request) -> Response:
+    env = env_of(request)
+    if env is None:
+        return unavailable(request)
+    lang = lang_of(request)
+    if request.method == "GET":
+        return await run_in_threadpool(_login_get, request, env, lang, "", "", lost=True)
+    started = time.monotonic()
+    fields = await small_form(request)
+    answer = await run_in_threadpool(_login_post, request, env, lang, "", fields, token=None)
+    await pace(started, env.config.login_floor)
+    return answer()
+
+
+async def captcha_media(request: Request) -> Response:
+    env = env_of(request)
+    if env is None:
+        return secure_headers(Response(status_code=404))
+    public_id = request.path_params["challenge"]
+    browser = sessions.browser_id(request) or ""
+    found = await run_in_threadpool(_captcha_media, env, public_id, browser)
+    if found is None:
+        return secure_headers(Response(status_code=404))
+    body, media_type = found
+    response = Response(body, media_type=media_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return secure_headers(response)
+
+
+def _captcha_media(env: Env, public_id: str, browser: str) -> tuple[bytes, str] | None:
+    with env.db() as db:
+        return captcha.media(db, public_id, browser, env.cx.now())

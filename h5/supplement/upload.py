@@ -1,0 +1,203 @@
+"""Files for one requested category: a plain multipart form (no JavaScript) or one file a
+request with a JSON answer (supplement.js), read as it streams in by the uploads API's
+receiver. Each file is recorded and committed as soon as it is stored, so what arrived
+stays when the connection drops and the next page load shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+
+from h5.supplement import portal
+from h5.supplement import session as sessions
+from h5.supplement.pages import claim_page
+from h5.supplement.web import (
+    ERROR_STATUS,
+    MAX_FILES,
+    Env,
+    app_root_of,
+    closed,
+    ended,
+    env_of,
+    error_message,
+    json_error,
+    lang_of,
+    not_open_reason,
+    portal_url,
+    secure_headers,
+    see_other,
+    signed_session,
+    unavailable,
+    wants_json,
+)
+from server.claims import core, supplements
+from server.claims.errors import WrongClaimState
+from server.claims.models import Channel, Claim, SupplementRequest
+from server.claims.upload_http import FormError, UploadForm, discard, receive_files
+from server.errors import DomainError
+from server.storage.errors import UploadError
+from server.storage.uploads import StoredUpload, check_quota
+
+
+class _Refused(Exception):
+    """The upload request is refused before any file is stored."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _upload_target(env: Env, request: Request, category: str) -> tuple[int, int, int, str]:
+    """(claim id, supplement id, bytes used, session token) of a session that may upload."""
+    with env.db() as db:
+        signed = signed_session(db, env, request)
+        if signed is None:
+            raise _Refused("SESSION_ENDED")
+        if not_open_reason(env, signed) is not None:
+            raise _Refused("CLAIM_STATE_CONFLICT")
+        if category not in supplements.categories_of(signed.supplement):
+            raise _Refused("CATEGORY_NOT_ALLOWED")
+        try:
+            core.check_can_add_documents(db, env.cx, signed.claim, category)
+            used = core.used_bytes(db, signed.claim)
+            check_quota(used, 1, env.cx.claim_cap_bytes)
+        except DomainError as e:
+            raise _Refused(e.code) from None
+        return signed.claim.id, signed.supplement.id, used, signed.token
+
+
+def _attach(
+    env: Env, claim_id: int, supplement_id: int, category: str, stored: StoredUpload, app_root: str
+) -> dict[str, Any]:
+    """Record one stored file on the claim and commit it: files already received stay when
+    the connection drops before the rest arrive."""
+    with env.db() as db:
+        claim = db.get(Claim, claim_id, with_for_update=True, populate_existing=True)
+        supplement = db.get(SupplementRequest, supplement_id)
+        if claim is None or supplement is None or not portal.is_open(env.cx, claim, supplement):
+            raise WrongClaimState("The supplement no longer takes files.")
+        doc = core.attach_document(db, env.cx, claim, category, stored, channel=Channel.H5)
+        if doc.supplement_id != supplement_id:
+            raise WrongClaimState("The supplement no longer takes files.")
+        item = portal.document_item(env.cx, app_root, claim, doc)
+        return {
+            "id": item.id,
+            "name": item.name,
+            "contentType": item.content_type,
+            "size": item.size,
+            "url": item.url,
+            "thumbnailUrl": item.thumbnail_url,
+            "category": category,
+        }
+
+
+async def upload(request: Request) -> Response:
+    env = env_of(request)
+    if env is None:
+        return unavailable(request)
+    lang = lang_of(request)
+    as_json = wants_json(request)
+    category = request.query_params.get("category", "").strip()[:40]
+    try:
+        claim_id, supplement_id, used, token = await run_in_threadpool(
+            _upload_target, env, request, category
+        )
+    except _Refused as e:
+        return await _upload_refused(request, env, lang, e.code, as_json)
+
+    secret = env.cx.settings.secret_key
+    header_csrf = request.headers.get("x-csrf-token")
+
+    def before_file(_field: str, fields: Mapping[str, str]) -> None:
+        given = header_csrf or fields.get("csrf")
+        if not sessions.csrf_ok(secret, "session", token, given):
+            raise _CsrfRefused("CSRF")
+
+    app_root = app_root_of(request)
+    documents: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []  # (code, file name)
+    form: UploadForm | None = None
+    total = used
+    try:
+        form = receive_files(
+            request,
+            env.cx.storage,
+            max_files=MAX_FILES,
+            max_bytes=env.cx.max_file_bytes,
+            before_file=before_file,
+        )
+        async with form:
+            async for _field, result in form:
+                if isinstance(result, UploadError):
+                    problems.append((result.code, ""))
+                    continue
+                try:
+                    check_quota(total, result.size, env.cx.claim_cap_bytes)
+                    doc = await run_in_threadpool(
+                        _attach, env, claim_id, supplement_id, category, result, app_root
+                    )
+                except DomainError as e:
+                    await discard(env.cx.storage, [result])
+                    problems.append((e.code, result.display_name))
+                    continue
+                total += result.size
+                documents.append(doc)
+    except _CsrfRefused:
+        problems.append(("CSRF", ""))
+    except FormError as e:
+        problems.append((e.code, ""))
+    except ClientDisconnect:
+        # what arrived complete is kept; the claimant sees it on the next page load
+        return secure_headers(Response(status_code=400))
+    if not documents and not problems:
+        problems.append(("NO_FILE", ""))
+
+    if as_json:
+        if problems:
+            code = problems[0][0]
+            body: dict[str, Any] = {
+                "documents": documents,
+                "error": {"code": code, "message": error_message(lang, code, env)},
+            }
+            return secure_headers(JSONResponse(body, status_code=ERROR_STATUS.get(code, 400)))
+        return secure_headers(JSONResponse({"documents": documents}, status_code=201))
+    if not problems:
+        return see_other(portal_url(request, "/claim", lang) + f"#area-{category}")
+    status = ERROR_STATUS.get(problems[0][0], 400)
+    messages = [error_message(lang, code, env, name) for code, name in problems]
+    return await run_in_threadpool(_page_with_errors, request, env, lang, messages, status)
+
+
+class _CsrfRefused(DomainError):
+    code = "CSRF"
+
+
+async def _upload_refused(
+    request: Request, env: Env, lang: str, code: str, as_json: bool
+) -> Response:
+    status = ERROR_STATUS.get(code, 400)
+    if as_json:
+        return json_error(request, lang, code, status, env)
+    if code == "SESSION_ENDED":
+        return ended(request, lang)
+    messages = [error_message(lang, code, env)]
+    return await run_in_threadpool(_page_with_errors, request, env, lang, messages, status)
+
+
+def _page_with_errors(
+    request: Request, env: Env, lang: str, messages: list[str], status: int
+) -> Response:
+    with env.db() as db:
+        signed = signed_session(db, env, request)
+        if signed is None:
+            return ended(request, lang)
+        reason = not_open_reason(env, signed)
+        if reason == "ANSWERED":
+            return see_other(portal_url(request, "/claim/done", lang))
+        if reason is not None:
+            return closed(request, lang, reason, "/claim")
+        return claim_page(request, env, db, signed, lang, status=status, errors=messages)

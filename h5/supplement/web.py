@@ -1,0 +1,286 @@
+"""What every page of the supplement portal shares: settings, URLs, rendering with the
+portal's headers, small forms, the signed-in session and the messages for errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.parse
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from h5.i18n import Translator
+from h5.supplement import captcha
+from h5.supplement import session as sessions
+from h5.supplement.captcha import AnswerSource
+from h5.templating import PAGE_HEADERS, render, static_version
+from server.claims.core import ClaimContext
+from server.claims.models import Claim, ClaimStatus, SupplementRequest
+from server.claims.portal_models import PortalSession
+from server.crypto import Vault
+from server.db import unit_of_work
+from server.notify.templates import HOTLINE
+from server.services import Services
+
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+FORM_MAX_BYTES = 16 * 1024  # the log-in, remove and submit forms are small
+MAX_FILES = 10  # per request; more in the next one
+NO_STORE = "no-store"
+# the seed's address for documents sent by post (000 §4: after a claim is sent)
+OFFICE_ADDRESS = "上海市浦东新区世纪大道1229号世纪大都会13楼（邮编 200122）"
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    """Knobs tests turn through `app.state.supplement_portal`."""
+
+    # every log-in answer takes at least this long, so timing does not tell failures apart
+    login_floor: float = 0.5
+    answers: AnswerSource = captcha.random_answer
+
+
+DEFAULT_CONFIG = PortalConfig()
+
+
+@dataclass(frozen=True)
+class Env:
+    services: Services
+    cx: ClaimContext
+    vault: Vault
+    config: PortalConfig
+
+    def db(self) -> AbstractContextManager[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        assert self.services.db is not None
+        return unit_of_work(self.services.db)
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def env_of(request: Request) -> Env | None:
+    services: Services = request.app.state.services
+    if services.db is None or services.claims is None or services.members is None:
+        return None
+    config = getattr(request.app.state, "supplement_portal", None) or DEFAULT_CONFIG
+    return Env(services, services.claims, services.members.vault, config)
+
+
+def lang_of(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "zh"
+
+
+def base_path(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def app_root_of(request: Request) -> str:
+    return str(request.scope.get("app_root_path", "")).rstrip("/")
+
+
+def portal_url(request: Request, path: str, lang: str, **params: str) -> str:
+    query = {"lang": "en"} if lang == "en" else {}
+    query.update(params)
+    suffix = "?" + urllib.parse.urlencode(query) if query else ""
+    return f"{base_path(request)}/supplement{path}{suffix}"
+
+
+def client_address(request: Request) -> str:
+    # behind a proxy, uvicorn's --proxy-headers puts the real address here
+    return request.client.host if request.client else "unknown"
+
+
+def secure_headers(response: Response) -> Response:
+    for name in ("Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options"):
+        response.headers[name] = PAGE_HEADERS[name]
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def render_page(
+    request: Request,
+    name: str,
+    lang: str,
+    here: str,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """Render a portal page; `here` is the GET path the language switch leads to."""
+    base = base_path(request)
+    other = "zh" if lang == "en" else "en"
+    context: dict[str, Any] = {
+        "t": Translator(lang),
+        "lang": lang,
+        "html_lang": HTML_LANG[lang],
+        "other_html_lang": HTML_LANG[other],
+        "other_lang_url": portal_url(request, here, other),
+        "base": base,
+        "static": lambda n: f"{base}/static/{n}?v={static_version(n)}",
+        "hotline": HOTLINE,
+        "office_address": OFFICE_ADDRESS,
+        "lost_url": portal_url(request, "", lang),
+    }
+    context.update(extra)
+    return secure_headers(render(name, context, status))
+
+
+def see_other(url: str) -> Response:
+    return secure_headers(RedirectResponse(url, status_code=303))
+
+
+def unavailable(request: Request) -> Response:
+    lang = lang_of(request)
+    return render_page(request, "supplement/closed.html", lang, "", 503, reason="unavailable")
+
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def small_form(request: Request) -> dict[str, str] | None:
+    """A urlencoded body of at most FORM_MAX_BYTES, or None (never read past the limit)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return None
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > FORM_MAX_BYTES:
+                return None
+    except ClientDisconnect:
+        return None
+    try:
+        pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return dict(pairs)
+
+
+async def pace(started: float, floor: float) -> None:
+    """Answer no earlier than `floor` seconds after `started`, whatever was checked."""
+    left = floor - (time.monotonic() - started)
+    if left > 0:
+        await asyncio.sleep(left)
+
+
+def blocked(
+    request: Request, lang: str, here: str, retry_after: int, reason: str = "blocked"
+) -> Response:
+    """HTTP 429: too many failures ("blocked") or too many captchas ("captcha")."""
+    minutes = max(1, (retry_after + 59) // 60)
+    response = render_page(
+        request, "supplement/blocked.html", lang, here, 429, minutes=minutes, reason=reason
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def closed(request: Request, lang: str, reason: str, here: str = "") -> Response:
+    status = {"UNKNOWN": 404, "ANSWERED": 200, "unavailable": 503}.get(reason, 410)
+    return render_page(request, "supplement/closed.html", lang, here, status, reason=reason)
+
+
+# --- the signed-in claim -------------------------------------------------------------------------
+
+
+@dataclass
+class Signed:
+    session: PortalSession
+    claim: Claim
+    supplement: SupplementRequest
+    token: str
+
+
+def signed_session(db: Session, env: Env, request: Request) -> Signed | None:
+    token = request.cookies.get(sessions.SESSION_COOKIE)
+    row = sessions.load(db, token, env.cx.now())
+    if row is None or token is None:
+        return None
+    claim = db.get(Claim, row.claim_id)
+    supplement = db.get(SupplementRequest, row.supplement_id)
+    if claim is None or supplement is None or supplement.claim_id != claim.id:
+        return None
+    return Signed(row, claim, supplement, token)
+
+
+def ended(request: Request, lang: str) -> Response:
+    if wants_json(request):
+        return json_error(request, lang, "SESSION_ENDED", 401)
+    return render_page(request, "supplement/ended.html", lang, "", 401)
+
+
+def not_open_reason(env: Env, signed: Signed) -> str | None:
+    """Why the signed-in supplement takes no more files, or None while it does."""
+    if signed.supplement.fulfilled_at is not None:
+        return "ANSWERED"
+    if signed.claim.status is not ClaimStatus.PENDING_SUPPLEMENT:
+        return "CLOSED"
+    if env.cx.now() >= signed.supplement.expires_at:
+        return "EXPIRED"
+    return None
+
+
+def session_csrf(env: Env, signed: Signed) -> str:
+    return sessions.csrf_token(env.cx.settings.secret_key, "session", signed.token)
+
+
+def csrf_valid(env: Env, signed: Signed, given: str | None) -> bool:
+    return sessions.csrf_ok(env.cx.settings.secret_key, "session", signed.token, given)
+
+
+ERROR_KEYS = {
+    "FILE_TOO_LARGE": "supplement.error.file_too_large",
+    "UNSUPPORTED_FILE_TYPE": "supplement.error.unsupported",
+    "CORRUPT_FILE": "supplement.error.corrupt",
+    "EMPTY_FILE": "supplement.error.empty",
+    "IMAGE_TOO_LARGE": "supplement.error.image_too_large",
+    "QUOTA_EXCEEDED": "supplement.error.quota",
+    "TOO_MANY_FILES": "supplement.error.too_many_files",
+    "REQUEST_TOO_LARGE": "supplement.error.too_many_files",
+    "CATEGORY_NOT_ALLOWED": "supplement.error.category",
+    "NO_FILE": "supplement.error.no_file",
+    "CSRF": "supplement.error.csrf",
+    "SESSION_ENDED": "supplement.error.session",
+    "CLAIM_STATE_CONFLICT": "supplement.error.state",
+    "NOT_FOUND": "supplement.error.not_found",
+}
+ERROR_STATUS = {
+    "FILE_TOO_LARGE": 413,
+    "IMAGE_TOO_LARGE": 413,
+    "QUOTA_EXCEEDED": 413,
+    "TOO_MANY_FILES": 413,
+    "REQUEST_TOO_LARGE": 413,
+    "TOO_MANY_FIELDS": 413,
+    "FIELD_TOO_LARGE": 413,
+    "UNSUPPORTED_FILE_TYPE": 415,
+    "NOT_MULTIPART": 415,
+    "CSRF": 403,
+    "SESSION_ENDED": 401,
+    "CLAIM_STATE_CONFLICT": 409,
+    "NOT_FOUND": 404,
+}
+
+
+def error_message(lang: str, code: str, env: Env | None = None, name: str = "") -> str:
+    t = Translator(lang)
+    key = ERROR_KEYS.get(code, "supplement.error.generic")
+    values: dict[str, object] = {}
+    if code == "FILE_TOO_LARGE":
+        values["mb"] = env.cx.settings.upload_max_mb if env else 10
+    if code in ("TOO_MANY_FILES", "REQUEST_TOO_LARGE"):
+        values["n"] = MAX_FILES
+    text = t(key, **values)
+    return f"{name}: {text}" if name else text
+
+
+def json_error(
+    request: Request, lang: str, code: str, status: int, env: Env | None = None
+) -> Response:
+    body = {"error": {"code": code, "message": error_message(lang, code, env)}}
+    return secure_headers(JSONResponse(body, status_code=status))

@@ -1,0 +1,117 @@
+"""Inputs of the claimant's mutations. Ids are global ids (`Claim.id`, `Policy.id`,
+`ClaimDocumentFile.id`); amounts are Decimal yuan with at most 2 decimals, best sent as
+strings ("200.50")."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import strawberry
+
+from schema.claims.common import IncidentType
+from schema.policies.types import Relation
+
+
+@strawberry.input(description="Start a claim (申请自助理赔).")
+class StartClaimInput:
+    policy_id: strawberry.ID = strawberry.field(
+        description="The policy of the insured person: the member's own, or a minor child's."
+    )
+    notice_accepted: bool = strawberry.field(
+        description="The claimant ticked 《理赔申请须知》 (the claim notice)."
+    )
+
+
+@strawberry.input(description="Contact details asked before the first claim (补充个人信息).")
+class SaveClaimContactInput:
+    address: str = strawberry.field(description="联系地址, up to 200 characters.")
+    email: str = strawberry.field(description="邮箱.")
+
+
+@strawberry.input(description="基本信息 of a draft.")
+class UpdateClaimBasicsInput:
+    claim_id: strawberry.ID = strawberry.field(description="The draft.")
+    address: str = strawberry.field(description="地址, up to 200 characters.")
+    incident_type: IncidentType = strawberry.field(description="出险类型.")  # type: ignore[valid-type]
+    incident_date: datetime.date = strawberry.field(
+        description="发生日期: within the policy's cover, not in the future."
+    )
+    claim_type: str = strawberry.field(description="索赔类型: a code from `claimRules`.")
+    relationship: Relation | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="与出险人关系: required when claiming for a child (CHILD).",
+    )
+    facility_name: str | None = strawberry.field(
+        default=None,
+        description="就诊医院; required for claim types that exclude some hospitals.",
+    )
+
+
+@strawberry.input(description="收款账户, asked on the first claim only (reused after).")
+class PayeeInput:
+    bank_name: str = strawberry.field(description="开户行.")
+    account_no: str = strawberry.field(description="银行账号, 12 to 30 digits.")
+
+
+@strawberry.input(description="理赔金额 of a draft.")
+class UpdateClaimAmountInput:
+    claim_id: strawberry.ID = strawberry.field(description="The draft.")
+    invoice_total: Decimal = strawberry.field(
+        description="发票票面累计金额: the sum of the invoices, yuan."
+    )
+    invoice_numbers: list[str] = strawberry.field(
+        default_factory=list, description="Invoice numbers (up to 50), for duplicate checks."
+    )
+    province: str | None = strawberry.field(
+        default=None, description="省: only where `claimRules.regionRequired`."
+    )
+    city: str | None = strawberry.field(
+        default=None, description="市: only where `claimRules.regionRequired`."
+    )
+    other_compensation: Decimal = strawberry.field(
+        default=Decimal(0), description="已获赔偿或补偿, yuan (0 when none)."
+    )
+    payee: PayeeInput | None = strawberry.field(
+        default=None,
+        description="The account to pay: required on the first claim; when null the one on "
+        "file is used.",
+    )
+
+
+@strawberry.input(description="Take a file out of a draft, or of a supplement not yet sent.")
+class RemoveClaimDocumentInput:
+    document_id: strawberry.ID = strawberry.field(description="`ClaimDocumentFile.id`.")
+
+
+@strawberry.input(description="A draft's id.")
+class ClaimIdInput:
+    claim_id: strawberry.ID = strawberry.field(description="`Claim.id`.")
+
+
+@strawberry.input(description="Submit a draft with the SMS code.")
+class SubmitClaimInput:
+    claim_id: strawberry.ID = strawberry.field(description="The draft.")
+    sms_code: str = strawberry.field(description="The 6-digit code (valid 5 minutes).")
+    client_key: str = strawberry.field(
+        description="A key the client makes once per submission (8 to 64 of A-Z a-z 0-9 - _, "
+        "e.g. a UUID) and sends again on retry: the same key returns the same claim."
+    )
+
+
+@strawberry.input(description="Withdraw a claim still being handled (撤案).")
+class WithdrawClaimInput:
+    claim_id: strawberry.ID = strawberry.field(description="The claim.")
+    reason: str = strawberry.field(default="", description="Why, up to 500 characters.")
+
+
+@strawberry.input(description="Resubmit a rejected claim or one with problem images (重新申报).")
+class ResubmitClaimInput:
+    claim_id: strawberry.ID = strawberry.field(description="The claim to resubmit.")
+    notice_accepted: bool = strawberry.field(description="The claim notice is accepted again.")
+
+
+@strawberry.input(description="Send the files added for a supplement request (补材).")
+class SubmitClaimSupplementInput:
+    claim_id: strawberry.ID = strawberry.field(description="The claim waiting for documents.")
+    remark: str = strawberry.field(default="", description="备注, up to 500 characters.")

@@ -1,0 +1,66 @@
+"""The claimant's mutations, one module each; the whole flow is described in
+server/claims/drafts.py."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.claims.mutations.discard_claim_draft import discard_claim_draft
+from schema.claims.mutations.remove_claim_document import remove_claim_document
+from schema.claims.mutations.resubmit_claim import resubmit_claim
+from schema.claims.mutations.save_claim_contact import save_claim_contact
+from schema.claims.mutations.send_claim_confirmation_code import send_claim_confirmation_code
+from schema.claims.mutations.start_claim import start_claim
+from schema.claims.mutations.submit_claim import submit_claim
+from schema.claims.mutations.submit_claim_supplement import submit_claim_supplement
+from schema.claims.mutations.update_claim_amount import update_claim_amount
+from schema.claims.mutations.update_claim_basics import update_claim_basics
+from schema.claims.mutations.withdraw_claim import withdraw_claim
+
+
+@strawberry.type
+class ClaimsMutation:
+    start_claim = strawberry.mutation(
+        resolver=start_claim,
+        description="自助理赔 step 1: accept the notice and choose the policy (self or a minor "
+        "child). A first claim needs saveClaimContact before.",
+    )
+    save_claim_contact = strawberry.mutation(
+        resolver=save_claim_contact,
+        description="Contact address and e-mail, asked before the first claim.",
+    )
+    update_claim_basics = strawberry.mutation(
+        resolver=update_claim_basics,
+        description="Step 2, 基本信息: address, incident type and date, claim type, relationship.",
+    )
+    update_claim_amount = strawberry.mutation(
+        resolver=update_claim_amount,
+        description="Step 3, 理赔金额: invoice total and numbers, region, payee, compensation.",
+    )
+    remove_claim_document = strawberry.mutation(
+        resolver=remove_claim_document,
+        description="Step 4: take out a file uploaded with POST /api/claims/{claimId}/documents.",
+    )
+    send_claim_confirmation_code = strawberry.mutation(
+        resolver=send_claim_confirmation_code,
+        description="Step 6: the SMS code (5 minutes) to the account's mobile, once the draft "
+        "is complete and signed.",
+    )
+    submit_claim = strawberry.mutation(
+        resolver=submit_claim,
+        description="Submit a draft with the SMS code; idempotent per client key.",
+    )
+    discard_claim_draft = strawberry.mutation(
+        resolver=discard_claim_draft, description="Delete a draft and its files."
+    )
+    withdraw_claim = strawberry.mutation(
+        resolver=withdraw_claim, description="撤案: withdraw a claim still being handled."
+    )
+    resubmit_claim = strawberry.mutation(
+        resolver=resubmit_claim,
+        description="重新申报: a new draft from a rejected claim or one with problem images.",
+    )
+    submit_claim_supplement = strawberry.mutation(
+        resolver=submit_claim_supplement,
+        description="补材 in the app: send the files uploaded for the open supplement request.",
+    )

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.errors import (
+    RealNameRequiredError,
+    RetryLaterError,
+    SmsDeliveryFailedError,
+)
+from schema.claims.auth import claim_env, claim_pk
+from schema.claims.errors import (
+    ClaimNotFoundError,
+    ClaimRuleError,
+    ClaimStateError,
+    claim_error_payload,
+)
+from schema.claims.inputs import ClaimIdInput
+from schema.context import Info
+from server.accounts.errors import SmsDeliveryFailed
+from server.claims import drafts
+from server.errors import DomainError
+
+
+@strawberry.type(description="The code is on its way to the account's own mobile.")
+class SendClaimConfirmationCodeSuccess:
+    mobile: str = strawberry.field(description="Where it went, masked (138****0001).")
+    resend_after_seconds: int = strawberry.field(description="Seconds before another code.")
+    expires_in_seconds: int = strawberry.field(description="Seconds the code stays valid (300).")
+
+
+SendClaimConfirmationCodePayload = Annotated[
+    SendClaimConfirmationCodeSuccess
+    | ClaimRuleError
+    | ClaimNotFoundError
+    | ClaimStateError
+    | RetryLaterError
+    | SmsDeliveryFailedError
+    | RealNameRequiredError,
+    strawberry.union(
+        "SendClaimConfirmationCodePayload",
+        description="Result of sendClaimConfirmationCode (ClaimRuleError: the first rule the "
+        "draft does not meet yet; see `claimConfirmation.problems`).",
+    ),
+]
+_ERRORS = (
+    ClaimRuleError,
+    ClaimNotFoundError,
+    ClaimStateError,
+    RetryLaterError,
+    SmsDeliveryFailedError,
+    RealNameRequiredError,
+)
+
+
+def send_claim_confirmation_code(
+    info: Info,
+    input: Annotated[ClaimIdInput, strawberry.argument(description="The complete draft.")],
+) -> SendClaimConfirmationCodePayload:
+    cx, db, account = claim_env(info)
+    savepoint = db.begin_nested()
+    try:
+        sent = drafts.send_confirmation_code(db, cx, account, claim_pk(input.claim_id))
+        savepoint.commit()
+    except SmsDeliveryFailed as e:
+        savepoint.rollback()  # an undelivered code must not start the 120 s wait
+        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    except DomainError as e:
+        savepoint.commit()  # the rate limits count what was sent
+        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    return SendClaimConfirmationCodeSuccess(
+        mobile=sent.mobile_masked,
+        resend_after_seconds=sent.sent.resend_after_seconds,
+        expires_in_seconds=sent.sent.expires_in_seconds,
+    )

@@ -1,0 +1,180 @@
+"""The member's claim queries: progress, one claim, drafts, plan rules, confirmation, profile.
+
+All need `Authorization: Bearer <token>` (top-level UNAUTHENTICATED otherwise) and a
+real-name verified account (RealNameRequiredError otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError, ValidationError
+from schema.claims.auth import claim_env, claim_pk, policy_pk
+from schema.claims.common import ClaimChannel
+from schema.claims.errors import ClaimNotFoundError, ClaimStateError, claim_error_payload
+from schema.claims.types import (
+    ClaimantProfileResult,
+    ClaimConfirmationResult,
+    ClaimConnection,
+    ClaimDraftList,
+    ClaimDraftsResult,
+    ClaimEdge,
+    ClaimResult,
+    ClaimRulesResult,
+    ClaimsResult,
+    ClaimStatusFilter,
+    claim_node,
+    claim_rules,
+    confirmation_type,
+    profile_type,
+)
+from schema.context import Info
+from schema.directory.types import PageInfo
+from schema.paging import cursor_offset, offset_cursor
+from server.claims import claimant_progress, claimant_rules, drafts
+from server.errors import DomainError
+
+_LIST_ERRORS = (RealNameRequiredError, ValidationError)
+
+
+@strawberry.type
+class ClaimsQuery:
+    @strawberry.field(
+        description="进度查询: the member's claims, newest first, filtered by status and by the "
+        "query fields of the claims notice (year, period, channel, claim type). Drafts are "
+        "listed by `claimDrafts`."
+    )
+    def claims(
+        self,
+        info: Info,
+        status: Annotated[
+            ClaimStatusFilter,
+            strawberry.argument(description="ALL (default) or one status."),
+        ] = ClaimStatusFilter.ALL,
+        needs_action: Annotated[
+            bool,
+            strawberry.argument(
+                description="问题处理: only claims waiting for documents or with problem images."
+            ),
+        ] = False,
+        year: Annotated[
+            int | None, strawberry.argument(description="申报年度: year of submission.")
+        ] = None,
+        submitted_from: Annotated[
+            datetime.date | None,
+            strawberry.argument(description="申报时段 from this China date (inclusive)."),
+        ] = None,
+        submitted_to: Annotated[
+            datetime.date | None,
+            strawberry.argument(description="申报时段 to this China date (inclusive)."),
+        ] = None,
+        channel: Annotated[
+            ClaimChannel | None,  # type: ignore[valid-type]
+            strawberry.argument(description="申报途径."),
+        ] = None,
+        claim_type: Annotated[
+            str | None, strawberry.argument(description="申报案件类型: a claim type code.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Continue after this cursor (`pageInfo.endCursor`)."),
+        ] = None,
+    ) -> ClaimsResult:
+        _, db, account = claim_env(info)
+        try:
+            page = claimant_progress.list_claims(
+                db,
+                account,
+                claimant_progress.ClaimQuery(
+                    status=status.status(),
+                    needs_action=needs_action,
+                    year=year,
+                    submitted_from=submitted_from,
+                    submitted_to=submitted_to,
+                    channel=channel,
+                    claim_type=claim_type,
+                    offset=cursor_offset(after),
+                    limit=first,
+                ),
+            )
+        except DomainError as e:
+            return claim_error_payload(e, _LIST_ERRORS)  # type: ignore[return-value]
+        edges = [
+            ClaimEdge(cursor=offset_cursor(page.offset + i), node=claim_node(c))
+            for i, c in enumerate(page.claims)
+        ]
+        return ClaimConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="One of the member's claims (a draft only to its author).")
+    def claim(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="`Claim.id`.")],
+    ) -> ClaimResult:
+        _, db, account = claim_env(info)
+        try:
+            return claim_node(claimant_progress.claim_detail(db, account, claim_pk(id)))
+        except DomainError as e:
+            return claim_error_payload(e, (ClaimNotFoundError, RealNameRequiredError))  # type: ignore[return-value]
+
+    @strawberry.field(description="The member's drafts, to resume (most recently changed first).")
+    def claim_drafts(self, info: Info) -> ClaimDraftsResult:
+        _, db, account = claim_env(info)
+        try:
+            return ClaimDraftList(drafts=[claim_node(c) for c in drafts.drafts(db, account)])
+        except DomainError as e:
+            return claim_error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The claim rules of a policy's plan: claim types with amount bands and "
+        "documents, the online limit for its insured person, office-only cases, and who the "
+        "member may claim for."
+    )
+    def claim_rules(
+        self,
+        info: Info,
+        policy_id: Annotated[strawberry.ID, strawberry.argument(description="`Policy.id`.")],
+    ) -> ClaimRulesResult:
+        cx, db, account = claim_env(info)
+        try:
+            view = claimant_rules.rules_view(db, cx, account, policy_pk(policy_id))
+        except DomainError as e:
+            return claim_error_payload(e, (PolicyNotFoundError, RealNameRequiredError))  # type: ignore[return-value]
+        return claim_rules(info, view)
+
+    @strawberry.field(
+        description="确认材料: what a draft will submit, masked, and every rule that would "
+        "refuse it now."
+    )
+    def claim_confirmation(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The draft's `Claim.id`.")],
+    ) -> ClaimConfirmationResult:
+        cx, db, account = claim_env(info)
+        try:
+            return confirmation_type(drafts.confirmation(db, cx, account, claim_pk(id)))
+        except DomainError as e:
+            return claim_error_payload(  # type: ignore[return-value]
+                e, (ClaimNotFoundError, ClaimStateError, RealNameRequiredError)
+            )
+
+    @strawberry.field(
+        description="What is on file for the next claim: contact details and payee, masked."
+    )
+    def claimant_profile(self, info: Info) -> ClaimantProfileResult:
+        cx, db, account = claim_env(info)
+        try:
+            return profile_type(*drafts.claimant_profile(db, cx, account))
+        except DomainError as e:
+            return claim_error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]

@@ -1,0 +1,539 @@
+"""A graphql-core executor with a direct path for the fields a directory page is made of.
+
+A facility search answers about 390 fields for a page of 20. graphql-core completes
+each through a path entry, a resolve-info tuple, Strawberry's resolver wrapper
+(argument conversion, extension chain, Info object), awaitable checks and several
+levels of `complete_value`: about 10 µs a field, more than the search itself.
+
+For a field without arguments whose value is an attribute of its parent (or comes
+from a plain Strawberry resolver without arguments, extensions or exception
+handlers), and whose type is a scalar, an enum, an object or a list of those, this
+executor does the same work directly: read the value, coerce leaves with the type's
+`coerce_output_value`, check objects with `is_type_of` and run their selection, map
+lists. Every other field, and every unusual value (null on a non-null field, an
+exception, an awaitable, a value a type rejects), goes through graphql-core's own
+methods with the value already in hand, so errors, their paths and messages are
+graphql-core's and no resolver runs twice. With `@defer`/`@stream` in the schema or
+resolver middleware, the stock executor runs throughout.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    Undefined,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.executor import invalid_return_type_error
+from graphql.pyutils import Path, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
+
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+
+# value kinds completed here
+_LEAF, _OBJECT, _LIST = 0, 1, 2
+
+# (kind, non-null, detail). detail: a leaf type's output coercion; for an object,
+# (type, Strawberry's is_type_of or None, Python class); for a list, the (type, shape)
+# of its items
+Shape = tuple[int, bool, Any]
+
+# values never awaitable nor exceptions: a leaf of these is coerced without more checks
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool})
+_NEVER_AWAITABLE: frozenset[type] = _PLAIN | {list, tuple, dict, type(None)}
+
+
+class _Plan(NamedTuple):
+    field_def: GraphQLField
+    shape: Shape
+    # reads the value from the parent: the attribute of a basic field, or a resolver that
+    # takes only `self`; None for other resolvers
+    read: Callable[[Any], Any] | None
+    # done inline: _LEAF or _OBJECT for leaves and objects with `read`, else None
+    inline: int | None
+    # for other resolvers: the Strawberry field and how its parameters are filled
+    definition: StrawberryField | None
+    passes_self: bool
+    source_kwargs: tuple[str, ...]  # `root` / `parent` parameters
+    info_kwarg: str | None
+    info_class: Any
+
+
+# one step of a selection: (response name, its field details, plan or None)
+_Step = tuple[str, Any, _Plan | None]
+
+# plans per object type and field name, for as long as the schema lives
+_plans: weakref.WeakKeyDictionary[GraphQLObjectType, dict[str, _Plan | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _shape(type_: GraphQLOutputType) -> Shape | None:
+    non_null = is_non_null_type(type_)
+    inner: Any = type_.of_type if non_null else type_  # type: ignore[union-attr]
+    if is_leaf_type(inner):
+        return _LEAF, non_null, _coercion(inner)
+    if is_object_type(inner):
+        definition = (inner.extensions or {}).get(_BACKREF)
+        # Strawberry's own is_type_of (types with interfaces) is synchronous and ignores
+        # its info; a type's own is_type_of may be neither
+        if not isinstance(definition, StrawberryObjectDefinition) or definition.is_type_of:
+            return None
+        origin = definition.origin
+        return _OBJECT, non_null, (inner, inner.is_type_of, _unawaitable(origin))
+    if is_list_type(inner):
+        item = _shape(inner.of_type)
+        return None if item is None else (_LIST, non_null, (inner.of_type, item))
+    return None  # interfaces and unions: graphql-core resolves their runtime type
+
+
+def _coercion(leaf_type: Any) -> Callable[[Any], Any]:
+    """The leaf type's `coerce_output_value`; for Strawberry enums, a lookup in front of it."""
+    coerce: Callable[[Any], Any] = leaf_type.coerce_output_value
+    wrapped = getattr(leaf_type, "wrapped_cls", None)
+    if (
+        getattr(type(leaf_type), "coerce_output_value", None)
+        is not CustomGraphQLEnumType.coerce_output_value
+        or not isinstance(wrapped, type)
+        or not issubclass(wrapped, Enum)
+    ):
+        return coerce
+    # Strawberry's coercion: the first GraphQL name whose value equals the member's value
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        for name, enum_value in leaf_type.values.items():
+            if member.value == enum_value.value:
+                names[member] = name
+                break
+
+    def coerce_enum(value: Any) -> Any:
+        name = names.get(value) if type(value) is wrapped else None
+        return coerce(value) if name is None else name
+
+    return coerce_enum
+
+
+def _inline(shape: Shape) -> int | None:
+    kind = shape[0]
+    return kind if kind == _LEAF or (kind == _OBJECT and shape[2][2] is not None) else None
+
+
+def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _Plan | None:
+    """How to execute `parent_type.name` directly, or None when graphql-core should."""
+    field_def = schema.get_field(parent_type, name)
+    if field_def is None or field_def.args:
+        return None
+    definition = (field_def.extensions or {}).get(_BACKREF)
+    shape = _shape(field_def.type)
+    if (
+        shape is None
+        or not isinstance(definition, StrawberryField)
+        or type(definition).get_result is not StrawberryField.get_result
+        or definition.extensions
+    ):
+        return None
+    if definition.base_resolver is None:
+        # Strawberry marks the resolver it makes for basic fields without exception handlers
+        if definition.default_resolver is not getattr or not getattr(
+            field_def.resolve, "_is_default", False
+        ):
+            return None
+        read: Callable[[Any], Any] = attrgetter(definition.python_name)
+        return _Plan(field_def, shape, read, _inline(shape), None, False, (), None, None)
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    resolver = definition.base_resolver
+    if (
+        strawberry_schema is None
+        or strawberry_schema.exception_handlers
+        or definition.arguments
+        or definition.is_async
+        or not callable(resolver.wrapped_func)
+    ):
+        return None
+    source_kwargs = tuple(
+        p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
+    )
+    info = resolver.info_parameter
+    passes_self = resolver.self_parameter is not None
+    if (
+        passes_self
+        and not source_kwargs
+        and info is None
+        and type(resolver).__call__ is StrawberryResolver.__call__
+    ):
+        # `get_result` would call `wrapped_func(source)`
+        read = resolver.wrapped_func
+        return _Plan(field_def, shape, read, _inline(shape), None, False, (), None, None)
+    return _Plan(
+        field_def,
+        shape,
+        None,
+        None,
+        definition,
+        passes_self,
+        source_kwargs,
+        None if info is None else info.name,
+        strawberry_schema.config.info_class,
+    )
+
+
+class _Field(NamedTuple):
+    """What building a field's resolve info needs, kept until (rarely) it is needed."""
+
+    plan: _Plan
+    parent_type: GraphQLObjectType
+    field_details_list: Any
+    path: Path
+
+
+class _Raised:
+    """An attribute read that raised, carried to where field errors are handled."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+_UNKNOWN: Any = object()
+
+
+class Executor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor with the direct path described in the module doc."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # middleware must see every field; @defer and @stream need graphql-core's bookkeeping
+        self.direct = not (
+            (manager is not None and manager.middlewares)
+            or self.schema.get_directive("defer")
+            or self.schema.get_directive("stream")
+        )
+        # steps per selection (graphql-core reuses one selection for all items of a list);
+        # the selection is kept with its steps so that its id cannot be reused meanwhile
+        self._steps: dict[int, tuple[Any, list[_Step]]] = {}
+
+    def _steps_of(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step]:
+        plans = _plans.get(parent_type)
+        if plans is None:
+            plans = _plans[parent_type] = {}
+        steps: list[_Step] = []
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            name = node.name.value
+            if name not in plans:
+                plans[name] = _plan(self.schema, parent_type, name)
+            plan = None if node.arguments else plans[name]
+            steps.append((response_name, field_details_list, plan))
+        self._steps[id(grouped_field_set)] = (grouped_field_set, steps)
+        return steps
+
+    def execute_fields(  # type: ignore[override]
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        if position_context is not None or not self.direct:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        cached = self._steps.get(id(grouped_field_set))
+        steps = (
+            cached[1]
+            if cached is not None and cached[0] is grouped_field_set
+            else self._steps_of(parent_type, grouped_field_set)
+        )
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, plan in steps:
+                if plan is None:
+                    field_path = Path(path, response_name, parent_type.name)
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path, None
+                    )
+                    if result is Undefined:
+                        continue
+                elif plan.inline == _LEAF:
+                    # the bulk of a page: read, coerce, done
+                    try:
+                        value = plan.read(source_value)  # type: ignore[misc]
+                    except Exception as error:  # reported below, as graphql-core would
+                        value = _Raised(error)
+                    else:
+                        if value is None:
+                            if not plan.shape[1]:
+                                results[response_name] = None
+                                continue
+                        elif (
+                            type(value) in _PLAIN
+                            or isinstance(value, Enum)
+                            or not (isinstance(value, Exception) or is_awaitable(value))
+                        ):
+                            try:
+                                coerced = plan.shape[2](value)
+                            except Exception:  # raised again below, with its path
+                                coerced = None
+                            if coerced is not None and coerced is not Undefined:
+                                results[response_name] = coerced
+                                continue
+                    result = self._execute_planned(
+                        plan, parent_type, source_value, field_details_list, path,
+                        response_name, value,
+                    )  # fmt: skip
+                elif plan.inline == _OBJECT:
+                    # an object of its own Python class: check it and run its selection
+                    object_type, is_type_of, origin = plan.shape[2]
+                    try:
+                        value = plan.read(source_value)  # type: ignore[misc]
+                    except Exception as error:  # reported below, as graphql-core would
+                        value = _Raised(error)
+                    else:
+                        if type(value) is origin and (
+                            is_type_of is None or is_type_of(value, None)
+                        ):
+                            grouped, new_defer_usages, _forbidden = self.collect_subfields(
+                                object_type, field_details_list
+                            )
+                            if not new_defer_usages:
+                                results[response_name] = result = self._execute_object(
+                                    plan, parent_type, object_type, value, field_details_list,
+                                    Path(path, response_name, parent_type.name), grouped,
+                                )  # fmt: skip
+                                if is_awaitable(result):
+                                    awaitable_fields.append(response_name)
+                                continue
+                    result = self._execute_planned(
+                        plan, parent_type, source_value, field_details_list, path,
+                        response_name, value,
+                    )  # fmt: skip
+                else:
+                    result = self._execute_planned(
+                        plan, parent_type, source_value, field_details_list, path,
+                        response_name, _UNKNOWN,
+                    )  # fmt: skip
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _gather_fields(results, awaitable_fields)
+
+    def _execute_object(
+        self,
+        plan: _Plan,
+        parent_type: GraphQLObjectType,
+        object_type: GraphQLObjectType,
+        value: Any,
+        field_details_list: Any,
+        field_path: Path,
+        grouped_field_set: Any,
+    ) -> Any:
+        """The end of `execute_field` for an object already read and checked."""
+        try:
+            completed = self.execute_fields(object_type, value, field_path, grouped_field_set, None)
+            if self.is_awaitable(completed):
+                return self._await_completed(
+                    completed, plan.field_def.type, field_details_list, field_path
+                )
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.field_def.type, field_details_list, field_path)
+            return None
+
+    def _info(self, field: _Field) -> GraphQLResolveInfo:
+        return self.build_resolve_info(
+            field.plan.field_def,
+            [d.node for d in field.field_details_list],
+            field.parent_type,
+            field.path,
+        )
+
+    def _execute_planned(
+        self,
+        plan: _Plan,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path | None,
+        response_name: str,
+        value: Any,
+    ) -> Any:
+        """As graphql-core's `execute_field`, resolving and completing directly."""
+        return_type = plan.field_def.type
+        field_path = Path(path, response_name, parent_type.name)
+        field = _Field(plan, parent_type, field_details_list, field_path)
+        try:
+            if value is _UNKNOWN:
+                value = self._resolve(field, source)
+            elif isinstance(value, _Raised):
+                raise value.error
+            kind = type(value)
+            if (
+                kind not in _NEVER_AWAITABLE
+                and (plan.shape[0] != _OBJECT or kind is not plan.shape[2][2])
+                and self.is_awaitable(value)
+            ):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, self._info(field), field_path, value, None
+                )
+            completed = self._complete(plan.shape, return_type, field, field_path, value)
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, field_details_list, field_path)
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, field_path)
+            return None
+
+    def _resolve(self, field: _Field, source: Any) -> Any:
+        plan = field.plan
+        if plan.read is not None:
+            return plan.read(source)
+        # Strawberry's calling convention (`get_arguments`) for a resolver without arguments
+        definition = plan.definition
+        assert definition is not None
+        kwargs: dict[str, Any] = dict.fromkeys(plan.source_kwargs, source)
+        strawberry_info = None
+        if plan.info_kwarg is not None:
+            strawberry_info = kwargs[plan.info_kwarg] = plan.info_class(
+                _raw_info=self._info(field), _field=definition
+            )
+        return definition.get_result(
+            source, strawberry_info, [source] if plan.passes_self else [], kwargs
+        )
+
+    def _complete(
+        self, shape: Shape, return_type: Any, field: _Field, path: Path, value: Any
+    ) -> Any:
+        """As graphql-core's `complete_value` for the planned shapes; the rest is its own."""
+        kind, _non_null, detail = shape
+        if value is None or isinstance(value, Exception):
+            return self._complete_value(return_type, field, path, value)
+        if kind == _LEAF:
+            coerced = detail(value)
+            if coerced is None or coerced is Undefined:
+                return self._complete_value(return_type, field, path, value)
+            return coerced
+        if kind == _OBJECT:
+            object_type, is_type_of, _origin = detail
+            if is_type_of is not None and not is_type_of(value, None):
+                raise invalid_return_type_error(object_type, value, field.field_details_list)
+            grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(
+                object_type, field.field_details_list
+            )
+            if new_defer_usages:
+                return self._complete_value(return_type, field, path, value)
+            return self.execute_fields(object_type, value, path, grouped_field_set, None)
+        if type(value) not in (list, tuple) or _any_awaitable(value, detail[1], self.is_awaitable):
+            return self._complete_value(return_type, field, path, value)
+        return self._complete_list(detail, field, path, value)
+
+    def _complete_value(self, return_type: Any, field: _Field, path: Path, value: Any) -> Any:
+        return self.complete_value(
+            return_type, field.field_details_list, self._info(field), path, value, None
+        )
+
+    def _complete_list(
+        self, item: tuple[Any, Shape], field: _Field, path: Path, items: list[Any] | tuple[Any, ...]
+    ) -> Any:
+        # as graphql-core's complete_iterable_value and complete_list_item_value, for a
+        # list or tuple without awaitable items (and no @stream in the schema)
+        item_type, item_shape = item
+        field_details_list = field.field_details_list
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        append = completed_results.append
+        awaitable_indices: list[int] = []
+        try:
+            for index, value in enumerate(items):
+                item_path = path.add_key(index, None)
+                try:
+                    completed = self._complete(item_shape, item_type, field, item_path, value)
+                    if is_awaitable(completed):
+                        append(
+                            self._await_completed(
+                                completed, item_type, field_details_list, item_path
+                            )
+                        )
+                        awaitable_indices.append(index)
+                        continue
+                    append(completed)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    append(None)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed_results[index] for index in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed_results
+        return _gather_items(completed_results, awaitable_indices)
+
+    async def _await_completed(
+        self, completed: Awaitable[Any], return_type: Any, field_details_list: Any, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+
+def _unawaitable(cls: type) -> type | None:
+    """The class, when its instances are never awaitable (so need not be asked)."""
+    return None if hasattr(cls, "__await__") else cls
+
+
+def _any_awaitable(items: Any, item_shape: Shape, is_awaitable: Callable[[Any], bool]) -> bool:
+    # items of exactly the Python class of their object type need not be asked
+    origin = item_shape[2][2] if item_shape[0] == _OBJECT else None
+    return any(type(item) is not origin and is_awaitable(item) for item in items)
+
+
+async def _gather_fields(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    """As graphql-core's execute_fields: await the pending fields, in parallel."""
+    if len(awaitable_fields) == 1:
+        field = awaitable_fields[0]
+        results[field] = await results[field]
+    else:
+        awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+    return results
+
+
+async def _gather_items(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
+    """As graphql-core's complete_iterable_value: await the pending items, in parallel."""
+    if len(awaitable_indices) == 1:
+        index = awaitable_indices[0]
+        completed[index] = await completed[index]
+    else:
+        awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
+        for index, item in zip(awaitable_indices, awaited, strict=True):
+            completed[index] = item
+    return completed

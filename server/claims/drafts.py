@@ -1,0 +1,772 @@
+"""A member's self-service claim, from draft to submission (seed 000 §4, seed 002 二.1).
+
+A draft is a claim row in status DRAFT that the member fills in step by step and can
+leave and resume: notice and policy, contact details (first claim only), basic
+information, amount and payee, documents (uploaded over HTTP elsewhere), confirmation,
+signature and SMS code. Each step checks what it can; submission checks every rule
+again, since rules, limits, ages and documents may have changed since a step was saved.
+
+Submission is idempotent per (account, client key): the client sends the same key when
+it retries, and gets the claim the first attempt made. The draft row is locked while it
+is submitted, and the unique constraint on the key settles a race between two drafts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.accounts.errors import FieldProblem, ValidationFailed
+from server.accounts.models import Account
+from server.accounts.sms_codes import Purpose, SentCode
+from server.accounts.validation import sms_code_problem
+from server.claims import claimant_input as check
+from server.claims.claimant_rules import (
+    check_amount,
+    check_in_force,
+    china_today,
+    claim_relation,
+    member_policy,
+    online_limit_fen,
+    require_verified,
+    rules_for,
+)
+from server.claims.claimant_views import (
+    ContactView,
+    PayeeView,
+    PersonSummary,
+    contact_of,
+    contact_view,
+    latest_payee,
+    parties,
+    payee_view,
+)
+from server.claims.core import (
+    ClaimContext,
+    find_duplicates,
+    member_claim,
+    next_claim_no,
+    open_supplement,
+    record,
+    transition,
+)
+from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
+from server.claims.models import (
+    Actor,
+    Channel,
+    Claim,
+    ClaimDocument,
+    ClaimDuplicate,
+    ClaimInvoice,
+    ClaimStatus,
+    ContactProfile,
+    IncidentType,
+    PayeeAccount,
+)
+from server.claims.rules import PlanRules
+from server.crypto import mask_phone
+from server.policies.models import Relation
+
+log = logging.getLogger("claims")
+S = ClaimStatus
+
+
+# --- finding the member's drafts ----------------------------------------------------------------
+
+
+def own_claim(db: Session, account: Account, claim_id: int) -> Claim:
+    """A claim this account made; a claim about the member made by someone else is not theirs
+    to change, and a draft is only ever seen by its author."""
+    claim = member_claim(db, account, claim_id)
+    if claim.account_id != account.id:
+        raise ClaimNotFound("No such claim among yours.")
+    return claim
+
+
+def own_draft(db: Session, account: Account, claim_id: int) -> Claim:
+    require_verified(account)
+    claim = own_claim(db, account, claim_id)
+    if claim.status is not S.DRAFT:
+        raise WrongClaimState("This claim has been submitted; it can no longer be changed.")
+    return claim
+
+
+def drafts(db: Session, account: Account) -> list[Claim]:
+    """The member's unfinished claims, the most recently touched first (to resume)."""
+    require_verified(account)
+    return list(
+        db.scalars(
+            select(Claim)
+            .where(Claim.account_id == account.id, Claim.status == S.DRAFT)
+            .order_by(Claim.updated_at.desc(), Claim.id.desc())
+        )
+    )
+
+
+def _lock_own(db: Session, account: Account, claim_id: int) -> Claim:
+    """The claim re-read under a row lock, so two submissions of one draft take turns."""
+    claim = db.scalar(
+        select(Claim)
+        .where(Claim.id == claim_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if claim is None or claim.account_id != account.id:
+        raise ClaimNotFound("No such claim among yours.")
+    return claim
+
+
+# --- step 1: notice, policy and insured person ---------------------------------------------------
+
+
+def start_draft(
+    db: Session, cx: ClaimContext, account: Account, *, policy_id: int, notice_accepted: bool
+) -> Claim:
+    """A new draft on one of the member's policies, for themselves or a minor child.
+
+    Each policy covers one person, so choosing the policy chooses the insured person.
+    The contact address and e-mail come first on a first claim (CONTACT_REQUIRED).
+    """
+    person_id = require_verified(account)
+    if not notice_accepted:
+        raise ClaimRuleBroken(
+            "NOTICE_NOT_ACCEPTED",
+            "Read and accept the claim notice (《理赔申请须知》) first.",
+            field="noticeAccepted",
+        )
+    policy = member_policy(db, person_id, policy_id)
+    rules = rules_for(cx, policy)
+    today = china_today(cx)
+    relation = claim_relation(policy, person_id, rules, today)
+    check_in_force(policy, today)
+    require_contact(db, account)
+    now = cx.now()
+    claim = Claim(
+        account_id=account.id,
+        applicant_id=person_id,
+        policy_id=policy.id,
+        insured_id=policy.insured_id,
+        relation=relation,
+        plan_rules=rules.code,
+        status=S.DRAFT,
+        channel=Channel.APP,
+        notice_accepted_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(claim)
+    db.flush()
+    record(
+        db,
+        claim,
+        "CREATED",
+        actor=Actor.CLAIMANT,
+        actor_id=account.id,
+        now=now,
+        channel=Channel.APP,
+    )
+    db.flush()
+    return claim
+
+
+# --- contact details (first claim) ----------------------------------------------------------------
+
+
+def require_contact(db: Session, account: Account) -> ContactProfile:
+    contact = contact_of(db, account.id)
+    if contact is None:
+        raise ClaimRuleBroken(
+            "CONTACT_REQUIRED",
+            "Add your contact address and e-mail before your first claim.",
+            field="contact",
+        )
+    return contact
+
+
+def save_contact(
+    db: Session, cx: ClaimContext, account: Account, *, address: str, email: str
+) -> ContactView:
+    """Set or change the contact address and e-mail (encrypted; shown masked)."""
+    require_verified(account)
+    problems = check.Problems()
+    addr = check.text(problems, "address", address, max_len=check.ADDRESS_MAX, required=True)
+    mail = check.email(problems, "email", email)
+    problems.raise_any()
+    assert addr is not None and mail is not None
+    contact = contact_of(db, account.id)
+    if contact is None:
+        contact = ContactProfile(account_id=account.id, address_enc="", email_enc="")
+        db.add(contact)
+    contact.address_enc = cx.vault.encrypt(addr)
+    contact.email_enc = cx.vault.encrypt(mail)
+    contact.updated_at = cx.now()
+    db.flush()
+    view = contact_view(cx, contact)
+    assert view is not None
+    return view
+
+
+def claimant_profile(
+    db: Session, cx: ClaimContext, account: Account
+) -> tuple[ContactView | None, PayeeView | None]:
+    """What is on file for the next claim: contact details and the payee account, masked."""
+    require_verified(account)
+    return contact_view(cx, contact_of(db, account.id)), payee_view(
+        cx, latest_payee(db, account.id)
+    )
+
+
+# --- step 2: basic information --------------------------------------------------------------------
+
+
+def update_basics(
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    claim_id: int,
+    *,
+    address: str,
+    incident_type: IncidentType,
+    incident_date: datetime.date,
+    claim_type: str,
+    relationship: Relation | None = None,
+    facility_name: str | None = None,
+) -> Claim:
+    """基本信息: address, incident type and date, claim type, relationship for a child."""
+    claim = own_draft(db, account, claim_id)
+    rules = cx.rules.get(claim.plan_rules)
+    today = china_today(cx)
+    problems = check.Problems()
+    addr = check.text(problems, "address", address, max_len=check.ADDRESS_MAX, required=True)
+    facility = check.text(
+        problems, "facilityName", facility_name, max_len=check.FACILITY_MAX, required=False
+    )
+    if incident_date > today:
+        problems.add("incidentDate", "The incident date cannot be in the future.", "DATE_IN_FUTURE")
+    for_child = claim.insured_id != claim.applicant_id
+    if for_child and relationship is None:
+        problems.add("relationship", "Say how you are related to the insured person.", "REQUIRED")
+    elif relationship is not None and relationship is not claim.relation:
+        problems.add(
+            "relationship",
+            "The relationship does not match the policy's record of the insured person.",
+            "RELATIONSHIP_MISMATCH",
+        )
+    ctype = rules.claim_type(claim_type)
+    if ctype is not None and ctype.excluded_facilities and facility is None:
+        problems.add("facilityName", "Name the hospital for this claim type.", "REQUIRED")
+    problems.raise_any()
+    _check_claim_type(rules, claim_type)
+    _check_cover(claim, incident_date)
+    _check_facility(rules, claim_type, facility)
+    claim.address_enc = cx.vault.encrypt(addr or "")
+    claim.incident_type = incident_type
+    claim.incident_date = incident_date
+    claim.claim_type = claim_type
+    claim.facility_name = facility
+    claim.updated_at = cx.now()
+    db.flush()
+    return claim
+
+
+def _check_claim_type(rules: PlanRules, code: str | None) -> None:
+    if code is None:
+        return
+    office = rules.office_case(code)
+    if office is not None:
+        raise ClaimRuleBroken("OFFICE_ONLY", office.reason, field="claimType")
+    if rules.claim_type(code) is None:
+        raise ClaimRuleBroken(
+            "CLAIM_TYPE_UNKNOWN",
+            "This plan has no such claim type; choose one from the plan's rules.",
+            field="claimType",
+        )
+
+
+def _check_cover(claim: Claim, incident_date: datetime.date) -> None:
+    policy = claim.policy
+    if not policy.start_date <= incident_date <= policy.end_date:
+        raise ClaimRuleBroken(
+            "INCIDENT_OUTSIDE_COVER",
+            f"The policy covers {policy.start_date.isoformat()} to "
+            f"{policy.end_date.isoformat()}; the incident date is outside it.",
+            field="incidentDate",
+        )
+
+
+def _check_facility(rules: PlanRules, code: str | None, facility: str | None) -> None:
+    ctype = rules.claim_type(code) if code else None
+    if ctype is None or not facility:
+        return
+    name = check.normalise_facility(facility)
+    if any(check.normalise_facility(x) in name for x in ctype.excluded_facilities):
+        raise ClaimRuleBroken("FACILITY_EXCLUDED", ctype.excluded_reason, field="facilityName")
+
+
+# --- step 3: amount and payee ---------------------------------------------------------------------
+
+
+def update_amount(
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    claim_id: int,
+    *,
+    invoice_total: Decimal,
+    invoice_numbers: Sequence[str] = (),
+    province: str | None = None,
+    city: str | None = None,
+    other_compensation: Decimal = Decimal(0),
+    payee_bank: str | None = None,
+    payee_account_no: str | None = None,
+) -> Claim:
+    """理赔金额: invoice total, invoice numbers, region if the plan needs it, compensation
+    already received, and the payee account on a first claim (reused after)."""
+    claim = own_draft(db, account, claim_id)
+    rules = cx.rules.get(claim.plan_rules)
+    problems = check.Problems()
+    total = check.amount_fen(problems, "invoiceTotal", invoice_total, allow_zero=False)
+    other = check.amount_fen(problems, "otherCompensation", other_compensation, allow_zero=True)
+    numbers = check.invoice_numbers(problems, "invoiceNumbers", invoice_numbers)
+    prov = check.text(
+        problems, "province", province, max_len=check.REGION_MAX, required=rules.region_required
+    )
+    town = check.text(
+        problems, "city", city, max_len=check.REGION_MAX, required=rules.region_required
+    )
+    new_payee = payee_bank is not None or payee_account_no is not None
+    bank = acct = None
+    if new_payee:
+        bank = check.text(
+            problems, "payee.bankName", payee_bank, max_len=check.BANK_NAME_MAX, required=True
+        )
+        acct = check.bank_account(problems, "payee.accountNo", payee_account_no)
+    if total is not None and other is not None and other > total:
+        problems.add(
+            "otherCompensation",
+            "Compensation already received cannot exceed the invoice total.",
+            "OVER_INVOICE_TOTAL",
+        )
+    problems.raise_any()
+    assert total is not None and other is not None
+    check_amount(rules, claim.claim_type, total, online_limit_fen(db, rules, claim.insured_id))
+    if new_payee:
+        assert bank is not None and acct is not None
+        payee: PayeeAccount | None = _payee(db, cx, account, claim, bank, acct)
+    else:
+        payee = latest_payee(db, account.id)
+    if payee is None:
+        raise ClaimRuleBroken(
+            "PAYEE_REQUIRED",
+            "Enter the bank and account number the claim is paid to (asked on a first claim only).",
+            field="payee",
+        )
+    claim.invoice_total_fen = total
+    claim.other_compensation_fen = other
+    claim.province = prov
+    claim.city = town
+    claim.payee_id = payee.id
+    if [i.invoice_no for i in claim.invoices] != numbers:
+        claim.invoices.clear()
+        db.flush()  # old rows go before new ones: the pair (claim, number) is unique
+        claim.invoices.extend(ClaimInvoice(invoice_no=n) for n in numbers)
+    claim.updated_at = cx.now()
+    db.flush()
+    return claim
+
+
+def _payee(
+    db: Session, cx: ClaimContext, account: Account, claim: Claim, bank: str, number: str
+) -> PayeeAccount:
+    """The applicant's own account; entering the one on file again changes nothing, and a
+    different one becomes the account new claims reuse."""
+    digest = cx.vault.lookup(number, kind="bank-account")
+    latest = latest_payee(db, account.id)
+    if latest is not None and latest.account_no_hash == digest and latest.bank_name == bank:
+        return latest
+    payee = PayeeAccount(
+        account_id=account.id,
+        holder_name_enc=claim.applicant.name_enc,  # paid to the applicant, in their name
+        bank_name=bank,
+        account_no_enc=cx.vault.encrypt(number),
+        account_no_hash=digest,
+        account_no_last4=number[-4:],
+        created_at=cx.now(),
+    )
+    db.add(payee)
+    db.flush()
+    return payee
+
+
+# --- step 4: documents ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Materials:
+    """The documents of one category, and whether the claim type needs it."""
+
+    category: str
+    required: bool
+    documents: list[ClaimDocument]
+
+
+def documents_of(db: Session, claim: Claim) -> list[ClaimDocument]:
+    """The claim's files not removed, read afresh (uploads arrive in other requests)."""
+    return list(
+        db.scalars(
+            select(ClaimDocument)
+            .where(ClaimDocument.claim_id == claim.id, ClaimDocument.removed_at.is_(None))
+            .order_by(ClaimDocument.id)
+        )
+    )
+
+
+def materials(db: Session, cx: ClaimContext, claim: Claim) -> list[Materials]:
+    """Documents by category: the claim type's required ones first, then optional ones,
+    then any other category that has files (before the claim type was chosen)."""
+    rules = cx.rules.get(claim.plan_rules)
+    ctype = rules.claim_type(claim.claim_type) if claim.claim_type else None
+    required = ctype.required if ctype else ()
+    order = list(ctype.categories if ctype else (c.code for c in rules.categories))
+    docs = documents_of(db, claim)
+    order += [d.category for d in docs if d.category not in order]
+    return [
+        Materials(
+            category=code,
+            required=code in required,
+            documents=[d for d in docs if d.category == code],
+        )
+        for code in dict.fromkeys(order)
+    ]
+
+
+def remove_document(db: Session, cx: ClaimContext, account: Account, document_id: int) -> Claim:
+    """Take a file out of a draft, or out of a supplement not yet sent. Removing twice is
+    not an error. The stored file stays until the clean-up, with the row."""
+    require_verified(account)
+    doc = db.get(ClaimDocument, document_id)
+    if doc is None or doc.claim.account_id != account.id:
+        raise ClaimNotFound("No such document among your claims.")
+    claim = doc.claim
+    if doc.removed_at is not None:
+        return claim
+    supplement = open_supplement(db, claim) if claim.status is S.PENDING_SUPPLEMENT else None
+    in_open_supplement = supplement is not None and doc.supplement_id == supplement.id
+    if claim.status is not S.DRAFT and not in_open_supplement:
+        raise WrongClaimState("Submitted documents cannot be removed.")
+    now = cx.now()
+    doc.removed_at = now
+    claim.updated_at = now
+    db.flush()
+    return claim
+
+
+# --- step 5: confirmation -------------------------------------------------------------------------
+
+
+def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[ClaimRuleBroken]:
+    """Every rule that would refuse the claim now, in the order of the steps."""
+    out: list[ClaimRuleBroken] = []
+    rules = cx.rules.get(claim.plan_rules)
+    today = china_today(cx)
+
+    def attempt(fn: Callable[..., object], *args: Any) -> None:
+        try:
+            fn(*args)
+        except ClaimRuleBroken as e:
+            out.append(e)
+
+    if claim.notice_accepted_at is None:
+        out.append(
+            ClaimRuleBroken(
+                "NOTICE_NOT_ACCEPTED", "Accept the claim notice first.", field="noticeAccepted"
+            )
+        )
+    attempt(claim_relation, claim.policy, claim.applicant_id, rules, today)
+    attempt(check_in_force, claim.policy, today)
+    if contact_of(db, claim.account_id) is None:
+        out.append(
+            ClaimRuleBroken(
+                "CONTACT_REQUIRED", "Add your contact address and e-mail.", field="contact"
+            )
+        )
+    if None in (claim.address_enc, claim.incident_type, claim.incident_date, claim.claim_type):
+        out.append(
+            ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the basic information.", field="basics")
+        )
+    else:
+        assert claim.incident_date is not None
+        attempt(_check_claim_type, rules, claim.claim_type)
+        if claim.incident_date > today:
+            out.append(
+                ClaimRuleBroken(
+                    "INCIDENT_OUTSIDE_COVER",
+                    "The incident date cannot be in the future.",
+                    field="incidentDate",
+                )
+            )
+        attempt(_check_cover, claim, claim.incident_date)
+        ctype = rules.claim_type(claim.claim_type or "")
+        if ctype is not None and ctype.excluded_facilities and not claim.facility_name:
+            out.append(
+                ClaimRuleBroken("STEP_INCOMPLETE", "Name the hospital.", field="facilityName")
+            )
+        attempt(_check_facility, rules, claim.claim_type, claim.facility_name)
+    if claim.invoice_total_fen is None:
+        out.append(ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the claim amount.", field="amount"))
+    else:
+        if rules.region_required and not (claim.province and claim.city):
+            out.append(
+                ClaimRuleBroken(
+                    "STEP_INCOMPLETE", "Choose the province and city.", field="province"
+                )
+            )
+        if claim.payee_id is None:
+            out.append(ClaimRuleBroken("PAYEE_REQUIRED", "Enter the payee account.", field="payee"))
+        attempt(
+            check_amount,
+            rules,
+            claim.claim_type,
+            claim.invoice_total_fen,
+            online_limit_fen(db, rules, claim.insured_id),
+        )
+    missing = missing_categories(db, cx, claim)
+    if missing:
+        names = "、".join(c.name for c in (rules.category(code) for code in missing) if c)
+        out.append(
+            ClaimRuleBroken(
+                "DOCUMENTS_MISSING",
+                f"Upload at least one file for each required category: {names}.",
+                field="documents",
+            )
+        )
+    if not claim.signature_key:
+        out.append(
+            ClaimRuleBroken("SIGNATURE_REQUIRED", "Sign the application first.", field="signature")
+        )
+    return out
+
+
+def missing_categories(db: Session, cx: ClaimContext, claim: Claim) -> list[str]:
+    rules = cx.rules.get(claim.plan_rules)
+    ctype = rules.claim_type(claim.claim_type) if claim.claim_type else None
+    if ctype is None:
+        return []
+    have = {d.category for d in documents_of(db, claim)}
+    return [c for c in ctype.required if c not in have]
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """确认材料: everything the claimant is about to submit, masked, and what still blocks it."""
+
+    claim: Claim
+    rules: PlanRules
+    insured: PersonSummary
+    applicant: PersonSummary
+    payee: PayeeView | None
+    online_limit_fen: int | None
+    materials: list[Materials]
+    problems: list[ClaimRuleBroken]
+
+
+def confirmation(db: Session, cx: ClaimContext, account: Account, claim_id: int) -> Confirmation:
+    claim = own_draft(db, account, claim_id)
+    rules = cx.rules.get(claim.plan_rules)
+    insured, applicant = parties(db, cx, claim)
+    return Confirmation(
+        claim=claim,
+        rules=rules,
+        insured=insured,
+        applicant=applicant,
+        payee=payee_view(cx, claim.payee),
+        online_limit_fen=online_limit_fen(db, rules, claim.insured_id),
+        materials=materials(db, cx, claim),
+        problems=submission_problems(db, cx, claim),
+    )
+
+
+# --- step 6: SMS code and submission ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SentConfirmation:
+    sent: SentCode
+    mobile_masked: str
+
+
+def send_confirmation_code(
+    db: Session, cx: ClaimContext, account: Account, claim_id: int
+) -> SentConfirmation:
+    """The CONFIRM_CLAIM code, to the applicant's own mobile, once the draft is complete."""
+    claim = own_draft(db, account, claim_id)
+    problems = submission_problems(db, cx, claim)
+    if problems:
+        raise problems[0]
+    phone = cx.vault.decrypt(account.phone_enc)
+    sent = cx.codes.issue(db, phone, Purpose.CONFIRM_CLAIM)
+    return SentConfirmation(sent=sent, mobile_masked=mask_phone(phone))
+
+
+def submit(
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    claim_id: int,
+    *,
+    sms_code: str,
+    client_key: str,
+) -> Claim:
+    """Submit the draft: rules checked again, SMS code used, claim number given.
+
+    The same client key returns the same claim, whether the first attempt finished long
+    ago or is committing right now in another request.
+    """
+    require_verified(account)
+    key = check.client_key(client_key)
+    done = by_client_key(db, account, key)
+    if done is not None and done.status is not S.DRAFT:
+        if done.id != claim_id:
+            raise _key_reused()
+        return done
+    claim = _lock_own(db, account, claim_id)
+    if claim.status is not S.DRAFT:
+        if claim.client_key == key:
+            return claim  # submitted by a concurrent request with this key
+        raise WrongClaimState("This claim has been submitted already.")
+    code_problem = sms_code_problem(sms_code)
+    if code_problem is not None:
+        raise ValidationFailed([code_problem])
+    _take_key(db, claim, key)
+    problems = submission_problems(db, cx, claim)
+    if problems:
+        raise problems[0]
+    cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.CONFIRM_CLAIM, sms_code)
+    now = cx.now()
+    rules = cx.rules.get(claim.plan_rules)
+    claim.claim_no = next_claim_no(db, now)
+    claim.limit_fen = online_limit_fen(db, rules, claim.insured_id)
+    claim.submitted_at = now
+    claim.waiting_since = now
+    transition(
+        db,
+        claim,
+        S.SUBMITTED,
+        "SUBMITTED",
+        actor=Actor.CLAIMANT,
+        actor_id=account.id,
+        now=now,
+        channel=claim.channel,
+    )
+    db.flush()
+    db.expire(claim, ["documents"])  # files may have arrived through other sessions
+    flags = flag_duplicates(db, claim, now)
+    if flags:
+        bases = sorted({f.basis for f in flags})
+        record(
+            db,
+            claim,
+            "DUPLICATE_SUSPECTED",
+            actor=Actor.SYSTEM,
+            actor_id=None,
+            now=now,
+            note=", ".join(bases),
+        )
+    db.flush()
+    log.info("claim %s submitted (claim id %s)", claim.claim_no, claim.id)
+    return claim
+
+
+def by_client_key(db: Session, account: Account, key: str) -> Claim | None:
+    return db.scalar(select(Claim).where(Claim.account_id == account.id, Claim.client_key == key))
+
+
+def _key_reused() -> ValidationFailed:
+    return ValidationFailed(
+        [
+            FieldProblem(
+                "clientKey",
+                "This client key was used for another claim; make a new one.",
+                "CLIENT_KEY_REUSED",
+            )
+        ]
+    )
+
+
+def _take_key(db: Session, claim: Claim, key: str) -> None:
+    """Write the key on the draft; the unique constraint refuses one held by another claim."""
+    if claim.client_key == key:
+        return
+    savepoint = db.begin_nested()
+    try:
+        claim.client_key = key
+        db.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        raise _key_reused() from None
+    savepoint.commit()
+
+
+def ancestors(db: Session, claim: Claim) -> set[int]:
+    """The claims this one resubmits, directly or through earlier resubmissions."""
+    out: set[int] = set()
+    current = claim.resubmission_of_id
+    while current is not None and current not in out:
+        out.add(current)
+        current = db.scalar(select(Claim.resubmission_of_id).where(Claim.id == current))
+    return out
+
+
+def flag_duplicates(db: Session, claim: Claim, now: datetime.datetime) -> list[ClaimDuplicate]:
+    """Duplicate flags, except against the claims this one resubmits (same invoices, on
+    purpose)."""
+    found = find_duplicates(db, claim, now)
+    skip = ancestors(db, claim)
+    keep: list[ClaimDuplicate] = []
+    for flag in found:
+        if flag.other_claim_id in skip:
+            if flag in db.new:
+                db.expunge(flag)
+            else:
+                db.delete(flag)
+        elif flag not in keep:
+            keep.append(flag)
+    claim.duplicate_suspected = bool(keep)
+    return keep
+
+
+# --- discarding a draft --------------------------------------------------------------------------
+
+
+def discard_draft(db: Session, cx: ClaimContext, account: Account, claim_id: int) -> None:
+    """Delete a draft with its files; files another claim shares (a resubmission's copies)
+    stay."""
+    claim = own_draft(db, account, claim_id)
+    keys = {k for d in claim.documents for k in (d.storage_key, d.thumbnail_key) if k}
+    if claim.signature_key:
+        keys.add(claim.signature_key)
+    for row in [*claim.documents, *claim.events]:
+        db.delete(row)
+    db.flush()
+    db.delete(claim)
+    db.flush()
+    for key in keys:
+        shared = db.scalar(
+            select(func.count()).where(
+                (ClaimDocument.storage_key == key) | (ClaimDocument.thumbnail_key == key)
+            )
+        ) or db.scalar(select(func.count()).where(Claim.signature_key == key))
+        if shared:
+            continue
+        try:
+            cx.storage.delete(key)
+        except Exception:  # the clean-up removes it later; the draft is gone either way
+            log.warning("could not delete a discarded draft's stored file", exc_info=True)

@@ -1,0 +1,534 @@
+"""Logging in to the supplement portal: captcha, name check, one answer for every failure,
+the growing wait and the 429 block, the audio captcha, the lost-link form."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from h5.supplement import captcha, throttle
+from h5.supplement.portal import normalise_claim_no, normalise_name
+from h5.supplement.routes import PortalConfig
+from server.claims.core import ClaimContext
+from server.claims.models import Claim, ClaimStatus
+from server.claims.portal_models import PortalCaptcha, PortalLoginFailure, PortalSession
+from tests.db import FakeClock
+from tests.h5.supplement_helpers import (
+    INSURED_NAME,
+    AnswerRecorder,
+    Member,
+    Pending,
+    hidden,
+    insured_member,
+    log_in,
+    login_form,
+    path_of,
+    request_documents,
+)
+
+LOST = "/h5/supplement"
+
+
+@pytest.fixture
+def answers() -> AnswerRecorder:
+    return AnswerRecorder()
+
+
+@pytest.fixture
+def portal_app(member_app: Starlette, answers: AnswerRecorder) -> Starlette:
+    member_app.state.supplement_portal = PortalConfig(login_floor=0.0, answers=answers)
+    return member_app
+
+
+@pytest.fixture
+def portal(portal_app: Starlette) -> Iterator[TestClient]:
+    with TestClient(portal_app) as c:
+        yield c
+
+
+@pytest.fixture
+def member(db_factory: sessionmaker[Session], claims: ClaimContext) -> Member:
+    with db_factory() as s:
+        found = insured_member(s, claims.vault, claims.now().date())
+        s.commit()
+    return found
+
+
+@pytest.fixture
+def pending(db_factory: sessionmaker[Session], claims: ClaimContext, member: Member) -> Pending:
+    return request_documents(db_factory, claims, member)
+
+
+def _post(client: TestClient, path: str, **data: str) -> Any:
+    return client.post(path, data=data, follow_redirects=False)
+
+
+def _sameness(html: str) -> str:
+    """A failure page with what legitimately differs (the new challenge, the typed number)
+    taken out."""
+    html = re.sub(r'name="captcha_id" value="[^"]*"', "", html)
+    html = re.sub(r"/supplement/captcha/[A-Za-z0-9_-]+", "", html)
+    return re.sub(r'(id="claim_no" name="claim_no") value="[^"]*"', r"\1", html)
+
+
+def _failures(db_factory: sessionmaker[Session]) -> int:
+    with db_factory() as s:
+        return int(s.scalar(select(func.count()).select_from(PortalLoginFailure)) or 0)
+
+
+# --- the link's page ---------------------------------------------------------------------------
+
+
+def test_the_link_shows_the_claim_number_and_a_captcha(
+    portal: TestClient, pending: Pending
+) -> None:
+    r = portal.get(path_of(pending.link))
+    assert r.status_code == 200
+    assert f'<strong id="claim-no">{pending.claim_no}</strong>' in r.text
+    assert '<label for="name">被保险人姓名</label>' in r.text
+    src = re.search(r'<img class="captcha" id="captcha-image" src="([^"]+)"', r.text)
+    assert src is not None
+    image = portal.get(src.group(1))
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    assert image.headers["referrer-policy"] == "no-referrer"
+    assert image.headers["cache-control"] == "no-store"
+    # the browser cookie that binds the captcha and the log-in form
+    cookie = r.headers["set-cookie"]
+    assert "sp_browser=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Path=/h5/supplement" in cookie and "Secure" not in cookie  # plain HTTP here
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert "<script>" not in r.text and " style=" not in r.text
+
+
+def test_the_session_cookie_is_secure_under_https(
+    portal_app: Starlette, pending: Pending, answers: AnswerRecorder
+) -> None:
+    with TestClient(portal_app, base_url="https://testserver") as c:
+        r = log_in(c, pending, answers)
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("sp_session=")
+    for flag in ("HttpOnly", "SameSite=strict", "Secure", "Path=/h5/supplement"):
+        assert flag in cookie, flag
+
+
+def test_the_right_name_and_characters_open_the_claim(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, db_factory: sessionmaker[Session]
+) -> None:
+    r = log_in(portal, pending, answers, name=f"  {INSURED_NAME[0]} {INSURED_NAME[1]} ")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/h5/supplement/claim"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    # the session is stored hashed, for this claim only
+    with db_factory() as s:
+        row = s.scalar(select(PortalSession))
+        assert row is not None and row.claim_id == pending.claim_id
+        token = r.cookies.get("sp_session") or ""
+        assert token and token not in row.token_hash
+    # the link again, while signed in: straight to the page
+    again = portal.get(path_of(pending.link), follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/h5/supplement/claim"
+
+
+def test_a_full_width_or_lower_case_answer_counts(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder
+) -> None:
+    path = path_of(pending.link)
+    csrf, challenge = login_form(portal, path)
+    typed = "".join(chr(ord(ch) + 0xFEE0) for ch in answers.last.lower())  # ＡＢＣ from an IME
+    r = _post(portal, path, csrf=csrf, captcha_id=challenge, captcha=typed, name=INSURED_NAME)
+    assert r.status_code == 303
+
+
+# --- one answer for every failure -------------------------------------------------------------
+
+
+def test_wrong_name_and_wrong_captcha_answer_alike(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, db_factory: sessionmaker[Session]
+) -> None:
+    path = path_of(pending.link)
+    csrf, challenge = login_form(portal, path)
+    wrong_name = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name="王芳"
+    )
+    csrf, challenge = hidden(wrong_name.text, "csrf"), hidden(wrong_name.text, "captcha_id")
+    wrong_captcha = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha="XXXXX", name=INSURED_NAME
+    )
+    assert wrong_name.status_code == wrong_captcha.status_code == 400
+    assert _sameness(wrong_name.text) == _sameness(wrong_captcha.text)
+    assert "信息不正确" in wrong_name.text
+    assert "sp_session" not in wrong_name.headers.get("set-cookie", "")
+    # every failure shows a fresh image
+    assert hidden(wrong_name.text, "captcha_id") != hidden(wrong_captcha.text, "captcha_id")
+    assert _failures(db_factory) == 2
+
+
+def test_an_unknown_claim_answers_like_a_wrong_name_or_captcha(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder
+) -> None:
+    csrf, challenge = login_form(portal, LOST)
+    unknown = _post(
+        portal,
+        LOST,
+        csrf=csrf,
+        captcha_id=challenge,
+        captcha=answers.last,
+        claim_no="VSHH26030299999",
+        name=INSURED_NAME,
+    )
+    csrf, challenge = hidden(unknown.text, "csrf"), hidden(unknown.text, "captcha_id")
+    wrong_name = _post(
+        portal,
+        LOST,
+        csrf=csrf,
+        captcha_id=challenge,
+        captcha=answers.last,
+        claim_no=pending.claim_no,
+        name="王芳",
+    )
+    csrf, challenge = hidden(wrong_name.text, "csrf"), hidden(wrong_name.text, "captcha_id")
+    wrong_captcha = _post(
+        portal,
+        LOST,
+        csrf=csrf,
+        captcha_id=challenge,
+        captcha="ZZZZZ",
+        claim_no=pending.claim_no,
+        name=INSURED_NAME,
+    )
+    assert unknown.status_code == wrong_name.status_code == wrong_captcha.status_code == 400
+    assert _sameness(unknown.text) == _sameness(wrong_name.text) == _sameness(wrong_captcha.text)
+    assert {k for k in unknown.headers} == {k for k in wrong_name.headers}
+
+
+def test_failures_take_about_the_same_time(
+    portal_app: Starlette, pending: Pending, answers: AnswerRecorder
+) -> None:
+    portal_app.state.supplement_portal = PortalConfig(login_floor=0.25, answers=answers)
+    took: dict[str, float] = {}
+    with TestClient(portal_app) as c:
+        for case, claim_no, name, right in (
+            ("unknown claim", "VSHH26030299999", INSURED_NAME, True),
+            ("wrong name", pending.claim_no, "王芳", True),
+            ("wrong captcha", pending.claim_no, INSURED_NAME, False),
+        ):
+            csrf, challenge = login_form(c, LOST)
+            started = time.monotonic()
+            r = _post(
+                c,
+                LOST,
+                csrf=csrf,
+                captcha_id=challenge,
+                captcha=answers.last if right else "AAAAA",
+                claim_no=claim_no,
+                name=name,
+            )
+            took[case] = time.monotonic() - started
+            assert r.status_code == 400
+    assert min(took.values()) >= 0.25
+    assert max(took.values()) - min(took.values()) < 0.15, took
+
+
+# --- the captcha -----------------------------------------------------------------------------
+
+
+def test_a_captcha_answers_once(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder
+) -> None:
+    path = path_of(pending.link)
+    csrf, challenge = login_form(portal, path)
+    answer = answers.last
+    first = _post(portal, path, csrf=csrf, captcha_id=challenge, captcha=answer, name="王芳")
+    assert first.status_code == 400
+    # the same challenge again, now with the right name: used up
+    reused = _post(portal, path, csrf=csrf, captcha_id=challenge, captcha=answer, name=INSURED_NAME)
+    assert reused.status_code == 400
+    assert "sp_session" not in reused.headers.get("set-cookie", "")
+    # and after a success, the challenge that opened the session opens nothing more
+    csrf, challenge = login_form(portal, path)
+    ok = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name=INSURED_NAME
+    )
+    assert ok.status_code == 303
+    portal.cookies.delete("sp_session")
+    again = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name=INSURED_NAME
+    )
+    assert again.status_code == 400
+
+
+def test_a_captcha_expires_after_five_minutes(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, clock: FakeClock
+) -> None:
+    path = path_of(pending.link)
+    csrf, challenge = login_form(portal, path)
+    image = re.search(r'src="(/h5/supplement/captcha/[^"]+)"', portal.get(path).text)
+    clock.advance(minutes=5, seconds=1)
+    assert image is not None and portal.get(image.group(1)).status_code == 404
+    late = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.answers[0], name=INSURED_NAME
+    )
+    assert late.status_code == 400
+
+
+def test_a_captcha_belongs_to_the_browser_it_was_shown_to(
+    portal_app: Starlette, pending: Pending, answers: AnswerRecorder
+) -> None:
+    path = path_of(pending.link)
+    with TestClient(portal_app) as mine, TestClient(portal_app) as other:
+        page = mine.get(path).text
+        challenge = hidden(page, "captcha_id")
+        src = re.search(r'src="(/h5/supplement/captcha/[^"]+)"', page)
+        assert src is not None
+        assert other.get(src.group(1)).status_code == 404
+        csrf, _ = login_form(other, path)
+        r = _post(
+            other,
+            path,
+            csrf=csrf,
+            captcha_id=challenge,
+            captcha=answers.answers[0],
+            name=INSURED_NAME,
+        )
+        assert r.status_code == 400
+
+
+def test_the_answer_is_stored_only_as_a_keyed_hash(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, db_factory: sessionmaker[Session]
+) -> None:
+    challenge = login_form(portal, path_of(pending.link))[1]
+    with db_factory() as s:
+        row = s.scalar(select(PortalCaptcha))
+        assert row is not None
+        assert answers.last not in row.answer_hash and challenge not in row.public_id_hash
+        assert row.expires_at - row.created_at == captcha.LIFETIME
+
+
+def test_the_audio_captcha_speaks_digits(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder
+) -> None:
+    path = path_of(pending.link)
+    page = portal.get(path, params={"captcha": "audio"})
+    assert page.status_code == 200
+    src = re.search(r'<audio id="captcha-audio" controls preload="none" src="([^"]+)">', page.text)
+    assert src is not None
+    assert answers.last.isdigit() and len(answers.last) == captcha.LENGTH["audio"]
+    sound = portal.get(src.group(1))
+    assert sound.headers["content-type"] == "audio/wav"
+    assert sound.content[:4] == b"RIFF" and sound.content[8:12] == b"WAVE"
+    assert len(sound.content) > 20_000
+    r = _post(
+        portal,
+        path,
+        csrf=hidden(page.text, "csrf"),
+        captcha_id=hidden(page.text, "captcha_id"),
+        captcha_kind="audio",
+        captcha=answers.last,
+        name=INSURED_NAME,
+    )
+    assert r.status_code == 303
+    assert portal.get(src.group(1)).status_code == 404  # used: the sound is gone too
+
+
+def test_captcha_images_are_rate_limited(
+    portal: TestClient, pending: Pending, clock: FakeClock
+) -> None:
+    path = path_of(pending.link)
+    for _ in range(captcha.RATE_LIMIT):
+        assert portal.get(path).status_code == 200
+    limited = portal.get(path)
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) > 0
+    assert "10108686" in limited.text and 'name="captcha_id"' not in limited.text
+    clock.advance(minutes=5, seconds=1)
+    assert portal.get(path).status_code == 200
+
+
+def test_the_alphabet_has_no_look_alikes() -> None:
+    for ch in "0O1IlDQZSGBVJ":
+        assert ch not in captcha.ALPHABET, ch
+    for pair in ("0O", "1I", "2Z", "5S", "6G", "8B", "UV"):
+        assert not set(pair) <= set(captcha.ALPHABET), pair
+    assert set(captcha.AUDIO_ALPHABET) <= set("23456789")
+    assert all(f.endswith(".ttf") and "/usr/share/fonts" in f for f in captcha.fonts())
+
+
+# --- waits and blocks ------------------------------------------------------------------------
+
+
+def test_after_five_failures_the_claim_waits_longer_each_time(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, clock: FakeClock
+) -> None:
+    path = path_of(pending.link)
+    csrf, challenge = login_form(portal, path)
+    for _ in range(throttle.FREE_FAILURES):
+        r = _post(portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name="王芳")
+        assert r.status_code == 400 and "请等待" not in r.text
+        challenge = hidden(r.text, "captcha_id")
+    # right inputs, but the claim must wait 30 s now
+    r = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name=INSURED_NAME
+    )
+    assert r.status_code == 400 and "请等待 30 秒" in r.text
+    clock.advance(seconds=31)
+    challenge = hidden(r.text, "captcha_id")
+    r = _post(portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name="王芳")
+    assert r.status_code == 400  # a sixth failure: the next wait doubles
+    challenge = hidden(r.text, "captcha_id")
+    r = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name=INSURED_NAME
+    )
+    assert "请等待 60 秒" in r.text
+    clock.advance(seconds=61)
+    challenge = hidden(r.text, "captcha_id")
+    ok = _post(
+        portal, path, csrf=csrf, captcha_id=challenge, captcha=answers.last, name=INSURED_NAME
+    )
+    assert ok.status_code == 303
+    assert throttle.wait_after(5).seconds == 30 and throttle.wait_after(40) == throttle.MAX_WAIT
+
+
+def test_thirty_failures_in_fifteen_minutes_block_everything(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, clock: FakeClock
+) -> None:
+    csrf, challenge = login_form(portal, LOST)
+    for i in range(throttle.BLOCK_FAILURES):
+        # other claim numbers each time: the per-claim wait is not what is tested here
+        r = _post(
+            portal,
+            LOST,
+            csrf=csrf,
+            captcha_id=challenge,
+            captcha=answers.last,
+            claim_no=f"VSHH260302{i:05d}",
+            name="王芳",
+        )
+        assert r.status_code == 400, (i, r.text[:200])
+        challenge = hidden(r.text, "captcha_id")
+        clock.advance(seconds=20)
+    # now even the right claim, name and characters are refused
+    blocked = _post(
+        portal,
+        LOST,
+        csrf=csrf,
+        captcha_id=challenge,
+        captcha=answers.last,
+        claim_no=pending.claim_no,
+        name=INSURED_NAME,
+    )
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "sp_session" not in blocked.headers.get("set-cookie", "")
+    assert "10108686" in blocked.text
+    # the token link is blocked too, from this address
+    token_path = path_of(pending.link)
+    csrf2, challenge2 = login_form(portal, token_path)
+    assert (
+        _post(
+            portal,
+            token_path,
+            csrf=csrf2,
+            captcha_id=challenge2,
+            captcha=answers.last,
+            name=INSURED_NAME,
+        ).status_code
+        == 429
+    )
+    # once the window has moved past the failures, the right answer works again
+    clock.advance(minutes=15)
+    csrf, challenge = login_form(portal, LOST)
+    ok = _post(
+        portal,
+        LOST,
+        csrf=csrf,
+        captcha_id=challenge,
+        captcha=answers.last,
+        claim_no=pending.claim_no,
+        name=INSURED_NAME,
+    )
+    assert ok.status_code == 303
+
+
+# --- the lost link ---------------------------------------------------------------------------
+
+
+def test_the_claim_number_can_be_typed_when_the_link_is_lost(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder
+) -> None:
+    page = portal.get(LOST)
+    assert page.status_code == 200 and '<label for="claim_no">赔案号</label>' in page.text
+    typed = " " + pending.claim_no.lower()[:6] + " " + pending.claim_no.lower()[6:]
+    r = _post(
+        portal,
+        LOST,
+        csrf=hidden(page.text, "csrf"),
+        captcha_id=hidden(page.text, "captcha_id"),
+        captcha=answers.last,
+        claim_no=typed,
+        name=INSURED_NAME,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/h5/supplement/claim"
+    assert pending.claim_no in portal.get("/h5/supplement/claim").text
+
+
+def test_a_claim_not_waiting_for_documents_says_so_after_a_right_login(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, db_factory: sessionmaker[Session]
+) -> None:
+    with db_factory() as s:
+        claim = s.get(Claim, pending.claim_id)
+        assert claim is not None
+        claim.status = ClaimStatus.WITHDRAWN
+        s.commit()
+    csrf, challenge = login_form(portal, LOST)
+    r = _post(
+        portal,
+        LOST,
+        csrf=csrf,
+        captcha_id=challenge,
+        captcha=answers.last,
+        claim_no=pending.claim_no,
+        name=INSURED_NAME,
+    )
+    assert r.status_code == 410
+    assert "10108686" in r.text and "线下" in r.text
+    assert "sp_session" not in r.headers.get("set-cookie", "")
+
+
+def test_a_login_form_without_its_csrf_token_is_refused(
+    portal: TestClient, pending: Pending, answers: AnswerRecorder, db_factory: sessionmaker[Session]
+) -> None:
+    path = path_of(pending.link)
+    _, challenge = login_form(portal, path)
+    r = _post(portal, path, captcha_id=challenge, captcha=answers.last, name=INSURED_NAME)
+    assert r.status_code == 403
+    assert "页面已过期" in r.text and 'name="captcha_id"' in r.text  # a fresh form to try again
+    forged = _post(
+        portal, path, csrf="0" * 40, captcha_id=challenge, captcha=answers.last, name=INSURED_NAME
+    )
+    assert forged.status_code == 403
+    # a body that is not a form at all
+    raw = portal.post(path, content=b'{"name": "x"}', headers={"content-type": "application/json"})
+    assert raw.status_code == 403
+    with db_factory() as s:
+        assert s.scalar(select(func.count()).select_from(PortalSession)) == 0
+    assert _failures(db_factory) == 0  # not counted as a guess
+
+
+def test_names_are_compared_without_spaces_width_or_case() -> None:
+    assert normalise_name(" 张 伟 ") == normalise_name("张伟")
+    assert normalise_name("ＪＯＨＮ　Smith") == normalise_name("john smith")
+    assert normalise_name("阿卜杜・热合曼") == normalise_name("阿卜杜·热合曼")
+    assert normalise_name("张伟") != normalise_name("张玮")
+    assert normalise_claim_no(" vshh 2603 0200001 ") == "VSHH26030200001"
