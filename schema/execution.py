@@ -27,11 +27,14 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLField,
+    GraphQLID,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
+    get_nullable_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -39,6 +42,7 @@ from graphql import (
 )
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
@@ -68,6 +72,8 @@ class _Plan(NamedTuple):
     read: Callable[[Any], Any] | None
     # done inline: _LEAF or _OBJECT for leaves and objects with `read`, else None
     inline: int | None
+    # for a leaf: the Python type its coercion returns unchanged (str for String and ID)
+    same: type | None
     # for other resolvers: the Strawberry field and how its parameters are filled
     definition: StrawberryField | None
     passes_self: bool
@@ -130,6 +136,16 @@ def _coercion(leaf_type: Any) -> Callable[[Any], Any]:
     return coerce_enum
 
 
+def _same(field_def: GraphQLField) -> type | None:
+    """str for built-in String and ID fields: their coercion returns a str as it is."""
+    leaf = get_nullable_type(field_def.type)
+    if (leaf is GraphQLString and leaf.coerce_output_value is serialize_string) or (
+        leaf is GraphQLID and leaf.coerce_output_value is serialize_id
+    ):
+        return str
+    return None
+
+
 def _inline(shape: Shape) -> int | None:
     kind = shape[0]
     return kind if kind == _LEAF or (kind == _OBJECT and shape[2][2] is not None) else None
@@ -156,7 +172,9 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
         ):
             return None
         read: Callable[[Any], Any] = attrgetter(definition.python_name)
-        return _Plan(field_def, shape, read, _inline(shape), None, False, (), None, None)
+        return _Plan(
+            field_def, shape, read, _inline(shape), _same(field_def), None, False, (), None, None
+        )
     strawberry_schema = getattr(schema, "_strawberry_schema", None)
     resolver = definition.base_resolver
     if (
@@ -180,10 +198,13 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     ):
         # `get_result` would call `wrapped_func(source)`
         read = resolver.wrapped_func
-        return _Plan(field_def, shape, read, _inline(shape), None, False, (), None, None)
+        return _Plan(
+            field_def, shape, read, _inline(shape), _same(field_def), None, False, (), None, None
+        )
     return _Plan(
         field_def,
         shape,
+        None,
         None,
         None,
         definition,
@@ -283,6 +304,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     except Exception as error:  # reported below, as graphql-core would
                         value = _Raised(error)
                     else:
+                        if type(value) is plan.same:
+                            results[response_name] = value
+                            continue
                         if value is None:
                             if not plan.shape[1]:
                                 results[response_name] = None
@@ -314,17 +338,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         if type(value) is origin and (
                             is_type_of is None or is_type_of(value, None)
                         ):
-                            grouped, new_defer_usages, _forbidden = self.collect_subfields(
-                                object_type, field_details_list
-                            )
-                            if not new_defer_usages:
-                                results[response_name] = result = self._execute_object(
-                                    plan, parent_type, object_type, value, field_details_list,
-                                    Path(path, response_name, parent_type.name), grouped,
-                                )  # fmt: skip
-                                if is_awaitable(result):
-                                    awaitable_fields.append(response_name)
-                                continue
+                            results[response_name] = result = self._execute_object(
+                                plan, object_type, value, field_details_list,
+                                Path(path, response_name, parent_type.name),
+                            )  # fmt: skip
+                            if is_awaitable(result):
+                                awaitable_fields.append(response_name)
+                            continue
                     result = self._execute_planned(
                         plan, parent_type, source_value, field_details_list, path,
                         response_name, value,
@@ -348,16 +368,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def _execute_object(
         self,
         plan: _Plan,
-        parent_type: GraphQLObjectType,
         object_type: GraphQLObjectType,
         value: Any,
         field_details_list: Any,
         field_path: Path,
-        grouped_field_set: Any,
     ) -> Any:
         """The end of `execute_field` for an object already read and checked."""
         try:
-            completed = self.execute_fields(object_type, value, field_path, grouped_field_set, None)
+            completed = self._selection(object_type, field_details_list, field_path, value)
             if self.is_awaitable(completed):
                 return self._await_completed(
                     completed, plan.field_def.type, field_details_list, field_path
@@ -366,6 +384,19 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.field_def.type, field_details_list, field_path)
             return None
+
+    def _selection(
+        self, object_type: GraphQLObjectType, field_details_list: Any, path: Path, value: Any
+    ) -> Any:
+        """As graphql-core's complete_object_value once is_type_of has agreed."""
+        grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return self.collect_and_execute_subfields(
+                object_type, field_details_list, path, value, None
+            )
+        return self.execute_fields(object_type, value, path, grouped_field_set, None)
 
     def _info(self, field: _Field) -> GraphQLResolveInfo:
         return self.build_resolve_info(
@@ -444,12 +475,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             object_type, is_type_of, _origin = detail
             if is_type_of is not None and not is_type_of(value, None):
                 raise invalid_return_type_error(object_type, value, field.field_details_list)
-            grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(
-                object_type, field.field_details_list
-            )
-            if new_defer_usages:
-                return self._complete_value(return_type, field, path, value)
-            return self.execute_fields(object_type, value, path, grouped_field_set, None)
+            return self._selection(object_type, field.field_details_list, path, value)
         if type(value) not in (list, tuple) or _any_awaitable(value, detail[1], self.is_awaitable):
             return self._complete_value(return_type, field, path, value)
         return self._complete_list(detail, field, path, value)
@@ -470,11 +496,20 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
+        # items of their object type's own class: checked and run here (a call less per item)
+        own = item_shape[2] if item_shape[0] == _OBJECT else None
         try:
             for index, value in enumerate(items):
                 item_path = path.add_key(index, None)
                 try:
-                    completed = self._complete(item_shape, item_type, field, item_path, value)
+                    if (
+                        own is not None
+                        and type(value) is own[2]
+                        and (own[1] is None or own[1](value, None))
+                    ):
+                        completed = self._selection(own[0], field_details_list, item_path, value)
+                    else:
+                        completed = self._complete(item_shape, item_type, field, item_path, value)
                     if is_awaitable(completed):
                         append(
                             self._await_completed(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from starlette.testclient import TestClient
 
 from server.accounts.wiring import MemberServices, member_services
 from server.claims.core import ClaimContext, claim_context
-from server.db import make_engine, migrate
+from server.db import make_engine, make_sessionmaker, migrate
 from server.services import Services
 from server.settings import Settings
 
@@ -111,6 +112,54 @@ def db_session(db_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def pg_committed(
+    members: MemberServices, clock: FakeClock
+) -> Iterator[tuple[sessionmaker[Session], Any]]:
+    """A session factory whose commits are real, over the demo data, for races between sessions.
+
+    The data lives in a PostgreSQL schema of its own, created and dropped here, so the
+    committed rows never meet the other tests (which run in rolled-back transactions).
+    """
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("concurrent row locks are a PostgreSQL matter; SQLite has one writer")
+    from server.policies.demo import load_demo
+
+    for database in _postgres(url):
+        engine = make_engine(database.url, schema=database.schema)
+        try:
+            migrate(engine)
+            factory = make_sessionmaker(engine)
+            with factory() as s:
+                data = load_demo(s, members.vault, today=clock.now.date())
+                s.commit()
+            yield factory, data
+        finally:
+            engine.dispose()
+
+
+def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run `work(i)` in n threads started at once; each result or the exception raised."""
+    results: list[Any] = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = work(i)
+        except Exception as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    return results
 
 
 @pytest.fixture

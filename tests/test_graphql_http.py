@@ -18,7 +18,9 @@ import server.app
 from server.app import GraphQLApp
 
 SEARCH = "query($text: String) { facilities(text: $text, first: 2) { totalCount edges { node { id nameZh } } } }"
-TWO_OPERATIONS = "query A { facilities(first: 1) { totalCount } } query B { facilityFacets { totalCount } }"
+TWO_OPERATIONS = (
+    "query A { facilities(first: 1) { totalCount } } query B { facilityFacets { totalCount } }"
+)
 
 # (body as JSON, or raw bytes; headers)
 REQUESTS: list[tuple[Any, dict[str, str]]] = [

@@ -16,13 +16,17 @@ from server.accounts.errors import (
     AccountExists,
     FieldProblem,
     LoginFailed,
-    LoginLocked,
     SmsCodeInvalid,
     Unauthenticated,
     ValidationFailed,
 )
 from server.accounts.models import Account, AuthSession, LoginThrottle
 from server.accounts.sms_codes import Purpose, SentCode, SmsCodes
+from server.accounts.throttle import (
+    check_login_throttle,
+    clear_login_throttle,
+    record_login_failure,
+)
 from server.accounts.validation import (
     mobile_problem,
     normalise_mobile,
@@ -30,12 +34,6 @@ from server.accounts.validation import (
     sms_code_problem,
 )
 from server.crypto import Vault, token_hash
-
-THROTTLE_AFTER = 3  # failures before each further try must wait
-THROTTLE_WAIT = datetime.timedelta(seconds=30)
-LOCK_AFTER = 5
-LOCK_FOR = datetime.timedelta(minutes=15)
-FAILURE_MEMORY = datetime.timedelta(hours=1)
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
 _hasher = PasswordHasher()
@@ -195,24 +193,13 @@ class AccountsService:
         phone = normalise_mobile(mobile)
         _check(mobile_problem(phone))
         now = self.clock()
-        throttle = db.get(LoginThrottle, self.phone_hash(phone))
-        if throttle is not None:
-            if throttle.locked_until is not None and now < throttle.locked_until:
-                raise LoginLocked(
-                    "Too many failed log-ins; try again later or reset the password.",
-                    int((throttle.locked_until - now).total_seconds() + 0.999),
-                )
-            if throttle.last_failure_at and now - throttle.last_failure_at > FAILURE_MEMORY:
-                throttle.failures = 0
-            if (
-                throttle.failures >= THROTTLE_AFTER
-                and throttle.last_failure_at is not None
-                and now < throttle.last_failure_at + THROTTLE_WAIT
-            ):
-                raise LoginLocked(
-                    "Too many failed log-ins; wait a moment before trying again.",
-                    int((throttle.last_failure_at + THROTTLE_WAIT - now).total_seconds() + 0.999),
-                )
+        key = self.phone_hash(phone)
+        throttle = check_login_throttle(
+            db,
+            key,
+            now,
+            locked_message="Too many failed log-ins; try again later or reset the password.",
+        )
         account = self.find_by_phone(db, phone)
         ok = False
         try:
@@ -224,18 +211,9 @@ class AccountsService:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or account is None or account.password_hash is None:
-            if throttle is None:
-                throttle = LoginThrottle(phone_hash=self.phone_hash(phone), failures=0)
-                db.add(throttle)
-            throttle.failures += 1
-            throttle.last_failure_at = now
-            if throttle.failures >= LOCK_AFTER:
-                throttle.locked_until = now + LOCK_FOR
-                throttle.failures = 0
-            db.flush()
+            record_login_failure(db, key, throttle, now)
             raise LoginFailed("The mobile number or password is wrong.")
-        if throttle is not None:
-            db.delete(throttle)
+        clear_login_throttle(db, throttle)
         if _hasher.check_needs_rehash(account.password_hash):
             account.password_hash = _hasher.hash(password)
         return self._start_session(db, account, "app", previous_token)

@@ -19,14 +19,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import FieldProblem, LoginFailed, LoginLocked, ValidationFailed
-from server.accounts.models import LoginThrottle
-from server.accounts.service import (
-    FAILURE_MEMORY,
-    LOCK_AFTER,
-    LOCK_FOR,
-    THROTTLE_AFTER,
-    THROTTLE_WAIT,
+from server.accounts.errors import FieldProblem, LoginFailed, ValidationFailed
+from server.accounts.throttle import (
+    check_login_throttle,
+    clear_login_throttle,
+    record_login_failure,
 )
 from server.accounts.validation import COMMON_PASSWORDS
 from server.claims.core import ClaimContext
@@ -214,24 +211,9 @@ def log_in(
     name = normalise_username(username)
     now = cx.now()
     key = _throttle_key(cx.vault, name)
-    throttle = db.get(LoginThrottle, key)
-    if throttle is not None:
-        if throttle.locked_until is not None and now < throttle.locked_until:
-            raise LoginLocked(
-                "Too many failed log-ins; try again later.",
-                int((throttle.locked_until - now).total_seconds() + 0.999),
-            )
-        if throttle.last_failure_at and now - throttle.last_failure_at > FAILURE_MEMORY:
-            throttle.failures = 0
-        if (
-            throttle.failures >= THROTTLE_AFTER
-            and throttle.last_failure_at is not None
-            and now < throttle.last_failure_at + THROTTLE_WAIT
-        ):
-            raise LoginLocked(
-                "Too many failed log-ins; wait a moment before trying again.",
-                int((throttle.last_failure_at + THROTTLE_WAIT - now).total_seconds() + 0.999),
-            )
+    throttle = check_login_throttle(
+        db, key, now, locked_message="Too many failed log-ins; try again later."
+    )
     adjuster = (
         db.scalar(select(Adjuster).where(Adjuster.username == name))
         if len(name) <= 60 and len(password) <= PASSWORD_MAX
@@ -244,18 +226,9 @@ def log_in(
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or adjuster is None or not adjuster.active:
-        if throttle is None:
-            throttle = LoginThrottle(phone_hash=key, failures=0)
-            db.add(throttle)
-        throttle.failures += 1
-        throttle.last_failure_at = now
-        if throttle.failures >= LOCK_AFTER:
-            throttle.locked_until = now + LOCK_FOR
-            throttle.failures = 0
-        db.flush()
+        record_login_failure(db, key, throttle, now)
         raise LoginFailed("The username or password is wrong.")
-    if throttle is not None:
-        db.delete(throttle)
+    clear_login_throttle(db, throttle)
     if _hasher.check_needs_rehash(adjuster.password_hash):
         adjuster.password_hash = _hasher.hash(password)
     if previous_token:

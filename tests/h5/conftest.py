@@ -7,6 +7,15 @@ from dataclasses import dataclass
 import pytest
 from starlette.testclient import TestClient
 
+# the supplement portal's fixtures live with its helpers; importing them here registers them
+from tests.h5.supplement_helpers import (  # noqa: F401
+    answers,
+    member,
+    pending,
+    portal,
+    portal_app,
+)
+
 
 @dataclass
 class Page:

@@ -1,5 +1,8 @@
 """Shared pieces of the supplement portal tests: a claim waiting for documents, the link
-from its SMS, a captcha answer recorder and a signed-in client."""
+from its SMS, a captcha answer recorder and a signed-in client.
+
+The fixtures at the end are made available to tests/h5 by its conftest.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,18 @@ import datetime
 import io
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from h5.supplement.routes import PortalConfig
 from server.accounts.models import Account
 from server.claims import core, supplements
 from server.claims.core import ClaimContext
@@ -234,3 +241,36 @@ def log_in(
         data={"csrf": csrf, "captcha_id": challenge, "captcha": answers.last, "name": name},
         follow_redirects=False,
     )
+
+
+# --- fixtures: the portal on the member app, with a claim waiting for documents -------------
+
+
+@pytest.fixture
+def answers() -> AnswerRecorder:
+    return AnswerRecorder()
+
+
+@pytest.fixture
+def portal_app(member_app: Starlette, answers: AnswerRecorder) -> Starlette:
+    member_app.state.supplement_portal = PortalConfig(login_floor=0.0, answers=answers)
+    return member_app
+
+
+@pytest.fixture
+def portal(portal_app: Starlette) -> Iterator[TestClient]:
+    with TestClient(portal_app) as c:
+        yield c
+
+
+@pytest.fixture
+def member(db_factory: sessionmaker[Session], claims: ClaimContext) -> Member:
+    with db_factory() as s:
+        found = insured_member(s, claims.vault, claims.now().date())
+        s.commit()
+    return found
+
+
+@pytest.fixture
+def pending(db_factory: sessionmaker[Session], claims: ClaimContext, member: Member) -> Pending:
+    return request_documents(db_factory, claims, member)

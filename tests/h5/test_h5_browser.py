@@ -2,79 +2,47 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from server.app import create_app
 from server.settings import Settings
+from tests.h5.browser_helpers import (
+    free_port,
+    launch_chromium,
+    require_chromium,
+    serving,
+    unavailable,
+    watch_page,
+)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # next to United Family's Xianxia Road hospital, Changning
 NEAR_UFH = {"latitude": 31.2085, "longitude": 121.3602}
-
-
-def _unavailable(reason: str) -> None:
-    # CI installs chromium and sets REQUIRE_BROWSER=1: there a missing browser is a failure
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required but cannot run: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(Settings(environment="test", var_dir=tmp_path_factory.mktemp("h5-var")))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none", http="h11"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    port = free_port()
+    with serving(app, port):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as e:  # pragma: no cover - playwright is a test dependency
-        _unavailable(f"playwright is not installed: {e}")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
     pw = sync_playwright().start()
     try:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(pw)
     except Exception as e:
         pw.stop()
-        _unavailable(f"chromium did not start: {e}")
+        unavailable(f"chromium did not start: {e}")
     yield browser
     browser.close()
     pw.stop()
@@ -90,21 +58,7 @@ def context(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def page(context: Any) -> Iterator[Any]:
     p = context.new_page()
-    errors: list[str] = []
-
-    def on_console(message: Any) -> None:
-        # a Content-Security-Policy violation or a script error shows up here; a page
-        # answered 400/404 on purpose is logged as a failed load and checked elsewhere
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            errors.append(message.text)
-
-    def on_response(response: Any) -> None:
-        if response.status >= 400 and response.request.resource_type != "document":
-            errors.append(f"{response.status} {response.url}")
-
-    p.on("console", on_console)
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("response", on_response)
+    errors = watch_page(p)
     yield p
     assert errors == []
 
@@ -273,10 +227,10 @@ def test_missing_browser_fails_when_required_and_skips_otherwise(
 ) -> None:
     monkeypatch.setenv("REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="browser tests are required"):
-        _unavailable("no chromium")
+        unavailable("no chromium")
     monkeypatch.delenv("REQUIRE_BROWSER")
     with pytest.raises(pytest.skip.Exception):
-        _unavailable("no chromium")
+        unavailable("no chromium")
 
 
 # WCAG 2 contrast of every element's own text against the first opaque background behind it.

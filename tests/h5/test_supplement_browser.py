@@ -13,16 +13,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +34,13 @@ from server.db import make_engine, make_sessionmaker, migrate
 from server.notify.outbox import Notification
 from server.services import Services
 from tests.db import FakeClock
+from tests.h5.browser_helpers import (
+    free_port,
+    launch_chromium,
+    require_chromium,
+    serving,
+    watch_page,
+)
 from tests.h5.supplement_helpers import (
     INSURED_NAME,
     AnswerRecorder,
@@ -47,23 +51,6 @@ from tests.h5.supplement_helpers import (
 )
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required but cannot run: {reason}")
-    pytest.skip(reason)
 
 
 @dataclass
@@ -78,9 +65,7 @@ class Live:
 def live(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A uvicorn server on a free port over a SQLite file of its own, with the member side."""
     folder = tmp_path_factory.mktemp("supplement-live")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = dataclasses.replace(
         services.settings,
         base_url=f"http://127.0.0.1:{port}",
@@ -102,31 +87,14 @@ def live(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     answers = AnswerRecorder()
     app.state.supplement_portal = PortalConfig(login_floor=0.05, answers=answers)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none", http="h11"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield Live(settings.base_url, factory, cx, answers)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield Live(settings.base_url, factory, cx, answers)
     engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as e:  # pragma: no cover - playwright is a test dependency
-        _unavailable(f"playwright is not installed: {e}")
+    require_chromium()
 
 
 def in_browser(journey: Callable[[Any], None]) -> None:
@@ -142,9 +110,7 @@ def in_browser(journey: Callable[[Any], None]) -> None:
     def run() -> None:
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-                )
+                browser = launch_chromium(pw)
                 try:
                     journey(browser)
                 finally:
@@ -159,24 +125,6 @@ def in_browser(journey: Callable[[Any], None]) -> None:
         pytest.fail("the browser journey did not finish within 3 minutes")
     if failure:
         raise failure[0]
-
-
-def _watch(page: Any) -> list[str]:
-    """Script errors, CSP violations and failed sub-requests of a page."""
-    errors: list[str] = []
-
-    def on_console(message: Any) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            errors.append(message.text)
-
-    def on_response(response: Any) -> None:
-        if response.status >= 400 and response.request.resource_type != "document":
-            errors.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("response", on_response)
-    return errors
 
 
 def _pending(live: Live, serial: str) -> Pending:
@@ -211,7 +159,7 @@ def test_the_sms_link_to_the_adjusters_queue(chromium: None, live: Live, tmp_pat
     def journey(browser: Any) -> None:
         context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
         page = context.new_page()
-        errors = _watch(page)
+        errors = watch_page(page)
         try:
             _log_in(page, live, pending)
             assert (
@@ -289,7 +237,7 @@ def test_the_plain_forms_work_without_javascript(
             viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
         )
         page = context.new_page()
-        errors = _watch(page)
+        errors = watch_page(page)
         try:
             _log_in(page, live, pending)
             for area, color in (("MEDICAL_RECORD", "red"), ("INVOICE", "green")):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -17,54 +15,20 @@ from starlette.testclient import TestClient
 from h5.supplement import captcha, throttle
 from h5.supplement.portal import normalise_claim_no, normalise_name
 from h5.supplement.routes import PortalConfig
-from server.claims.core import ClaimContext
 from server.claims.models import Claim, ClaimStatus
 from server.claims.portal_models import PortalCaptcha, PortalLoginFailure, PortalSession
 from tests.db import FakeClock
 from tests.h5.supplement_helpers import (
     INSURED_NAME,
     AnswerRecorder,
-    Member,
     Pending,
     hidden,
-    insured_member,
     log_in,
     login_form,
     path_of,
-    request_documents,
 )
 
 LOST = "/h5/supplement"
-
-
-@pytest.fixture
-def answers() -> AnswerRecorder:
-    return AnswerRecorder()
-
-
-@pytest.fixture
-def portal_app(member_app: Starlette, answers: AnswerRecorder) -> Starlette:
-    member_app.state.supplement_portal = PortalConfig(login_floor=0.0, answers=answers)
-    return member_app
-
-
-@pytest.fixture
-def portal(portal_app: Starlette) -> Iterator[TestClient]:
-    with TestClient(portal_app) as c:
-        yield c
-
-
-@pytest.fixture
-def member(db_factory: sessionmaker[Session], claims: ClaimContext) -> Member:
-    with db_factory() as s:
-        found = insured_member(s, claims.vault, claims.now().date())
-        s.commit()
-    return found
-
-
-@pytest.fixture
-def pending(db_factory: sessionmaker[Session], claims: ClaimContext, member: Member) -> Pending:
-    return request_documents(db_factory, claims, member)
 
 
 def _post(client: TestClient, path: str, **data: str) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from h5.supplement.routes import PortalConfig
 from server.claims import links
 from server.claims.core import ClaimContext
 from server.claims.models import (
@@ -33,7 +31,6 @@ from tests.h5.supplement_helpers import (
     ADJUSTER_EMAIL,
     PDF_BYTES,
     AnswerRecorder,
-    Member,
     Pending,
     hidden,
     insured_member,
@@ -45,36 +42,6 @@ from tests.h5.supplement_helpers import (
 
 PAGE = "/h5/supplement/claim"
 UPLOAD = "/h5/supplement/claim/upload"
-
-
-@pytest.fixture
-def answers() -> AnswerRecorder:
-    return AnswerRecorder()
-
-
-@pytest.fixture
-def portal_app(member_app: Starlette, answers: AnswerRecorder) -> Starlette:
-    member_app.state.supplement_portal = PortalConfig(login_floor=0.0, answers=answers)
-    return member_app
-
-
-@pytest.fixture
-def portal(portal_app: Starlette) -> Iterator[TestClient]:
-    with TestClient(portal_app) as c:
-        yield c
-
-
-@pytest.fixture
-def member(db_factory: sessionmaker[Session], claims: ClaimContext) -> Member:
-    with db_factory() as s:
-        found = insured_member(s, claims.vault, claims.now().date())
-        s.commit()
-    return found
-
-
-@pytest.fixture
-def pending(db_factory: sessionmaker[Session], claims: ClaimContext, member: Member) -> Pending:
-    return request_documents(db_factory, claims, member)
 
 
 @pytest.fixture

@@ -68,6 +68,29 @@ def small_pdf() -> bytes:
     return out.getvalue()
 
 
+def main_insured_claim(db: Session, demo: Any, **fields: Any) -> Claim:
+    """A bare claim of the demo's main insured (13800000001) on the main policy; flushed.
+
+    Only the columns a claim cannot go without, plus `fields`: for tests about files and
+    storage, where the claim's content does not matter.
+    """
+    account = db.scalar(select(Account).where(Account.person_id == demo.people["main"].person_id))
+    policy = db.get(Policy, demo.policy_ids["main"])
+    assert account is not None and policy is not None
+    claim = Claim(
+        account_id=account.id,
+        applicant_id=policy.insured_id,
+        policy_id=policy.id,
+        insured_id=policy.insured_id,
+        relation=Relation.SELF,
+        plan_rules="DEFAULT",
+        **fields,
+    )
+    db.add(claim)
+    db.flush()
+    return claim
+
+
 def make_claim(
     db: Session,
     cx: ClaimContext,

@@ -10,17 +10,15 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scripts import clean_uploads
-from server.accounts.models import Account
 from server.claims.core import ClaimContext
-from server.claims.models import Channel, Claim, ClaimDocument
+from server.claims.models import Channel, ClaimDocument
 from server.db import utcnow
-from server.policies.models import Policy, Relation
 from server.storage import LocalStorage, StoredUpload, store_upload
 from server.storage.backend import new_temp_file
+from tests.server.claims.files_helpers import main_insured_claim
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -42,22 +40,7 @@ def claim_with(
     db_factory: sessionmaker[Session], demo: Any, doc: StoredUpload, signature: StoredUpload
 ) -> None:
     with db_factory() as s:
-        account = s.scalar(
-            select(Account).where(Account.person_id == demo.people["main"].person_id)
-        )
-        policy = s.get(Policy, demo.policy_ids["main"])
-        assert account is not None and policy is not None
-        claim = Claim(
-            account_id=account.id,
-            applicant_id=policy.insured_id,
-            policy_id=policy.id,
-            insured_id=policy.insured_id,
-            relation=Relation.SELF,
-            plan_rules="DEFAULT",
-            signature_key=signature.key,
-        )
-        s.add(claim)
-        s.flush()
+        claim = main_insured_claim(s, demo, signature_key=signature.key)
         s.add(
             ClaimDocument(
                 claim_id=claim.id,

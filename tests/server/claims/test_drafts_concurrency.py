@@ -1,15 +1,12 @@
 """Concurrent submissions on PostgreSQL, with real commits from separate sessions.
 
-The data lives in a schema of its own, created and dropped here, so the committed rows
+The data lives in a schema of its own (the `pg_committed` fixture), so the committed rows
 never meet the other tests (which run in rolled-back transactions).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,54 +18,12 @@ from server.accounts.wiring import MemberServices
 from server.claims import drafts
 from server.claims.core import ClaimContext
 from server.claims.models import Claim, ClaimEvent, ClaimStatus
-from server.db import make_engine, make_sessionmaker, migrate
 from server.errors import DomainError
 from server.policies.models import Relation
-from tests.db import FakeClock, _postgres, last_sms_code
+from tests.db import last_sms_code, run_together
 from tests.server.claims.drafts_helpers import MAIN, STAFF, account_of, ready_draft
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg(members: MemberServices, clock: FakeClock) -> Iterator[tuple[sessionmaker[Session], Any]]:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        pytest.skip("concurrent row locks are a PostgreSQL matter; SQLite has one writer")
-    from server.policies.demo import load_demo
-
-    for database in _postgres(url):
-        engine = make_engine(database.url, schema=database.schema)
-        try:
-            migrate(engine)
-            factory = make_sessionmaker(engine)
-            with factory() as s:
-                data = load_demo(s, members.vault, today=clock.now.date())
-                s.commit()
-            yield factory, data
-        finally:
-            engine.dispose()
-
-
-def _run(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in n threads started together; each result or the exception raised."""
-    results: list[Any] = [None] * n
-    start = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = work(i)
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def _submit(
@@ -93,9 +48,9 @@ def _submit(
 
 
 def test_concurrent_submits_of_one_draft_with_one_key_make_one_claim(
-    pg: Any, claims: ClaimContext, members: MemberServices
+    pg_committed: Any, claims: ClaimContext, members: MemberServices
 ) -> None:
-    factory, demo = pg
+    factory, demo = pg_committed
     with factory() as s:
         account = account_of(s, claims, MAIN)
         claim = ready_draft(s, claims, account, demo.policy_ids["main"])
@@ -104,7 +59,9 @@ def test_concurrent_submits_of_one_draft_with_one_key_make_one_claim(
         account_id, claim_id = account.id, claim.id
     code = last_sms_code(factory, members, MAIN)
 
-    results = _run(8, lambda i: _submit(factory, claims, account_id, claim_id, code, "one-key-8"))
+    results = run_together(
+        8, lambda i: _submit(factory, claims, account_id, claim_id, code, "one-key-8")
+    )
 
     assert all(not isinstance(r, Exception) for r in results), results
     assert {r[0] for r in results} == {claim_id}
@@ -129,9 +86,9 @@ class _AnyCode:
 
 
 def test_concurrent_submits_of_many_drafts_get_distinct_numbers(
-    pg: Any, claims: ClaimContext
+    pg_committed: Any, claims: ClaimContext
 ) -> None:
-    factory, demo = pg
+    factory, demo = pg_committed
     cx = dataclasses.replace(claims, codes=_AnyCode())  # type: ignore[arg-type]
     jobs: list[tuple[int, int]] = []
     with factory() as s:
@@ -151,7 +108,7 @@ def test_concurrent_submits_of_many_drafts_get_distinct_numbers(
             jobs += [(main.id, own.id), (main.id, child.id), (staff.id, uni.id)]
         s.commit()
 
-    results = _run(
+    results = run_together(
         len(jobs),
         lambda i: _submit(factory, cx, jobs[i][0], jobs[i][1], "000000", f"many-key-{i:03d}"),
     )
@@ -164,8 +121,10 @@ def test_concurrent_submits_of_many_drafts_get_distinct_numbers(
         assert set(statuses) == {ClaimStatus.SUBMITTED}
 
 
-def test_one_key_racing_on_two_drafts_submits_only_one(pg: Any, claims: ClaimContext) -> None:
-    factory, demo = pg
+def test_one_key_racing_on_two_drafts_submits_only_one(
+    pg_committed: Any, claims: ClaimContext
+) -> None:
+    factory, demo = pg_committed
     cx = dataclasses.replace(claims, codes=_AnyCode())  # type: ignore[arg-type]
     with factory() as s:
         main = account_of(s, cx, MAIN)
@@ -175,7 +134,9 @@ def test_one_key_racing_on_two_drafts_submits_only_one(pg: Any, claims: ClaimCon
         ids = [a.id, b.id]
         account_id = main.id
 
-    results = _run(2, lambda i: _submit(factory, cx, account_id, ids[i], "000000", "race-key-1"))
+    results = run_together(
+        2, lambda i: _submit(factory, cx, account_id, ids[i], "000000", "race-key-1")
+    )
 
     ok = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, DomainError)]

@@ -24,7 +24,6 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from strawberry import relay
 
-from server.accounts.models import Account
 from server.claims.core import ClaimContext
 from server.claims.models import (
     Adjuster,
@@ -37,10 +36,10 @@ from server.claims.models import (
 )
 from server.claims.upload_http import receive_files
 from server.errors import DomainError
-from server.policies.models import Policy, Relation
 from server.storage import LocalStorage, StoredUpload, UploadError
 from server.storage.backend import KEY_PATTERN
 from tests.db import Api
+from tests.server.claims.files_helpers import main_insured_claim
 
 MB = 1024 * 1024
 T = TypeVar("T")
@@ -103,22 +102,7 @@ def make_claim(
 ) -> int:
     """A claim of the demo's main insured (13800000001), committed so requests see it."""
     with db_factory() as s:
-        account = s.scalar(
-            select(Account).where(Account.person_id == demo.people["main"].person_id)
-        )
-        policy = s.get(Policy, demo.policy_ids["main"])
-        assert account is not None and policy is not None
-        claim = Claim(
-            account_id=account.id,
-            applicant_id=policy.insured_id,
-            policy_id=policy.id,
-            insured_id=policy.insured_id,
-            relation=Relation.SELF,
-            plan_rules="DEFAULT",
-            status=status,
-            claim_type=claim_type,
-        )
-        s.add(claim)
+        claim = main_insured_claim(s, demo, status=status, claim_type=claim_type)
         s.commit()
         return claim.id
 
