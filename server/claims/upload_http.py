@@ -603,8 +603,11 @@ def _documents_target(
             "and this claim's files already do."
         )
         raise full
+    target = _Target(account.id, claim.id, used)
+    # ended before the body streams in: no connection is held while the client sends,
+    # and nothing may be read from the expired rows after this
     db.rollback()
-    return _Target(account.id, claim.id, used)
+    return target
 
 
 def _attach_documents(
@@ -680,8 +683,9 @@ def _signature_target(services: Services, db: Session, request: Request, claim_i
         raise ClaimNotFound("No such claim among yours.")  # only its maker signs a claim
     if claim.status is not ClaimStatus.DRAFT:
         raise WrongClaimState("Only a draft is signed; this claim has been sent.")
-    db.rollback()
-    return _Target(account.id, claim.id, 0)
+    target = _Target(account.id, claim.id, 0)
+    db.rollback()  # before the body streams in (see _documents_target)
+    return target
 
 
 def _save_signature(

@@ -91,7 +91,7 @@ def test_a_broken_rules_file_is_refused_naming_file_and_entry(
     tmp_path: Path, text: str, message: str
 ) -> None:
     _write(tmp_path, "default.toml", text)
-    with pytest.raises(InvalidRules, match="default.toml") as e:
+    with pytest.raises(InvalidRules, match=r"default\.toml") as e:
         load_rule_book(tmp_path)
     assert message in str(e.value)
 

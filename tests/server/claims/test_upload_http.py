@@ -1127,3 +1127,39 @@ def test_the_reader_skips_the_rest_of_an_oversized_file_and_goes_on(tmp_path: Pa
         {"field": "file", "error": "FILE_TOO_LARGE"},
         {"field": "file", "type": "application/pdf"},
     ]
+
+
+# --- no database connection is held while a body streams in --------------------------------
+
+
+@pytest.mark.parametrize("step", ["documents", "signature"])
+def test_the_checks_before_streaming_end_their_transaction(
+    member_app: Starlette,
+    api: Api,
+    db_factory: sessionmaker[Session],
+    demo: Any,
+    step: str,
+) -> None:
+    # A transaction left open here would hold a pooled connection for as long as the client
+    # takes to send the file: a few slow uploads would then starve every other request.
+    from server.claims import upload_http
+
+    token = log_in(api, "13800000001")
+    claim_id = make_claim(db_factory, demo)
+    services = member_app.state.services
+    request = Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "headers": [(b"authorization", f"Bearer {token}".encode())],
+        }
+    )
+    with db_factory() as db:
+        if step == "documents":
+            target = upload_http._documents_target(
+                services, services.claims, db, request, claim_id, "INVOICE"
+            )
+        else:
+            target = upload_http._signature_target(services, db, request, claim_id)
+        assert (target.claim_id, db.in_transaction()) == (claim_id, False)
