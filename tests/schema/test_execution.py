@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import enum
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 import pytest
@@ -257,21 +258,28 @@ def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     return direct, stock
 
 
+def _run(schema: strawberry.Schema, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """Execute on a loop of its own in a thread: the browser tests keep a loop running in
+    the main thread for the whole session, where asyncio.run would refuse."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(schema.execute(query, variables))).result()
+
+
 @pytest.mark.parametrize("query", QUERIES)
 def test_same_answer_as_stock_executor(
     schemas: tuple[strawberry.Schema, strawberry.Schema], query: str
 ) -> None:
     direct, stock = schemas
     variables = {"c": True}
-    got = asyncio.run(direct.execute(query, variables))
-    want = asyncio.run(stock.execute(query, variables))
+    got = _run(direct, query, variables)
+    want = _run(stock, query, variables)
     assert _response(got) == _response(want)
 
 
 def test_odd_values_do_produce_errors(schemas: tuple[strawberry.Schema, strawberry.Schema]) -> None:
     # the comparison above would pass vacuously if nothing went wrong
     direct, _ = schemas
-    result = asyncio.run(direct.execute(QUERIES[3]))
+    result = _run(direct, QUERIES[3])
     assert result.errors and result.errors[0].path == ["oddThings", 0, "must"]
     assert result.data is not None
     assert result.data["oddThings"][:2] == [None, {"must": "must 1"}]
