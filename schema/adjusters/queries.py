@@ -14,10 +14,10 @@ from schema.adjusters.types import (
     AdjusterType,
     adjuster_type,
     claim_view_type,
-    parse_id,
     queue_connection,
 )
 from schema.context import Info
+from schema.ids import database_id
 from schema.paging import cursor_offset
 from server.accounts.errors import ValidationFailed
 from server.claims import review
@@ -83,7 +83,7 @@ class AdjusterQuery:
     ) -> AdjusterClaimView | None:
         adjuster = current_adjuster(info)
         cx, db = claims(info)
-        claim_id = parse_id(id, "Claim")
+        claim_id = database_id(id, "Claim")
         if claim_id is None:
             return None
         try:

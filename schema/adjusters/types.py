@@ -47,20 +47,6 @@ def claim_global_id(claim_id: int) -> strawberry.ID:
     return strawberry.ID(relay.to_base64("Claim", claim_id))
 
 
-def parse_id(raw: str, type_name: str) -> int | None:
-    """A global id of `type_name`, or a plain positive integer; None for anything else."""
-    text = str(raw).strip()
-    if text.isdigit() and len(text) <= 12:
-        return int(text)
-    try:
-        gid = relay.GlobalID.from_id(text)
-    except relay.GlobalIDValueError:
-        return None
-    if gid.type_name != type_name or not gid.node_id.isdigit() or len(gid.node_id) > 12:
-        return None
-    return int(gid.node_id)
-
-
 @strawberry.type(name="Adjuster", description="A claims adjuster (理赔审核员).")
 class AdjusterType:
     id: strawberry.ID = strawberry.field(description="Global id of the adjuster.")

@@ -64,9 +64,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from strawberry import relay
 
 from schema.claims.common import document_file
+from schema.ids import database_id
 from server.accounts.errors import RealNameRequired, Unauthenticated
 from server.accounts.models import Account
 from server.claims import core, links
@@ -510,15 +510,10 @@ class _Target:
 
 def parse_claim_id(raw: str) -> int:
     """The claim's database id from a GraphQL global id or an integer; else not found."""
-    if raw.isdigit() and len(raw) < 12:
-        return int(raw)
-    try:
-        type_name, node_id = relay.from_base64(raw)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise ClaimNotFound("No such claim among yours.") from None
-    if type_name != "Claim" or not node_id.isdigit() or len(node_id) >= 12:
+    pk = database_id(raw, "Claim")
+    if pk is None:
         raise ClaimNotFound("No such claim among yours.")
-    return int(node_id)
+    return pk
 
 
 def check_upload_category(db: Session, cx: ClaimContext, claim: Claim, category: str) -> None:

@@ -13,8 +13,9 @@ from schema.adjusters.errors import (
 )
 from schema.adjusters.inputs import MarkProblemImagesInput
 from schema.adjusters.mutations.common import find_claim
-from schema.adjusters.types import AdjusterClaimView, claim_view_type, parse_id
+from schema.adjusters.types import AdjusterClaimView, claim_view_type
 from schema.context import Info
+from schema.ids import database_id
 from server.claims import review
 from server.errors import DomainError
 
@@ -45,7 +46,7 @@ def mark_problem_images(
     marks = [
         # an id of another type or garbage is no file of the claim: 0 matches none
         review.ProblemMark(
-            document_id=parse_id(m.document_id, "ClaimDocument") or 0, reason=m.reason
+            document_id=database_id(m.document_id, "ClaimDocument") or 0, reason=m.reason
         )
         for m in input.images
     ]

@@ -1163,3 +1163,17 @@ def test_the_checks_before_streaming_end_their_transaction(
         else:
             target = upload_http._signature_target(services, db, request, claim_id)
         assert (target.claim_id, db.in_transaction()) == (claim_id, False)
+
+
+@pytest.mark.parametrize("raw", ["99999999999", "2147483648", "0"])
+def test_an_id_beyond_the_integer_keys_is_an_unknown_claim(api: Api, demo: Any, raw: str) -> None:
+    # bound to an INTEGER column, 99999999999 would overflow PostgreSQL's int4: not a 500
+    token = log_in(api, "13800000001")
+    r = api.client.post(
+        f"/api/claims/{raw}/documents",
+        params={"category": "INVOICE"},
+        files={"file": ("a.jpg", jpeg(), "image/jpeg")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "CLAIM_NOT_FOUND"
