@@ -17,7 +17,7 @@ from schema.claims.mutations import ClaimsMutation
 from schema.claims.queries import ClaimsQuery
 from schema.directory.queries import DirectoryQuery
 from schema.execution import Executor
-from schema.limits import RequestLimits
+from schema.limits import Limits, RequestLimits
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
 
@@ -38,7 +38,15 @@ class Mutation(AccountsMutation, PoliciesMutation, ClaimsMutation, AdjusterMutat
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     s = settings or Settings()
-    return _schema(s.graphql_max_depth, s.graphql_max_aliases, s.graphql_max_tokens)
+    return _schema(
+        Limits(
+            max_depth=s.graphql_max_depth,
+            max_aliases=s.graphql_max_aliases,
+            max_tokens=s.graphql_max_tokens,
+            max_fields=s.graphql_max_fields,
+            max_cost=s.graphql_max_cost,
+        )
+    )
 
 
 # Strawberry fields are bound when a schema is built, so one schema per set of limits.
@@ -50,13 +58,13 @@ class Schema(strawberry.Schema):
 
 
 @functools.cache
-def _schema(max_depth: int, max_aliases: int, max_tokens: int) -> strawberry.Schema:
+def _schema(limits: Limits) -> strawberry.Schema:
     return Schema(
         query=_query(),
         mutation=Mutation,
         execution_context_class=Executor,
         # one instance per request; its parse and validation caches are module-level
-        extensions=[lambda: RequestLimits(max_depth, max_aliases, max_tokens)],
+        extensions=[lambda: RequestLimits(limits)],
     )
 
 

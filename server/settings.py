@@ -61,6 +61,8 @@ class Settings:
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
+    graphql_max_fields: int = 500  # field selections once fragments are expanded
+    graphql_max_cost: int = 50_000  # see schema/limits.py
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
