@@ -197,10 +197,9 @@ def build_services(settings: Settings) -> Services:
     directory = load_directory(settings)  # raises InvalidDirectoryData: refuse to serve half
     engine = open_engine(settings, directory)
     db_engine = make_engine(settings.resolved_database_url)
-    migrate(
-        db_engine
-    )  # idempotent: a fresh SQLite file gets its tables, others are brought up to date
     members = member_services(settings)
+    # idempotent: a fresh SQLite file gets its tables, others are brought up to date
+    migrate(db_engine, members.vault)
     rule_book()  # raises InvalidRules: no claims under half a rule set
     return Services(
         settings=settings,

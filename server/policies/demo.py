@@ -165,6 +165,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
     rows = {
         "main": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0001-01",
             insured=by["main"],
             plan=plan,
@@ -173,6 +174,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "spouse": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0001-02",
             insured=by["spouse"],
             main_insured=by["main"],
@@ -183,6 +185,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "child": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0001-03",
             insured=by["child"],
             main_insured=by["main"],
@@ -193,6 +196,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "main_matured": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0000-01",
             insured=by["main"],
             plan=plan,
@@ -202,6 +206,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "main_high_end": add_policy(
             db,
+            vault,
             policy_no="DEMO-I-8001",
             insured=by["main"],
             product_name="高端医疗保险",
@@ -215,6 +220,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "main_surrendered": add_policy(
             db,
+            vault,
             policy_no="DEMO-I-7001",
             insured=by["main"],
             product_name="个人住院医疗保险",
@@ -227,6 +233,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "colleague": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0002-01",
             insured=by["colleague"],
             plan=plan,
@@ -235,6 +242,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "staff": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0301-01",
             insured=by["staff"],
             plan=university,
@@ -246,6 +254,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "retired_matured": add_policy(
             db,
+            vault,
             policy_no="DEMO-I-6001",
             insured=by["retired"],
             product_name="个人住院医疗保险",
