@@ -19,6 +19,8 @@ from server.policies.models import Person, PolicyStatus, Relation
 from server.policies.records import add_person, add_plan, add_policy, resident_id
 
 DEMO_PASSWORD = "Demo2026!"
+# 李娜 verifies herself in the demo: her account's mobile is the one on her record (one step)
+COLLEAGUE_ID_NUMBER = resident_id("320102", datetime.date(1990, 1, 20), "024")
 NETWORK = "group-comprehensive"  # the curated directory's group-plan network
 
 
@@ -95,7 +97,7 @@ def _people(today: datetime.date) -> list[DemoPerson]:
         DemoPerson(
             "colleague",
             "李娜",
-            resident_id("320102", datetime.date(1990, 1, 20), "024"),
+            COLLEAGUE_ID_NUMBER,
             datetime.date(1990, 1, 20),
             "13800000003",
         ),
@@ -306,7 +308,7 @@ def _logins() -> list[tuple[str, str, str]]:
         (
             "13800000003",
             DEMO_PASSWORD,
-            "李娜: group member, not yet verified (verify as 李娜 with the ID in the demo listing)",
+            f"李娜: group member, not yet verified (verify as 李娜, RESIDENT_ID {COLLEAGUE_ID_NUMBER}; this mobile is on her policy record, so it takes one step)",
         ),
         (
             "13800000005",
