@@ -120,7 +120,7 @@ def test_the_migration_encrypts_names_already_stored(tmp_path: Path) -> None:
     # given a database at the revision before names were encrypted, holding plain names
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite3")
     vault = vault_for("migration-test-secret")
-    command.upgrade(alembic_config(engine, vault), "0004")
+    command.upgrade(alembic_config(engine, vault), "0005")
     with engine.begin() as conn:
         conn.execute(
             text(
