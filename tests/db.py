@@ -212,7 +212,7 @@ def member_app(
 ) -> Starlette:
     from server.app import create_app
 
-    settings = dataclasses.replace(services.settings, secret_key=member_settings.secret_key)
+    settings = services.settings.with_(secret_key=member_settings.secret_key)
     s = dataclasses.replace(
         services, settings=settings, db=db_factory, members=members, claims=claims
     )
@@ -228,8 +228,8 @@ def claims(
     tmp_path: Path,
 ) -> ClaimContext:
     """Claim operations over a fresh upload folder, on the test clock."""
-    settings = dataclasses.replace(
-        services.settings, secret_key=member_settings.secret_key, storage_dir=tmp_path / "uploads"
+    settings = services.settings.with_(
+        secret_key=member_settings.secret_key, storage_dir=tmp_path / "uploads"
     )
     return claim_context(settings, members.vault, members.accounts.codes, clock)
 

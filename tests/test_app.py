@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.directory.validation import InvalidDirectoryData
-from server.settings import ROOT, Settings, from_env
+from server.settings import ROOT, Settings, SettingsError, from_env
 
 
 def test_healthz(client: TestClient) -> None:
@@ -31,13 +31,15 @@ def test_graphiql_only_in_development(tmp_path: Path, services) -> None:  # type
         create_app(Settings(environment="development", var_dir=tmp_path), services=services)
     )
     assert "graphiql" in dev.get("/graphql", headers={"accept": "text/html"}).text.lower()
-    prod_settings = Settings(environment="production", var_dir=tmp_path, secret_key="x" * 32)
+    prod_settings = Settings(
+        environment="production", var_dir=tmp_path, secret_key="x" * 32, encryption_key="y" * 32
+    )
     prod = TestClient(create_app(prod_settings, services=services))
     assert "graphiql" not in prod.get("/graphql", headers={"accept": "text/html"}).text.lower()
 
 
 def test_production_refuses_the_development_secret(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
         create_app(Settings(environment="production", var_dir=tmp_path))
 
 
