@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import strawberry
 
-from schema.accounts.errors import Error, error_payload
+from schema.results import Error
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
 from server.errors import DomainError
 
@@ -21,13 +23,19 @@ class ClaimRuleError(Error):
         description="The input field or step at fault (e.g. invoiceTotal, basics, documents)."
     )
 
+    represents = (ClaimRuleBroken,)
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> Self:
+        return cls(message=exc.message, code=exc.code, field=exc.field)
+
 
 @strawberry.type(
     description="No such claim among the member's; another member's claim answers the same "
     "(CLAIM_NOT_FOUND)."
 )
 class ClaimNotFoundError(Error):
-    pass
+    represents = (ClaimNotFound,)
 
 
 @strawberry.type(
@@ -35,24 +43,4 @@ class ClaimNotFoundError(Error):
     "or withdrawing a settled one (CLAIM_STATE_CONFLICT)."
 )
 class ClaimStateError(Error):
-    pass
-
-
-def rule_error(exc: ClaimRuleBroken) -> ClaimRuleError:
-    return ClaimRuleError(message=exc.message, code=exc.code, field=exc.field)
-
-
-def claim_error_payload(exc: DomainError, allowed: tuple[type, ...]) -> object:
-    """The typed error for a domain error; anything the payload cannot carry is re-raised."""
-    out: object
-    if isinstance(exc, ClaimRuleBroken):
-        out = rule_error(exc)
-    elif isinstance(exc, ClaimNotFound):
-        out = ClaimNotFoundError(message=exc.message, code=exc.code)
-    elif isinstance(exc, WrongClaimState):
-        out = ClaimStateError(message=exc.message, code=exc.code)
-    else:
-        return error_payload(exc, allowed)
-    if not isinstance(out, allowed):
-        raise exc
-    return out
+    represents = (WrongClaimState,)
