@@ -16,7 +16,9 @@ from server.errors import DomainError
     "NOT_INSURED_PERSON, POLICY_NOT_IN_FORCE, INCIDENT_OUTSIDE_COVER, CLAIM_TYPE_UNKNOWN, "
     "OFFICE_ONLY (message: the plan's reason), FACILITY_EXCLUDED, AMOUNT_OVER_LIMIT, "
     "AMOUNT_OUTSIDE_BAND, DOCUMENTS_MISSING, CATEGORY_NOT_ALLOWED, NOTICE_NOT_ACCEPTED, "
-    "CONTACT_REQUIRED, PAYEE_REQUIRED, SIGNATURE_REQUIRED, STEP_INCOMPLETE."
+    "CONTACT_REQUIRED, PAYEE_REQUIRED, SIGNATURE_REQUIRED, STEP_INCOMPLETE. Submission checks "
+    "the steps' inputs again with the codes the steps give: DATE_IN_FUTURE (incidentDate), "
+    "REQUIRED (facilityName, province, city)."
 )
 class ClaimRuleError(Error):
     field: str | None = strawberry.field(
