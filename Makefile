@@ -28,11 +28,11 @@ install-test: $(VENV)/.installed-test
 
 # Validate the reviewed source data (refuses to go on if a row is bad), then build the search index.
 data: install
-	$(BIN)/python scripts/validate_data.py directory_data
-	$(BIN)/python scripts/build_index.py
+	$(BIN)/python -m scripts.validate_data directory_data
+	$(BIN)/python -m scripts.build_index
 
 serve: data
-	@if [ -f scripts/load_demo.py ]; then $(BIN)/python scripts/load_demo.py; fi
+	@if [ -f scripts/load_demo.py ]; then $(BIN)/python -m scripts.load_demo; fi
 	$(BIN)/uvicorn --factory server.app:create_app --host $(HOST) --port $(PORT) --proxy-headers
 
 # pytest exits 5 when it collected nothing: that is a failure here, as any non-zero code.
@@ -40,7 +40,7 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 schema: install
-	$(BIN)/python scripts/export_schema.py
+	$(BIN)/python -m scripts.export_schema
 
 lint: install-test
 	$(BIN)/ruff check server schema h5 scripts tests
@@ -48,7 +48,7 @@ lint: install-test
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python scripts/bench_directory.py
+	$(BIN)/python -m scripts.bench_directory
 
 clean:
 	rm -rf var/index var/osm

@@ -12,15 +12,9 @@ from server.crypto import vault_for
 from server.db import make_engine, make_sessionmaker, migrate, unit_of_work
 from server.notify.outbox import Notification, Status, enqueue
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "run_notifier.py"
-
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("run_notifier", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("scripts.run_notifier")
 
 
 def test_once_delivers_what_is_due_with_the_configured_senders(
