@@ -11,12 +11,12 @@ Several copies may run at once against PostgreSQL: rows are locked with SKIP LOC
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 
 from server.crypto import vault_for
 from server.db import make_engine, make_sessionmaker, migrate, utcnow
+from server.logs import configure_logging
 from server.notify.email import make_email_sender
 from server.notify.sms import make_sender
 from server.notify.worker import deliver_due, run_forever
@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.interval <= 0 or args.batch <= 0:
         parser.error("--interval and --batch must be positive")
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = from_env()
+    configure_logging(settings)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     factory = make_sessionmaker(engine)

@@ -35,12 +35,13 @@ from server.db import make_engine, make_sessionmaker, migrate
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
+from server.logs import configure_logging
 from server.search import analysis
 from server.search.factory import open_engine
 from server.services import Services
 from server.settings import ROOT, Settings, from_env
 
-log = logging.getLogger("app")
+log = logging.getLogger(__name__)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -256,6 +257,7 @@ async def _notifier_lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     settings = settings or from_env()
+    configure_logging(settings)
     if settings.environment == "production" and settings.secret_key.startswith("dev-only"):
         raise RuntimeError("SECRET_KEY must be set in production.")
     services = services or build_services(settings)
