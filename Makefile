@@ -6,7 +6,11 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: serve test install install-test data schema lint bench clean
+# the platform and oldest Python the lock files are resolved for
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+              --custom-compile-command "make lock" --quiet
+
+.PHONY: serve test install install-test data schema lint bench lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -14,12 +18,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs are reproducible: the exact versions and hashes of the lock files, then the
+# project itself without resolving anything again. pyproject.toml keeps the ranges.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check  # a lock older than a new dependency in pyproject.toml stops here
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test,dev]'
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -49,6 +58,13 @@ lint: install-test
 
 bench: install
 	$(BIN)/python -m scripts.bench_directory
+
+# Resolve pyproject.toml's ranges again (after a dependency changed): runtime, and runtime
+# with the test and dev extras. Commit both files.
+lock: $(VENV)/.installed-test
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev $(LOCK_FLAGS) \
+	  -o requirements-test.lock
 
 clean:
 	rm -rf var/index var/osm
