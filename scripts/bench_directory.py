@@ -314,7 +314,9 @@ def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.bench_directory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--sizes", default="10k,100k,1m")
     parser.add_argument("--engines", default="whoosh,tantivy")

@@ -28,7 +28,9 @@ from server.settings import from_env
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.build_index", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--engine", help="whoosh or tantivy (default: SEARCH_ENGINE, else whoosh)")
     parser.add_argument("--source", help="curated, osm or a folder (default: DIRECTORY_SOURCE)")
     args = parser.parse_args(argv)

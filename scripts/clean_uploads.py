@@ -53,7 +53,9 @@ def clean(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.clean_uploads", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--older-than-hours",
         type=float,

@@ -37,7 +37,9 @@ def _password() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.create_adjuster", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--username", required=True, help="log-in name, e.g. wang.fang")
     parser.add_argument("--name", required=True, help="the adjuster's name, shown in the app")
     parser.add_argument(

@@ -327,7 +327,9 @@ def generate(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.generate_synthetic",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--count", type=int, required=True, help="number of facilities, e.g. 10000")
     parser.add_argument("--out", type=Path, required=True, help="folder to (re)write")

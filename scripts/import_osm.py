@@ -43,7 +43,9 @@ def vendor(src: Path, dest: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.import_osm",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--health", type=Path, default=SOURCES / osm.HEALTH_FILE, help="OSM GeoJSON of health sites"

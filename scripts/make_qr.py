@@ -15,7 +15,9 @@ from server.settings import ROOT, from_env
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.make_qr", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--base-url", default=None, help="public address of the site")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "qr", help="output folder")
     args = parser.parse_args(argv)

@@ -24,7 +24,9 @@ from server.settings import from_env
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.run_notifier", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
     parser.add_argument("--batch", type=int, default=50, help="messages per round at most")
     parser.add_argument("--once", action="store_true", help="deliver what is due and exit")
