@@ -23,6 +23,7 @@ from server.claims.models import (
     PayeeAccount,
 )
 from server.policies.models import Person, Relation
+from tests.db import TEST_VAULT
 from tests.server.claims.drafts_helpers import (
     ACCOUNT_NO,
     MAIN,
@@ -401,7 +402,9 @@ def test_the_default_online_limit_is_2000_unless_raised_for_the_person(
     with pytest.raises(ClaimRuleBroken) as e:
         amount(db_session, claims, main, draft, "2000.01")
     assert e.value.code == "AMOUNT_OVER_LIMIT"
-    adjuster = Adjuster(username="limits", display_name="审核员", password_hash="x")
+    adjuster = Adjuster(
+        username="limits", display_name_enc=TEST_VAULT.encrypt("审核员"), password_hash="x"
+    )
     db_session.add(adjuster)
     db_session.flush()
     db_session.add(

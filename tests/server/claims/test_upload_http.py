@@ -38,7 +38,7 @@ from server.claims.upload_http import receive_files
 from server.errors import DomainError
 from server.storage import LocalStorage, StoredUpload, UploadError
 from server.storage.backend import KEY_PATTERN
-from tests.db import Api
+from tests.db import TEST_VAULT, Api
 from tests.heic import heic
 from tests.server.claims.files_helpers import main_insured_claim
 
@@ -101,7 +101,11 @@ def request_supplement(
     db_factory: sessionmaker[Session], claim_id: int, categories: list[str]
 ) -> int:
     with db_factory() as s:
-        adjuster = Adjuster(username=f"adj{claim_id}", display_name="审核员", password_hash="x")
+        adjuster = Adjuster(
+            username=f"adj{claim_id}",
+            display_name_enc=TEST_VAULT.encrypt("审核员"),
+            password_hash="x",
+        )
         s.add(adjuster)
         s.flush()
         now = datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC)
