@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server.accounts.errors import ValidationFailed  # noqa: E402
 from server.claims.adjusters import AdjusterExists, create_adjuster  # noqa: E402
 from server.crypto import vault_for  # noqa: E402
 from server.db import make_engine, make_sessionmaker, migrate, unit_of_work, utcnow  # noqa: E402
+from server.errors import ValidationFailed  # noqa: E402
 from server.settings import from_env  # noqa: E402
 
 

@@ -27,10 +27,10 @@ from strawberry.types.unset import UNSET
 from schema import build_schema
 from schema.context import Context
 from schema.errors import format_error
-from server.accounts.clock import system_clock
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
 from server.claims.rules import rule_book
+from server.clock import system_clock
 from server.db import make_engine, make_sessionmaker, migrate
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +49,13 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=datetime.UTC)
         return value.astimezone(datetime.UTC)
+
+
+def value_enum(e: type[enum.Enum], name: str) -> Enum:
+    """An enum column type storing values (not names): a plain VARCHAR + CHECK on every backend."""
+    return Enum(
+        e, name=name, native_enum=False, values_callable=lambda x: [m.value for m in x], length=32
+    )
 
 
 def utcnow() -> datetime.datetime:

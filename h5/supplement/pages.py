@@ -35,10 +35,10 @@ from h5.supplement.web import (
     unavailable,
     wants_json,
 )
-from server.accounts.errors import ValidationFailed
 from server.claims import supplements
 from server.claims.errors import ClaimRuleBroken, WrongClaimState
 from server.claims.models import Claim, ClaimDocument
+from server.errors import ValidationFailed
 
 
 def claim_page(

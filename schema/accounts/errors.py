@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from server.accounts import errors as domain
-from server.errors import DomainError
+from server.errors import DomainError, ValidationFailed
 
 
 @strawberry.interface(
@@ -131,7 +131,7 @@ def error_payload(exc: DomainError, allowed: tuple[type, ...]) -> object:
     """The typed error for a domain error; anything the payload cannot carry is re-raised."""
     if isinstance(exc, domain.Unauthenticated):
         raise exc  # a top-level UNAUTHENTICATED error, not a payload
-    if isinstance(exc, domain.ValidationFailed):
+    if isinstance(exc, ValidationFailed):
         out: object = ValidationError(
             message=exc.message,
             code=exc.code,

@@ -9,11 +9,9 @@ from sqlalchemy.orm import Session
 
 from server.accounts.errors import (
     AlreadyVerified,
-    FieldProblem,
     IdentityNotInsured,
     IdentityTaken,
     RealNameRequired,
-    ValidationFailed,
     WechatAlreadyBound,
     WechatNotBound,
 )
@@ -28,6 +26,7 @@ from server.accounts.validation import (
     normalise_mobile,
     sms_code_problem,
 )
+from server.errors import FieldProblem, ValidationFailed
 from server.policies.models import IdType, Person, Policy
 from server.wechat import WechatExchanger
 

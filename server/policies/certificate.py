@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
 from server.db import unit_of_work
+from server.fonts import cjk_font
 from server.policies.models import Policy, PolicyKind, PolicyStatus, Relation
 from server.policies.service import PoliciesService
 
@@ -114,23 +115,6 @@ def certificate(policies: PoliciesService, policy: Policy, today: datetime.date)
 
 def render_html(cert: Certificate) -> str:
     return _env.get_template("certificate.html").render(c=cert)
-
-
-CJK_FONT = "STSong-Light"
-
-
-def cjk_font() -> str:
-    """The name of the CJK font for reportlab, registered on first use.
-
-    A CID font ships with every PDF reader in CJK locales: no font file to embed. The
-    claims settlement notice uses it too.
-    """
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    return CJK_FONT
 
 
 def render_pdf(cert: Certificate) -> bytes:
