@@ -62,15 +62,6 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def import_models() -> None:
-    """Register every mapped table on Base.metadata (for migrations and create_all)."""
-    import server.accounts.models
-    import server.claims.models
-    import server.claims.portal_models
-    import server.notify.outbox
-    import server.policies.models  # noqa: F401
-
-
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
     """An engine for `url`; `schema` pins PostgreSQL's search_path (tests use one per run)."""
     u = make_url(url)
