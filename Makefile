@@ -43,8 +43,8 @@ schema: install
 	$(BIN)/python scripts/export_schema.py
 
 lint: install-test
-	$(BIN)/ruff check server schema h5 scripts tests
-	$(BIN)/ruff format --check server schema h5 scripts tests
+	$(BIN)/ruff check server schema api h5 scripts tests
+	$(BIN)/ruff format --check server schema api h5 scripts tests
 	$(BIN)/mypy
 
 bench: install

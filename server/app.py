@@ -260,10 +260,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         raise RuntimeError("SECRET_KEY must be set in production.")
     services = services or build_services(settings)
 
+    from api.certificates import routes as certificate_routes
+    from api.claim_files import routes as claim_file_routes
+    from api.claim_uploads import routes as upload_routes
     from h5.routes import routes as h5_routes
-    from server.claims.files_http import routes as claim_file_routes
-    from server.claims.upload_http import routes as upload_routes
-    from server.policies.certificate import routes as certificate_routes
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),

@@ -1,6 +1,6 @@
 """Files for one requested category: a plain multipart form (no JavaScript) or one file a
 request with a JSON answer (supplement.js), read as it streams in by the uploads API's
-receiver. Each file is recorded and committed as soon as it is stored, so what arrived
+reader (api/multipart.py). Each file is recorded and committed as soon as it is stored, so what arrived
 stays when the connection drops and the next page load shows it."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from api.multipart import FormError, UploadForm, discard, receive_files
 from h5.supplement import portal
 from h5.supplement import session as sessions
 from h5.supplement.pages import claim_page
@@ -37,7 +38,6 @@ from h5.supplement.web import (
 from server.claims import core, supplements
 from server.claims.errors import WrongClaimState
 from server.claims.models import Channel, Claim, SupplementRequest
-from server.claims.upload_http import FormError, UploadForm, discard, receive_files
 from server.errors import DomainError
 from server.storage.errors import UploadError
 from server.storage.uploads import StoredUpload, check_quota
