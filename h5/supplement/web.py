@@ -308,11 +308,9 @@ def signed_page(
                 return unavailable(request)
             fields = await small_form(request) if form else {}
             lang = lang_of(request)
-            return await run_in_threadpool(_guarded, view, request, env, lang, fields)
+            return await run_in_threadpool(_guarded, request, env, lang, fields)
 
-        def _guarded(
-            view: SignedView, request: Request, env: Env, lang: str, fields: Fields | None
-        ) -> Response:
+        def _guarded(request: Request, env: Env, lang: str, fields: Fields | None) -> Response:
             with env.db() as db:
                 signed = signed_session(db, env, request)
                 if signed is None:
