@@ -22,9 +22,10 @@ fields placed before the file input are known when the first file begins.
 `before_file(field, fields)` (sync or async) runs when a file part begins, before any of
 its bytes are stored: raise a DomainError there (e.g. a bad CSRF token or category) to
 refuse the whole request. A refused file (type, size, damage) is yielded as its
-UploadError; the caller may stop there (this API does) or go on, and the rest of that
-part is skipped. Problems with the request as a whole (not multipart, malformed, too
-many parts, too large) raise a `FormError` (its `code` says which). An empty file input (`filename=""` and no bytes) is skipped, as browsers send
+UploadError; the caller may stop there (the app's API does) or go on (the H5 form does),
+and the rest of that part is skipped. Problems with the request as a whole (not
+multipart, malformed, too many parts, too large) raise a `FormError` (its `code` says
+which). An empty file input (`filename=""` and no bytes) is skipped, as browsers send
 one for each input left empty. A client that goes away raises Starlette's
 `ClientDisconnect`. Stored uploads are the caller's until recorded: on any failure,
 `await discard(storage, form.stored)`.
@@ -58,7 +59,7 @@ from server.storage.uploads import (
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-MAX_FILES = 10
+MAX_FILES = 10  # per request, unless the caller says otherwise
 MAX_FIELDS = 20
 MAX_FIELD_BYTES = 8 * 1024
 # Allowance per part for its boundary and headers when bounding a whole request.
