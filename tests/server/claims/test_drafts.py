@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import PolicyNotFound, RealNameRequired, ValidationFailed
+from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.claims import drafts
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
@@ -22,6 +22,7 @@ from server.claims.models import (
     IncidentType,
     PayeeAccount,
 )
+from server.errors import ValidationFailed
 from server.policies.models import Person, Relation
 from tests.db import TEST_VAULT
 from tests.server.claims.drafts_helpers import (

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.accounts.errors import ValidationFailed
 from server.accounts.wiring import MemberServices
 from server.claims import claimant_actions as actions
 from server.claims import claimant_progress as progress
@@ -25,6 +24,7 @@ from server.claims.models import (
     ClaimEvent,
     ClaimStatus,
 )
+from server.errors import ValidationFailed
 from server.policies.models import Relation
 from tests.db import TEST_VAULT
 from tests.server.claims.drafts_helpers import (

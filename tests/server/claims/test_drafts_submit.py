@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.accounts.errors import SmsCodeInvalid, SmsTooSoon, ValidationFailed
+from server.accounts.errors import SmsCodeInvalid, SmsTooSoon
 from server.accounts.wiring import MemberServices
 from server.claims import drafts
 from server.claims.core import ClaimContext
@@ -22,6 +22,7 @@ from server.claims.models import (
     ClaimLimitOverride,
     ClaimStatus,
 )
+from server.errors import ValidationFailed
 from server.policies.models import Relation
 from tests.db import TEST_VAULT, FakeClock
 from tests.server.claims.drafts_helpers import (

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.claim_files import content_disposition
 from server.claims import core
 from server.claims.core import ClaimContext
-from server.claims.files_http import content_disposition
 from server.claims.models import Actor, Adjuster, Claim, ClaimDocument, ClaimStatus
 from server.policies.models import Relation
 from tests.db import TEST_VAULT, Api, FakeClock
