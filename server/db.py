@@ -59,6 +59,7 @@ def import_models() -> None:
     import server.accounts.models
     import server.claims.models
     import server.claims.portal_models
+    import server.limits.models
     import server.notify.outbox
     import server.policies.models  # noqa: F401
 

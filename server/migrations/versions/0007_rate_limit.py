@@ -1,0 +1,44 @@
+"""one limiter: the rate_limit table replaces the log-in and portal throttle tables
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-29 15:00:00.000000
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0007"
+# TODO(merge): "0006" once 0005 (real-name tries) and 0006 are on main
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.create_table(
+        "rate_limit",
+        sa.Column("policy", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("window_ends", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("policy", "key", name=op.f("pk_rate_limit")),
+    )
+    with op.batch_alter_table("rate_limit", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rate_limit_window_ends"), ["window_ends"], unique=False
+        )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("rate_limit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rate_limit_window_ends"))
+    op.drop_table("rate_limit")
