@@ -2,9 +2,11 @@
 
 `store` gives each backend in turn: memory, the database on SQLite and on PostgreSQL
 (TEST_DATABASE_URL, as for tests/db.py), and Redis (TEST_REDIS_URL; REQUIRE_REDIS=1 turns
-its absence into a failure). The databases commit for real, each in a file or schema of
-its own for the whole run; tests keep apart by using keys of their own (`fresh_key`).
-Redis keys carry a prefix of the test's own and are deleted after it.
+its absence into a failure), with sessions for the application's own tables (the same
+database, or a SQLite one beside memory and Redis). The databases commit for real, each
+in a file or schema of its own for the whole run; tests keep apart by using keys and
+mobiles of their own (`fresh_key`, `fresh_mobile`). Redis keys carry a prefix of the
+test's own and are deleted after it.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from tests.db import FakeClock, _postgres
 class Store:
     name: str
     backend: Backend
-    # a unit of work: a session committed when the block ends (None without a database)
-    unit: Callable[[], AbstractContextManager[Session | None]]
+    # a unit of work: a session committed when the block ends, rolled back if it raises
+    unit: Callable[[], AbstractContextManager[Session]]
 
     def limiter(self, clock: FakeClock) -> Limiter:
         return Limiter(self.backend, clock)
@@ -42,6 +44,10 @@ class Store:
 
 def fresh_key() -> str:
     return secrets.token_hex(32)
+
+
+def fresh_mobile() -> str:
+    return f"139{secrets.randbelow(10**8):08d}"
 
 
 @pytest.fixture(scope="session")
@@ -87,12 +93,7 @@ def redis_backend() -> Iterator[RedisBackend]:
         client.close()
 
 
-@contextlib.contextmanager
-def _no_session() -> Iterator[None]:
-    yield None
-
-
-def _units(engine: Engine) -> Callable[[], AbstractContextManager[Session | None]]:
+def _units(engine: Engine) -> Callable[[], AbstractContextManager[Session]]:
     factory = make_sessionmaker(engine)
 
     @contextlib.contextmanager
@@ -113,9 +114,9 @@ def _units(engine: Engine) -> Callable[[], AbstractContextManager[Session | None
 )
 def store(request: pytest.FixtureRequest) -> Store:
     name = request.param
+    engine = request.getfixturevalue("limits_postgres" if name == "postgresql" else "limits_sqlite")
     if name == "memory":
-        return Store(name, MemoryBackend(), _no_session)
+        return Store(name, MemoryBackend(), _units(engine))
     if name == "redis":
-        return Store(name, request.getfixturevalue("redis_backend"), _no_session)
-    engine = request.getfixturevalue("limits_sqlite" if name == "sqlite" else "limits_postgres")
+        return Store(name, request.getfixturevalue("redis_backend"), _units(engine))
     return Store(name, DatabaseBackend(), _units(engine))

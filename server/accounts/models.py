@@ -62,17 +62,6 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
 
-class LoginThrottle(Base):
-    """Failed log-ins per mobile (registered or not, so the lock reveals nothing)."""
-
-    __tablename__ = "login_throttle"
-
-    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-    locked_until: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-
-
 class SmsCode(Base):
     """A one-time code for one phone and purpose, stored as a salted hash."""
 

@@ -35,10 +35,20 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_rate_limit_window_ends"), ["window_ends"], unique=False
         )
+    # log-in tries now count in rate_limit (policy "login"); running waits start afresh
+    op.drop_table("login_throttle")
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.create_table(
+        "login_throttle",
+        sa.Column("phone_hash", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("phone_hash", name=op.f("pk_login_throttle")),
+    )
     with op.batch_alter_table("rate_limit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rate_limit_window_ends"))
     op.drop_table("rate_limit")
