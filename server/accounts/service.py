@@ -21,7 +21,7 @@ from server.accounts.errors import (
     ValidationFailed,
 )
 from server.accounts.models import Account, AuthSession
-from server.accounts.sms_codes import ACCOUNT_BOUND, Purpose, SentCode, SmsCodes
+from server.accounts.sms_codes import ACCOUNT_BOUND, FLOW_ONLY, Purpose, SentCode, SmsCodes
 from server.accounts.throttle import forget_tries, start_login
 from server.accounts.validation import (
     mobile_problem,
@@ -96,7 +96,16 @@ class AccountsService:
         of ACCOUNT_BOUND purposes go only to its own mobile.
         """
         phone = normalise_mobile(mobile)
-        _check(mobile_problem(phone))
+        _check(
+            mobile_problem(phone),
+            FieldProblem(
+                "purpose",
+                "This code is sent by the operation that needs it (verifyRealName).",
+                "PURPOSE_NOT_ALLOWED",
+            )
+            if purpose in FLOW_ONLY
+            else None,
+        )
         if purpose in ACCOUNT_BOUND and account is None:
             _check(
                 FieldProblem(

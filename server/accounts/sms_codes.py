@@ -47,6 +47,8 @@ class Purpose(enum.Enum):
     BIND_WECHAT = "bind_wechat"
     CONFIRM_CLAIM = "confirm_claim"
     CHANGE_CONTACT = "change_contact"
+    # sent by verifyRealName to the mobile on the insurer's record, for one account only
+    VERIFY_IDENTITY = "verify_identity"
 
 
 # codes that only the signed-in account asks for, to its own mobile (see AccountsService)
@@ -58,7 +60,10 @@ _TEXT = {
     Purpose.BIND_WECHAT: "绑定微信",
     Purpose.CONFIRM_CLAIM: "确认理赔申请",
     Purpose.CHANGE_CONTACT: "变更联系信息",
+    Purpose.VERIFY_IDENTITY: "实名认证",
 }
+# purposes whose codes only the flows themselves send (sendSmsCode refuses them)
+FLOW_ONLY = frozenset({Purpose.VERIFY_IDENTITY})
 
 
 _RATE_LIMITED = {
@@ -92,12 +97,14 @@ class SmsCodes:
         *,
         deliver: bool = True,
         client: str | None = None,
+        account_id: int | None = None,
     ) -> SentCode:
         """Takes the code's share of every budget, then stores and sends a fresh code.
 
         `deliver=False` goes through every check and records the code but sends nothing:
         used where sending would reveal whether a mobile is registered. `client` is the
         caller's address, for its budget (none when the server sends on its own account).
+        A code issued for `account_id` works only when that account consumes it.
         """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
@@ -130,6 +137,7 @@ class SmsCodes:
                 created_at=now,
                 expires_at=now + VALID_FOR,
                 attempts=0,
+                account_id=account_id,
             )
         )
         db.flush()
@@ -154,8 +162,19 @@ class SmsCodes:
             budgets.append((PER_CLIENT, key_of(self.vault, "sms-client", client)))
         return budgets
 
-    def consume(self, db: Session, phone: str, purpose: Purpose, code: str) -> None:
-        """Accepts the code once; a wrong code counts a try, the fifth wrong try ends it."""
+    def consume(
+        self,
+        db: Session,
+        phone: str,
+        purpose: Purpose,
+        code: str,
+        *,
+        account_id: int | None = None,
+    ) -> None:
+        """Accepts the code once; a wrong code counts a try, the fifth wrong try ends it.
+
+        A code issued for an account is found only with that `account_id`.
+        """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
         row = db.scalar(
@@ -166,6 +185,9 @@ class SmsCodes:
                 SmsCode.used_at.is_(None),
                 SmsCode.invalidated_at.is_(None),
                 SmsCode.expires_at > now,
+                SmsCode.account_id.is_(None)
+                if account_id is None
+                else SmsCode.account_id == account_id,
             )
             .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
             .limit(1)

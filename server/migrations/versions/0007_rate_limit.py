@@ -13,8 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0007"
-# TODO(merge): "0006" once 0005 (real-name tries) and 0006 are on main
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
