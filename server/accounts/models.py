@@ -1,5 +1,5 @@
-"""Accounts, sign-in sessions, SMS codes, real-name identities and their audit, try counters,
-WeChat bindings, favourites."""
+"""Accounts, sign-in sessions, SMS codes, real-name identities and their audit, WeChat
+bindings, favourites."""
 
 from __future__ import annotations
 
@@ -80,17 +80,6 @@ class SmsCode(Base):
     invalidated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     # set for codes that only this signed-in account may use (VERIFY_IDENTITY)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-
-
-class IdentityTry(Base):
-    """Real-name tries counted under one key (a member, a client address, an identity aimed
-    at) within a fixed window; only keyed hashes appear in the key."""
-
-    __tablename__ = "identity_try"
-
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    tries: Mapped[int] = mapped_column(Integer)
-    window_start: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
 
 
 class IdentityAudit(Base):

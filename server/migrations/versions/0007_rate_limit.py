@@ -1,4 +1,4 @@
-"""one limiter: the rate_limit table replaces the log-in and portal throttle tables
+"""one limiter: the rate_limit table replaces the log-in, real-name and portal counters
 
 Revision ID: 0007
 Revises: 0006
@@ -34,12 +34,21 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_rate_limit_window_ends"), ["window_ends"], unique=False
         )
-    # log-in tries now count in rate_limit (policy "login"); running waits start afresh
+    # log-in and real-name tries now count in rate_limit (policies "login", "realname-*");
+    # running waits and budgets start afresh
     op.drop_table("login_throttle")
+    op.drop_table("identity_try")
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.create_table(
+        "identity_try",
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_identity_try")),
+    )
     op.create_table(
         "login_throttle",
         sa.Column("phone_hash", sa.String(length=64), nullable=False),
