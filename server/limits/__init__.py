@@ -14,7 +14,8 @@ Two ways to count, both atomic:
   once (a log-in counts the try before the password is checked and `reset`s on success).
   `hit_all` takes several policies and keys at once: all are counted or none.
 - `peek` before the work and `record_failure` after it: only failures count, and a
-  locked key is refused at `peek`.
+  locked key is refused at `peek`. A `hit_all` can look at such a key in its own step
+  (`unless`), so that a try is counted only when no lock-out stands in its way.
 
 Keys are keyed hashes the caller makes (`key_of`, or a look-up hash it has already, such
 as an account's phone hash); a key that is not one is refused, so no phone number or
@@ -160,10 +161,11 @@ class Backend(Protocol):
     """Where counters live. `db` is the caller's session (unused by Redis and memory)."""
 
     def take(
-        self, db: Session | None, limits: Limits, now: datetime.datetime
+        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
     ) -> tuple[bool, list[Counter | None]]:
-        """Count under every key if each allows it, else under none: (True, the counters
-        after) or (False, the counters as they are)."""
+        """Count under every key of `limits` if each of them and of `checks` (only looked
+        at) allows it, else under none: (True, the counters of `limits` after) or (False,
+        the counters of `limits` and then of `checks` as they are)."""
         ...
 
     def count(
@@ -199,24 +201,25 @@ class Limiter:
         """Check and count one try as one step; a refused try is not counted."""
         return self.hit_all(db, [(policy, key)])
 
-    def hit_all(self, db: Session | None, limits: Limits) -> Decision:
+    def hit_all(self, db: Session | None, limits: Limits, *, unless: Limits = ()) -> Decision:
         """One try under several policies and keys: counted under all or, refused, none.
 
-        Allowed: `count` is the first limit's. Refused: the longest wait among the
-        refusing limits."""
+        `unless` are limits only looked at in the same step: a refusal there refuses the
+        try (a lock-out kept by failures elsewhere, say). Allowed: `count` is the first
+        limit's. Refused: the longest wait among the refusing limits."""
         if not limits:
             raise ValueError("nothing to count")
-        for _, key in limits:
+        for _, key in [*limits, *unless]:
             check_key(key)
         now = self.clock()
-        ok, states = self.backend.take(db, limits, now)
+        ok, states = self.backend.take(db, limits, unless, now)
         if ok:
             policy, state = limits[0][0], states[0]
             assert state is not None
             return Decision(True, 0, reached(policy, state), policy.name)
         refusals = [
             d
-            for (policy, _), state in zip(limits, states, strict=True)
+            for (policy, _), state in zip([*limits, *unless], states, strict=True)
             if not (d := judge(policy, state, now)).allowed
         ]
         if not refusals:  # counted in between by another request; refuse all the same

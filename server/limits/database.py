@@ -43,7 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.db import UTCDateTime
-from server.limits import Counter, Limits, Policy, counted
+from server.limits import Counter, Limits, Policy, counted, judge
 from server.limits.models import RateLimit
 
 _t = RateLimit.__table__.c
@@ -122,7 +122,7 @@ def _counter(row: Any) -> Counter:
 
 class DatabaseBackend:
     def take(
-        self, db: Session | None, limits: Limits, now: datetime.datetime
+        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
     ) -> tuple[bool, list[Counter | None]]:
         s = _session(db)
         states: list[Counter | None] = [None] * len(limits)
@@ -130,13 +130,22 @@ class DatabaseBackend:
         order = sorted(range(len(limits)), key=lambda i: (limits[i][0].name, limits[i][1]))
         savepoint = s.begin_nested()
         try:
+            # the writes come first: on SQLite a transaction that has only read may not
+            # get the write lock while others wait for it
+            refused = False
             for i in order:
                 policy, key = limits[i]
                 row = s.execute(_upsert(s, policy, key, now, checked=True)).one_or_none()
                 if row is None:
-                    savepoint.rollback()
-                    return False, [self.read(s, p, k) for p, k in limits]
+                    refused = True
+                    break
                 states[i] = _counter(row)
+            refused = refused or not all(
+                judge(p, self.read(s, p, k), now).allowed for p, k in checks
+            )
+            if refused:
+                savepoint.rollback()
+                return False, [self.read(s, p, k) for p, k in [*limits, *checks]]
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()

@@ -17,11 +17,14 @@ class MemoryBackend:
         self._lock = threading.Lock()
 
     def take(
-        self, db: Session | None, limits: Limits, now: datetime.datetime
+        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
     ) -> tuple[bool, list[Counter | None]]:
         with self._lock:
-            states = [self._counters.get((p.name, k)) for p, k in limits]
-            if not all(judge(p, s, now).allowed for (p, _), s in zip(limits, states, strict=True)):
+            everything = [*limits, *checks]
+            states = [self._counters.get((p.name, k)) for p, k in everything]
+            if not all(
+                judge(p, s, now).allowed for (p, _), s in zip(everything, states, strict=True)
+            ):
                 return False, states
             after: list[Counter | None] = []
             for policy, key in limits:

@@ -21,22 +21,23 @@ EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MS = datetime.timedelta(milliseconds=1)
 
 # The rule of limits.judge and limits.counted, in Lua.
-# KEYS: a counter per limit. ARGV[1]: "check" (all or none) or "force" (count regardless);
-# ARGV[2]: now; then per key: window, limit, lock, delay_after, delay, cap (-1: none).
-# Returns {1, c, we, na, lu, ...} after counting, or {0, c, we, na, lu, ...} as found
-# (-1 for what is missing).
+# KEYS: a counter per limit, then one per limit only looked at. ARGV[1]: "check" (all or
+# none) or "force" (count regardless); ARGV[2]: now; ARGV[3]: how many KEYS to count; then
+# per key: window, limit, lock, delay_after, delay, cap (-1: none). Returns {1, c, we, na,
+# lu, ...} for the counted keys after counting, or {0, c, we, na, lu, ...} for every key as
+# found (-1 for what is missing).
 _TAKE = """
 local now = tonumber(ARGV[2])
-local n = #KEYS
+local n = tonumber(ARGV[3])
 local states = {}
-for i = 1, n do
+for i = 1, #KEYS do
   local h = redis.call('HMGET', KEYS[i], 'c', 'we', 'na', 'lu')
   states[i] = {tonumber(h[1]), tonumber(h[2]), tonumber(h[3]), tonumber(h[4])}
 end
-local function param(i, j) return tonumber(ARGV[2 + (i - 1) * 6 + j]) end
+local function param(i, j) return tonumber(ARGV[3 + (i - 1) * 6 + j]) end
 if ARGV[1] == 'check' then
   local refused = false
-  for i = 1, n do
+  for i = 1, #KEYS do
     local c, we, na, lu = states[i][1], states[i][2], states[i][3], states[i][4]
     if c ~= nil then
       if lu ~= nil and now < lu then
@@ -48,7 +49,7 @@ if ARGV[1] == 'check' then
   end
   if refused then
     local out = {0}
-    for i = 1, n do
+    for i = 1, #KEYS do
       for j = 1, 4 do out[#out + 1] = states[i][j] or -1 end
     end
     return out
@@ -147,24 +148,27 @@ class RedisBackend:
     def _key(self, policy: Policy, key: str) -> str:
         return f"{self.prefix}{policy.name}:{key}"
 
-    def _run(self, mode: str, limits: Limits, now: datetime.datetime) -> tuple[bool, list[Any]]:
-        args: list[Any] = [mode, _ms(now)]
-        for policy, _ in limits:
+    def _run(
+        self, mode: str, limits: Limits, checks: Limits, now: datetime.datetime
+    ) -> tuple[bool, list[Any]]:
+        everything = [*limits, *checks]
+        args: list[Any] = [mode, _ms(now), len(limits)]
+        for policy, _ in everything:
             args.extend(_params(policy))
-        reply = self._take(keys=[self._key(p, k) for p, k in limits], args=args)
+        reply = self._take(keys=[self._key(p, k) for p, k in everything], args=args)
         values = [int(v) for v in reply]
-        states = [_counter(*values[1 + 4 * i : 5 + 4 * i]) for i in range(len(limits))]
+        states = [_counter(*values[1 + 4 * i : 5 + 4 * i]) for i in range((len(values) - 1) // 4)]
         return values[0] == 1, states
 
     def take(
-        self, db: Session | None, limits: Limits, now: datetime.datetime
+        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
     ) -> tuple[bool, list[Counter | None]]:
-        return self._run("check", limits, now)
+        return self._run("check", limits, checks, now)
 
     def count(
         self, db: Session | None, policy: Policy, key: str, now: datetime.datetime
     ) -> Counter:
-        _, states = self._run("force", [(policy, key)], now)
+        _, states = self._run("force", [(policy, key)], (), now)
         assert states[0] is not None
         return states[0]
 

@@ -38,10 +38,40 @@ def upgrade() -> None:
     # running waits and budgets start afresh
     op.drop_table("login_throttle")
     op.drop_table("identity_try")
+    # the supplement portal's failures and captcha rates too
+    with op.batch_alter_table("supplement_login_failure", schema=None) as batch_op:
+        batch_op.drop_index("ix_supplement_login_failure_client")
+        batch_op.drop_index("ix_supplement_login_failure_claim")
+    op.drop_table("supplement_login_failure")
+    with op.batch_alter_table("supplement_captcha", schema=None) as batch_op:
+        batch_op.drop_index("ix_supplement_captcha_client")
+        batch_op.drop_column("client_hash")
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("supplement_captcha", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("client_hash", sa.String(length=64), nullable=False, server_default="")
+        )
+        batch_op.create_index(
+            "ix_supplement_captcha_client", ["client_hash", "created_at"], unique=False
+        )
+    op.create_table(
+        "supplement_login_failure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_key", sa.String(length=64), nullable=False),
+        sa.Column("client_key", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supplement_login_failure")),
+    )
+    with op.batch_alter_table("supplement_login_failure", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_supplement_login_failure_claim", ["claim_key", "at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_supplement_login_failure_client", ["client_key", "at"], unique=False
+        )
     op.create_table(
         "identity_try",
         sa.Column("key", sa.String(length=80), nullable=False),

@@ -141,6 +141,22 @@ def test_several_limits_count_all_or_none(store: Store, clock: FakeClock) -> Non
         assert both == Decision(False, 10 * 60 - 30, 3, "test-overall")
 
 
+def test_a_try_can_wait_on_a_lock_it_does_not_count_under(store: Store, clock: FakeClock) -> None:
+    limiter = store.limiter(clock)
+    tries, failures = fresh_key(), fresh_key()
+    blocking = Policy("test-blocking", window=10 * MINUTE, limit=2)
+    with store.unit() as db:
+        assert limiter.hit_all(db, [(BUDGET, tries)], unless=[(blocking, failures)]).count == 1
+        limiter.record_failure(db, blocking, failures)
+        limiter.record_failure(db, blocking, failures)
+        clock.advance(minutes=1)
+        refused = limiter.hit_all(db, [(BUDGET, tries)], unless=[(blocking, failures)])
+        assert refused == Decision(False, 9 * 60, 2, "test-blocking")
+        # the refused try was not counted, and the looked-at key was not either
+        assert limiter.peek(db, BUDGET, tries).count == 1
+        assert limiter.peek(db, blocking, failures).count == 2
+
+
 def test_refund_gives_one_try_back(store: Store, clock: FakeClock) -> None:
     limiter, key = store.limiter(clock), fresh_key()
     with store.unit() as db:
