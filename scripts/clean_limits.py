@@ -3,23 +3,20 @@ and locks over (server/limits). Run it now and then, hourly say, from cron; the 
 it removes would only be started afresh by their next try anyway. With REDIS_URL set
 there is nothing to do: Redis expires its counters by itself.
 
-    .venv/bin/python scripts/clean_limits.py
+    .venv/bin/python -m scripts.clean_limits
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import argparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.db import make_engine, make_sessionmaker, migrate, unit_of_work, utcnow  # noqa: E402
-from server.limits import make_limiter  # noqa: E402
-from server.settings import from_env  # noqa: E402
+from server.db import make_engine, make_sessionmaker, migrate, unit_of_work, utcnow
+from server.limits.factory import make_limiter
+from server.settings import from_env
 
 
 def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     settings = from_env()
     limiter = make_limiter(settings, utcnow)
     engine = make_engine(settings.resolved_database_url)

@@ -11,15 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.clock import Clock
-from server.accounts.errors import (
-    AccountExists,
-    FieldProblem,
-    LoginFailed,
-    SmsCodeInvalid,
-    Unauthenticated,
-    ValidationFailed,
-)
+from server.accounts.errors import AccountExists, LoginFailed, SmsCodeInvalid, Unauthenticated
 from server.accounts.models import Account, AuthSession
 from server.accounts.sms_codes import ACCOUNT_BOUND, FLOW_ONLY, Purpose, SentCode, SmsCodes
 from server.accounts.throttle import forget_tries, start_login
@@ -29,7 +21,9 @@ from server.accounts.validation import (
     password_problem,
     sms_code_problem,
 )
+from server.clock import Clock
 from server.crypto import Vault, token_hash
+from server.errors import FieldProblem, ValidationFailed
 from server.limits import Limiter
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
@@ -203,12 +197,13 @@ class AccountsService:
                 "acceptTerms", "Agree to the terms to register.", "TERMS_NOT_ACCEPTED"
             ),
         )
+        # the code first: without it, a registered number answers as any other would
+        self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
         existing = self.find_by_phone(db, phone)
         if existing is not None and existing.password_hash is not None:
             raise AccountExists(
                 "This mobile number already has an account; log in or reset the password."
             )
-        self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
         now = self.clock()
         if existing is None:
             account = Account(

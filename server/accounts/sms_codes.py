@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.clock import Clock
 from server.accounts.errors import (
     SmsCodeInvalid,
     SmsDeliveryFailed,
@@ -26,6 +25,7 @@ from server.accounts.errors import (
     SmsTooSoon,
 )
 from server.accounts.models import SmsCode
+from server.clock import Clock
 from server.crypto import Vault
 from server.limits import GLOBAL, Limiter, Policy, key_of
 from server.notify.sms import SmsSender

@@ -20,14 +20,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import FieldProblem, LoginFailed, ValidationFailed
+from server.accounts.errors import LoginFailed
 from server.accounts.throttle import forget_tries, start_login
 from server.accounts.validation import COMMON_PASSWORDS
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster, AdjusterSession
 from server.crypto import Vault, token_hash
-from server.errors import DomainError
+from server.errors import DomainError, FieldProblem, ValidationFailed
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")

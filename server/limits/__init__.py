@@ -22,7 +22,8 @@ as an account's phone hash); a key that is not one is refused, so no phone numbe
 address reaches the table or Redis in clear. `GLOBAL` is the one key of an overall budget.
 
 Backends: the database (server/limits/database.py, the default), Redis when REDIS_URL is
-set (server/limits/redis_store.py), memory for unit tests (server/limits/memory.py).
+set (server/limits/redis_store.py), memory for unit tests (server/limits/memory.py);
+server/limits/factory.py picks one from the settings.
 """
 
 from __future__ import annotations
@@ -30,17 +31,17 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from server.clock import Clock
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from server.crypto import Vault
-    from server.settings import Settings
 
-Clock = Callable[[], datetime.datetime]
 GLOBAL = "all"
 _KEY = re.compile(r"[0-9a-f]{64}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
@@ -256,13 +257,3 @@ class Limiter:
     def purge(self, db: Session | None) -> int:
         """Delete counters that no longer count for anything (Redis expires its own)."""
         return self.backend.purge(db, self.clock())
-
-
-def make_limiter(settings: Settings, clock: Clock) -> Limiter:
-    if settings.redis_url:
-        from server.limits.redis_store import RedisBackend
-
-        return Limiter(RedisBackend.from_url(settings.redis_url), clock)
-    from server.limits.database import DatabaseBackend
-
-    return Limiter(DatabaseBackend(), clock)

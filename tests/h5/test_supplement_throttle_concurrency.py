@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from h5.supplement import captcha, throttle
+from server.claims.portal import captchas, throttle
 from server.crypto import Vault
 from tests.db import FakeClock, run_together
 from tests.limits import Store
@@ -44,30 +44,30 @@ def test_forty_captchas_at_once_from_one_address_give_twenty_images(
     client = throttle.client_key(VAULT, f"client-{uuid.uuid4()}")
 
     def ask(i: int) -> bool:
-        page = captcha.page_key(VAULT, f"browser-{uuid.uuid4()}", "/h5/supplement")
+        page = captchas.page_key(VAULT, f"browser-{uuid.uuid4()}", "/h5/supplement")
         with store.unit() as db:
             try:
-                captcha.take_rate(limiter, db, client=client, page=page)
-            except captcha.TooManyChallenges:
+                captchas.take_rate(limiter, db, client=client, page=page)
+            except captchas.TooManyChallenges:
                 return False
             return True
 
-    assert sum(run_together(40, ask)) == captcha.RATE_LIMIT
+    assert sum(run_together(40, ask)) == captchas.RATE_LIMIT
 
 
 def test_forty_captchas_at_once_for_one_browser_page_give_ten_images(
     store: Store, clock: FakeClock
 ) -> None:
     limiter = store.limiter(clock)
-    page = captcha.page_key(VAULT, f"browser-{uuid.uuid4()}", "/h5/supplement/some-link")
+    page = captchas.page_key(VAULT, f"browser-{uuid.uuid4()}", "/h5/supplement/some-link")
 
     def ask(i: int) -> bool:
         client = throttle.client_key(VAULT, f"client-{i}-{uuid.uuid4()}")
         with store.unit() as db:
             try:
-                captcha.take_rate(limiter, db, client=client, page=page)
-            except captcha.TooManyChallenges:
+                captchas.take_rate(limiter, db, client=client, page=page)
+            except captchas.TooManyChallenges:
                 return False
             return True
 
-    assert sum(run_together(40, ask)) == captcha.PAGE_LIMIT
+    assert sum(run_together(40, ask)) == captchas.PAGE_LIMIT

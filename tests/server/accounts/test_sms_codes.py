@@ -13,11 +13,11 @@ from server.accounts.errors import (
     SmsDeliveryFailed,
     SmsRateLimited,
     SmsTooSoon,
-    ValidationFailed,
 )
 from server.accounts.models import SmsCode, SmsOutbox
 from server.accounts.sms_codes import Purpose, SmsCodes
 from server.accounts.wiring import MemberServices
+from server.errors import ValidationFailed
 from server.limits import Limiter
 from server.limits.memory import MemoryBackend
 from tests.db import FakeClock
@@ -181,7 +181,7 @@ def test_a_bad_mobile_is_a_validation_error(db_session: Session, members: Member
 def test_the_outbox_and_the_log_hold_no_plain_number(
     db_session: Session, members: MemberServices, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="sms"):
+    with caplog.at_level(logging.INFO, logger="server.notify.sms"):
         members.accounts.send_code(db_session, PHONE, Purpose.REGISTER)
     code = sent_code(db_session, members)
     row = db_session.scalars(select(SmsOutbox)).one()
