@@ -63,6 +63,8 @@ class Settings:
     graphql_max_tokens: int = 2000
     graphql_max_fields: int = 500  # field selections once fragments are expanded
     graphql_max_cost: int = 50_000  # see schema/limits.py
+    # "fast": schema/execution.py completes plain fields directly; "stock": graphql-core's own
+    graphql_executor: str = "fast"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -129,4 +131,5 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         ),
         session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
         session_absolute_hours=int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
+        graphql_executor=env.get("GRAPHQL_EXECUTOR", "fast"),
     )
