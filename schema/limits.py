@@ -19,7 +19,12 @@ Depth, aliases and fields are graphql-core validation rules (`depth_rule`, `alia
 `RequestLimits` runs them before the standard rules, so a query over budget is refused
 after one linear walk (well under a millisecond for the largest document the token limit
 lets through), puts the cost in the response's `extensions`, and caches parsing and
-standard validation per query text.
+standard validation per query text (Strawberry validates a text the first time, with the
+standard rules and its own; later requests reuse the result).
+
+Tokens are graphql-core's parser limit (`max_tokens`, comments included); a parse that
+stops there is told from bad syntax by where it stopped (`_stopped_at_token_limit`) and
+answered with the limit's code.
 """
 
 from __future__ import annotations

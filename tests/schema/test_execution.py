@@ -27,7 +27,7 @@ import schema
 import schema.execution
 from schema import build_schema
 from schema.execution import Executor, ExecutorUnavailable, self_check
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 
 @strawberry.enum
@@ -306,8 +306,10 @@ def test_the_setting_chooses_the_executor() -> None:
     assert build_schema(Settings(graphql_executor="fast")).execution_context_class is Executor
     stock = build_schema(Settings(graphql_executor="stock")).execution_context_class
     assert not issubclass(stock, Executor)
+    with pytest.raises(SettingsError, match="GRAPHQL_EXECUTOR"):
+        Settings(graphql_executor="quick")
     with pytest.raises(ValueError, match="GRAPHQL_EXECUTOR must be one of fast, stock"):
-        build_schema(Settings(graphql_executor="quick"))
+        schema.execution_context_class("quick")
 
 
 def test_the_installed_libraries_pass_the_start_up_check() -> None:
