@@ -25,7 +25,7 @@ from schema.limits import Limits, RequestLimits
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
 
-log = logging.getLogger("graphql")
+log = logging.getLogger(__name__)
 
 EXECUTORS = ("fast", "stock")
 

@@ -23,7 +23,7 @@ from strawberry.extensions import SchemaExtension
 
 from server.errors import DomainError
 
-log = logging.getLogger("graphql")
+log = logging.getLogger(__name__)
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

@@ -31,12 +31,13 @@ from server.db import make_engine, make_sessionmaker, migrate
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
+from server.logs import configure_logging
 from server.search import analysis
 from server.search.factory import open_engine
 from server.services import Services
 from server.settings import ROOT, Settings, from_env
 
-log = logging.getLogger("app")
+log = logging.getLogger(__name__)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # Settings refuse production without its own secrets when they are made; the factory
     # call (uvicorn --factory) reads the environment and stops with the problems listed.
     settings = settings or from_env()
+    configure_logging(settings)
     services = services or build_services(settings)
 
     from h5.routes import routes as h5_routes

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from server.claims.portal_models import PortalCaptcha
 from server.crypto import Vault, token_hash
 
-log = logging.getLogger("h5.supplement")
+log = logging.getLogger(__name__)
 
 IMAGE = "image"
 AUDIO = "audio"

@@ -6,7 +6,6 @@ same time (`pace`); the throttle counts it against the claim number and the addr
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -238,10 +237,10 @@ async def token_login(request: Request) -> Response:
     here = f"/{token}"
     if request.method == "GET":
         return await run_in_threadpool(_token_get, request, env, lang, here, token)
-    started = time.monotonic()
+    started = env.config.clock()
     fields = await small_form(request)
     answer = await run_in_threadpool(_login_post, request, env, lang, here, fields, token=token)
-    await pace(started, env.config.login_floor)
+    await pace(env.config, started)
     return answer()
 
 
@@ -265,10 +264,10 @@ async def lost_link(request: Request) -> Response:
     lang = lang_of(request)
     if request.method == "GET":
         return await run_in_threadpool(_login_get, request, env, lang, "", "", lost=True)
-    started = time.monotonic()
+    started = env.config.clock()
     fields = await small_form(request)
     answer = await run_in_threadpool(_login_post, request, env, lang, "", fields, token=None)
-    await pace(started, env.config.login_floor)
+    await pace(env.config, started)
     return answer()
 
 

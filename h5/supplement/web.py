@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,9 @@ class PortalConfig:
     # every log-in answer takes at least this long, so timing does not tell failures apart
     login_floor: float = 0.5
     answers: AnswerSource = captcha.random_answer
+    # how that time is measured and waited out
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 DEFAULT_CONFIG = PortalConfig()
@@ -162,11 +166,12 @@ async def small_form(request: Request) -> dict[str, str] | None:
     return dict(pairs)
 
 
-async def pace(started: float, floor: float) -> None:
-    """Answer no earlier than `floor` seconds after `started`, whatever was checked."""
-    left = floor - (time.monotonic() - started)
+async def pace(config: PortalConfig, started: float) -> None:
+    """Answer no earlier than `config.login_floor` seconds after `started` (by `config.clock`),
+    whatever was checked."""
+    left = config.login_floor - (config.clock() - started)
     if left > 0:
-        await asyncio.sleep(left)
+        await config.sleep(left)
 
 
 def blocked(

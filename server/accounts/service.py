@@ -175,12 +175,13 @@ class AccountsService:
                 "acceptTerms", "Agree to the terms to register.", "TERMS_NOT_ACCEPTED"
             ),
         )
+        # the code first: without it, a registered number answers as any other would
+        self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
         existing = self.find_by_phone(db, phone)
         if existing is not None and existing.password_hash is not None:
             raise AccountExists(
                 "This mobile number already has an account; log in or reset the password."
             )
-        self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
         now = self.clock()
         if existing is None:
             account = Account(

@@ -36,7 +36,7 @@ from server.storage.backend import LocalStorage, S3Storage, Storage
 from server.storage.uploads import StoredUpload, check_quota
 from server.workdays import CHINA_TZ
 
-log = logging.getLogger("claims")
+log = logging.getLogger(__name__)
 
 S = ClaimStatus
 # who may move a claim from one status to another

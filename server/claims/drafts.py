@@ -83,7 +83,7 @@ from server.claims.rules import PlanRules
 from server.crypto import mask_phone
 from server.policies.models import Relation
 
-log = logging.getLogger("claims")
+log = logging.getLogger(__name__)
 S = ClaimStatus
 
 

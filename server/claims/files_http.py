@@ -34,7 +34,7 @@ from server.errors import NotFound
 from server.storage.backend import CHUNK_SIZE, ReadStream, content_type_of
 from server.storage.errors import InvalidKey
 
-log = logging.getLogger("claims.files")
+log = logging.getLogger(__name__)
 
 NO_STORE = {
     "Cache-Control": "private, no-store",

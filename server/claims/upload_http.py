@@ -90,7 +90,7 @@ from server.storage.uploads import (
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-log = logging.getLogger("claims.uploads")
+log = logging.getLogger(__name__)
 
 MAX_FILES = 10  # per request; a claim takes more over several requests
 MAX_FIELDS = 20

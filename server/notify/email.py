@@ -11,7 +11,7 @@ from typing import Protocol
 
 from server.errors import DomainError
 
-log = logging.getLogger("email")
+log = logging.getLogger(__name__)
 
 
 class EmailDeliveryFailed(DomainError):

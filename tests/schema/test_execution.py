@@ -327,7 +327,7 @@ def fresh_choice() -> Iterator[None]:
 
 
 def _degrades(caplog: pytest.LogCaptureFixture, reason: str) -> None:
-    with caplog.at_level(logging.WARNING, logger="graphql"):
+    with caplog.at_level(logging.WARNING, logger="schema"):
         chosen = build_schema(Settings(graphql_executor="fast")).execution_context_class
     assert not issubclass(chosen, Executor)
     [record] = [r for r in caplog.records if "using the stock executor" in r.getMessage()]

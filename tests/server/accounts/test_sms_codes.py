@@ -117,7 +117,7 @@ def test_a_bad_mobile_is_a_validation_error(db_session: Session, members: Member
 def test_the_outbox_and_the_log_hold_no_plain_number(
     db_session: Session, members: MemberServices, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="sms"):
+    with caplog.at_level(logging.INFO, logger="server.notify.sms"):
         members.accounts.send_code(db_session, PHONE, Purpose.REGISTER)
     code = sent_code(db_session, members)
     row = db_session.scalars(select(SmsOutbox)).one()

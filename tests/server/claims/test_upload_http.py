@@ -39,6 +39,7 @@ from server.errors import DomainError
 from server.storage import LocalStorage, StoredUpload, UploadError
 from server.storage.backend import KEY_PATTERN
 from tests.db import Api
+from tests.heic import heic
 from tests.server.claims.files_helpers import main_insured_claim
 
 MB = 1024 * 1024
@@ -61,17 +62,6 @@ def jpeg(image: Image.Image | None = None, **save: Any) -> bytes:
 def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (40, 30), (0, 120, 0, 128)).save(out, "PNG")
-    return out.getvalue()
-
-
-def heic() -> bytes:
-    pillow_heif = pytest.importorskip("pillow_heif")
-    pillow_heif.register_heif_opener()
-    out = io.BytesIO()
-    try:
-        Image.new("RGB", (64, 48), (10, 200, 10)).save(out, "HEIF", quality=90)
-    except (OSError, KeyError, ValueError) as exc:  # pragma: no cover - depends on the build
-        pytest.skip(f"this pillow-heif build cannot write HEIC: {exc}")
     return out.getvalue()
 
 
