@@ -58,8 +58,8 @@ schema: install
 	$(BIN)/python -m scripts.export_schema
 
 lint: install-test
-	$(BIN)/ruff check server schema h5 scripts tests
-	$(BIN)/ruff format --check server schema h5 scripts tests
+	$(BIN)/ruff check server schema api h5 scripts tests
+	$(BIN)/ruff format --check server schema api h5 scripts tests
 	$(BIN)/mypy
 
 bench: install

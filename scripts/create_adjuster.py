@@ -15,10 +15,10 @@ import getpass
 import os
 import sys
 
-from server.accounts.errors import ValidationFailed
 from server.claims.adjusters import AdjusterExists, create_adjuster
 from server.crypto import vault_for
 from server.db import make_engine, make_sessionmaker, migrate, unit_of_work, utcnow
+from server.errors import ValidationFailed
 from server.settings import from_env
 
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from h5.i18n import Translator
-from h5.supplement import captcha, portal, throttle
+from h5.supplement import captcha
 from h5.supplement import session as sessions
 from h5.supplement.web import (
     Env,
@@ -32,9 +32,11 @@ from h5.supplement.web import (
     small_form,
     unavailable,
 )
-from server.claims import supplements
+from server.claims import portal, supplements
 from server.claims.errors import SupplementLinkInvalid
 from server.claims.models import Claim, SupplementRequest
+from server.claims.portal import captchas, throttle
+from server.claims.portal import sessions as portal_sessions
 
 # --- log-in --------------------------------------------------------------------------------------
 
@@ -43,7 +45,7 @@ from server.claims.models import Claim, SupplementRequest
 class LoginForm:
     """What a log-in page shows besides the fields: the challenge and the messages."""
 
-    challenge: captcha.Challenge | None = None
+    challenge: captchas.Challenge | None = None
     error: str = ""
     claim_no: str = ""  # shown (from the link) or typed (lost link)
     typed_no: str = ""
@@ -52,29 +54,22 @@ class LoginForm:
 def _browser(request: Request) -> tuple[str, bool]:
     """The browser id cookie's value, and whether it must be set on this response."""
     value = sessions.browser_id(request)
-    return (value, False) if value else (sessions.new_token(), True)
+    return (value, False) if value else (portal_sessions.new_token(), True)
 
 
 def _issue_challenge(
     env: Env, db: Session, request: Request, browser: str, kind: str
-) -> captcha.Challenge:
-    now = env.cx.now()
-    client = throttle.client_key(env.vault, client_address(request))
-    captcha.check_rate(db, client, now)
-    answer = captcha.new_answer(kind, env.config.answers)
-    media = captcha.render(kind, answer)
-    challenge = captcha.store(
+) -> captchas.Challenge:
+    return captchas.issue(
         db,
         env.vault,
         kind=kind,
-        answer=answer,
-        media=media,
         browser=browser,
-        client_hash=client,
-        now=now,
+        client_hash=throttle.client_key(env.vault, client_address(request)),
+        now=env.cx.now(),
+        answers=env.config.answers,
+        render=captcha.render,
     )
-    captcha.purge(db, now)
-    return challenge
 
 
 def _login_response(
@@ -90,8 +85,8 @@ def _login_response(
     status: int = 200,
 ) -> Response:
     t = Translator(lang)
-    kind = form.challenge.kind if form.challenge else captcha.IMAGE
-    other_kind = {"captcha": "image"} if kind == captcha.AUDIO else {"captcha": "audio"}
+    kind = form.challenge.kind if form.challenge else captchas.IMAGE
+    other_kind = {"captcha": "image"} if kind == captchas.AUDIO else {"captcha": "audio"}
     response = render_page(
         request,
         "supplement/login.html",
@@ -108,11 +103,11 @@ def _login_response(
             else ""
         ),
         new_captcha_url=portal_url(
-            request, here, lang, **({"captcha": "audio"} if kind == captcha.AUDIO else {})
+            request, here, lang, **({"captcha": "audio"} if kind == captchas.AUDIO else {})
         ),
         switch_captcha_url=portal_url(request, here, lang, **other_kind),
-        audio=kind == captcha.AUDIO,
-        answer_length=captcha.LENGTH[kind],
+        audio=kind == captchas.AUDIO,
+        answer_length=captchas.LENGTH[kind],
         title=t("supplement.lost.title" if lost else "supplement.login.title"),
     )
     if set_browser:
@@ -126,11 +121,11 @@ def _login_get(
     request: Request, env: Env, lang: str, here: str, claim_no: str, *, lost: bool
 ) -> Response:
     browser, set_browser = _browser(request)
-    kind = captcha.AUDIO if request.query_params.get("captcha") == "audio" else captcha.IMAGE
+    kind = captchas.AUDIO if request.query_params.get("captcha") == "audio" else captchas.IMAGE
     with env.db() as db:
         try:
             challenge = _issue_challenge(env, db, request, browser, kind)
-        except captcha.TooManyChallenges as e:
+        except captchas.TooManyChallenges as e:
             return blocked(request, lang, here, e.retry_after, "captcha")
     form = LoginForm(challenge=challenge, claim_no=claim_no)
     return _login_response(request, env, lang, here, form, browser, set_browser, lost=lost)
@@ -150,7 +145,9 @@ def _login_post(
     browser, set_browser = _browser(request)
     secret = env.cx.settings.secret_key
     now = env.cx.now()
-    kind = captcha.AUDIO if (fields or {}).get("captcha_kind") == captcha.AUDIO else captcha.IMAGE
+    kind = (
+        captchas.AUDIO if (fields or {}).get("captcha_kind") == captchas.AUDIO else captchas.IMAGE
+    )
     t = Translator(lang)
 
     def again(
@@ -158,7 +155,7 @@ def _login_post(
     ) -> Callable[[], Response]:
         try:
             challenge = _issue_challenge(env, db, request, browser, kind)
-        except captcha.TooManyChallenges as e:
+        except captchas.TooManyChallenges as e:
             wait = e.retry_after
             return lambda: blocked(request, lang, here, wait, "captcha")
         form = LoginForm(challenge, error, shown_no, typed_no)
@@ -193,7 +190,7 @@ def _login_post(
             message = t("supplement.login.wait", seconds=verdict.retry_after)
             return again(db, message, shown_no, typed_no, 400)
 
-        solved = captcha.verify(
+        solved = captchas.verify(
             db,
             env.vault,
             public_id=fields.get("captcha_id", ""),
@@ -215,8 +212,8 @@ def _login_post(
                 # the right name for a claim with nothing (more) to send: say so plainly
                 return lambda: closed(request, lang, "NOT_PENDING", here)
         claim, supplement = link
-        cookie = sessions.open_session(db, claim=claim, supplement=supplement, now=now)
-        sessions.purge(db, now)
+        cookie = portal_sessions.open_session(db, claim=claim, supplement=supplement, now=now)
+        portal_sessions.purge(db, now)
 
     def signed_in() -> Response:
         response = see_other(portal_url(request, "/claim", lang))
@@ -250,7 +247,9 @@ def _token_get(request: Request, env: Env, lang: str, here: str, token: str) -> 
             claim, supplement = supplements.claim_for_token(db, env.cx, token)
         except SupplementLinkInvalid as e:
             return closed(request, lang, e.reason, here)
-        current = sessions.load(db, request.cookies.get(sessions.SESSION_COOKIE), env.cx.now())
+        current = portal_sessions.load(
+            db, request.cookies.get(sessions.SESSION_COOKIE), env.cx.now()
+        )
         if current is not None and current.supplement_id == supplement.id:
             return see_other(portal_url(request, "/claim", lang))
         claim_no = claim.claim_no or ""
@@ -288,4 +287,4 @@ async def captcha_media(request: Request) -> Response:
 
 def _captcha_media(env: Env, public_id: str, browser: str) -> tuple[bytes, str] | None:
     with env.db() as db:
-        return captcha.media(db, public_id, browser, env.cx.now())
+        return captchas.media(db, public_id, browser, env.cx.now())

@@ -11,15 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.clock import Clock
-from server.accounts.errors import (
-    AccountExists,
-    FieldProblem,
-    LoginFailed,
-    SmsCodeInvalid,
-    Unauthenticated,
-    ValidationFailed,
-)
+from server.accounts.errors import AccountExists, LoginFailed, SmsCodeInvalid, Unauthenticated
 from server.accounts.models import Account, AuthSession, LoginThrottle
 from server.accounts.sms_codes import FLOW_ONLY, Purpose, SentCode, SmsCodes
 from server.accounts.throttle import (
@@ -33,7 +25,9 @@ from server.accounts.validation import (
     password_problem,
     sms_code_problem,
 )
+from server.clock import Clock
 from server.crypto import Vault, token_hash
+from server.errors import FieldProblem, ValidationFailed
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
 _hasher = PasswordHasher()

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import FieldProblem, LoginFailed, ValidationFailed
+from server.accounts.errors import LoginFailed
 from server.accounts.throttle import (
     check_login_throttle,
     clear_login_throttle,
@@ -30,7 +30,7 @@ from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster, AdjusterSession
 from server.crypto import Vault, token_hash
-from server.errors import DomainError
+from server.errors import DomainError, FieldProblem, ValidationFailed
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from h5.supplement import captcha, throttle
-from h5.supplement.portal import normalise_claim_no, normalise_name
+from h5.supplement import captcha
 from h5.supplement.routes import PortalConfig
 from h5.supplement.web import pace
 from server.claims.models import Claim, ClaimStatus
+from server.claims.portal import captchas, normalise_claim_no, normalise_name, throttle
 from server.claims.portal_models import PortalCaptcha, PortalLoginFailure, PortalSession
 from tests.db import FakeClock
 from tests.h5.supplement_helpers import (
@@ -313,7 +313,7 @@ def test_the_answer_is_stored_only_as_a_keyed_hash(
         row = s.scalar(select(PortalCaptcha))
         assert row is not None
         assert answers.last not in row.answer_hash and challenge not in row.public_id_hash
-        assert row.expires_at - row.created_at == captcha.LIFETIME
+        assert row.expires_at - row.created_at == captchas.LIFETIME
 
 
 def test_the_audio_captcha_speaks_digits(
@@ -324,7 +324,7 @@ def test_the_audio_captcha_speaks_digits(
     assert page.status_code == 200
     src = re.search(r'<audio id="captcha-audio" controls preload="none" src="([^"]+)">', page.text)
     assert src is not None
-    assert answers.last.isdigit() and len(answers.last) == captcha.LENGTH["audio"]
+    assert answers.last.isdigit() and len(answers.last) == captchas.LENGTH["audio"]
     sound = portal.get(src.group(1))
     assert sound.headers["content-type"] == "audio/wav"
     assert sound.content[:4] == b"RIFF" and sound.content[8:12] == b"WAVE"
@@ -346,7 +346,7 @@ def test_captcha_images_are_rate_limited(
     portal: TestClient, pending: Pending, clock: FakeClock
 ) -> None:
     path = path_of(pending.link)
-    for _ in range(captcha.RATE_LIMIT):
+    for _ in range(captchas.RATE_LIMIT):
         assert portal.get(path).status_code == 200
     limited = portal.get(path)
     assert limited.status_code == 429
@@ -358,10 +358,10 @@ def test_captcha_images_are_rate_limited(
 
 def test_the_alphabet_has_no_look_alikes() -> None:
     for ch in "0O1IlDQZSGBVJ":
-        assert ch not in captcha.ALPHABET, ch
+        assert ch not in captchas.ALPHABET, ch
     for pair in ("0O", "1I", "2Z", "5S", "6G", "8B", "UV"):
-        assert not set(pair) <= set(captcha.ALPHABET), pair
-    assert set(captcha.AUDIO_ALPHABET) <= set("23456789")
+        assert not set(pair) <= set(captchas.ALPHABET), pair
+    assert set(captchas.AUDIO_ALPHABET) <= set("23456789")
     assert all(f.endswith(".ttf") and "/usr/share/fonts" in f for f in captcha.fonts())
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.accounts.wiring import MemberServices
 from server.claims.core import ClaimContext
 from server.claims.models import Adjuster, Claim
-from tests.db import Api
+from tests.db import TEST_VAULT, Api
 from tests.schema.claims.helpers import ONE, SUPPLEMENT, Claimant, pk
 from tests.server.claims.drafts_helpers import image
 
@@ -69,7 +69,11 @@ def test_an_in_app_supplement_over_http(
 
     claim = zhang.submitted()
     with db_factory() as s:
-        who = Adjuster(username="uploads-reviewer", display_name="王审核", password_hash="x")
+        who = Adjuster(
+            username="uploads-reviewer",
+            display_name_enc=TEST_VAULT.encrypt("王审核"),
+            password_hash="x",
+        )
         s.add(who)
         s.flush()
         row = s.get(Claim, pk(claim["id"]))

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import SmsCodeInvalid, SmsRateLimited, SmsTooSoon, ValidationFailed
+from server.accounts.errors import SmsCodeInvalid, SmsRateLimited, SmsTooSoon
 from server.accounts.models import SmsCode, SmsOutbox
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
+from server.errors import ValidationFailed
 from tests.db import FakeClock
 
 PHONE = "13612341560"

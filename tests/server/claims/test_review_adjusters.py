@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import LoginFailed, LoginLocked, ValidationFailed
+from server.accounts.errors import LoginFailed, LoginLocked
 from server.claims import adjusters
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster, AdjusterSession
 from server.crypto import token_hash, vault_for
 from server.db import make_engine, make_sessionmaker
+from server.errors import ValidationFailed
 from server.settings import ROOT
 from tests.db import FakeClock
 from tests.server.claims.review_helpers import ADJUSTER_PASSWORD, make_adjuster

@@ -1,25 +1,10 @@
-"""HTTP uploads of claim documents and of the claimant's signature, streamed to storage.
-
-    POST /api/claims/{claimId}/documents?category=CODE   -> 201 {"documents": [...]}
-    POST /api/claims/{claimId}/signature                 -> 200 {"signature": {...}}
-
-Both take `multipart/form-data` with the file(s) in parts named `file` and
-`Authorization: Bearer <member token>`; `claimId` is the Claim's GraphQL global id or its
-integer id. GraphQL carries ids, never file bytes. A document's fields are those of the
-GraphQL `ClaimDocumentFile`, in camelCase. Errors answer
-`{"error": {"code", "message", "field"}}` with 400 (bad input, corrupt file, malformed
-form), 401 (no or ended session), 403 (real name not verified), 404 (no such claim among
-the member's), 409 (the claim's status does not take files), 413 (a file, the request or
-the claim's total too large) or 415 (a type other than JPEG, PNG, HEIC or PDF, read from
-the content).
+"""The streaming multipart/form-data reader for file uploads: the app's claim uploads
+(api/claim_uploads.py) and the H5 supplement portal (h5/supplement/upload.py) both use it.
 
 The body is never held in memory: `request.stream()` feeds a push multipart parser and
 each file part's bytes go straight to the storage's receiver (a temporary file that is
 counted, hashed and sniffed as it grows), so a file past the limit is refused as soon as
-it passes it. A request is all or nothing: when any file is refused, or recording the
-documents fails, the objects already stored for it are deleted.
-
-The streaming reader is shared with the H5 supplement form:
+it passes it.
 
     form = receive_files(
         request, storage, *,
@@ -37,10 +22,10 @@ fields placed before the file input are known when the first file begins.
 `before_file(field, fields)` (sync or async) runs when a file part begins, before any of
 its bytes are stored: raise a DomainError there (e.g. a bad CSRF token or category) to
 refuse the whole request. A refused file (type, size, damage) is yielded as its
-UploadError; the caller may stop there (this API does) or go on, and the rest of that
-part is skipped. Problems with the request as a whole (not multipart, malformed, too
-many parts, too large) raise a `FormError`. `http_status(error)` maps every error to its
-status. An empty file input (`filename=""` and no bytes) is skipped, as browsers send
+UploadError; the caller may stop there (the app's API does) or go on (the H5 form does),
+and the rest of that part is skipped. Problems with the request as a whole (not
+multipart, malformed, too many parts, too large) raise a `FormError` (its `code` says
+which). An empty file input (`filename=""` and no bytes) is skipped, as browsers send
 one for each input left empty. A client that goes away raises Starlette's
 `ClientDisconnect`. Stored uploads are the caller's until recorded: on any failure,
 `await discard(storage, form.stored)`.
@@ -49,8 +34,6 @@ one for each input left empty. A client that goes away raises Starlette's
 from __future__ import annotations
 
 import inspect
-import json
-import logging
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -59,44 +42,26 @@ from typing import TYPE_CHECKING, Any, Self
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.requests import Request
 
-from schema.claims.common import document_file
-from schema.ids import database_id
-from server.accounts.errors import RealNameRequired, Unauthenticated
-from server.accounts.models import Account
-from server.claims import core, links
-from server.claims.core import ClaimContext
-from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
-from server.claims.models import Actor, Channel, Claim, ClaimDocument, ClaimStatus
-from server.errors import DomainError, InvalidInput
-from server.services import Services
-from server.storage.backend import Storage, thumbnail_key
-from server.storage.errors import QuotaExceeded, UploadError
+from server.errors import DomainError
+from server.storage.backend import Storage
+from server.storage.errors import UploadError
 from server.storage.uploads import (
     ALL_TYPES,
     DEFAULT_MAX_BYTES,
-    JPEG,
-    PNG,
     StoredUpload,
-    check_quota,
+    delete_uploads,
     store_upload_async,
 )
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-log = logging.getLogger(__name__)
-
-MAX_FILES = 10  # per request; a claim takes more over several requests
+MAX_FILES = 10  # per request, unless the caller says otherwise
 MAX_FIELDS = 20
 MAX_FIELD_BYTES = 8 * 1024
-SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
-SIGNATURE_TYPES = frozenset({PNG, JPEG})
 # Allowance per part for its boundary and headers when bounding a whole request.
 PART_OVERHEAD = 8 * 1024
 # The parser gets the body in pieces of this size at most, so one huge chunk from the
@@ -138,39 +103,6 @@ class RequestTooLarge(FormError):
 class NoFile(FormError):
     code = "NO_FILE"
 
-
-_STATUS = {
-    Unauthenticated.code: 401,
-    RealNameRequired.code: 403,
-    ClaimNotFound.code: 404,
-    WrongClaimState.code: 409,
-    "FILE_TOO_LARGE": 413,
-    "IMAGE_TOO_LARGE": 413,
-    QuotaExceeded.code: 413,
-    TooManyFiles.code: 413,
-    TooManyFields.code: 413,
-    FieldTooLarge.code: 413,
-    RequestTooLarge.code: 413,
-    "UNSUPPORTED_FILE_TYPE": 415,
-    NotMultipart.code: 415,
-}
-
-
-def http_status(error: DomainError) -> int:
-    """The HTTP status for a domain error; anything not listed is the client's input: 400."""
-    return _STATUS.get(error.code, 400)
-
-
-def error_response(error: DomainError) -> JSONResponse:
-    status = http_status(error)
-    headers = {"Cache-Control": "no-store"}
-    if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    body = {"error": {"code": error.code, "message": error.message, "field": error.field}}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-# --- the streaming multipart reader ----------------------------------------------------------
 
 BeforeFile = Callable[[str, Mapping[str, str]], Awaitable[None] | None]
 
@@ -480,290 +412,7 @@ def receive_files(
     )
 
 
-def _delete_stored(storage: Storage, uploads: Collection[StoredUpload]) -> None:
-    for upload in uploads:
-        for key in (upload.key, upload.thumbnail_key):
-            if key is None:
-                continue
-            try:
-                storage.delete(key)
-            except Exception:
-                # the clean-up script removes what is left once it is old enough
-                log.exception("could not delete stored upload %s", key)
-
-
 async def discard(storage: Storage, uploads: Collection[StoredUpload]) -> None:
     """Delete stored uploads (and their thumbnails) no record will refer to."""
     if uploads:
-        await run_in_threadpool(_delete_stored, storage, list(uploads))
-
-
-# --- the member's claim ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    account_id: int
-    claim_id: int
-    used_bytes: int
-
-
-def parse_claim_id(raw: str) -> int:
-    """The claim's database id from a GraphQL global id or an integer; else not found."""
-    pk = database_id(raw, "Claim")
-    if pk is None:
-        raise ClaimNotFound("No such claim among yours.")
-    return pk
-
-
-def check_upload_category(db: Session, cx: ClaimContext, claim: Claim, category: str) -> None:
-    """The claim takes files of `category` now: its status, its rules, the supplement asked."""
-    core.check_can_add_documents(db, cx, claim, category)
-    rules = cx.rules.get(claim.plan_rules)
-    claim_type = rules.claim_type(claim.claim_type) if claim.claim_type else None
-    if claim_type is not None and category not in claim_type.categories:
-        raise ClaimRuleBroken(
-            "CATEGORY_NOT_ALLOWED",
-            f"A {claim_type.name_en.lower()} claim takes no {category} documents; "
-            f"its categories: {', '.join(claim_type.categories)}.",
-            field="category",
-        )
-    if claim.status is ClaimStatus.PENDING_SUPPLEMENT:
-        supplement = core.open_supplement(db, claim)
-        requested = json.loads(supplement.categories) if supplement is not None else []
-        if category not in requested:
-            raise ClaimRuleBroken(
-                "CATEGORY_NOT_ALLOWED",
-                f"The supplement asks for {', '.join(requested) or 'nothing'}, not {category}.",
-                field="category",
-            )
-
-
-def _services(request: Request) -> tuple[Services, ClaimContext]:
-    services: Services = request.app.state.services
-    if services.db is None or services.members is None or services.claims is None:
-        raise Unauthenticated("Claims are not available on this server.")
-    return services, services.claims
-
-
-def _account(services: Services, db: Session, request: Request) -> Account:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    assert services.members is not None
-    account = services.members.accounts.authenticate(db, token.strip())
-    db.commit()  # the session's last-seen time counts even when the upload is refused
-    services.members.identity.require_verified(account)
-    return account
-
-
-def _document_json(cx: ClaimContext, doc: ClaimDocument, account_id: int) -> dict[str, Any]:
-    f = document_file(cx, doc, "member", account_id)
-    return {
-        "id": str(f.id),
-        "category": f.category,
-        "contentType": f.content_type,
-        "size": f.size,
-        "displayName": f.display_name,
-        "width": f.width,
-        "height": f.height,
-        "uploadedAt": f.uploaded_at.isoformat(),
-        "channel": doc.channel.name,
-        "inSupplement": f.in_supplement,
-        "url": f.url,
-        "thumbnailUrl": f.thumbnail_url,
-        "problemReason": f.problem_reason,
-    }
-
-
-# --- documents -------------------------------------------------------------------------------
-
-
-def _documents_target(
-    services: Services,
-    cx: ClaimContext,
-    db: Session,
-    request: Request,
-    claim_id: int,
-    category: str,
-) -> _Target:
-    account = _account(services, db, request)
-    claim = core.member_claim(db, account, claim_id)
-    check_upload_category(db, cx, claim, category)
-    used = core.used_bytes(db, claim)
-    if used >= cx.claim_cap_bytes:  # full already: refuse before any byte arrives
-        full = QuotaExceeded(used, 0, cx.claim_cap_bytes)
-        full.message = (
-            f"The files of one claim may total at most {cx.settings.claim_upload_cap_mb} MB, "
-            "and this claim's files already do."
-        )
-        raise full
-    target = _Target(account.id, claim.id, used)
-    # ended before the body streams in: no connection is held while the client sends,
-    # and nothing may be read from the expired rows after this
-    db.rollback()
-    return target
-
-
-def _attach_documents(
-    cx: ClaimContext, db: Session, target: _Target, category: str, stored: list[StoredUpload]
-) -> list[dict[str, Any]]:
-    account = db.get(Account, target.account_id)
-    # locked: two uploads to one claim cannot both pass the per-claim cap
-    claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
-    if account is None or claim is None or not core.can_see(account, claim):
-        raise ClaimNotFound("No such claim among yours.")
-    check_upload_category(db, cx, claim, category)
-    docs = [core.attach_document(db, cx, claim, category, s, channel=Channel.APP) for s in stored]
-    out = [_document_json(cx, d, account.id) for d in docs]
-    db.commit()
-    return out
-
-
-async def upload_documents(request: Request) -> Response:
-    try:
-        services, cx = _services(request)
-        claim_id = parse_claim_id(request.path_params["claim_id"])
-        category = request.query_params.get("category", "").strip()
-        if not category:
-            raise InvalidInput(
-                "Say which category the files are: `?category=CODE`.", field="category"
-            )
-    except DomainError as e:
-        return error_response(e)
-    assert services.db is not None
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        target = await run_in_threadpool(
-            _documents_target, services, cx, db, request, claim_id, category
-        )
-        form = receive_files(request, cx.storage, max_files=MAX_FILES, max_bytes=cx.max_file_bytes)
-        total = 0
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-                check_quota(target.used_bytes + total, result.size, cx.claim_cap_bytes)
-                total += result.size
-        if not form.stored:
-            raise NoFile("Attach at least one file in a part named `file`.")
-        documents = await run_in_threadpool(
-            _attach_documents, cx, db, target, category, form.stored
-        )
-        committed = True
-        return JSONResponse(
-            {"documents": documents}, status_code=201, headers={"Cache-Control": "no-store"}
-        )
-    except DomainError as e:
-        db.rollback()
-        return error_response(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
-
-
-# --- signature -------------------------------------------------------------------------------
-
-
-def _signature_target(services: Services, db: Session, request: Request, claim_id: int) -> _Target:
-    account = _account(services, db, request)
-    claim = core.member_claim(db, account, claim_id)
-    if claim.account_id != account.id:
-        raise ClaimNotFound("No such claim among yours.")  # only its maker signs a claim
-    if claim.status is not ClaimStatus.DRAFT:
-        raise WrongClaimState("Only a draft is signed; this claim has been sent.")
-    target = _Target(account.id, claim.id, 0)
-    db.rollback()  # before the body streams in (see _documents_target)
-    return target
-
-
-def _save_signature(
-    cx: ClaimContext, db: Session, target: _Target, stored: StoredUpload
-) -> tuple[dict[str, Any], str | None]:
-    claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
-    if claim is None or claim.account_id != target.account_id:
-        raise ClaimNotFound("No such claim among yours.")
-    if claim.status is not ClaimStatus.DRAFT:
-        raise WrongClaimState("Only a draft is signed; this claim has been sent.")
-    previous = claim.signature_key
-    now = cx.now()
-    claim.signature_key = stored.key
-    claim.signed_at = now
-    core.record(
-        db,
-        claim,
-        "SIGNED",
-        actor=Actor.CLAIMANT,
-        actor_id=target.account_id,
-        now=now,
-        channel=Channel.APP,
-    )
-    db.commit()
-    link = links.Link("sig", claim.id, "member", target.account_id)
-    body = {
-        "url": links.url(cx.settings.base_url, cx.settings.secret_key, link, now),
-        "signedAt": now.isoformat(),
-        "contentType": stored.content_type,
-        "width": stored.width,
-        "height": stored.height,
-    }
-    return body, previous
-
-
-async def upload_signature(request: Request) -> Response:
-    try:
-        services, cx = _services(request)
-        claim_id = parse_claim_id(request.path_params["claim_id"])
-    except DomainError as e:
-        return error_response(e)
-    assert services.db is not None
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        target = await run_in_threadpool(_signature_target, services, db, request, claim_id)
-        form = receive_files(
-            request, cx.storage, max_files=1, max_bytes=SIGNATURE_MAX_BYTES, allowed=SIGNATURE_TYPES
-        )
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-        if not form.stored:
-            raise NoFile("Attach the signature image in a part named `file`.")
-        body, previous = await run_in_threadpool(_save_signature, cx, db, target, form.stored[0])
-        committed = True
-        if previous:
-            await run_in_threadpool(_delete_previous_signature, cx.storage, previous)
-        return JSONResponse({"signature": body}, headers={"Cache-Control": "no-store"})
-    except DomainError as e:
-        db.rollback()
-        return error_response(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
-
-
-def _delete_previous_signature(storage: Storage, key: str) -> None:
-    for k in (key, thumbnail_key(key)):
-        try:
-            storage.delete(k)
-        except Exception:
-            log.exception("could not delete a replaced signature %s", k)
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/api/claims/{claim_id}/documents", upload_documents, methods=["POST"]),
-        Route("/api/claims/{claim_id}/signature", upload_signature, methods=["POST"]),
-    ]
+        await run_in_threadpool(delete_uploads, storage, list(uploads))
