@@ -44,9 +44,15 @@ serve: data
 	@if [ -f scripts/load_demo.py ]; then $(BIN)/python -m scripts.load_demo; fi
 	$(BIN)/uvicorn --factory server.app:create_app --host $(HOST) --port $(PORT) --proxy-headers
 
+# The tests that run GraphQL, again on the stock executor (GRAPHQL_EXECUTOR=stock: Strawberry's
+# and graphql-core's own, no fast path), on SQLite only: the executor does not depend on it.
+GRAPHQL_TESTS := tests/schema tests/test_graphql_http.py tests/test_claim_journey.py \
+	tests/test_readme.py tests/test_app.py
+
 # pytest exits 5 when it collected nothing: that is a failure here, as any non-zero code.
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --graphql-executor=stock -m "not postgres" $(GRAPHQL_TESTS)
 
 schema: install
 	$(BIN)/python -m scripts.export_schema

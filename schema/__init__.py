@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
+import logging
 from typing import Any
 
+import graphql
 import strawberry
 from graphql import GraphQLError
+from graphql.execution import Executor as ExecutionContext
 from strawberry import relay
 
 from schema.accounts.mutations import AccountsMutation
@@ -16,10 +20,14 @@ from schema.adjusters.queries import AdjusterQuery
 from schema.claims.mutations import ClaimsMutation
 from schema.claims.queries import ClaimsQuery
 from schema.directory.queries import DirectoryQuery
-from schema.execution import Executor
+from schema.errors import ErrorCodes
 from schema.limits import Limits, RequestLimits
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXECUTORS = ("fast", "stock")
 
 
 def _query() -> type:
@@ -45,8 +53,39 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             max_tokens=s.graphql_max_tokens,
             max_fields=s.graphql_max_fields,
             max_cost=s.graphql_max_cost,
-        )
+        ),
+        s.graphql_executor,
     )
+
+
+def execution_context_class(executor: str) -> type[ExecutionContext] | None:
+    """The executor GRAPHQL_EXECUTOR names; None is Strawberry's stock one."""
+    if executor not in EXECUTORS:
+        raise ValueError(
+            f"GRAPHQL_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {executor!r}"
+        )
+    return _fast_executor() if executor == "fast" else None
+
+
+@functools.cache
+def _fast_executor() -> type[ExecutionContext] | None:
+    """schema/execution.py's executor, checked once per process against the installed
+    graphql-core and Strawberry; None (the stock executor) when they do not fit it."""
+    try:
+        from schema.execution import Executor, self_check
+
+        self_check()
+    except Exception as error:  # an internal it relies on moved: serve, more slowly
+        log.warning(
+            "GRAPHQL_EXECUTOR=fast does not work with strawberry-graphql %s and graphql-core %s "
+            "(%s: %s); using the stock executor",
+            importlib.metadata.version("strawberry-graphql"),
+            graphql.__version__,
+            type(error).__name__,
+            error,
+        )
+        return None
+    return Executor
 
 
 # Strawberry fields are bound when a schema is built, so one schema per set of limits.
@@ -58,13 +97,14 @@ class Schema(strawberry.Schema):
 
 
 @functools.cache
-def _schema(limits: Limits) -> strawberry.Schema:
+def _schema(limits: Limits, executor: str) -> strawberry.Schema:
     return Schema(
         query=_query(),
         mutation=Mutation,
-        execution_context_class=Executor,
-        # one instance per request; its parse and validation caches are module-level
-        extensions=[lambda: RequestLimits(limits)],
+        execution_context_class=execution_context_class(executor),
+        # one instance each per request; the parse and validation caches are module-level.
+        # ErrorCodes first: the validation cache keys on the rules it sets
+        extensions=[ErrorCodes, lambda: RequestLimits(limits)],
     )
 
 

@@ -1,13 +1,25 @@
 """Stable error codes on every GraphQL error, and masking of unexpected ones.
 
-Parse and validation errors carry no code from graphql-core; `format_error` gives
-them one from their wording when the response is written."""
+graphql-core raises parse, validation and input errors without a code; each gets its code
+where it arises, never from its wording: a syntax error by its class, validation errors
+when the rules have run (`ErrorCodes.on_validate`; literal values of the wrong type come
+from a rule that gives its own code), and the errors of setting up execution (variable
+values that do not fit their types) or of coercing an argument (`ErrorCodes.on_execute`).
+The limits of schema/limits.py raise their errors with their code."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import (
+    GraphQLError,
+    GraphQLSyntaxError,
+    ValueNode,
+    ValuesOfCorrectTypeRule,
+)
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.extensions import SchemaExtension
 
 from server.errors import DomainError
 
@@ -19,28 +31,51 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 
-# graphql-core's wording for a value that does not fit its argument's type
-# (unknown enum literal, string for an Int, ...): the caller's input is at fault.
-_VALUE_ERRORS = (
-    "Expected value of type",
-    "does not exist in",
-    "got invalid value",
-    "has invalid value",  # a variable's field: null for a non-null field, a wrong scalar
-    "cannot represent",
-)
-# the parser's token limit; the other limits raise errors with their code (schema/limits.py)
-_LIMIT_ERRORS = ("contains more than",)
+
+def _code(error: GraphQLError) -> str | None:
+    extensions = error.extensions
+    code = extensions.get("code") if extensions else None
+    return code if isinstance(code, str) else None
 
 
-def _classify(error: GraphQLError, default: str) -> str:
-    message = error.message
-    if any(s in message for s in _LIMIT_ERRORS):
-        return TOO_COMPLEX
-    if message.startswith("Syntax Error"):
-        return PARSE_FAILED
-    if any(s in message for s in _VALUE_ERRORS):
-        return BAD_USER_INPUT
-    return default
+def _give_code(error: GraphQLError, code: str) -> None:
+    if _code(error) is None:
+        error.extensions = {**(error.extensions or {}), "code": code}
+
+
+class LiteralValuesRule(ValuesOfCorrectTypeRule):
+    """graphql-core's rule for literal values; a value of the wrong type is the caller's input."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        _give_code(error, BAD_USER_INPUT)
+        super().report_error(error)
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives graphql-core's validation and input errors their codes (see the module doc)."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = tuple(
+            LiteralValuesRule if rule is ValuesOfCorrectTypeRule else rule
+            for rule in context.validation_rules
+        )
+        yield
+        for error in context.pre_execution_errors or ():
+            _give_code(error, VALIDATION_FAILED)
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            # Without a path: raised while setting up execution, before any field ran,
+            # for variable values that do not fit their declared types. With a path but
+            # located at an argument's value: a value graphql-core could not coerce for
+            # that argument (e.g. null from a variable whose default made it legal).
+            if error.path is None or (
+                error.nodes and all(isinstance(node, ValueNode) for node in error.nodes)
+            ):
+                _give_code(error, BAD_USER_INPUT)
 
 
 def format_error(error: GraphQLError, *, debug: bool) -> dict[str, object]:
@@ -61,6 +96,17 @@ def format_error(error: GraphQLError, *, debug: bool) -> dict[str, object]:
             }
     formatted = error.formatted
     extensions = dict(formatted.get("extensions") or {})
-    extensions.setdefault("code", _classify(error, INTERNAL if original else VALIDATION_FAILED))
+    if "code" not in extensions:
+        if isinstance(error, GraphQLSyntaxError):
+            extensions["code"] = PARSE_FAILED
+        elif isinstance(error, StrawberryInputCoercionError) or isinstance(
+            original, StrawberryInputCoercionError
+        ):
+            # Strawberry could not convert an argument (e.g. a malformed global id)
+            extensions["code"] = BAD_USER_INPUT
+        else:
+            # a GraphQL error nothing above accounts for, e.g. a value a resolver
+            # returned that its type cannot represent: ours, not the caller's
+            extensions["code"] = INTERNAL
     formatted["extensions"] = extensions
     return dict(formatted)

@@ -15,6 +15,28 @@ exception, an awaitable, a value a type rejects), goes through graphql-core's ow
 methods with the value already in hand, so errors, their paths and messages are
 graphql-core's and no resolver runs twice. With `@defer`/`@stream` in the schema or
 resolver middleware, the stock executor runs throughout.
+
+It is chosen by `GRAPHQL_EXECUTOR=fast` (the default; `stock` is Strawberry's own
+executor) and relies on internals of the two libraries, each used as it is in the
+releases tested (see pyproject.toml):
+
+- graphql-core: `ExecutionContext`'s methods `execute_fields`, `execute_field`,
+  `collect_subfields`, `collect_and_execute_subfields`, `build_resolve_info`,
+  `complete_value`, `complete_awaitable_value`, `handle_field_error` and
+  `settle_in_background`, with their 3.3 signatures (field details lists, position
+  contexts); `graphql.execution.executor.invalid_return_type_error`;
+  `graphql.type.scalars.serialize_string`/`serialize_id`; `graphql.pyutils.Path` and
+  `gather_with_cancel`;
+- Strawberry: `StrawberryGraphQLCoreExecutionContext` (the base class),
+  `GraphQLCoreConverter.DEFINITION_BACKREF` (a GraphQL type or field's Strawberry
+  definition), `CustomGraphQLEnumType`, the `_is_default` mark on the resolver of basic
+  fields, `StrawberryField` (`base_resolver`, `default_resolver`, `python_name`,
+  `get_result`), `StrawberryResolver` (`wrapped_func` and its parameters),
+  `StrawberryObjectDefinition` (`origin`, `is_type_of`) and the GraphQL schema's
+  `_strawberry_schema`.
+
+`self_check()` runs once when the app's schema is built: where an upgrade removed or
+changed one of these, the app logs a warning and uses the stock executor.
 """
 
 from __future__ import annotations
@@ -25,7 +47,9 @@ from enum import Enum
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+import strawberry
 from graphql import (
+    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLObjectType,
@@ -572,3 +596,88 @@ async def _gather_items(completed: list[Any], awaitable_indices: list[int]) -> l
         for index, item in zip(awaitable_indices, awaited, strict=True):
             completed[index] = item
     return completed
+
+
+# --- the start-up check -----------------------------------------------------------------------
+
+
+@strawberry.enum(name="ProbeTone")
+class _Tone(Enum):
+    LOUD = "loud"
+    SOFT = "soft"
+
+
+@strawberry.type(name="ProbeLeaf")
+class _Leaf:
+    label: str
+
+
+@strawberry.type(name="ProbeItem")
+class _Item:
+    name: str
+    tone: _Tone
+    size: int | None
+    leaves: list[_Leaf]
+
+    @strawberry.field
+    def upper(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def where(self, info: strawberry.Info) -> str:
+        return f"{info.field_name}@{info.path.prev.key if info.path.prev else ''}"
+
+    @strawberry.field
+    def greet(self, who: str = "you") -> str:
+        return f"{self.name} greets {who}"
+
+
+@strawberry.type(name="Query")
+class _ProbeQuery:
+    @strawberry.field
+    def items(self) -> list[_Item]:
+        return [
+            _Item(name="a", tone=_Tone.LOUD, size=None, leaves=[_Leaf(label="x")]),
+            _Item(name="bb", tone=_Tone.SOFT, size=2, leaves=[]),
+        ]
+
+    @strawberry.field
+    def broken(self) -> _Item | None:
+        return _Item(name=None, tone=_Tone.LOUD, size=1, leaves=[])  # type: ignore[arg-type]
+
+
+_PROBE = (
+    '{ items { name tone size leaves { label } upper where greet(who: "me") } '
+    "broken { size name } }"
+)
+
+
+class _ProbeSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        return None  # the probe's errors are expected: not a log line
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The installed graphql-core or Strawberry lacks what this executor relies on."""
+
+
+def self_check() -> None:
+    """Raise ExecutorUnavailable unless plain fields take the direct path and a probe query
+    gets the same answer (data and errors) as from Strawberry's stock executor."""
+    fast = _ProbeSchema(query=_ProbeQuery, execution_context_class=Executor)
+    stock = _ProbeSchema(query=_ProbeQuery)
+    item_type = fast._schema.get_type("ProbeItem")
+    assert isinstance(item_type, GraphQLObjectType)
+    for name in ("name", "tone", "leaves", "upper"):
+        plan = _plan(fast._schema, item_type, name)
+        if plan is None or plan.read is None:
+            raise ExecutorUnavailable(f"a plain field ({name}) would not take the direct path")
+    # synchronously: the app may be built inside a running event loop
+    got, want = fast.execute_sync(_PROBE), stock.execute_sync(_PROBE)
+    if (got.data, [e.formatted for e in got.errors or ()]) != (
+        want.data,
+        [e.formatted for e in want.errors or ()],
+    ):
+        raise ExecutorUnavailable(
+            "the probe query was answered differently from the stock executor"
+        )

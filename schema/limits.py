@@ -19,7 +19,12 @@ Depth, aliases and fields are graphql-core validation rules (`depth_rule`, `alia
 `RequestLimits` runs them before the standard rules, so a query over budget is refused
 after one linear walk (well under a millisecond for the largest document the token limit
 lets through), puts the cost in the response's `extensions`, and caches parsing and
-standard validation per query text.
+standard validation per query text (Strawberry validates a text the first time, with the
+standard rules and its own; later requests reuse the result).
+
+Tokens are graphql-core's parser limit (`max_tokens`, comments included); a parse that
+stops there is told from bad syntax by where it stopped (`_stopped_at_token_limit`) and
+answered with the limit's code.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from graphql import (
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLSchema,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -52,9 +58,8 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.language import Visitor
+from graphql.language import Lexer, Source, TokenKind, Visitor
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 
 from schema.errors import TOO_COMPLEX
 
@@ -345,28 +350,81 @@ _Key = tuple[int, int, tuple[type[ASTValidationRule], ...]]
 _validated: dict[_Key, tuple[tuple[GraphQLSchema, DocumentNode], list[GraphQLError]]] = {}
 
 
-def _validate(
+def _cached(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError] | None:
+    cached = _validated.get((id(schema), id(document), rules))
+    if cached is not None and cached[0][0] is schema and cached[0][1] is document:
+        return cached[1]
+    return None
+
+
+def _cache(
     schema: GraphQLSchema,
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
-    validator: Callable[..., list[GraphQLError]] = validate,
-) -> list[GraphQLError]:
-    key = (id(schema), id(document), rules)
-    cached = _validated.get(key)
-    if cached is not None and cached[0][0] is schema and cached[0][1] is document:
-        return cached[1]
-    errors = validator(schema, document, rules)
+    errors: list[GraphQLError],
+) -> None:
     if len(_validated) >= _CACHE_SIZE:
         _validated.clear()
-    _validated[key] = ((schema, document), errors)
+    _validated[(id(schema), id(document), rules)] = ((schema, document), errors)
+
+
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    errors = _cached(schema, document, rules)
+    if errors is None:
+        errors = validate(schema, document, rules)
+        _cache(schema, document, rules, errors)
     return errors
 
 
-def _validate_standard(
-    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
-) -> list[GraphQLError]:
-    # Strawberry's own rules (oneOf inputs, Maybe) join graphql-core's specified rules
-    return _validate(schema, document, rules, validate_document)
+def _parse_within(query: str, options: Mapping[str, Any]) -> DocumentNode:
+    """The parsed query; past the token limit, a coded error instead of a syntax error."""
+    max_tokens = options.get("max_tokens")
+    try:
+        return _parse(query, **options)
+    except GraphQLSyntaxError as error:
+        if max_tokens is not None and _stopped_at_token_limit(query, error, max_tokens):
+            raise GraphQLError(
+                f"The query has more than {max_tokens} tokens; at most {max_tokens} are allowed.",
+                source=error.source,
+                positions=error.positions,
+                extensions={"code": TOO_COMPLEX},
+            ) from error
+        raise
+
+
+def _stopped_at_token_limit(query: str, error: GraphQLSyntaxError, max_tokens: int) -> bool:
+    """Whether the parser gave up for the token limit rather than for bad syntax.
+
+    graphql-core enforces the limit as it reads (comments count, and a long run of them is
+    cut short), so it stays the one to enforce it; what stopped it is told by where: the
+    limit stops it at a well-formed token with `max_tokens` tokens before it, while bad
+    syntax stops it at a token already counted, or at text that is no token. Both scans
+    below stay within the text the parser has already read.
+    """
+    if not error.positions:
+        return False
+    stop = next(iter(error.positions))
+    try:
+        # a comment is always well formed; the end of the text is no token
+        if not query.startswith("#", stop) and (
+            Lexer(Source(query[stop:])).advance().kind is TokenKind.EOF
+        ):
+            return False
+        lexer = Lexer(Source(query[:stop]))
+        while lexer.advance().kind is not TokenKind.EOF:
+            pass
+    except GraphQLSyntaxError:
+        return False
+    # every token before `stop`, comments included, is in the lexer's linked list
+    count, token = 0, lexer.token.prev
+    while token is not None and token.kind is not TokenKind.SOF:
+        count += 1
+        token = token.prev
+    return count >= max_tokens
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -396,7 +454,8 @@ class RequestLimits(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        context.graphql_document = _parse(context.query, **context.parse_options)
+        assert context.query is not None  # Strawberry refuses a request without one first
+        context.graphql_document = _parse_within(context.query, context.parse_options)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -414,10 +473,15 @@ class RequestLimits(SchemaExtension):
                         f"The query would cost {cost} points; at most {self.limits.max_cost} are allowed. Ask for fewer items (`first`) or fewer fields."
                     )
                 ]
-        if not errors:
-            errors = _validate_standard(schema, document, tuple(context.validation_rules))
-        context.pre_execution_errors = errors
-        yield
+        rules = tuple(context.validation_rules)
+        standard = None if errors else _cached(schema, document, rules)
+        if errors or standard is not None:
+            # Strawberry validates only when no errors were set before it
+            context.pre_execution_errors = errors or standard
+            yield
+            return
+        yield  # Strawberry validates with the standard rules and its own
+        _cache(schema, document, rules, list(context.pre_execution_errors or ()))
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:

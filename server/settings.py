@@ -34,6 +34,7 @@ class Environment(enum.StrEnum):
 SearchEngine = Literal["whoosh", "tantivy"]
 StorageBackend = Literal["local", "s3"]
 Notifier = Literal["inprocess", "off"]
+GraphQLExecutor = Literal["fast", "stock"]
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(gt=0)]
@@ -158,6 +159,10 @@ class Settings(BaseSettings):
     log_level: str = Field(
         "INFO",
         description="`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; JSON lines in production, readable lines otherwise",
+    )
+    graphql_executor: GraphQLExecutor = Field(
+        "fast",
+        description="`fast`: the leaner executor and plain-POST path (`stock`, with a warning, where the installed Strawberry or graphql-core does not fit it; see `docs/architecture.md`); `stock`: Strawberry's own",
     )
 
     def __init__(self, **values: Any) -> None:

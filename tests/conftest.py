@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,23 @@ from server.settings import Settings
 pytest_plugins = ("tests.db", "tests.limits")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--graphql-executor",
+        choices=("fast", "stock"),
+        default=os.environ.get("GRAPHQL_EXECUTOR", "fast"),
+        help="the GraphQL executor of the test app (GRAPHQL_EXECUTOR; `make test` runs both)",
+    )
+
+
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Test settings over the curated data, with indexes in a throwaway var/."""
-    return Settings(environment="test", var_dir=tmp_path_factory.mktemp("var"))
+    return Settings(
+        environment="test",
+        var_dir=tmp_path_factory.mktemp("var"),
+        graphql_executor=request.config.getoption("graphql_executor"),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """A plain JSON POST to /graphql is answered exactly as Strawberry's view would answer it.
 
-GraphQLApp takes a direct path for ordinary API calls (server/app.py, `_dispatch`).
-Each request here is sent twice, once as it comes and once with the direct path
-switched off, and status, headers and body must be the same byte for byte.
+With GRAPHQL_EXECUTOR=fast, GraphQLApp takes a direct path for ordinary API calls
+(server/app.py, `_dispatch`) and executes with schema/execution.py; with `stock`, the
+view and Strawberry's executor answer everything. Each request here is sent to an app of
+each kind, and status, headers and body must be the same byte for byte.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-import server.app
-from server.app import GraphQLApp
+from server.app import GraphQLApp, create_app
+from server.services import Services
+from server.settings import Settings
 
 SEARCH = "query($text: String) { facilities(text: $text, first: 2) { totalCount edges { node { id nameZh } } } }"
 TWO_OPERATIONS = (
@@ -53,9 +54,13 @@ REQUESTS: list[tuple[Any, dict[str, str]]] = [
 
 
 @pytest.fixture
-def clients(app: Starlette) -> Iterator[TestClient]:
-    with TestClient(app) as client:
-        yield client
+def clients(settings: Settings, services: Services) -> Iterator[dict[str, TestClient]]:
+    apps = {
+        executor: create_app(settings.with_(graphql_executor=executor), services=services)
+        for executor in ("fast", "stock")
+    }
+    with TestClient(apps["fast"]) as fast, TestClient(apps["stock"]) as stock:
+        yield {"fast": fast, "stock": stock}
 
 
 def _send(client: TestClient, body: Any, headers: dict[str, str]) -> tuple[int, list[Any], bytes]:
@@ -68,21 +73,14 @@ def _send(client: TestClient, body: Any, headers: dict[str, str]) -> tuple[int, 
 
 @pytest.mark.parametrize(("body", "headers"), REQUESTS)
 def test_same_response_as_strawberrys_view(
-    clients: TestClient, monkeypatch: pytest.MonkeyPatch, body: Any, headers: dict[str, str]
+    clients: dict[str, TestClient], body: Any, headers: dict[str, str]
 ) -> None:
-    direct = _send(clients, body, headers)
-
-    async def no_plain_operation(request: Any) -> None:
-        return None
-
-    with monkeypatch.context() as m:
-        m.setattr(server.app, "_plain_operation", no_plain_operation)
-        view = _send(clients, body, headers)
-    assert direct == view
+    assert _send(clients["fast"], body, headers) == _send(clients["stock"], body, headers)
 
 
-def test_plain_calls_take_the_direct_path(
-    clients: TestClient, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("executor", "direct"), [("fast", 15), ("stock", 0)])
+def test_plain_calls_take_the_direct_path_with_the_fast_executor(
+    clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch, executor: str, direct: int
 ) -> None:
     calls: list[str] = []
     original = GraphQLApp._execute_plain
@@ -93,5 +91,5 @@ def test_plain_calls_take_the_direct_path(
 
     monkeypatch.setattr(GraphQLApp, "_execute_plain", spy)
     for body, headers in REQUESTS:
-        _send(clients, body, headers)
-    assert len(calls) == 15  # the first fifteen requests above
+        _send(clients[executor], body, headers)
+    assert len(calls) == direct  # the first fifteen requests above, when fast

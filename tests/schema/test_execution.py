@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import enum
+import logging
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
@@ -20,8 +23,11 @@ import pytest
 import strawberry
 from strawberry import relay
 
+import schema
+import schema.execution
 from schema import build_schema
-from schema.execution import Executor
+from schema.execution import Executor, ExecutorUnavailable, self_check
+from server.settings import Settings, SettingsError
 
 
 @strawberry.enum
@@ -296,5 +302,74 @@ def test_sync_execution_matches(schemas: tuple[strawberry.Schema, strawberry.Sch
         )
 
 
-def test_app_schema_uses_direct_executor() -> None:
-    assert build_schema().execution_context_class is Executor
+def test_the_setting_chooses_the_executor() -> None:
+    assert build_schema(Settings(graphql_executor="fast")).execution_context_class is Executor
+    stock = build_schema(Settings(graphql_executor="stock")).execution_context_class
+    assert not issubclass(stock, Executor)
+    with pytest.raises(SettingsError, match="GRAPHQL_EXECUTOR"):
+        Settings(graphql_executor="quick")
+    with pytest.raises(ValueError, match="GRAPHQL_EXECUTOR must be one of fast, stock"):
+        schema.execution_context_class("quick")
+
+
+def test_the_installed_libraries_pass_the_start_up_check() -> None:
+    self_check()  # raises ExecutorUnavailable if an upgrade moved an internal it relies on
+
+
+@pytest.fixture
+def fresh_choice() -> Iterator[None]:
+    """The fast executor is checked once per process: check it again, then as it was."""
+    for cached in (schema._fast_executor, schema._schema):
+        cached.cache_clear()
+    yield
+    for cached in (schema._fast_executor, schema._schema):
+        cached.cache_clear()
+
+
+def _degrades(caplog: pytest.LogCaptureFixture, reason: str) -> None:
+    with caplog.at_level(logging.WARNING, logger="schema"):
+        chosen = build_schema(Settings(graphql_executor="fast")).execution_context_class
+    assert not issubclass(chosen, Executor)
+    [record] = [r for r in caplog.records if "using the stock executor" in r.getMessage()]
+    assert reason in record.getMessage()
+
+
+@pytest.mark.usefixtures("fresh_choice")
+def test_an_internal_that_moved_means_the_stock_executor(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # as when an import of a graphql-core or Strawberry internal fails
+    monkeypatch.setitem(sys.modules, "schema.execution", None)
+    _degrades(caplog, "ModuleNotFoundError")
+
+
+@pytest.mark.usefixtures("fresh_choice")
+def test_plain_fields_off_the_direct_path_mean_the_stock_executor(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # as when Strawberry stops marking the resolvers of basic fields
+    monkeypatch.setattr(schema.execution, "_plan", lambda *args: None)
+    _degrades(caplog, "would not take the direct path")
+
+
+@pytest.mark.usefixtures("fresh_choice")
+def test_a_different_answer_means_the_stock_executor(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # as when graphql-core changes a method the executor overrides or calls
+    def changed(self: Executor, *args: Any) -> Any:
+        raise TypeError("execute_fields() takes 5 positional arguments but 6 were given")
+
+    monkeypatch.setattr(Executor, "execute_fields", changed)
+    with pytest.raises(ExecutorUnavailable):
+        self_check()
+    _degrades(caplog, "answered differently")
+
+
+@pytest.mark.usefixtures("fresh_choice")
+def test_the_check_runs_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs: list[None] = []
+    monkeypatch.setattr(schema.execution, "self_check", lambda: runs.append(None))
+    for limit in (5, 6, 7):  # three schemas
+        build_schema(Settings(graphql_executor="fast", graphql_max_depth=limit))
+    assert len(runs) == 1

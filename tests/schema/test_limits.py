@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from graphql import get_introspection_query, parse
+import strawberry
+from graphql import DocumentNode, ValidationRule, get_introspection_query, parse
 from starlette.testclient import TestClient
+from strawberry.extensions import AddValidationRules
 
 from schema import build_schema
-from schema.limits import measure
+from schema.errors import ErrorCodes
+from schema.limits import Limits, RequestLimits, measure
 from server.app import create_app
 from server.services import Services
 from server.settings import Settings
@@ -138,3 +141,39 @@ def test_a_standard_introspection_query_is_within_the_limits(gql: GraphQLClient)
     body = gql(get_introspection_query(descriptions=True))
     assert "errors" not in body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_standard_validation_runs_once_per_query_text() -> None:
+    # given a rule that counts the documents Strawberry validates, behind the app's extensions
+    validated: list[str] = []
+
+    class Counting(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            validated.append("once")
+
+    limits = Limits(max_depth=10, max_aliases=15, max_tokens=2000, max_fields=500, max_cost=100)
+    counted = strawberry.Schema(
+        query=_Query,
+        extensions=[
+            lambda: AddValidationRules([Counting]),
+            ErrorCodes,
+            lambda: RequestLimits(limits),
+        ],
+    )
+    # when the same texts run again and again
+    for _ in range(3):
+        assert counted.execute_sync("{ one }").data == {"one": 1}
+        assert error_codes_of(counted.execute_sync("{ two }")) == ["GRAPHQL_VALIDATION_FAILED"]
+    # then each was validated once, and the cached errors still carry their code
+    assert validated == ["once", "once"]
+
+
+@strawberry.type(name="Query")
+class _Query:
+    @strawberry.field
+    def one(self) -> int:
+        return 1
+
+
+def error_codes_of(result: Any) -> list[str]:
+    return [e.extensions["code"] for e in result.errors or ()]

@@ -90,6 +90,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_MAX_FIELDS": "300",
         "GRAPHQL_MAX_COST": "20000",
         "LOG_LEVEL": "warning",
+        "GRAPHQL_EXECUTOR": "stock",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 
@@ -184,6 +185,7 @@ def test_the_development_secrets_are_fine_outside_production() -> None:
         ("GRAPHQL_MAX_ALIASES", "-3", "Input should be greater than 0"),
         ("GRAPHQL_MAX_TOKENS", "0", "Input should be greater than 0"),
         ("GRAPHQL_MAX_FIELDS", "many", "Input should be a valid integer"),
+        ("GRAPHQL_EXECUTOR", "quick", "Input should be 'fast' or 'stock'"),
         ("GRAPHQL_MAX_COST", "0", "Input should be greater than 0"),
     ],
 )
