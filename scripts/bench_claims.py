@@ -48,11 +48,12 @@ from argon2 import PasswordHasher  # noqa: E402
 from PIL import Image  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from server.accounts.models import Account, AuthSession, Identity, SmsOutbox  # noqa: E402
+from server.accounts.models import Account, Identity, SmsOutbox  # noqa: E402
 from server.claims.models import Claim  # noqa: E402
 from server.crypto import Vault, token_hash, vault_for  # noqa: E402
 from server.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from server.policies.records import add_person, add_plan, add_policy, resident_id  # noqa: E402
+from server.sessions import LoginSession, SessionKind  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 20
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test"
@@ -158,8 +159,9 @@ def prepare(url: str, schema: str, members: int, vault: Vault) -> list[Member]:
             )
             token = secrets.token_urlsafe(32)
             db.add(
-                AuthSession(
-                    account_id=account.id,
+                LoginSession(
+                    kind=SessionKind.MEMBER.value,
+                    subject_id=account.id,
                     token_hash=token_hash(token),
                     channel="app",
                     created_at=now,

@@ -60,7 +60,8 @@ def import_models() -> None:
     import server.claims.models
     import server.claims.portal_models
     import server.notify.outbox
-    import server.policies.models  # noqa: F401
+    import server.policies.models
+    import server.sessions  # noqa: F401
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:

@@ -216,8 +216,13 @@ def _login_post(
                 # the right name for a claim with nothing (more) to send: say so plainly
                 return lambda: closed(request, lang, "NOT_PENDING", here)
         claim, supplement = link
-        cookie = sessions.open_session(db, claim=claim, supplement=supplement, now=now)
-        sessions.purge(db, now)
+        cookie = sessions.open_session(
+            db,
+            env.cx.sessions,
+            claim=claim,
+            supplement=supplement,
+            replacing=request.cookies.get(sessions.SESSION_COOKIE),
+        )
 
     def signed_in() -> Response:
         response = see_other(portal_url(request, "/claim", lang))
@@ -251,8 +256,8 @@ def _token_get(request: Request, env: Env, lang: str, here: str, token: str) -> 
             claim, supplement = supplements.claim_for_token(db, env.cx, token)
         except SupplementLinkInvalid as e:
             return closed(request, lang, e.reason, here)
-        current = sessions.load(db, request.cookies.get(sessions.SESSION_COOKIE), env.cx.now())
-        if current is not None and current.supplement_id == supplement.id:
+        current = sessions.load(db, env.cx.sessions, request.cookies.get(sessions.SESSION_COOKIE))
+        if current is not None and current.scope_id == supplement.id:
             return see_other(portal_url(request, "/claim", lang))
         claim_no = claim.claim_no or ""
     return _login_get(request, env, lang, here, claim_no, lost=False)

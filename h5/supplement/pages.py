@@ -53,7 +53,13 @@ def claim_page(
     remark: str | None = None,
 ) -> Response:
     data = portal.page_data(
-        db, env.cx, signed.claim, signed.supplement, lang=lang, app_root=app_root_of(request)
+        db,
+        env.cx,
+        signed.claim,
+        signed.supplement,
+        lang=lang,
+        app_root=app_root_of(request),
+        session_id=signed.session.id,
     )
     return render_page(
         request,
@@ -111,7 +117,13 @@ def _done_page(request: Request, env: Env, lang: str) -> Response:
         if signed.supplement.fulfilled_at is None:
             return see_other(portal_url(request, "/claim", lang))
         data = portal.page_data(
-            db, env.cx, signed.claim, signed.supplement, lang=lang, app_root=app_root_of(request)
+            db,
+            env.cx,
+            signed.claim,
+            signed.supplement,
+            lang=lang,
+            app_root=app_root_of(request),
+            session_id=signed.session.id,
         )
         assert data.fulfilled_at is not None
         return render_page(
@@ -258,7 +270,7 @@ def _logout(request: Request, env: Env, lang: str, fields: dict[str, str] | None
             return ended(request, lang)
         if fields is None or not csrf_valid(env, signed, fields.get("csrf")):
             return _form_refused(request, env, db, signed, lang, "CSRF", False)
-        sessions.close(db, signed.token, env.cx.now())
+        sessions.close(db, env.cx.sessions, signed.token)
     response = see_other(portal_url(request, "", lang))
     sessions.clear_cookie(response, request, sessions.SESSION_COOKIE, env.cx.settings.base_url)
     return response

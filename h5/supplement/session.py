@@ -1,35 +1,30 @@
 """The portal's cookies: a browser id before log-in, a one-claim session after it, and the
 CSRF tokens derived from them.
 
-The session cookie holds a random token; the database keeps its hash, the claim and the
-supplement it opens, so the cookie cannot be widened to another claim and any server
-can check it. It ends after IDLE without a request, LONGEST after log-in, or on
-sign-out; the supplement's deadline closes the page (not the session) on its own. Both cookies are HttpOnly, SameSite=Strict, limited to the portal's path and
-Secure whenever the page came over HTTPS.
+The session cookie holds a random token of a portal session (server/sessions.py): the
+database keeps its hash, the claim (its subject) and the supplement (its scope), so the
+cookie cannot be widened to another claim and any server can check it. It ends after the
+idle time without a request, at its absolute limit, or on sign-out; the supplement's
+deadline closes the page (not the session) on its own. Both cookies are HttpOnly,
+SameSite=Strict, limited to the portal's path and Secure whenever the page came over HTTPS.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.claims.models import Claim, SupplementRequest
-from server.claims.portal_models import PortalSession
-from server.crypto import token_hash
+from server.sessions import LiveSession, SessionKind, SessionStore
 
 SESSION_COOKIE = "sp_session"
 BROWSER_COOKIE = "sp_browser"
-IDLE = datetime.timedelta(minutes=30)
-LONGEST = datetime.timedelta(hours=12)
-# last_seen_at is written at most this often, so each page view does not cost a write
-TOUCH_EVERY = datetime.timedelta(seconds=30)
+CHANNEL = "h5"
 _TOKEN_MAX = 100
 
 
@@ -88,50 +83,36 @@ def browser_id(request: Request) -> str | None:
 
 
 def open_session(
-    db: Session, *, claim: Claim, supplement: SupplementRequest, now: datetime.datetime
+    db: Session,
+    store: SessionStore,
+    *,
+    claim: Claim,
+    supplement: SupplementRequest,
+    replacing: str | None,
 ) -> str:
-    """Start a session for this claim's supplement; returns the cookie's token."""
-    token = new_token()
-    db.add(
-        PortalSession(
-            token_hash=token_hash(token),
-            claim_id=claim.id,
-            supplement_id=supplement.id,
-            created_at=now,
-            last_seen_at=now,
-            # the supplement's own deadline is checked on every request: past it the
-            # page says so instead of asking to sign in again
-            expires_at=now + LONGEST,
-        )
+    """Start a session for this claim's supplement; returns the cookie's token. The
+    session the browser held so far (`replacing`) ends: a log-in always gets a new token.
+
+    The supplement's own deadline is checked on every request: past it the page says so
+    instead of asking to sign in again."""
+    issued = store.start(
+        db,
+        SessionKind.PORTAL,
+        claim.id,
+        channel=CHANNEL,
+        scope_id=supplement.id,
+        replacing=replacing,
     )
-    db.flush()
-    return token
+    return issued.token
 
 
-def load(db: Session, token: str | None, now: datetime.datetime) -> PortalSession | None:
-    """The live session of this token (its idle clock restarted), or None."""
+def load(db: Session, store: SessionStore, token: str | None) -> LiveSession | None:
+    """The live portal session of this token (subject: the claim id; scope: the
+    supplement id), or None."""
     if not token or len(token) > _TOKEN_MAX:
         return None
-    row = db.scalar(select(PortalSession).where(PortalSession.token_hash == token_hash(token)))
-    if row is None or row.revoked_at is not None:
-        return None
-    if now >= row.expires_at or now - row.last_seen_at >= IDLE:
-        return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-    return row
+    return store.authenticate(db, SessionKind.PORTAL, token)
 
 
-def close(db: Session, token: str | None, now: datetime.datetime) -> None:
-    if not token or len(token) > _TOKEN_MAX:
-        return
-    row = db.scalar(select(PortalSession).where(PortalSession.token_hash == token_hash(token)))
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = now
-
-
-def purge(db: Session, now: datetime.datetime) -> int:
-    """Delete sessions past their longest life (a day's grace, for the record)."""
-    old = now - LONGEST - datetime.timedelta(days=1)
-    result = db.execute(delete(PortalSession).where(PortalSession.created_at < old))
-    return int(getattr(result, "rowcount", 0) or 0)
+def close(db: Session, store: SessionStore, token: str | None) -> None:
+    store.end(db, SessionKind.PORTAL, token)

@@ -51,8 +51,9 @@ class _Refused(Exception):
         self.code = code
 
 
-def _upload_target(env: Env, request: Request, category: str) -> tuple[int, int, int, str]:
-    """(claim id, supplement id, bytes used, session token) of a session that may upload."""
+def _upload_target(env: Env, request: Request, category: str) -> tuple[int, int, int, str, int]:
+    """(claim id, supplement id, bytes used, session token, session id) of a session that
+    may upload."""
     with env.db() as db:
         signed = signed_session(db, env, request)
         if signed is None:
@@ -67,11 +68,17 @@ def _upload_target(env: Env, request: Request, category: str) -> tuple[int, int,
             check_quota(used, 1, env.cx.claim_cap_bytes)
         except DomainError as e:
             raise _Refused(e.code) from None
-        return signed.claim.id, signed.supplement.id, used, signed.token
+        return signed.claim.id, signed.supplement.id, used, signed.token, signed.session.id
 
 
 def _attach(
-    env: Env, claim_id: int, supplement_id: int, category: str, stored: StoredUpload, app_root: str
+    env: Env,
+    claim_id: int,
+    supplement_id: int,
+    category: str,
+    stored: StoredUpload,
+    app_root: str,
+    session_id: int,
 ) -> dict[str, Any]:
     """Record one stored file on the claim and commit it: files already received stay when
     the connection drops before the rest arrive."""
@@ -83,7 +90,7 @@ def _attach(
         doc = core.attach_document(db, env.cx, claim, category, stored, channel=Channel.H5)
         if doc.supplement_id != supplement_id:
             raise WrongClaimState("The supplement no longer takes files.")
-        item = portal.document_item(env.cx, app_root, claim, doc)
+        item = portal.document_item(env.cx, app_root, session_id, doc)
         return {
             "id": item.id,
             "name": item.name,
@@ -103,7 +110,7 @@ async def upload(request: Request) -> Response:
     as_json = wants_json(request)
     category = request.query_params.get("category", "").strip()[:40]
     try:
-        claim_id, supplement_id, used, token = await run_in_threadpool(
+        claim_id, supplement_id, used, token, session_id = await run_in_threadpool(
             _upload_target, env, request, category
         )
     except _Refused as e:
@@ -138,7 +145,14 @@ async def upload(request: Request) -> Response:
                 try:
                     check_quota(total, result.size, env.cx.claim_cap_bytes)
                     doc = await run_in_threadpool(
-                        _attach, env, claim_id, supplement_id, category, result, app_root
+                        _attach,
+                        env,
+                        claim_id,
+                        supplement_id,
+                        category,
+                        result,
+                        app_root,
+                        session_id,
                     )
                 except DomainError as e:
                     await discard(env.cx.storage, [result])

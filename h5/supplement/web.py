@@ -21,11 +21,11 @@ from h5.supplement.captcha import AnswerSource
 from h5.templating import PAGE_HEADERS, render, static_version
 from server.claims.core import ClaimContext
 from server.claims.models import Claim, ClaimStatus, SupplementRequest
-from server.claims.portal_models import PortalSession
 from server.crypto import Vault
 from server.db import unit_of_work
 from server.notify.templates import HOTLINE
 from server.services import Services
+from server.sessions import LiveSession
 
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 FORM_MAX_BYTES = 16 * 1024  # the log-in, remove and submit forms are small
@@ -191,7 +191,7 @@ def closed(request: Request, lang: str, reason: str, here: str = "") -> Response
 
 @dataclass
 class Signed:
-    session: PortalSession
+    session: LiveSession
     claim: Claim
     supplement: SupplementRequest
     token: str
@@ -199,11 +199,11 @@ class Signed:
 
 def signed_session(db: Session, env: Env, request: Request) -> Signed | None:
     token = request.cookies.get(sessions.SESSION_COOKIE)
-    row = sessions.load(db, token, env.cx.now())
-    if row is None or token is None:
+    row = sessions.load(db, env.cx.sessions, token)
+    if row is None or token is None or row.scope_id is None:
         return None
-    claim = db.get(Claim, row.claim_id)
-    supplement = db.get(SupplementRequest, row.supplement_id)
+    claim = db.get(Claim, row.subject_id)
+    supplement = db.get(SupplementRequest, row.scope_id)
     if claim is None or supplement is None or supplement.claim_id != claim.id:
         return None
     return Signed(row, claim, supplement, token)

@@ -118,8 +118,9 @@ class ClaimDocumentFile:
 
 
 def document_file(
-    cx: ClaimContext, doc: models.ClaimDocument, viewer: str, viewer_id: int
+    cx: ClaimContext, doc: models.ClaimDocument, session_id: int
 ) -> ClaimDocumentFile:
+    """The file with links for the viewer signed in with `session_id`."""
     now = cx.now()
     base, secret = cx.settings.base_url, cx.settings.secret_key
     return ClaimDocumentFile(
@@ -133,9 +134,9 @@ def document_file(
         uploaded_at=doc.uploaded_at,
         channel=doc.channel,
         in_supplement=doc.supplement_id is not None,
-        url=links.url(base, secret, links.Link("doc", doc.id, viewer, viewer_id), now),
+        url=links.url(base, secret, links.Link("doc", doc.id, session_id), now),
         thumbnail_url=(
-            links.url(base, secret, links.Link("thumb", doc.id, viewer, viewer_id), now)
+            links.url(base, secret, links.Link("thumb", doc.id, session_id), now)
             if doc.thumbnail_key
             else None
         ),

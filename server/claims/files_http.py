@@ -1,10 +1,11 @@
 """GET /claim-files/<token>: a claim's documents, previews, signature and settlement notice.
 
 The API hands out signed links (server/claims/links.py) so a file opens in a browser or
-an image tag without a bearer header. Each request checks the signature and expiry, then
-again that the viewer may still see the claim: a member who can no longer see it, a
-deactivated adjuster or a supplement session of another claim gets the same 404 as a
-forged link, so an answer never tells whether something exists.
+an image tag without a bearer header. Each request checks the signature and expiry, that
+the sign-in session the link was made for is still live, then again that its holder may
+still see the claim: a signed-out or expired session, a member who can no longer see the
+claim, a deactivated adjuster or a supplement session of another claim gets the same 404
+as a forged link, so an answer never tells whether something exists.
 
 Stored files are streamed in chunks; they are served inline under a harmless name, with
 nosniff so a browser never runs them as something else, and never cached.
@@ -31,6 +32,7 @@ from server.claims.core import ClaimContext, can_see
 from server.claims.models import Adjuster, Claim, ClaimDocument, ClaimStatus
 from server.db import unit_of_work
 from server.errors import NotFound
+from server.sessions import LiveSession, SessionKind
 from server.storage.backend import CHUNK_SIZE, ReadStream, content_type_of
 from server.storage.errors import InvalidKey
 
@@ -155,11 +157,14 @@ def _resolve(
 ) -> _StoredFile | _Rendered:
     """What the link opens, after checking the viewer may see it now (in a worker thread)."""
     with unit_of_work(factory) as db:
+        session = cx.sessions.find(db, link.session_id)
+        if session is None:
+            raise _Missing()  # signed out, or the session ended: so did its links
         if link.kind in ("doc", "thumb"):
             doc = db.get(ClaimDocument, link.object_id)
             if doc is None or doc.removed_at is not None:
                 raise _Missing()
-            _check_viewer(db, link, doc.claim)
+            _check_viewer(db, session, doc.claim)
             if link.kind == "doc":
                 return _StoredFile(
                     doc.storage_key, doc.content_type, _named(doc.display_name, doc.content_type)
@@ -173,7 +178,7 @@ def _resolve(
         claim = db.get(Claim, link.object_id)
         if claim is None:
             raise _Missing()
-        _check_viewer(db, link, claim)
+        _check_viewer(db, session, claim)
         if link.kind == "sig":
             if not claim.signature_key:
                 raise _Missing()
@@ -193,16 +198,16 @@ def _resolve(
         return _Rendered(notice.render_pdf(settled), PDF, notice.file_name(settled, "pdf"))
 
 
-def _check_viewer(db: Session, link: links.Link, claim: Claim) -> None:
-    if link.viewer == "member":
-        account = db.get(Account, link.viewer_id)
+def _check_viewer(db: Session, session: LiveSession, claim: Claim) -> None:
+    if session.kind is SessionKind.MEMBER:
+        account = db.get(Account, session.subject_id)
         if account is None or not can_see(account, claim):
             raise _Missing()
-    elif link.viewer == "adjuster":
-        adjuster = db.get(Adjuster, link.viewer_id)
+    elif session.kind is SessionKind.ADJUSTER:
+        adjuster = db.get(Adjuster, session.subject_id)
         if adjuster is None or not adjuster.active:
             raise _Missing()
-    elif link.viewer != "h5" or link.viewer_id != claim.id:
+    elif session.kind is not SessionKind.PORTAL or session.subject_id != claim.id:
         raise _Missing()
 
 

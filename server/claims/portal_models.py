@@ -1,16 +1,17 @@
-"""Tables of the H5 supplement portal: captcha challenges, failed log-ins, one-claim sessions.
+"""Tables of the H5 supplement portal: captcha challenges and failed log-ins.
 
 They live in the database, not in a process, so several servers share them: a captcha
 shown by one server can be checked by another, and failures counted on one count on all.
-Nothing here is readable without the server key: answers, session tokens, client
-addresses and claim numbers are kept only as (keyed) hashes.
+Nothing here is readable without the server key: answers, client addresses and
+claim numbers are kept only as (keyed) hashes. Its one-claim sessions live with every
+other sign-in in server/sessions.py.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -51,19 +52,3 @@ class PortalLoginFailure(Base):
     claim_key: Mapped[str] = mapped_column(String(64))  # keyed hash of the claim number
     client_key: Mapped[str] = mapped_column(String(64))  # keyed hash of the client address
     at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-
-
-class PortalSession(Base):
-    """A log-in to the portal: opens one claim's open supplement and nothing else."""
-
-    __tablename__ = "supplement_session"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
-    supplement_id: Mapped[int] = mapped_column(ForeignKey("claim_supplement.id"))
-    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    # the latest moment the session can live, whatever the activity
-    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

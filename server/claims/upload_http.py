@@ -75,6 +75,7 @@ from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
 from server.claims.models import Actor, Channel, Claim, ClaimDocument, ClaimStatus
 from server.errors import DomainError, InvalidInput
 from server.services import Services
+from server.sessions import LiveSession, bearer_token
 from server.storage.backend import Storage, thumbnail_key
 from server.storage.errors import QuotaExceeded, UploadError
 from server.storage.uploads import (
@@ -506,6 +507,7 @@ class _Target:
     account_id: int
     claim_id: int
     used_bytes: int
+    session_id: int  # the member's sign-in session: the returned links are bound to it
 
 
 def parse_claim_id(raw: str) -> int:
@@ -546,19 +548,19 @@ def _services(request: Request) -> tuple[Services, ClaimContext]:
     return services, services.claims
 
 
-def _account(services: Services, db: Session, request: Request) -> Account:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def _account(services: Services, db: Session, request: Request) -> tuple[Account, LiveSession]:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
         raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
     assert services.members is not None
-    account = services.members.accounts.authenticate(db, token.strip())
-    db.commit()  # the session's last-seen time counts even when the upload is refused
+    account, session = services.members.accounts.authenticate_session(db, token)
+    db.commit()  # the session's activity counts even when the upload is refused
     services.members.identity.require_verified(account)
-    return account
+    return account, session
 
 
-def _document_json(cx: ClaimContext, doc: ClaimDocument, account_id: int) -> dict[str, Any]:
-    f = document_file(cx, doc, "member", account_id)
+def _document_json(cx: ClaimContext, doc: ClaimDocument, session_id: int) -> dict[str, Any]:
+    f = document_file(cx, doc, session_id)
     return {
         "id": str(f.id),
         "category": f.category,
@@ -587,7 +589,7 @@ def _documents_target(
     claim_id: int,
     category: str,
 ) -> _Target:
-    account = _account(services, db, request)
+    account, session = _account(services, db, request)
     claim = core.member_claim(db, account, claim_id)
     check_upload_category(db, cx, claim, category)
     used = core.used_bytes(db, claim)
@@ -598,7 +600,7 @@ def _documents_target(
             "and this claim's files already do."
         )
         raise full
-    target = _Target(account.id, claim.id, used)
+    target = _Target(account.id, claim.id, used, session.id)
     # ended before the body streams in: no connection is held while the client sends,
     # and nothing may be read from the expired rows after this
     db.rollback()
@@ -615,7 +617,7 @@ def _attach_documents(
         raise ClaimNotFound("No such claim among yours.")
     check_upload_category(db, cx, claim, category)
     docs = [core.attach_document(db, cx, claim, category, s, channel=Channel.APP) for s in stored]
-    out = [_document_json(cx, d, account.id) for d in docs]
+    out = [_document_json(cx, d, target.session_id) for d in docs]
     db.commit()
     return out
 
@@ -672,13 +674,13 @@ async def upload_documents(request: Request) -> Response:
 
 
 def _signature_target(services: Services, db: Session, request: Request, claim_id: int) -> _Target:
-    account = _account(services, db, request)
+    account, session = _account(services, db, request)
     claim = core.member_claim(db, account, claim_id)
     if claim.account_id != account.id:
         raise ClaimNotFound("No such claim among yours.")  # only its maker signs a claim
     if claim.status is not ClaimStatus.DRAFT:
         raise WrongClaimState("Only a draft is signed; this claim has been sent.")
-    target = _Target(account.id, claim.id, 0)
+    target = _Target(account.id, claim.id, 0, session.id)
     db.rollback()  # before the body streams in (see _documents_target)
     return target
 
@@ -705,7 +707,7 @@ def _save_signature(
         channel=Channel.APP,
     )
     db.commit()
-    link = links.Link("sig", claim.id, "member", target.account_id)
+    link = links.Link("sig", claim.id, target.session_id)
     body = {
         "url": links.url(cx.settings.base_url, cx.settings.secret_key, link, now),
         "signedAt": now.isoformat(),

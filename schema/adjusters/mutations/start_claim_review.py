@@ -4,7 +4,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.errors import (
     AdjusterClaimNotFoundError,
     AdjusterClaimStateError,
@@ -41,5 +41,7 @@ def start_claim_review(
     except DomainError as e:
         return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
     return StartClaimReviewSuccess(
-        claim=claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id)
+        claim=claim_view_type(
+            db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id
+        )
     )
