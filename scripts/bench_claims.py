@@ -131,6 +131,7 @@ def prepare(url: str, schema: str, members: int, vault: Vault) -> list[Member]:
             )
             policy = add_policy(
                 db,
+                vault,
                 policy_no=f"BENCH-{i:06d}",
                 insured=person,
                 plan=plan,

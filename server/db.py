@@ -94,21 +94,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine | None = None) -> Any:
+def alembic_config(engine: Engine | None = None, vault: Any = None) -> Any:
     from alembic.config import Config
 
     config = Config(str(MIGRATIONS / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
         config.attributes["engine"] = engine
+    if vault is not None:
+        config.attributes["vault"] = vault  # data migrations that encrypt existing rows
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the database to the newest migration (idempotent)."""
+def migrate(engine: Engine, vault: Any = None) -> None:
+    """Bring the database to the newest migration (idempotent).
+
+    `vault` encrypts existing rows where a migration moves a column to encrypted storage;
+    without it the settings' key is used.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine, vault), "head")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

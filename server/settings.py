@@ -1,77 +1,261 @@
-"""All configuration, read once from the environment."""
+"""All configuration, read once from the environment and validated (pydantic-settings).
+
+Every setting is one environment variable (`env_name`); a bad value, or a production
+server without its own secrets, is refused with one line per problem naming the variable.
+"""
 
 from __future__ import annotations
 
+import enum
 import os
-from dataclasses import dataclass, field, replace
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources import EnvSettingsSource
+from pydantic_settings.sources.utils import parse_env_vars
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+# The development secret is public: production refuses anything starting so.
+DEV_PREFIX = "dev-only"
+DEV_SECRET_KEY = f"{DEV_PREFIX}-secret-change-me"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    environment: str = "development"  # development | test | production
-    host: str = "127.0.0.1"
-    port: int = 8000
-    base_url: str = "http://127.0.0.1:8000"
-    # Directory data: "curated" serves directory_data/*.csv; "osm" serves the public
-    # OpenStreetMap corpus built by scripts/import_osm.py; a path serves that folder.
-    directory_source: str = "curated"
-    data_dir: Path = ROOT / "directory_data"
-    var_dir: Path = ROOT / "var"
-    search_engine: str = "whoosh"  # whoosh | tantivy
-    database_url: str = ""
-    secret_key: str = "dev-only-secret-change-me"
-    # Key for personal data at rest; derived from secret_key when empty (see server/crypto.py).
-    encryption_key: str = ""
-    # Empty: SMS messages go to the development outbox table and the log instead of a gateway.
-    sms_gateway_url: str = ""
-    # Empty: WeChat login codes are resolved by the development exchanger (see server/wechat.py).
-    wechat_api_url: str = ""
-    wechat_app_id: str = ""
-    wechat_app_secret: str = ""
-    # Empty: e-mail is written to the log (address masked) instead of going to a mail server.
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_from: str = ""
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    # Claim uploads: "local" keeps them under var/uploads (never served directly);
-    # "s3" uses an S3-compatible bucket so several servers share them.
-    storage_backend: str = "local"
-    storage_dir: Path | None = None
-    s3_bucket: str = ""
-    s3_endpoint_url: str = ""
-    s3_region: str = ""
-    upload_max_mb: int = 10  # one file
-    claim_upload_cap_mb: int = 100  # all files of one claim
-    # "inprocess": the server delivers the notification outbox itself (development);
-    # "off": a separate scripts/run_notifier.py does (production, tests).
-    notifier: str = "off"
-    session_idle_minutes: int = 30
-    session_absolute_hours: int = 12
-    graphql_max_depth: int = 10
-    graphql_max_aliases: int = 15
-    graphql_max_tokens: int = 2000
-    graphql_max_fields: int = 500  # field selections once fragments are expanded
-    graphql_max_cost: int = 50_000  # see schema/limits.py
-    extra: dict[str, str] = field(default_factory=dict)
+class Environment(enum.StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+SearchEngine = Literal["whoosh", "tantivy"]
+StorageBackend = Literal["local", "s3"]
+Notifier = Literal["inprocess", "off"]
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Positive = Annotated[int, Field(gt=0)]
+
+_DATABASE_URL = re.compile(r"(sqlite|postgresql)(\+\w+)?://")
+_REDIS_URL = re.compile(r"(redis|rediss|unix)://")
+_HTTP_URL = re.compile(r"https?://[^/\s]+")
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; `problems` holds one line per problem, naming the variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"settings: {len(problems)} problem(s)\n{lines}")
+
+
+class Settings(BaseSettings):
+    """One frozen, validated configuration. `Settings(...)` takes the given values (by field
+    name) over the defaults and never reads the environment: `from_env` does that."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        case_sensitive=False,
+        env_ignore_empty=True,
+    )
+
+    environment: Environment = Field(
+        Environment.development,
+        validation_alias="APP_ENV",
+        description="`development` (GraphiQL on, notifier in the server), `test`, or `production` (its own `SECRET_KEY` and `ENCRYPTION_KEY` required; demo data refused)",
+    )
+    host: str = Field("127.0.0.1", description="where `make serve` listens")
+    port: Port = Field(8000, description="where `make serve` listens")
+    base_url: str = Field(
+        "",
+        validate_default=True,
+        description="absolute links (QR codes, SMS links); unset: `http://HOST:PORT`",
+    )
+    directory_source: str = Field(
+        "curated",
+        description="`curated` (`DIRECTORY_DATA_DIR`), `osm` (the public OpenStreetMap corpus) or the path of a folder in the same format",
+    )
+    data_dir: Path = Field(
+        ROOT / "directory_data",
+        validation_alias="DIRECTORY_DATA_DIR",
+        description="the curated lists",
+    )
+    var_dir: Path = Field(
+        ROOT / "var", description="indexes, imported corpora, uploads, the SQLite file"
+    )
+    search_engine: SearchEngine = Field(
+        "whoosh", description="`whoosh`, or `tantivy` for large directories"
+    )
+    database_url: str = Field(
+        "",
+        repr=False,
+        description="`sqlite://…` or `postgresql://…` (e.g. `postgresql+psycopg://user@host/db`); unset: SQLite `VAR_DIR/app.sqlite3`",
+    )
+    redis_url: str = Field(
+        "", repr=False, description="`redis://…`, `rediss://…` or `unix://…`; not used yet"
+    )
+    secret_key: str = Field(
+        DEV_SECRET_KEY,
+        repr=False,
+        validate_default=True,
+        description="signs links, sessions and CSRF tokens; a value of your own is required in production",
+    )
+    encryption_key: str = Field(
+        "",
+        repr=False,
+        validate_default=True,
+        description="key for personal data at rest; unset: derived from `SECRET_KEY` (not in production, where it is required and must differ from `SECRET_KEY`)",
+    )
+    sms_gateway_url: str = Field(
+        "", description="HTTP SMS gateway; unset: the development outbox table and the log"
+    )
+    wechat_api_url: str = Field(
+        "", description="mini-program login-code exchange; unset: the development stand-in"
+    )
+    wechat_app_id: str = Field("", description="mini-program app id")
+    wechat_app_secret: str = Field("", repr=False, description="mini-program app secret")
+    smtp_host: str = Field("", description="outgoing e-mail server; unset: e-mail goes to the log")
+    smtp_port: Port = Field(25, description="outgoing e-mail server port")
+    smtp_from: str = Field("", description="sender address of outgoing e-mail")
+    smtp_user: str = Field("", description="SMTP user name")
+    smtp_password: str = Field("", repr=False, description="SMTP password")
+    smtp_starttls: bool = Field(False, description="STARTTLS to the SMTP server")
+    storage_backend: StorageBackend = Field(
+        "local",
+        description="claim uploads: `local` (`STORAGE_DIR`, never served directly) or `s3` (shared by several servers)",
+    )
+    storage_dir: Path | None = Field(None, description="local uploads; unset: `VAR_DIR/uploads`")
+    s3_bucket: str = Field(
+        "", validate_default=True, description="the bucket; required when `STORAGE_BACKEND=s3`"
+    )
+    s3_endpoint_url: str = Field("", description="an S3-compatible endpoint; unset: AWS")
+    s3_region: str = Field("", description="the bucket's region")
+    upload_max_mb: Positive = Field(10, description="largest upload, one file")
+    claim_upload_cap_mb: Positive = Field(100, description="all files of one claim")
+    notifier: Notifier = Field(
+        None,
+        validate_default=True,
+        description="`inprocess`: the server delivers queued SMS and e-mail itself; `off`: run `scripts/run_notifier.py`; unset: `inprocess` in development, else `off`",
+    )
+    session_idle_minutes: Positive = Field(
+        30, description="sign-in session expiry when idle (members, adjusters, supplement portal)"
+    )
+    session_absolute_hours: Positive = Field(12, description="sign-in session expiry in any case")
+    graphql_max_depth: Positive = Field(10, description="deepest selection a query may have")
+    graphql_max_aliases: Positive = Field(15, description="aliases in one query")
+    graphql_max_tokens: Positive = Field(2000, description="tokens in one query document")
+    graphql_max_fields: Positive = Field(
+        500, description="field selections once fragments are expanded"
+    )
+    graphql_max_cost: Positive = Field(
+        50_000, description="most one query may cost (see Query cost)"
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as e:
+            raise SettingsError(_problems(e)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the given values: tests build settings that the developer's shell must not
+        # change; from_env runs the environment source itself.
+        return (init_settings,)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return f"http://{info.data.get('host', '127.0.0.1')}:{info.data.get('port', 8000)}"
+        if not _HTTP_URL.match(value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("directory_source")
+    @classmethod
+    def _directory_source(cls, value: str) -> str:
+        value = value.strip()
+        if value not in {"curated", "osm"} and not Path(value).is_dir():
+            raise ValueError("must be curated, osm or the path of an existing folder")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not _DATABASE_URL.match(value):
+            raise ValueError(
+                f"must start with sqlite:// or postgresql:// (a driver may follow, as in postgresql+psycopg://); the scheme given is {value.partition(':')[0]!r}"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not _REDIS_URL.match(value):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("sms_gateway_url", "wechat_api_url", "s3_endpoint_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not _HTTP_URL.match(value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str, info: ValidationInfo) -> str:
+        production = info.data.get("environment") == Environment.production
+        if production and (not value or value.startswith(DEV_PREFIX)):
+            raise ValueError("required in production: the development value is public")
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("environment") != Environment.production:
+            return value
+        if not value:
+            raise ValueError("required in production: personal data at rest is encrypted with it")
+        if value.startswith(DEV_PREFIX) or value == info.data.get("secret_key"):
+            raise ValueError("must be a key of its own in production, not SECRET_KEY")
+        return value
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _s3_bucket(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("storage_backend") == "s3":
+            raise ValueError("required when STORAGE_BACKEND=s3")
+        return value
+
+    @field_validator("notifier", mode="before")
+    @classmethod
+    def _notifier(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            development = info.data.get("environment") == Environment.development
+            return "inprocess" if development else "off"
+        return value
 
     @property
     def debug(self) -> bool:
-        return self.environment == "development"
+        return self.environment == Environment.development
 
     @property
     def graphiql(self) -> bool:
-        return self.environment == "development"
+        return self.environment == Environment.development
 
     @property
     def index_dir(self) -> Path:
@@ -86,47 +270,83 @@ class Settings:
         return self.database_url or f"sqlite:///{self.var_dir / 'app.sqlite3'}"
 
     def with_(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with `changes` (by field name), validated as a whole again."""
+        return Settings(**{**self.model_dump(), **changes})
 
 
-def from_env(environ: dict[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-    host = env.get("HOST", "127.0.0.1")
-    port = int(env.get("PORT", "8000"))
-    var_dir = Path(env.get("VAR_DIR", str(ROOT / "var")))
-    data_dir = Path(env.get("DIRECTORY_DATA_DIR", str(ROOT / "directory_data")))
-    return Settings(
-        environment=env.get("APP_ENV", "development"),
-        host=host,
-        port=port,
-        base_url=env.get("BASE_URL", f"http://{host}:{port}").rstrip("/"),
-        directory_source=env.get("DIRECTORY_SOURCE", "curated"),
-        data_dir=data_dir,
-        var_dir=var_dir,
-        search_engine=env.get("SEARCH_ENGINE", "whoosh"),
-        database_url=env.get("DATABASE_URL", ""),
-        secret_key=env.get("SECRET_KEY", "dev-only-secret-change-me"),
-        encryption_key=env.get("ENCRYPTION_KEY", ""),
-        sms_gateway_url=env.get("SMS_GATEWAY_URL", ""),
-        wechat_api_url=env.get("WECHAT_API_URL", ""),
-        wechat_app_id=env.get("WECHAT_APP_ID", ""),
-        wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
-        smtp_host=env.get("SMTP_HOST", ""),
-        smtp_port=int(env.get("SMTP_PORT", "25")),
-        smtp_from=env.get("SMTP_FROM", ""),
-        smtp_user=env.get("SMTP_USER", ""),
-        smtp_password=env.get("SMTP_PASSWORD", ""),
-        smtp_starttls=_bool(env.get("SMTP_STARTTLS"), False),
-        storage_backend=env.get("STORAGE_BACKEND", "local"),
-        storage_dir=Path(env["STORAGE_DIR"]) if env.get("STORAGE_DIR") else None,
-        s3_bucket=env.get("S3_BUCKET", ""),
-        s3_endpoint_url=env.get("S3_ENDPOINT_URL", ""),
-        s3_region=env.get("S3_REGION", ""),
-        upload_max_mb=int(env.get("UPLOAD_MAX_MB", "10")),
-        claim_upload_cap_mb=int(env.get("CLAIM_UPLOAD_CAP_MB", "100")),
-        notifier=env.get(
-            "NOTIFIER", "inprocess" if env.get("APP_ENV", "development") == "development" else "off"
-        ),
-        session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", "30")),
-        session_absolute_hours=int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
-    )
+def env_name(field: str) -> str:
+    """The environment variable of a setting (its field name in capitals unless aliased)."""
+    alias = Settings.model_fields[field].validation_alias
+    return alias if isinstance(alias, str) else field.upper()
+
+
+class _EnvironSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of os.environ."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(Settings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings in `environ` (empty values count as unset).
+
+    Raises `SettingsError` for unusable values. Without `environ` this is a process's
+    start-up read of its own environment (the app factory, scripts, migrations): there the
+    problems end the process as a message, one line each, instead of a traceback.
+    """
+    if environ is not None:
+        return Settings(**_EnvironSource(environ)())
+    try:
+        return Settings(**_EnvironSource(os.environ)())
+    except SettingsError as e:
+        raise SystemExit(str(e)) from None
+
+
+def _problems(error: ValidationError) -> list[str]:
+    by_alias = {
+        f.validation_alias: name
+        for name, f in Settings.model_fields.items()
+        if isinstance(f.validation_alias, str)
+    }
+    problems = []
+    for e in error.errors(include_url=False):
+        key = str(e["loc"][0]) if e["loc"] else ""
+        field = by_alias.get(key, key)
+        variable = env_name(field) if field in Settings.model_fields else key
+        message = e["msg"].removeprefix("Value error, ")
+        # secrets and URLs that may carry a password (repr=False) are never echoed
+        shown = field not in Settings.model_fields or Settings.model_fields[field].repr
+        if shown and isinstance(e["input"], str | int) and e["input"] != "":
+            message += f" (got {e['input']!r})"
+        problems.append(f"{variable}: {message}")
+    return problems
+
+
+def markdown_table() -> str:
+    """The README's settings table: one row per variable, its default and meaning."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        rows.append(f"| `{env_name(name)}` | {_shown(field.default)} | {field.description} |")
+    return "\n".join(rows)
+
+
+def _shown(default: object) -> str:
+    if default in ("", None):
+        return "unset"
+    if isinstance(default, Path):
+        default = default.relative_to(ROOT)
+    if isinstance(default, bool):
+        default = str(default).lower()
+    if isinstance(default, enum.Enum):
+        default = default.value
+    return f"`{default}`"
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -142,6 +142,31 @@ def pg_committed(
             engine.dispose()
 
 
+@pytest.fixture
+def committed(
+    database: Database, members: MemberServices, clock: FakeClock, tmp_path: Path
+) -> Iterator[tuple[sessionmaker[Session], Any]]:
+    """Like `pg_committed`, on SQLite (a file of its own) as well as on PostgreSQL."""
+    from server.policies.demo import load_demo
+
+    def over(engine: Engine) -> Iterator[tuple[sessionmaker[Session], Any]]:
+        try:
+            migrate(engine)
+            factory = make_sessionmaker(engine)
+            with factory() as s:
+                data = load_demo(s, members.vault, today=clock.now.date())
+                s.commit()
+            yield factory, data
+        finally:
+            engine.dispose()
+
+    if database.schema is None:
+        yield from over(make_engine(f"sqlite:///{tmp_path / 'committed.sqlite3'}"))
+        return
+    for own in _postgres(database.url):
+        yield from over(make_engine(own.url, schema=own.schema))
+
+
 def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
     """Run `work(i)` in n threads started at once; each result or the exception raised."""
     results: list[Any] = [None] * n
@@ -188,7 +213,7 @@ def member_app(
 ) -> Starlette:
     from server.app import create_app
 
-    settings = dataclasses.replace(services.settings, secret_key=member_settings.secret_key)
+    settings = services.settings.with_(secret_key=member_settings.secret_key)
     s = dataclasses.replace(
         services, settings=settings, db=db_factory, members=members, claims=claims
     )
@@ -204,8 +229,8 @@ def claims(
     tmp_path: Path,
 ) -> ClaimContext:
     """Claim operations over a fresh upload folder, on the test clock."""
-    settings = dataclasses.replace(
-        services.settings, secret_key=member_settings.secret_key, storage_dir=tmp_path / "uploads"
+    settings = services.settings.with_(
+        secret_key=member_settings.secret_key, storage_dir=tmp_path / "uploads"
     )
     return claim_context(settings, members.vault, members.accounts.codes, clock)
 

@@ -23,6 +23,13 @@ def bearer_token(info: Info) -> str | None:
     return parse_bearer(info.context.request.headers.get("authorization"))
 
 
+def client_address(info: Info) -> str | None:
+    """The caller's address as Starlette has it (uvicorn --proxy-headers puts the forwarded
+    address there behind the proxy)."""
+    client = info.context.request.client
+    return client.host if client is not None else None
+
+
 def current_account(info: Info) -> Account:
     """The signed-in account, or a top-level UNAUTHENTICATED error."""
     if info.context.account is not None:

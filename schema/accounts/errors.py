@@ -83,6 +83,47 @@ class IdentityTakenError(Error):
     pass
 
 
+@strawberry.type(
+    description="Too many real-name tries from this account, this address or on this identity; nothing was looked up (REAL_NAME_LOCKED)."
+)
+class RealNameLockedError(Error):
+    retry_after_seconds: int = strawberry.field(
+        description="Seconds until real-name verification can be tried again."
+    )
+
+
+@strawberry.type(
+    description="The document matched; a code was sent to the mobile number on the policy record. Call again with `smsCode` to complete (SECOND_FACTOR_REQUIRED)."
+)
+class SecondFactorRequiredError(Error):
+    masked_mobile: str = strawberry.field(
+        description="The record mobile the code went to, masked (138****0001)."
+    )
+    identity_taken: bool = strawberry.field(
+        description="The identity is verified on another account now; the code moves it to this one (that account is told)."
+    )
+    resend_after_seconds: int = strawberry.field(
+        description="Seconds before another code can be sent."
+    )
+    expires_in_seconds: int = strawberry.field(description="Seconds the code stays valid.")
+
+
+@strawberry.type(
+    description="No mobile number is on the policy record: verify through the service hotline (NO_MOBILE_ON_RECORD)."
+)
+class NoMobileOnRecordError(Error):
+    pass
+
+
+@strawberry.type(
+    description="The mobile number is not the one on the policy record (MOBILE_NOT_ON_RECORD)."
+)
+class MobileNotOnRecordError(Error):
+    masked_mobile: str = strawberry.field(
+        description="The mobile number on the policy record, masked (138****0001)."
+    )
+
+
 @strawberry.type(description="WeChat did not accept the login code (WECHAT_CODE_INVALID).")
 class WechatCodeInvalidError(Error):
     pass
@@ -119,6 +160,7 @@ _BY_CODE: dict[str, type] = {
     domain.AlreadyVerified.code: AlreadyVerifiedError,
     domain.IdentityNotInsured.code: IdentityNotInsuredError,
     domain.IdentityTaken.code: IdentityTakenError,
+    domain.NoMobileOnRecord.code: NoMobileOnRecordError,
     domain.WechatCodeInvalid.code: WechatCodeInvalidError,
     domain.WechatAlreadyBound.code: WechatAlreadyBoundError,
     domain.WechatNotBound.code: WechatNotBoundError,
@@ -142,6 +184,23 @@ def error_payload(exc: DomainError, allowed: tuple[type, ...]) -> object:
     elif isinstance(exc, domain.SmsTooSoon | domain.SmsRateLimited | domain.LoginLocked):
         out = RetryLaterError(
             message=exc.message, code=exc.code, retry_after_seconds=exc.retry_after
+        )
+    elif isinstance(exc, domain.RealNameLocked):
+        out = RealNameLockedError(
+            message=exc.message, code=exc.code, retry_after_seconds=exc.retry_after
+        )
+    elif isinstance(exc, domain.SecondFactorRequired):
+        out = SecondFactorRequiredError(
+            message=exc.message,
+            code=exc.code,
+            masked_mobile=exc.masked_mobile,
+            identity_taken=exc.taken,
+            resend_after_seconds=exc.resend_after,
+            expires_in_seconds=exc.expires_in,
+        )
+    elif isinstance(exc, domain.MobileNotOnRecord):
+        out = MobileNotOnRecordError(
+            message=exc.message, code=exc.code, masked_mobile=exc.masked_mobile
         )
     elif exc.code in _BY_CODE:
         out = _BY_CODE[exc.code](message=exc.message, code=exc.code)

@@ -12,7 +12,7 @@ from server.policies.models import IdType as IdTypeModel
 SmsPurpose = strawberry.enum(
     Purpose,
     name="SmsPurpose",
-    description="What an SMS code is for; a code works only for its purpose.",
+    description="What an SMS code is for; a code works only for its purpose. VERIFY_IDENTITY codes are sent by verifyRealName itself, not by sendSmsCode.",
 )
 IdType = strawberry.enum(
     IdTypeModel,
@@ -63,6 +63,10 @@ class VerifyRealNameInput:
     valid_to: datetime.date | None = strawberry.field(
         default=None, description="Last day the document is valid; null for long-term (长期)."
     )
+    sms_code: str | None = strawberry.field(
+        default=None,
+        description="The code sent to the mobile on the policy record, after a SecondFactorRequiredError; leave out on the first call.",
+    )
 
 
 @strawberry.input(
@@ -74,7 +78,9 @@ class BindWechatInput:
     id_type: IdType = strawberry.field(description="Kind of document.")  # type: ignore[valid-type]
     id_number: str = strawberry.field(description="Document number.")
     mobile: str = strawberry.field(description="Mainland mobile number that received the code.")
-    sms_code: str = strawberry.field(description="The code sent for purpose BIND_WECHAT.")
+    sms_code: str = strawberry.field(
+        description="The code sent for purpose BIND_WECHAT. Unless this mobile's account holds the identity already, the mobile must be the one on the policy record."
+    )
 
 
 @strawberry.input(description="Sign in from the mini-program of a bound WeChat user.")

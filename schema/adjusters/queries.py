@@ -31,7 +31,8 @@ class AdjusterQuery:
         description="The signed-in adjuster (adjuster session token; UNAUTHENTICATED otherwise)."
     )
     def adjuster_me(self, info: Info) -> AdjusterType:
-        return adjuster_type(current_adjuster(info))
+        cx, _ = claims(info)
+        return adjuster_type(current_adjuster(info), cx.vault)
 
     @strawberry.field(
         description="Claims to work on: supplements that arrived unseen first, then the oldest "

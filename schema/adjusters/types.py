@@ -38,7 +38,7 @@ from server.claims import models
 from server.claims.core import ClaimContext
 from server.claims.review import ClaimView, QueuePage
 from server.claims.supplements import supplement_documents
-from server.crypto import mask_name
+from server.crypto import Vault, mask_name
 
 
 def claim_global_id(claim_id: int) -> strawberry.ID:
@@ -52,11 +52,11 @@ class AdjusterType:
     display_name: str = strawberry.field(description="Name shown to colleagues.")
 
 
-def adjuster_type(a: models.Adjuster) -> AdjusterType:
+def adjuster_type(a: models.Adjuster, vault: Vault) -> AdjusterType:
     return AdjusterType(
         id=strawberry.ID(relay.to_base64("Adjuster", a.id)),
         username=a.username,
-        display_name=a.display_name,
+        display_name=vault.decrypt(a.display_name_enc),
     )
 
 

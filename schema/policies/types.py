@@ -150,7 +150,7 @@ def policy_type(info: Info, p: models.Policy, viewer_person_id: int) -> PolicyTy
         kind=p.kind,
         product_name=p.product_name,
         product_name_en=p.product_name_en,
-        holder_name=p.holder_name,
+        holder_name=m.policies.holder_name(p),
         status=p.status,
         start_date=p.start_date,
         end_date=p.end_date,

@@ -78,6 +78,47 @@ class IdentityTaken(DomainError):
     code = "IDENTITY_TAKEN"
 
 
+class RealNameLocked(_RetryAfter):
+    code = "REAL_NAME_LOCKED"
+
+
+class SecondFactorRequired(DomainError):
+    """The document matched; the mobile on the insurer's record must confirm it."""
+
+    code = "SECOND_FACTOR_REQUIRED"
+
+    def __init__(
+        self,
+        message: str,
+        masked_mobile: str,
+        *,
+        taken: bool,
+        resend_after: int,
+        expires_in: int,
+    ) -> None:
+        super().__init__(message)
+        self.masked_mobile = masked_mobile
+        self.taken = taken  # the identity is held by another account; the code moves it
+        self.resend_after = resend_after
+        self.expires_in = expires_in
+
+
+class NoMobileOnRecord(DomainError):
+    """The insurer holds no mobile for the person: verification is for the hotline."""
+
+    code = "NO_MOBILE_ON_RECORD"
+
+
+class MobileNotOnRecord(DomainError):
+    """The mobile given is not the one on the insurer's record (WeChat binding)."""
+
+    code = "MOBILE_NOT_ON_RECORD"
+
+    def __init__(self, message: str, masked_mobile: str) -> None:
+        super().__init__(message)
+        self.masked_mobile = masked_mobile
+
+
 class WechatCodeInvalid(DomainError):
     code = "WECHAT_CODE_INVALID"
 

@@ -1,4 +1,5 @@
-"""Accounts, SMS codes, real-name identities, WeChat bindings, favourites."""
+"""Accounts, SMS codes, real-name identities and their audit, try counters, WeChat
+bindings, favourites."""
 
 from __future__ import annotations
 
@@ -73,6 +74,39 @@ class SmsCode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     invalidated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    # set for codes that only this signed-in account may use (VERIFY_IDENTITY)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+
+
+class IdentityTry(Base):
+    """Real-name tries counted under one key (a member, a client address, an identity aimed
+    at) within a fixed window; only keyed hashes appear in the key."""
+
+    __tablename__ = "identity_try"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tries: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+
+class IdentityAudit(Base):
+    """An identity taken back from the account that held it, by the person proving the
+    mobile on the insurer's record. Ids and hashes only."""
+
+    __tablename__ = "identity_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    event: Mapped[str] = mapped_column(String(32))  # reclaimed
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    previous_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    # how the record mobile was proven: same_mobile (the account's own) | sms_code
+    factor: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))  # app (verifyRealName) | wechat (bindWechat)
+    # the document the earlier holder had verified with, and when
+    previous_id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_verified_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
 
 class SmsOutbox(Base):

@@ -20,7 +20,7 @@ from server.accounts.errors import (
     ValidationFailed,
 )
 from server.accounts.models import Account, LoginThrottle
-from server.accounts.sms_codes import Purpose, SentCode, SmsCodes
+from server.accounts.sms_codes import FLOW_ONLY, Purpose, SentCode, SmsCodes
 from server.accounts.throttle import (
     check_login_throttle,
     clear_login_throttle,
@@ -83,7 +83,16 @@ class AccountsService:
 
     def send_code(self, db: Session, mobile: str, purpose: Purpose) -> SentCode:
         phone = normalise_mobile(mobile)
-        _check(mobile_problem(phone))
+        _check(
+            mobile_problem(phone),
+            FieldProblem(
+                "purpose",
+                "This code is sent by the operation that needs it (verifyRealName).",
+                "PURPOSE_NOT_ALLOWED",
+            )
+            if purpose in FLOW_ONLY
+            else None,
+        )
         # a reset code for an unknown number is recorded but not sent: the answer is the same
         deliver = purpose is not Purpose.RESET_PASSWORD or self.find_by_phone(db, phone) is not None
         return self.codes.issue(db, phone, purpose, deliver=deliver)

@@ -29,6 +29,8 @@ class Purpose(enum.Enum):
     BIND_WECHAT = "bind_wechat"
     CONFIRM_CLAIM = "confirm_claim"
     CHANGE_CONTACT = "change_contact"
+    # sent by verifyRealName to the mobile on the insurer's record, for one account only
+    VERIFY_IDENTITY = "verify_identity"
 
 
 _TEXT = {
@@ -37,7 +39,10 @@ _TEXT = {
     Purpose.BIND_WECHAT: "绑定微信",
     Purpose.CONFIRM_CLAIM: "确认理赔申请",
     Purpose.CHANGE_CONTACT: "变更联系信息",
+    Purpose.VERIFY_IDENTITY: "实名认证",
 }
+# purposes whose codes only the flows themselves send (sendSmsCode refuses them)
+FLOW_ONLY = frozenset({Purpose.VERIFY_IDENTITY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +60,20 @@ class SmsCodes:
     def _hash(self, salt: str, code: str) -> str:
         return self.vault.lookup(f"{salt}:{code}", kind="sms-code")
 
-    def issue(self, db: Session, phone: str, purpose: Purpose, *, deliver: bool = True) -> SentCode:
+    def issue(
+        self,
+        db: Session,
+        phone: str,
+        purpose: Purpose,
+        *,
+        deliver: bool = True,
+        account_id: int | None = None,
+    ) -> SentCode:
         """Checks the rate limits, then stores and sends a fresh code.
 
         `deliver=False` goes through every check and records the code but sends nothing:
-        used where sending would reveal whether a mobile is registered.
+        used where sending would reveal whether a mobile is registered. A code issued for
+        `account_id` works only when that account consumes it.
         """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
@@ -108,6 +122,7 @@ class SmsCodes:
                 created_at=now,
                 expires_at=now + VALID_FOR,
                 attempts=0,
+                account_id=account_id,
             )
         )
         db.flush()
@@ -119,8 +134,19 @@ class SmsCodes:
             )
         return SentCode(int(RESEND_AFTER.total_seconds()), int(VALID_FOR.total_seconds()))
 
-    def consume(self, db: Session, phone: str, purpose: Purpose, code: str) -> None:
-        """Accepts the code once; a wrong code counts a try, the fifth wrong try ends it."""
+    def consume(
+        self,
+        db: Session,
+        phone: str,
+        purpose: Purpose,
+        code: str,
+        *,
+        account_id: int | None = None,
+    ) -> None:
+        """Accepts the code once; a wrong code counts a try, the fifth wrong try ends it.
+
+        A code issued for an account is found only with that `account_id`.
+        """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
         row = db.scalar(
@@ -131,6 +157,9 @@ class SmsCodes:
                 SmsCode.used_at.is_(None),
                 SmsCode.invalidated_at.is_(None),
                 SmsCode.expires_at > now,
+                SmsCode.account_id.is_(None)
+                if account_id is None
+                else SmsCode.account_id == account_id,
             )
             .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
             .limit(1)

@@ -134,7 +134,7 @@ def create_adjuster(
         raise AdjusterExists(f"The username {username!r} is taken.", field="username")
     adjuster = Adjuster(
         username=username,
-        display_name=name.strip(),
+        display_name_enc=vault.encrypt(name.strip()),
         email_enc=vault.encrypt(email) if email else None,
         password_hash=_hasher.hash(password),
         active=True,

@@ -295,7 +295,7 @@ class Adjuster(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
-    display_name: Mapped[str] = mapped_column(String(100))
+    display_name_enc: Mapped[str] = mapped_column(Text)  # a person's name: encrypted
     email_enc: Mapped[str | None] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -255,7 +255,7 @@ def claim_view(db: Session, cx: ClaimContext, claim: Claim) -> ClaimView:
     decided_by = None
     if claim.decided_by is not None:
         who = db.get(Adjuster, claim.decided_by)
-        decided_by = who.display_name if who else None
+        decided_by = vault.decrypt(who.display_name_enc) if who else None
     seen = mark_supplement_seen(db, claim, cx.now())
     return ClaimView(
         claim=claim,

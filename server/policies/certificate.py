@@ -83,7 +83,7 @@ def certificate(policies: PoliciesService, policy: Policy, today: datetime.date)
         policy_no=policy.policy_no,
         product_name=policy.product_name,
         product_name_en=policy.product_name_en,
-        holder_name=policy.holder_name,
+        holder_name=policies.holder_name(policy),
         # the insured's own document: the full name is printed, the ID number stays masked
         insured_name=policies.full_name(policy.insured),
         insured_id_masked=person.id_number_masked,

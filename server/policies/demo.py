@@ -19,6 +19,8 @@ from server.policies.models import Person, PolicyStatus, Relation
 from server.policies.records import add_person, add_plan, add_policy, resident_id
 
 DEMO_PASSWORD = "Demo2026!"
+# 李娜 verifies herself in the demo: her account's mobile is the one on her record (one step)
+COLLEAGUE_ID_NUMBER = resident_id("320102", datetime.date(1990, 1, 20), "024")
 NETWORK = "group-comprehensive"  # the curated directory's group-plan network
 
 
@@ -95,7 +97,7 @@ def _people(today: datetime.date) -> list[DemoPerson]:
         DemoPerson(
             "colleague",
             "李娜",
-            resident_id("320102", datetime.date(1990, 1, 20), "024"),
+            COLLEAGUE_ID_NUMBER,
             datetime.date(1990, 1, 20),
             "13800000003",
         ),
@@ -165,6 +167,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
     rows = {
         "main": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0001-01",
             insured=by["main"],
             plan=plan,
@@ -173,6 +176,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "spouse": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0001-02",
             insured=by["spouse"],
             main_insured=by["main"],
@@ -183,6 +187,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "child": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0001-03",
             insured=by["child"],
             main_insured=by["main"],
@@ -193,6 +198,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "main_matured": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0000-01",
             insured=by["main"],
             plan=plan,
@@ -202,6 +208,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "main_high_end": add_policy(
             db,
+            vault,
             policy_no="DEMO-I-8001",
             insured=by["main"],
             product_name="高端医疗保险",
@@ -215,6 +222,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "main_surrendered": add_policy(
             db,
+            vault,
             policy_no="DEMO-I-7001",
             insured=by["main"],
             product_name="个人住院医疗保险",
@@ -227,6 +235,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "colleague": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0002-01",
             insured=by["colleague"],
             plan=plan,
@@ -235,6 +244,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "staff": add_policy(
             db,
+            vault,
             policy_no="DEMO-G-0301-01",
             insured=by["staff"],
             plan=university,
@@ -246,6 +256,7 @@ def load_demo(db: Session, vault: Vault, today: datetime.date | None = None) -> 
         ),
         "retired_matured": add_policy(
             db,
+            vault,
             policy_no="DEMO-I-6001",
             insured=by["retired"],
             product_name="个人住院医疗保险",
@@ -297,7 +308,7 @@ def _logins() -> list[tuple[str, str, str]]:
         (
             "13800000003",
             DEMO_PASSWORD,
-            "李娜: group member, not yet verified (verify as 李娜 with the ID in the demo listing)",
+            f"李娜: group member, not yet verified (verify as 李娜, RESIDENT_ID {COLLEAGUE_ID_NUMBER}; this mobile is on her policy record, so it takes one step)",
         ),
         (
             "13800000005",

@@ -110,7 +110,7 @@ class Policy(Base):
     product_name: Mapped[str] = mapped_column(String(200))
     product_name_en: Mapped[str] = mapped_column(String(200), default="")
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("group_plan.id"))
-    holder_name: Mapped[str] = mapped_column(String(200))  # the company, or the person
+    holder_name_enc: Mapped[str] = mapped_column(Text)  # the company, or the person: encrypted
     insured_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     main_insured_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     relation: Mapped[Relation] = mapped_column(_enum(Relation, "relation"))

@@ -74,6 +74,7 @@ def add_plan(
 
 def add_policy(
     db: Session,
+    vault: Vault,
     *,
     policy_no: str,
     insured: Person,
@@ -97,7 +98,7 @@ def add_policy(
         product_name=product_name,
         product_name_en=product_name_en,
         plan_id=plan.id if plan else None,
-        holder_name=holder_name or (plan.company.name if plan else "本人"),
+        holder_name_enc=vault.encrypt(holder_name or (plan.company.name if plan else "本人")),
         insured_id=insured.id,
         main_insured_id=main_insured.id if main_insured else None,
         relation=relation,

@@ -44,6 +44,9 @@ class PoliciesService:
             is_minor=age_on(person.birth_date, today) < 18,
         )
 
+    def holder_name(self, policy: Policy) -> str:
+        return self.vault.decrypt(policy.holder_name_enc)
+
     def full_name(self, person: Person) -> str:
         """Unmasked: only for the member's own certificate (a privileged output)."""
         return self.vault.decrypt(person.name_enc)

@@ -96,6 +96,7 @@ def insured_member(
         )
     policy = add_policy(
         db,
+        vault,
         policy_no=f"H5-SUPP-{serial}",
         insured=person,
         plan=plan,

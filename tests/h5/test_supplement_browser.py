@@ -66,8 +66,7 @@ def live(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """A uvicorn server on a free port over a SQLite file of its own, with the member side."""
     folder = tmp_path_factory.mktemp("supplement-live")
     port = free_port()
-    settings = dataclasses.replace(
-        services.settings,
+    settings = services.settings.with_(
         base_url=f"http://127.0.0.1:{port}",
         secret_key="live-supplement-test-secret",
         storage_dir=folder / "uploads",

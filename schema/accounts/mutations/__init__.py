@@ -32,11 +32,11 @@ class AccountsMutation:
     )
     verify_real_name = strawberry.mutation(
         resolver=verify_real_name,
-        description="Real-name verification (实名认证): the identity must be an insured member.",
+        description="Real-name verification (实名认证): the identity must be an insured member, confirmed by the mobile number on the policy record (the account's own, or a code sent there). 5 tries a day per account and per identity, 20 per address.",
     )
     bind_wechat = strawberry.mutation(
         resolver=bind_wechat,
-        description="Bind a WeChat mini-program user to an insured identity and sign in.",
+        description="Bind a WeChat mini-program user to an insured identity and sign in; the mobile must be the one on the policy record unless its account holds the identity already.",
     )
     log_in_with_wechat = strawberry.mutation(
         resolver=log_in_with_wechat, description="Sign in from the mini-program of a bound user."

@@ -4,10 +4,13 @@ from typing import Annotated
 
 import strawberry
 
-from schema.accounts.auth import members
+from schema.accounts.auth import client_address, members
 from schema.accounts.errors import (
     IdentityNotInsuredError,
     IdentityTakenError,
+    MobileNotOnRecordError,
+    NoMobileOnRecordError,
+    RealNameLockedError,
     SmsCodeInvalidError,
     ValidationError,
     WechatAlreadyBoundError,
@@ -22,18 +25,24 @@ from server.errors import DomainError
 BindWechatPayload = Annotated[
     SignInSuccess
     | ValidationError
+    | RealNameLockedError
     | SmsCodeInvalidError
     | IdentityNotInsuredError
     | IdentityTakenError
+    | MobileNotOnRecordError
+    | NoMobileOnRecordError
     | WechatAlreadyBoundError
     | WechatCodeInvalidError,
     strawberry.union("BindWechatPayload", description="Result of bindWechat."),
 ]
 _ERRORS = (
     ValidationError,
+    RealNameLockedError,
     SmsCodeInvalidError,
     IdentityNotInsuredError,
     IdentityTakenError,
+    MobileNotOnRecordError,
+    NoMobileOnRecordError,
     WechatAlreadyBoundError,
     WechatCodeInvalidError,
 )
@@ -53,6 +62,7 @@ def bind_wechat(
             id_number=input.id_number,
             mobile=input.mobile,
             sms_code=input.sms_code,
+            client=client_address(info),
         )
     except DomainError as e:
         return error_payload(e, _ERRORS)  # type: ignore[return-value]

@@ -4,11 +4,17 @@ from typing import Annotated
 
 import strawberry
 
-from schema.accounts.auth import current_account, members
+from schema.accounts.auth import client_address, current_account, members
 from schema.accounts.errors import (
     AlreadyVerifiedError,
     IdentityNotInsuredError,
     IdentityTakenError,
+    NoMobileOnRecordError,
+    RealNameLockedError,
+    RetryLaterError,
+    SecondFactorRequiredError,
+    SmsCodeInvalidError,
+    SmsDeliveryFailedError,
     ValidationError,
     error_payload,
 )
@@ -26,18 +32,36 @@ class VerifyRealNameSuccess:
 VerifyRealNamePayload = Annotated[
     VerifyRealNameSuccess
     | ValidationError
+    | RealNameLockedError
+    | SecondFactorRequiredError
+    | SmsCodeInvalidError
+    | RetryLaterError
+    | SmsDeliveryFailedError
     | IdentityNotInsuredError
     | IdentityTakenError
+    | NoMobileOnRecordError
     | AlreadyVerifiedError,
     strawberry.union("VerifyRealNamePayload", description="Result of verifyRealName."),
 ]
-_ERRORS = (ValidationError, IdentityNotInsuredError, IdentityTakenError, AlreadyVerifiedError)
+_ERRORS = (
+    ValidationError,
+    RealNameLockedError,
+    SecondFactorRequiredError,
+    SmsCodeInvalidError,
+    RetryLaterError,
+    SmsDeliveryFailedError,
+    IdentityNotInsuredError,
+    IdentityTakenError,
+    NoMobileOnRecordError,
+    AlreadyVerifiedError,
+)
 
 
 def verify_real_name(
     info: Info,
     input: Annotated[
-        VerifyRealNameInput, strawberry.argument(description="The identity document.")
+        VerifyRealNameInput,
+        strawberry.argument(description="The identity document, and the SMS code once asked for."),
     ],
 ) -> VerifyRealNamePayload:
     m, db = members(info)
@@ -51,6 +75,8 @@ def verify_real_name(
             id_number=input.id_number,
             valid_from=input.valid_from,
             valid_to=input.valid_to,
+            sms_code=input.sms_code,
+            client=client_address(info),
         )
     except DomainError as e:
         return error_payload(e, _ERRORS)  # type: ignore[return-value]

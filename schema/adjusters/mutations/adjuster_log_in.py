@@ -47,5 +47,7 @@ def adjuster_log_in(
         return error_payload(e, (LoginFailedError, RetryLaterError))  # type: ignore[return-value]
     info.context.request.state.adjuster = signed.adjuster
     return AdjusterSignInSuccess(
-        token=signed.token, expires_at=signed.expires_at, adjuster=adjuster_type(signed.adjuster)
+        token=signed.token,
+        expires_at=signed.expires_at,
+        adjuster=adjuster_type(signed.adjuster, cx.vault),
     )

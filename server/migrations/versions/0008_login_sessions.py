@@ -1,7 +1,7 @@
 """one session table for members, adjusters and the supplement portal
 
 Revision ID: 0008
-Revises: 0007 (0004 until the rate-limit and name migrations are on main)
+Revises: 0007 (0006 until the rate-limit migration is on main)
 Create Date: 2026-11-29 15:10:00.000000
 
 Live sessions move over (same token hashes, same clocks), so nobody signed in has to sign
@@ -16,8 +16,8 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0008"
-# "0007" once 0005-0007 (real-name, encrypted names, rate limits) are merged; "0004" until then
-down_revision: str | Sequence[str] | None = "0004"
+# "0007" once the rate-limit migration is merged; "0006" (main's newest) until then
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

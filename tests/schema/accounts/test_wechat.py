@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime
+from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.accounts.models import Account, IdentityAudit
 from server.accounts.wiring import MemberServices
 from tests.db import Api, FakeClock, last_sms_code
 from tests.schema.accounts.helpers import codes
@@ -13,8 +17,9 @@ BIND = """mutation($lc: String!, $n: String!, $no: String!, $m: String!, $c: Str
   bindWechat(input: {loginCode: $lc, name: $n, idType: RESIDENT_ID, idNumber: $no, mobile: $m, smsCode: $c}) {
     __typename
     ... on SignInSuccess { token viewer { wechatBound realNameVerified mobile } }
-    ... on Error { code }
+    ... on Error { code message }
     ... on ValidationError { fieldErrors { field code } }
+    ... on MobileNotOnRecordError { maskedMobile }
   }
 }"""
 WX_LOGIN = """mutation($lc: String!) { logInWithWechat(input: {loginCode: $lc}) {
@@ -118,10 +123,85 @@ def test_bind_errors(
         c="000000",
     )
     assert bad_login["data"]["bindWechat"]["code"] == "WECHAT_CODE_INVALID"
-    stranger = api(BIND, lc="wx", n="赵六", no="11010519491231002X", m="13900000009", c="000000")
-    assert stranger["data"]["bindWechat"]["code"] == "IDENTITY_NOT_INSURED"
+    stranger = SimpleNamespace(name="赵六", id_number="11010519491231002X", phone="13900000009")
+    assert bind(api, db_factory, members, clock, stranger, "wx")["code"] == "IDENTITY_NOT_INSURED"
     # the colleague's identity with the main insured's mobile: that account is someone else's
     out = bind(api, db_factory, members, clock, colleague, "wx-other", mobile="13800000001")
     assert out["code"] == "IDENTITY_TAKEN"
     assert api(WX_LOGIN, lc="!!")["data"]["logInWithWechat"]["code"] == "WECHAT_CODE_INVALID"
     assert codes(api(UNBIND)) == ["UNAUTHENTICATED"]
+
+
+def test_binding_a_new_identity_needs_the_mobile_on_the_policy_record(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    # given someone who knows the colleague's document and proves a mobile of their own
+    colleague = demo.people["colleague"]
+    out = bind(api, db_factory, members, clock, colleague, "wx-stranger", mobile="13900000009")
+    # then nothing is bound: the record mobile is named, masked
+    assert out["__typename"] == "MobileNotOnRecordError"
+    assert (out["code"], out["maskedMobile"]) == ("MOBILE_NOT_ON_RECORD", "138****0003")
+    assert "13800000003" not in out["message"]
+    assert api(WX_LOGIN, lc="wx-stranger")["data"]["logInWithWechat"]["code"] == "WECHAT_NOT_BOUND"
+    # a person with no mobile on record binds through the hotline
+    child = demo.people["child"]
+    out = bind(api, db_factory, members, clock, child, "wx-child", mobile="13900000008")
+    assert out["code"] == "NO_MOBILE_ON_RECORD"
+
+
+def test_binding_tries_count_like_real_name_tries(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    colleague = demo.people["colleague"]
+    # five tries at the colleague's identity with codes that are wrong
+    for _ in range(5):
+        out = api(
+            BIND, lc="wx", n=colleague.name, no=colleague.id_number, m=colleague.phone, c="000000"
+        )["data"]["bindWechat"]
+        assert out["code"] == "SMS_CODE_INVALID"
+    # then even the right code is refused, before anything is looked up
+    out = bind(api, db_factory, members, clock, colleague, "wx-late")
+    assert out["__typename"] == "RealNameLockedError" and out["code"] == "REAL_NAME_LOCKED"
+
+
+def test_the_person_takes_back_an_identity_by_binding_with_the_record_mobile(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    # given the spouse's identity held by another account
+    spouse = demo.people["spouse"]
+    with db_factory() as s:
+        taker = Account(
+            phone_hash=members.accounts.phone_hash("13900000066"),
+            phone_enc=members.vault.encrypt("13900000066"),
+            person_id=spouse.person_id,
+            created_at=datetime.datetime.now(datetime.UTC),
+        )
+        s.add(taker)
+        s.commit()
+        taker_id = taker.id
+    # when she binds her WeChat with her record mobile
+    out = bind(api, db_factory, members, clock, spouse, "wx-spouse")
+    # then she is signed in with the identity, and the other account lost it
+    assert out["__typename"] == "SignInSuccess"
+    assert out["viewer"]["realNameVerified"] is True
+    with db_factory() as s:
+        held = s.get(Account, taker_id)
+        assert held is not None and held.person_id is None
+        audit = s.scalars(select(IdentityAudit)).one()
+        assert (audit.factor, audit.channel, audit.previous_account_id) == (
+            "sms_code",
+            "wechat",
+            taker_id,
+        )

@@ -4,6 +4,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
@@ -12,7 +13,19 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
-from server.db import Base, import_models, make_engine, make_sessionmaker, migrate, unit_of_work
+from server.claims.adjusters import load_demo_adjuster
+from server.crypto import vault_for
+from server.db import (
+    Base,
+    alembic_config,
+    import_models,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    unit_of_work,
+)
+from server.policies.demo import load_demo
+from server.policies.models import Policy
 from server.policies.records import add_person, resident_id
 
 
@@ -77,4 +90,67 @@ def test_sqlite_has_foreign_keys_on() -> None:
     engine = make_engine("sqlite://")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_no_demo_persons_name_is_stored_in_plain_text(
+    db_session: Session, members: MemberServices
+) -> None:
+    # given the whole demo data set and the demo adjuster
+    data = load_demo(db_session, members.vault)
+    load_demo_adjuster(db_session, members.vault)
+    db_session.flush()
+    names = {p.name for p in data.people.values()} | {"张伟", "刘洋", "演示审核员"}
+    # when every column of every table is read raw
+    raw = " ".join(
+        str(v)
+        for table in Base.metadata.sorted_tables
+        for row in db_session.connection().execute(text(f"SELECT * FROM {table.name}"))
+        for v in row
+    )
+    # then no person's name appears, as policyholder, insured, adjuster or anything else
+    assert len(names) >= 6
+    assert [n for n in names if n in raw] == []
+    # and they are still read back where they are shown
+    policy = db_session.scalar(select(Policy).where(Policy.policy_no == "DEMO-I-8001"))
+    assert policy is not None and members.policies.holder_name(policy) == "张伟"
+
+
+def test_the_migration_encrypts_names_already_stored(tmp_path: Path) -> None:
+    # given a database at the revision before names were encrypted, holding plain names
+    engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite3")
+    vault = vault_for("migration-test-secret")
+    command.upgrade(alembic_config(engine, vault), "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO person (id, id_type, id_number_enc, id_number_hash, name_enc,"
+                " name_hash, birth_date, gender) VALUES (1, 'ID_CARD', 'x', 'h', 'x', 'h',"
+                " '1980-01-01', 'M')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO policy (id, policy_no, kind, product_name, product_name_en,"
+                " holder_name, insured_id, relation, status, start_date, end_date, high_end,"
+                " sum_insured) VALUES (1, 'P1', 'INDIVIDUAL', 'p', 'p', '王小明', 1, 'SELF',"
+                " 'IN_FORCE', '2026-01-01', '2026-12-31', 0, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO adjuster (id, username, display_name, password_hash, active,"
+                " created_at) VALUES (1, 'wang', '王审核', 'x', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    # when it is migrated
+    migrate(engine, vault)
+    # then the names are encrypted, readable with the key, and gone from the raw rows
+    with engine.connect() as conn:
+        holder = conn.execute(text("SELECT * FROM policy")).one()._mapping
+        adjuster = conn.execute(text("SELECT * FROM adjuster")).one()._mapping
+    assert "holder_name" not in holder and "display_name" not in adjuster
+    assert vault.decrypt(holder["holder_name_enc"]) == "王小明"
+    assert vault.decrypt(adjuster["display_name_enc"]) == "王审核"
+    assert "王" not in " ".join(map(str, [*holder.values(), *adjuster.values()]))
     engine.dispose()

@@ -86,7 +86,7 @@ def test_a_new_code_replaces_the_old_one(
 def test_at_most_five_codes_an_hour_per_phone(
     db_session: Session, members: MemberServices, clock: FakeClock
 ) -> None:
-    purposes = list(Purpose)
+    purposes = list(Purpose)[:5]
     for p in purposes:  # five purposes: no 120 s wait between them
         members.accounts.codes.issue(db_session, PHONE, p)
     clock.advance(minutes=10)

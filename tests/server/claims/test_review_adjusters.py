@@ -185,7 +185,7 @@ def test_the_demo_adjuster_is_loaded_once(db_session: Session, claims: ClaimCont
     assert line == again and line[:2] == ("adjuster", "Demo2026!")
     assert len(db_session.scalars(select(Adjuster)).all()) == 1
     signed = adjusters.log_in(db_session, claims, username="adjuster", password="Demo2026!")
-    assert signed.adjuster.display_name == "演示审核员"
+    assert claims.vault.decrypt(signed.adjuster.display_name_enc) == "演示审核员"
 
 
 # --- the script ------------------------------------------------------------------------------
@@ -218,8 +218,8 @@ def test_the_script_creates_an_adjuster_with_the_password_from_the_environment(
     engine = make_engine(script_env)
     with make_sessionmaker(engine)() as s:
         adjuster = s.scalar(select(Adjuster))
-        assert adjuster is not None and adjuster.display_name == "赵敏"
         vault = vault_for("script-test-secret")
+        assert adjuster is not None and vault.decrypt(adjuster.display_name_enc) == "赵敏"
         assert adjusters.email_of(vault, adjuster) == "zhao.min@insurer.example"
     engine.dispose()
     # the same username again is refused with a message, not a trace

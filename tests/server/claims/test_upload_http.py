@@ -445,7 +445,7 @@ def test_the_per_claim_cap_is_kept(
     storage: LocalStorage,
     db_factory: sessionmaker[Session],
 ) -> None:
-    claims.settings = dataclasses.replace(claims.settings, claim_upload_cap_mb=1)
+    claims.settings = claims.settings.with_(claim_upload_cap_mb=1)
     first = upload(client, token, draft, [("a.pdf", pdf(padding=600 * 1024))])
     assert first.status_code == 201, first.text
     before = stored_files(storage)

@@ -224,8 +224,13 @@ class TestRefusal:
         assert "facilities_designated.csv row 5, field 'district'" in str(info.value)
 
     def test_a_missing_folder_is_refused(self, tmp_path: Path) -> None:
+        # settings refuse a missing folder; this one goes away after they were made
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        settings = _settings(tmp_path, directory_source=str(gone))
+        gone.rmdir()
         with pytest.raises(InvalidDirectoryData, match="is not a folder"):
-            load_directory(_settings(tmp_path, directory_source=str(tmp_path / "nowhere")))
+            load_directory(settings)
 
 
 class TestOsmSource:
@@ -276,7 +281,11 @@ class TestFolderSource:
 
         assert len(load_directory(settings)) == 300
         with pytest.raises(InvalidDirectoryData, match="synthetic"):
-            load_directory(settings.with_(environment="production"))
+            load_directory(
+                settings.with_(
+                    environment="production", secret_key="s" * 32, encryption_key="e" * 32
+                )
+            )
 
 
 @pytest.fixture(scope="module")

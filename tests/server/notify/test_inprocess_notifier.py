@@ -20,13 +20,14 @@ from server.settings import from_env
 
 def test_the_setting_defaults_to_inprocess_only_in_development() -> None:
     assert from_env({}).notifier == "inprocess"
-    assert from_env({"APP_ENV": "production"}).notifier == "off"
+    secrets = {"SECRET_KEY": "s" * 32, "ENCRYPTION_KEY": "e" * 32}
+    assert from_env({"APP_ENV": "production", **secrets}).notifier == "off"
     assert from_env({"APP_ENV": "development", "NOTIFIER": "off"}).notifier == "off"
 
 
 def _app(services: Services, tmp_path: Path, notifier: str) -> tuple[TestClient, object]:
-    settings = dataclasses.replace(
-        services.settings, notifier=notifier, database_url=f"sqlite:///{tmp_path / 'n.sqlite3'}"
+    settings = services.settings.with_(
+        notifier=notifier, database_url=f"sqlite:///{tmp_path / 'n.sqlite3'}"
     )
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)

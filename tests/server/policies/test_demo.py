@@ -49,9 +49,10 @@ def test_load_demo_script_runs_twice(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, "scripts/load_demo.py"],
         cwd=ROOT,
-        env={**env, "APP_ENV": "production"},
+        env={**env, "APP_ENV": "production", "SECRET_KEY": "s" * 32, "ENCRYPTION_KEY": "e" * 32},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert r.returncode == 2
+    assert "refusing" in r.stderr

@@ -18,7 +18,7 @@ from server.search.factory import (
 )
 from server.search.tantivy_engine import TantivyEngine
 from server.search.whoosh_engine import WhooshEngine
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 
 def settings(tmp_path: Path, engine: str = "whoosh") -> Settings:
@@ -144,8 +144,12 @@ def test_leftovers_of_a_crashed_build_are_removed(tmp_path: Path, directory: Dir
 
 
 def test_unknown_engine_is_a_clear_error(tmp_path: Path, directory: Directory) -> None:
+    with pytest.raises(SettingsError, match=r"SEARCH_ENGINE: .*'whoosh' or 'tantivy'"):
+        settings(tmp_path, "lucene")
+    # the factory still refuses a name that did not come through validated settings
+    unchecked = settings(tmp_path).model_copy(update={"search_engine": "lucene"})
     with pytest.raises(UnknownEngine, match=r"'lucene'.*whoosh, tantivy"):
-        open_engine(settings(tmp_path, "lucene"), directory)
+        open_engine(unchecked, directory)
     with pytest.raises(UnknownEngine):
         build_engine("lucene", directory, tmp_path / "x")
     assert not (tmp_path / "var").exists()
