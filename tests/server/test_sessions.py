@@ -7,6 +7,8 @@ import pytest
 from sqlalchemy import Connection, bindparam, inspect, select, text
 from sqlalchemy.orm import Session
 
+from server.accounts.models import Account
+from server.claims.models import Adjuster
 from server.crypto import token_hash
 from server.db import UTCDateTime, alembic_config, make_engine
 from server.sessions import (
@@ -218,10 +220,10 @@ def test_the_bearer_header_is_read_in_one_place(header: str | None, token: str |
 def test_the_migration_moves_live_sessions_into_the_one_table(tmp_path: Path) -> None:
     from alembic import command
 
-    # given a database at the three-table layout, with live and ended sessions
+    # given a database one step before the one session table, with live and ended sessions
     engine = make_engine(f"sqlite:///{tmp_path}/move.sqlite3")
     config = alembic_config(engine)
-    command.upgrade(config, "0004")
+    command.upgrade(config, "0008-1")
     now = datetime.datetime.now(datetime.UTC)
     soon, gone = now + datetime.timedelta(hours=1), now - datetime.timedelta(hours=1)
 
@@ -230,15 +232,11 @@ def test_the_migration_moves_live_sessions_into_the_one_table(tmp_path: Path) ->
         conn.execute(text(sql).bindparams(*times), values)
 
     with engine.begin() as conn:
-        insert(
-            "INSERT INTO account (id, phone_hash, phone_enc, created_at) VALUES (1, 'p', 'e', :now)",
-            now=now,
-        )
-        insert(
-            "INSERT INTO adjuster (id, username, display_name, password_hash, active, created_at)"
-            " VALUES (2, 'wang', 'Wang', 'h', true, :now)",
-            now=now,
-        )
+        # the account and adjuster tables are as the models say from the step before on
+        with Session(bind=conn) as s:
+            s.add(Account(id=1, phone_hash="p", phone_enc="e", created_at=now))
+            s.add(Adjuster(id=2, username="wang", display_name_enc="n", password_hash="h"))
+            s.flush()
         for i, (revoked, end) in enumerate([(None, soon), (now, soon), (None, gone)]):
             insert(
                 "INSERT INTO auth_session (account_id, token_hash, channel, created_at,"
