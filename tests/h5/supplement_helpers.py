@@ -144,7 +144,7 @@ def adjuster(
         return found
     row = Adjuster(
         username=username,
-        display_name="李娜",
+        display_name_enc=vault.encrypt("李娜"),
         email_enc=vault.encrypt(ADJUSTER_EMAIL),
         password_hash="-",
         active=True,

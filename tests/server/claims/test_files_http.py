@@ -226,7 +226,11 @@ def test_a_link_stops_working_when_its_session_ends(
 ) -> None:
     # given a link made out to a live session of a member, an adjuster or the portal
     with db_factory() as db:
-        adjuster = Adjuster(username="li.adjuster", display_name="李", password_hash="x")
+        adjuster = Adjuster(
+            username="li.adjuster",
+            display_name_enc=claims.vault.encrypt("李"),
+            password_hash="x",
+        )
         db.add(adjuster)
         db.commit()
         viewer_id = {"member": world.main, "adjuster": adjuster.id, "h5": world.claim_id}[viewer]
@@ -303,7 +307,10 @@ def test_only_an_active_adjuster_may_open_files(
 ) -> None:
     with db_factory() as db:
         adjuster = Adjuster(
-            username="li.adjuster", display_name="李审核", password_hash="x", active=True
+            username="li.adjuster",
+            display_name_enc=claims.vault.encrypt("李审核"),
+            password_hash="x",
+            active=True,
         )
         db.add(adjuster)
         db.commit()
