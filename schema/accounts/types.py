@@ -8,19 +8,19 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.auth import members
-from schema.accounts.errors import RealNameRequiredError, error_payload
+from schema.accounts.errors import RealNameRequiredError
 from schema.context import Info
 from schema.directory.types import FacilityType, Network, facility_type
 from schema.policies.types import (
     PoliciesResult,
     PolicyList,
-    PolicyNotFoundError,
     PolicyResult,
     PolicyStatus,
     PolicyType,
     policy_type,
 )
-from server.accounts.errors import DomainError
+from schema.results import ResultUnion
+from server.accounts.errors import PolicyNotFound
 from server.accounts.models import Account
 from server.crypto import mask_id, mask_name, mask_phone
 from server.policies import models
@@ -43,10 +43,12 @@ class NetworkList:
     )
 
 
-NetworksResult = Annotated[
-    NetworkList | RealNameRequiredError,
-    strawberry.union("NetworksResult", description="The networks, or why they cannot be shown."),
-]
+NetworksResult = ResultUnion(
+    "NetworksResult",
+    NetworkList,
+    RealNameRequiredError,
+    description="The networks, or why they cannot be shown.",
+)
 
 
 @strawberry.type(description="The signed-in member.")
@@ -92,6 +94,7 @@ class Viewer:
     @strawberry.field(
         description="Own and dependants' policies (我的保单), optionally of one status."
     )
+    @PoliciesResult.resolver
     def policies(
         self,
         info: Info,
@@ -99,46 +102,37 @@ class Viewer:
             PolicyStatus | None,  # type: ignore[valid-type]
             strawberry.argument(description="Only this status; all when null."),
         ] = None,
-    ) -> PoliciesResult:
+    ) -> PolicyList:
         m, db = members(info)
-        try:
-            person_id = m.identity.require_verified(self.account)
-        except DomainError as e:
-            return error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]
+        person_id = m.identity.require_verified(self.account)
         status_value: models.PolicyStatus | None = status
         rows = m.policies.policies(db, person_id, status_value)
         items = [policy_type(info, p, person_id) for p in rows]
         return PolicyList(policies=items, total_count=len(items))
 
     @strawberry.field(description="One of the member's policies by its global id.")
+    @PolicyResult.resolver
     def policy(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="`Policy.id`.")],
-    ) -> PolicyResult:
+    ) -> PolicyType:
         m, db = members(info)
+        person_id = m.identity.require_verified(self.account)
         try:
-            person_id = m.identity.require_verified(self.account)
-            try:
-                gid = strawberry.relay.GlobalID.from_id(id)
-                if gid.type_name != "Policy":
-                    raise ValueError(id)
-                pk = int(gid.node_id)
-            except (ValueError, strawberry.relay.GlobalIDValueError):
-                return PolicyNotFoundError(
-                    message="No such policy among yours.", code="POLICY_NOT_FOUND"
-                )  # type: ignore[call-arg,return-value]
-            return policy_type(info, m.policies.policy(db, person_id, pk), person_id)
-        except DomainError as e:
-            return error_payload(e, (RealNameRequiredError, PolicyNotFoundError))  # type: ignore[return-value]
+            gid = strawberry.relay.GlobalID.from_id(id)
+            if gid.type_name != "Policy":
+                raise ValueError(id)
+            pk = int(gid.node_id)
+        except (ValueError, strawberry.relay.GlobalIDValueError):
+            raise PolicyNotFound("No such policy among yours.") from None
+        return policy_type(info, m.policies.policy(db, person_id, pk), person_id)
 
     @strawberry.field(description="The facility networks of the member's in-force group plans.")
-    def networks(self, info: Info) -> NetworksResult:
+    @NetworksResult.resolver
+    def networks(self, info: Info) -> NetworkList:
         m, db = members(info)
-        try:
-            person_id = m.identity.require_verified(self.account)
-        except DomainError as e:
-            return error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]
+        person_id = m.identity.require_verified(self.account)
         directory = info.context.services.directory.directory
         known = {n.id: n for n in directory.networks}
         out = []

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import strawberry
 
-from schema.accounts.errors import Error, error_payload
-from server.claims.errors import (
-    AdjusterUnauthenticated,
-    ClaimNotFound,
-    ClaimRuleBroken,
-    WrongClaimState,
-)
+from schema.results import Error
+from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
 from server.errors import DomainError
 
 
 @strawberry.type(description="No sent claim has this id (CLAIM_NOT_FOUND).")
 class AdjusterClaimNotFoundError(Error):
-    pass
+    represents = (ClaimNotFound,)
 
 
 @strawberry.type(
@@ -24,7 +21,7 @@ class AdjusterClaimNotFoundError(Error):
     "waits for documents or asking twice for them (CLAIM_STATE_CONFLICT)."
 )
 class AdjusterClaimStateError(Error):
-    pass
+    represents = (WrongClaimState,)
 
 
 @strawberry.type(
@@ -34,20 +31,8 @@ class AdjusterClaimStateError(Error):
 class AdjusterClaimRuleError(Error):
     field: str | None = strawberry.field(description="The input field at fault, if one is.")
 
+    represents = (ClaimRuleBroken,)
 
-def claim_error_payload(exc: DomainError, allowed: tuple[type, ...]) -> object:
-    """The typed error for a domain error; anything the payload cannot carry is re-raised."""
-    if isinstance(exc, AdjusterUnauthenticated):
-        raise exc
-    out: object
-    if isinstance(exc, ClaimNotFound):
-        out = AdjusterClaimNotFoundError(message=exc.message, code=exc.code)
-    elif isinstance(exc, WrongClaimState):
-        out = AdjusterClaimStateError(message=exc.message, code=exc.code)
-    elif isinstance(exc, ClaimRuleBroken):
-        out = AdjusterClaimRuleError(message=exc.message, code=exc.code, field=exc.field)
-    else:
-        return error_payload(exc, allowed)
-    if not isinstance(out, allowed):
-        raise exc
-    return out
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> Self:
+        return cls(message=exc.message, code=exc.code, field=exc.field)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import strawberry
 
-from schema.accounts.errors import Error, error_payload
+from schema.results import Error
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
 from server.errors import DomainError
 
@@ -14,12 +16,20 @@ from server.errors import DomainError
     "NOT_INSURED_PERSON, POLICY_NOT_IN_FORCE, INCIDENT_OUTSIDE_COVER, CLAIM_TYPE_UNKNOWN, "
     "OFFICE_ONLY (message: the plan's reason), FACILITY_EXCLUDED, AMOUNT_OVER_LIMIT, "
     "AMOUNT_OUTSIDE_BAND, DOCUMENTS_MISSING, CATEGORY_NOT_ALLOWED, NOTICE_NOT_ACCEPTED, "
-    "CONTACT_REQUIRED, PAYEE_REQUIRED, SIGNATURE_REQUIRED, STEP_INCOMPLETE."
+    "CONTACT_REQUIRED, PAYEE_REQUIRED, SIGNATURE_REQUIRED, STEP_INCOMPLETE. Submission checks "
+    "the steps' inputs again with the codes the steps give: DATE_IN_FUTURE (incidentDate), "
+    "REQUIRED (facilityName, province, city)."
 )
 class ClaimRuleError(Error):
     field: str | None = strawberry.field(
         description="The input field or step at fault (e.g. invoiceTotal, basics, documents)."
     )
+
+    represents = (ClaimRuleBroken,)
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> Self:
+        return cls(message=exc.message, code=exc.code, field=exc.field)
 
 
 @strawberry.type(
@@ -27,7 +37,7 @@ class ClaimRuleError(Error):
     "(CLAIM_NOT_FOUND)."
 )
 class ClaimNotFoundError(Error):
-    pass
+    represents = (ClaimNotFound,)
 
 
 @strawberry.type(
@@ -35,24 +45,4 @@ class ClaimNotFoundError(Error):
     "or withdrawing a settled one (CLAIM_STATE_CONFLICT)."
 )
 class ClaimStateError(Error):
-    pass
-
-
-def rule_error(exc: ClaimRuleBroken) -> ClaimRuleError:
-    return ClaimRuleError(message=exc.message, code=exc.code, field=exc.field)
-
-
-def claim_error_payload(exc: DomainError, allowed: tuple[type, ...]) -> object:
-    """The typed error for a domain error; anything the payload cannot carry is re-raised."""
-    out: object
-    if isinstance(exc, ClaimRuleBroken):
-        out = rule_error(exc)
-    elif isinstance(exc, ClaimNotFound):
-        out = ClaimNotFoundError(message=exc.message, code=exc.code)
-    elif isinstance(exc, WrongClaimState):
-        out = ClaimStateError(message=exc.message, code=exc.code)
-    else:
-        return error_payload(exc, allowed)
-    if not isinstance(out, allowed):
-        raise exc
-    return out
+    represents = (WrongClaimState,)

@@ -11,18 +11,20 @@ from typing import Annotated
 
 import strawberry
 
-from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError, ValidationError
 from schema.claims.auth import claim_env, claim_pk, policy_pk
 from schema.claims.common import ClaimChannel
-from schema.claims.errors import ClaimNotFoundError, ClaimStateError, claim_error_payload
 from schema.claims.types import (
+    ClaimantProfile,
     ClaimantProfileResult,
+    ClaimConfirmation,
     ClaimConfirmationResult,
     ClaimConnection,
     ClaimDraftList,
     ClaimDraftsResult,
     ClaimEdge,
+    ClaimNode,
     ClaimResult,
+    ClaimRules,
     ClaimRulesResult,
     ClaimsResult,
     ClaimStatusFilter,
@@ -35,9 +37,6 @@ from schema.context import Info
 from schema.directory.types import PageInfo
 from schema.paging import cursor_offset, offset_cursor
 from server.claims import claimant_progress, claimant_rules, drafts
-from server.errors import DomainError
-
-_LIST_ERRORS = (RealNameRequiredError, ValidationError)
 
 
 @strawberry.type
@@ -47,6 +46,7 @@ class ClaimsQuery:
         "query fields of the claims notice (year, period, channel, claim type). Drafts are "
         "listed by `claimDrafts`."
     )
+    @ClaimsResult.resolver
     def claims(
         self,
         info: Info,
@@ -83,26 +83,23 @@ class ClaimsQuery:
             str | None,
             strawberry.argument(description="Continue after this cursor (`pageInfo.endCursor`)."),
         ] = None,
-    ) -> ClaimsResult:
+    ) -> ClaimConnection:
         _, db, account = claim_env(info)
-        try:
-            page = claimant_progress.list_claims(
-                db,
-                account,
-                claimant_progress.ClaimQuery(
-                    status=status.status(),
-                    needs_action=needs_action,
-                    year=year,
-                    submitted_from=submitted_from,
-                    submitted_to=submitted_to,
-                    channel=channel,
-                    claim_type=claim_type,
-                    offset=cursor_offset(after),
-                    limit=first,
-                ),
-            )
-        except DomainError as e:
-            return claim_error_payload(e, _LIST_ERRORS)  # type: ignore[return-value]
+        page = claimant_progress.list_claims(
+            db,
+            account,
+            claimant_progress.ClaimQuery(
+                status=status.status(),
+                needs_action=needs_action,
+                year=year,
+                submitted_from=submitted_from,
+                submitted_to=submitted_to,
+                channel=channel,
+                claim_type=claim_type,
+                offset=cursor_offset(after),
+                limit=first,
+            ),
+        )
         edges = [
             ClaimEdge(cursor=offset_cursor(page.offset + i), node=claim_node(c))
             for i, c in enumerate(page.claims)
@@ -116,65 +113,53 @@ class ClaimsQuery:
         )
 
     @strawberry.field(description="One of the member's claims (a draft only to its author).")
+    @ClaimResult.resolver
     def claim(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="`Claim.id`.")],
-    ) -> ClaimResult:
+    ) -> ClaimNode:
         _, db, account = claim_env(info)
-        try:
-            return claim_node(claimant_progress.claim_detail(db, account, claim_pk(id)))
-        except DomainError as e:
-            return claim_error_payload(e, (ClaimNotFoundError, RealNameRequiredError))  # type: ignore[return-value]
+        return claim_node(claimant_progress.claim_detail(db, account, claim_pk(id)))
 
     @strawberry.field(description="The member's drafts, to resume (most recently changed first).")
-    def claim_drafts(self, info: Info) -> ClaimDraftsResult:
+    @ClaimDraftsResult.resolver
+    def claim_drafts(self, info: Info) -> ClaimDraftList:
         _, db, account = claim_env(info)
-        try:
-            return ClaimDraftList(drafts=[claim_node(c) for c in drafts.drafts(db, account)])
-        except DomainError as e:
-            return claim_error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]
+        return ClaimDraftList(drafts=[claim_node(c) for c in drafts.drafts(db, account)])
 
     @strawberry.field(
         description="The claim rules of a policy's plan: claim types with amount bands and "
         "documents, the online limit for its insured person, office-only cases, and who the "
         "member may claim for."
     )
+    @ClaimRulesResult.resolver
     def claim_rules(
         self,
         info: Info,
         policy_id: Annotated[strawberry.ID, strawberry.argument(description="`Policy.id`.")],
-    ) -> ClaimRulesResult:
+    ) -> ClaimRules:
         cx, db, account = claim_env(info)
-        try:
-            view = claimant_rules.rules_view(db, cx, account, policy_pk(policy_id))
-        except DomainError as e:
-            return claim_error_payload(e, (PolicyNotFoundError, RealNameRequiredError))  # type: ignore[return-value]
+        view = claimant_rules.rules_view(db, cx, account, policy_pk(policy_id))
         return claim_rules(info, view)
 
     @strawberry.field(
         description="确认材料: what a draft will submit, masked, and every rule that would "
         "refuse it now."
     )
+    @ClaimConfirmationResult.resolver
     def claim_confirmation(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The draft's `Claim.id`.")],
-    ) -> ClaimConfirmationResult:
+    ) -> ClaimConfirmation:
         cx, db, account = claim_env(info)
-        try:
-            return confirmation_type(drafts.confirmation(db, cx, account, claim_pk(id)))
-        except DomainError as e:
-            return claim_error_payload(  # type: ignore[return-value]
-                e, (ClaimNotFoundError, ClaimStateError, RealNameRequiredError)
-            )
+        return confirmation_type(drafts.confirmation(db, cx, account, claim_pk(id)))
 
     @strawberry.field(
         description="What is on file for the next claim: contact details and payee, masked."
     )
-    def claimant_profile(self, info: Info) -> ClaimantProfileResult:
+    @ClaimantProfileResult.resolver
+    def claimant_profile(self, info: Info) -> ClaimantProfile:
         cx, db, account = claim_env(info)
-        try:
-            return profile_type(*drafts.claimant_profile(db, cx, account))
-        except DomainError as e:
-            return claim_error_payload(e, (RealNameRequiredError,))  # type: ignore[return-value]
+        return profile_type(*drafts.claimant_profile(db, cx, account))

@@ -10,7 +10,6 @@ import datetime
 import enum
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -38,10 +37,11 @@ from schema.claims.common import (
     supplement_info,
     timeline,
 )
-from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError, rule_error
+from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError
 from schema.context import Info
 from schema.directory.types import PageInfo
 from schema.policies.types import PolicyType, Relation, policy_type
+from schema.results import ResultUnion
 from server.claims import claimant_actions, claimant_progress, claimant_views, drafts, links, models
 from server.claims.claimant_rules import RulesView, online_limit_fen
 from server.claims.core import open_supplement
@@ -622,7 +622,7 @@ def confirmation_type(c: drafts.Confirmation) -> ClaimConfirmation:
         applicant=party(c.applicant),
         payee=payee(c.payee),
         online_limit=money(c.online_limit_fen),
-        problems=[rule_error(p) for p in c.problems],
+        problems=[ClaimRuleError.from_domain(p) for p in c.problems],
         ready=not c.problems,
     )
 
@@ -656,27 +656,44 @@ def profile_type(
 
 # --- query results -------------------------------------------------------------------------------
 
-ClaimsResult = Annotated[
-    ClaimConnection | RealNameRequiredError | ValidationError,
-    strawberry.union("ClaimsResult", description="A page of claims, or why not."),
-]
-ClaimResult = Annotated[
-    ClaimNode | ClaimNotFoundError | RealNameRequiredError,
-    strawberry.union("ClaimResult", description="One claim, or why not."),
-]
-ClaimDraftsResult = Annotated[
-    ClaimDraftList | RealNameRequiredError,
-    strawberry.union("ClaimDraftsResult", description="The drafts, or why not."),
-]
-ClaimRulesResult = Annotated[
-    ClaimRules | PolicyNotFoundError | RealNameRequiredError,
-    strawberry.union("ClaimRulesResult", description="The rules of a policy, or why not."),
-]
-ClaimConfirmationResult = Annotated[
-    ClaimConfirmation | ClaimNotFoundError | ClaimStateError | RealNameRequiredError,
-    strawberry.union("ClaimConfirmationResult", description="The confirm view, or why not."),
-]
-ClaimantProfileResult = Annotated[
-    ClaimantProfile | RealNameRequiredError,
-    strawberry.union("ClaimantProfileResult", description="The profile, or why not."),
-]
+ClaimsResult = ResultUnion(
+    "ClaimsResult",
+    ClaimConnection,
+    RealNameRequiredError,
+    ValidationError,
+    description="A page of claims, or why not.",
+)
+ClaimResult = ResultUnion(
+    "ClaimResult",
+    ClaimNode,
+    ClaimNotFoundError,
+    RealNameRequiredError,
+    description="One claim, or why not.",
+)
+ClaimDraftsResult = ResultUnion(
+    "ClaimDraftsResult",
+    ClaimDraftList,
+    RealNameRequiredError,
+    description="The drafts, or why not.",
+)
+ClaimRulesResult = ResultUnion(
+    "ClaimRulesResult",
+    ClaimRules,
+    PolicyNotFoundError,
+    RealNameRequiredError,
+    description="The rules of a policy, or why not.",
+)
+ClaimConfirmationResult = ResultUnion(
+    "ClaimConfirmationResult",
+    ClaimConfirmation,
+    ClaimNotFoundError,
+    ClaimStateError,
+    RealNameRequiredError,
+    description="The confirm view, or why not.",
+)
+ClaimantProfileResult = ResultUnion(
+    "ClaimantProfileResult",
+    ClaimantProfile,
+    RealNameRequiredError,
+    description="The profile, or why not.",
+)

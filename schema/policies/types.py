@@ -12,6 +12,7 @@ from strawberry import relay
 
 from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError
 from schema.context import Info
+from schema.results import ResultUnion
 from server.accounts.errors import DomainError
 from server.policies import models
 from server.policies.certificate import sign_link
@@ -201,11 +202,16 @@ class PolicyList:
     total_count: int = strawberry.field(description="How many policies are listed.")
 
 
-PoliciesResult = Annotated[
-    PolicyList | RealNameRequiredError,
-    strawberry.union("PoliciesResult", description="The policies, or why they cannot be shown."),
-]
-PolicyResult = Annotated[
-    PolicyType | RealNameRequiredError | PolicyNotFoundError,
-    strawberry.union("PolicyResult", description="One policy, or why it cannot be shown."),
-]
+PoliciesResult = ResultUnion(
+    "PoliciesResult",
+    PolicyList,
+    RealNameRequiredError,
+    description="The policies, or why they cannot be shown.",
+)
+PolicyResult = ResultUnion(
+    "PolicyResult",
+    PolicyType,
+    RealNameRequiredError,
+    PolicyNotFoundError,
+    description="One policy, or why it cannot be shown.",
+)

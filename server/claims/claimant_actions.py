@@ -14,6 +14,7 @@ from server.accounts.models import Account
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_in_force,
+    check_notice,
     china_today,
     claim_relation,
     require_verified,
@@ -21,7 +22,7 @@ from server.claims.claimant_rules import (
 )
 from server.claims.core import OPEN_STATUSES, ClaimContext, record, transition
 from server.claims.drafts import documents_of, own_claim, require_contact
-from server.claims.errors import ClaimRuleBroken, WrongClaimState
+from server.claims.errors import WrongClaimState
 from server.claims.models import (
     Actor,
     Channel,
@@ -95,12 +96,7 @@ def resubmit(
         raise WrongClaimState(
             "Only a rejected claim, or one with problem images, can be resubmitted."
         )
-    if not notice_accepted:
-        raise ClaimRuleBroken(
-            "NOTICE_NOT_ACCEPTED",
-            "Read and accept the claim notice (《理赔申请须知》) first.",
-            field="noticeAccepted",
-        )
+    check_notice(notice_accepted)
     rules = rules_for(cx, old.policy)
     today = china_today(cx)
     relation = claim_relation(old.policy, person_id, rules, today)

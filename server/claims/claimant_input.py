@@ -35,6 +35,10 @@ class Problems:
     def add(self, field: str, message: str, code: str) -> None:
         self.found.append(FieldProblem(field, message, code))
 
+    def include(self, *found: FieldProblem | None) -> None:
+        """Problems a rule function found (server/claims/claimant_rules.py), if any."""
+        self.found.extend(p for p in found if p is not None)
+
     def raise_any(self) -> None:
         if self.found:
             raise ValidationFailed(self.found)

@@ -1,7 +1,9 @@
 """Who a member may claim for, under which rules, up to which limit.
 
 The same checks run when a draft starts, when the plan rules are shown and again at
-submission, so a rule the claimant was shown is the rule that decides.
+submission, so a rule the claimant was shown is the rule that decides. A rule that a step
+checks and submission checks again is one function here, so the same draft gets the same
+code, field and message at the step and at submission.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import PolicyNotFound, RealNameRequired
+from server.accounts.errors import FieldProblem, PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimRuleBroken
-from server.claims.models import ClaimLimitOverride
+from server.claims.models import ClaimLimitOverride, ContactProfile, PayeeAccount
 from server.claims.rules import PlanRules
 from server.crypto import mask_name
 from server.policies.models import Policy, PolicyStatus, Relation
@@ -129,6 +131,84 @@ def check_amount(
             f"{ctype.name} takes invoice totals {lo}{hi}; choose the claim type that fits the amount.",
             field="invoiceTotal",
         )
+
+
+# --- rules of a step, checked again at submission ------------------------------------------------
+
+
+def rule_broken(problem: FieldProblem) -> ClaimRuleBroken:
+    """An input rule found broken at submission: the code, field and message of its step."""
+    return ClaimRuleBroken(problem.code, problem.message, field=problem.field)
+
+
+def check_notice(accepted: bool) -> None:
+    if not accepted:
+        raise ClaimRuleBroken(
+            "NOTICE_NOT_ACCEPTED",
+            "Read and accept the claim notice (《理赔申请须知》) first.",
+            field="noticeAccepted",
+        )
+
+
+def check_contact(contact: ContactProfile | None) -> ContactProfile:
+    if contact is None:
+        raise ClaimRuleBroken(
+            "CONTACT_REQUIRED",
+            "Add your contact address and e-mail before your first claim.",
+            field="contact",
+        )
+    return contact
+
+
+def incident_date_problem(
+    incident_date: datetime.date, today: datetime.date
+) -> FieldProblem | None:
+    if incident_date > today:
+        return FieldProblem(
+            "incidentDate", "The incident date cannot be in the future.", "DATE_IN_FUTURE"
+        )
+    return None
+
+
+def check_cover(policy: Policy, incident_date: datetime.date) -> None:
+    if not policy.start_date <= incident_date <= policy.end_date:
+        raise ClaimRuleBroken(
+            "INCIDENT_OUTSIDE_COVER",
+            f"The policy covers {policy.start_date.isoformat()} to "
+            f"{policy.end_date.isoformat()}; the incident date is outside it.",
+            field="incidentDate",
+        )
+
+
+def facility_problem(
+    rules: PlanRules, claim_type: str | None, facility: str | None
+) -> FieldProblem | None:
+    """A claim type that excludes hospitals needs the hospital named."""
+    ctype = rules.claim_type(claim_type) if claim_type else None
+    if ctype is not None and ctype.excluded_facilities and not facility:
+        return FieldProblem("facilityName", "Name the hospital for this claim type.", "REQUIRED")
+    return None
+
+
+def region_problems(rules: PlanRules, province: str | None, city: str | None) -> list[FieldProblem]:
+    """A plan that needs the region (省/市) needs both; a blank value is none."""
+    if not rules.region_required:
+        return []
+    return [
+        FieldProblem(field, "This plan needs the province and the city.", "REQUIRED")
+        for field, value in (("province", province), ("city", city))
+        if not (value or "").strip()
+    ]
+
+
+def check_payee(payee: PayeeAccount | None) -> PayeeAccount:
+    if payee is None:
+        raise ClaimRuleBroken(
+            "PAYEE_REQUIRED",
+            "Enter the bank and account number the claim is paid to (asked on a first claim only).",
+            field="payee",
+        )
+    return payee
 
 
 # --- the rules as a claimant sees them -----------------------------------------------------------

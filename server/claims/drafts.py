@@ -31,12 +31,20 @@ from server.accounts.validation import sms_code_problem
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_amount,
+    check_contact,
+    check_cover,
     check_in_force,
+    check_notice,
+    check_payee,
     china_today,
     claim_relation,
+    facility_problem,
+    incident_date_problem,
     member_policy,
     online_limit_fen,
+    region_problems,
     require_verified,
+    rule_broken,
     rules_for,
 )
 from server.claims.claimant_views import (
@@ -136,12 +144,7 @@ def start_draft(
     The contact address and e-mail come first on a first claim (CONTACT_REQUIRED).
     """
     person_id = require_verified(account)
-    if not notice_accepted:
-        raise ClaimRuleBroken(
-            "NOTICE_NOT_ACCEPTED",
-            "Read and accept the claim notice (《理赔申请须知》) first.",
-            field="noticeAccepted",
-        )
+    check_notice(notice_accepted)
     policy = member_policy(db, person_id, policy_id)
     rules = rules_for(cx, policy)
     today = china_today(cx)
@@ -181,14 +184,7 @@ def start_draft(
 
 
 def require_contact(db: Session, account: Account) -> ContactProfile:
-    contact = contact_of(db, account.id)
-    if contact is None:
-        raise ClaimRuleBroken(
-            "CONTACT_REQUIRED",
-            "Add your contact address and e-mail before your first claim.",
-            field="contact",
-        )
-    return contact
+    return check_contact(contact_of(db, account.id))
 
 
 def save_contact(
@@ -249,8 +245,7 @@ def update_basics(
     facility = check.text(
         problems, "facilityName", facility_name, max_len=check.FACILITY_MAX, required=False
     )
-    if incident_date > today:
-        problems.add("incidentDate", "The incident date cannot be in the future.", "DATE_IN_FUTURE")
+    problems.include(incident_date_problem(incident_date, today))
     for_child = claim.insured_id != claim.applicant_id
     if for_child and relationship is None:
         problems.add("relationship", "Say how you are related to the insured person.", "REQUIRED")
@@ -260,12 +255,10 @@ def update_basics(
             "The relationship does not match the policy's record of the insured person.",
             "RELATIONSHIP_MISMATCH",
         )
-    ctype = rules.claim_type(claim_type)
-    if ctype is not None and ctype.excluded_facilities and facility is None:
-        problems.add("facilityName", "Name the hospital for this claim type.", "REQUIRED")
+    problems.include(facility_problem(rules, claim_type, facility))
     problems.raise_any()
     _check_claim_type(rules, claim_type)
-    _check_cover(claim, incident_date)
+    check_cover(claim.policy, incident_date)
     _check_facility(rules, claim_type, facility)
     claim.address_enc = cx.vault.encrypt(addr or "")
     claim.incident_type = incident_type
@@ -288,17 +281,6 @@ def _check_claim_type(rules: PlanRules, code: str | None) -> None:
             "CLAIM_TYPE_UNKNOWN",
             "This plan has no such claim type; choose one from the plan's rules.",
             field="claimType",
-        )
-
-
-def _check_cover(claim: Claim, incident_date: datetime.date) -> None:
-    policy = claim.policy
-    if not policy.start_date <= incident_date <= policy.end_date:
-        raise ClaimRuleBroken(
-            "INCIDENT_OUTSIDE_COVER",
-            f"The policy covers {policy.start_date.isoformat()} to "
-            f"{policy.end_date.isoformat()}; the incident date is outside it.",
-            field="incidentDate",
         )
 
 
@@ -336,12 +318,9 @@ def update_amount(
     total = check.amount_fen(problems, "invoiceTotal", invoice_total, allow_zero=False)
     other = check.amount_fen(problems, "otherCompensation", other_compensation, allow_zero=True)
     numbers = check.invoice_numbers(problems, "invoiceNumbers", invoice_numbers)
-    prov = check.text(
-        problems, "province", province, max_len=check.REGION_MAX, required=rules.region_required
-    )
-    town = check.text(
-        problems, "city", city, max_len=check.REGION_MAX, required=rules.region_required
-    )
+    prov = check.text(problems, "province", province, max_len=check.REGION_MAX, required=False)
+    town = check.text(problems, "city", city, max_len=check.REGION_MAX, required=False)
+    problems.include(*region_problems(rules, province, city))
     new_payee = payee_bank is not None or payee_account_no is not None
     bank = acct = None
     if new_payee:
@@ -360,15 +339,9 @@ def update_amount(
     check_amount(rules, claim.claim_type, total, online_limit_fen(db, rules, claim.insured_id))
     if new_payee:
         assert bank is not None and acct is not None
-        payee: PayeeAccount | None = _payee(db, cx, account, claim, bank, acct)
+        payee = _payee(db, cx, account, claim, bank, acct)
     else:
-        payee = latest_payee(db, account.id)
-    if payee is None:
-        raise ClaimRuleBroken(
-            "PAYEE_REQUIRED",
-            "Enter the bank and account number the claim is paid to (asked on a first claim only).",
-            field="payee",
-        )
+        payee = check_payee(latest_payee(db, account.id))
     claim.invoice_total_fen = total
     claim.other_compensation_fen = other
     claim.province = prov
@@ -484,20 +457,10 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
         except ClaimRuleBroken as e:
             out.append(e)
 
-    if claim.notice_accepted_at is None:
-        out.append(
-            ClaimRuleBroken(
-                "NOTICE_NOT_ACCEPTED", "Accept the claim notice first.", field="noticeAccepted"
-            )
-        )
+    attempt(check_notice, claim.notice_accepted_at is not None)
     attempt(claim_relation, claim.policy, claim.applicant_id, rules, today)
     attempt(check_in_force, claim.policy, today)
-    if contact_of(db, claim.account_id) is None:
-        out.append(
-            ClaimRuleBroken(
-                "CONTACT_REQUIRED", "Add your contact address and e-mail.", field="contact"
-            )
-        )
+    attempt(check_contact, contact_of(db, claim.account_id))
     if None in (claim.address_enc, claim.incident_type, claim.incident_date, claim.claim_type):
         out.append(
             ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the basic information.", field="basics")
@@ -505,32 +468,20 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
     else:
         assert claim.incident_date is not None
         attempt(_check_claim_type, rules, claim.claim_type)
-        if claim.incident_date > today:
-            out.append(
-                ClaimRuleBroken(
-                    "INCIDENT_OUTSIDE_COVER",
-                    "The incident date cannot be in the future.",
-                    field="incidentDate",
-                )
-            )
-        attempt(_check_cover, claim, claim.incident_date)
-        ctype = rules.claim_type(claim.claim_type or "")
-        if ctype is not None and ctype.excluded_facilities and not claim.facility_name:
-            out.append(
-                ClaimRuleBroken("STEP_INCOMPLETE", "Name the hospital.", field="facilityName")
-            )
+        future = incident_date_problem(claim.incident_date, today)
+        if future is not None:  # the step refuses it before the cover, and so does this
+            out.append(rule_broken(future))
+        else:
+            attempt(check_cover, claim.policy, claim.incident_date)
+        facility = facility_problem(rules, claim.claim_type, claim.facility_name)
+        if facility is not None:
+            out.append(rule_broken(facility))
         attempt(_check_facility, rules, claim.claim_type, claim.facility_name)
     if claim.invoice_total_fen is None:
         out.append(ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the claim amount.", field="amount"))
     else:
-        if rules.region_required and not (claim.province and claim.city):
-            out.append(
-                ClaimRuleBroken(
-                    "STEP_INCOMPLETE", "Choose the province and city.", field="province"
-                )
-            )
-        if claim.payee_id is None:
-            out.append(ClaimRuleBroken("PAYEE_REQUIRED", "Enter the payee account.", field="payee"))
+        out += [rule_broken(p) for p in region_problems(rules, claim.province, claim.city)]
+        attempt(check_payee, claim.payee)
         attempt(
             check_amount,
             rules,

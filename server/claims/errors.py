@@ -17,7 +17,9 @@ class ClaimRuleBroken(DomainError):
     Codes: ADULT_DEPENDANT, NOT_INSURED_PERSON, POLICY_NOT_IN_FORCE, INCIDENT_OUTSIDE_COVER,
     CLAIM_TYPE_UNKNOWN, OFFICE_ONLY, FACILITY_EXCLUDED, AMOUNT_OVER_LIMIT,
     AMOUNT_OUTSIDE_BAND, DOCUMENTS_MISSING, CATEGORY_NOT_ALLOWED, NOTICE_NOT_ACCEPTED,
-    CONTACT_REQUIRED, PAYEE_REQUIRED, SIGNATURE_REQUIRED, STEP_INCOMPLETE.
+    CONTACT_REQUIRED, PAYEE_REQUIRED, SIGNATURE_REQUIRED, STEP_INCOMPLETE; and, at
+    submission, the codes of a step's input rules (DATE_IN_FUTURE, REQUIRED): the same
+    draft gets the same code at its step and at submission (claimant_rules.py).
     """
 
     def __init__(self, code: str, message: str, *, field: str | None = None) -> None:

@@ -15,27 +15,15 @@ from schema.accounts.errors import (
     ValidationError,
     WechatAlreadyBoundError,
     WechatCodeInvalidError,
-    error_payload,
 )
 from schema.accounts.inputs import BindWechatInput
 from schema.accounts.types import SignInSuccess, Viewer
 from schema.context import Info
-from server.errors import DomainError
+from schema.results import ResultUnion
 
-BindWechatPayload = Annotated[
-    SignInSuccess
-    | ValidationError
-    | RealNameLockedError
-    | SmsCodeInvalidError
-    | IdentityNotInsuredError
-    | IdentityTakenError
-    | MobileNotOnRecordError
-    | NoMobileOnRecordError
-    | WechatAlreadyBoundError
-    | WechatCodeInvalidError,
-    strawberry.union("BindWechatPayload", description="Result of bindWechat."),
-]
-_ERRORS = (
+BindWechatPayload = ResultUnion(
+    "BindWechatPayload",
+    SignInSuccess,
     ValidationError,
     RealNameLockedError,
     SmsCodeInvalidError,
@@ -45,27 +33,26 @@ _ERRORS = (
     NoMobileOnRecordError,
     WechatAlreadyBoundError,
     WechatCodeInvalidError,
+    description="Result of bindWechat.",
 )
 
 
+@BindWechatPayload.resolver
 def bind_wechat(
     info: Info,
     input: Annotated[BindWechatInput, strawberry.argument(description="Login code and identity.")],
-) -> BindWechatPayload:
+) -> SignInSuccess:
     m, db = members(info)
-    try:
-        signed = m.identity.bind_wechat(
-            db,
-            login_code=input.login_code,
-            name=input.name,
-            id_type=input.id_type,
-            id_number=input.id_number,
-            mobile=input.mobile,
-            sms_code=input.sms_code,
-            client=client_address(info),
-        )
-    except DomainError as e:
-        return error_payload(e, _ERRORS)  # type: ignore[return-value]
+    signed = m.identity.bind_wechat(
+        db,
+        login_code=input.login_code,
+        name=input.name,
+        id_type=input.id_type,
+        id_number=input.id_number,
+        mobile=input.mobile,
+        sms_code=input.sms_code,
+        client=client_address(info),
+    )
     info.context.account = signed.account
     return SignInSuccess(
         token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account)

@@ -5,29 +5,31 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.auth import bearer_token, members
-from schema.accounts.errors import LoginFailedError, RetryLaterError, ValidationError, error_payload
+from schema.accounts.errors import LoginFailedError, RetryLaterError, ValidationError
 from schema.accounts.inputs import LogInInput
 from schema.accounts.types import SignInSuccess, Viewer
 from schema.context import Info
-from server.errors import DomainError
+from schema.results import ResultUnion
 
-LogInPayload = Annotated[
-    SignInSuccess | ValidationError | LoginFailedError | RetryLaterError,
-    strawberry.union("LogInPayload", description="Result of logIn."),
-]
+LogInPayload = ResultUnion(
+    "LogInPayload",
+    SignInSuccess,
+    ValidationError,
+    LoginFailedError,
+    RetryLaterError,
+    description="Result of logIn.",
+)
 
 
+@LogInPayload.resolver
 def log_in(
     info: Info,
     input: Annotated[LogInInput, strawberry.argument(description="Mobile and password.")],
-) -> LogInPayload:
+) -> SignInSuccess:
     m, db = members(info)
-    try:
-        signed = m.accounts.login(
-            db, mobile=input.mobile, password=input.password, previous_token=bearer_token(info)
-        )
-    except DomainError as e:
-        return error_payload(e, (ValidationError, LoginFailedError, RetryLaterError))  # type: ignore[return-value]
+    signed = m.accounts.login(
+        db, mobile=input.mobile, password=input.password, previous_token=bearer_token(info)
+    )
     info.context.account = signed.account
     return SignInSuccess(
         token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account)

@@ -5,41 +5,38 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.auth import bearer_token, members
-from schema.accounts.errors import (
-    AccountExistsError,
-    SmsCodeInvalidError,
-    ValidationError,
-    error_payload,
-)
+from schema.accounts.errors import AccountExistsError, SmsCodeInvalidError, ValidationError
 from schema.accounts.inputs import RegisterInput
 from schema.accounts.types import SignInSuccess, Viewer
 from schema.context import Info
-from server.errors import DomainError
+from schema.results import ResultUnion
 
-RegisterPayload = Annotated[
-    SignInSuccess | ValidationError | SmsCodeInvalidError | AccountExistsError,
-    strawberry.union("RegisterPayload", description="Result of register."),
-]
+RegisterPayload = ResultUnion(
+    "RegisterPayload",
+    SignInSuccess,
+    ValidationError,
+    SmsCodeInvalidError,
+    AccountExistsError,
+    description="Result of register.",
+)
 
 
+@RegisterPayload.resolver
 def register_account(
     info: Info,
     input: Annotated[
         RegisterInput, strawberry.argument(description="Mobile, password, code, terms.")
     ],
-) -> RegisterPayload:
+) -> SignInSuccess:
     m, db = members(info)
-    try:
-        signed = m.accounts.register(
-            db,
-            mobile=input.mobile,
-            password=input.password,
-            sms_code=input.sms_code,
-            accept_terms=input.accept_terms,
-            previous_token=bearer_token(info),
-        )
-    except DomainError as e:
-        return error_payload(e, (ValidationError, SmsCodeInvalidError, AccountExistsError))  # type: ignore[return-value]
+    signed = m.accounts.register(
+        db,
+        mobile=input.mobile,
+        password=input.password,
+        sms_code=input.sms_code,
+        accept_terms=input.accept_terms,
+        previous_token=bearer_token(info),
+    )
     info.context.account = signed.account
     return SignInSuccess(
         token=signed.token, expires_at=signed.expires_at, viewer=Viewer(account=signed.account)

@@ -5,14 +5,10 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.auth import members
-from schema.accounts.errors import (
-    RetryLaterError,
-    SmsDeliveryFailedError,
-    ValidationError,
-    error_payload,
-)
+from schema.accounts.errors import RetryLaterError, SmsDeliveryFailedError, ValidationError
 from schema.accounts.inputs import SendSmsCodeInput
 from schema.context import Info
+from schema.results import ResultUnion
 from server.accounts.errors import SmsDeliveryFailed
 from server.errors import DomainError
 
@@ -25,28 +21,32 @@ class SendSmsCodeSuccess:
     expires_in_seconds: int = strawberry.field(description="Seconds the code stays valid.")
 
 
-SendSmsCodePayload = Annotated[
-    SendSmsCodeSuccess | ValidationError | RetryLaterError | SmsDeliveryFailedError,
-    strawberry.union("SendSmsCodePayload", description="Result of sendSmsCode."),
-]
-_ERRORS = (ValidationError, RetryLaterError, SmsDeliveryFailedError)
+SendSmsCodePayload = ResultUnion(
+    "SendSmsCodePayload",
+    SendSmsCodeSuccess,
+    ValidationError,
+    RetryLaterError,
+    SmsDeliveryFailedError,
+    description="Result of sendSmsCode.",
+)
 
 
+@SendSmsCodePayload.resolver
 def send_sms_code(
     info: Info,
     input: Annotated[SendSmsCodeInput, strawberry.argument(description="Mobile and purpose.")],
-) -> SendSmsCodePayload:
+) -> SendSmsCodeSuccess:
     m, db = members(info)
     savepoint = db.begin_nested()
     try:
         sent = m.accounts.send_code(db, input.mobile, input.purpose)
-        savepoint.commit()
-    except SmsDeliveryFailed as e:
+    except SmsDeliveryFailed:
         savepoint.rollback()  # an undelivered code must not start the 120 s wait
-        return error_payload(e, _ERRORS)  # type: ignore[return-value]
-    except DomainError as e:
+        raise
+    except DomainError:
         savepoint.commit()
-        return error_payload(e, _ERRORS)  # type: ignore[return-value]
+        raise
+    savepoint.commit()
     return SendSmsCodeSuccess(
         resend_after_seconds=sent.resend_after_seconds, expires_in_seconds=sent.expires_in_seconds
     )

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from schema.accounts.auth import current_account, members
-from schema.accounts.errors import WechatNotBoundError, error_payload
+from schema.accounts.errors import WechatNotBoundError
 from schema.accounts.types import Viewer
 from schema.context import Info
-from server.errors import DomainError
+from schema.results import ResultUnion
 
 
 @strawberry.type(description="The WeChat user is unbound; its mini-program sessions have ended.")
@@ -16,17 +14,17 @@ class UnbindWechatSuccess:
     viewer: Viewer = strawberry.field(description="The member.")
 
 
-UnbindWechatPayload = Annotated[
-    UnbindWechatSuccess | WechatNotBoundError,
-    strawberry.union("UnbindWechatPayload", description="Result of unbindWechat."),
-]
+UnbindWechatPayload = ResultUnion(
+    "UnbindWechatPayload",
+    UnbindWechatSuccess,
+    WechatNotBoundError,
+    description="Result of unbindWechat.",
+)
 
 
-def unbind_wechat(info: Info) -> UnbindWechatPayload:
+@UnbindWechatPayload.resolver
+def unbind_wechat(info: Info) -> UnbindWechatSuccess:
     m, db = members(info)
     account = current_account(info)
-    try:
-        m.identity.unbind_wechat(db, account)
-    except DomainError as e:
-        return error_payload(e, (WechatNotBoundError,))  # type: ignore[return-value]
+    m.identity.unbind_wechat(db, account)
     return UnbindWechatSuccess(viewer=Viewer(account=account))

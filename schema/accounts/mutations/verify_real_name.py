@@ -16,12 +16,11 @@ from schema.accounts.errors import (
     SmsCodeInvalidError,
     SmsDeliveryFailedError,
     ValidationError,
-    error_payload,
 )
 from schema.accounts.inputs import VerifyRealNameInput
 from schema.accounts.types import Viewer
 from schema.context import Info
-from server.errors import DomainError
+from schema.results import ResultUnion
 
 
 @strawberry.type(description="Verified: insurance features are open.")
@@ -29,21 +28,9 @@ class VerifyRealNameSuccess:
     viewer: Viewer = strawberry.field(description="The member, now verified.")
 
 
-VerifyRealNamePayload = Annotated[
-    VerifyRealNameSuccess
-    | ValidationError
-    | RealNameLockedError
-    | SecondFactorRequiredError
-    | SmsCodeInvalidError
-    | RetryLaterError
-    | SmsDeliveryFailedError
-    | IdentityNotInsuredError
-    | IdentityTakenError
-    | NoMobileOnRecordError
-    | AlreadyVerifiedError,
-    strawberry.union("VerifyRealNamePayload", description="Result of verifyRealName."),
-]
-_ERRORS = (
+VerifyRealNamePayload = ResultUnion(
+    "VerifyRealNamePayload",
+    VerifyRealNameSuccess,
     ValidationError,
     RealNameLockedError,
     SecondFactorRequiredError,
@@ -54,31 +41,30 @@ _ERRORS = (
     IdentityTakenError,
     NoMobileOnRecordError,
     AlreadyVerifiedError,
+    description="Result of verifyRealName.",
 )
 
 
+@VerifyRealNamePayload.resolver
 def verify_real_name(
     info: Info,
     input: Annotated[
         VerifyRealNameInput,
         strawberry.argument(description="The identity document, and the SMS code once asked for."),
     ],
-) -> VerifyRealNamePayload:
+) -> VerifyRealNameSuccess:
     m, db = members(info)
     account = current_account(info)
-    try:
-        m.identity.verify_real_name(
-            db,
-            account,
-            id_type=input.id_type,
-            name=input.name,
-            id_number=input.id_number,
-            valid_from=input.valid_from,
-            valid_to=input.valid_to,
-            sms_code=input.sms_code,
-            client=client_address(info),
-        )
-    except DomainError as e:
-        return error_payload(e, _ERRORS)  # type: ignore[return-value]
+    m.identity.verify_real_name(
+        db,
+        account,
+        id_type=input.id_type,
+        name=input.name,
+        id_number=input.id_number,
+        valid_from=input.valid_from,
+        valid_to=input.valid_to,
+        sms_code=input.sms_code,
+        client=client_address(info),
+    )
     db.refresh(account)
     return VerifyRealNameSuccess(viewer=Viewer(account=account))

@@ -6,13 +6,13 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.auth import bearer_token
-from schema.accounts.errors import LoginFailedError, RetryLaterError, error_payload
+from schema.accounts.errors import LoginFailedError, RetryLaterError
 from schema.adjusters.auth import claims
 from schema.adjusters.inputs import AdjusterLogInInput
 from schema.adjusters.types import AdjusterType, adjuster_type
 from schema.context import Info
+from schema.results import ResultUnion
 from server.claims import adjusters
-from server.errors import DomainError
 
 
 @strawberry.type(description="Signed in: send the token as `Authorization: Bearer <token>`.")
@@ -24,27 +24,28 @@ class AdjusterSignInSuccess:
     adjuster: AdjusterType = strawberry.field(description="Who signed in.")
 
 
-AdjusterLogInPayload = Annotated[
-    AdjusterSignInSuccess | LoginFailedError | RetryLaterError,
-    strawberry.union("AdjusterLogInPayload", description="Result of adjusterLogIn."),
-]
+AdjusterLogInPayload = ResultUnion(
+    "AdjusterLogInPayload",
+    AdjusterSignInSuccess,
+    LoginFailedError,
+    RetryLaterError,
+    description="Result of adjusterLogIn.",
+)
 
 
+@AdjusterLogInPayload.resolver
 def adjuster_log_in(
     info: Info,
     input: Annotated[AdjusterLogInInput, strawberry.argument(description="Username and password.")],
-) -> AdjusterLogInPayload:
+) -> AdjusterSignInSuccess:
     cx, db = claims(info)
-    try:
-        signed = adjusters.log_in(
-            db,
-            cx,
-            username=input.username,
-            password=input.password,
-            previous_token=bearer_token(info),
-        )
-    except DomainError as e:
-        return error_payload(e, (LoginFailedError, RetryLaterError))  # type: ignore[return-value]
+    signed = adjusters.log_in(
+        db,
+        cx,
+        username=input.username,
+        password=input.password,
+        previous_token=bearer_token(info),
+    )
     info.context.request.state.adjuster = signed.adjuster
     return AdjusterSignInSuccess(
         token=signed.token,

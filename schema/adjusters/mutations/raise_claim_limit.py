@@ -8,15 +8,15 @@ import strawberry
 
 from schema.accounts.errors import ValidationError
 from schema.adjusters.auth import claims, current_adjuster
-from schema.adjusters.errors import AdjusterClaimNotFoundError, claim_error_payload
+from schema.adjusters.errors import AdjusterClaimNotFoundError
 from schema.adjusters.inputs import RaiseClaimLimitInput, to_fen
 from schema.adjusters.mutations.common import find_claim
 from schema.claims.common import money
 from schema.context import Info
+from schema.results import ResultUnion
 from server.accounts.errors import FieldProblem, ValidationFailed
 from server.claims import review
 from server.claims.errors import ClaimNotFound
-from server.errors import DomainError
 
 
 @strawberry.type(description="The insured person's online claim limit is set.")
@@ -25,11 +25,13 @@ class RaiseClaimLimitSuccess:
     set_at: datetime.datetime = strawberry.field(description="When it was set (UTC).")
 
 
-RaiseClaimLimitPayload = Annotated[
-    RaiseClaimLimitSuccess | ValidationError | AdjusterClaimNotFoundError,
-    strawberry.union("RaiseClaimLimitPayload", description="Result of raiseClaimLimit."),
-]
-_ERRORS = (ValidationError, AdjusterClaimNotFoundError)
+RaiseClaimLimitPayload = ResultUnion(
+    "RaiseClaimLimitPayload",
+    RaiseClaimLimitSuccess,
+    ValidationError,
+    AdjusterClaimNotFoundError,
+    description="Result of raiseClaimLimit.",
+)
 
 
 def _person(info: Info, input: RaiseClaimLimitInput) -> int:
@@ -48,22 +50,20 @@ def _person(info: Info, input: RaiseClaimLimitInput) -> int:
     return person
 
 
+@RaiseClaimLimitPayload.resolver
 def raise_claim_limit(
     info: Info,
     input: Annotated[
         RaiseClaimLimitInput, strawberry.argument(description="Whose limit, how much, why.")
     ],
-) -> RaiseClaimLimitPayload:
+) -> RaiseClaimLimitSuccess:
     adjuster = current_adjuster(info)
     cx, db = claims(info)
-    try:
-        limit, problem = to_fen(input.limit, "limit")
-        if problem:
-            raise ValidationFailed([problem])
-        assert limit is not None
-        row = review.raise_limit(
-            db, cx, adjuster, _person(info, input), limit_fen=limit, reason=input.reason
-        )
-    except DomainError as e:
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    limit, problem = to_fen(input.limit, "limit")
+    if problem:
+        raise ValidationFailed([problem])
+    assert limit is not None
+    row = review.raise_limit(
+        db, cx, adjuster, _person(info, input), limit_fen=limit, reason=input.reason
+    )
     return RaiseClaimLimitSuccess(limit=money(row.limit_fen) or Decimal(0), set_at=row.set_at)

@@ -11,14 +11,13 @@ from schema.adjusters.errors import (
     AdjusterClaimNotFoundError,
     AdjusterClaimRuleError,
     AdjusterClaimStateError,
-    claim_error_payload,
 )
 from schema.adjusters.inputs import RequestClaimSupplementInput
 from schema.adjusters.mutations.common import find_claim
 from schema.adjusters.types import AdjusterClaimView, claim_view_type
 from schema.context import Info
+from schema.results import ResultUnion
 from server.claims import review, supplements
-from server.errors import DomainError
 
 
 @strawberry.type(description="The claim waits for documents; the SMS and e-mail are queued.")
@@ -29,40 +28,31 @@ class RequestClaimSupplementSuccess:
     )
 
 
-RequestClaimSupplementPayload = Annotated[
-    RequestClaimSupplementSuccess
-    | ValidationError
-    | AdjusterClaimNotFoundError
-    | AdjusterClaimStateError
-    | AdjusterClaimRuleError,
-    strawberry.union(
-        "RequestClaimSupplementPayload", description="Result of requestClaimSupplement."
-    ),
-]
-_ERRORS = (
+RequestClaimSupplementPayload = ResultUnion(
+    "RequestClaimSupplementPayload",
+    RequestClaimSupplementSuccess,
     ValidationError,
     AdjusterClaimNotFoundError,
     AdjusterClaimStateError,
     AdjusterClaimRuleError,
+    description="Result of requestClaimSupplement.",
 )
 
 
+@RequestClaimSupplementPayload.resolver
 def request_claim_supplement(
     info: Info,
     input: Annotated[
         RequestClaimSupplementInput,
         strawberry.argument(description="The claim, the missing categories, the instructions."),
     ],
-) -> RequestClaimSupplementPayload:
+) -> RequestClaimSupplementSuccess:
     adjuster = current_adjuster(info)
     cx, db = claims(info)
-    try:
-        claim = find_claim(db, input.claim_id)
-        request, _token = supplements.request_supplement(
-            db, cx, adjuster, claim, input.categories, input.instructions
-        )
-    except DomainError as e:
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    claim = find_claim(db, input.claim_id)
+    request, _token = supplements.request_supplement(
+        db, cx, adjuster, claim, input.categories, input.instructions
+    )
     return RequestClaimSupplementSuccess(
         claim=claim_view_type(
             db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id

@@ -10,15 +10,14 @@ from schema.adjusters.errors import (
     AdjusterClaimNotFoundError,
     AdjusterClaimRuleError,
     AdjusterClaimStateError,
-    claim_error_payload,
 )
 from schema.adjusters.inputs import SettleClaimInput, to_fen
 from schema.adjusters.mutations.common import find_claim
 from schema.adjusters.types import AdjusterClaimView, claim_view_type
 from schema.context import Info
+from schema.results import ResultUnion
 from server.accounts.errors import FieldProblem, ValidationFailed
 from server.claims import review
-from server.errors import DomainError
 
 
 @strawberry.type(description="The claim is settled; the settlement notice is available.")
@@ -26,19 +25,14 @@ class SettleClaimSuccess:
     claim: AdjusterClaimView = strawberry.field(description="The claim, now SETTLED.")
 
 
-SettleClaimPayload = Annotated[
-    SettleClaimSuccess
-    | ValidationError
-    | AdjusterClaimNotFoundError
-    | AdjusterClaimStateError
-    | AdjusterClaimRuleError,
-    strawberry.union("SettleClaimPayload", description="Result of settleClaim."),
-]
-_ERRORS = (
+SettleClaimPayload = ResultUnion(
+    "SettleClaimPayload",
+    SettleClaimSuccess,
     ValidationError,
     AdjusterClaimNotFoundError,
     AdjusterClaimStateError,
     AdjusterClaimRuleError,
+    description="Result of settleClaim.",
 )
 
 
@@ -59,26 +53,24 @@ def _amounts(input: SettleClaimInput) -> tuple[int, int, list[review.Deduction]]
     return approved, paid, deductions
 
 
+@SettleClaimPayload.resolver
 def settle_claim(
     info: Info,
     input: Annotated[SettleClaimInput, strawberry.argument(description="The claim and amounts.")],
-) -> SettleClaimPayload:
+) -> SettleClaimSuccess:
     adjuster = current_adjuster(info)
     cx, db = claims(info)
-    try:
-        approved, paid, deductions = _amounts(input)
-        claim = review.settle(
-            db,
-            cx,
-            adjuster,
-            find_claim(db, input.claim_id),
-            approved_fen=approved,
-            paid_fen=paid,
-            deductions=deductions,
-            note=input.note,
-        )
-    except DomainError as e:
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    approved, paid, deductions = _amounts(input)
+    claim = review.settle(
+        db,
+        cx,
+        adjuster,
+        find_claim(db, input.claim_id),
+        approved_fen=approved,
+        paid_fen=paid,
+        deductions=deductions,
+        note=input.note,
+    )
     return SettleClaimSuccess(
         claim=claim_view_type(
             db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id

@@ -6,17 +6,12 @@ import strawberry
 
 from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError
 from schema.claims.auth import claim_env, claim_pk
-from schema.claims.errors import (
-    ClaimNotFoundError,
-    ClaimRuleError,
-    ClaimStateError,
-    claim_error_payload,
-)
+from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError
 from schema.claims.inputs import ResubmitClaimInput
 from schema.claims.types import ClaimNode, claim_node
 from schema.context import Info
+from schema.results import ResultUnion
 from server.claims import claimant_actions
-from server.errors import DomainError
 
 
 @strawberry.type(
@@ -27,33 +22,25 @@ class ResubmitClaimSuccess:
     claim: ClaimNode = strawberry.field(description="The new draft (`resubmissionOf` is set).")
 
 
-ResubmitClaimPayload = Annotated[
-    ResubmitClaimSuccess
-    | ClaimRuleError
-    | ClaimNotFoundError
-    | ClaimStateError
-    | PolicyNotFoundError
-    | RealNameRequiredError,
-    strawberry.union("ResubmitClaimPayload", description="Result of resubmitClaim."),
-]
-_ERRORS = (
+ResubmitClaimPayload = ResultUnion(
+    "ResubmitClaimPayload",
+    ResubmitClaimSuccess,
     ClaimRuleError,
     ClaimNotFoundError,
     ClaimStateError,
     PolicyNotFoundError,
     RealNameRequiredError,
+    description="Result of resubmitClaim.",
 )
 
 
+@ResubmitClaimPayload.resolver
 def resubmit_claim(
     info: Info,
     input: Annotated[ResubmitClaimInput, strawberry.argument(description="The old claim.")],
-) -> ResubmitClaimPayload:
+) -> ResubmitClaimSuccess:
     cx, db, account = claim_env(info)
-    try:
-        claim = claimant_actions.resubmit(
-            db, cx, account, claim_pk(input.claim_id), notice_accepted=input.notice_accepted
-        )
-    except DomainError as e:
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    claim = claimant_actions.resubmit(
+        db, cx, account, claim_pk(input.claim_id), notice_accepted=input.notice_accepted
+    )
     return ResubmitClaimSuccess(claim=claim_node(claim))

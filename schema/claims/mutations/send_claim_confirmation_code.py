@@ -4,20 +4,12 @@ from typing import Annotated
 
 import strawberry
 
-from schema.accounts.errors import (
-    RealNameRequiredError,
-    RetryLaterError,
-    SmsDeliveryFailedError,
-)
+from schema.accounts.errors import RealNameRequiredError, RetryLaterError, SmsDeliveryFailedError
 from schema.claims.auth import claim_env, claim_pk
-from schema.claims.errors import (
-    ClaimNotFoundError,
-    ClaimRuleError,
-    ClaimStateError,
-    claim_error_payload,
-)
+from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError
 from schema.claims.inputs import ClaimIdInput
 from schema.context import Info
+from schema.results import ResultUnion
 from server.accounts.errors import SmsDeliveryFailed
 from server.claims import drafts
 from server.errors import DomainError
@@ -30,45 +22,36 @@ class SendClaimConfirmationCodeSuccess:
     expires_in_seconds: int = strawberry.field(description="Seconds the code stays valid (300).")
 
 
-SendClaimConfirmationCodePayload = Annotated[
-    SendClaimConfirmationCodeSuccess
-    | ClaimRuleError
-    | ClaimNotFoundError
-    | ClaimStateError
-    | RetryLaterError
-    | SmsDeliveryFailedError
-    | RealNameRequiredError,
-    strawberry.union(
-        "SendClaimConfirmationCodePayload",
-        description="Result of sendClaimConfirmationCode (ClaimRuleError: the first rule the "
-        "draft does not meet yet; see `claimConfirmation.problems`).",
-    ),
-]
-_ERRORS = (
+SendClaimConfirmationCodePayload = ResultUnion(
+    "SendClaimConfirmationCodePayload",
+    SendClaimConfirmationCodeSuccess,
     ClaimRuleError,
     ClaimNotFoundError,
     ClaimStateError,
     RetryLaterError,
     SmsDeliveryFailedError,
     RealNameRequiredError,
+    description="Result of sendClaimConfirmationCode (ClaimRuleError: the first rule the "
+    "draft does not meet yet; see `claimConfirmation.problems`).",
 )
 
 
+@SendClaimConfirmationCodePayload.resolver
 def send_claim_confirmation_code(
     info: Info,
     input: Annotated[ClaimIdInput, strawberry.argument(description="The complete draft.")],
-) -> SendClaimConfirmationCodePayload:
+) -> SendClaimConfirmationCodeSuccess:
     cx, db, account = claim_env(info)
     savepoint = db.begin_nested()
     try:
         sent = drafts.send_confirmation_code(db, cx, account, claim_pk(input.claim_id))
-        savepoint.commit()
-    except SmsDeliveryFailed as e:
+    except SmsDeliveryFailed:
         savepoint.rollback()  # an undelivered code must not start the 120 s wait
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
-    except DomainError as e:
+        raise
+    except DomainError:
         savepoint.commit()  # the rate limits count what was sent
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+        raise
+    savepoint.commit()
     return SendClaimConfirmationCodeSuccess(
         mobile=sent.mobile_masked,
         resend_after_seconds=sent.sent.resend_after_seconds,

@@ -6,12 +6,12 @@ import strawberry
 
 from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError
 from schema.claims.auth import claim_env, policy_pk
-from schema.claims.errors import ClaimRuleError, claim_error_payload
+from schema.claims.errors import ClaimRuleError
 from schema.claims.inputs import StartClaimInput
 from schema.claims.types import ClaimNode, claim_node
 from schema.context import Info
+from schema.results import ResultUnion
 from server.claims import drafts
-from server.errors import DomainError
 
 
 @strawberry.type(description="The draft is created; continue with updateClaimBasics.")
@@ -19,30 +19,28 @@ class StartClaimSuccess:
     claim: ClaimNode = strawberry.field(description="The new draft.")
 
 
-StartClaimPayload = Annotated[
-    StartClaimSuccess | ClaimRuleError | PolicyNotFoundError | RealNameRequiredError,
-    strawberry.union(
-        "StartClaimPayload",
-        description="Result of startClaim (ClaimRuleError: NOTICE_NOT_ACCEPTED, CONTACT_REQUIRED, "
-        "ADULT_DEPENDANT, NOT_INSURED_PERSON, POLICY_NOT_IN_FORCE).",
-    ),
-]
-_ERRORS = (ClaimRuleError, PolicyNotFoundError, RealNameRequiredError)
+StartClaimPayload = ResultUnion(
+    "StartClaimPayload",
+    StartClaimSuccess,
+    ClaimRuleError,
+    PolicyNotFoundError,
+    RealNameRequiredError,
+    description="Result of startClaim (ClaimRuleError: NOTICE_NOT_ACCEPTED, CONTACT_REQUIRED, "
+    "ADULT_DEPENDANT, NOT_INSURED_PERSON, POLICY_NOT_IN_FORCE).",
+)
 
 
+@StartClaimPayload.resolver
 def start_claim(
     info: Info,
     input: Annotated[StartClaimInput, strawberry.argument(description="Notice and policy.")],
-) -> StartClaimPayload:
+) -> StartClaimSuccess:
     cx, db, account = claim_env(info)
-    try:
-        claim = drafts.start_draft(
-            db,
-            cx,
-            account,
-            policy_id=policy_pk(input.policy_id),
-            notice_accepted=input.notice_accepted,
-        )
-    except DomainError as e:
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    claim = drafts.start_draft(
+        db,
+        cx,
+        account,
+        policy_id=policy_pk(input.policy_id),
+        notice_accepted=input.notice_accepted,
+    )
     return StartClaimSuccess(claim=claim_node(claim))

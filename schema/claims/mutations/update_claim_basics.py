@@ -6,17 +6,12 @@ import strawberry
 
 from schema.accounts.errors import RealNameRequiredError, ValidationError
 from schema.claims.auth import claim_env, claim_pk
-from schema.claims.errors import (
-    ClaimNotFoundError,
-    ClaimRuleError,
-    ClaimStateError,
-    claim_error_payload,
-)
+from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError
 from schema.claims.inputs import UpdateClaimBasicsInput
 from schema.claims.types import ClaimNode, claim_node
 from schema.context import Info
+from schema.results import ResultUnion
 from server.claims import drafts
-from server.errors import DomainError
 
 
 @strawberry.type(description="The basic information is saved; continue with updateClaimAmount.")
@@ -24,46 +19,35 @@ class UpdateClaimBasicsSuccess:
     claim: ClaimNode = strawberry.field(description="The draft.")
 
 
-UpdateClaimBasicsPayload = Annotated[
-    UpdateClaimBasicsSuccess
-    | ValidationError
-    | ClaimRuleError
-    | ClaimNotFoundError
-    | ClaimStateError
-    | RealNameRequiredError,
-    strawberry.union(
-        "UpdateClaimBasicsPayload",
-        description="Result of updateClaimBasics (ClaimRuleError: CLAIM_TYPE_UNKNOWN, "
-        "OFFICE_ONLY with the plan's reason, FACILITY_EXCLUDED, INCIDENT_OUTSIDE_COVER).",
-    ),
-]
-_ERRORS = (
+UpdateClaimBasicsPayload = ResultUnion(
+    "UpdateClaimBasicsPayload",
+    UpdateClaimBasicsSuccess,
     ValidationError,
     ClaimRuleError,
     ClaimNotFoundError,
     ClaimStateError,
     RealNameRequiredError,
+    description="Result of updateClaimBasics (ClaimRuleError: CLAIM_TYPE_UNKNOWN, "
+    "OFFICE_ONLY with the plan's reason, FACILITY_EXCLUDED, INCIDENT_OUTSIDE_COVER).",
 )
 
 
+@UpdateClaimBasicsPayload.resolver
 def update_claim_basics(
     info: Info,
     input: Annotated[UpdateClaimBasicsInput, strawberry.argument(description="基本信息.")],
-) -> UpdateClaimBasicsPayload:
+) -> UpdateClaimBasicsSuccess:
     cx, db, account = claim_env(info)
-    try:
-        claim = drafts.update_basics(
-            db,
-            cx,
-            account,
-            claim_pk(input.claim_id),
-            address=input.address,
-            incident_type=input.incident_type,
-            incident_date=input.incident_date,
-            claim_type=input.claim_type,
-            relationship=input.relationship,
-            facility_name=input.facility_name,
-        )
-    except DomainError as e:
-        return claim_error_payload(e, _ERRORS)  # type: ignore[return-value]
+    claim = drafts.update_basics(
+        db,
+        cx,
+        account,
+        claim_pk(input.claim_id),
+        address=input.address,
+        incident_type=input.incident_type,
+        incident_date=input.incident_date,
+        claim_type=input.claim_type,
+        relationship=input.relationship,
+        facility_name=input.facility_name,
+    )
     return UpdateClaimBasicsSuccess(claim=claim_node(claim))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 from strawberry import relay
 
 from schema.accounts.errors import FacilityNotFoundError, ValidationError
 from schema.accounts.types import Viewer
 from schema.context import Info
+from schema.results import ResultUnion
 
 
 @strawberry.type(description="The favourites have changed.")
@@ -17,11 +16,13 @@ class FavouritesSuccess:
     viewer: Viewer = strawberry.field(description="The member; read `favouriteFacilities`.")
 
 
-FavouritePayload = Annotated[
-    FavouritesSuccess | FacilityNotFoundError | ValidationError,
-    strawberry.union("FavouritePayload", description="Result of a favourites change."),
-]
-ERRORS = (FacilityNotFoundError, ValidationError)
+FavouritePayload = ResultUnion(
+    "FavouritePayload",
+    FavouritesSuccess,
+    FacilityNotFoundError,
+    ValidationError,
+    description="Result of a favourites change.",
+)
 
 
 def directory_id(info: Info, raw: str) -> str | None:

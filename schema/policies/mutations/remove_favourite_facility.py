@@ -6,18 +6,17 @@ import strawberry
 from strawberry import relay
 
 from schema.accounts.auth import current_account, members
-from schema.accounts.errors import error_payload
 from schema.accounts.types import Viewer
 from schema.context import Info
 from schema.policies.inputs import FavouriteFacilityInput
-from schema.policies.mutations._favourites import ERRORS, FavouritePayload, FavouritesSuccess
-from server.errors import DomainError
+from schema.policies.mutations._favourites import FavouritePayload, FavouritesSuccess
 
 
+@FavouritePayload.resolver
 def remove_favourite_facility(
     info: Info,
     input: Annotated[FavouriteFacilityInput, strawberry.argument(description="The facility.")],
-) -> FavouritePayload:
+) -> FavouritesSuccess:
     m, db = members(info)
     account = current_account(info)
     raw = str(input.facility_id)
@@ -27,8 +26,5 @@ def remove_favourite_facility(
     except relay.GlobalIDValueError:
         plain = raw
     # removal works for a facility that has since left the directory, too
-    try:
-        m.policies.remove_favourite(db, account, plain[:100])
-    except DomainError as e:
-        return error_payload(e, ERRORS)  # type: ignore[return-value]
+    m.policies.remove_favourite(db, account, plain[:100])
     return FavouritesSuccess(viewer=Viewer(account=account))

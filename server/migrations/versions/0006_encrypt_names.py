@@ -58,7 +58,7 @@ def upgrade() -> None:
         conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None
         for table, _, _ in _COLUMNS
     )
-    vault = _vault() if needed else None
+    vault: Any = _vault() if needed else None
     for table, plain, encrypted in _COLUMNS:
         _move(table, plain, encrypted, lambda v: vault.encrypt(v))
 
@@ -69,7 +69,7 @@ def downgrade() -> None:
         conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None
         for table, _, _ in _COLUMNS
     )
-    vault = _vault() if needed else None
+    vault: Any = _vault() if needed else None
     for table, plain, encrypted in _COLUMNS:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column(plain, sa.String(length=200), nullable=True))
