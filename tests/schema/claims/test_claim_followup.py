@@ -48,9 +48,13 @@ def zhao(
 
 
 @pytest.fixture
-def adjuster(db_factory: sessionmaker[Session]) -> int:
+def adjuster(db_factory: sessionmaker[Session], claims: ClaimContext) -> int:
     with db_factory() as s:
-        a = Adjuster(username="followup-reviewer", display_name="王审核", password_hash="x")
+        a = Adjuster(
+            username="followup-reviewer",
+            display_name_enc=claims.vault.encrypt("王审核"),
+            password_hash="x",
+        )
         s.add(a)
         s.commit()
         return a.id

@@ -69,7 +69,11 @@ def test_an_in_app_supplement_over_http(
 
     claim = zhang.submitted()
     with db_factory() as s:
-        who = Adjuster(username="uploads-reviewer", display_name="王审核", password_hash="x")
+        who = Adjuster(
+            username="uploads-reviewer",
+            display_name_enc=claims.vault.encrypt("王审核"),
+            password_hash="x",
+        )
         s.add(who)
         s.flush()
         row = s.get(Claim, pk(claim["id"]))

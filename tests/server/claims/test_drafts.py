@@ -401,7 +401,9 @@ def test_the_default_online_limit_is_2000_unless_raised_for_the_person(
     with pytest.raises(ClaimRuleBroken) as e:
         amount(db_session, claims, main, draft, "2000.01")
     assert e.value.code == "AMOUNT_OVER_LIMIT"
-    adjuster = Adjuster(username="limits", display_name="审核员", password_hash="x")
+    adjuster = Adjuster(
+        username="limits", display_name_enc=claims.vault.encrypt("审核员"), password_hash="x"
+    )
     db_session.add(adjuster)
     db_session.flush()
     db_session.add(

@@ -74,8 +74,10 @@ def submitted(
 
 
 @pytest.fixture
-def adjuster(db_session: Session) -> Adjuster:
-    a = Adjuster(username="reviewer", display_name="王审核", password_hash="x")
+def adjuster(db_session: Session, claims: ClaimContext) -> Adjuster:
+    a = Adjuster(
+        username="reviewer", display_name_enc=claims.vault.encrypt("王审核"), password_hash="x"
+    )
     db_session.add(a)
     db_session.flush()
     return a

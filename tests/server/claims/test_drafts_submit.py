@@ -229,7 +229,9 @@ def test_the_limit_at_submission_takes_the_persons_override(
     demo: Any,
     main: Any,
 ) -> None:
-    adjuster = Adjuster(username="limit-raiser", display_name="审核员", password_hash="x")
+    adjuster = Adjuster(
+        username="limit-raiser", display_name_enc=claims.vault.encrypt("审核员"), password_hash="x"
+    )
     db_session.add(adjuster)
     db_session.flush()
     override = ClaimLimitOverride(

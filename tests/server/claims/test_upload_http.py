@@ -108,10 +108,14 @@ def make_claim(
 
 
 def request_supplement(
-    db_factory: sessionmaker[Session], claim_id: int, categories: list[str]
+    db_factory: sessionmaker[Session], cx: ClaimContext, claim_id: int, categories: list[str]
 ) -> int:
     with db_factory() as s:
-        adjuster = Adjuster(username=f"adj{claim_id}", display_name="审核员", password_hash="x")
+        adjuster = Adjuster(
+            username=f"adj{claim_id}",
+            display_name_enc=cx.vault.encrypt("审核员"),
+            password_hash="x",
+        )
         s.add(adjuster)
         s.flush()
         now = datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC)
@@ -676,9 +680,10 @@ def test_a_pending_supplement_takes_the_requested_categories_only(
     token: str,
     db_factory: sessionmaker[Session],
     demo: Any,
+    claims: ClaimContext,
 ) -> None:
     claim_id = make_claim(db_factory, demo, status=ClaimStatus.PENDING_SUPPLEMENT)
-    supplement_id = request_supplement(db_factory, claim_id, ["INVOICE"])
+    supplement_id = request_supplement(db_factory, claims, claim_id, ["INVOICE"])
 
     r = upload(client, token, claim_id, [("a.pdf", pdf())], category="INVOICE")
     assert r.status_code == 201, r.text
