@@ -6,7 +6,11 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: serve test install install-test data schema lint bench clean
+# the platform and oldest Python the lock files are resolved for
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+              --custom-compile-command "make lock" --quiet
+
+.PHONY: serve test install install-test data schema lint bench lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -14,12 +18,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs are reproducible: the exact versions and hashes of the lock files, then the
+# project itself without resolving anything again. pyproject.toml keeps the ranges.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check  # a lock older than a new dependency in pyproject.toml stops here
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test,dev]'
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,11 +37,11 @@ install-test: $(VENV)/.installed-test
 
 # Validate the reviewed source data (refuses to go on if a row is bad), then build the search index.
 data: install
-	$(BIN)/python scripts/validate_data.py directory_data
-	$(BIN)/python scripts/build_index.py
+	$(BIN)/python -m scripts.validate_data directory_data
+	$(BIN)/python -m scripts.build_index
 
 serve: data
-	@if [ -f scripts/load_demo.py ]; then $(BIN)/python scripts/load_demo.py; fi
+	@if [ -f scripts/load_demo.py ]; then $(BIN)/python -m scripts.load_demo; fi
 	$(BIN)/uvicorn --factory server.app:create_app --host $(HOST) --port $(PORT) --proxy-headers
 
 # pytest exits 5 when it collected nothing: that is a failure here, as any non-zero code.
@@ -40,15 +49,26 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 schema: install
-	$(BIN)/python scripts/export_schema.py
+	$(BIN)/python -m scripts.export_schema
 
 lint: install-test
-	$(BIN)/ruff check server schema h5 scripts tests
-	$(BIN)/ruff format --check server schema h5 scripts tests
+	$(BIN)/ruff check server schema api h5 scripts tests
+	$(BIN)/ruff format --check server schema api h5 scripts tests
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python scripts/bench_directory.py
+	$(BIN)/python -m scripts.bench_directory
+
+# Resolve pyproject.toml's ranges again (after a dependency changed): runtime, and runtime
+# with the test and dev extras. Commit both files.
+# needs only uv, so that a pyproject.toml ahead of the lock files can be locked
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev $(LOCK_FLAGS) \
+	  -o requirements-test.lock
+	# the runtime lock takes the test lock's versions, so one venv can hold both
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-test.lock \
+	  -o requirements.lock
 
 clean:
 	rm -rf var/index var/osm

@@ -11,7 +11,7 @@ from graphql import GraphQLError
 
 from server.errors import DomainError
 
-log = logging.getLogger("graphql")
+log = logging.getLogger(__name__)
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

@@ -12,8 +12,8 @@
    streamed; its resident memory is sampled every 10 ms. The same is done with 1 MB
    files: the peak above idle must not grow with the file size.
 
-    .venv/bin/python scripts/bench_claims.py                       # both parts
-    .venv/bin/python scripts/bench_claims.py --seconds 10 --skip-memory
+    .venv/bin/python -m scripts.bench_claims                       # both parts
+    .venv/bin/python -m scripts.bench_claims --seconds 10 --skip-memory
 
 Needs PostgreSQL (DATABASE_URL or --database-url; default the local test database):
 everything happens in a schema of its own, dropped at the end. Members are fictional
@@ -41,19 +41,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from argon2 import PasswordHasher
+from PIL import Image
+from sqlalchemy import func, select, text
 
-from argon2 import PasswordHasher  # noqa: E402
-from PIL import Image  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
-
-from server.accounts.models import Account, Identity, SmsOutbox  # noqa: E402
-from server.claims.models import Claim  # noqa: E402
-from server.crypto import Vault, token_hash, vault_for  # noqa: E402
-from server.db import make_engine, make_sessionmaker, migrate  # noqa: E402
-from server.policies.records import add_person, add_plan, add_policy, resident_id  # noqa: E402
-from server.sessions import LoginSession, SessionKind  # noqa: E402
+from server.accounts.models import Account, Identity, SmsOutbox
+from server.claims.models import Claim
+from server.crypto import Vault, token_hash, vault_for
+from server.db import make_engine, make_sessionmaker, migrate
+from server.policies.records import add_person, add_plan, add_policy, resident_id
+from server.sessions import LoginSession, SessionKind
+from server.settings import ROOT
 
 SECRET = "bench-secret-" + "x" * 20
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test"
@@ -569,7 +567,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.bench_claims",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--clients", type=int, default=32)

@@ -7,7 +7,7 @@ endpoint against a plain Starlette + orjson endpoint making the same service cal
 both served by uvicorn in a subprocess and loaded by `wrk` over loopback in alternating
 2-second rounds (requests/s, and requests per CPU second of the server process).
 
-    .venv/bin/python scripts/bench_directory.py --sizes 10k,100k,1m --engines whoosh,tantivy --http
+    .venv/bin/python -m scripts.bench_directory --sizes 10k,100k,1m --engines whoosh,tantivy --http
 
 Synthetic directories are written under var/bench/ and never served as real data.
 """
@@ -29,18 +29,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-import orjson  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import Response  # noqa: E402
-from starlette.routing import Route  # noqa: E402
-
-from server.directory.loader import load_folder  # noqa: E402
-from server.directory.service import DirectoryService, FacilityQuery, Sort  # noqa: E402
-from server.search import analysis  # noqa: E402
-from server.search.factory import build_engine  # noqa: E402
+from server.directory.loader import load_folder
+from server.directory.service import DirectoryService, FacilityQuery, Sort
+from server.search import analysis
+from server.search.factory import build_engine
+from server.settings import ROOT
 
 BENCH_DIR = ROOT / "var" / "bench"
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -316,7 +314,9 @@ def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.bench_directory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--sizes", default="10k,100k,1m")
     parser.add_argument("--engines", default="whoosh,tantivy")

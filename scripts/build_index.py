@@ -1,6 +1,6 @@
 """Build (or confirm) the search index for the current settings.
 
-    .venv/bin/python scripts/build_index.py            # SEARCH_ENGINE, DIRECTORY_SOURCE, VAR_DIR apply
+    .venv/bin/python -m scripts.build_index            # SEARCH_ENGINE, DIRECTORY_SOURCE, VAR_DIR apply
 
 The server builds a missing index itself on start-up; running this first
 (``make serve`` does) keeps that time out of the first request and reports it.
@@ -14,24 +14,23 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.directory.loader import load_directory  # noqa: E402
-from server.directory.validation import InvalidDirectoryData  # noqa: E402
-from server.search import SearchFilters, analysis  # noqa: E402
-from server.search.factory import (  # noqa: E402
+from server.directory.loader import load_directory
+from server.directory.validation import InvalidDirectoryData
+from server.search import SearchFilters, analysis
+from server.search.factory import (
     ENGINES,
     MARKER,
     index_info,
     index_key,
     open_engine,
 )
-from server.settings import from_env  # noqa: E402
+from server.settings import from_env
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.build_index", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--engine", help="whoosh or tantivy (default: SEARCH_ENGINE, else whoosh)")
     parser.add_argument("--source", help="curated, osm or a folder (default: DIRECTORY_SOURCE)")
     args = parser.parse_args(argv)

@@ -6,28 +6,23 @@ Only what is older than --older-than-hours goes: an upload still streaming in, o
 a moment before its record commits, is never touched. A thumbnail stays while its image
 is referred to.
 
-    .venv/bin/python scripts/clean_uploads.py                    # older than 24 hours
-    .venv/bin/python scripts/clean_uploads.py --older-than-hours 6
+    .venv/bin/python -m scripts.clean_uploads                    # older than 24 hours
+    .venv/bin/python -m scripts.clean_uploads --older-than-hours 6
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import sys
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.claims.core import make_storage  # noqa: E402
-from server.claims.models import Claim, ClaimDocument  # noqa: E402
-from server.db import make_engine, make_sessionmaker, migrate, utcnow  # noqa: E402
-from server.settings import from_env  # noqa: E402
-from server.storage.backend import CleanupReport, Storage, cleanup_orphans  # noqa: E402
+from server.claims.core import make_storage
+from server.claims.models import Claim, ClaimDocument
+from server.db import make_engine, make_sessionmaker, migrate, utcnow
+from server.settings import from_env
+from server.storage.backend import CleanupReport, Storage, cleanup_orphans
 
 
 def known_keys(db: Session) -> set[str]:
@@ -58,7 +53,9 @@ def clean(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.clean_uploads", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--older-than-hours",
         type=float,

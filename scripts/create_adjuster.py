@@ -4,7 +4,7 @@ Adjusters cannot sign up: the claims department creates them here. The password 
 read from ADJUSTER_PASSWORD or asked for (twice, not echoed), never taken from the
 command line, where it would stay in the shell history and the process list.
 
-    .venv/bin/python scripts/create_adjuster.py --username wang.fang --name 王芳 \
+    .venv/bin/python -m scripts.create_adjuster --username wang.fang --name 王芳 \
         --email wang.fang@insurer.example
 """
 
@@ -14,16 +14,12 @@ import argparse
 import getpass
 import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.accounts.errors import ValidationFailed  # noqa: E402
-from server.claims.adjusters import AdjusterExists, create_adjuster  # noqa: E402
-from server.crypto import vault_for  # noqa: E402
-from server.db import make_engine, make_sessionmaker, migrate, unit_of_work, utcnow  # noqa: E402
-from server.settings import from_env  # noqa: E402
+from server.claims.adjusters import AdjusterExists, create_adjuster
+from server.crypto import vault_for
+from server.db import make_engine, make_sessionmaker, migrate, unit_of_work, utcnow
+from server.errors import ValidationFailed
+from server.settings import from_env
 
 
 def _password() -> str | None:
@@ -41,7 +37,9 @@ def _password() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.create_adjuster", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--username", required=True, help="log-in name, e.g. wang.fang")
     parser.add_argument("--name", required=True, help="the adjuster's name, shown in the app")
     parser.add_argument(

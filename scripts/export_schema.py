@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from schema import build_schema  # noqa: E402
+from schema import build_schema
+from server.settings import ROOT
 
 TARGET = ROOT / "schema" / "schema.graphql"
 

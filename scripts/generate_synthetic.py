@@ -1,6 +1,6 @@
 """Write a large synthetic directory folder for benchmarks (never for serving as real data).
 
-    .venv/bin/python scripts/generate_synthetic.py --count 100000 --out bench_data/100k --seed 7
+    .venv/bin/python -m scripts.generate_synthetic --count 100000 --out bench_data/100k --seed 7
 
 The folder has the curated format (facilities.csv, districts.csv, departments.csv,
 networks.csv). Names, streets and departments are drawn from the OpenStreetMap
@@ -17,7 +17,6 @@ import csv
 import json
 import re
 import shutil
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -26,11 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.directory import osm  # noqa: E402
-from server.directory.validation import FACILITY_COLUMNS, NETWORK_COLUMNS  # noqa: E402
+from server.directory import osm
+from server.directory.validation import FACILITY_COLUMNS, NETWORK_COLUMNS
+from server.settings import ROOT
 
 DATA_DIR = ROOT / "directory_data"
 SOURCES = DATA_DIR / "sources" / "osm_shanghai"
@@ -330,7 +327,9 @@ def generate(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.generate_synthetic",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--count", type=int, required=True, help="number of facilities, e.g. 10000")
     parser.add_argument("--out", type=Path, required=True, help="folder to (re)write")

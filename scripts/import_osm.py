@@ -1,7 +1,7 @@
 """Build the public OpenStreetMap corpus folder from the bundled GeoJSON export.
 
-    .venv/bin/python scripts/import_osm.py                 # -> var/osm
-    .venv/bin/python scripts/import_osm.py --out /tmp/osm --health my_export.geojson
+    .venv/bin/python -m scripts.import_osm                 # -> var/osm
+    .venv/bin/python -m scripts.import_osm --out /tmp/osm --health my_export.geojson
 
 ``--vendor-from DIR`` refreshes directory_data/sources/osm_shanghai/ from a new
 export (the health sites copied as they are, the district outlines simplified).
@@ -15,10 +15,8 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.directory import osm  # noqa: E402
+from server.directory import osm
+from server.settings import ROOT
 
 SOURCES = ROOT / "directory_data" / "sources" / "osm_shanghai"
 # ~20 m: far below the distance between any mapped facility and a district border.
@@ -45,7 +43,9 @@ def vendor(src: Path, dest: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.import_osm",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--health", type=Path, default=SOURCES / osm.HEALTH_FILE, help="OSM GeoJSON of health sites"

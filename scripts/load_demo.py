@@ -6,16 +6,12 @@ Refuses to run in production: the people in it are invented.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.accounts.wiring import member_services  # noqa: E402
-from server.claims.adjusters import load_demo_adjuster  # noqa: E402
-from server.db import make_engine, make_sessionmaker, migrate, unit_of_work  # noqa: E402
-from server.policies.demo import load_demo  # noqa: E402
-from server.settings import from_env  # noqa: E402
+from server.accounts.wiring import member_services
+from server.claims.adjusters import load_demo_adjuster
+from server.db import make_engine, make_sessionmaker, migrate, unit_of_work
+from server.policies.demo import load_demo
+from server.settings import from_env
 
 
 def main() -> int:

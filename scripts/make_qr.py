@@ -1,6 +1,6 @@
 """Write the QR codes (SVG and PNG) that open the English medical and dental lists.
 
-    .venv/bin/python scripts/make_qr.py [--base-url https://example.com] [--out var/qr]
+    .venv/bin/python -m scripts.make_qr [--base-url https://example.com] [--out var/qr]
 
 The base URL defaults to the BASE_URL setting, so print codes with the public address.
 """
@@ -8,17 +8,16 @@ The base URL defaults to the BASE_URL setting, so print codes with the public ad
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from h5 import qr
 from server.settings import ROOT, from_env
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.make_qr", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--base-url", default=None, help="public address of the site")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "qr", help="output folder")
     args = parser.parse_args(argv)

@@ -4,32 +4,29 @@ Uses the configured database (DATABASE_URL or var/), the SMS gateway (SMS_GATEWA
 empty: the development outbox table) and the mail server (SMTP_*; empty: the log).
 Several copies may run at once against PostgreSQL: rows are locked with SKIP LOCKED.
 
-    .venv/bin/python scripts/run_notifier.py            # every 5 s until SIGTERM / Ctrl-C
-    .venv/bin/python scripts/run_notifier.py --once     # one round, then exit
+    .venv/bin/python -m scripts.run_notifier            # every 5 s until SIGTERM / Ctrl-C
+    .venv/bin/python -m scripts.run_notifier --once     # one round, then exit
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
-import sys
 import threading
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.crypto import vault_for  # noqa: E402
-from server.db import make_engine, make_sessionmaker, migrate, utcnow  # noqa: E402
-from server.notify.email import make_email_sender  # noqa: E402
-from server.notify.sms import make_sender  # noqa: E402
-from server.notify.worker import deliver_due, run_forever  # noqa: E402
-from server.settings import from_env  # noqa: E402
+from server.crypto import vault_for
+from server.db import make_engine, make_sessionmaker, migrate, utcnow
+from server.logs import configure_logging
+from server.notify.email import make_email_sender
+from server.notify.sms import make_sender
+from server.notify.worker import deliver_due, run_forever
+from server.settings import from_env
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.run_notifier", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
     parser.add_argument("--batch", type=int, default=50, help="messages per round at most")
     parser.add_argument("--once", action="store_true", help="deliver what is due and exit")
@@ -37,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.interval <= 0 or args.batch <= 0:
         parser.error("--interval and --batch must be positive")
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = from_env()
+    configure_logging(settings)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     factory = make_sessionmaker(engine)

@@ -1,8 +1,8 @@
 """Check a directory folder and print every problem (file, row, field, message).
 
-    .venv/bin/python scripts/validate_data.py                   # directory_data/
-    .venv/bin/python scripts/validate_data.py var/osm
-    .venv/bin/python scripts/validate_data.py bench_data/10k --allow-synthetic
+    .venv/bin/python -m scripts.validate_data                   # directory_data/
+    .venv/bin/python -m scripts.validate_data var/osm
+    .venv/bin/python -m scripts.validate_data bench_data/10k --allow-synthetic
 
 Exit status 0 when the folder is valid (a summary is printed), 1 when it is not.
 Synthetic rows are refused unless --allow-synthetic is given: they are for
@@ -16,16 +16,16 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.directory.models import CoordinatePrecision  # noqa: E402
-from server.directory.validation import check_folder  # noqa: E402
+from server.directory.models import CoordinatePrecision
+from server.directory.validation import check_folder
+from server.settings import ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m scripts.validate_data",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "directory_data")
     parser.add_argument(

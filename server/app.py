@@ -27,20 +27,21 @@ from strawberry.types.unset import UNSET
 from schema import build_schema
 from schema.context import Context
 from schema.errors import format_error
-from server.accounts.clock import system_clock
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
 from server.claims.rules import rule_book
+from server.clock import system_clock
 from server.db import make_engine, make_sessionmaker, migrate
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
+from server.logs import configure_logging
 from server.search import analysis
 from server.search.factory import open_engine
 from server.services import Services
 from server.settings import ROOT, Settings, from_env
 
-log = logging.getLogger("app")
+log = logging.getLogger(__name__)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -257,12 +258,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # Settings refuse production without its own secrets when they are made; the factory
     # call (uvicorn --factory) reads the environment and stops with the problems listed.
     settings = settings or from_env()
+    configure_logging(settings)
     services = services or build_services(settings)
 
+    from api.certificates import routes as certificate_routes
+    from api.claim_files import routes as claim_file_routes
+    from api.claim_uploads import routes as upload_routes
     from h5.routes import routes as h5_routes
-    from server.claims.files_http import routes as claim_file_routes
-    from server.claims.upload_http import routes as upload_routes
-    from server.policies.certificate import routes as certificate_routes
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),

@@ -90,3 +90,11 @@ def mask_account(account: str) -> str:
     if len(a) <= 4:
         return "*" * len(a)
     return "*" * (len(a) - 4) + a[-4:]
+
+
+def mask_email(address: str) -> str:
+    """z***@example.com: the first character of the mailbox and the domain stay."""
+    local, sep, domain = address.strip().rpartition("@")
+    if not sep:
+        return "*" * len(address.strip())
+    return (local[:1] + "***" if local else "***") + "@" + domain

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -50,18 +51,15 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
         return value.astimezone(datetime.UTC)
 
 
+def value_enum(e: type[enum.Enum], name: str) -> Enum:
+    """An enum column type storing values (not names): a plain VARCHAR + CHECK on every backend."""
+    return Enum(
+        e, name=name, native_enum=False, values_callable=lambda x: [m.value for m in x], length=32
+    )
+
+
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-def import_models() -> None:
-    """Register every mapped table on Base.metadata (for migrations and create_all)."""
-    import server.accounts.models
-    import server.claims.models
-    import server.claims.portal_models
-    import server.notify.outbox
-    import server.policies.models
-    import server.sessions  # noqa: F401
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:

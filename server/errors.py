@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class DomainError(Exception):
     code = "DOMAIN_ERROR"
@@ -18,3 +20,22 @@ class InvalidInput(DomainError):
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """What is wrong with one input field."""
+
+    field: str
+    message: str
+    code: str
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_FAILED"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(
+            "Some fields are not valid.", field=problems[0].field if problems else None
+        )
+        self.problems = problems

@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     notifier: Notifier = Field(
         None,
         validate_default=True,
-        description="`inprocess`: the server delivers queued SMS and e-mail itself; `off`: run `scripts/run_notifier.py`; unset: `inprocess` in development, else `off`",
+        description="`inprocess`: the server delivers queued SMS and e-mail itself; `off`: run `python -m scripts.run_notifier`; unset: `inprocess` in development, else `off`",
     )
     session_idle_minutes: Positive = Field(
         30, description="sign-in session expiry when idle (members, adjusters, supplement portal)"
@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     )
     graphql_max_cost: Positive = Field(
         50_000, description="most one query may cost (see Query cost)"
+    )
+    log_level: str = Field(
+        "INFO",
+        description="`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; JSON lines in production, readable lines otherwise",
     )
 
     def __init__(self, **values: Any) -> None:
@@ -200,6 +204,14 @@ class Settings(BaseSettings):
                 f"must start with sqlite:// or postgresql:// (a driver may follow, as in postgresql+psycopg://); the scheme given is {value.partition(':')[0]!r}"
             )
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        levels = ("CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING")
+        if value.strip().upper() not in levels:
+            raise ValueError(f"must be one of {', '.join(levels)}, not {value!r}")
+        return value.strip().upper()
 
     @field_validator("redis_url")
     @classmethod

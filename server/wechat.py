@@ -13,7 +13,7 @@ from typing import Protocol
 
 from server.accounts.errors import WechatCodeInvalid
 
-log = logging.getLogger("wechat")
+log = logging.getLogger(__name__)
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from server.app import build_services, create_app
+from server.logs import UVICORN_LOGGERS
 from server.services import Services
 from server.settings import Settings
 
@@ -57,6 +59,18 @@ def gql(client: TestClient) -> GraphQLClient:
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Puts the root and uvicorn loggers back as they were after a test configures logging."""
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in UVICORN_LOGGERS)]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @pytest.fixture(scope="session")

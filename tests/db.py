@@ -26,9 +26,14 @@ from starlette.testclient import TestClient
 
 from server.accounts.wiring import MemberServices, member_services
 from server.claims.core import ClaimContext, claim_context
+from server.crypto import vault_for
 from server.db import make_engine, make_sessionmaker, migrate
 from server.services import Services
 from server.settings import Settings
+
+TEST_SECRET_KEY = "test-secret-key-for-accounts"
+# the members' vault in tests (member_settings): for rows a test writes directly
+TEST_VAULT = vault_for(TEST_SECRET_KEY)
 
 
 class FakeClock:
@@ -195,7 +200,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def member_settings() -> Settings:
-    return Settings(environment="test", secret_key="test-secret-key-for-accounts")
+    return Settings(environment="test", secret_key=TEST_SECRET_KEY)
 
 
 @pytest.fixture

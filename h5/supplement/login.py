@@ -6,7 +6,6 @@ same time (`pace`); the throttle counts it against the claim number and the addr
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from h5.i18n import Translator
-from h5.supplement import captcha, portal, throttle
+from h5.supplement import captcha
 from h5.supplement import session as sessions
 from h5.supplement.web import (
     Env,
@@ -33,9 +32,11 @@ from h5.supplement.web import (
     small_form,
     unavailable,
 )
-from server.claims import supplements
+from server.claims import portal, supplements
 from server.claims.errors import SupplementLinkInvalid
 from server.claims.models import Claim, SupplementRequest
+from server.claims.portal import captchas, throttle
+from server.claims.portal import sessions as portal_sessions
 
 # --- log-in --------------------------------------------------------------------------------------
 
@@ -44,7 +45,7 @@ from server.claims.models import Claim, SupplementRequest
 class LoginForm:
     """What a log-in page shows besides the fields: the challenge and the messages."""
 
-    challenge: captcha.Challenge | None = None
+    challenge: captchas.Challenge | None = None
     error: str = ""
     claim_no: str = ""  # shown (from the link) or typed (lost link)
     typed_no: str = ""
@@ -53,29 +54,22 @@ class LoginForm:
 def _browser(request: Request) -> tuple[str, bool]:
     """The browser id cookie's value, and whether it must be set on this response."""
     value = sessions.browser_id(request)
-    return (value, False) if value else (sessions.new_token(), True)
+    return (value, False) if value else (portal_sessions.new_token(), True)
 
 
 def _issue_challenge(
     env: Env, db: Session, request: Request, browser: str, kind: str
-) -> captcha.Challenge:
-    now = env.cx.now()
-    client = throttle.client_key(env.vault, client_address(request))
-    captcha.check_rate(db, client, now)
-    answer = captcha.new_answer(kind, env.config.answers)
-    media = captcha.render(kind, answer)
-    challenge = captcha.store(
+) -> captchas.Challenge:
+    return captchas.issue(
         db,
         env.vault,
         kind=kind,
-        answer=answer,
-        media=media,
         browser=browser,
-        client_hash=client,
-        now=now,
+        client_hash=throttle.client_key(env.vault, client_address(request)),
+        now=env.cx.now(),
+        answers=env.config.answers,
+        render=captcha.render,
     )
-    captcha.purge(db, now)
-    return challenge
 
 
 def _login_response(
@@ -91,8 +85,8 @@ def _login_response(
     status: int = 200,
 ) -> Response:
     t = Translator(lang)
-    kind = form.challenge.kind if form.challenge else captcha.IMAGE
-    other_kind = {"captcha": "image"} if kind == captcha.AUDIO else {"captcha": "audio"}
+    kind = form.challenge.kind if form.challenge else captchas.IMAGE
+    other_kind = {"captcha": "image"} if kind == captchas.AUDIO else {"captcha": "audio"}
     response = render_page(
         request,
         "supplement/login.html",
@@ -109,11 +103,11 @@ def _login_response(
             else ""
         ),
         new_captcha_url=portal_url(
-            request, here, lang, **({"captcha": "audio"} if kind == captcha.AUDIO else {})
+            request, here, lang, **({"captcha": "audio"} if kind == captchas.AUDIO else {})
         ),
         switch_captcha_url=portal_url(request, here, lang, **other_kind),
-        audio=kind == captcha.AUDIO,
-        answer_length=captcha.LENGTH[kind],
+        audio=kind == captchas.AUDIO,
+        answer_length=captchas.LENGTH[kind],
         title=t("supplement.lost.title" if lost else "supplement.login.title"),
     )
     if set_browser:
@@ -127,11 +121,11 @@ def _login_get(
     request: Request, env: Env, lang: str, here: str, claim_no: str, *, lost: bool
 ) -> Response:
     browser, set_browser = _browser(request)
-    kind = captcha.AUDIO if request.query_params.get("captcha") == "audio" else captcha.IMAGE
+    kind = captchas.AUDIO if request.query_params.get("captcha") == "audio" else captchas.IMAGE
     with env.db() as db:
         try:
             challenge = _issue_challenge(env, db, request, browser, kind)
-        except captcha.TooManyChallenges as e:
+        except captchas.TooManyChallenges as e:
             return blocked(request, lang, here, e.retry_after, "captcha")
     form = LoginForm(challenge=challenge, claim_no=claim_no)
     return _login_response(request, env, lang, here, form, browser, set_browser, lost=lost)
@@ -151,7 +145,9 @@ def _login_post(
     browser, set_browser = _browser(request)
     secret = env.cx.settings.secret_key
     now = env.cx.now()
-    kind = captcha.AUDIO if (fields or {}).get("captcha_kind") == captcha.AUDIO else captcha.IMAGE
+    kind = (
+        captchas.AUDIO if (fields or {}).get("captcha_kind") == captchas.AUDIO else captchas.IMAGE
+    )
     t = Translator(lang)
 
     def again(
@@ -159,7 +155,7 @@ def _login_post(
     ) -> Callable[[], Response]:
         try:
             challenge = _issue_challenge(env, db, request, browser, kind)
-        except captcha.TooManyChallenges as e:
+        except captchas.TooManyChallenges as e:
             wait = e.retry_after
             return lambda: blocked(request, lang, here, wait, "captcha")
         form = LoginForm(challenge, error, shown_no, typed_no)
@@ -194,7 +190,7 @@ def _login_post(
             message = t("supplement.login.wait", seconds=verdict.retry_after)
             return again(db, message, shown_no, typed_no, 400)
 
-        solved = captcha.verify(
+        solved = captchas.verify(
             db,
             env.vault,
             public_id=fields.get("captcha_id", ""),
@@ -216,12 +212,12 @@ def _login_post(
                 # the right name for a claim with nothing (more) to send: say so plainly
                 return lambda: closed(request, lang, "NOT_PENDING", here)
         claim, supplement = link
-        cookie = sessions.open_session(
+        cookie = portal_sessions.open_session(
             db,
             env.cx.sessions,
             claim=claim,
             supplement=supplement,
-            replacing=request.cookies.get(sessions.SESSION_COOKIE),
+            replacing=sessions.session_token(request),
         )
 
     def signed_in() -> Response:
@@ -243,10 +239,10 @@ async def token_login(request: Request) -> Response:
     here = f"/{token}"
     if request.method == "GET":
         return await run_in_threadpool(_token_get, request, env, lang, here, token)
-    started = time.monotonic()
+    started = env.config.clock()
     fields = await small_form(request)
     answer = await run_in_threadpool(_login_post, request, env, lang, here, fields, token=token)
-    await pace(started, env.config.login_floor)
+    await pace(env.config, started)
     return answer()
 
 
@@ -256,7 +252,7 @@ def _token_get(request: Request, env: Env, lang: str, here: str, token: str) -> 
             claim, supplement = supplements.claim_for_token(db, env.cx, token)
         except SupplementLinkInvalid as e:
             return closed(request, lang, e.reason, here)
-        current = sessions.load(db, env.cx.sessions, request.cookies.get(sessions.SESSION_COOKIE))
+        current = portal_sessions.load(db, env.cx.sessions, sessions.session_token(request))
         if current is not None and current.scope_id == supplement.id:
             return see_other(portal_url(request, "/claim", lang))
         claim_no = claim.claim_no or ""
@@ -270,10 +266,10 @@ async def lost_link(request: Request) -> Response:
     lang = lang_of(request)
     if request.method == "GET":
         return await run_in_threadpool(_login_get, request, env, lang, "", "", lost=True)
-    started = time.monotonic()
+    started = env.config.clock()
     fields = await small_form(request)
     answer = await run_in_threadpool(_login_post, request, env, lang, "", fields, token=None)
-    await pace(started, env.config.login_floor)
+    await pace(env.config, started)
     return answer()
 
 
@@ -294,4 +290,4 @@ async def captcha_media(request: Request) -> Response:
 
 def _captcha_media(env: Env, public_id: str, browser: str) -> tuple[bytes, str] | None:
     with env.db() as db:
-        return captcha.media(db, public_id, browser, env.cx.now())
+        return captchas.media(db, public_id, browser, env.cx.now())

@@ -1,35 +1,23 @@
 """The portal's cookies: a browser id before log-in, a one-claim session after it, and the
 CSRF tokens derived from them.
 
-The session cookie holds a random token of a portal session (server/sessions.py): the
-database keeps its hash, the claim (its subject) and the supplement (its scope), so the
-cookie cannot be widened to another claim and any server can check it. It ends after the
-idle time without a request, at its absolute limit, or on sign-out; the supplement's
-deadline closes the page (not the session) on its own. Both cookies are HttpOnly,
-SameSite=Strict, limited to the portal's path and Secure whenever the page came over HTTPS.
+The session cookie holds the random token of a portal session (server/claims/portal/
+sessions.py keeps only its hash). Both cookies are HttpOnly, SameSite=Strict, limited to
+the portal's path and Secure whenever the page came over HTTPS.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.claims.models import Claim, SupplementRequest
-from server.sessions import LiveSession, SessionKind, SessionStore
+from server.claims.portal.sessions import TOKEN_MAX
 
 SESSION_COOKIE = "sp_session"
 BROWSER_COOKIE = "sp_browser"
-CHANNEL = "h5"
-_TOKEN_MAX = 100
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def _csrf_key(secret: str) -> bytes:
@@ -79,40 +67,8 @@ def clear_cookie(response: Response, request: Request, name: str, base_url: str)
 
 def browser_id(request: Request) -> str | None:
     value = request.cookies.get(BROWSER_COOKIE, "")
-    return value if 20 <= len(value) <= _TOKEN_MAX else None
+    return value if 20 <= len(value) <= TOKEN_MAX else None
 
 
-def open_session(
-    db: Session,
-    store: SessionStore,
-    *,
-    claim: Claim,
-    supplement: SupplementRequest,
-    replacing: str | None,
-) -> str:
-    """Start a session for this claim's supplement; returns the cookie's token. The
-    session the browser held so far (`replacing`) ends: a log-in always gets a new token.
-
-    The supplement's own deadline is checked on every request: past it the page says so
-    instead of asking to sign in again."""
-    issued = store.start(
-        db,
-        SessionKind.PORTAL,
-        claim.id,
-        channel=CHANNEL,
-        scope_id=supplement.id,
-        replacing=replacing,
-    )
-    return issued.token
-
-
-def load(db: Session, store: SessionStore, token: str | None) -> LiveSession | None:
-    """The live portal session of this token (subject: the claim id; scope: the
-    supplement id), or None."""
-    if not token or len(token) > _TOKEN_MAX:
-        return None
-    return store.authenticate(db, SessionKind.PORTAL, token)
-
-
-def close(db: Session, store: SessionStore, token: str | None) -> None:
-    store.end(db, SessionKind.PORTAL, token)
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE)

@@ -1,6 +1,6 @@
 """Files for one requested category: a plain multipart form (no JavaScript) or one file a
 request with a JSON answer (supplement.js), read as it streams in by the uploads API's
-receiver. Each file is recorded and committed as soon as it is stored, so what arrived
+reader (api/multipart.py). Each file is recorded and committed as soon as it is stored, so what arrived
 stays when the connection drops and the next page load shows it."""
 
 from __future__ import annotations
@@ -12,20 +12,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from h5.supplement import portal
+from api.multipart import FormError, UploadForm, discard, receive_files
+from h5.supplement import present
 from h5.supplement import session as sessions
-from h5.supplement.pages import claim_page
 from h5.supplement.web import (
     ERROR_STATUS,
     MAX_FILES,
     Env,
     app_root_of,
-    closed,
+    claim_page,
     ended,
     env_of,
     error_message,
     json_error,
     lang_of,
+    not_open_page,
     not_open_reason,
     portal_url,
     secure_headers,
@@ -34,10 +35,7 @@ from h5.supplement.web import (
     unavailable,
     wants_json,
 )
-from server.claims import core, supplements
-from server.claims.errors import WrongClaimState
-from server.claims.models import Channel, Claim, SupplementRequest
-from server.claims.upload_http import FormError, UploadForm, discard, receive_files
+from server.claims import portal
 from server.errors import DomainError
 from server.storage.errors import UploadError
 from server.storage.uploads import StoredUpload, check_quota
@@ -51,46 +49,29 @@ class _Refused(Exception):
         self.code = code
 
 
-def _upload_target(env: Env, request: Request, category: str) -> tuple[int, int, int, str, int]:
-    """(claim id, supplement id, bytes used, session token, session id) of a session that
-    may upload."""
+def _upload_target(env: Env, request: Request, category: str) -> tuple[portal.UploadTarget, str]:
+    """Where the files of a session that may upload go, and the session's token."""
     with env.db() as db:
         signed = signed_session(db, env, request)
         if signed is None:
             raise _Refused("SESSION_ENDED")
         if not_open_reason(env, signed) is not None:
             raise _Refused("CLAIM_STATE_CONFLICT")
-        if category not in supplements.categories_of(signed.supplement):
-            raise _Refused("CATEGORY_NOT_ALLOWED")
         try:
-            core.check_can_add_documents(db, env.cx, signed.claim, category)
-            used = core.used_bytes(db, signed.claim)
-            check_quota(used, 1, env.cx.claim_cap_bytes)
+            target = portal.upload_target(db, env.cx, signed, category)
         except DomainError as e:
             raise _Refused(e.code) from None
-        return signed.claim.id, signed.supplement.id, used, signed.token, signed.session.id
+        return target, signed.token
 
 
 def _attach(
-    env: Env,
-    claim_id: int,
-    supplement_id: int,
-    category: str,
-    stored: StoredUpload,
-    app_root: str,
-    session_id: int,
+    env: Env, target: portal.UploadTarget, category: str, stored: StoredUpload, app_root: str
 ) -> dict[str, Any]:
     """Record one stored file on the claim and commit it: files already received stay when
     the connection drops before the rest arrive."""
     with env.db() as db:
-        claim = db.get(Claim, claim_id, with_for_update=True, populate_existing=True)
-        supplement = db.get(SupplementRequest, supplement_id)
-        if claim is None or supplement is None or not portal.is_open(env.cx, claim, supplement):
-            raise WrongClaimState("The supplement no longer takes files.")
-        doc = core.attach_document(db, env.cx, claim, category, stored, channel=Channel.H5)
-        if doc.supplement_id != supplement_id:
-            raise WrongClaimState("The supplement no longer takes files.")
-        item = portal.document_item(env.cx, app_root, session_id, doc)
+        _, doc = portal.attach_file(db, env.cx, target, category, stored)
+        item = present.document_item(env.cx, app_root, target.session_id, doc)
         return {
             "id": item.id,
             "name": item.name,
@@ -110,9 +91,7 @@ async def upload(request: Request) -> Response:
     as_json = wants_json(request)
     category = request.query_params.get("category", "").strip()[:40]
     try:
-        claim_id, supplement_id, used, token, session_id = await run_in_threadpool(
-            _upload_target, env, request, category
-        )
+        target, token = await run_in_threadpool(_upload_target, env, request, category)
     except _Refused as e:
         return await _upload_refused(request, env, lang, e.code, as_json)
 
@@ -128,7 +107,7 @@ async def upload(request: Request) -> Response:
     documents: list[dict[str, Any]] = []
     problems: list[tuple[str, str]] = []  # (code, file name)
     form: UploadForm | None = None
-    total = used
+    total = target.used_bytes
     try:
         form = receive_files(
             request,
@@ -144,16 +123,7 @@ async def upload(request: Request) -> Response:
                     continue
                 try:
                     check_quota(total, result.size, env.cx.claim_cap_bytes)
-                    doc = await run_in_threadpool(
-                        _attach,
-                        env,
-                        claim_id,
-                        supplement_id,
-                        category,
-                        result,
-                        app_root,
-                        session_id,
-                    )
+                    doc = await run_in_threadpool(_attach, env, target, category, result, app_root)
                 except DomainError as e:
                     await discard(env.cx.storage, [result])
                     problems.append((e.code, result.display_name))
@@ -209,9 +179,6 @@ def _page_with_errors(
         signed = signed_session(db, env, request)
         if signed is None:
             return ended(request, lang)
-        reason = not_open_reason(env, signed)
-        if reason == "ANSWERED":
-            return see_other(portal_url(request, "/claim/done", lang))
-        if reason is not None:
-            return closed(request, lang, reason, "/claim")
-        return claim_page(request, env, db, signed, lang, status=status, errors=messages)
+        return not_open_page(request, env, signed, lang) or claim_page(
+            request, env, db, signed, lang, status=status, errors=messages
+        )

@@ -1,31 +1,34 @@
 """What every page of the supplement portal shares: settings, URLs, rendering with the
-portal's headers, small forms, the signed-in session and the messages for errors."""
+portal's headers, small forms, the messages for errors, and the one guard of the
+signed-in pages (`signed_page`)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from h5.i18n import Translator
-from h5.supplement import captcha
+from h5.supplement import present
 from h5.supplement import session as sessions
-from h5.supplement.captcha import AnswerSource
 from h5.templating import PAGE_HEADERS, render, static_version
+from server.claims import portal
 from server.claims.core import ClaimContext
-from server.claims.models import Claim, ClaimStatus, SupplementRequest
+from server.claims.portal import Signed
+from server.claims.portal.captchas import AnswerSource, random_answer
 from server.crypto import Vault
 from server.db import unit_of_work
 from server.notify.templates import HOTLINE
 from server.services import Services
-from server.sessions import LiveSession
 
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 FORM_MAX_BYTES = 16 * 1024  # the log-in, remove and submit forms are small
@@ -41,7 +44,10 @@ class PortalConfig:
 
     # every log-in answer takes at least this long, so timing does not tell failures apart
     login_floor: float = 0.5
-    answers: AnswerSource = captcha.random_answer
+    answers: AnswerSource = random_answer
+    # how that time is measured and waited out
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 DEFAULT_CONFIG = PortalConfig()
@@ -162,11 +168,12 @@ async def small_form(request: Request) -> dict[str, str] | None:
     return dict(pairs)
 
 
-async def pace(started: float, floor: float) -> None:
-    """Answer no earlier than `floor` seconds after `started`, whatever was checked."""
-    left = floor - (time.monotonic() - started)
+async def pace(config: PortalConfig, started: float) -> None:
+    """Answer no earlier than `config.login_floor` seconds after `started` (by `config.clock`),
+    whatever was checked."""
+    left = config.login_floor - (config.clock() - started)
     if left > 0:
-        await asyncio.sleep(left)
+        await config.sleep(left)
 
 
 def blocked(
@@ -189,24 +196,8 @@ def closed(request: Request, lang: str, reason: str, here: str = "") -> Response
 # --- the signed-in claim -------------------------------------------------------------------------
 
 
-@dataclass
-class Signed:
-    session: LiveSession
-    claim: Claim
-    supplement: SupplementRequest
-    token: str
-
-
 def signed_session(db: Session, env: Env, request: Request) -> Signed | None:
-    token = request.cookies.get(sessions.SESSION_COOKIE)
-    row = sessions.load(db, env.cx.sessions, token)
-    if row is None or token is None or row.scope_id is None:
-        return None
-    claim = db.get(Claim, row.subject_id)
-    supplement = db.get(SupplementRequest, row.scope_id)
-    if claim is None or supplement is None or supplement.claim_id != claim.id:
-        return None
-    return Signed(row, claim, supplement, token)
+    return portal.signed_in(db, env.cx, sessions.session_token(request))
 
 
 def ended(request: Request, lang: str) -> Response:
@@ -217,13 +208,7 @@ def ended(request: Request, lang: str) -> Response:
 
 def not_open_reason(env: Env, signed: Signed) -> str | None:
     """Why the signed-in supplement takes no more files, or None while it does."""
-    if signed.supplement.fulfilled_at is not None:
-        return "ANSWERED"
-    if signed.claim.status is not ClaimStatus.PENDING_SUPPLEMENT:
-        return "CLOSED"
-    if env.cx.now() >= signed.supplement.expires_at:
-        return "EXPIRED"
-    return None
+    return portal.not_open_reason(env.cx, signed)
 
 
 def session_csrf(env: Env, signed: Signed) -> str:
@@ -232,6 +217,126 @@ def session_csrf(env: Env, signed: Signed) -> str:
 
 def csrf_valid(env: Env, signed: Signed, given: str | None) -> bool:
     return sessions.csrf_ok(env.cx.settings.secret_key, "session", signed.token, given)
+
+
+def claim_page(
+    request: Request,
+    env: Env,
+    db: Session,
+    signed: Signed,
+    lang: str,
+    *,
+    status: int = 200,
+    errors: list[str] | None = None,
+    remark: str | None = None,
+) -> Response:
+    data = present.page_data(
+        db,
+        env.cx,
+        signed.claim,
+        signed.supplement,
+        lang=lang,
+        app_root=app_root_of(request),
+        session_id=signed.session.id,
+    )
+    return render_page(
+        request,
+        "supplement/page.html",
+        lang,
+        "/claim",
+        status,
+        data=data,
+        deadline=present.china_date(data.deadline, lang),
+        csrf=session_csrf(env, signed),
+        upload_url=lambda code: portal_url(request, "/claim/upload", lang, category=code),
+        remove_url=portal_url(request, "/claim/remove", lang),
+        submit_url=portal_url(request, "/claim/submit", lang),
+        logout_url=portal_url(request, "/claim/logout", lang),
+        errors=errors or [],
+        remark=data.remark if remark is None else remark,
+        remark_max=portal.REMARK_MAX,
+        max_mb=env.cx.settings.upload_max_mb,
+        max_files=MAX_FILES,
+    )
+
+
+def not_open_page(request: Request, env: Env, signed: Signed, lang: str) -> Response | None:
+    """Where a supplement that takes nothing more sends the claimant: to what was received
+    once answered, else to the page saying why it is closed; None while it is open."""
+    reason = not_open_reason(env, signed)
+    if reason == "ANSWERED":
+        return see_other(portal_url(request, "/claim/done", lang))
+    if reason is not None:
+        return closed(request, lang, reason, "/claim")
+    return None
+
+
+def refused(
+    request: Request,
+    env: Env,
+    db: Session,
+    signed: Signed,
+    lang: str,
+    code: str,
+    as_json: bool,
+    remark: str | None = None,
+) -> Response:
+    """A form of the signed-in page refused with `code`: the page again with the message."""
+    status = ERROR_STATUS.get(code, 400)
+    if as_json:
+        return json_error(request, lang, code, status, env)
+    return not_open_page(request, env, signed, lang) or claim_page(
+        request,
+        env,
+        db,
+        signed,
+        lang,
+        status=status,
+        errors=[error_message(lang, code, env)],
+        remark=remark,
+    )
+
+
+Fields = dict[str, str]
+SignedView = Callable[[Request, Env, Session, Signed, str, Fields], Response]
+
+
+def signed_page(
+    *, form: bool = False, open_only: bool = False, json_errors: bool = False
+) -> Callable[[SignedView], Callable[[Request], Awaitable[Response]]]:
+    """The guard of every signed-in page: the view runs (in a worker thread, in one unit of
+    work) only for a live portal session, else the answer is given here: 503 without a
+    database, the "session ended" page (401). With `form`, the small urlencoded form is read
+    and its CSRF token checked (a refusal shows the page again, as JSON with `json_errors`
+    when asked for); with `open_only`, a supplement already answered or closed leads to the
+    page saying so. The view gets the form's fields ({} without a form)."""
+
+    def decorate(view: SignedView) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            env = env_of(request)
+            if env is None:
+                return unavailable(request)
+            fields = await small_form(request) if form else {}
+            lang = lang_of(request)
+            return await run_in_threadpool(_guarded, request, env, lang, fields)
+
+        def _guarded(request: Request, env: Env, lang: str, fields: Fields | None) -> Response:
+            with env.db() as db:
+                signed = signed_session(db, env, request)
+                if signed is None:
+                    return ended(request, lang)
+                if fields is None or (form and not csrf_valid(env, signed, fields.get("csrf"))):
+                    as_json = json_errors and wants_json(request)
+                    remark = (fields or {}).get("remark")
+                    return refused(request, env, db, signed, lang, "CSRF", as_json, remark)
+                if open_only and (answer := not_open_page(request, env, signed, lang)):
+                    return answer
+                return view(request, env, db, signed, lang, fields)
+
+        endpoint.__name__ = endpoint.__qualname__ = view.__name__
+        return endpoint
+
+    return decorate
 
 
 ERROR_KEYS = {

@@ -9,7 +9,7 @@ import strawberry
 
 from schema.results import Error
 from server.accounts import errors as domain
-from server.errors import DomainError
+from server.errors import DomainError, ValidationFailed
 
 
 @strawberry.type(description="One invalid input field.")
@@ -27,11 +27,11 @@ class FieldError:
 class ValidationError(Error):
     field_errors: list[FieldError] = strawberry.field(description="Every invalid field.")
 
-    represents = (domain.ValidationFailed,)
+    represents = (ValidationFailed,)
 
     @classmethod
     def from_domain(cls, exc: DomainError) -> Self:
-        assert isinstance(exc, domain.ValidationFailed)
+        assert isinstance(exc, ValidationFailed)
         return cls(
             message=exc.message,
             code=exc.code,

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 import strawberry
 
 from schema.claims.common import ClaimStatus
-from server.accounts.errors import FieldProblem
+from server.errors import FieldProblem
 
 
 @strawberry.input(description="Sign in to the back office.")

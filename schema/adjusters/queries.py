@@ -19,10 +19,9 @@ from schema.adjusters.types import (
 from schema.context import Info
 from schema.ids import database_id
 from schema.paging import cursor_offset
-from server.accounts.errors import ValidationFailed
 from server.claims import review
 from server.claims.errors import ClaimNotFound
-from server.errors import InvalidInput
+from server.errors import InvalidInput, ValidationFailed
 
 
 @strawberry.type

@@ -7,9 +7,8 @@ import json
 from decimal import Decimal
 
 import strawberry
-from strawberry import relay
 
-from server.claims import links, models
+from server.claims import files, models
 from server.claims.core import ClaimContext
 from server.claims.rules import PlanRules
 
@@ -37,10 +36,6 @@ ClaimActor = strawberry.enum(
 def money(fen: int | None) -> Decimal | None:
     """Fen to yuan with two decimals (Decimal is a string in JSON: exact)."""
     return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
-
-def document_global_id(document_id: int) -> strawberry.ID:
-    return strawberry.ID(relay.to_base64("ClaimDocument", document_id))
 
 
 @strawberry.type(description="A kind of document a claim type asks for (上传材料的分类).")
@@ -120,27 +115,21 @@ class ClaimDocumentFile:
 def document_file(
     cx: ClaimContext, doc: models.ClaimDocument, session_id: int
 ) -> ClaimDocumentFile:
-    """The file with links for the viewer signed in with `session_id`."""
-    now = cx.now()
-    base, secret = cx.settings.base_url, cx.settings.secret_key
+    f = files.document_file(cx, doc, session_id)
     return ClaimDocumentFile(
-        id=document_global_id(doc.id),
-        category=doc.category,
-        content_type=doc.content_type,
-        size=doc.size,
-        display_name=doc.display_name,
-        width=doc.width,
-        height=doc.height,
-        uploaded_at=doc.uploaded_at,
-        channel=doc.channel,
-        in_supplement=doc.supplement_id is not None,
-        url=links.url(base, secret, links.Link("doc", doc.id, session_id), now),
-        thumbnail_url=(
-            links.url(base, secret, links.Link("thumb", doc.id, session_id), now)
-            if doc.thumbnail_key
-            else None
-        ),
-        problem_reason=doc.problem_reason,
+        id=strawberry.ID(f.id),
+        category=f.category,
+        content_type=f.content_type,
+        size=f.size,
+        display_name=f.display_name,
+        width=f.width,
+        height=f.height,
+        uploaded_at=f.uploaded_at,
+        channel=f.channel,
+        in_supplement=f.in_supplement,
+        url=f.url,
+        thumbnail_url=f.thumbnail_url,
+        problem_reason=f.problem_reason,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -142,16 +143,29 @@ class FacilityType(relay.Node):
 
 _MEMO_LIMIT = 50_000
 _FACILITY = get_object_definition(FacilityType, strict=True).name  # the type name in global ids
+# The API views of each loaded directory's facilities, by facility id: a directory is
+# immutable, so each view is built once. Keyed by the directory's identity and dropped
+# with it (a directory's own equality compares every facility).
+_memos: dict[int, dict[str, FacilityType]] = {}
+
+
+def _memo_of(directory: Directory) -> dict[str, FacilityType]:
+    memo = _memos.get(id(directory))
+    if memo is None:
+        memo = _memos[id(directory)] = {}
+        weakref.finalize(directory, _memos.pop, id(directory), None)
+    return memo
 
 
 def facility_type(f: models.Facility, directory: Directory) -> FacilityType:
     """The API view of a facility, built once per directory (the data is immutable)."""
-    cached = directory.memo.get(f.id)
+    memo = _memo_of(directory)
+    cached = memo.get(f.id)
     if cached is None:
-        if len(directory.memo) >= _MEMO_LIMIT:
-            directory.memo.clear()
-        cached = directory.memo[f.id] = _facility_type(f, directory)
-    return cached  # type: ignore[return-value]
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        cached = memo[f.id] = _facility_type(f, directory)
+    return cached
 
 
 def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:

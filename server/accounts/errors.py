@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from server.errors import DomainError
-
-
-@dataclass(frozen=True, slots=True)
-class FieldProblem:
-    field: str
-    message: str
-    code: str
-
-
-class ValidationFailed(DomainError):
-    code = "VALIDATION_FAILED"
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__(
-            "Some fields are not valid.", field=problems[0].field if problems else None
-        )
-        self.problems = problems
 
 
 class _RetryAfter(DomainError):

@@ -16,14 +16,12 @@ from sqlalchemy.orm import Session
 from server.accounts import identity_tries as tries
 from server.accounts.errors import (
     AlreadyVerified,
-    FieldProblem,
     IdentityNotInsured,
     IdentityTaken,
     MobileNotOnRecord,
     NoMobileOnRecord,
     RealNameRequired,
     SecondFactorRequired,
-    ValidationFailed,
     WechatAlreadyBound,
     WechatNotBound,
 )
@@ -39,6 +37,7 @@ from server.accounts.validation import (
     sms_code_problem,
 )
 from server.crypto import mask_phone
+from server.errors import FieldProblem, ValidationFailed
 from server.notify.outbox import Channel, enqueue
 from server.notify.templates import HOTLINE
 from server.policies.models import IdType, Person, Policy

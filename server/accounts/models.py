@@ -8,8 +8,8 @@ import datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, UTCDateTime, utcnow
-from server.policies.models import IdType, Person, _enum
+from server.db import Base, UTCDateTime, utcnow, value_enum
+from server.policies.models import IdType, Person
 
 
 class Account(Base):
@@ -37,7 +37,7 @@ class Identity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), unique=True)
-    id_type: Mapped[IdType] = mapped_column(_enum(IdType, "id_type"))
+    id_type: Mapped[IdType] = mapped_column(value_enum(IdType, "id_type"))
     name_enc: Mapped[str] = mapped_column(Text)
     id_number_enc: Mapped[str] = mapped_column(Text)
     id_number_hash: Mapped[str] = mapped_column(String(64), index=True)

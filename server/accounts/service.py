@@ -10,15 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.clock import Clock
-from server.accounts.errors import (
-    AccountExists,
-    FieldProblem,
-    LoginFailed,
-    SmsCodeInvalid,
-    Unauthenticated,
-    ValidationFailed,
-)
+from server.accounts.errors import AccountExists, LoginFailed, SmsCodeInvalid, Unauthenticated
 from server.accounts.models import Account, LoginThrottle
 from server.accounts.sms_codes import FLOW_ONLY, Purpose, SentCode, SmsCodes
 from server.accounts.throttle import (
@@ -32,7 +24,9 @@ from server.accounts.validation import (
     password_problem,
     sms_code_problem,
 )
+from server.clock import Clock
 from server.crypto import Vault
+from server.errors import FieldProblem, ValidationFailed
 from server.sessions import Lifetime, LiveSession, SessionKind, SessionStore
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
@@ -148,12 +142,13 @@ class AccountsService:
                 "acceptTerms", "Agree to the terms to register.", "TERMS_NOT_ACCEPTED"
             ),
         )
+        # the code first: without it, a registered number answers as any other would
+        self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
         existing = self.find_by_phone(db, phone)
         if existing is not None and existing.password_hash is not None:
             raise AccountExists(
                 "This mobile number already has an account; log in or reset the password."
             )
-        self.codes.consume(db, phone, Purpose.REGISTER, sms_code)
         now = self.clock()
         if existing is None:
             account = Account(

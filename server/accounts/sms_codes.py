@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.clock import Clock
 from server.accounts.errors import SmsCodeInvalid, SmsRateLimited, SmsTooSoon
 from server.accounts.models import SmsCode
+from server.clock import Clock
 from server.crypto import Vault
 from server.notify.sms import SmsSender
 

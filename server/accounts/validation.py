@@ -6,7 +6,7 @@ import datetime
 import re
 import string
 
-from server.accounts.errors import FieldProblem
+from server.errors import FieldProblem
 from server.policies.models import IdType
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")

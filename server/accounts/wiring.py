@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from server.accounts.clock import Clock, system_clock
 from server.accounts.identity import IdentityService
 from server.accounts.service import AccountsService
 from server.accounts.sms_codes import SmsCodes
+from server.clock import Clock, system_clock
 from server.crypto import Vault, vault_for
 from server.notify.sms import SmsSender, make_sender
 from server.policies.service import PoliciesService

@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import FieldProblem, LoginFailed, ValidationFailed
+from server.accounts.errors import LoginFailed
 from server.accounts.throttle import (
     check_login_throttle,
     clear_login_throttle,
@@ -29,7 +29,7 @@ from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster
 from server.crypto import Vault
-from server.errors import DomainError
+from server.errors import DomainError, FieldProblem, ValidationFailed
 from server.sessions import LiveSession, SessionKind
 
 _hasher = PasswordHasher()

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
-from server.accounts.errors import FieldProblem, ValidationFailed
+from server.errors import FieldProblem, ValidationFailed
 
 ADDRESS_MAX = 200
 FACILITY_MAX = 200

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from server.accounts.errors import FieldProblem, ValidationFailed
 from server.accounts.models import Account
 from server.claims.claimant_rules import require_verified
 from server.claims.core import OPEN_STATUSES, member_claim, member_claims_filter
 from server.claims.errors import ClaimNotFound
 from server.claims.models import Channel, Claim, ClaimDocument, ClaimStatus
+from server.errors import FieldProblem, ValidationFailed
 from server.workdays import CHINA_TZ
 
 S = ClaimStatus

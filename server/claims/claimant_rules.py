@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import FieldProblem, PolicyNotFound, RealNameRequired
+from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimRuleBroken
 from server.claims.models import ClaimLimitOverride, ContactProfile, PayeeAccount
 from server.claims.rules import PlanRules
 from server.crypto import mask_name
+from server.errors import FieldProblem
 from server.policies.models import Policy, PolicyStatus, Relation
 from server.policies.service import age_on
 from server.workdays import CHINA_TZ

@@ -14,16 +14,8 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Account
 from server.claims.core import ClaimContext
 from server.claims.models import Claim, ContactProfile, PayeeAccount
-from server.crypto import mask_id, mask_name, mask_phone
+from server.crypto import mask_email, mask_id, mask_name, mask_phone
 from server.policies.models import Person, Relation
-
-
-def mask_email(email: str) -> str:
-    """z***@example.com: the first character and the domain stay."""
-    local, at, domain = email.strip().partition("@")
-    if not at:
-        return "*" * len(local)
-    return f"{local[:1]}***@{domain}"
 
 
 def mask_address(address: str) -> str:

@@ -13,7 +13,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.accounts.clock import Clock
 from server.accounts.models import Account
 from server.accounts.sms_codes import SmsCodes
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
@@ -30,6 +29,7 @@ from server.claims.models import (
     SupplementRequest,
 )
 from server.claims.rules import RuleBook, rule_book
+from server.clock import Clock
 from server.crypto import Vault
 from server.sessions import Lifetime, SessionStore
 from server.settings import Settings
@@ -37,7 +37,7 @@ from server.storage.backend import LocalStorage, S3Storage, Storage
 from server.storage.uploads import StoredUpload, check_quota
 from server.workdays import CHINA_TZ
 
-log = logging.getLogger("claims")
+log = logging.getLogger(__name__)
 
 S = ClaimStatus
 # who may move a claim from one status to another
@@ -229,6 +229,22 @@ def can_see(account: Account, claim: Claim) -> bool:
     return claim.account_id == account.id or (
         account.person_id is not None and claim.insured_id == account.person_id
     )
+
+
+def lock_claim(db: Session, claim: Claim) -> Claim:
+    """Lock the claim's row for this transaction (PostgreSQL) and read it afresh.
+
+    Two adjusters (or a double click) deciding at once then go one after the other, and
+    the second sees the first one's status.
+    """
+    fresh = db.scalars(
+        select(Claim)
+        .where(Claim.id == claim.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    assert fresh is claim  # the session's one object for the row, now refreshed
+    return claim
 
 
 def member_claims_filter(account: Account):  # type: ignore[no-untyped-def]

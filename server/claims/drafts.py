@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import FieldProblem, ValidationFailed
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.accounts.validation import sms_code_problem
@@ -81,9 +80,10 @@ from server.claims.models import (
 )
 from server.claims.rules import PlanRules
 from server.crypto import mask_phone
+from server.errors import FieldProblem, ValidationFailed
 from server.policies.models import Relation
 
-log = logging.getLogger("claims")
+log = logging.getLogger(__name__)
 S = ClaimStatus
 
 

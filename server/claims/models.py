@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, UTCDateTime, utcnow
-from server.policies.models import Person, Policy, Relation, _enum
+from server.db import Base, UTCDateTime, utcnow, value_enum
+from server.policies.models import Person, Policy, Relation
 
 
 class ClaimStatus(enum.Enum):
@@ -111,17 +111,21 @@ class Claim(Base):
     applicant_id: Mapped[int] = mapped_column(ForeignKey("person.id"))  # 申请人
     policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"), index=True)
     insured_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)  # 出险人
-    relation: Mapped[Relation] = mapped_column(_enum(Relation, "relation"))
+    relation: Mapped[Relation] = mapped_column(value_enum(Relation, "relation"))
     plan_rules: Mapped[str] = mapped_column(String(40))  # rules code in force for this claim
     status: Mapped[ClaimStatus] = mapped_column(
-        _enum(ClaimStatus, "claim_status"), default=ClaimStatus.DRAFT
+        value_enum(ClaimStatus, "claim_status"), default=ClaimStatus.DRAFT
     )
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "claim_channel"), default=Channel.APP)
+    channel: Mapped[Channel] = mapped_column(
+        value_enum(Channel, "claim_channel"), default=Channel.APP
+    )
 
     notice_accepted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     # 基本信息
     address_enc: Mapped[str | None] = mapped_column(Text)
-    incident_type: Mapped[IncidentType | None] = mapped_column(_enum(IncidentType, "incident_type"))
+    incident_type: Mapped[IncidentType | None] = mapped_column(
+        value_enum(IncidentType, "incident_type")
+    )
     incident_date: Mapped[datetime.date | None] = mapped_column(Date)
     claim_type: Mapped[str | None] = mapped_column(String(40))  # a code of the plan rules
     facility_name: Mapped[str | None] = mapped_column(String(200))  # 就诊医院
@@ -196,7 +200,9 @@ class ClaimDocument(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     uploaded_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "claim_channel"), default=Channel.APP)
+    channel: Mapped[Channel] = mapped_column(
+        value_enum(Channel, "claim_channel"), default=Channel.APP
+    )
     # set while the file belongs to a supplement not yet submitted, then kept for history
     supplement_id: Mapped[int | None] = mapped_column(ForeignKey("claim_supplement.id"))
     # the claimant removed it before submitting; the row stays until clean-up
@@ -218,11 +224,11 @@ class ClaimEvent(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))  # CREATED, SUBMITTED, SUPPLEMENT_REQUESTED ...
-    status_from: Mapped[ClaimStatus | None] = mapped_column(_enum(ClaimStatus, "claim_status"))
-    status_to: Mapped[ClaimStatus | None] = mapped_column(_enum(ClaimStatus, "claim_status"))
-    actor: Mapped[Actor] = mapped_column(_enum(Actor, "claim_actor"))
+    status_from: Mapped[ClaimStatus | None] = mapped_column(value_enum(ClaimStatus, "claim_status"))
+    status_to: Mapped[ClaimStatus | None] = mapped_column(value_enum(ClaimStatus, "claim_status"))
+    actor: Mapped[Actor] = mapped_column(value_enum(Actor, "claim_actor"))
     actor_id: Mapped[int | None] = mapped_column(Integer)  # account or adjuster id
-    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "claim_channel"))
+    channel: Mapped[Channel | None] = mapped_column(value_enum(Channel, "claim_channel"))
     # what the claimant or adjuster wrote (remark, instructions, reason): no personal data
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -273,7 +279,7 @@ class SupplementRequest(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     fulfilled_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-    fulfilled_via: Mapped[Channel | None] = mapped_column(_enum(Channel, "claim_channel"))
+    fulfilled_via: Mapped[Channel | None] = mapped_column(value_enum(Channel, "claim_channel"))
     remark: Mapped[str | None] = mapped_column(Text)
     # the adjuster has opened the claim since the supplement arrived
     seen_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

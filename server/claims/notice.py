@@ -22,8 +22,8 @@ from server.claims.core import ClaimContext
 from server.claims.errors import WrongClaimState
 from server.claims.models import Claim, ClaimEvent, ClaimStatus, IncidentType
 from server.crypto import mask_name
+from server.fonts import cjk_font
 from server.notify.templates import BRAND, HOTLINE
-from server.policies.certificate import cjk_font
 from server.workdays import CalendarUnknown, add_working_days, china_date
 
 FULLWIDTH_YUAN = "￥"

@@ -21,7 +21,6 @@ from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.accounts.errors import FieldProblem, ValidationFailed
 from server.accounts.models import Account
 from server.claims import core
 from server.claims.core import OPEN_STATUSES, ClaimContext
@@ -39,8 +38,8 @@ from server.claims.models import (
     SupplementRequest,
 )
 from server.claims.rules import ClaimType, PlanRules
-from server.crypto import mask_account, mask_id, mask_name, mask_phone
-from server.notify.email import mask_email
+from server.crypto import mask_account, mask_email, mask_id, mask_name, mask_phone
+from server.errors import FieldProblem, ValidationFailed
 from server.policies.models import Policy
 from server.workdays import CHINA_TZ
 
@@ -64,22 +63,6 @@ def adjuster_claim(db: Session, claim_id: int) -> Claim:
     claim = db.get(Claim, claim_id)
     if claim is None or claim.status is ClaimStatus.DRAFT:
         raise ClaimNotFound("No such claim.")
-    return claim
-
-
-def lock_claim(db: Session, claim: Claim) -> Claim:
-    """Lock the claim's row for this transaction (PostgreSQL) and read it afresh.
-
-    Two adjusters (or a double click) deciding at once then go one after the other, and
-    the second sees the first one's status.
-    """
-    fresh = db.scalars(
-        select(Claim)
-        .where(Claim.id == claim.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    assert fresh is claim  # the session's one object for the row, now refreshed
     return claim
 
 
@@ -283,7 +266,7 @@ def claim_view(db: Session, cx: ClaimContext, claim: Claim) -> ClaimView:
 
 def start_review(db: Session, cx: ClaimContext, adjuster: Adjuster, claim: Claim) -> Claim:
     """Take a submitted claim into review (审核中)."""
-    lock_claim(db, claim)
+    core.lock_claim(db, claim)
     now = cx.now()
     core.transition(
         db,
@@ -313,7 +296,7 @@ def mark_problem_images(
     marks: Sequence[ProblemMark],
 ) -> list[ClaimDocument]:
     """Mark files as problem images (问题影像), each with the reason the claimant will see."""
-    lock_claim(db, claim)
+    core.lock_claim(db, claim)
     if claim.status not in OPEN_STATUSES:
         raise WrongClaimState("Problem images can be marked on an open claim only.")
     problems: list[FieldProblem] = []
@@ -473,7 +456,7 @@ def settle(
     note: str = "",
 ) -> Claim:
     """Settle (结案) with the amounts of the settlement notice."""
-    lock_claim(db, claim)
+    core.lock_claim(db, claim)
     if claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.UNDER_REVIEW):
         raise WrongClaimState(
             "Only a submitted claim or one under review can be settled "
@@ -514,7 +497,7 @@ def reject(
     db: Session, cx: ClaimContext, adjuster: Adjuster, claim: Claim, *, reason: str
 ) -> Claim:
     """Refuse the claim (拒赔); the reason is shown to the claimant."""
-    lock_claim(db, claim)
+    core.lock_claim(db, claim)
     text = reason.strip()
     if not text:
         raise ValidationFailed([FieldProblem("reason", "Give the reason.", "REQUIRED")])

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import FieldProblem, ValidationFailed
 from server.accounts.models import Account
 from server.claims import core
 from server.claims.adjusters import email_of
@@ -36,8 +35,9 @@ from server.claims.models import (
     ContactProfile,
     SupplementRequest,
 )
-from server.claims.review import lock_claim, mark_supplement_seen
+from server.claims.review import mark_supplement_seen
 from server.crypto import token_hash
+from server.errors import FieldProblem, ValidationFailed
 from server.notify import outbox, templates
 from server.workdays import CHINA_TZ
 
@@ -127,7 +127,7 @@ def request_supplement(
     The token is returned only so tests (and nothing else) can follow the link; it is
     sent in the SMS and the e-mail and stored as a hash.
     """
-    lock_claim(db, claim)
+    core.lock_claim(db, claim)
     if claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.UNDER_REVIEW):
         raise WrongClaimState(
             "Documents can be requested for a submitted claim or one under review "
@@ -322,7 +322,7 @@ def fulfil(
         raise ValidationFailed(
             [FieldProblem("remark", f"At most {REMARK_MAX} characters.", "TOO_LONG")]
         )
-    lock_claim(db, claim)
+    core.lock_claim(db, claim)
     request = _latest(db, claim)
     if request is not None and request.fulfilled_at is not None:
         return request

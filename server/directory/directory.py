@@ -36,8 +36,6 @@ class Directory:
     attribution: str = ""  # e.g. "© OpenStreetMap contributors" for the OSM corpus
     _by_id: dict[str, int] = field(init=False, repr=False)
     _departments: dict[str, str] = field(init=False, repr=False)
-    # derived read-only views of facilities (e.g. API objects), keyed by facility id
-    memo: dict[str, object] = field(init=False, repr=False, compare=False)
     lat_rad: np.ndarray = field(init=False, repr=False)
     lng_rad: np.ndarray = field(init=False, repr=False)
 
@@ -49,7 +47,6 @@ class Directory:
                 departments.setdefault(d.zh.casefold(), d.zh)
                 departments.setdefault(d.en.casefold(), d.zh)
         object.__setattr__(self, "_departments", departments)
-        object.__setattr__(self, "memo", {})
         lat = np.fromiter((f.lat for f in self.facilities), dtype=np.float64)
         lng = np.fromiter((f.lng for f in self.facilities), dtype=np.float64)
         object.__setattr__(self, "lat_rad", np.radians(lat))

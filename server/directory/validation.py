@@ -136,7 +136,9 @@ class InvalidDirectoryData(Exception):
         ]
         lines += [f"  {p}" for p in self.problems[: self.SHOWN]]
         if n > self.SHOWN:
-            lines.append(f"  ... and {n - self.SHOWN} more (run scripts/validate_data.py for all)")
+            lines.append(
+                f"  ... and {n - self.SHOWN} more (run python -m scripts.validate_data for all)"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:

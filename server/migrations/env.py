@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from server.db import Base, import_models, make_engine
+from server.db import make_engine
+from server.models import metadata
 
-import_models()
-target_metadata = Base.metadata
+target_metadata = metadata
 config = context.config
 
 engine = config.attributes.get("engine")

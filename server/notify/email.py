@@ -9,9 +9,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 
+from server.crypto import mask_email
 from server.errors import DomainError
 
-log = logging.getLogger("email")
+log = logging.getLogger(__name__)
 
 
 class EmailDeliveryFailed(DomainError):
@@ -24,14 +25,6 @@ class EmailRejected(EmailDeliveryFailed):
     """The server refused the address itself: trying again will not help."""
 
     code = "EMAIL_REJECTED"
-
-
-def mask_email(address: str) -> str:
-    """z***@example.com: the first character of the mailbox and the domain stay."""
-    local, sep, domain = address.strip().rpartition("@")
-    if not sep:
-        return "*" * len(address.strip())
-    return (local[:1] + "***" if local else "***") + "@" + domain
 
 
 class EmailSender(Protocol):

@@ -20,7 +20,7 @@ from server.crypto import Vault
 from server.db import Base, UTCDateTime, utcnow
 from server.errors import InvalidInput
 
-log = logging.getLogger("notify")
+log = logging.getLogger(__name__)
 
 
 class Channel(enum.StrEnum):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server.accounts.errors import SmsDeliveryFailed
 from server.crypto import Vault, mask_phone
 
-log = logging.getLogger("sms")
+log = logging.getLogger(__name__)
 
 
 def _mask_codes(text: str) -> str:

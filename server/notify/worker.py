@@ -23,7 +23,7 @@ from server.notify.email import EmailRejected, EmailSender
 from server.notify.outbox import Channel, Notification, Status
 from server.notify.sms import SmsSender
 
-log = logging.getLogger("notify")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

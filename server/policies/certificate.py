@@ -3,7 +3,7 @@
 The GraphQL API hands out a short-lived signed link (server/signing.py), so the document
 opens in a browser or a PDF viewer without a bearer header; the link names the policy and
 the member's sign-in session, which must still be live when it is opened (signing out
-ends the link), and the policy is checked against the database again.
+ends the link), and the policy is checked against the database again (api/certificates.py).
 """
 
 from __future__ import annotations
@@ -14,17 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from server import signing
-from server.accounts.errors import PolicyNotFound, RealNameRequired
-from server.accounts.models import Account
-from server.db import unit_of_work
+from server.fonts import cjk_font
 from server.policies.models import Policy, PolicyKind, PolicyStatus, Relation
 from server.policies.service import PoliciesService
-from server.sessions import SessionKind
 
 LINK_PURPOSE = "certificate"
 _env = Environment(
@@ -105,23 +99,6 @@ def render_html(cert: Certificate) -> str:
     return _env.get_template("certificate.html").render(c=cert)
 
 
-CJK_FONT = "STSong-Light"
-
-
-def cjk_font() -> str:
-    """The name of the CJK font for reportlab, registered on first use.
-
-    A CID font ships with every PDF reader in CJK locales: no font file to embed. The
-    claims settlement notice uses it too.
-    """
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    return CJK_FONT
-
-
 def render_pdf(cert: Certificate) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -168,58 +145,3 @@ def render_pdf(cert: Certificate) -> bytes:
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
-
-
-def _not_found() -> Response:
-    return JSONResponse(
-        {
-            "error": {
-                "code": "CERTIFICATE_LINK_INVALID",
-                "message": "This link has expired or is not valid; open the certificate from your policies again.",
-            }
-        },
-        status_code=404,
-    )
-
-
-async def certificate_view(request: Request) -> Response:
-    services = request.app.state.services
-    if services.db is None or services.members is None:
-        return _not_found()
-    members = services.members
-    now = members.accounts.clock()
-    fmt = request.path_params["fmt"]
-    if fmt not in ("html", "pdf"):
-        return _not_found()
-    link = read_link(services.settings.secret_key, request.path_params["token"], now)
-    if link is None:
-        return _not_found()
-    policy_id, session_id = link
-    with unit_of_work(services.db) as db:
-        # signed out, or the session ended: so did its links
-        session = members.accounts.sessions.find(db, session_id)
-        account = (
-            db.get(Account, session.subject_id)
-            if session is not None and session.kind is SessionKind.MEMBER
-            else None
-        )
-        try:
-            if account is None:
-                raise PolicyNotFound("gone")
-            person_id = members.identity.require_verified(account)
-            policy = members.policies.policy(db, person_id, policy_id)
-        except (PolicyNotFound, RealNameRequired):
-            return _not_found()
-        cert = certificate(members.policies, policy, now.date())
-    headers = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
-    if fmt == "pdf":
-        return Response(
-            render_pdf(cert),
-            media_type="application/pdf",
-            headers={**headers, "Content-Disposition": f'inline; filename="{cert.policy_no}.pdf"'},
-        )
-    return HTMLResponse(render_html(cert), headers=headers)
-
-
-def routes() -> list[BaseRoute]:
-    return [Route("/certificates/{token}.{fmt:str}", certificate_view, methods=["GET"])]

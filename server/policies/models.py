@@ -8,7 +8,6 @@ import enum
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base
+from server.db import Base, value_enum
 
 
 class IdType(enum.Enum):
@@ -46,13 +45,6 @@ class Relation(enum.Enum):
     PARENT = "parent"
 
 
-def _enum(e: type[enum.Enum], name: str) -> Enum:
-    # values (not names) in the database; a plain VARCHAR + CHECK on every backend
-    return Enum(
-        e, name=name, native_enum=False, values_callable=lambda x: [m.value for m in x], length=32
-    )
-
-
 class Person(Base):
     """An insured person. Name and ID number are encrypted; look-ups use keyed hashes."""
 
@@ -60,7 +52,7 @@ class Person(Base):
     __table_args__ = (UniqueConstraint("id_type", "id_number_hash", name="uq_person_identity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id_type: Mapped[IdType] = mapped_column(_enum(IdType, "id_type"))
+    id_type: Mapped[IdType] = mapped_column(value_enum(IdType, "id_type"))
     id_number_enc: Mapped[str] = mapped_column(Text)
     id_number_hash: Mapped[str] = mapped_column(String(64))
     name_enc: Mapped[str] = mapped_column(Text)
@@ -106,15 +98,15 @@ class Policy(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     policy_no: Mapped[str] = mapped_column(String(40), unique=True)
-    kind: Mapped[PolicyKind] = mapped_column(_enum(PolicyKind, "policy_kind"))
+    kind: Mapped[PolicyKind] = mapped_column(value_enum(PolicyKind, "policy_kind"))
     product_name: Mapped[str] = mapped_column(String(200))
     product_name_en: Mapped[str] = mapped_column(String(200), default="")
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("group_plan.id"))
     holder_name_enc: Mapped[str] = mapped_column(Text)  # the company, or the person: encrypted
     insured_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     main_insured_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    relation: Mapped[Relation] = mapped_column(_enum(Relation, "relation"))
-    status: Mapped[PolicyStatus] = mapped_column(_enum(PolicyStatus, "policy_status"))
+    relation: Mapped[Relation] = mapped_column(value_enum(Relation, "relation"))
+    status: Mapped[PolicyStatus] = mapped_column(value_enum(PolicyStatus, "policy_status"))
     start_date: Mapped[datetime.date] = mapped_column(Date)
     end_date: Mapped[datetime.date] = mapped_column(Date)
     surrendered_on: Mapped[datetime.date | None] = mapped_column(Date)

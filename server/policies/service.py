@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.accounts.errors import FacilityNotFound, FieldProblem, PolicyNotFound, ValidationFailed
+from server.accounts.errors import FacilityNotFound, PolicyNotFound
 from server.accounts.models import Account, Favourite
 from server.crypto import Vault, mask_id, mask_name
+from server.errors import FieldProblem, ValidationFailed
 from server.policies.models import Person, Policy, PolicyStatus
 
 MAX_FAVOURITES = 200

@@ -19,9 +19,10 @@ import functools
 import hashlib
 import inspect
 import io
+import logging
 import re
 import unicodedata
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +39,8 @@ from server.storage.errors import (
     UnsupportedFileType,
     UploadError,
 )
+
+log = logging.getLogger("storage.uploads")
 
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -127,6 +130,19 @@ def check_quota(used_bytes: int, new_bytes: int, cap: int) -> None:
     """Refuse a file that would take a claim's uploads past `cap` bytes."""
     if used_bytes + new_bytes > cap:
         raise QuotaExceeded(used_bytes, new_bytes, cap)
+
+
+def delete_uploads(storage: Storage, uploads: Collection[StoredUpload]) -> None:
+    """Delete stored uploads (and their thumbnails) no record will refer to."""
+    for upload in uploads:
+        for key in (upload.key, upload.thumbnail_key):
+            if key is None:
+                continue
+            try:
+                storage.delete(key)
+            except Exception:
+                # the clean-up script removes what is left once it is old enough
+                log.exception("could not delete stored upload %s", key)
 
 
 def store_upload(

@@ -46,12 +46,14 @@ def test_make_qr_script_writes_svg_and_png(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts" / "make_qr.py"),
+            "-m",
+            "scripts.make_qr",
             "--base-url",
             "https://cf.example",
             "--out",
             str(out),
         ],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
@@ -72,12 +74,14 @@ def test_make_qr_script_refuses_a_bad_base_url(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts" / "make_qr.py"),
+            "-m",
+            "scripts.make_qr",
             "--base-url",
             "example.org",
             "--out",
             str(tmp_path),
         ],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,

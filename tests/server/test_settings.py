@@ -89,6 +89,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_MAX_TOKENS": "1000",
         "GRAPHQL_MAX_FIELDS": "300",
         "GRAPHQL_MAX_COST": "20000",
+        "LOG_LEVEL": "warning",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 

@@ -14,9 +14,9 @@ from schema.adjusters.mutations.common import find_claim
 from schema.claims.common import money
 from schema.context import Info
 from schema.results import ResultUnion
-from server.accounts.errors import FieldProblem, ValidationFailed
 from server.claims import review
 from server.claims.errors import ClaimNotFound
+from server.errors import FieldProblem, ValidationFailed
 
 
 @strawberry.type(description="The insured person's online claim limit is set.")

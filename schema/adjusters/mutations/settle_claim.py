@@ -16,8 +16,8 @@ from schema.adjusters.mutations.common import find_claim
 from schema.adjusters.types import AdjusterClaimView, claim_view_type
 from schema.context import Info
 from schema.results import ResultUnion
-from server.accounts.errors import FieldProblem, ValidationFailed
 from server.claims import review
+from server.errors import FieldProblem, ValidationFailed
 
 
 @strawberry.type(description="The claim is settled; the settlement notice is available.")

@@ -97,7 +97,7 @@ def test_register_rejects_bad_fields_with_codes(api: Api) -> None:
 
 
 def test_register_with_a_wrong_code_and_twice(
-    api: Api, db_factory: sessionmaker[Session], members: MemberServices
+    api: Api, db_factory: sessionmaker[Session], members: MemberServices, clock: FakeClock
 ) -> None:
     api(SEND, mobile=PHONE, purpose="REGISTER")
     real = last_sms_code(db_factory, members, PHONE)
@@ -112,11 +112,17 @@ def test_register_with_a_wrong_code_and_twice(
         terms=True,
     )
     assert register_again["data"]["register"]["__typename"] == "SignInSuccess"
-    # a second registration of the same number is refused
-    out = api(REGISTER, mobile=PHONE, password=PASSWORD, code="123456", terms=True)["data"][
-        "register"
-    ]
-    assert out["code"] == "ACCOUNT_EXISTS"
+    # a second registration with a guessed code answers as for any number: nothing told
+    guessed = api(REGISTER, mobile=PHONE, password=PASSWORD, code="123456", terms=True)
+    unknown = api(REGISTER, mobile="13912345678", password=PASSWORD, code="123456", terms=True)
+    assert guessed["data"]["register"] == unknown["data"]["register"]
+    assert guessed["data"]["register"]["code"] == "SMS_CODE_INVALID"
+    # only the number's owner, with a code sent to it, learns that it has an account
+    clock.advance(minutes=3)
+    api(SEND, mobile=PHONE, purpose="REGISTER")
+    code = last_sms_code(db_factory, members, PHONE)
+    out = api(REGISTER, mobile=PHONE, password=PASSWORD, code=code, terms=True)["data"]
+    assert out["register"]["code"] == "ACCOUNT_EXISTS"
 
 
 def test_log_in_log_out_and_token_rotation(

@@ -11,7 +11,7 @@ from server.accounts.wiring import MemberServices
 from server.claims import core
 from server.claims.core import ClaimContext
 from server.claims.models import Actor, Adjuster, Claim, ClaimStatus
-from tests.db import Api
+from tests.db import TEST_VAULT, Api
 from tests.schema.claims.helpers import (
     ONE,
     RESUBMIT,
@@ -48,11 +48,11 @@ def zhao(
 
 
 @pytest.fixture
-def adjuster(db_factory: sessionmaker[Session], claims: ClaimContext) -> int:
+def adjuster(db_factory: sessionmaker[Session]) -> int:
     with db_factory() as s:
         a = Adjuster(
             username="followup-reviewer",
-            display_name_enc=claims.vault.encrypt("王审核"),
+            display_name_enc=TEST_VAULT.encrypt("王审核"),
             password_hash="x",
         )
         s.add(a)

@@ -19,7 +19,7 @@ from server.claims.models import (
     ClaimLimitOverride,
     ClaimStatus,
 )
-from tests.db import Api
+from tests.db import TEST_VAULT, Api
 from tests.schema.claims.helpers import ONE, Claimant, pk
 from tests.server.claims.drafts_helpers import image
 
@@ -59,11 +59,11 @@ def zhang(
 
 
 @pytest.fixture
-def adjuster(db_factory: sessionmaker[Session], claims: ClaimContext) -> int:
+def adjuster(db_factory: sessionmaker[Session]) -> int:
     with db_factory() as s:
         a = Adjuster(
             username="progress-reviewer",
-            display_name_enc=claims.vault.encrypt("王审核"),
+            display_name_enc=TEST_VAULT.encrypt("王审核"),
             password_hash="x",
         )
         s.add(a)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.accounts.wiring import MemberServices
 from server.claims.core import ClaimContext
 from server.claims.models import Adjuster, Claim
-from tests.db import Api
+from tests.db import TEST_VAULT, Api
 from tests.schema.claims.helpers import ONE, SUPPLEMENT, Claimant, pk
 from tests.server.claims.drafts_helpers import image
 
@@ -71,7 +71,7 @@ def test_an_in_app_supplement_over_http(
     with db_factory() as s:
         who = Adjuster(
             username="uploads-reviewer",
-            display_name_enc=claims.vault.encrypt("王审核"),
+            display_name_enc=TEST_VAULT.encrypt("王审核"),
             password_hash="x",
         )
         s.add(who)

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from server.crypto import Vault, mask_account, mask_id, mask_name, mask_phone, vault_for
+from server.crypto import (
+    Vault,
+    mask_account,
+    mask_email,
+    mask_id,
+    mask_name,
+    mask_phone,
+    vault_for,
+)
 
 
 def test_encryption_round_trips_and_is_randomised() -> None:
@@ -41,3 +49,9 @@ def test_masks() -> None:
     assert mask_account("6222 0210 0112 3456 789") == "***************6789"
     assert mask_id("E12345678") == "E*****678"
     assert mask_id("H1234") == "*****"
+
+
+def test_mask_email() -> None:
+    assert mask_email("zhang.san@example.com") == "z***@example.com"
+    assert mask_email("@example.com") == "***@example.com"
+    assert mask_email("nonsense") == "********"

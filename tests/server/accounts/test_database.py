@@ -15,15 +15,8 @@ from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
 from server.claims.adjusters import load_demo_adjuster
 from server.crypto import vault_for
-from server.db import (
-    Base,
-    alembic_config,
-    import_models,
-    make_engine,
-    make_sessionmaker,
-    migrate,
-    unit_of_work,
-)
+from server.db import alembic_config, make_engine, make_sessionmaker, migrate, unit_of_work
+from server.models import metadata
 from server.policies.demo import load_demo
 from server.policies.models import Policy
 from server.policies.records import add_person, resident_id
@@ -31,9 +24,8 @@ from server.policies.records import add_person, resident_id
 
 def test_migrations_build_exactly_the_models(db_engine: Engine) -> None:
     # given the database the migrations built
-    import_models()
     with db_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     # then nothing in the models is missing from it (a new model needs a new migration)
     assert diff == []
 
@@ -77,7 +69,7 @@ def test_the_raw_tables_hold_no_plain_personal_data(
     # when every text column of every table is read raw
     dump = []
     conn = db_session.connection()
-    for table in Base.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         for row in conn.execute(text(f"SELECT * FROM {table.name}")):
             dump.extend(str(v) for v in row)
     raw = " ".join(dump)
@@ -104,7 +96,7 @@ def test_no_demo_persons_name_is_stored_in_plain_text(
     # when every column of every table is read raw
     raw = " ".join(
         str(v)
-        for table in Base.metadata.sorted_tables
+        for table in metadata.sorted_tables
         for row in db_session.connection().execute(text(f"SELECT * FROM {table.name}"))
         for v in row
     )

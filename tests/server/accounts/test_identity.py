@@ -20,7 +20,6 @@ from server.accounts.errors import (
     RealNameLocked,
     SecondFactorRequired,
     SmsCodeInvalid,
-    ValidationFailed,
 )
 from server.accounts.identity import IdentityService
 from server.accounts.models import (
@@ -33,7 +32,7 @@ from server.accounts.models import (
 )
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
-from server.errors import DomainError
+from server.errors import DomainError, ValidationFailed
 from server.notify.outbox import Notification, recipient_lookup
 from server.policies.demo import DemoData, DemoPerson, load_demo
 from server.policies.models import IdType

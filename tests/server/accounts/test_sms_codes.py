@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import SmsCodeInvalid, SmsRateLimited, SmsTooSoon, ValidationFailed
+from server.accounts.errors import SmsCodeInvalid, SmsRateLimited, SmsTooSoon
 from server.accounts.models import SmsCode, SmsOutbox
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
+from server.errors import ValidationFailed
 from tests.db import FakeClock
 
 PHONE = "13612341560"
@@ -117,7 +118,7 @@ def test_a_bad_mobile_is_a_validation_error(db_session: Session, members: Member
 def test_the_outbox_and_the_log_hold_no_plain_number(
     db_session: Session, members: MemberServices, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="sms"):
+    with caplog.at_level(logging.INFO, logger="server.notify.sms"):
         members.accounts.send_code(db_session, PHONE, Purpose.REGISTER)
     code = sent_code(db_session, members)
     row = db_session.scalars(select(SmsOutbox)).one()

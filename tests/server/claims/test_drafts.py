@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import PolicyNotFound, RealNameRequired, ValidationFailed
+from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.claims import drafts
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
@@ -22,7 +22,9 @@ from server.claims.models import (
     IncidentType,
     PayeeAccount,
 )
+from server.errors import ValidationFailed
 from server.policies.models import Person, Relation
+from tests.db import TEST_VAULT
 from tests.server.claims.drafts_helpers import (
     ACCOUNT_NO,
     MAIN,
@@ -402,7 +404,7 @@ def test_the_default_online_limit_is_2000_unless_raised_for_the_person(
         amount(db_session, claims, main, draft, "2000.01")
     assert e.value.code == "AMOUNT_OVER_LIMIT"
     adjuster = Adjuster(
-        username="limits", display_name_enc=claims.vault.encrypt("审核员"), password_hash="x"
+        username="limits", display_name_enc=TEST_VAULT.encrypt("审核员"), password_hash="x"
     )
     db_session.add(adjuster)
     db_session.flush()

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.accounts.errors import ValidationFailed
 from server.accounts.wiring import MemberServices
 from server.claims import claimant_actions as actions
 from server.claims import claimant_progress as progress
@@ -25,7 +24,9 @@ from server.claims.models import (
     ClaimEvent,
     ClaimStatus,
 )
+from server.errors import ValidationFailed
 from server.policies.models import Relation
+from tests.db import TEST_VAULT
 from tests.server.claims.drafts_helpers import (
     MAIN,
     STAFF,
@@ -74,9 +75,9 @@ def submitted(
 
 
 @pytest.fixture
-def adjuster(db_session: Session, claims: ClaimContext) -> Adjuster:
+def adjuster(db_session: Session) -> Adjuster:
     a = Adjuster(
-        username="reviewer", display_name_enc=claims.vault.encrypt("王审核"), password_hash="x"
+        username="reviewer", display_name_enc=TEST_VAULT.encrypt("王审核"), password_hash="x"
     )
     db_session.add(a)
     db_session.flush()

@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import ValidationFailed
 from server.claims import drafts
 from server.claims.claimant_rules import china_today
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimRuleBroken
 from server.claims.models import Claim
-from server.errors import DomainError
+from server.errors import DomainError, ValidationFailed
 from tests.server.claims.drafts_helpers import (
     MAIN,
     STAFF,

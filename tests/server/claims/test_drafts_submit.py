@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.accounts.errors import SmsCodeInvalid, SmsTooSoon, ValidationFailed
+from server.accounts.errors import SmsCodeInvalid, SmsTooSoon
 from server.accounts.wiring import MemberServices
 from server.claims import drafts
 from server.claims.core import ClaimContext
@@ -22,8 +22,9 @@ from server.claims.models import (
     ClaimLimitOverride,
     ClaimStatus,
 )
+from server.errors import ValidationFailed
 from server.policies.models import Relation
-from tests.db import FakeClock
+from tests.db import TEST_VAULT, FakeClock
 from tests.server.claims.drafts_helpers import (
     MAIN,
     STAFF,
@@ -230,7 +231,7 @@ def test_the_limit_at_submission_takes_the_persons_override(
     main: Any,
 ) -> None:
     adjuster = Adjuster(
-        username="limit-raiser", display_name_enc=claims.vault.encrypt("审核员"), password_hash="x"
+        username="limit-raiser", display_name_enc=TEST_VAULT.encrypt("审核员"), password_hash="x"
     )
     db_session.add(adjuster)
     db_session.flush()

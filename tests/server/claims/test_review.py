@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import ValidationFailed
 from server.claims import review, supplements
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
@@ -23,6 +22,7 @@ from server.claims.models import (
     ClaimStatus,
 )
 from server.claims.review import Deduction, ProblemMark, QueueFilter
+from server.errors import ValidationFailed
 from tests.db import FakeClock
 from tests.server.claims.review_helpers import ACCOUNT_NO, attach, make_adjuster, make_claim
 

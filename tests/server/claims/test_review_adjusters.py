@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import LoginFailed, LoginLocked, ValidationFailed
+from server.accounts.errors import LoginFailed, LoginLocked
 from server.claims import adjusters
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster
 from server.crypto import token_hash, vault_for
 from server.db import make_engine, make_sessionmaker
+from server.errors import ValidationFailed
 from server.sessions import LoginSession
+from server.settings import ROOT
 from tests.db import FakeClock
 from tests.server.claims.review_helpers import ADJUSTER_PASSWORD, make_adjuster
-
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "create_adjuster.py"
 
 
 def _log_in(
@@ -192,11 +192,7 @@ def test_the_demo_adjuster_is_loaded_once(db_session: Session, claims: ClaimCont
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("create_adjuster", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("scripts.create_adjuster")
 
 
 @pytest.fixture
@@ -270,8 +266,8 @@ def test_the_demo_loader_prints_the_adjuster_login(tmp_path: Path) -> None:
 
     env = {"VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "APP_ENV": "development"}
     r = subprocess.run(
-        [sys.executable, "scripts/load_demo.py"],
-        cwd=SCRIPT.parent.parent,
+        [sys.executable, "-m", "scripts.load_demo"],
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.accounts.errors import ValidationFailed
 from server.claims import review, supplements
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimRuleBroken, SupplementLinkInvalid, WrongClaimState
@@ -24,6 +23,7 @@ from server.claims.models import (
     SupplementRequest,
 )
 from server.crypto import token_hash
+from server.errors import ValidationFailed
 from server.notify.email import SmtpEmailSender
 from server.notify.outbox import Channel as NotifyChannel
 from server.notify.outbox import Notification, Status

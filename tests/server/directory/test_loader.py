@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -290,15 +289,8 @@ class TestFolderSource:
 
 @pytest.fixture(scope="module")
 def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import importlib.util
+    from scripts.generate_synthetic import generate
 
-    spec = importlib.util.spec_from_file_location(
-        "generate_synthetic", ROOT / "scripts" / "generate_synthetic.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
     out = tmp_path_factory.mktemp("syn") / "300"
-    module.generate(300, out, seed=3)
+    generate(300, out, seed=3)
     return out

@@ -3,7 +3,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -313,12 +312,7 @@ class TestImportFolder:
 
 
 def _import_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("import_osm", ROOT / "scripts" / "import_osm.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("scripts.import_osm")
 
 
 class TestCommand:

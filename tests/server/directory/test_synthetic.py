@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -20,14 +19,7 @@ SOURCES = ROOT / "directory_data" / "sources" / "osm_shanghai"
 
 @pytest.fixture(scope="module")
 def gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "generate_synthetic", ROOT / "scripts" / "generate_synthetic.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("scripts.generate_synthetic")
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,7 @@ MEDICAL = "facilities_medical.csv"
 
 
 def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"scripts.{name}")
 
 
 def _problems(folder: Path, *, allow_synthetic: bool = False) -> list[Problem]:
@@ -274,7 +269,8 @@ class TestScript:
         import subprocess
 
         done = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "validate_data.py"), str(data_dir)],
+            [sys.executable, "-m", "scripts.validate_data", str(data_dir)],
+            cwd=ROOT,
             capture_output=True,
             text=True,
             check=False,

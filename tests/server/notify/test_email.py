@@ -19,7 +19,6 @@ from server.notify.email import (
     LogEmailSender,
     SmtpEmailSender,
     make_email_sender,
-    mask_email,
 )
 from server.settings import from_env
 from tests.server.notify.conftest import SmtpServer, free_port
@@ -126,12 +125,6 @@ def test_development_sender_logs_the_address_masked_and_no_text(
         LogEmailSender().send("wang.wu@example.com", "理赔补充材料通知", "尊敬的王五先生/女士")
     assert "w***@example.com" in caplog.text and "理赔补充材料通知" in caplog.text
     assert "wang.wu" not in caplog.text and "王五" not in caplog.text
-
-
-def test_mask_email() -> None:
-    assert mask_email("zhang.san@example.com") == "z***@example.com"
-    assert mask_email("@example.com") == "***@example.com"
-    assert mask_email("nonsense") == "********"
 
 
 def test_settings_choose_the_sender() -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -47,13 +49,19 @@ def _status(factory: object) -> Status:
         )
 
 
+def _notifier_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "notifier"}
+
+
+@pytest.mark.timeout(60)  # the wait below ends when the message has left
 def test_a_queued_sms_leaves_while_the_server_runs(services: Services, tmp_path: Path) -> None:
     client, factory = _app(services, tmp_path, "inprocess")
+    before = _notifier_threads()
     with client:
-        deadline = time.monotonic() + 10
-        while _status(factory) is not Status.SENT and time.monotonic() < deadline:
+        assert len(_notifier_threads() - before) == 1
+        while _status(factory) is not Status.SENT:
             time.sleep(0.05)
-    assert _status(factory) is Status.SENT
+    assert _notifier_threads() - before == set()  # stopped with the server
     with factory() as db:  # type: ignore[operator]
         assert db.scalar(select(SmsOutbox.body)) == "hello"
 
@@ -62,6 +70,8 @@ def test_with_the_notifier_off_messages_wait_for_the_worker(
     services: Services, tmp_path: Path
 ) -> None:
     client, factory = _app(services, tmp_path, "off")
+    before = _notifier_threads()
     with client:
-        time.sleep(0.3)
+        assert client.get("/healthz").status_code == 200
+        assert _notifier_threads() - before == set()
     assert _status(factory) is Status.PENDING

@@ -131,7 +131,7 @@ def test_a_race_on_the_same_key_keeps_one_message_and_the_losers_changes(
             enqueue(s, "sms", "13612341560", "", "自己的", other, vault=vault)
             # its insert waits on the unique key until the winner commits, then loses
             threading.Timer(1.0, release.set).start()
-            with caplog.at_level(logging.INFO, logger="notify"):
+            with caplog.at_level(logging.INFO, logger="server.notify.outbox"):
                 row = enqueue(s, "sms", "13612341560", "", "后", key, vault=vault)
             assert "queued concurrently" in caplog.text
             s.commit()

@@ -36,7 +36,7 @@ def test_load_demo_script_runs_twice(tmp_path: Path) -> None:
     env = {"VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "APP_ENV": "development"}
     for _ in range(2):
         r = subprocess.run(
-            [sys.executable, "scripts/load_demo.py"],
+            [sys.executable, "-m", "scripts.load_demo"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -47,7 +47,7 @@ def test_load_demo_script_runs_twice(tmp_path: Path) -> None:
         assert "13800000001 / Demo2026!" in r.stdout
     assert (tmp_path / "app.sqlite3").exists()
     r = subprocess.run(
-        [sys.executable, "scripts/load_demo.py"],
+        [sys.executable, "-m", "scripts.load_demo"],
         cwd=ROOT,
         env={**env, "APP_ENV": "production", "SECRET_KEY": "s" * 32, "ENCRYPTION_KEY": "e" * 32},
         capture_output=True,

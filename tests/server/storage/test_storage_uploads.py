@@ -37,6 +37,8 @@ from server.storage import (
     store_upload_async,
 )
 from server.storage.backend import KEY_PATTERN
+from tests.heic import heic
+from tests.heic import unavailable as heic_unavailable
 
 MB = 1024 * 1024
 
@@ -139,15 +141,7 @@ def test_png_keeps_its_format_and_transparency_but_not_its_text(storage):
 
 
 def test_heic_is_stored_as_jpeg(storage):
-    pillow_heif = pytest.importorskip("pillow_heif")
-    pillow_heif.register_heif_opener()
-    out = io.BytesIO()
-    try:
-        Image.new("RGB", (64, 48), (10, 200, 10)).save(out, "HEIF", quality=90)
-    except (OSError, KeyError, ValueError) as exc:  # pragma: no cover - depends on the build
-        pytest.skip(f"this pillow-heif build cannot write HEIC: {exc}")
-
-    stored = store_upload(storage, out.getvalue(), filename="IMG_0001.HEIC")
+    stored = store_upload(storage, heic(), filename="IMG_0001.HEIC")
 
     assert stored.original_content_type == HEIC
     assert stored.content_type == JPEG and stored.key.endswith(".jpg")
@@ -155,6 +149,17 @@ def test_heic_is_stored_as_jpeg(storage):
         assert again.format == "JPEG" and again.size == (64, 48)
         r, g, b = again.getpixel((30, 20))
     assert g > 150 and r < 80 and b < 80
+
+
+def test_missing_heic_support_fails_when_required_and_skips_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REQUIRE_HEIC", "1")
+    with pytest.raises(pytest.fail.Exception, match="HEIC tests are required"):
+        heic_unavailable("no pillow-heif")
+    monkeypatch.delenv("REQUIRE_HEIC")
+    with pytest.raises(pytest.skip.Exception):
+        heic_unavailable("no pillow-heif")
 
 
 def test_a_large_image_is_scaled_down_to_the_longest_side(storage, samples):

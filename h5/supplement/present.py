@@ -1,78 +1,18 @@
-"""What the supplement portal does, apart from HTTP: check a log-in, gather the page,
-remove a file, send the supplement.
-
-The supplement's life (asking, the link, answering) belongs to server/claims/supplements.py;
-this module only adds what the H5 page needs around it.
-"""
+"""What the supplement pages show of the signed-in claim: the requested categories with
+the files sent so far, signed same-origin links to them, dates in Beijing time."""
 
 from __future__ import annotations
 
 import datetime
-import hmac
-import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.claims import links, supplements
 from server.claims.core import ClaimContext
-from server.claims.models import (
-    Actor,
-    Channel,
-    Claim,
-    ClaimDocument,
-    ClaimStatus,
-    SupplementRequest,
-)
-from server.crypto import Vault
+from server.claims.models import Claim, ClaimDocument, SupplementRequest
 from server.storage.uploads import PDF
 from server.workdays import CHINA_TZ
-
-REMARK_MAX = supplements.REMARK_MAX
-CLAIM_NO_MAX = 40
-NAME_MAX = 100
-# the ways people write the middle dot of a transliterated name (阿卜杜·热合曼)
-_DOTS = str.maketrans({"・": "·", "‧": "·", "•": "·", "∙": "·", "⋅": "·", ".": "·"})
-
-
-def normalise_name(name: str) -> str:
-    """A name as compared: NFKC (full-width letters become ASCII), no spaces, one middle dot,
-    case folded (for Latin names; Chinese has no case)."""
-    text = unicodedata.normalize("NFKC", name or "")[: NAME_MAX * 2]
-    return "".join(text.split()).translate(_DOTS).casefold()
-
-
-def normalise_claim_no(claim_no: str) -> str:
-    text = unicodedata.normalize("NFKC", claim_no or "")[: CLAIM_NO_MAX * 2]
-    return "".join(text.split()).upper()[:CLAIM_NO_MAX]
-
-
-def name_matches(vault: Vault, claim: Claim | None, typed: str) -> bool:
-    """Is `typed` the insured person's name? With no claim the same work is done (a
-    decryption and a comparison) so the time taken does not tell the cases apart."""
-    stored = claim.insured.name_enc if claim is not None else vault.encrypt("-")
-    expected = normalise_name(vault.decrypt(stored))
-    given = normalise_name(typed)
-    same = hmac.compare_digest(expected.encode(), given.encode())
-    return claim is not None and bool(given) and same
-
-
-def claim_by_number(db: Session, claim_no: str) -> Claim | None:
-    """Any sent claim with this number (whatever its status): the name is checked first."""
-    number = normalise_claim_no(claim_no)
-    if not number:
-        return None
-    return db.scalar(select(Claim).where(Claim.claim_no == number))
-
-
-def is_open(cx: ClaimContext, claim: Claim, supplement: SupplementRequest) -> bool:
-    """The supplement still takes files: not sent, claim waiting, deadline not passed."""
-    return (
-        supplement.fulfilled_at is None
-        and claim.status is ClaimStatus.PENDING_SUPPLEMENT
-        and cx.now() < supplement.expires_at
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,31 +110,6 @@ def page_data(
         areas=areas,
         fulfilled_at=supplement.fulfilled_at,
         remark=supplement.remark or "",
-    )
-
-
-def remove_document(
-    db: Session, cx: ClaimContext, claim: Claim, supplement: SupplementRequest, document_id: int
-) -> bool:
-    """Take back a file of this open supplement; False when there is no such file here."""
-    doc = db.get(ClaimDocument, document_id)
-    if (
-        doc is None
-        or doc.claim_id != claim.id
-        or doc.supplement_id != supplement.id
-        or doc.removed_at is not None
-        or not is_open(cx, claim, supplement)
-    ):
-        return False
-    doc.removed_at = cx.now()
-    claim.updated_at = cx.now()
-    return True
-
-
-def submit(db: Session, cx: ClaimContext, claim: Claim, remark: str) -> SupplementRequest:
-    """Send the supplement (idempotent: a second submit returns the first's result)."""
-    return supplements.fulfil(
-        db, cx, claim, remark=remark, channel=Channel.H5, actor=Actor.CLAIMANT, actor_id=None
     )
 
 

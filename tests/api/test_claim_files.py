@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.claim_files import content_disposition
 from server.claims import core, links
 from server.claims.core import ClaimContext
-from server.claims.files_http import content_disposition
 from server.claims.models import Actor, Adjuster, Claim, ClaimDocument, ClaimStatus
 from server.policies.models import Relation
-from tests.db import Api, FakeClock
+from tests.db import TEST_VAULT, Api, FakeClock
 from tests.server.claims.files_helpers import (
     ACCOUNT_NO,
     VIEWERS,
@@ -308,7 +308,7 @@ def test_only_an_active_adjuster_may_open_files(
     with db_factory() as db:
         adjuster = Adjuster(
             username="li.adjuster",
-            display_name_enc=claims.vault.encrypt("李审核"),
+            display_name_enc=TEST_VAULT.encrypt("李审核"),
             password_hash="x",
             active=True,
         )

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from strawberry import relay
 
+from api.multipart import receive_files
 from server.claims.core import ClaimContext
 from server.claims.models import (
     Adjuster,
@@ -34,11 +35,11 @@ from server.claims.models import (
     ClaimStatus,
     SupplementRequest,
 )
-from server.claims.upload_http import receive_files
 from server.errors import DomainError
 from server.storage import LocalStorage, StoredUpload, UploadError
 from server.storage.backend import KEY_PATTERN
-from tests.db import Api
+from tests.db import TEST_VAULT, Api
+from tests.heic import heic
 from tests.server.claims.files_helpers import link_of, main_insured_claim
 
 MB = 1024 * 1024
@@ -61,17 +62,6 @@ def jpeg(image: Image.Image | None = None, **save: Any) -> bytes:
 def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (40, 30), (0, 120, 0, 128)).save(out, "PNG")
-    return out.getvalue()
-
-
-def heic() -> bytes:
-    pillow_heif = pytest.importorskip("pillow_heif")
-    pillow_heif.register_heif_opener()
-    out = io.BytesIO()
-    try:
-        Image.new("RGB", (64, 48), (10, 200, 10)).save(out, "HEIF", quality=90)
-    except (OSError, KeyError, ValueError) as exc:  # pragma: no cover - depends on the build
-        pytest.skip(f"this pillow-heif build cannot write HEIC: {exc}")
     return out.getvalue()
 
 
@@ -108,12 +98,12 @@ def make_claim(
 
 
 def request_supplement(
-    db_factory: sessionmaker[Session], cx: ClaimContext, claim_id: int, categories: list[str]
+    db_factory: sessionmaker[Session], claim_id: int, categories: list[str]
 ) -> int:
     with db_factory() as s:
         adjuster = Adjuster(
             username=f"adj{claim_id}",
-            display_name_enc=cx.vault.encrypt("审核员"),
+            display_name_enc=TEST_VAULT.encrypt("审核员"),
             password_hash="x",
         )
         s.add(adjuster)
@@ -680,10 +670,9 @@ def test_a_pending_supplement_takes_the_requested_categories_only(
     token: str,
     db_factory: sessionmaker[Session],
     demo: Any,
-    claims: ClaimContext,
 ) -> None:
     claim_id = make_claim(db_factory, demo, status=ClaimStatus.PENDING_SUPPLEMENT)
-    supplement_id = request_supplement(db_factory, claims, claim_id, ["INVOICE"])
+    supplement_id = request_supplement(db_factory, claim_id, ["INVOICE"])
 
     r = upload(client, token, claim_id, [("a.pdf", pdf())], category="INVOICE")
     assert r.status_code == 201, r.text
@@ -704,9 +693,9 @@ def test_a_claim_whose_status_changes_while_files_stream_keeps_nothing(
     claims: ClaimContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from server.claims import upload_http
+    from api import multipart
 
-    real = upload_http.store_upload_async
+    real = multipart.store_upload_async
 
     async def submit_meanwhile(*args: Any, **kwargs: Any) -> StoredUpload:
         stored = await real(*args, **kwargs)
@@ -717,7 +706,7 @@ def test_a_claim_whose_status_changes_while_files_stream_keeps_nothing(
             s.commit()
         return stored
 
-    monkeypatch.setattr(upload_http, "store_upload_async", submit_meanwhile)
+    monkeypatch.setattr(multipart, "store_upload_async", submit_meanwhile)
     r = upload(client, token, draft, [("a.jpg", jpeg())])
     assert error_of(r) == (409, "CLAIM_STATE_CONFLICT")
     assert stored_files(storage) == []
@@ -1149,7 +1138,7 @@ def test_the_checks_before_streaming_end_their_transaction(
 ) -> None:
     # A transaction left open here would hold a pooled connection for as long as the client
     # takes to send the file: a few slow uploads would then starve every other request.
-    from server.claims import upload_http
+    from api import claim_uploads
 
     token = log_in(api, "13800000001")
     claim_id = make_claim(db_factory, demo)
@@ -1164,11 +1153,11 @@ def test_the_checks_before_streaming_end_their_transaction(
     )
     with db_factory() as db:
         if step == "documents":
-            target = upload_http._documents_target(
+            target = claim_uploads._documents_target(
                 services, services.claims, db, request, claim_id, "INVOICE"
             )
         else:
-            target = upload_http._signature_target(services, db, request, claim_id)
+            target = claim_uploads._signature_target(services, db, request, claim_id)
         assert (target.claim_id, db.in_transaction()) == (claim_id, False)
 
 

@@ -1,0 +1,169 @@
+"""The claimant's files for a claim, as the upload endpoints record them: which claim takes
+which category now, the per-claim cap, recording the stored documents, the signature.
+
+The endpoints (api/claim_uploads.py) check the claim before the body streams in (`*_target`,
+which end their transaction so no connection is held while the client sends), store the
+files, then record them here in a new transaction that locks the claim's row.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Account
+from server.claims import core, links
+from server.claims.core import ClaimContext
+from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
+from server.claims.files import DocumentFile, document_file
+from server.claims.models import Actor, Channel, Claim, ClaimStatus
+from server.storage.backend import Storage, thumbnail_key
+from server.storage.errors import QuotaExceeded
+from server.storage.uploads import StoredUpload
+
+log = logging.getLogger("claims.uploads")
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTarget:
+    account_id: int
+    claim_id: int
+    used_bytes: int
+    session_id: int  # the member's sign-in session: the links returned are bound to it
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    url: str  # signed link for the member
+    signed_at: datetime.datetime
+    content_type: str
+    width: int | None
+    height: int | None
+
+
+def check_upload_category(db: Session, cx: ClaimContext, claim: Claim, category: str) -> None:
+    """The claim takes files of `category` now: its status, its rules, the supplement asked."""
+    core.check_can_add_documents(db, cx, claim, category)
+    rules = cx.rules.get(claim.plan_rules)
+    claim_type = rules.claim_type(claim.claim_type) if claim.claim_type else None
+    if claim_type is not None and category not in claim_type.categories:
+        raise ClaimRuleBroken(
+            "CATEGORY_NOT_ALLOWED",
+            f"A {claim_type.name_en.lower()} claim takes no {category} documents; "
+            f"its categories: {', '.join(claim_type.categories)}.",
+            field="category",
+        )
+    if claim.status is ClaimStatus.PENDING_SUPPLEMENT:
+        supplement = core.open_supplement(db, claim)
+        requested = json.loads(supplement.categories) if supplement is not None else []
+        if category not in requested:
+            raise ClaimRuleBroken(
+                "CATEGORY_NOT_ALLOWED",
+                f"The supplement asks for {', '.join(requested) or 'nothing'}, not {category}.",
+                field="category",
+            )
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def documents_target(
+    db: Session, cx: ClaimContext, account: Account, session_id: int, claim_id: int, category: str
+) -> UploadTarget:
+    """The member's claim that takes files of `category`, with the bytes it already holds."""
+    claim = core.member_claim(db, account, claim_id)
+    check_upload_category(db, cx, claim, category)
+    used = core.used_bytes(db, claim)
+    if used >= cx.claim_cap_bytes:  # full already: refuse before any byte arrives
+        full = QuotaExceeded(used, 0, cx.claim_cap_bytes)
+        full.message = (
+            f"The files of one claim may total at most {cx.settings.claim_upload_cap_mb} MB, "
+            "and this claim's files already do."
+        )
+        raise full
+    target = UploadTarget(account.id, claim.id, used, session_id)
+    # ended before the body streams in: no connection is held while the client sends,
+    # and nothing may be read from the expired rows after this
+    db.rollback()
+    return target
+
+
+def attach_documents(
+    db: Session,
+    cx: ClaimContext,
+    target: UploadTarget,
+    category: str,
+    stored: list[StoredUpload],
+) -> list[DocumentFile]:
+    """Record the stored files on the claim (checked again, its row locked) and commit."""
+    account = db.get(Account, target.account_id)
+    # locked: two uploads to one claim cannot both pass the per-claim cap
+    claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
+    if account is None or claim is None or not core.can_see(account, claim):
+        raise ClaimNotFound("No such claim among yours.")
+    check_upload_category(db, cx, claim, category)
+    docs = [core.attach_document(db, cx, claim, category, s, channel=Channel.APP) for s in stored]
+    out = [document_file(cx, d, target.session_id) for d in docs]
+    db.commit()
+    return out
+
+
+# --- signature -------------------------------------------------------------------------------
+
+
+def signature_target(db: Session, account: Account, session_id: int, claim_id: int) -> UploadTarget:
+    """The member's own draft, which takes a signature."""
+    claim = core.member_claim(db, account, claim_id)
+    if claim.account_id != account.id:
+        raise ClaimNotFound("No such claim among yours.")  # only its maker signs a claim
+    if claim.status is not ClaimStatus.DRAFT:
+        raise WrongClaimState("Only a draft is signed; this claim has been sent.")
+    target = UploadTarget(account.id, claim.id, 0, session_id)
+    db.rollback()  # before the body streams in (see documents_target)
+    return target
+
+
+def save_signature(
+    db: Session, cx: ClaimContext, target: UploadTarget, stored: StoredUpload
+) -> tuple[Signature, str | None]:
+    """Record the signature and commit; returns it and the key of the one it replaced."""
+    claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
+    if claim is None or claim.account_id != target.account_id:
+        raise ClaimNotFound("No such claim among yours.")
+    if claim.status is not ClaimStatus.DRAFT:
+        raise WrongClaimState("Only a draft is signed; this claim has been sent.")
+    previous = claim.signature_key
+    now = cx.now()
+    claim.signature_key = stored.key
+    claim.signed_at = now
+    core.record(
+        db,
+        claim,
+        "SIGNED",
+        actor=Actor.CLAIMANT,
+        actor_id=target.account_id,
+        now=now,
+        channel=Channel.APP,
+    )
+    db.commit()
+    link = links.Link("sig", claim.id, target.session_id)
+    signature = Signature(
+        url=links.url(cx.settings.base_url, cx.settings.secret_key, link, now),
+        signed_at=now,
+        content_type=stored.content_type,
+        width=stored.width,
+        height=stored.height,
+    )
+    return signature, previous
+
+
+def delete_replaced_signature(storage: Storage, key: str) -> None:
+    for k in (key, thumbnail_key(key)):
+        try:
+            storage.delete(k)
+        except Exception:
+            log.exception("could not delete a replaced signature %s", k)
