@@ -97,7 +97,9 @@ class Settings(BaseSettings):
         description="`sqlite://…` or `postgresql://…` (e.g. `postgresql+psycopg://user@host/db`); unset: SQLite `VAR_DIR/app.sqlite3`",
     )
     redis_url: str = Field(
-        "", repr=False, description="`redis://…`, `rediss://…` or `unix://…`; not used yet"
+        "",
+        repr=False,
+        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`); unset: in the database",
     )
     secret_key: str = Field(
         DEV_SECRET_KEY,

@@ -14,8 +14,9 @@ from server.logs import UVICORN_LOGGERS
 from server.services import Services
 from server.settings import Settings
 
-# database fixtures (SQLite and PostgreSQL), factories and the member API client
-pytest_plugins = ("tests.db",)
+# database fixtures (SQLite and PostgreSQL), factories and the member API client; the
+# limiter's backends
+pytest_plugins = ("tests.db", "tests.limits")
 
 
 @pytest.fixture(scope="session")

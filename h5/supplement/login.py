@@ -2,7 +2,8 @@
 claim number typed; the captcha's image or sound.
 
 Every failure (wrong name, wrong characters, unknown claim) gives the same page after the
-same time (`pace`); the throttle counts it against the claim number and the address."""
+same time (`pace`); the throttle counts the try against the claim number from that address,
+and a failure against the address."""
 
 from __future__ import annotations
 
@@ -63,9 +64,11 @@ def _issue_challenge(
     return captchas.issue(
         db,
         env.vault,
+        env.cx.limiter,
         kind=kind,
         browser=browser,
-        client_hash=throttle.client_key(env.vault, client_address(request)),
+        client=throttle.client_key(env.vault, client_address(request)),
+        page=captchas.page_key(env.vault, browser, request.url.path),
         now=env.cx.now(),
         answers=env.config.answers,
         render=captcha.render,
@@ -180,9 +183,9 @@ def _login_post(
 
         typed_no = portal.normalise_claim_no(fields.get("claim_no", "")) if lost else ""
         claim_no = shown_no if token is not None else typed_no
-        claim_key = throttle.claim_key(env.vault, claim_no)
         client_key = throttle.client_key(env.vault, client_address(request))
-        verdict = throttle.check(db, claim=claim_key, client=client_key, now=now)
+        tried = throttle.try_key(env.vault, throttle.claim_key(env.vault, claim_no), client_key)
+        verdict = throttle.check(env.cx.limiter, db, tried=tried, client=client_key)
         if verdict.blocked:
             wait = verdict.retry_after
             return lambda: blocked(request, lang, here, wait)
@@ -201,11 +204,10 @@ def _login_post(
         claim = link[0] if link is not None else portal.claim_by_number(db, typed_no)
         named = portal.name_matches(env.vault, claim, fields.get("name", ""))
         if not (solved and named and claim is not None):
-            throttle.fail(db, claim=claim_key, client=client_key, now=now)
-            throttle.purge(db, now)
+            throttle.fail(env.cx.limiter, db, client=client_key)
             return again(db, t("supplement.login.failed"), shown_no, typed_no, 400)
 
-        throttle.succeed(db, claim=claim_key)
+        throttle.succeed(env.cx.limiter, db, tried=tried)
         if link is None:
             link = supplements.claim_for_number(db, env.cx, typed_no)
             if link is None:

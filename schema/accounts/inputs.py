@@ -21,7 +21,10 @@ IdType = strawberry.enum(
 )
 
 
-@strawberry.input(description="Ask for a 6-digit SMS code.")
+@strawberry.input(
+    description="Ask for a 6-digit SMS code. CONFIRM_CLAIM and CHANGE_CONTACT codes go only to "
+    "the signed-in account's own mobile (send its bearer token)."
+)
 class SendSmsCodeInput:
     mobile: str = strawberry.field(description="Mainland mobile number, 11 digits.")
     purpose: SmsPurpose = strawberry.field(description="What the code will be used for.")  # type: ignore[valid-type]

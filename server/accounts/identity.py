@@ -164,7 +164,7 @@ class IdentityService:
                 verified_at=now,
             )
         )
-        tries.forget(db, tries.member_key(account.phone_hash))
+        tries.forget(self.accounts.limiter, db, tries.member_key(account.phone_hash))
         db.flush()
         return account
 
@@ -186,7 +186,7 @@ class IdentityService:
             name=_norm_name(name),
             number=number,
         )
-        tries.take_try(db, keys, now)
+        tries.take_try(self.accounts.limiter, db, keys, now)
 
     def _holder(self, db: Session, person: Person, account: Account | None) -> Account | None:
         """Another account than `account` that holds the person's identity now."""
@@ -358,7 +358,7 @@ class IdentityService:
             self._reclaim(db, person, holder, account, factor="sms_code", channel="wechat", now=now)
         if not held_here:
             account.person_id = person.id
-            tries.forget(db, tries.member_key(phone_hash))
+            tries.forget(self.accounts.limiter, db, tries.member_key(phone_hash))
         if bound is None:
             db.add(
                 WechatBinding(

@@ -1,4 +1,4 @@
-"""Accounts, SMS codes, real-name identities and their audit, try counters, WeChat
+"""Accounts, SMS codes, real-name identities and their audit, WeChat
 bindings, favourites."""
 
 from __future__ import annotations
@@ -48,17 +48,6 @@ class Identity(Base):
     account: Mapped[Account] = relationship(back_populates="identity")
 
 
-class LoginThrottle(Base):
-    """Failed log-ins per mobile (registered or not, so the lock reveals nothing)."""
-
-    __tablename__ = "login_throttle"
-
-    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-    locked_until: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-
-
 class SmsCode(Base):
     """A one-time code for one phone and purpose, stored as a salted hash."""
 
@@ -76,17 +65,6 @@ class SmsCode(Base):
     invalidated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     # set for codes that only this signed-in account may use (VERIFY_IDENTITY)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-
-
-class IdentityTry(Base):
-    """Real-name tries counted under one key (a member, a client address, an identity aimed
-    at) within a fixed window; only keyed hashes appear in the key."""
-
-    __tablename__ = "identity_try"
-
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    tries: Mapped[int] = mapped_column(Integer)
-    window_start: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
 
 
 class IdentityAudit(Base):

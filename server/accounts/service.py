@@ -11,13 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import AccountExists, LoginFailed, SmsCodeInvalid, Unauthenticated
-from server.accounts.models import Account, LoginThrottle
-from server.accounts.sms_codes import FLOW_ONLY, Purpose, SentCode, SmsCodes
-from server.accounts.throttle import (
-    check_login_throttle,
-    clear_login_throttle,
-    record_login_failure,
-)
+from server.accounts.models import Account
+from server.accounts.sms_codes import ACCOUNT_BOUND, FLOW_ONLY, Purpose, SentCode, SmsCodes
+from server.accounts.throttle import forget_tries, start_login
 from server.accounts.validation import (
     mobile_problem,
     normalise_mobile,
@@ -27,6 +23,7 @@ from server.accounts.validation import (
 from server.clock import Clock
 from server.crypto import Vault
 from server.errors import FieldProblem, ValidationFailed
+from server.limits import Limiter
 from server.sessions import Lifetime, LiveSession, SessionKind, SessionStore
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
@@ -54,12 +51,14 @@ class AccountsService:
         codes: SmsCodes,
         clock: Clock,
         *,
+        limiter: Limiter,
         idle: datetime.timedelta = datetime.timedelta(minutes=30),
         absolute: datetime.timedelta = datetime.timedelta(hours=12),
     ) -> None:
         self.vault = vault
         self.codes = codes
         self.clock = clock
+        self.limiter = limiter
         self.sessions = SessionStore(clock, Lifetime(idle, absolute))
 
     # --- look-ups -------------------------------------------------------------------------
@@ -75,7 +74,20 @@ class AccountsService:
 
     # --- SMS codes ------------------------------------------------------------------------
 
-    def send_code(self, db: Session, mobile: str, purpose: Purpose) -> SentCode:
+    def send_code(
+        self,
+        db: Session,
+        mobile: str,
+        purpose: Purpose,
+        *,
+        client: str | None = None,
+        account: Account | None = None,
+    ) -> SentCode:
+        """A code for `purpose` to `mobile`, within its budgets (see SmsCodes.issue).
+
+        `client` is the caller's address; `account` the signed-in account, if any: codes
+        of ACCOUNT_BOUND purposes go only to its own mobile.
+        """
         phone = normalise_mobile(mobile)
         _check(
             mobile_problem(phone),
@@ -87,9 +99,25 @@ class AccountsService:
             if purpose in FLOW_ONLY
             else None,
         )
+        if purpose in ACCOUNT_BOUND and account is None:
+            _check(
+                FieldProblem(
+                    "purpose",
+                    "Sign in first: this code goes only to the signed-in account's own mobile.",
+                    "SIGN_IN_REQUIRED",
+                )
+            )
+        if purpose in ACCOUNT_BOUND and account and account.phone_hash != self.phone_hash(phone):
+            _check(
+                FieldProblem(
+                    "mobile",
+                    "This code goes only to the signed-in account's own mobile.",
+                    "NOT_ACCOUNT_MOBILE",
+                )
+            )
         # a reset code for an unknown number is recorded but not sent: the answer is the same
         deliver = purpose is not Purpose.RESET_PASSWORD or self.find_by_phone(db, phone) is not None
-        return self.codes.issue(db, phone, purpose, deliver=deliver)
+        return self.codes.issue(db, phone, purpose, deliver=deliver, client=client)
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -169,12 +197,11 @@ class AccountsService:
     ) -> SignIn:
         phone = normalise_mobile(mobile)
         _check(mobile_problem(phone))
-        now = self.clock()
         key = self.phone_hash(phone)
-        throttle = check_login_throttle(
+        start_login(
+            self.limiter,
             db,
             key,
-            now,
             locked_message="Too many failed log-ins; try again later or reset the password.",
         )
         account = self.find_by_phone(db, phone)
@@ -188,9 +215,8 @@ class AccountsService:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or account is None or account.password_hash is None:
-            record_login_failure(db, key, throttle, now)
             raise LoginFailed("The mobile number or password is wrong.")
-        clear_login_throttle(db, throttle)
+        forget_tries(self.limiter, db, key)
         if _hasher.check_needs_rehash(account.password_hash):
             account.password_hash = _hasher.hash(password)
         return self._start_session(db, account, "app", previous_token)
@@ -208,7 +234,5 @@ class AccountsService:
             raise SmsCodeInvalid("The SMS code is wrong or has expired; request a new one.")
         account.password_hash = _hasher.hash(new_password)
         self.revoke_all(db, account.id)
-        throttle = db.get(LoginThrottle, self.phone_hash(phone))
-        if throttle is not None:
-            db.delete(throttle)
+        forget_tries(self.limiter, db, self.phone_hash(phone))
         db.flush()

@@ -1,4 +1,11 @@
-"""One-time SMS codes: 6 digits, 5 minutes, single use, resend after 120 s, 5 an hour, 5 tries."""
+"""One-time SMS codes: 6 digits, 5 minutes, single use, 5 tries.
+
+Sending is budgeted on the limiter (server/limits), all budgets at once or none: per
+mobile and purpose one code per 120 s and 5 an hour, so that codes asked for one purpose
+(a stranger's registration attempts) never use up another (the member's claim
+confirmation); per client address 30 codes per 10 minutes; and 600 codes per 10 minutes
+overall, whoever asks. A code that could not be delivered gives its share back.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +18,27 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.errors import SmsCodeInvalid, SmsRateLimited, SmsTooSoon
+from server.accounts.errors import (
+    SmsCodeInvalid,
+    SmsDeliveryFailed,
+    SmsRateLimited,
+    SmsTooSoon,
+)
 from server.accounts.models import SmsCode
 from server.clock import Clock
 from server.crypto import Vault
+from server.limits import GLOBAL, Limiter, Policy, key_of
 from server.notify.sms import SmsSender
 
 VALID_FOR = datetime.timedelta(minutes=5)
 RESEND_AFTER = datetime.timedelta(seconds=120)
-HOURLY_LIMIT = 5
 MAX_TRIES = 5
+# per mobile and purpose
+RESEND = Policy("sms-resend", window=RESEND_AFTER, limit=1)
+PER_MOBILE = Policy("sms-mobile", window=datetime.timedelta(hours=1), limit=5)
+# per client address, and for everyone together
+PER_CLIENT = Policy("sms-client", window=datetime.timedelta(minutes=10), limit=30)
+OVERALL = Policy("sms-all", window=datetime.timedelta(minutes=10), limit=600)
 
 
 class Purpose(enum.Enum):
@@ -32,6 +50,9 @@ class Purpose(enum.Enum):
     # sent by verifyRealName to the mobile on the insurer's record, for one account only
     VERIFY_IDENTITY = "verify_identity"
 
+
+# codes that only the signed-in account asks for, to its own mobile (see AccountsService)
+ACCOUNT_BOUND = frozenset({Purpose.CONFIRM_CLAIM, Purpose.CHANGE_CONTACT})
 
 _TEXT = {
     Purpose.REGISTER: "注册",
@@ -45,6 +66,13 @@ _TEXT = {
 FLOW_ONLY = frozenset({Purpose.VERIFY_IDENTITY})
 
 
+_RATE_LIMITED = {
+    PER_MOBILE.name: "Too many codes for this number; try again in {wait} seconds.",
+    PER_CLIENT.name: "Too many codes asked for from this network; try again in {wait} seconds.",
+    OVERALL.name: "Too many codes are being sent right now; try again in {wait} seconds.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SentCode:
     resend_after_seconds: int
@@ -52,10 +80,11 @@ class SentCode:
 
 
 class SmsCodes:
-    def __init__(self, vault: Vault, sender: SmsSender, clock: Clock) -> None:
+    def __init__(self, vault: Vault, sender: SmsSender, clock: Clock, limiter: Limiter) -> None:
         self.vault = vault
         self.sender = sender
         self.clock = clock
+        self.limiter = limiter
 
     def _hash(self, salt: str, code: str) -> str:
         return self.vault.lookup(f"{salt}:{code}", kind="sms-code")
@@ -67,39 +96,25 @@ class SmsCodes:
         purpose: Purpose,
         *,
         deliver: bool = True,
+        client: str | None = None,
         account_id: int | None = None,
     ) -> SentCode:
-        """Checks the rate limits, then stores and sends a fresh code.
+        """Takes the code's share of every budget, then stores and sends a fresh code.
 
         `deliver=False` goes through every check and records the code but sends nothing:
-        used where sending would reveal whether a mobile is registered. A code issued for
-        `account_id` works only when that account consumes it.
+        used where sending would reveal whether a mobile is registered. `client` is the
+        caller's address, for its budget (none when the server sends on its own account).
+        A code issued for `account_id` works only when that account consumes it.
         """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
-        last = db.scalar(
-            select(SmsCode)
-            .where(SmsCode.phone_hash == phone_hash, SmsCode.purpose == purpose.value)
-            .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
-            .limit(1)
-        )
-        if last is not None and now < last.created_at + RESEND_AFTER:
-            wait = (last.created_at + RESEND_AFTER - now).total_seconds()
-            raise SmsTooSoon(
-                f"A new code can be sent in {int(wait + 0.999)} seconds.", int(wait + 0.999)
-            )
-        hour_ago = now - datetime.timedelta(hours=1)
-        recent = db.scalars(
-            select(SmsCode.created_at)
-            .where(SmsCode.phone_hash == phone_hash, SmsCode.created_at > hour_ago)
-            .order_by(SmsCode.created_at)
-        ).all()
-        if len(recent) >= HOURLY_LIMIT:
-            wait = (recent[0] + datetime.timedelta(hours=1) - now).total_seconds()
-            raise SmsRateLimited(
-                f"Too many codes for this number; try again in {int(wait + 0.999)} seconds.",
-                int(wait + 0.999),
-            )
+        budgets = self._budgets(phone, purpose, client)
+        decision = self.limiter.hit_all(db, budgets)
+        if not decision.allowed:
+            wait = decision.retry_after_seconds
+            if decision.policy == RESEND.name:
+                raise SmsTooSoon(f"A new code can be sent in {wait} seconds.", wait)
+            raise SmsRateLimited(_RATE_LIMITED[decision.policy].format(wait=wait), wait)
         # an older code of the same purpose stops working when a new one is issued
         db.execute(
             update(SmsCode)
@@ -127,12 +142,25 @@ class SmsCodes:
         )
         db.flush()
         if deliver:
-            self.sender.send(
-                db,
-                phone,
-                f"【健康保险】您正在{_TEXT[purpose]}，验证码{code}，5分钟内有效，请勿告诉他人。",
-            )
+            try:
+                self.sender.send(
+                    db,
+                    phone,
+                    f"【健康保险】您正在{_TEXT[purpose]}，验证码{code}，5分钟内有效，请勿告诉他人。",
+                )
+            except SmsDeliveryFailed:
+                self.limiter.refund(db, budgets)  # nothing was sent: nothing is spent
+                raise
         return SentCode(int(RESEND_AFTER.total_seconds()), int(VALID_FOR.total_seconds()))
+
+    def _budgets(
+        self, phone: str, purpose: Purpose, client: str | None
+    ) -> list[tuple[Policy, str]]:
+        mobile = key_of(self.vault, "sms-mobile", phone, purpose.value)
+        budgets = [(RESEND, mobile), (PER_MOBILE, mobile), (OVERALL, GLOBAL)]
+        if client:
+            budgets.append((PER_CLIENT, key_of(self.vault, "sms-client", client)))
+        return budgets
 
     def consume(
         self,

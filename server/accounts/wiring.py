@@ -10,6 +10,8 @@ from server.accounts.service import AccountsService
 from server.accounts.sms_codes import SmsCodes
 from server.clock import Clock, system_clock
 from server.crypto import Vault, vault_for
+from server.limits import Limiter
+from server.limits.factory import make_limiter
 from server.notify.sms import SmsSender, make_sender
 from server.policies.service import PoliciesService
 from server.settings import Settings
@@ -23,6 +25,7 @@ class MemberServices:
     accounts: AccountsService
     identity: IdentityService
     policies: PoliciesService
+    limiter: Limiter
 
 
 def member_services(
@@ -31,13 +34,16 @@ def member_services(
     clock: Clock = system_clock,
     sms: SmsSender | None = None,
     wechat: WechatExchanger | None = None,
+    limiter: Limiter | None = None,
 ) -> MemberServices:
     vault = vault_for(settings.secret_key, settings.encryption_key)
     sender = sms or make_sender(settings.sms_gateway_url, vault)
+    limiter = limiter or make_limiter(settings, clock)
     accounts = AccountsService(
         vault,
-        SmsCodes(vault, sender, clock),
+        SmsCodes(vault, sender, clock, limiter),
         clock,
+        limiter=limiter,
         idle=datetime.timedelta(minutes=settings.session_idle_minutes),
         absolute=datetime.timedelta(hours=settings.session_absolute_hours),
     )
@@ -50,4 +56,5 @@ def member_services(
         accounts=accounts,
         identity=IdentityService(accounts, exchanger),
         policies=PoliciesService(vault),
+        limiter=limiter,
     )

@@ -2,8 +2,9 @@
 
 Adjusters are a role apart from members: their sessions are of their own kind
 (server/sessions.py), so a member's token never opens the back office and an adjuster's
-token never acts as a member. Log-in failures are throttled as for members (a short wait after 3, a lock
-after 5) and never say whether the username or the password was wrong.
+token never acts as a member. Log-in tries are throttled as for members
+(server/accounts/throttle.py: a short wait after 3, a lock after 5) and failures never
+say whether the username or the password was wrong.
 """
 
 from __future__ import annotations
@@ -19,11 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import LoginFailed
-from server.accounts.throttle import (
-    check_login_throttle,
-    clear_login_throttle,
-    record_login_failure,
-)
+from server.accounts.throttle import forget_tries, start_login
 from server.accounts.validation import COMMON_PASSWORDS
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
@@ -180,7 +177,7 @@ def load_demo_adjuster(
 
 
 def _throttle_key(vault: Vault, username: str) -> str:
-    # the members' throttle table, under a key kind of its own: no phone hash can equal it
+    # the members' log-in policy, under a key kind of its own: no phone hash can equal it
     return vault.lookup(username, kind="adjuster-login")
 
 
@@ -198,11 +195,8 @@ def log_in(
     LoginLocked while a run of failures must be waited out.
     """
     name = normalise_username(username)
-    now = cx.now()
     key = _throttle_key(cx.vault, name)
-    throttle = check_login_throttle(
-        db, key, now, locked_message="Too many failed log-ins; try again later."
-    )
+    start_login(cx.limiter, db, key, locked_message="Too many failed log-ins; try again later.")
     adjuster = (
         db.scalar(select(Adjuster).where(Adjuster.username == name))
         if len(name) <= 60 and len(password) <= PASSWORD_MAX
@@ -215,9 +209,8 @@ def log_in(
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or adjuster is None or not adjuster.active:
-        record_login_failure(db, key, throttle, now)
         raise LoginFailed("The username or password is wrong.")
-    clear_login_throttle(db, throttle)
+    forget_tries(cx.limiter, db, key)
     if _hasher.check_needs_rehash(adjuster.password_hash):
         adjuster.password_hash = _hasher.hash(password)
     # rotation: the token sent along (the one held so far) stops working

@@ -31,6 +31,7 @@ from server.claims.models import (
 from server.claims.rules import RuleBook, rule_book
 from server.clock import Clock
 from server.crypto import Vault
+from server.limits import Limiter
 from server.sessions import Lifetime, SessionStore
 from server.settings import Settings
 from server.storage.backend import LocalStorage, S3Storage, Storage
@@ -66,6 +67,7 @@ class ClaimContext:
     storage: Storage
     rules: RuleBook
     codes: SmsCodes  # CONFIRM_CLAIM codes, sent to the applicant's mobile
+    limiter: Limiter  # adjusters' log-ins, the supplement portal's tries and captchas
 
     @property
     def max_file_bytes(self) -> int:
@@ -95,6 +97,7 @@ def claim_context(
     *,
     storage: Storage | None = None,
     rules: RuleBook | None = None,
+    limiter: Limiter | None = None,
 ) -> ClaimContext:
     return ClaimContext(
         settings=settings,
@@ -103,6 +106,7 @@ def claim_context(
         storage=storage or make_storage(settings),
         rules=rules or rule_book(),
         codes=codes,
+        limiter=limiter or codes.limiter,  # the members' limiter: one per app
     )
 
 

@@ -1,9 +1,9 @@
-"""Tables of the H5 supplement portal: captcha challenges and failed log-ins.
+"""Tables of the H5 supplement portal: captcha challenges.
 
 They live in the database, not in a process, so several servers share them: a captcha
-shown by one server can be checked by another, and failures counted on one count on all.
-Nothing here is readable without the server key: answers, client addresses and
-claim numbers are kept only as (keyed) hashes. Its one-claim sessions live with every
+shown by one server can be checked by another. Nothing here is readable without the
+server key: answers are kept only as keyed hashes. Failed log-ins and captcha rates are
+counted by the limiter (server/limits); the portal's one-claim sessions live with every
 other sign-in in server/sessions.py.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Index, Integer, LargeBinary, String
+from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -21,7 +21,6 @@ class PortalCaptcha(Base):
     """One captcha challenge: good for a single answer within its five minutes."""
 
     __tablename__ = "supplement_captcha"
-    __table_args__ = (Index("ix_supplement_captcha_client", "client_hash", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # the page names the challenge by a random id; only its hash is kept
@@ -31,24 +30,8 @@ class PortalCaptcha(Base):
     answer_hash: Mapped[str] = mapped_column(String(64))
     # the browser (its pre-login cookie) the challenge was shown to
     bound_to: Mapped[str] = mapped_column(String(64))
-    client_hash: Mapped[str] = mapped_column(String(64))
     # the rendered PNG or WAV, served while the challenge is open and dropped once used
     media: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-
-
-class PortalLoginFailure(Base):
-    """One failed log-in, counted against the claim number tried and the client address."""
-
-    __tablename__ = "supplement_login_failure"
-    __table_args__ = (
-        Index("ix_supplement_login_failure_claim", "claim_key", "at"),
-        Index("ix_supplement_login_failure_client", "client_key", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    claim_key: Mapped[str] = mapped_column(String(64))  # keyed hash of the claim number
-    client_key: Mapped[str] = mapped_column(String(64))  # keyed hash of the client address
-    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)

@@ -17,9 +17,10 @@ from starlette.testclient import TestClient
 from h5.supplement import captcha
 from h5.supplement.routes import PortalConfig
 from h5.supplement.web import pace
+from server.accounts.wiring import MemberServices
 from server.claims.models import Claim, ClaimStatus
 from server.claims.portal import captchas, normalise_claim_no, normalise_name, throttle
-from server.claims.portal_models import PortalCaptcha, PortalLoginFailure
+from server.claims.portal_models import PortalCaptcha
 from server.sessions import LoginSession
 from tests.db import FakeClock
 from tests.h5.supplement_helpers import (
@@ -47,9 +48,13 @@ def _sameness(html: str) -> str:
     return re.sub(r'(id="claim_no" name="claim_no") value="[^"]*"', r"\1", html)
 
 
-def _failures(db_factory: sessionmaker[Session]) -> int:
+def _failures(
+    db_factory: sessionmaker[Session], members: MemberServices, address: str = "testclient"
+) -> int:
+    """Failed log-ins counted against the address (the test client's, unless given)."""
+    key = throttle.client_key(members.vault, address)
     with db_factory() as s:
-        return int(s.scalar(select(func.count()).select_from(PortalLoginFailure)) or 0)
+        return members.limiter.peek(s, throttle.CLIENT_FAILURES, key).count
 
 
 # --- the link's page ---------------------------------------------------------------------------
@@ -124,7 +129,11 @@ def test_a_full_width_or_lower_case_answer_counts(
 
 
 def test_wrong_name_and_wrong_captcha_answer_alike(
-    portal: TestClient, pending: Pending, answers: AnswerRecorder, db_factory: sessionmaker[Session]
+    portal: TestClient,
+    pending: Pending,
+    answers: AnswerRecorder,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
 ) -> None:
     path = path_of(pending.link)
     csrf, challenge = login_form(portal, path)
@@ -141,7 +150,7 @@ def test_wrong_name_and_wrong_captcha_answer_alike(
     assert "sp_session" not in wrong_name.headers.get("set-cookie", "")
     # every failure shows a fresh image
     assert hidden(wrong_name.text, "captcha_id") != hidden(wrong_captcha.text, "captcha_id")
-    assert _failures(db_factory) == 2
+    assert _failures(db_factory, members) == 2
 
 
 def test_an_unknown_claim_answers_like_a_wrong_name_or_captcha(
@@ -344,17 +353,27 @@ def test_the_audio_captcha_speaks_digits(
     assert portal.get(src.group(1)).status_code == 404  # used: the sound is gone too
 
 
-def test_captcha_images_are_rate_limited(
-    portal: TestClient, pending: Pending, clock: FakeClock
+def test_captcha_images_are_rate_limited_per_browser_page_and_per_address(
+    portal_app: Starlette, portal: TestClient, pending: Pending, clock: FakeClock
 ) -> None:
     path = path_of(pending.link)
-    for _ in range(captchas.RATE_LIMIT):
+    # one browser on one claim's page gets PAGE_LIMIT images
+    for _ in range(captchas.PAGE_LIMIT):
         assert portal.get(path).status_code == 200
     limited = portal.get(path)
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) > 0
     assert "10108686" in limited.text and 'name="captcha_id"' not in limited.text
-    clock.advance(minutes=5, seconds=1)
+    # another browser at the same address gets the rest of the address's RATE_LIMIT
+    with TestClient(portal_app) as other, TestClient(portal_app) as third:
+        for _ in range(captchas.RATE_LIMIT - captchas.PAGE_LIMIT):
+            assert other.get(path).status_code == 200
+        assert third.get(path).status_code == 429
+        # another address is not concerned
+        with TestClient(portal_app, client=("203.0.113.9", 50000)) as elsewhere:
+            assert elsewhere.get(path).status_code == 200
+        clock.advance(minutes=5, seconds=1)
+        assert third.get(path).status_code == 200
     assert portal.get(path).status_code == 200
 
 
@@ -403,24 +422,33 @@ def test_after_five_failures_the_claim_waits_longer_each_time(
 
 
 def test_thirty_failures_in_fifteen_minutes_block_everything(
-    portal: TestClient, pending: Pending, answers: AnswerRecorder, clock: FakeClock
+    portal_app: Starlette,
+    portal: TestClient,
+    pending: Pending,
+    answers: AnswerRecorder,
+    clock: FakeClock,
 ) -> None:
-    csrf, challenge = login_form(portal, LOST)
-    for i in range(throttle.BLOCK_FAILURES):
-        # other claim numbers each time: the per-claim wait is not what is tested here
-        r = _post(
-            portal,
-            LOST,
-            csrf=csrf,
-            captcha_id=challenge,
-            captcha=answers.last,
-            claim_no=f"VSHH260302{i:05d}",
-            name="王芳",
-        )
-        assert r.status_code == 400, (i, r.text[:200])
-        challenge = hidden(r.text, "captcha_id")
-        clock.advance(seconds=20)
+    with TestClient(portal_app) as other:
+        # two browsers of one address take turns (one browser alone runs out of images)
+        forms = {b: login_form(b, LOST) for b in (portal, other)}
+        for i in range(throttle.BLOCK_FAILURES):
+            # other claim numbers each time: the per-claim wait is not what is tested here
+            browser = (portal, other)[i % 2]
+            csrf, challenge = forms[browser]
+            r = _post(
+                browser,
+                LOST,
+                csrf=csrf,
+                captcha_id=challenge,
+                captcha=answers.last,
+                claim_no=f"VSHH260302{i:05d}",
+                name="王芳",
+            )
+            assert r.status_code == 400, (i, r.text[:200])
+            forms[browser] = (csrf, hidden(r.text, "captcha_id"))
+            clock.advance(seconds=20)
     # now even the right claim, name and characters are refused
+    csrf, challenge = forms[portal]
     blocked = _post(
         portal,
         LOST,
@@ -448,7 +476,7 @@ def test_thirty_failures_in_fifteen_minutes_block_everything(
         ).status_code
         == 429
     )
-    # once the window has moved past the failures, the right answer works again
+    # once the window has passed, the right answer works again
     clock.advance(minutes=15)
     csrf, challenge = login_form(portal, LOST)
     ok = _post(
@@ -461,6 +489,35 @@ def test_thirty_failures_in_fifteen_minutes_block_everything(
         name=INSURED_NAME,
     )
     assert ok.status_code == 303
+
+
+def test_failures_from_other_addresses_never_make_the_claimant_wait(
+    portal_app: Starlette, pending: Pending, answers: AnswerRecorder
+) -> None:
+    path = path_of(pending.link)
+    # five addresses fail five times each on the claim
+    for i in range(5):
+        with TestClient(portal_app, client=(f"203.0.113.{i}", 50000)) as guesser:
+            csrf, challenge = login_form(guesser, path)
+            for _ in range(throttle.FREE_FAILURES):
+                r = _post(
+                    guesser, path, csrf=csrf, captcha_id=challenge, captcha="AAAAA", name="王芳"
+                )
+                assert r.status_code == 400 and "请等待" not in r.text
+                challenge = hidden(r.text, "captcha_id")
+            # the guesser itself must wait now, even with the right answers
+            r = _post(
+                guesser,
+                path,
+                csrf=csrf,
+                captcha_id=challenge,
+                captcha=answers.last,
+                name=INSURED_NAME,
+            )
+            assert r.status_code == 400 and "请等待 30 秒" in r.text
+    # the claimant, from a sixth address, gets in at once
+    with TestClient(portal_app, client=("198.51.100.20", 50000)) as claimant:
+        assert log_in(claimant, pending, answers).status_code == 303
 
 
 # --- the lost link ---------------------------------------------------------------------------
@@ -509,7 +566,11 @@ def test_a_claim_not_waiting_for_documents_says_so_after_a_right_login(
 
 
 def test_a_login_form_without_its_csrf_token_is_refused(
-    portal: TestClient, pending: Pending, answers: AnswerRecorder, db_factory: sessionmaker[Session]
+    portal: TestClient,
+    pending: Pending,
+    answers: AnswerRecorder,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
 ) -> None:
     path = path_of(pending.link)
     _, challenge = login_form(portal, path)
@@ -525,7 +586,7 @@ def test_a_login_form_without_its_csrf_token_is_refused(
     assert raw.status_code == 403
     with db_factory() as s:
         assert s.scalar(select(func.count()).select_from(LoginSession)) == 0
-    assert _failures(db_factory) == 0  # not counted as a guess
+    assert _failures(db_factory, members) == 0  # not counted as a guess
 
 
 def test_names_are_compared_without_spaces_width_or_case() -> None:

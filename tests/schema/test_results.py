@@ -22,7 +22,7 @@ from schema.results import Error, ResultUnion, UndeclaredError
 from server.accounts import errors as accounts
 from server.claims.errors import AdjusterUnauthenticated, ClaimNotFound, ClaimRuleBroken
 from server.claims.supplements import DocumentsMissing
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError, FieldProblem, InvalidInput, ValidationFailed
 from tests.db import Api
 
 
@@ -63,9 +63,7 @@ def test_the_declared_type_answers_with_the_domain_errors_details() -> None:
     wait = answer(MEMBER, accounts.LoginLocked("Too many tries.", retry_after=90))
     invalid = answer(
         MEMBER,
-        accounts.ValidationFailed(
-            [accounts.FieldProblem("mobile", "Not a mobile number.", "INVALID_MOBILE")]
-        ),
+        ValidationFailed([FieldProblem("mobile", "Not a mobile number.", "INVALID_MOBILE")]),
     )
     rule = answer(MEMBER, ClaimRuleBroken("AMOUNT_OVER_LIMIT", "Over.", field="invoiceTotal"))
     missing = answer(MEMBER, DocumentsMissing(["INVOICE"]))  # a subclass of ClaimRuleBroken

@@ -1,7 +1,9 @@
 """The H5 supplement portal's service: who may open which claim, and what they may do there.
 
-    captchas.py   the log-in's captcha challenges (hashed answers, one guess each)
-    throttle.py   failed log-ins per claim number and per address; waits and lock-outs
+    captchas.py   the log-in's captcha challenges (hashed answers, one guess each) and
+                  their budgets per address and browser page (server/limits)
+    throttle.py   log-in tries per claim number and address, failures per address; waits
+                  and lock-outs (server/limits)
     sessions.py   one-claim sessions
     here          the claim lookup (number and the insured person's name), the signed-in
                   claim of a session, removing a file, sending the supplement

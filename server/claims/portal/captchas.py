@@ -18,11 +18,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server.claims.portal_models import PortalCaptcha
 from server.crypto import Vault, token_hash
+from server.limits import Limiter, Policy, key_of
 
 IMAGE = "image"
 AUDIO = "audio"
@@ -36,7 +37,12 @@ LIFETIME = datetime.timedelta(minutes=5)
 # make one, so a person never meets this; a script fetching images to train on does
 RATE_WINDOW = datetime.timedelta(minutes=5)
 RATE_LIMIT = 20
-# old rows are deleted this long after they expired (long enough to count for the rate)
+PER_CLIENT = Policy("captcha-client", window=RATE_WINDOW, limit=RATE_LIMIT)
+# and one browser on one log-in page (a claim's link, or the lost-link form), so that a
+# script behind an address many people share spends its own budget before theirs
+PAGE_LIMIT = 10
+PER_PAGE = Policy("captcha-page", window=RATE_WINDOW, limit=PAGE_LIMIT)
+# old rows are deleted this long after they expired
 KEEP = datetime.timedelta(hours=1)
 MAX_ANSWER = 20
 
@@ -77,18 +83,17 @@ def _answer_hash(vault: Vault, public_id: str, answer: str) -> str:
     return vault.lookup(f"{public_id}:{normalise(answer)}", kind="supplement-captcha")
 
 
-def check_rate(db: Session, client_hash: str, now: datetime.datetime) -> None:
-    """Raise TooManyChallenges when this client had RATE_LIMIT challenges within the window."""
-    since = now - RATE_WINDOW
-    rows = db.execute(
-        select(func.count(), func.min(PortalCaptcha.created_at)).where(
-            PortalCaptcha.client_hash == client_hash, PortalCaptcha.created_at > since
-        )
-    ).one()
-    count, oldest = rows
-    if count >= RATE_LIMIT:
-        wait = (oldest + RATE_WINDOW - now).total_seconds() if oldest else RATE_WINDOW.seconds
-        raise TooManyChallenges(max(1, int(wait) + 1))
+def page_key(vault: Vault, browser: str, path: str) -> str:
+    """The key of one browser on one log-in page (a claim's link, or the lost-link form)."""
+    return key_of(vault, "supplement-captcha-page", browser, path)
+
+
+def take_rate(limiter: Limiter, db: Session, *, client: str, page: str) -> None:
+    """Count a challenge against the address and the browser's page, or raise
+    TooManyChallenges having counted none."""
+    decision = limiter.hit_all(db, [(PER_CLIENT, client), (PER_PAGE, page)])
+    if not decision.allowed:
+        raise TooManyChallenges(decision.retry_after_seconds)
 
 
 def new_answer(kind: str, answers: AnswerSource = random_answer) -> str:
@@ -107,7 +112,6 @@ def store(
     answer: str,
     media: bytes,
     browser: str,
-    client_hash: str,
     now: datetime.datetime,
 ) -> Challenge:
     """Keep a rendered challenge; the caller shows `public_id` and commits."""
@@ -118,7 +122,6 @@ def store(
             kind=kind,
             answer_hash=_answer_hash(vault, public_id, answer),
             bound_to=token_hash(browser),
-            client_hash=client_hash,
             media=media,
             created_at=now,
             expires_at=now + LIFETIME,
@@ -131,17 +134,20 @@ def store(
 def issue(
     db: Session,
     vault: Vault,
+    limiter: Limiter,
     *,
     kind: str,
     browser: str,
-    client_hash: str,
+    client: str,
+    page: str,
     now: datetime.datetime,
     answers: AnswerSource = random_answer,
     render: Callable[[str, str], bytes],
 ) -> Challenge:
     """A new challenge for this browser, drawn by `render(kind, answer)`; raises
-    TooManyChallenges past the client's rate. Old challenges are purged on the way."""
-    check_rate(db, client_hash, now)
+    TooManyChallenges past the rate of the address (`client`) or of the browser's log-in
+    page (`page_key`). Old challenges are purged on the way."""
+    take_rate(limiter, db, client=client, page=page)
     answer = new_answer(kind, answers)
     challenge = store(
         db,
@@ -150,7 +156,6 @@ def issue(
         answer=answer,
         media=render(kind, answer),
         browser=browser,
-        client_hash=client_hash,
         now=now,
     )
     purge(db, now)

@@ -1,10 +1,13 @@
-"""Failed log-ins, counted per claim number and per client address, in the database.
+"""Log-in tries of the supplement portal, on the limiter (server/limits).
 
-After FREE_FAILURES failures on a claim, the next try must wait, twice as long each
-time (30 s, 1 min, 2 min ... at most 15 min); the wait is the claim's, whoever tries,
-so guessing from many addresses gains nothing. BLOCK_FAILURES failures within
-BLOCK_WINDOW from one address, or on one claim, block everything (HTTP 429), right
-answers included, until the window has moved past them.
+Tries are counted per claim number AND client address, before the captcha and the name
+are checked, and a right log-in forgets them: after FREE_FAILURES, each further try from
+that address waits, twice as long each time (30 s, 1 min, 2 min ... at most 15 min), and
+TRIES_A_DAY in a day stop that address on that claim until the day is over. Failures
+from other addresses never make the claimant wait: whoever guesses, from wherever, locks
+only themselves out. BLOCK_FAILURES failures within BLOCK_WINDOW from one address, on
+any claims, block everything from it (HTTP 429), right answers included, until the
+window closes.
 
 A claim number that does not exist is counted like one that does: the answers must not
 tell them apart.
@@ -15,19 +18,30 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from server.claims.portal_models import PortalLoginFailure
 from server.crypto import Vault
+from server.limits import Limiter, Policy, key_of
 
 FREE_FAILURES = 5
 FIRST_WAIT = datetime.timedelta(seconds=30)
 MAX_WAIT = datetime.timedelta(minutes=15)
-# failures on a claim keep making the wait grow for this long (a success clears them)
+# tries on a claim from an address keep making the wait grow for this long (a success
+# forgets them)
 CLAIM_MEMORY = datetime.timedelta(hours=24)
+TRIES_A_DAY = 30
 BLOCK_FAILURES = 30
 BLOCK_WINDOW = datetime.timedelta(minutes=15)
+
+CLAIM_TRIES = Policy(
+    "portal-claim",
+    window=CLAIM_MEMORY,
+    limit=TRIES_A_DAY,
+    delay_after=FREE_FAILURES,
+    delay=FIRST_WAIT,
+    delay_max=MAX_WAIT,
+)
+CLIENT_FAILURES = Policy("portal-client", window=BLOCK_WINDOW, limit=BLOCK_FAILURES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,56 +63,33 @@ def client_key(vault: Vault, address: str) -> str:
     return vault.lookup(address, kind="supplement-client")
 
 
+def try_key(vault: Vault, claim: str, client: str) -> str:
+    """The key of one claim number tried from one address."""
+    return key_of(vault, "supplement-try", claim, client)
+
+
 def wait_after(failures: int) -> datetime.timedelta:
     """The wait before the next try once a claim has `failures` recent failures."""
-    if failures < FREE_FAILURES:
-        return datetime.timedelta(0)
-    return min(FIRST_WAIT * 2 ** (failures - FREE_FAILURES), MAX_WAIT)
+    return CLAIM_TRIES.wait(failures)
 
 
-def _seconds(delta: datetime.timedelta) -> int:
-    return max(1, int(delta.total_seconds() + 0.999))
+def check(limiter: Limiter, db: Session, *, tried: str, client: str) -> Verdict:
+    """May a log-in be tried now (`tried` is the claim and address's try_key)? Counts the
+    try when it may, unless the address is blocked."""
+    decision = limiter.hit_all(db, [(CLAIM_TRIES, tried)], unless=[(CLIENT_FAILURES, client)])
+    if decision.allowed:
+        return Verdict.ok()
+    # blocked address, or the day's tries on the claim spent: no short wait helps
+    blocked = decision.policy == CLIENT_FAILURES.name or decision.count >= CLAIM_TRIES.limit
+    return Verdict(False, blocked, decision.retry_after_seconds)
 
 
-def check(db: Session, *, claim: str, client: str, now: datetime.datetime) -> Verdict:
-    """May a log-in for this claim key from this client key be tried now?"""
-    since = now - BLOCK_WINDOW
-    for column, key in (
-        (PortalLoginFailure.client_key, client),
-        (PortalLoginFailure.claim_key, claim),
-    ):
-        times = db.scalars(
-            select(PortalLoginFailure.at)
-            .where(column == key, PortalLoginFailure.at > since)
-            .order_by(PortalLoginFailure.at.desc())
-            .limit(BLOCK_FAILURES)
-        ).all()
-        if len(times) >= BLOCK_FAILURES:
-            # blocked until the oldest of the last BLOCK_FAILURES leaves the window
-            return Verdict(False, True, _seconds(times[-1] + BLOCK_WINDOW - now))
-    count, last = db.execute(
-        select(func.count(), func.max(PortalLoginFailure.at)).where(
-            PortalLoginFailure.claim_key == claim, PortalLoginFailure.at > now - CLAIM_MEMORY
-        )
-    ).one()
-    wait = wait_after(int(count))
-    if last is not None and wait and now < last + wait:
-        return Verdict(False, False, _seconds(last + wait - now))
-    return Verdict.ok()
+def fail(limiter: Limiter, db: Session, *, client: str) -> None:
+    """A failed log-in, counted against the address (the claim's try is counted already)."""
+    limiter.record_failure(db, CLIENT_FAILURES, client)
 
 
-def fail(db: Session, *, claim: str, client: str, now: datetime.datetime) -> None:
-    db.add(PortalLoginFailure(claim_key=claim, client_key=client, at=now))
-    db.flush()
-
-
-def succeed(db: Session, *, claim: str) -> None:
-    """A right log-in forgets the claim's failures (the address keeps its own)."""
-    db.execute(delete(PortalLoginFailure).where(PortalLoginFailure.claim_key == claim))
-
-
-def purge(db: Session, now: datetime.datetime) -> int:
-    """Delete failures too old to count for anything."""
-    keep = max(CLAIM_MEMORY, BLOCK_WINDOW)
-    result = db.execute(delete(PortalLoginFailure).where(PortalLoginFailure.at < now - keep))
-    return int(getattr(result, "rowcount", 0) or 0)
+def succeed(limiter: Limiter, db: Session, *, tried: str) -> None:
+    """A right log-in forgets the tries on the claim from this address (the address keeps
+    its failures)."""
+    limiter.reset(db, CLAIM_TRIES, tried)

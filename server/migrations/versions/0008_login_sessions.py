@@ -1,7 +1,7 @@
 """one session table for members, adjusters and the supplement portal
 
 Revision ID: 0008
-Revises: 0007 (0006 until the rate-limit migration is on main)
+Revises: 0007
 Create Date: 2026-11-29 15:10:00.000000
 
 Live sessions move over (same token hashes, same clocks), so nobody signed in has to sign
@@ -16,8 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0008"
-# "0007" once the rate-limit migration is merged; "0006" (main's newest) until then
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

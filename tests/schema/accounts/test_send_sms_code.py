@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.errors import SmsDeliveryFailed
 from tests.db import Api, FakeClock
+from tests.schema.accounts.helpers import log_in
 
 SEND = """mutation($m: String!, $p: SmsPurpose!) { sendSmsCode(input: {mobile: $m, purpose: $p}) {
   __typename ... on Error { code message } ... on RetryLaterError { retryAfterSeconds }
@@ -51,3 +52,46 @@ def test_delivery_failure_is_typed_and_does_not_start_the_wait(
     monkeypatch.setattr(members.accounts.codes, "sender", FailingSender())
     assert send(api)["code"] == "SMS_DELIVERY_FAILED"
     assert send(api)["code"] == "SMS_DELIVERY_FAILED"  # not SMS_TOO_SOON: nothing was sent
+
+
+def test_account_bound_codes_go_only_to_the_signed_in_accounts_mobile(api: Api, demo: Any) -> None:
+    # given nobody signed in
+    for purpose in ("CONFIRM_CLAIM", "CHANGE_CONTACT"):
+        out = send(api, mobile="13800000001", purpose=purpose)
+        assert out["__typename"] == "ValidationError"
+        assert out["fieldErrors"] == [{"field": "purpose", "code": "SIGN_IN_REQUIRED"}]
+    # when a member signs in, another number is refused and the own one gets its code
+    api.token = log_in(api, "13800000001")
+    out = send(api, mobile="13800000003", purpose="CONFIRM_CLAIM")
+    assert out["fieldErrors"] == [{"field": "mobile", "code": "NOT_ACCOUNT_MOBILE"}]
+    assert send(api, mobile="13800000001", purpose="CONFIRM_CLAIM")["__typename"] == (
+        "SendSmsCodeSuccess"
+    )
+    # other purposes need no sign-in, and a token sent along does no harm
+    assert send(api, mobile="13900000009")["__typename"] == "SendSmsCodeSuccess"
+
+
+def test_a_stranger_cannot_spend_the_members_confirmation_codes(
+    api: Api, demo: Any, clock: FakeClock
+) -> None:
+    # given a stranger asking for every code a member's number can get without signing in
+    for _ in range(5):
+        for purpose in ("REGISTER", "RESET_PASSWORD", "BIND_WECHAT"):
+            assert send(api, mobile="13800000001", purpose=purpose)["__typename"] == (
+                "SendSmsCodeSuccess"
+            )
+        clock.advance(seconds=120)
+    assert send(api, mobile="13800000001")["code"] == "SMS_RATE_LIMITED"
+    # when the member confirms a claim, the code still comes
+    api.token = log_in(api, "13800000001")
+    out = send(api, mobile="13800000001", purpose="CONFIRM_CLAIM")
+    assert out["__typename"] == "SendSmsCodeSuccess"
+
+
+def test_one_address_gets_a_limited_number_of_codes(api: Api, clock: FakeClock) -> None:
+    for i in range(30):
+        assert send(api, mobile=f"1361234{i:04d}")["__typename"] == "SendSmsCodeSuccess"
+    out = send(api, mobile="13612349999")
+    assert out["code"] == "SMS_RATE_LIMITED" and out["retryAfterSeconds"] == 600
+    clock.advance(minutes=10)
+    assert send(api, mobile="13612349999")["__typename"] == "SendSmsCodeSuccess"

@@ -26,13 +26,13 @@ from server.accounts.models import (
     Account,
     Identity,
     IdentityAudit,
-    IdentityTry,
     SmsOutbox,
     WechatBinding,
 )
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
 from server.errors import DomainError, ValidationFailed
+from server.limits.models import RateLimit
 from server.notify.outbox import Notification, recipient_lookup
 from server.policies.demo import DemoData, DemoPerson, load_demo
 from server.policies.models import IdType
@@ -196,10 +196,8 @@ def test_a_locked_call_counts_against_nothing(
     own = account(db_session, members, "13800000003")
     verify(members, db_session, own, colleague)
     assert own.person_id == colleague.person_id
-    client_tries = db_session.scalar(
-        select(IdentityTry.tries).where(IdentityTry.key.startswith("client:"))
-    )
-    assert client_tries == 6  # the five failures and the success, not the locked calls
+    client_tries = members.limiter.peek(db_session, *tries.client_key(members.vault, ADDRESS))
+    assert client_tries.count == 6  # the five failures and the success, not the locked calls
 
 
 def test_one_identity_gets_five_tries_from_any_number_of_accounts_and_addresses(
@@ -269,8 +267,7 @@ def test_a_window_passes_and_a_success_gives_the_member_a_fresh_budget(
         verify(members, db_session, own, colleague)
     clock.advance(hours=24)
     verify(members, db_session, own, colleague)
-    member_key = tries.member_key(own.phone_hash).key
-    assert db_session.get(IdentityTry, member_key) is None
+    assert members.limiter.peek(db_session, *tries.member_key(own.phone_hash)).count == 0
 
 
 def test_invalid_input_and_verified_accounts_cost_no_try(
@@ -281,7 +278,9 @@ def test_invalid_input_and_verified_accounts_cost_no_try(
     for _ in range(6):
         with pytest.raises(ValidationFailed):
             verify(members, db_session, own, colleague, number="123")
-    assert db_session.scalars(select(IdentityTry)).all() == []
+    assert (
+        db_session.scalars(select(RateLimit).where(RateLimit.policy.like("realname-%"))).all() == []
+    )
     verify(members, db_session, own, colleague)
 
 
@@ -326,8 +325,8 @@ def test_forty_tries_at_once_from_one_account_get_exactly_five_through(
 
     assert Counter(results) == {"IDENTITY_NOT_INSURED": 5, "REAL_NAME_LOCKED": 35}, results
     with factory() as s:
-        counts = {row.key.split(":")[0]: row.tries for row in s.scalars(select(IdentityTry))}
-    assert counts["member"] == 5 and counts["aim"] == 5
+        counts = {row.policy: row.count for row in s.scalars(select(RateLimit))}
+    assert counts["realname-member"] == 5 and counts["realname-aim"] == 5
 
 
 def test_forty_tries_at_once_from_one_address_get_exactly_twenty_through(
@@ -348,8 +347,8 @@ def test_forty_tries_at_once_from_one_address_get_exactly_twenty_through(
 
     assert Counter(results) == {"IDENTITY_NOT_INSURED": 20, "REAL_NAME_LOCKED": 20}, results
     with factory() as s:
-        client = s.scalar(select(IdentityTry.tries).where(IdentityTry.key.startswith("client:")))
-    assert client == 20
+        client = members.limiter.peek(s, *tries.client_key(members.vault, ADDRESS))
+    assert client.count == 20
 
 
 # --- the record mobile as second factor ------------------------------------------------------

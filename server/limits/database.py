@@ -1,0 +1,210 @@
+"""Counters in the database (the default backend), one upsert per count.
+
+Each count is one `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` (PostgreSQL, and
+SQLite from 3.35): a new key gets its row, an existing one is raised in place, so two
+requests never race to insert the same key. For `hit` the update carries the policy's
+rule as its WHERE: a key that must refuse is left as it is and no row comes back, so
+checking and counting are one statement. The row it touched stays locked until the
+transaction ends: concurrent tries on a key queue on it on PostgreSQL (SQLite has one
+writer anyway), and however many arrive at once the limit holds exactly.
+
+Counts are written in a savepoint of the caller's session, not in a transaction of their
+own. They commit with the request's work and roll back with it: a budget is spent only
+when what it pays for (the SMS in the outbox, the captcha stored) is kept, and a request
+that fails unexpectedly leaves no count. So a caller that counts a failure must commit
+it: GraphQL commits typed errors (a wrong password answers LoginFailed and the failure
+stays counted) and the H5 portal returns its refusals rather than raising them. A refused
+`hit_all` rolls its savepoint back (nothing counted, the rows unlocked) and leaves the
+caller's transaction usable. The cost of locking until commit: requests on one key take
+turns for the rest of their transaction; for the overall SMS budget that means SMS
+issuing (the gateway call included) goes one at a time. Where that is too slow, set
+REDIS_URL (server/limits/redis_store.py counts outside the transaction).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    false,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.db import UTCDateTime
+from server.limits import Counter, Limits, Policy, counted, judge
+from server.limits.models import RateLimit
+
+_t = RateLimit.__table__.c
+_STATE = (_t.count, _t.window_ends, _t.next_at, _t.locked_until)
+PURGE_BATCH = 500
+
+
+def _at(moment: datetime.datetime) -> Any:
+    return literal(moment, UTCDateTime())
+
+
+def _session(db: Session | None) -> Session:
+    if db is None:
+        raise ValueError("the database limiter counts in the caller's session")
+    return db
+
+
+def _upsert(db: Session, policy: Policy, key: str, now: datetime.datetime, *, checked: bool) -> Any:
+    first = counted(policy, None, now)
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stale = _t.window_ends <= _at(now)
+    n = case((stale, 1), else_=_t.count + 1)
+    locking: ColumnElement[bool] = false()
+    if policy.lock is not None:
+        locking = n >= policy.limit
+    next_at: Any = null()
+    if policy.delay_after is not None:
+        steps = [(n == count, _at(now + wait)) for count, wait in policy.delay_steps()]
+        next_at = case((n < policy.delay_after, null()), *steps, else_=_at(now + policy.cap))
+    values: dict[str, Any] = {
+        "count": n,
+        "window_ends": case((stale, _at(now + policy.window)), else_=_t.window_ends),
+        "next_at": next_at,
+        "locked_until": case((_t.locked_until > _at(now), _t.locked_until), else_=null()),
+    }
+    if policy.lock is not None:
+        values = {
+            "count": case((locking, 0), else_=values["count"]),
+            "window_ends": case((locking, _at(now)), else_=values["window_ends"]),
+            "next_at": case((locking, null()), else_=values["next_at"]),
+            "locked_until": case((locking, _at(now + policy.lock)), else_=values["locked_until"]),
+        }
+    # the rule of limits.judge, on the row as it is
+    allowed = and_(
+        or_(_t.locked_until.is_(None), _t.locked_until <= _at(now)),
+        or_(
+            stale,
+            and_(
+                _t.count < policy.limit,
+                or_(_t.next_at.is_(None), _t.next_at <= _at(now)),
+            ),
+        ),
+    )
+    return (
+        insert(RateLimit)
+        .values(
+            policy=policy.name,
+            key=key,
+            count=first.count,
+            window_ends=first.window_ends,
+            next_at=first.next_at,
+            locked_until=first.locked_until,
+        )
+        .on_conflict_do_update(
+            index_elements=[_t.policy, _t.key],
+            set_=values,
+            where=allowed if checked else None,
+        )
+        .returning(*_STATE)
+    )
+
+
+def _counter(row: Any) -> Counter:
+    return Counter(row.count, row.window_ends, row.next_at, row.locked_until)
+
+
+class DatabaseBackend:
+    def take(
+        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
+    ) -> tuple[bool, list[Counter | None]]:
+        s = _session(db)
+        states: list[Counter | None] = [None] * len(limits)
+        # one order for every caller, so two requests never wait on each other's rows crosswise
+        order = sorted(range(len(limits)), key=lambda i: (limits[i][0].name, limits[i][1]))
+        savepoint = s.begin_nested()
+        try:
+            # the writes come first: on SQLite a transaction that has only read may not
+            # get the write lock while others wait for it
+            refused = False
+            for i in order:
+                policy, key = limits[i]
+                row = s.execute(_upsert(s, policy, key, now, checked=True)).one_or_none()
+                if row is None:
+                    refused = True
+                    break
+                states[i] = _counter(row)
+            refused = refused or not all(
+                judge(p, self.read(s, p, k), now).allowed for p, k in checks
+            )
+            if refused:
+                savepoint.rollback()
+                return False, [self.read(s, p, k) for p, k in [*limits, *checks]]
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+        return True, states
+
+    def count(
+        self, db: Session | None, policy: Policy, key: str, now: datetime.datetime
+    ) -> Counter:
+        s = _session(db)
+        with s.begin_nested():
+            return _counter(s.execute(_upsert(s, policy, key, now, checked=False)).one())
+
+    def read(self, db: Session | None, policy: Policy, key: str) -> Counter | None:
+        row = (
+            _session(db)
+            .execute(select(*_STATE).where(_t.policy == policy.name, _t.key == key))
+            .one_or_none()
+        )
+        return None if row is None else _counter(row)
+
+    def refund(self, db: Session | None, limits: Limits) -> None:
+        s = _session(db)
+        for policy, key in sorted(limits, key=lambda pk: (pk[0].name, pk[1])):
+            s.execute(
+                update(RateLimit)
+                .where(_t.policy == policy.name, _t.key == key, _t.count > 0)
+                .values(count=_t.count - 1)
+            )
+
+    def clear(self, db: Session | None, policy: Policy, key: str) -> None:
+        _session(db).execute(delete(RateLimit).where(_t.policy == policy.name, _t.key == key))
+
+    def purge(self, db: Session | None, now: datetime.datetime) -> int:
+        """Deletes counters whose window, wait and lock have all passed, a batch at a time,
+        skipping rows another transaction holds (it is counting under them right now)."""
+        s = _session(db)
+        done = and_(
+            _t.window_ends <= _at(now),
+            or_(_t.next_at.is_(None), _t.next_at <= _at(now)),
+            or_(_t.locked_until.is_(None), _t.locked_until <= _at(now)),
+        )
+        total = 0
+        while True:
+            batch = s.execute(
+                select(_t.policy, _t.key)
+                .where(done)
+                .limit(PURGE_BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not batch:
+                return total
+            result = s.execute(
+                delete(RateLimit).where(
+                    tuple_(_t.policy, _t.key).in_([tuple(r) for r in batch]), done
+                )
+            )
+            deleted = int(getattr(result, "rowcount", 0) or 0)
+            total += deleted
+            if len(batch) < PURGE_BATCH or not deleted:
+                return total
