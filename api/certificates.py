@@ -1,7 +1,8 @@
 """GET /certificates/<token>.html|.pdf: a policy's electronic certificate, from the signed
 link the GraphQL API hands out (server/policies/certificate.py signs and reads it). The
-link is checked against the database again when opened: the account must still be
-verified and still see the policy.
+link is checked against the database again when opened: the member's sign-in session it
+names must still be live (signing out ends it), and the account still verified and still
+seeing the policy.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
 from server.db import unit_of_work
 from server.policies.certificate import certificate, read_link, render_html, render_pdf
+from server.sessions import SessionKind
 
 
 def _not_found() -> Response:
@@ -40,9 +42,15 @@ async def certificate_view(request: Request) -> Response:
     link = read_link(services.settings.secret_key, request.path_params["token"], now)
     if link is None:
         return _not_found()
-    policy_id, account_id = link
+    policy_id, session_id = link
     with unit_of_work(services.db) as db:
-        account = db.get(Account, account_id)
+        # signed out, or the session ended: so did its links
+        session = members.accounts.sessions.find(db, session_id)
+        account = (
+            db.get(Account, session.subject_id)
+            if session is not None and session.kind is SessionKind.MEMBER
+            else None
+        )
         try:
             if account is None:
                 raise PolicyNotFound("gone")

@@ -2,9 +2,10 @@
 
 The API hands out signed links (server/claims/links.py) so a file opens in a browser or
 an image tag without a bearer header. Each request checks the signature and expiry, then
-(server/claims/files.py) again that the viewer may still see the claim: a member who can
-no longer see it, a deactivated adjuster or a supplement session of another claim gets
-the same 404 as a forged link, so an answer never tells whether something exists.
+(server/claims/files.py) that the sign-in session the link names is still live and that
+its holder may still see the claim: a signed-out session, a member who can no longer see
+it, a deactivated adjuster or a supplement session of another claim gets the same 404 as
+a forged link, so an answer never tells whether something exists.
 
 Stored files are streamed in chunks; they are served inline under a harmless name, with
 nosniff so a browser never runs them as something else, and never cached.

@@ -49,6 +49,7 @@ from server.claims.files import DocumentFile
 from server.errors import DomainError, InvalidInput
 from server.ids import database_id
 from server.services import Services
+from server.sessions import LiveSession, bearer_token
 from server.storage.errors import QuotaExceeded, UploadError
 from server.storage.uploads import JPEG, PNG, check_quota
 
@@ -102,15 +103,15 @@ def _services(request: Request) -> tuple[Services, ClaimContext]:
     return services, services.claims
 
 
-def _account(services: Services, db: Session, request: Request) -> Account:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def _account(services: Services, db: Session, request: Request) -> tuple[Account, LiveSession]:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
         raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
     assert services.members is not None
-    account = services.members.accounts.authenticate(db, token.strip())
-    db.commit()  # the session's last-seen time counts even when the upload is refused
+    account, session = services.members.accounts.authenticate_session(db, token)
+    db.commit()  # the session's activity counts even when the upload is refused
     services.members.identity.require_verified(account)
-    return account
+    return account, session
 
 
 def _document_json(f: DocumentFile) -> dict[str, Any]:
@@ -142,8 +143,8 @@ def _documents_target(
     claim_id: int,
     category: str,
 ) -> claimant_uploads.UploadTarget:
-    account = _account(services, db, request)
-    return claimant_uploads.documents_target(db, cx, account, claim_id, category)
+    account, session = _account(services, db, request)
+    return claimant_uploads.documents_target(db, cx, account, session.id, claim_id, category)
 
 
 async def upload_documents(request: Request) -> Response:
@@ -202,8 +203,8 @@ async def upload_documents(request: Request) -> Response:
 def _signature_target(
     services: Services, db: Session, request: Request, claim_id: int
 ) -> claimant_uploads.UploadTarget:
-    account = _account(services, db, request)
-    return claimant_uploads.signature_target(db, account, claim_id)
+    account, session = _account(services, db, request)
+    return claimant_uploads.signature_target(db, account, session.id, claim_id)
 
 
 async def upload_signature(request: Request) -> Response:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from server.accounts.models import Account
     from server.services import Services
+    from server.sessions import LiveSession
 
 
 @dataclass
@@ -23,8 +24,9 @@ class Context:
     services: Services
     # the request's database session (see server/app.py); None when no database is configured
     db: Session | None = None
-    # the signed-in account, once a resolver has authenticated the request
+    # the signed-in account and its session, once a resolver has authenticated the request
     account: Account | None = None
+    session: LiveSession | None = None
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

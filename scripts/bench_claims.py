@@ -45,11 +45,12 @@ from argon2 import PasswordHasher
 from PIL import Image
 from sqlalchemy import func, select, text
 
-from server.accounts.models import Account, AuthSession, Identity, SmsOutbox
+from server.accounts.models import Account, Identity, SmsOutbox
 from server.claims.models import Claim
 from server.crypto import Vault, token_hash, vault_for
 from server.db import make_engine, make_sessionmaker, migrate
 from server.policies.records import add_person, add_plan, add_policy, resident_id
+from server.sessions import LoginSession, SessionKind
 from server.settings import ROOT
 
 SECRET = "bench-secret-" + "x" * 20
@@ -157,8 +158,9 @@ def prepare(url: str, schema: str, members: int, vault: Vault) -> list[Member]:
             )
             token = secrets.token_urlsafe(32)
             db.add(
-                AuthSession(
-                    account_id=account.id,
+                LoginSession(
+                    kind=SessionKind.MEMBER.value,
+                    subject_id=account.id,
                     token_hash=token_hash(token),
                     channel="app",
                     created_at=now,

@@ -12,7 +12,8 @@ import server.claims.models
 import server.claims.portal_models
 import server.limits.models
 import server.notify.outbox
-import server.policies.models  # noqa: F401
+import server.policies.models
+import server.sessions  # noqa: F401
 from server.db import Base
 
 metadata = Base.metadata

@@ -145,7 +145,9 @@ class Settings(BaseSettings):
         validate_default=True,
         description="`inprocess`: the server delivers queued SMS and e-mail itself; `off`: run `python -m scripts.run_notifier`; unset: `inprocess` in development, else `off`",
     )
-    session_idle_minutes: Positive = Field(30, description="sign-in session expiry when idle")
+    session_idle_minutes: Positive = Field(
+        30, description="sign-in session expiry when idle (members, adjusters, supplement portal)"
+    )
     session_absolute_hours: Positive = Field(12, description="sign-in session expiry in any case")
     graphql_max_depth: Positive = Field(10, description="deepest selection a query may have")
     graphql_max_aliases: Positive = Field(15, description="aliases in one query")

@@ -8,6 +8,7 @@ back; the code under test commits only savepoints.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -294,3 +295,25 @@ def demo(db_factory: sessionmaker[Session], members: MemberServices, clock: Fake
         data = load_demo(s, members.vault, today=clock.now.date())
         s.commit()
     return data
+
+
+@contextlib.contextmanager
+def statements(conn: Connection | Engine) -> Iterator[list[str]]:
+    """Every SQL statement sent through `conn` inside the block, as sent."""
+    seen: list[str] = []
+
+    def record(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+
+
+def writes(seen: list[str]) -> list[str]:
+    """The statements among `seen` that change rows."""
+    return [
+        s for s in seen if s.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]

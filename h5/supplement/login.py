@@ -214,8 +214,13 @@ def _login_post(
                 # the right name for a claim with nothing (more) to send: say so plainly
                 return lambda: closed(request, lang, "NOT_PENDING", here)
         claim, supplement = link
-        cookie = portal_sessions.open_session(db, claim=claim, supplement=supplement, now=now)
-        portal_sessions.purge(db, now)
+        cookie = portal_sessions.open_session(
+            db,
+            env.cx.sessions,
+            claim=claim,
+            supplement=supplement,
+            replacing=sessions.session_token(request),
+        )
 
     def signed_in() -> Response:
         response = see_other(portal_url(request, "/claim", lang))
@@ -249,10 +254,8 @@ def _token_get(request: Request, env: Env, lang: str, here: str, token: str) -> 
             claim, supplement = supplements.claim_for_token(db, env.cx, token)
         except SupplementLinkInvalid as e:
             return closed(request, lang, e.reason, here)
-        current = portal_sessions.load(
-            db, request.cookies.get(sessions.SESSION_COOKIE), env.cx.now()
-        )
-        if current is not None and current.supplement_id == supplement.id:
+        current = portal_sessions.load(db, env.cx.sessions, sessions.session_token(request))
+        if current is not None and current.scope_id == supplement.id:
             return see_other(portal_url(request, "/claim", lang))
         claim_no = claim.claim_no or ""
     return _login_get(request, env, lang, here, claim_no, lost=False)

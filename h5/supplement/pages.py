@@ -47,7 +47,13 @@ def done_page(
     if signed.supplement.fulfilled_at is None:
         return see_other(portal_url(request, "/claim", lang))
     data = present.page_data(
-        db, env.cx, signed.claim, signed.supplement, lang=lang, app_root=app_root_of(request)
+        db,
+        env.cx,
+        signed.claim,
+        signed.supplement,
+        lang=lang,
+        app_root=app_root_of(request),
+        session_id=signed.session.id,
     )
     assert data.fulfilled_at is not None
     return render_page(
@@ -124,7 +130,7 @@ def _category_names(env: Env, claim: Claim, codes: list[str], lang: str) -> str:
 def logout(
     request: Request, env: Env, db: Session, signed: Signed, lang: str, fields: Fields
 ) -> Response:
-    portal_sessions.close(db, signed.token, env.cx.now())
+    portal_sessions.close(db, env.cx.sessions, signed.token)
     response = see_other(portal_url(request, "", lang))
     sessions.clear_cookie(response, request, sessions.SESSION_COOKIE, env.cx.settings.base_url)
     return response

@@ -53,23 +53,22 @@ class PageData:
         return sum(len(a.documents) for a in self.areas)
 
 
-def file_url(cx: ClaimContext, app_root: str, kind: str, object_id: int, claim: Claim) -> str:
-    """A same-origin signed link that only this claim's portal session may open."""
-    token = links.sign(
-        cx.settings.secret_key, links.Link(kind, object_id, "h5", claim.id), cx.now()
-    )
+def file_url(cx: ClaimContext, app_root: str, kind: str, object_id: int, session_id: int) -> str:
+    """A same-origin signed link that opens only while this portal session lives (and only
+    files of its claim)."""
+    token = links.sign(cx.settings.secret_key, links.Link(kind, object_id, session_id), cx.now())
     return f"{app_root}/claim-files/{token}"
 
 
-def document_item(cx: ClaimContext, app_root: str, claim: Claim, doc: ClaimDocument) -> Document:
+def document_item(cx: ClaimContext, app_root: str, session_id: int, doc: ClaimDocument) -> Document:
     return Document(
         id=doc.id,
         name=doc.display_name,
         content_type=doc.content_type,
         size=doc.size,
-        url=file_url(cx, app_root, "doc", doc.id, claim),
+        url=file_url(cx, app_root, "doc", doc.id, session_id),
         thumbnail_url=(
-            file_url(cx, app_root, "thumb", doc.id, claim) if doc.thumbnail_key else None
+            file_url(cx, app_root, "thumb", doc.id, session_id) if doc.thumbnail_key else None
         ),
     )
 
@@ -82,6 +81,7 @@ def page_data(
     *,
     lang: str,
     app_root: str,
+    session_id: int,
 ) -> PageData:
     rules = cx.rules.get(claim.plan_rules)
     areas: list[Area] = []
@@ -102,7 +102,7 @@ def page_data(
     for doc in supplements.supplement_documents(db, supplement):
         area = by_code.get(doc.category)
         if area is not None:
-            area.documents.append(document_item(cx, app_root, claim, doc))
+            area.documents.append(document_item(cx, app_root, session_id, doc))
     return PageData(
         claim_no=claim.claim_no or "",
         instructions=supplement.instructions,

@@ -70,8 +70,8 @@ def _attach(
     """Record one stored file on the claim and commit it: files already received stay when
     the connection drops before the rest arrive."""
     with env.db() as db:
-        claim, doc = portal.attach_file(db, env.cx, target, category, stored)
-        item = present.document_item(env.cx, app_root, claim, doc)
+        _, doc = portal.attach_file(db, env.cx, target, category, stored)
+        item = present.document_item(env.cx, app_root, target.session_id, doc)
         return {
             "id": item.id,
             "name": item.name,

@@ -231,7 +231,13 @@ def claim_page(
     remark: str | None = None,
 ) -> Response:
     data = present.page_data(
-        db, env.cx, signed.claim, signed.supplement, lang=lang, app_root=app_root_of(request)
+        db,
+        env.cx,
+        signed.claim,
+        signed.supplement,
+        lang=lang,
+        app_root=app_root_of(request),
+        session_id=signed.session.id,
     )
     return render_page(
         request,

@@ -8,6 +8,8 @@ from schema.context import Info
 from server.accounts.errors import Unauthenticated
 from server.accounts.models import Account
 from server.accounts.wiring import MemberServices
+from server.sessions import LiveSession
+from server.sessions import bearer_token as parse_bearer
 
 
 def members(info: Info) -> tuple[MemberServices, Session]:
@@ -18,11 +20,7 @@ def members(info: Info) -> tuple[MemberServices, Session]:
 
 
 def bearer_token(info: Info) -> str | None:
-    header = info.context.request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    return parse_bearer(info.context.request.headers.get("authorization"))
 
 
 def client_address(info: Info) -> str | None:
@@ -40,6 +38,13 @@ def current_account(info: Info) -> Account:
     token = bearer_token(info)
     if token is None:
         raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    account = m.accounts.authenticate(db, token)
-    info.context.account = account
+    account, session = m.accounts.authenticate_session(db, token)
+    info.context.account, info.context.session = account, session
     return account
+
+
+def current_session(info: Info) -> LiveSession:
+    """The signed-in member's session (signed links are bound to it)."""
+    current_account(info)
+    assert info.context.session is not None
+    return info.context.session

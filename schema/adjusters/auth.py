@@ -1,7 +1,8 @@
 """Who is calling the back office: the bearer token checked against adjuster sessions.
 
-Adjuster and member sessions live in different tables, so a member's token is
-UNAUTHENTICATED here and an adjuster's token is UNAUTHENTICATED on member operations.
+Adjuster and member sessions are of different kinds (server/sessions.py), so a member's
+token is UNAUTHENTICATED here and an adjuster's token is UNAUTHENTICATED on member
+operations.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from server.claims import adjusters
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster
+from server.sessions import LiveSession
 
 
 def claims(info: Info) -> tuple[ClaimContext, Session]:
@@ -35,6 +37,13 @@ def current_adjuster(info: Info) -> Adjuster:
         raise AdjusterUnauthenticated(
             "Sign in as an adjuster first: send `Authorization: Bearer <token>`."
         )
-    adjuster = adjusters.authenticate(db, cx, token)
-    state.adjuster = adjuster
+    adjuster, session = adjusters.authenticate_session(db, cx, token)
+    state.adjuster, state.adjuster_session = adjuster, session
     return adjuster
+
+
+def current_adjuster_session(info: Info) -> LiveSession:
+    """The signed-in adjuster's session (signed links are bound to it)."""
+    current_adjuster(info)
+    session: LiveSession = info.context.request.state.adjuster_session
+    return session

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.inputs import AdjusterQueueFilter
 from schema.adjusters.types import (
     AdjusterClaimView,
@@ -81,7 +81,7 @@ class AdjusterQuery:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the claim.")],
     ) -> AdjusterClaimView | None:
-        adjuster = current_adjuster(info)
+        session = current_adjuster_session(info)
         cx, db = claims(info)
         claim_id = database_id(id, "Claim")
         if claim_id is None:
@@ -90,4 +90,4 @@ class AdjusterQuery:
             claim = review.adjuster_claim(db, claim_id)
         except ClaimNotFound:
             return None
-        return claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id)
+        return claim_view_type(db, cx, review.claim_view(db, cx, claim), session.id)

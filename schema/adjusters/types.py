@@ -40,8 +40,6 @@ from server.claims.review import ClaimView, QueuePage
 from server.claims.supplements import supplement_documents
 from server.crypto import Vault, mask_name
 
-VIEWER = "adjuster"
-
 
 def claim_global_id(claim_id: int) -> strawberry.ID:
     return strawberry.ID(relay.to_base64("Claim", claim_id))
@@ -222,19 +220,19 @@ class AdjusterClaimView:
 
 
 def claim_view_type(
-    db: Session, cx: ClaimContext, view: ClaimView, adjuster_id: int
+    db: Session, cx: ClaimContext, view: ClaimView, session_id: int
 ) -> AdjusterClaimView:
+    """The claim as the adjuster signed in with `session_id` sees it (its links are bound
+    to that session)."""
     c = view.claim
     rules = view.rules
     ct = view.claim_type
-    docs = [document_file(cx, d, VIEWER, adjuster_id) for d in view.documents]
+    docs = [document_file(cx, d, session_id) for d in view.documents]
     supplements = [
         AdjusterSupplement(
             request=supplement_info(rules, s),
             fulfilled_via=s.fulfilled_via,
-            documents=[
-                document_file(cx, d, VIEWER, adjuster_id) for d in supplement_documents(db, s)
-            ],
+            documents=[document_file(cx, d, session_id) for d in supplement_documents(db, s)],
         )
         for s in view.supplements
     ]

@@ -12,8 +12,6 @@ from server.accounts.models import Account
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound
 
-VIEWER = "member"  # the signed links' viewer kind
-
 
 def claim_env(info: Info) -> tuple[ClaimContext, Session, Account]:
     """Claim services, the request's session and the account (UNAUTHENTICATED otherwise)."""

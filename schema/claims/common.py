@@ -113,9 +113,9 @@ class ClaimDocumentFile:
 
 
 def document_file(
-    cx: ClaimContext, doc: models.ClaimDocument, viewer: str, viewer_id: int
+    cx: ClaimContext, doc: models.ClaimDocument, session_id: int
 ) -> ClaimDocumentFile:
-    f = files.document_file(cx, doc, viewer, viewer_id)
+    f = files.document_file(cx, doc, session_id)
     return ClaimDocumentFile(
         id=strawberry.ID(f.id),
         category=f.category,

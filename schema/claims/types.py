@@ -14,12 +14,13 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from schema.accounts.auth import current_session
 from schema.accounts.errors import (
     PolicyNotFoundError,
     RealNameRequiredError,
     ValidationError,
 )
-from schema.claims.auth import VIEWER, claim_env
+from schema.claims.auth import claim_env
 from schema.claims.common import (
     ClaimChannel,
     ClaimDeduction,
@@ -253,7 +254,8 @@ class ClaimNode(relay.Node):
 
     @strawberry.field(description="Documents by category: required ones first (上传材料).")
     def materials(self, info: Info) -> list[ClaimMaterials]:
-        cx, db, account = claim_env(info)
+        cx, db, _ = claim_env(info)
+        session_id = current_session(info).id
         rules = cx.rules.get(self.row.plan_rules)
         out = []
         for m in drafts.materials(db, cx, self.row):
@@ -269,23 +271,25 @@ class ClaimNode(relay.Node):
                 ClaimMaterials(
                     category=category,
                     required=m.required,
-                    documents=[document_file(cx, d, VIEWER, account.id) for d in m.documents],
+                    documents=[document_file(cx, d, session_id) for d in m.documents],
                 )
             )
         return out
 
     @strawberry.field(description="Every file of the claim, oldest first (上传影像).")
     def documents(self, info: Info) -> list[ClaimDocumentFile]:
-        cx, db, account = claim_env(info)
-        return [document_file(cx, d, VIEWER, account.id) for d in drafts.documents_of(db, self.row)]
+        cx, db, _ = claim_env(info)
+        session_id = current_session(info).id
+        return [document_file(cx, d, session_id) for d in drafts.documents_of(db, self.row)]
 
     @strawberry.field(
         description="Files an adjuster marked as problems (问题影像), with the reasons."
     )
     def problem_images(self, info: Info) -> list[ClaimDocumentFile]:
-        cx, db, account = claim_env(info)
+        cx, db, _ = claim_env(info)
+        session_id = current_session(info).id
         return [
-            document_file(cx, d, VIEWER, account.id)
+            document_file(cx, d, session_id)
             for d in claimant_actions.problem_documents(db, self.row)
         ]
 
@@ -325,21 +329,25 @@ class ClaimNode(relay.Node):
     def signed(self) -> bool:
         return bool(self.row.signature_key)
 
-    @strawberry.field(description="Signed link to the signature image (30 minutes).")
+    @strawberry.field(
+        description="Signed link to the signature image (10 minutes, while signed in)."
+    )
     def signature_url(self, info: Info) -> str | None:
         if not self.row.signature_key:
             return None
         return _link(info, "sig", self.row.id)
 
     @strawberry.field(
-        description="The settlement notice (理赔结案通知书) page; settled claims only (30 minutes)."
+        description="The settlement notice (理赔结案通知书) page; settled claims only (10 minutes, while signed in)."
     )
     def settlement_notice_url(self, info: Info) -> str | None:
         if self.row.status is not models.ClaimStatus.SETTLED:
             return None
         return _link(info, "notice-html", self.row.id)
 
-    @strawberry.field(description="The settlement notice as PDF; settled claims only (30 minutes).")
+    @strawberry.field(
+        description="The settlement notice as PDF; settled claims only (10 minutes, while signed in)."
+    )
     def settlement_notice_pdf_url(self, info: Info) -> str | None:
         if self.row.status is not models.ClaimStatus.SETTLED:
             return None
@@ -414,11 +422,10 @@ def claim_node(row: models.Claim) -> ClaimNode:
 
 
 def _link(info: Info, kind: str, claim_id: int) -> str:
-    cx, _, account = claim_env(info)
+    cx, _, _ = claim_env(info)
     s = cx.settings
-    return links.url(
-        s.base_url, s.secret_key, links.Link(kind, claim_id, VIEWER, account.id), cx.now()
-    )
+    link = links.Link(kind, claim_id, current_session(info).id)
+    return links.url(s.base_url, s.secret_key, link, cx.now())
 
 
 # --- lists ---------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ class PolicyType(relay.Node):
     )
 
     @strawberry.field(
-        description="A link to the electronic certificate (电子凭证), valid for 10 minutes."
+        description="A link to the electronic certificate (电子凭证), valid for 10 minutes while signed in."
     )
     def certificate_url(
         self,
@@ -110,12 +110,12 @@ class PolicyType(relay.Node):
             CertificateFormat, strawberry.argument(description="HTML (printable) or PDF.")
         ] = CertificateFormat.HTML,
     ) -> str:
-        from schema.accounts.auth import current_account, members
+        from schema.accounts.auth import current_session, members
 
         m, _ = members(info)
-        account = current_account(info)
+        session = current_session(info)
         settings = info.context.services.settings
-        token = sign_link(settings.secret_key, int(self.policy_pk), account.id, m.accounts.clock())
+        token = sign_link(settings.secret_key, int(self.policy_pk), session.id, m.accounts.clock())
         return f"{settings.base_url}/certificates/{token}.{format.value}"
 
     @classmethod

@@ -1,4 +1,4 @@
-"""Accounts, sign-in sessions, SMS codes, real-name identities and their audit, WeChat
+"""Accounts, SMS codes, real-name identities and their audit, WeChat
 bindings, favourites."""
 
 from __future__ import annotations
@@ -46,21 +46,6 @@ class Identity(Base):
     verified_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="identity")
-
-
-class AuthSession(Base):
-    """A sign-in. Only the token's hash is kept; idle and absolute expiry both apply."""
-
-    __tablename__ = "auth_session"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    channel: Mapped[str] = mapped_column(String(16))  # app | wechat
-    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
 
 class SmsCode(Base):

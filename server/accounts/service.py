@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime
-import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import AccountExists, LoginFailed, SmsCodeInvalid, Unauthenticated
-from server.accounts.models import Account, AuthSession
+from server.accounts.models import Account
 from server.accounts.sms_codes import ACCOUNT_BOUND, FLOW_ONLY, Purpose, SentCode, SmsCodes
 from server.accounts.throttle import forget_tries, start_login
 from server.accounts.validation import (
@@ -22,9 +21,10 @@ from server.accounts.validation import (
     sms_code_problem,
 )
 from server.clock import Clock
-from server.crypto import Vault, token_hash
+from server.crypto import Vault
 from server.errors import FieldProblem, ValidationFailed
 from server.limits import Limiter
+from server.sessions import Lifetime, LiveSession, SessionKind, SessionStore
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
 _hasher = PasswordHasher()
@@ -59,8 +59,7 @@ class AccountsService:
         self.codes = codes
         self.clock = clock
         self.limiter = limiter
-        self.idle = idle
-        self.absolute = absolute
+        self.sessions = SessionStore(clock, Lifetime(idle, absolute))
 
     # --- look-ups -------------------------------------------------------------------------
 
@@ -125,54 +124,28 @@ class AccountsService:
     def _start_session(
         self, db: Session, account: Account, channel: str, previous_token: str | None
     ) -> SignIn:
-        if previous_token:
-            self.logout(db, previous_token)  # rotation: the token sent along stops working
-        now = self.clock()
-        token = secrets.token_urlsafe(32)  # 256 bits
-        expires = now + self.absolute
-        db.add(
-            AuthSession(
-                account_id=account.id,
-                token_hash=token_hash(token),
-                channel=channel,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=expires,
-            )
+        # rotation: the token sent along (the one held so far) stops working
+        issued = self.sessions.start(
+            db, SessionKind.MEMBER, account.id, channel=channel, replacing=previous_token
         )
-        db.flush()
-        return SignIn(account, token, expires)
+        return SignIn(account, issued.token, issued.expires_at)
+
+    def authenticate_session(self, db: Session, token: str) -> tuple[Account, LiveSession]:
+        """The signed-in account and its session (signed links name the session)."""
+        session = self.sessions.authenticate(db, SessionKind.MEMBER, token)
+        account = db.get(Account, session.subject_id) if session is not None else None
+        if session is None or account is None:
+            raise Unauthenticated("Sign in again: the session has ended.")
+        return account, session
 
     def authenticate(self, db: Session, token: str) -> Account:
-        now = self.clock()
-        row = db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
-        if (
-            row is None
-            or row.revoked_at is not None
-            or now >= row.expires_at
-            or now >= row.last_seen_at + self.idle
-        ):
-            raise Unauthenticated("Sign in again: the session has ended.")
-        row.last_seen_at = now
-        account = db.get(Account, row.account_id)
-        if account is None:  # pragma: no cover - foreign key guarantees it
-            raise Unauthenticated("Sign in again: the session has ended.")
-        return account
+        return self.authenticate_session(db, token)[0]
 
     def logout(self, db: Session, token: str) -> None:
-        db.execute(
-            update(AuthSession)
-            .where(AuthSession.token_hash == token_hash(token), AuthSession.revoked_at.is_(None))
-            .values(revoked_at=self.clock())
-        )
+        self.sessions.end(db, SessionKind.MEMBER, token)
 
     def revoke_all(self, db: Session, account_id: int, channel: str | None = None) -> None:
-        q = update(AuthSession).where(
-            AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None)
-        )
-        if channel:
-            q = q.where(AuthSession.channel == channel)
-        db.execute(q.values(revoked_at=self.clock()))
+        self.sessions.end_all(db, SessionKind.MEMBER, account_id, channel=channel)
 
     # --- flows ----------------------------------------------------------------------------
 

@@ -1,23 +1,22 @@
 """Adjuster accounts: created by a script, signed in with username and password.
 
-Adjusters are a role apart from members: their sessions live in their own table, so a
-member's token never opens the back office and an adjuster's token never acts as a
-member. Log-in tries are throttled as for members (server/accounts/throttle.py: a short
-wait after 3, a lock after 5) and failures never say whether the username or the
-password was wrong.
+Adjusters are a role apart from members: their sessions are of their own kind
+(server/sessions.py), so a member's token never opens the back office and an adjuster's
+token never acts as a member. Log-in tries are throttled as for members
+(server/accounts/throttle.py: a short wait after 3, a lock after 5) and failures never
+say whether the username or the password was wrong.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-import secrets
 import string
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import LoginFailed
@@ -25,9 +24,10 @@ from server.accounts.throttle import forget_tries, start_login
 from server.accounts.validation import COMMON_PASSWORDS
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
-from server.claims.models import Adjuster, AdjusterSession
-from server.crypto import Vault, token_hash
+from server.claims.models import Adjuster
+from server.crypto import Vault
 from server.errors import DomainError, FieldProblem, ValidationFailed
+from server.sessions import LiveSession, SessionKind
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
@@ -37,6 +37,7 @@ EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 _SYMBOLS = set(string.punctuation)
 
+CHANNEL = "back-office"  # the sessions' channel
 DEMO_USERNAME = "adjuster"
 DEMO_PASSWORD = "Demo2026!"
 DEMO_EMAIL = "claims.adjuster@example.com"
@@ -148,11 +149,7 @@ def email_of(vault: Vault, adjuster: Adjuster) -> str | None:
 def deactivate(db: Session, cx: ClaimContext, adjuster: Adjuster) -> None:
     """Someone who left: no log-in, and every open session ends now."""
     adjuster.active = False
-    db.execute(
-        update(AdjusterSession)
-        .where(AdjusterSession.adjuster_id == adjuster.id, AdjusterSession.revoked_at.is_(None))
-        .values(revoked_at=cx.now())
-    )
+    cx.sessions.end_all(db, SessionKind.ADJUSTER, adjuster.id)
 
 
 def load_demo_adjuster(
@@ -184,14 +181,6 @@ def _throttle_key(vault: Vault, username: str) -> str:
     return vault.lookup(username, kind="adjuster-login")
 
 
-def _idle(cx: ClaimContext) -> datetime.timedelta:
-    return datetime.timedelta(minutes=cx.settings.session_idle_minutes)
-
-
-def _absolute(cx: ClaimContext) -> datetime.timedelta:
-    return datetime.timedelta(hours=cx.settings.session_absolute_hours)
-
-
 def log_in(
     db: Session,
     cx: ClaimContext,
@@ -206,7 +195,6 @@ def log_in(
     LoginLocked while a run of failures must be waited out.
     """
     name = normalise_username(username)
-    now = cx.now()
     key = _throttle_key(cx.vault, name)
     start_login(cx.limiter, db, key, locked_message="Too many failed log-ins; try again later.")
     adjuster = (
@@ -225,46 +213,26 @@ def log_in(
     forget_tries(cx.limiter, db, key)
     if _hasher.check_needs_rehash(adjuster.password_hash):
         adjuster.password_hash = _hasher.hash(password)
-    if previous_token:
-        log_out(db, cx, previous_token)  # rotation: the token sent along stops working
-    token = secrets.token_urlsafe(32)
-    expires = now + _absolute(cx)
-    db.add(
-        AdjusterSession(
-            adjuster_id=adjuster.id,
-            token_hash=token_hash(token),
-            created_at=now,
-            last_seen_at=now,
-            expires_at=expires,
-        )
+    # rotation: the token sent along (the one held so far) stops working
+    issued = cx.sessions.start(
+        db, SessionKind.ADJUSTER, adjuster.id, channel=CHANNEL, replacing=previous_token
     )
-    db.flush()
-    return AdjusterSignIn(adjuster, token, expires)
+    return AdjusterSignIn(adjuster, issued.token, issued.expires_at)
+
+
+def authenticate_session(db: Session, cx: ClaimContext, token: str) -> tuple[Adjuster, LiveSession]:
+    """The active adjuster a session token belongs to, and the session (signed links name
+    it); idle and absolute expiry both apply."""
+    session = cx.sessions.authenticate(db, SessionKind.ADJUSTER, token)
+    adjuster = db.get(Adjuster, session.subject_id) if session is not None else None
+    if session is None or adjuster is None or not adjuster.active:
+        raise AdjusterUnauthenticated("Sign in again: the adjuster session has ended.")
+    return adjuster, session
 
 
 def authenticate(db: Session, cx: ClaimContext, token: str) -> Adjuster:
-    """The active adjuster a session token belongs to; idle and absolute expiry both apply."""
-    now = cx.now()
-    row = db.scalar(select(AdjusterSession).where(AdjusterSession.token_hash == token_hash(token)))
-    if (
-        row is None
-        or row.revoked_at is not None
-        or now >= row.expires_at
-        or now >= row.last_seen_at + _idle(cx)
-    ):
-        raise AdjusterUnauthenticated("Sign in again: the adjuster session has ended.")
-    adjuster = db.get(Adjuster, row.adjuster_id)
-    if adjuster is None or not adjuster.active:
-        raise AdjusterUnauthenticated("Sign in again: the adjuster session has ended.")
-    row.last_seen_at = now
-    return adjuster
+    return authenticate_session(db, cx, token)[0]
 
 
 def log_out(db: Session, cx: ClaimContext, token: str) -> None:
-    db.execute(
-        update(AdjusterSession)
-        .where(
-            AdjusterSession.token_hash == token_hash(token), AdjusterSession.revoked_at.is_(None)
-        )
-        .values(revoked_at=cx.now())
-    )
+    cx.sessions.end(db, SessionKind.ADJUSTER, token)

@@ -33,6 +33,7 @@ class UploadTarget:
     account_id: int
     claim_id: int
     used_bytes: int
+    session_id: int  # the member's sign-in session: the links returned are bound to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ def check_upload_category(db: Session, cx: ClaimContext, claim: Claim, category:
 
 
 def documents_target(
-    db: Session, cx: ClaimContext, account: Account, claim_id: int, category: str
+    db: Session, cx: ClaimContext, account: Account, session_id: int, claim_id: int, category: str
 ) -> UploadTarget:
     """The member's claim that takes files of `category`, with the bytes it already holds."""
     claim = core.member_claim(db, account, claim_id)
@@ -84,7 +85,7 @@ def documents_target(
             "and this claim's files already do."
         )
         raise full
-    target = UploadTarget(account.id, claim.id, used)
+    target = UploadTarget(account.id, claim.id, used, session_id)
     # ended before the body streams in: no connection is held while the client sends,
     # and nothing may be read from the expired rows after this
     db.rollback()
@@ -106,7 +107,7 @@ def attach_documents(
         raise ClaimNotFound("No such claim among yours.")
     check_upload_category(db, cx, claim, category)
     docs = [core.attach_document(db, cx, claim, category, s, channel=Channel.APP) for s in stored]
-    out = [document_file(cx, d, "member", account.id) for d in docs]
+    out = [document_file(cx, d, target.session_id) for d in docs]
     db.commit()
     return out
 
@@ -114,14 +115,14 @@ def attach_documents(
 # --- signature -------------------------------------------------------------------------------
 
 
-def signature_target(db: Session, account: Account, claim_id: int) -> UploadTarget:
+def signature_target(db: Session, account: Account, session_id: int, claim_id: int) -> UploadTarget:
     """The member's own draft, which takes a signature."""
     claim = core.member_claim(db, account, claim_id)
     if claim.account_id != account.id:
         raise ClaimNotFound("No such claim among yours.")  # only its maker signs a claim
     if claim.status is not ClaimStatus.DRAFT:
         raise WrongClaimState("Only a draft is signed; this claim has been sent.")
-    target = UploadTarget(account.id, claim.id, 0)
+    target = UploadTarget(account.id, claim.id, 0, session_id)
     db.rollback()  # before the body streams in (see documents_target)
     return target
 
@@ -149,7 +150,7 @@ def save_signature(
         channel=Channel.APP,
     )
     db.commit()
-    link = links.Link("sig", claim.id, "member", target.account_id)
+    link = links.Link("sig", claim.id, target.session_id)
     signature = Signature(
         url=links.url(cx.settings.base_url, cx.settings.secret_key, link, now),
         signed_at=now,

@@ -32,6 +32,7 @@ from server.claims.rules import RuleBook, rule_book
 from server.clock import Clock
 from server.crypto import Vault
 from server.limits import Limiter
+from server.sessions import Lifetime, SessionStore
 from server.settings import Settings
 from server.storage.backend import LocalStorage, S3Storage, Storage
 from server.storage.uploads import StoredUpload, check_quota
@@ -78,6 +79,14 @@ class ClaimContext:
 
     def now(self) -> datetime.datetime:
         return self.clock()
+
+    @property
+    def sessions(self) -> SessionStore:
+        """Sign-in sessions (adjusters, the supplement portal; links check any kind)."""
+        s = self.settings
+        return SessionStore(
+            self.clock, Lifetime.of(s.session_idle_minutes, s.session_absolute_hours)
+        )
 
 
 def claim_context(

@@ -2,9 +2,11 @@
 what a signed link opens once the viewer is checked again.
 
 The API hands out signed links (links.py) so a file opens in a browser or an image tag
-without a bearer header. Opening one checks again that the viewer may still see the
-claim: a member who can no longer see it, a deactivated adjuster or a supplement session
-of another claim finds nothing, exactly as with a forged link.
+without a bearer header. A link is bound to the sign-in session that asked for it:
+opening one checks that this session is still live, then again that its holder may still
+see the claim. A signed-out or expired session, a member who can no longer see the
+claim, a deactivated adjuster or a supplement session of another claim finds nothing,
+exactly as with a forged link.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from server.claims import links, notice
 from server.claims.core import ClaimContext, can_see
 from server.claims.models import Adjuster, Channel, Claim, ClaimDocument, ClaimStatus
 from server.ids import global_id
+from server.sessions import LiveSession, SessionKind
 from server.storage.backend import content_type_of
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
@@ -45,9 +48,8 @@ class DocumentFile:
     problem_reason: str | None
 
 
-def document_file(
-    cx: ClaimContext, doc: ClaimDocument, viewer: str, viewer_id: int
-) -> DocumentFile:
+def document_file(cx: ClaimContext, doc: ClaimDocument, session_id: int) -> DocumentFile:
+    """The document with links for the viewer signed in with `session_id`."""
     now = cx.now()
     base, secret = cx.settings.base_url, cx.settings.secret_key
     return DocumentFile(
@@ -61,9 +63,9 @@ def document_file(
         uploaded_at=doc.uploaded_at,
         channel=doc.channel,
         in_supplement=doc.supplement_id is not None,
-        url=links.url(base, secret, links.Link("doc", doc.id, viewer, viewer_id), now),
+        url=links.url(base, secret, links.Link("doc", doc.id, session_id), now),
         thumbnail_url=(
-            links.url(base, secret, links.Link("thumb", doc.id, viewer, viewer_id), now)
+            links.url(base, secret, links.Link("thumb", doc.id, session_id), now)
             if doc.thumbnail_key
             else None
         ),
@@ -97,12 +99,15 @@ class NoSettlementNotice(Exception):
 
 
 def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | RenderedFile:
-    """What the link opens, after checking the viewer may see it now."""
+    """What the link opens, after checking its session lives and its viewer may see it now."""
+    session = cx.sessions.find(db, link.session_id)
+    if session is None:
+        raise FileMissing()  # signed out, or the session ended: so did its links
     if link.kind in ("doc", "thumb"):
         doc = db.get(ClaimDocument, link.object_id)
         if doc is None or doc.removed_at is not None:
             raise FileMissing()
-        _check_viewer(db, link, doc.claim)
+        _check_viewer(db, session, doc.claim)
         if link.kind == "doc":
             return StoredFile(
                 doc.storage_key, doc.content_type, _named(doc.display_name, doc.content_type)
@@ -114,7 +119,7 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
     claim = db.get(Claim, link.object_id)
     if claim is None:
         raise FileMissing()
-    _check_viewer(db, link, claim)
+    _check_viewer(db, session, claim)
     if link.kind == "sig":
         if not claim.signature_key:
             raise FileMissing()
@@ -134,16 +139,16 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
     return RenderedFile(notice.render_pdf(settled), PDF, notice.file_name(settled, "pdf"))
 
 
-def _check_viewer(db: Session, link: links.Link, claim: Claim) -> None:
-    if link.viewer == "member":
-        account = db.get(Account, link.viewer_id)
+def _check_viewer(db: Session, session: LiveSession, claim: Claim) -> None:
+    if session.kind is SessionKind.MEMBER:
+        account = db.get(Account, session.subject_id)
         if account is None or not can_see(account, claim):
             raise FileMissing()
-    elif link.viewer == "adjuster":
-        adjuster = db.get(Adjuster, link.viewer_id)
+    elif session.kind is SessionKind.ADJUSTER:
+        adjuster = db.get(Adjuster, session.subject_id)
         if adjuster is None or not adjuster.active:
             raise FileMissing()
-    elif link.viewer != "h5" or link.viewer_id != claim.id:
+    elif session.kind is not SessionKind.PORTAL or session.subject_id != claim.id:
         raise FileMissing()
 
 

@@ -306,17 +306,3 @@ class Adjuster(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class AdjusterSession(Base):
-    """An adjuster's sign-in; only the token's hash is kept."""
-
-    __tablename__ = "adjuster_session"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    adjuster_id: Mapped[int] = mapped_column(ForeignKey("adjuster.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.claims import links
 from server.claims.core import ClaimContext
 from server.claims.errors import WrongClaimState
 from server.claims.models import Claim, ClaimEvent, ClaimStatus, IncidentType
@@ -161,15 +160,6 @@ def payment_window(
     except (ValueError, CalendarUnknown):
         # a year whose holidays are not published yet: the notice states the rule only
         return None
-
-
-def notice_urls(cx: ClaimContext, claim_id: int, viewer: str, viewer_id: int) -> tuple[str, str]:
-    """Signed links to the notice page and its PDF, for the API to hand out."""
-    base, secret, now = cx.settings.base_url, cx.settings.secret_key, cx.now()
-    return (
-        links.url(base, secret, links.Link("notice-html", claim_id, viewer, viewer_id), now),
-        links.url(base, secret, links.Link("notice-pdf", claim_id, viewer, viewer_id), now),
-    )
 
 
 def file_name(notice: SettlementNotice, extension: str) -> str:

@@ -1,16 +1,17 @@
-"""Tables of the H5 supplement portal: captcha challenges and one-claim sessions.
+"""Tables of the H5 supplement portal: captcha challenges.
 
 They live in the database, not in a process, so several servers share them: a captcha
 shown by one server can be checked by another. Nothing here is readable without the
-server key: answers and session tokens are kept only as (keyed) hashes. Failed log-ins
-and captcha rates are counted by the limiter (server/limits).
+server key: answers are kept only as keyed hashes. Failed log-ins and captcha rates are
+counted by the limiter (server/limits); the portal's one-claim sessions live with every
+other sign-in in server/sessions.py.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -34,19 +35,3 @@ class PortalCaptcha(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-
-
-class PortalSession(Base):
-    """A log-in to the portal: opens one claim's open supplement and nothing else."""
-
-    __tablename__ = "supplement_session"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
-    supplement_id: Mapped[int] = mapped_column(ForeignKey("claim_supplement.id"))
-    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    # the latest moment the session can live, whatever the activity
-    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

@@ -1,27 +1,26 @@
 """Electronic certificates (电子凭证 / 电子保单) as a printable HTML page and a PDF.
 
-The GraphQL API hands out a short-lived signed link, so the document opens in a browser
-or a PDF viewer without a bearer header; the link names the policy and the account and
-is checked against the database again when opened (api/certificates.py).
+The GraphQL API hands out a short-lived signed link (server/signing.py), so the document
+opens in a browser or a PDF viewer without a bearer header; the link names the policy and
+the member's sign-in session, which must still be live when it is opened (signing out
+ends the link), and the policy is checked against the database again (api/certificates.py).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
-import hmac
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from server import signing
 from server.fonts import cjk_font
 from server.policies.models import Policy, PolicyKind, PolicyStatus, Relation
 from server.policies.service import PoliciesService
 
-LINK_LIFETIME = datetime.timedelta(minutes=10)
+LINK_PURPOSE = "certificate"
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -39,28 +38,17 @@ RELATION_ZH = {
 }
 
 
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(b"certificate-link:" + secret.encode()).digest()
-
-
-def sign_link(secret: str, policy_id: int, account_id: int, now: datetime.datetime) -> str:
-    expires = int((now + LINK_LIFETIME).timestamp())
-    payload = f"{policy_id}.{account_id}.{expires}"
-    mac = hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest()[:16]
-    return f"{payload}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+def sign_link(secret: str, policy_id: int, session_id: int, now: datetime.datetime) -> str:
+    """A certificate link for the member signed in with `session_id`."""
+    return signing.sign(secret, LINK_PURPOSE, (policy_id,), session_id=session_id, now=now)
 
 
 def read_link(secret: str, token: str, now: datetime.datetime) -> tuple[int, int] | None:
-    try:
-        policy_id, account_id, expires, mac = token.split(".")
-        payload = f"{policy_id}.{account_id}.{expires}"
-        want = hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest()[:16]
-        got = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
-        if not hmac.compare_digest(want, got) or now.timestamp() > int(expires):
-            return None
-        return int(policy_id), int(account_id)
-    except (ValueError, TypeError):
+    """(policy id, session id) of a valid link, or None."""
+    found = signing.read(secret, LINK_PURPOSE, token, now=now)
+    if found is None or len(found.subject) != 1 or not isinstance(found.subject[0], int):
         return None
+    return found.subject[0], found.session_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from server.storage import LocalStorage, StoredUpload, UploadError
 from server.storage.backend import KEY_PATTERN
 from tests.db import TEST_VAULT, Api
 from tests.heic import heic
-from tests.server.claims.files_helpers import main_insured_claim
+from tests.server.claims.files_helpers import link_of, main_insured_claim
 
 MB = 1024 * 1024
 T = TypeVar("T")
@@ -730,12 +730,14 @@ def test_a_signature_is_stored_and_recorded(
     draft: int,
     db_factory: sessionmaker[Session],
     storage: LocalStorage,
+    claims: ClaimContext,
 ) -> None:
     r = upload(client, token, global_id(draft), [("sig.png", signature_png())], what="signature")
     assert r.status_code == 200, r.text
     sig = r.json()["signature"]
     assert sig["contentType"] == "image/png" and (sig["width"], sig["height"]) == (300, 120)
-    assert "/claim-files/sig." in sig["url"]
+    link, viewer, _ = link_of(db_factory, claims, sig["url"])
+    assert (link.kind, link.object_id, viewer) == ("sig", draft, "member")
     assert sig["signedAt"] == "2026-03-02T09:00:00+00:00"
     with db_factory() as s:
         claim = s.get(Claim, draft)

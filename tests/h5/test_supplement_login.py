@@ -20,7 +20,8 @@ from h5.supplement.web import pace
 from server.accounts.wiring import MemberServices
 from server.claims.models import Claim, ClaimStatus
 from server.claims.portal import captchas, normalise_claim_no, normalise_name, throttle
-from server.claims.portal_models import PortalCaptcha, PortalSession
+from server.claims.portal_models import PortalCaptcha
+from server.sessions import LoginSession
 from tests.db import FakeClock
 from tests.h5.supplement_helpers import (
     INSURED_NAME,
@@ -104,8 +105,9 @@ def test_the_right_name_and_characters_open_the_claim(
     assert r.headers["referrer-policy"] == "no-referrer"
     # the session is stored hashed, for this claim only
     with db_factory() as s:
-        row = s.scalar(select(PortalSession))
-        assert row is not None and row.claim_id == pending.claim_id
+        row = s.scalar(select(LoginSession))
+        assert row is not None and (row.kind, row.subject_id) == ("portal", pending.claim_id)
+        assert row.scope_id == pending.supplement_id
         token = r.cookies.get("sp_session") or ""
         assert token and token not in row.token_hash
     # the link again, while signed in: straight to the page
@@ -583,7 +585,7 @@ def test_a_login_form_without_its_csrf_token_is_refused(
     raw = portal.post(path, content=b'{"name": "x"}', headers={"content-type": "application/json"})
     assert raw.status_code == 403
     with db_factory() as s:
-        assert s.scalar(select(func.count()).select_from(PortalSession)) == 0
+        assert s.scalar(select(func.count()).select_from(LoginSession)) == 0
     assert _failures(db_factory, members) == 0  # not counted as a guess
 
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -24,11 +24,13 @@ from server.claims.models import (
     ClaimStatus,
     SupplementRequest,
 )
-from server.claims.portal_models import PortalSession
+from server.crypto import token_hash
 from server.notify.outbox import Notification
-from tests.db import FakeClock
+from server.sessions import LoginSession
+from tests.db import FakeClock, statements, writes
 from tests.h5.supplement_helpers import (
     ADJUSTER_EMAIL,
+    INSURED_NAME,
     PDF_BYTES,
     AnswerRecorder,
     Pending,
@@ -63,6 +65,17 @@ def _upload(
     return client.post(
         UPLOAD, params={"category": category}, data=data, files=parts, follow_redirects=False
     )
+
+
+def _session_id(db_factory: sessionmaker[Session], client: TestClient) -> int:
+    """The id of the portal session the client's cookie holds."""
+    cookie = client.cookies.get("sp_session") or ""
+    with db_factory() as s:
+        found = s.scalar(
+            select(LoginSession.id).where(LoginSession.token_hash == token_hash(cookie))
+        )
+    assert found is not None
+    return found
 
 
 def _documents(db_factory: sessionmaker[Session], claim_id: int) -> list[ClaimDocument]:
@@ -137,6 +150,52 @@ def test_the_session_ends_after_thirty_idle_minutes(
     assert signed_in.get(PAGE).status_code == 200
     clock.advance(minutes=30, seconds=1)
     assert signed_in.get(PAGE).status_code == 401
+
+
+def test_page_views_write_nothing_to_the_session(
+    signed_in: TestClient, db_connection: Connection, clock: FakeClock
+) -> None:
+    with statements(db_connection) as seen:
+        for _ in range(10):
+            clock.advance(seconds=5)
+            assert signed_in.get(PAGE).status_code == 200
+    assert seen and writes(seen) == []
+    clock.advance(seconds=15)  # a minute since the log-in: the idle clock moves, once
+    with statements(db_connection) as seen:
+        assert signed_in.get(PAGE).status_code == 200
+        assert signed_in.get(PAGE).status_code == 200
+    assert [w.split()[1].lower() for w in writes(seen)] == ["login_session"]
+
+
+def test_a_new_log_in_replaces_the_session_the_browser_held(
+    signed_in: TestClient,
+    pending: Pending,
+    answers: AnswerRecorder,
+    db_factory: sessionmaker[Session],
+) -> None:
+    old = signed_in.cookies.get("sp_session") or ""
+    # log in again from the same browser, by the claim number (the lost-link form)
+    form = signed_in.get("/h5/supplement")
+    r = signed_in.post(
+        "/h5/supplement",
+        data={
+            "csrf": hidden(form.text, "csrf"),
+            "captcha_id": hidden(form.text, "captcha_id"),
+            "captcha": answers.last,
+            "claim_no": pending.claim_no,
+            "name": INSURED_NAME,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    new = r.cookies.get("sp_session") or ""
+    assert new and new != old
+    with db_factory() as s:
+        rows = {
+            row.token_hash: row.revoked_at
+            for row in s.scalars(select(LoginSession).where(LoginSession.kind == "portal"))
+        }
+    assert rows[token_hash(old)] is not None and rows[token_hash(new)] is None
 
 
 # --- without JavaScript ------------------------------------------------------------------------
@@ -472,7 +531,7 @@ def test_another_claims_files_are_out_of_reach(
         # a file link made for my session does not open their file
         forged = links.sign(
             claims.settings.secret_key,
-            links.Link("doc", their_doc.id, "h5", pending.claim_id),
+            links.Link("doc", their_doc.id, _session_id(db_factory, mine)),
             claims.now(),
         )
         assert mine.get(f"/claim-files/{forged}").status_code == 404
@@ -494,8 +553,16 @@ def test_signing_out_ends_the_session(
     assert r.status_code == 303 and r.headers["location"] == "/h5/supplement"
     assert 'sp_session=""' in r.headers["set-cookie"] or "Max-Age=0" in r.headers["set-cookie"]
     with db_factory() as s:
-        row = s.scalar(select(PortalSession))
+        row = s.scalar(select(LoginSession))
         assert row is not None and row.revoked_at is not None
+
+
+def test_file_links_end_with_the_portal_session(signed_in: TestClient) -> None:
+    _upload(signed_in, "INVOICE", ("invoice.jpg", photo(), "image/jpeg"))
+    thumbs = re.findall(r'<img src="(/claim-files/[^"]+)"', signed_in.get(PAGE).text)
+    assert thumbs and signed_in.get(thumbs[0]).status_code == 200
+    signed_in.post("/h5/supplement/claim/logout", data={"csrf": _csrf(signed_in)})
+    assert signed_in.get(thumbs[0]).status_code == 404
 
 
 # --- links and claims that no longer take documents ------------------------------------------

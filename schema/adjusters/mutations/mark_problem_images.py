@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.errors import AdjusterClaimNotFoundError, AdjusterClaimStateError
 from schema.adjusters.inputs import MarkProblemImagesInput
 from schema.adjusters.mutations.common import find_claim
@@ -50,5 +50,7 @@ def mark_problem_images(
     claim = find_claim(db, input.claim_id)
     review.mark_problem_images(db, cx, adjuster, claim, marks)
     return MarkProblemImagesSuccess(
-        claim=claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id)
+        claim=claim_view_type(
+            db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id
+        )
     )

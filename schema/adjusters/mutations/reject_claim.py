@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.errors import AdjusterClaimNotFoundError, AdjusterClaimStateError
 from schema.adjusters.inputs import RejectClaimInput
 from schema.adjusters.mutations.common import find_claim
@@ -39,5 +39,7 @@ def reject_claim(
     cx, db = claims(info)
     claim = review.reject(db, cx, adjuster, find_claim(db, input.claim_id), reason=input.reason)
     return RejectClaimSuccess(
-        claim=claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id)
+        claim=claim_view_type(
+            db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id
+        )
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.errors import (
     AdjusterClaimNotFoundError,
     AdjusterClaimRuleError,
@@ -54,6 +54,8 @@ def request_claim_supplement(
         db, cx, adjuster, claim, input.categories, input.instructions
     )
     return RequestClaimSupplementSuccess(
-        claim=claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id),
+        claim=claim_view_type(
+            db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id
+        ),
         deadline=request.deadline,
     )

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.errors import (
     AdjusterClaimNotFoundError,
     AdjusterClaimRuleError,
@@ -72,5 +72,7 @@ def settle_claim(
         note=input.note,
     )
     return SettleClaimSuccess(
-        claim=claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id)
+        claim=claim_view_type(
+            db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id
+        )
     )

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.errors import AdjusterClaimNotFoundError, AdjusterClaimStateError
 from schema.adjusters.inputs import StartClaimReviewInput
 from schema.adjusters.mutations.common import find_claim
@@ -37,5 +37,7 @@ def start_claim_review(
     cx, db = claims(info)
     claim = review.start_review(db, cx, adjuster, find_claim(db, input.claim_id))
     return StartClaimReviewSuccess(
-        claim=claim_view_type(db, cx, review.claim_view(db, cx, claim), adjuster.id)
+        claim=claim_view_type(
+            db, cx, review.claim_view(db, cx, claim), current_adjuster_session(info).id
+        )
     )

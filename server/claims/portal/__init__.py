@@ -33,8 +33,8 @@ from server.claims.models import (
     SupplementRequest,
 )
 from server.claims.portal import sessions
-from server.claims.portal_models import PortalSession
 from server.crypto import Vault
+from server.sessions import LiveSession
 from server.storage.uploads import StoredUpload, check_quota
 
 REMARK_MAX = supplements.REMARK_MAX
@@ -84,7 +84,7 @@ def claim_by_number(db: Session, claim_no: str) -> Claim | None:
 class Signed:
     """A live portal session with the claim and the supplement it opens."""
 
-    session: PortalSession
+    session: LiveSession
     claim: Claim
     supplement: SupplementRequest
     token: str
@@ -92,11 +92,11 @@ class Signed:
 
 def signed_in(db: Session, cx: ClaimContext, token: str | None) -> Signed | None:
     """The claim the session of this token opens, or None (no, ended or broken session)."""
-    row = sessions.load(db, token, cx.now())
-    if row is None or token is None:
+    row = sessions.load(db, cx.sessions, token)
+    if row is None or token is None or row.scope_id is None:
         return None
-    claim = db.get(Claim, row.claim_id)
-    supplement = db.get(SupplementRequest, row.supplement_id)
+    claim = db.get(Claim, row.subject_id)
+    supplement = db.get(SupplementRequest, row.scope_id)
     if claim is None or supplement is None or supplement.claim_id != claim.id:
         return None
     return Signed(row, claim, supplement, token)
@@ -131,6 +131,7 @@ class UploadTarget:
     claim_id: int
     supplement_id: int
     used_bytes: int
+    session_id: int  # the portal session: the file links returned are bound to it
 
 
 def upload_target(db: Session, cx: ClaimContext, signed: Signed, category: str) -> UploadTarget:
@@ -143,7 +144,7 @@ def upload_target(db: Session, cx: ClaimContext, signed: Signed, category: str) 
     core.check_can_add_documents(db, cx, signed.claim, category)
     used = core.used_bytes(db, signed.claim)
     check_quota(used, 1, cx.claim_cap_bytes)
-    return UploadTarget(signed.claim.id, signed.supplement.id, used)
+    return UploadTarget(signed.claim.id, signed.supplement.id, used, signed.session.id)
 
 
 def attach_file(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.wiring import MemberServices
-from tests.db import Api, FakeClock, last_sms_code
+from tests.db import Api, FakeClock, last_sms_code, statements, writes
 
 PHONE = "13612341560"
 PASSWORD = "Health2026!"
@@ -246,6 +247,32 @@ def test_sessions_end_after_idle_and_absolute_time(
     assert codes(result) == ["UNAUTHENTICATED"]
 
 
+def test_a_run_of_signed_in_reads_writes_nothing(
+    api: Api,
+    db_factory: sessionmaker[Session],
+    db_connection: Connection,
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    # given a signed-in member
+    token = register(api, db_factory, members)
+    # when they read for a minute less a second
+    with statements(db_connection) as seen:
+        for _ in range(20):
+            clock.advance(seconds=2.95)
+            assert "errors" not in api(VIEWER, token=token)
+    # then the session was read each time and written never
+    assert len([s for s in seen if "login_session" in s.lower()]) >= 20
+    assert writes(seen) == []
+    # and the next read, a minute on, writes the idle clock once
+    clock.advance(seconds=2)
+    with statements(db_connection) as seen:
+        for _ in range(3):
+            assert "errors" not in api(VIEWER, token=token)
+    updates = writes(seen)
+    assert len(updates) == 1 and updates[0].lstrip().upper().startswith("UPDATE LOGIN_SESSION")
+
+
 def test_an_unexpected_failure_rolls_back_the_whole_request(
     api: Api, db_factory: sessionmaker[Session], members: MemberServices, monkeypatch: Any
 ) -> None:
@@ -274,12 +301,12 @@ def test_tokens_are_long_random_and_stored_hashed(
 ) -> None:
     from sqlalchemy import select
 
-    from server.accounts.models import AuthSession
+    from server.sessions import LoginSession
 
     token = register(api, db_factory, members)
     assert len(token) >= 43  # 32 random bytes, URL-safe base64
     with db_factory() as s:
-        stored = s.scalars(select(AuthSession.token_hash)).all()
+        stored = s.scalars(select(LoginSession.token_hash)).all()
     assert len(stored) == 1 and token not in stored[0] and len(stored[0]) == 64
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 from strawberry import relay
 
@@ -13,8 +13,9 @@ from server.claims import supplements
 from server.claims.core import ClaimContext
 from server.claims.models import Actor, Channel, Claim, ClaimLimitOverride, ClaimStatus
 from server.notify.outbox import Notification
-from tests.db import Api
+from tests.db import Api, FakeClock, statements, writes
 from tests.schema.accounts.helpers import codes, log_in
+from tests.server.claims.files_helpers import link_of
 from tests.server.claims.review_helpers import (
     ACCOUNT_NO,
     ADJUSTER_PASSWORD,
@@ -125,6 +126,37 @@ def test_an_adjuster_signs_in_sees_themself_and_signs_out(api: Api, desk: dict[s
     assert codes(api(ME, token=token)) == ["UNAUTHENTICATED"]
 
 
+def test_back_office_reads_write_nothing_to_the_session(
+    api: Api, desk: dict[str, Any], db_connection: Connection, clock: FakeClock
+) -> None:
+    # given a signed-in adjuster
+    token = sign_in(api)
+    # when they read the queue and themselves again and again within the minute
+    with statements(db_connection) as seen:
+        for _ in range(10):
+            clock.advance(seconds=2)
+            assert "errors" not in api(QUEUE, token=token, first=5)
+            assert "errors" not in api(ME, token=token)
+    # then not one row was written
+    assert seen and writes(seen) == []
+    # and a read after the minute moves the idle clock, once
+    clock.advance(seconds=45)
+    with statements(db_connection) as seen:
+        api(ME, token=token)
+        api(ME, token=token)
+    assert [w.split()[1].lower() for w in writes(seen)] == ["login_session"]
+
+
+def test_file_links_end_with_the_adjuster_session(api: Api, desk: dict[str, Any]) -> None:
+    token = sign_in(api)
+    view = api(CLAIM, token=token, id=gid(desk["first"]))["data"]["adjusterClaim"]
+    url = view["documents"][0]["url"]
+    link = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    assert api.client.get(link).status_code == 200
+    api("mutation { adjusterLogOut { ok } }", token=token)
+    assert api.client.get(link).status_code == 404
+
+
 def test_wrong_credentials_fail_alike_and_are_throttled(api: Api, desk: dict[str, Any]) -> None:
     wrong = api(LOG_IN, u="wang.fang", p="Wrong-2026!")["data"]["adjusterLogIn"]
     unknown = api(LOG_IN, u="nobody", p=ADJUSTER_PASSWORD)["data"]["adjusterLogIn"]
@@ -187,7 +219,13 @@ def test_the_queue_pages_filters_and_masks(api: Api, desk: dict[str, Any]) -> No
     assert codes(api(QUEUE, first=5, f=bad_range)) == ["BAD_USER_INPUT"]
 
 
-def test_the_full_view_of_a_claim(api: Api, desk: dict[str, Any], demo: Any) -> None:
+def test_the_full_view_of_a_claim(
+    api: Api,
+    desk: dict[str, Any],
+    demo: Any,
+    claims: ClaimContext,
+    db_factory: sessionmaker[Session],
+) -> None:
     api.token = sign_in(api)
     view = api(CLAIM, id=gid(desk["first"]))["data"]["adjusterClaim"]
     assert view["insuredName"] == "张伟"
@@ -206,7 +244,8 @@ def test_the_full_view_of_a_claim(api: Api, desk: dict[str, Any], demo: Any) -> 
     }
     assert len(view["documents"]) == 2
     for d in view["documents"]:
-        assert "/claim-files/doc." in d["url"] and ".adjuster." in d["url"]
+        link, viewer, _ = link_of(db_factory, claims, d["url"])
+        assert (link.kind, viewer) == ("doc", "adjuster")
     # the id is the same as the numeric one; drafts, unknown and other kinds of ids are null
     assert api(CLAIM, id=str(desk["first"].id))["data"]["adjusterClaim"]["id"] == view["id"]
     for other in (gid(desk["draft"]), relay.to_base64("Claim", 999999), "garbage", doc_gid(1)):

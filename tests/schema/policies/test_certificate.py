@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from server import signing
+from server.settings import Settings
 from tests.db import Api, FakeClock
 from tests.schema.accounts.helpers import log_in
+from tests.server.claims.files_helpers import tampered
 
 URLS = """{ viewer { policies { ... on PolicyList { policies {
   policyNo html: certificateUrl pdf: certificateUrl(format: PDF) } } } } }"""
@@ -36,16 +39,44 @@ def test_certificate_as_printable_html_and_pdf(api: Api, demo: Any) -> None:
 
 
 def test_certificate_links_expire_and_cannot_be_forged(
-    api: Api, demo: Any, clock: FakeClock
+    api: Api, demo: Any, clock: FakeClock, member_settings: Settings
 ) -> None:
     token = log_in(api, "13800000001")
     link = path(urls(api, token)["DEMO-G-0001-01"]["html"])
-    pid, aid, exp, mac = link.removeprefix("certificates/").removesuffix(".html").split(".")
+    signed = link.removeprefix("certificates/").removesuffix(".html")
+    read = signing.read(member_settings.secret_key, "certificate", signed, now=clock.now)
+    assert read is not None and api.client.get("/" + link).status_code == 200
+    (policy_id,) = read.subject
     # another policy id with the same signature
-    forged = f"certificates/{int(pid) + 1}.{aid}.{exp}.{mac}.html"
-    assert api.client.get("/" + forged).status_code == 404
+    other = tampered(signed, s=[int(policy_id) + 1])
+    assert api.client.get(f"/certificates/{other}.html").status_code == 404
+    # padding appended, and a token for another purpose made with the same key
+    assert api.client.get(f"/certificates/{signed}==.html").status_code == 404
+    claim_file = signing.sign(
+        member_settings.secret_key,
+        "claim-file",
+        read.subject,
+        session_id=read.session_id,
+        now=clock.now,
+    )
+    assert api.client.get(f"/certificates/{claim_file}.html").status_code == 404
     assert api.client.get("/certificates/garbage.html").status_code == 404
     assert api.client.get("/" + link.replace(".html", ".exe")).status_code == 404
     clock.advance(minutes=11)
     r = api.client.get("/" + link)
     assert r.status_code == 404 and r.json()["error"]["code"] == "CERTIFICATE_LINK_INVALID"
+
+
+def test_a_certificate_link_ends_with_the_session_that_asked_for_it(api: Api, demo: Any) -> None:
+    # given a link made out to a signed-in member
+    token = log_in(api, "13800000001")
+    link = "/" + path(urls(api, token)["DEMO-G-0001-01"]["pdf"])
+    assert api.client.get(link).status_code == 200
+    # when the member signs out
+    assert api("mutation { logOut { ok } }", token=token)["data"]["logOut"]["ok"]
+    # then the link, still within its ten minutes, opens nothing
+    r = api.client.get(link)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "CERTIFICATE_LINK_INVALID"
+    # and a new sign-in does not bring it back
+    log_in(api, "13800000001")
+    assert api.client.get(link).status_code == 404

@@ -24,7 +24,6 @@ from server.accounts.errors import (
 from server.accounts.identity import IdentityService
 from server.accounts.models import (
     Account,
-    AuthSession,
     Identity,
     IdentityAudit,
     SmsOutbox,
@@ -38,6 +37,7 @@ from server.notify.outbox import Notification, recipient_lookup
 from server.policies.demo import DemoData, DemoPerson, load_demo
 from server.policies.models import IdType
 from server.policies.records import resident_id
+from server.sessions import LoginSession
 from tests.db import FakeClock, run_together
 
 ADDRESS = "198.51.100.7"
@@ -474,7 +474,9 @@ def test_the_person_takes_back_an_identity_with_the_record_mobile(
     assert db_session.scalar(select(Identity).where(Identity.account_id == taker.id)) is None
     assert db_session.scalar(select(WechatBinding)) is None
     assert db_session.scalar(
-        select(AuthSession.revoked_at).where(AuthSession.account_id == taker.id)
+        select(LoginSession.revoked_at).where(
+            LoginSession.kind == "member", LoginSession.subject_id == taker.id
+        )
     )
     with pytest.raises(DomainError) as e:
         members.identity.require_verified(taker)

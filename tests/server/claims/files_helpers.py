@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 import datetime
 import io
+import json
 import re
 import zlib
 from typing import Any
 
 from PIL import Image
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.models import Account
 from server.claims import core, links
@@ -31,6 +32,7 @@ from server.claims.models import (
     PayeeAccount,
 )
 from server.policies.models import Policy, Relation
+from server.sessions import SessionKind
 from server.storage.uploads import store_upload
 
 ACCOUNT_NO = "6217001210019876789"
@@ -193,10 +195,52 @@ def settle(
     )
 
 
-def token(cx: ClaimContext, kind: str, object_id: int, viewer: str, viewer_id: int) -> str:
-    return links.sign(
-        cx.settings.secret_key, links.Link(kind, object_id, viewer, viewer_id), cx.now()
-    )
+VIEWERS = {"member": SessionKind.MEMBER, "adjuster": SessionKind.ADJUSTER, "h5": SessionKind.PORTAL}
+
+
+def viewer_session(
+    factory: sessionmaker[Session], cx: ClaimContext, viewer: str, viewer_id: int
+) -> tuple[int, str]:
+    """(id, token) of a new sign-in session of a member, an adjuster or (h5) a portal
+    visitor of claim `viewer_id`."""
+    with factory() as db:
+        issued = cx.sessions.start(db, VIEWERS[viewer], viewer_id, channel="test")
+        db.commit()
+    return issued.session.id, issued.token
+
+
+def token(
+    factory: sessionmaker[Session],
+    cx: ClaimContext,
+    kind: str,
+    object_id: int,
+    viewer: str,
+    viewer_id: int,
+) -> str:
+    """A file link made out to a new session of this viewer."""
+    session_id, _ = viewer_session(factory, cx, viewer, viewer_id)
+    return links.sign(cx.settings.secret_key, links.Link(kind, object_id, session_id), cx.now())
+
+
+def link_of(
+    factory: sessionmaker[Session], cx: ClaimContext, url: str
+) -> tuple[links.Link, SessionKind, int]:
+    """What a file URL opens, and the kind and subject of the session it is bound to."""
+    link = links.read(cx.settings.secret_key, url.rsplit("/claim-files/", 1)[1], cx.now())
+    assert link is not None, url
+    with factory() as db:
+        session = cx.sessions.find(db, link.session_id)
+    assert session is not None
+    return link, session.kind, session.subject_id
+
+
+def tampered(token: str, **changes: Any) -> str:
+    """The token with its payload changed and its signature kept."""
+    payload, _, signature = token.rpartition(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    body.update(changes)
+    encoded = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode())
+    return encoded.decode().rstrip("=") + "." + signature
 
 
 def pdf_text(data: bytes) -> str:

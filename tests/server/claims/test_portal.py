@@ -29,7 +29,9 @@ def _open(db: Session, cx: ClaimContext, pending: Pending) -> str:
     claim = db.get(Claim, pending.claim_id)
     supplement = db.get(SupplementRequest, pending.supplement_id)
     assert claim is not None and supplement is not None
-    return sessions.open_session(db, claim=claim, supplement=supplement, now=cx.now())
+    return sessions.open_session(
+        db, cx.sessions, claim=claim, supplement=supplement, replacing=None
+    )
 
 
 def test_a_session_opens_its_own_claim_only(
@@ -43,7 +45,7 @@ def test_a_session_opens_its_own_claim_only(
         assert portal.not_open_reason(claims, signed) is None
         assert portal.signed_in(db, claims, token + "x") is None
         assert portal.signed_in(db, claims, None) is None
-        sessions.close(db, token, claims.now())
+        sessions.close(db, claims.sessions, token)
         assert portal.signed_in(db, claims, token) is None
 
 
@@ -54,7 +56,7 @@ def test_an_idle_session_ends_and_a_passed_deadline_closes_the_page(
         token = _open(db, claims, waiting)
         signed = portal.signed_in(db, claims, token)
         assert signed is not None
-        clock.advance(seconds=sessions.IDLE.total_seconds())
+        clock.advance(seconds=claims.sessions.lifetime.idle.total_seconds())
         assert portal.signed_in(db, claims, token) is None
         signed.supplement.expires_at = claims.now() - datetime.timedelta(seconds=1)
         assert portal.not_open_reason(claims, signed) == "EXPIRED"

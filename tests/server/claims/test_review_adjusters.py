@@ -15,10 +15,11 @@ from server.accounts.errors import LoginFailed, LoginLocked
 from server.claims import adjusters
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
-from server.claims.models import Adjuster, AdjusterSession
+from server.claims.models import Adjuster
 from server.crypto import token_hash, vault_for
 from server.db import make_engine, make_sessionmaker
 from server.errors import ValidationFailed
+from server.sessions import LoginSession
 from server.settings import ROOT
 from tests.db import FakeClock
 from tests.server.claims.review_helpers import ADJUSTER_PASSWORD, make_adjuster
@@ -39,8 +40,13 @@ def test_an_adjuster_signs_in_and_the_session_holds_only_a_hash(
     signed = _log_in(db_session, claims, user=" Wang.Fang ")
     # then the token authenticates them and only its hash is stored
     assert adjusters.authenticate(db_session, claims, signed.token).username == "wang.fang"
-    row = db_session.scalar(select(AdjusterSession))
+    row = db_session.scalar(select(LoginSession))
     assert row is not None and row.token_hash == token_hash(signed.token)
+    assert (row.kind, row.subject_id, row.channel) == (
+        "adjuster",
+        signed.adjuster.id,
+        "back-office",
+    )
     assert signed.token not in row.token_hash
     # and the e-mail is kept encrypted
     adjuster = db_session.scalar(select(Adjuster))

@@ -1,0 +1,246 @@
+"""Sign-in sessions of every role: members, adjusters and the supplement portal.
+
+One table holds them all; the role (`kind`) is part of every look-up, so a member's token
+never opens the back office and a portal cookie never acts as a member. The subject is
+the account id, the adjuster id, or the claim id of a portal session (whose `scope_id` is
+the supplement it answers).
+
+- A token is 32 random bytes; only its SHA-256 (server/crypto.py token_hash) is stored.
+- A session ends after `idle` without use, `absolute` after it started, or when revoked.
+- Rotation: starting a session with the token held so far (`replacing`) revokes that one;
+  `rotate` swaps the token of a live session for a new one.
+- Reads do not write: the idle clock (`last_seen_at`) moves only once it is older than
+  `touch_every` (a tenth of the idle window, at most a minute), so a run of requests
+  costs one UPDATE per interval instead of one each. The price: a session can end up to
+  `touch_every` before a full idle window has passed since its last request.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Index, Integer, String, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from server.crypto import token_hash
+from server.db import Base, UTCDateTime
+
+TOKEN_MAX = 100  # longer input is not a token of ours: no hashing, no query
+# rows stay a day past their end (revoked rows until their own end), then are purged
+KEEP_AFTER_END = datetime.timedelta(days=1)
+
+
+class SessionKind(enum.StrEnum):
+    MEMBER = "member"
+    ADJUSTER = "adjuster"
+    PORTAL = "portal"
+
+
+class LoginSession(Base):
+    """One sign-in of a member, an adjuster or a supplement-portal visitor."""
+
+    __tablename__ = "login_session"
+    __table_args__ = (
+        Index("ix_login_session_subject", "kind", "subject_id"),
+        Index("ix_login_session_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # a SessionKind value
+    # account id (member), adjuster id (adjuster) or claim id (portal)
+    subject_id: Mapped[int] = mapped_column(Integer)
+    # what the session is narrowed to: the supplement request of a portal session
+    scope_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))  # app | wechat | back-office | h5
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    # the latest moment the session can live, whatever the activity
+    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class Lifetime:
+    idle: datetime.timedelta
+    absolute: datetime.timedelta
+
+    @property
+    def touch_every(self) -> datetime.timedelta:
+        return min(self.idle / 10, datetime.timedelta(minutes=1))
+
+    @classmethod
+    def of(cls, idle_minutes: int, absolute_hours: int) -> Lifetime:
+        return cls(
+            datetime.timedelta(minutes=idle_minutes), datetime.timedelta(hours=absolute_hours)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session found live: whose it is and what it opens (no token: that stays secret)."""
+
+    id: int
+    kind: SessionKind
+    subject_id: int
+    scope_id: int | None
+    channel: str
+    expires_at: datetime.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    token: str
+    session: LiveSession
+
+    @property
+    def expires_at(self) -> datetime.datetime:
+        return self.session.expires_at
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value, or None.
+
+    The one parser of the header, for GraphQL and the HTTP endpoints alike.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def _live_view(row: LoginSession) -> LiveSession:
+    return LiveSession(
+        row.id, SessionKind(row.kind), row.subject_id, row.scope_id, row.channel, row.expires_at
+    )
+
+
+class SessionStore:
+    def __init__(self, clock: Callable[[], datetime.datetime], lifetime: Lifetime) -> None:
+        self.clock = clock
+        self.lifetime = lifetime
+
+    def _is_live(self, row: LoginSession | None, now: datetime.datetime) -> bool:
+        return (
+            row is not None
+            and row.revoked_at is None
+            and now < row.expires_at
+            and now < row.last_seen_at + self.lifetime.idle
+        )
+
+    def _row(self, db: Session, kind: SessionKind, token: str | None) -> LoginSession | None:
+        if not token or len(token) > TOKEN_MAX:
+            return None
+        return db.scalar(
+            select(LoginSession).where(
+                LoginSession.token_hash == token_hash(token), LoginSession.kind == kind.value
+            )
+        )
+
+    def start(
+        self,
+        db: Session,
+        kind: SessionKind,
+        subject_id: int,
+        *,
+        channel: str,
+        scope_id: int | None = None,
+        replacing: str | None = None,
+    ) -> Issued:
+        """A new session; the token it `replaces` (the one held so far) stops working."""
+        now = self.clock()
+        if replacing:
+            self.end(db, kind, replacing)
+        self.purge(db)
+        token = secrets.token_urlsafe(32)  # 256 bits
+        row = LoginSession(
+            kind=kind.value,
+            subject_id=subject_id,
+            scope_id=scope_id,
+            channel=channel,
+            token_hash=token_hash(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self.lifetime.absolute,
+        )
+        db.add(row)
+        db.flush()
+        return Issued(token, _live_view(row))
+
+    def authenticate(self, db: Session, kind: SessionKind, token: str | None) -> LiveSession | None:
+        """The live session of this role the token opens (idle clock moved when due), or None."""
+        now = self.clock()
+        row = self._row(db, kind, token)
+        if row is None or not self._is_live(row, now):
+            return None
+        if now - row.last_seen_at >= self.lifetime.touch_every:
+            row.last_seen_at = now
+        return _live_view(row)
+
+    def find(self, db: Session, session_id: int) -> LiveSession | None:
+        """The session with this id if it is still live, without counting it as activity
+        (for signed links, which name their session)."""
+        row = db.get(LoginSession, session_id)
+        return _live_view(row) if row is not None and self._is_live(row, self.clock()) else None
+
+    def rotate(self, db: Session, kind: SessionKind, token: str) -> Issued | None:
+        """A new token for the live session `token` opens (same subject, same end); the old
+        token stops working. None when there is no such live session."""
+        now = self.clock()
+        row = self._row(db, kind, token)
+        if row is None or not self._is_live(row, now):
+            return None
+        row.revoked_at = now
+        fresh = secrets.token_urlsafe(32)
+        copy = LoginSession(
+            kind=row.kind,
+            subject_id=row.subject_id,
+            scope_id=row.scope_id,
+            channel=row.channel,
+            token_hash=token_hash(fresh),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=row.expires_at,  # rotation does not lengthen a session
+        )
+        db.add(copy)
+        db.flush()
+        return Issued(fresh, _live_view(copy))
+
+    def end(self, db: Session, kind: SessionKind, token: str | None) -> None:
+        """Sign out: the session of this token ends now (nothing happens for an unknown one)."""
+        if not token or len(token) > TOKEN_MAX:
+            return
+        db.execute(
+            update(LoginSession)
+            .where(
+                LoginSession.token_hash == token_hash(token),
+                LoginSession.kind == kind.value,
+                LoginSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=self.clock())
+        )
+
+    def end_all(
+        self, db: Session, kind: SessionKind, subject_id: int, *, channel: str | None = None
+    ) -> None:
+        """Every open session of one subject (of one channel, if given) ends now."""
+        q = update(LoginSession).where(
+            LoginSession.kind == kind.value,
+            LoginSession.subject_id == subject_id,
+            LoginSession.revoked_at.is_(None),
+        )
+        if channel is not None:
+            q = q.where(LoginSession.channel == channel)
+        db.execute(q.values(revoked_at=self.clock()))
+
+    def purge(self, db: Session) -> int:
+        """Delete sessions that ended more than a day ago (by their absolute limit)."""
+        result = db.execute(
+            delete(LoginSession).where(LoginSession.expires_at < self.clock() - KEEP_AFTER_END)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
