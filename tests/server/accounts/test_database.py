@@ -135,6 +135,14 @@ def test_the_migration_encrypts_names_already_stored(tmp_path: Path) -> None:
                 " created_at) VALUES (1, 'wang', '王审核', 'x', 1, '2026-01-01 00:00:00')"
             )
         )
+        # an adjuster session points at the adjuster: SQLite's table rebuild must keep it
+        conn.execute(
+            text(
+                "INSERT INTO adjuster_session (id, adjuster_id, token_hash, created_at,"
+                " last_seen_at, expires_at) VALUES (1, 1, 'h', '2026-01-01 00:00:00',"
+                " '2026-01-01 00:00:00', '2099-01-01 00:00:00')"
+            )
+        )
     # when it is migrated
     migrate(engine, vault)
     # then the names are encrypted, readable with the key, and gone from the raw rows
