@@ -54,6 +54,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.plain_posts = settings.graphql_executor == "fast"
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, Request):
+            refusal = await _refuse_malformed(request)
+            if refusal is not None:
+                return refusal
         # One database session per request: committed after the response is built, rolled
         # back as a whole when anything unexpected happened (typed errors still commit, so
         # e.g. a wrong SMS code's try is counted).
@@ -188,6 +192,64 @@ async def _plain_operation(
     ):
         return None
     return query, variables, name, extensions
+
+
+MAX_BODY_BYTES = 1024 * 1024  # a GraphQL request is a query and its variables, never a file
+BAD_REQUEST = "BAD_REQUEST"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+
+
+def _refusal(status: int, message: str, code: str) -> Response:
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def _refuse_malformed(request: Request) -> Response | None:
+    """A GraphQL-shaped 400 or 413 for a POST that cannot be a GraphQL request, else None.
+
+    The body is read here, at most MAX_BODY_BYTES of it, and kept on the request (as
+    Starlette's Request.body() keeps it) for the view.
+    """
+    if request.method != "POST":
+        return None
+    too_large = _refusal(
+        413,
+        f"The request body is over {MAX_BODY_BYTES // 1024} KB; a GraphQL request carries a query and its variables only.",
+        PAYLOAD_TOO_LARGE,
+    )
+    length = request.headers.get("content-length", "")
+    if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        return too_large
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        return _refusal(
+            400,
+            'POST a JSON object ({"query": ..., "variables": ...}) as application/json.',
+            BAD_REQUEST,
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return too_large
+    request._body = bytes(body)  # what Request.body() would keep
+    try:
+        data = orjson.loads(request._body)
+    except orjson.JSONDecodeError:
+        return _refusal(400, "The request body is not valid JSON (UTF-8).", BAD_REQUEST)
+    if isinstance(data, list):
+        return _refusal(
+            400, "Batches are not supported: send one operation per request.", BAD_REQUEST
+        )
+    if not isinstance(data, dict):
+        return _refusal(400, "The request body must be a JSON object with a `query`.", BAD_REQUEST)
+    if not isinstance(data.get("query"), str | None):
+        return _refusal(400, "`query` must be a string.", BAD_REQUEST)
+    if not isinstance(data.get("variables"), dict | None):
+        return _refusal(400, "`variables` must be a JSON object.", BAD_REQUEST)
+    if not isinstance(data.get("operationName"), str | None):
+        return _refusal(400, "`operationName` must be a string.", BAD_REQUEST)
+    return None
 
 
 def _unexpected(error: GraphQLError) -> bool:

@@ -93,3 +93,42 @@ def test_plain_calls_take_the_direct_path_with_the_fast_executor(
     for body, headers in REQUESTS:
         _send(clients[executor], body, headers)
     assert len(calls) == direct  # the first fifteen requests above, when fast
+
+
+MALFORMED = [
+    (b"null", "application/json", 400, "BAD_REQUEST"),
+    (b'"x"', "application/json", 400, "BAD_REQUEST"),
+    (b"\xff\xfe{}", "application/json", 400, "BAD_REQUEST"),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "BAD_REQUEST"),
+    (b'[{"query": "{ __typename }"}]', "application/json", 400, "BAD_REQUEST"),
+    (b'{"query": "{ __typename }"}', "text/plain", 400, "BAD_REQUEST"),
+    (b'{"query": 5}', "application/json", 400, "BAD_REQUEST"),
+    (b'{"query": "{ __typename }", "variables": [1]}', "application/json", 400, "BAD_REQUEST"),
+    (b'{"query": "' + b"x" * (1024 * 1024) + b'"}', "application/json", 413, "PAYLOAD_TOO_LARGE"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "code"), MALFORMED)
+def test_a_malformed_body_gets_a_graphql_shaped_error(
+    clients: dict[str, TestClient], body: bytes, content_type: str, status: int, code: str
+) -> None:
+    for client in clients.values():
+        r = client.post("/graphql", content=body, headers={"content-type": content_type})
+        assert (r.status_code, r.headers["content-type"]) == (status, "application/json")
+        assert [e["extensions"]["code"] for e in r.json()["errors"]] == [code]
+        assert r.json()["errors"][0]["message"]
+
+
+def test_a_body_over_the_cap_is_refused_while_it_streams(clients: dict[str, TestClient]) -> None:
+    # no Content-Length: the body is counted as it arrives
+    def chunks() -> Iterator[bytes]:
+        yield b'{"query": "'
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b'"}'
+
+    r = clients["fast"].post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
