@@ -173,10 +173,12 @@ async def _plain_operation(
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" or headers.get("accept") not in _PLAIN_ACCEPT:
         return None
-    try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return None  # the view gives its own answer
+    data = getattr(request.state, "graphql_body", None)  # parsed by _refuse_malformed
+    if data is None:
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None  # the view gives its own answer
     if not isinstance(data, dict):
         return None
     query = data.get("query")
@@ -249,6 +251,7 @@ async def _refuse_malformed(request: Request) -> Response | None:
         return _refusal(400, "`variables` must be a JSON object.", BAD_REQUEST)
     if not isinstance(data.get("operationName"), str | None):
         return _refusal(400, "`operationName` must be a string.", BAD_REQUEST)
+    request.state.graphql_body = data  # the fast path reads it instead of parsing again
     return None
 
 
