@@ -21,6 +21,7 @@ from schema.claims.mutations import ClaimsMutation
 from schema.claims.queries import ClaimsQuery
 from schema.directory.queries import DirectoryQuery
 from schema.errors import ErrorCodes
+from schema.help.queries import HelpQuery
 from schema.limits import Limits, RequestLimits
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
@@ -33,7 +34,7 @@ EXECUTORS = ("fast", "stock")
 def _query() -> type:
     # a fresh class per schema: the relay `node` field is bound to the schema that builds it
     @strawberry.type(name="Query", description="Everything a client can read.")
-    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery):
+    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery, HelpQuery):
         node: relay.Node | None = relay.node(description="Any object by its global id.")
 
     return Query
