@@ -23,6 +23,7 @@ from schema.directory.queries import DirectoryQuery
 from schema.errors import ErrorCodes
 from schema.help.queries import HelpQuery
 from schema.limits import Limits, RequestLimits
+from schema.messages.mutations import MessagesMutation
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
 
@@ -41,7 +42,9 @@ def _query() -> type:
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountsMutation, PoliciesMutation, ClaimsMutation, AdjusterMutation):
+class Mutation(
+    AccountsMutation, PoliciesMutation, ClaimsMutation, AdjusterMutation, MessagesMutation
+):
     pass
 
 
