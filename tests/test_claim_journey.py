@@ -87,7 +87,11 @@ SEND_CODE = mutation(
     "sendClaimConfirmationCode", "ClaimIdInput", "SendClaimConfirmationCodeSuccess", "__typename"
 )
 SUBMIT = mutation(
-    "submitClaim", "SubmitClaimInput", "SubmitClaimSuccess", "claim { id claimNo status }"
+    "submitClaim",
+    "SubmitClaimInput",
+    "SubmitClaimSuccess",
+    "claim { id claimNo status expectedSettlementBy } officeAddressZh postcode hotline "
+    "otherServices",
 )
 SUPPLEMENT = mutation(
     "submitClaimSupplement",
@@ -209,6 +213,17 @@ def test_a_claim_from_sign_up_to_settlement_notice(
     assert re.fullmatch(r"VSHH260302\d{5}", submitted["claimNo"])
     assert submitted["status"] == "SUBMITTED"
     claim_no = submitted["claimNo"]
+    # the success page: where originals go, the hotline, what else to do, when to expect it
+    done = gql(
+        api,
+        SUBMIT,
+        token,
+        input={"claimId": claim_id, "smsCode": code, "clientKey": "journey-0001"},
+    )
+    assert done["officeAddressZh"] == "上海市浦东新区世纪大道1229号世纪大都会13楼"
+    assert (done["postcode"], done["hotline"]) == ("200122", "10108686")
+    assert "CLAIM_PROGRESS" in done["otherServices"]
+    assert submitted["expectedSettlementBy"] == "2026-03-16"  # Monday 2 March + 10 working days
 
     # --- the adjuster asks for a supplement ---------------------------------------------------
     with db_factory() as db:

@@ -23,6 +23,7 @@ from h5.supplement import session as sessions
 from h5.templating import PAGE_HEADERS, render, static_version
 from server.claims import portal
 from server.claims.core import ClaimContext
+from server.claims.office import OFFICE
 from server.claims.portal import Signed
 from server.claims.portal.captchas import AnswerSource, random_answer
 from server.crypto import Vault
@@ -36,7 +37,7 @@ FORM_MAX_BYTES = 16 * 1024  # the log-in, remove and submit forms are small
 MAX_FILES = 10  # per request; more in the next one
 NO_STORE = "no-store"
 # the seed's address for documents sent by post (000 §4: after a claim is sent)
-OFFICE_ADDRESS = "上海市浦东新区世纪大道1229号世纪大都会13楼（邮编 200122）"
+OFFICE_ADDRESS = f"{OFFICE.address_zh}（邮编 {OFFICE.postcode}）"
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,15 @@ from schema.context import Info
 from schema.directory.types import PageInfo
 from schema.policies.types import PolicyType, Relation, policy_type
 from schema.results import ResultUnion
-from server.claims import claimant_actions, claimant_progress, claimant_views, drafts, links, models
+from server.claims import (
+    claimant_actions,
+    claimant_progress,
+    claimant_views,
+    deadlines,
+    drafts,
+    links,
+    models,
+)
 from server.claims.claimant_rules import RulesView, online_limit_fen
 from server.claims.core import open_supplement
 from server.errors import DomainError
@@ -401,6 +409,18 @@ class ClaimNode(relay.Node):
     @strawberry.field(description="Settled or rejected (UTC).")
     def decided_at(self) -> datetime.datetime | None:
         return self.row.decided_at
+
+    @strawberry.field(
+        description="When the claim should be settled (China date): 10 working days after the documents were complete (seed FAQ Q7). Null while documents are owed, once decided, or when that year's holiday calendar is not published yet."
+    )
+    def expected_settlement_by(self) -> datetime.date | None:
+        return deadlines.dates(self.row).settle_by
+
+    @strawberry.field(
+        description="Once settled: the last day the payment is expected (2-3 working days after settling); null otherwise."
+    )
+    def expected_payment_by(self) -> datetime.date | None:
+        return deadlines.dates(self.row).pay_by
 
     @classmethod
     def resolve_nodes(  # type: ignore[override]

@@ -137,12 +137,20 @@ def _lock_own(db: Session, account: Account, claim_id: int) -> Claim:
 
 
 def start_draft(
-    db: Session, cx: ClaimContext, account: Account, *, policy_id: int, notice_accepted: bool
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    *,
+    policy_id: int,
+    notice_accepted: bool,
+    channel: Channel = Channel.APP,
 ) -> Claim:
     """A new draft on one of the member's policies, for themselves or a minor child.
 
     Each policy covers one person, so choosing the policy chooses the insured person.
     The contact address and e-mail come first on a first claim (CONTACT_REQUIRED).
+    `channel` is where the member is claiming from (申报途径): the app or the WeChat
+    mini-program.
     """
     person_id = require_verified(account)
     check_notice(notice_accepted)
@@ -161,7 +169,7 @@ def start_draft(
         relation=relation,
         plan_rules=rules.code,
         status=S.DRAFT,
-        channel=Channel.APP,
+        channel=channel,
         notice_accepted_at=now,
         created_at=now,
         updated_at=now,
@@ -175,7 +183,7 @@ def start_draft(
         actor=Actor.CLAIMANT,
         actor_id=account.id,
         now=now,
-        channel=Channel.APP,
+        channel=channel,
     )
     db.flush()
     return claim
