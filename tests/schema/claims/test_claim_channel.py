@@ -17,7 +17,9 @@ from tests.schema.claims.helpers import CONTACT, START, gid, pk
 
 def _start(api: Api, token: str, demo: Any) -> int:
     saved = api(
-        CONTACT, token=token, input={"address": "上海市浦东新区世纪大道1229号", "email": "a@example.com"}
+        CONTACT,
+        token=token,
+        input={"address": "上海市浦东新区世纪大道1229号", "email": "a@example.com"},
     )["data"]["saveClaimContact"]
     assert saved["__typename"] == "SaveClaimContactSuccess", saved
     started = api(
