@@ -67,6 +67,7 @@ def submit_claim(
         claim_pk(input.claim_id),
         sms_code=input.sms_code,
         client_key=input.client_key,
+        declaration_version=input.declaration_version,
     )
     assert claim.claim_no is not None
     return SubmitClaimSuccess(
