@@ -304,6 +304,8 @@ async def _notifier_lifespan(app: Starlette) -> AsyncIterator[None]:
         user=settings.smtp_user,
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout,
+        connect_timeout=settings.notify_connect_timeout,
     )
     stop = threading.Event()
     worker = threading.Thread(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
@@ -11,6 +12,7 @@ from typing import Protocol
 
 from server.crypto import mask_email
 from server.errors import DomainError
+from server.notify.deadline import deadline
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,8 @@ class SmtpEmailSender:
         user: str = "",
         password: str = "",
         starttls: bool = False,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if not sender:
@@ -67,18 +70,24 @@ class SmtpEmailSender:
         self.user = user
         self.password = password
         self.starttls = starttls
-        self.timeout = timeout
+        self.timeout = timeout  # the whole delivery, greeting to QUIT
+        self.connect_timeout = min(connect_timeout, timeout)  # the connection and greeting
         self.ssl_context = ssl_context
 
     def send(self, to: str, subject: str, body: str) -> None:
         msg = build_message(self.sender, to, subject, body)
+        opened: list[smtplib.SMTP] = []
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
-                if self.user:
-                    smtp.login(self.user, self.password)
-                smtp.send_message(msg)
+            with deadline(self.timeout, lambda: opened[0].sock if opened else None) as expired:
+                try:
+                    self._deliver(opened, msg)
+                except (smtplib.SMTPException, OSError):
+                    if expired.is_set():
+                        raise TimeoutError("the delivery took too long") from None
+                    raise
+                finally:
+                    for smtp in opened:
+                        smtp.close()
         except smtplib.SMTPRecipientsRefused:
             log.warning("mail server refused the address %s", mask_email(to))
             raise EmailRejected("The mail server refused the address.") from None
@@ -89,6 +98,21 @@ class SmtpEmailSender:
                 f"The e-mail could not be sent ({type(e).__name__}); it will be retried."
             ) from None
         log.info("mail to %s sent", mask_email(to))
+
+    def _deliver(self, opened: list[smtplib.SMTP], msg: EmailMessage) -> None:
+        # the connection and the greeting are bounded by the connect timeout
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.connect_timeout)
+        opened.append(smtp)
+        if smtp.sock is not None:
+            smtp.sock.settimeout(self.timeout)
+        if self.starttls:
+            smtp.starttls(context=self.ssl_context or ssl.create_default_context())
+        if self.user:
+            smtp.login(self.user, self.password)
+        smtp.send_message(msg)
+        # the message is accepted: a QUIT that fails must not make it count as unsent
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            smtp.quit()
 
 
 class LogEmailSender:
@@ -107,7 +131,18 @@ def make_email_sender(
     user: str = "",
     password: str = "",
     starttls: bool = False,
+    timeout: float = 30.0,
+    connect_timeout: float = 5.0,
 ) -> EmailSender:
     if not host:
         return LogEmailSender()
-    return SmtpEmailSender(host, port, sender, user=user, password=password, starttls=starttls)
+    return SmtpEmailSender(
+        host,
+        port,
+        sender,
+        user=user,
+        password=password,
+        starttls=starttls,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+    )
