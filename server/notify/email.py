@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -76,17 +77,17 @@ class SmtpEmailSender:
 
     def send(self, to: str, subject: str, body: str) -> None:
         msg = build_message(self.sender, to, subject, body)
-        opened: list[smtplib.SMTP] = []
+        watched: list[smtplib.SMTP] = []
         try:
-            with deadline(self.timeout, lambda: opened[0].sock if opened else None) as expired:
+            with deadline(self.timeout, lambda: watched[0].sock if watched else None) as expired:
                 try:
-                    self._deliver(opened, msg)
+                    self._deliver(watched, msg)
                 except (smtplib.SMTPException, OSError):
                     if expired.is_set():
                         raise TimeoutError("the delivery took too long") from None
                     raise
                 finally:
-                    for smtp in opened:
+                    for smtp in watched:
                         smtp.close()
         except smtplib.SMTPRecipientsRefused:
             log.warning("mail server refused the address %s", mask_email(to))
@@ -99,10 +100,9 @@ class SmtpEmailSender:
             ) from None
         log.info("mail to %s sent", mask_email(to))
 
-    def _deliver(self, opened: list[smtplib.SMTP], msg: EmailMessage) -> None:
+    def _deliver(self, watched: list[smtplib.SMTP], msg: EmailMessage) -> None:
         # the connection and the greeting are bounded by the connect timeout
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.connect_timeout)
-        opened.append(smtp)
+        smtp = _WatchedSMTP(watched, self.host, self.port, timeout=self.connect_timeout)
         if smtp.sock is not None:
             smtp.sock.settimeout(self.timeout)
         if self.starttls:
@@ -113,6 +113,21 @@ class SmtpEmailSender:
         # the message is accepted: a QUIT that fails must not make it count as unsent
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.quit()
+
+
+class _WatchedSMTP(smtplib.SMTP):
+    """Hands its socket to the delivery's deadline as soon as it is connected, so that a
+    greeting that never ends is cut off too (smtplib connects inside its constructor)."""
+
+    def __init__(self, watched: list[smtplib.SMTP], host: str, port: int, timeout: float) -> None:
+        self._watched = watched
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self.sock = sock
+        self._watched.append(self)
+        return sock
 
 
 class LogEmailSender:
