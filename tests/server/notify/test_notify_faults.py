@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import json
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import Engine, select
@@ -24,13 +27,13 @@ from starlette.testclient import TestClient
 from server.accounts.wiring import member_services
 from server.app import create_app
 from server.db import make_engine, make_sessionmaker, migrate
-from server.notify.email import EmailDeliveryFailed, SmtpEmailSender
+from server.notify.email import EmailDeliveryFailed, LogEmailSender, SmtpEmailSender
 from server.notify.outbox import Notification, Status, enqueue
 from server.notify.sms import OutboxSender
-from server.notify.worker import RetryPolicy, run_forever
+from server.notify.worker import RetryPolicy, deliver_due, run_forever
 from server.services import Services
 from tests.db import FakeClock
-from tests.server.notify.conftest import SmtpServer
+from tests.server.notify.conftest import Mailbox, SmtpServer
 
 SEND = """mutation($m: String!) { sendSmsCode(input: {mobile: $m, purpose: REGISTER}) {
   __typename } }"""
@@ -188,7 +191,7 @@ def test_a_hung_mail_server_blocks_neither_members_nor_the_sms(
         # when the mail server answers again, on the same port, and the retry is due
         port = silent.port
         silent.close()
-        smtp = SmtpServer("127.0.0.1", port, _mailbox())
+        smtp = SmtpServer("127.0.0.1", port, Mailbox())
         smtp.start()
         try:
             clock.advance(seconds=31)
@@ -208,12 +211,6 @@ def test_a_hung_mail_server_blocks_neither_members_nor_the_sms(
     assert not worker.is_alive()
 
 
-def _mailbox():  # type: ignore[no-untyped-def]
-    from tests.server.notify.conftest import Mailbox
-
-    return Mailbox()
-
-
 def test_a_server_that_answers_too_slowly_is_cut_off_at_the_total_timeout() -> None:
     # given a mail server whose greeting goes on forever, a line every half second
     server = Trickling()
@@ -229,3 +226,135 @@ def test_a_server_that_answers_too_slowly_is_cut_off_at_the_total_timeout() -> N
         assert time.monotonic() - started < 2 + 2
     finally:
         server.close()
+
+
+class _Gateway(BaseHTTPRequestHandler):
+    status: ClassVar[int] = 503
+    received: ClassVar[list[dict[str, str]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if type(self).status == 200:
+            type(self).received.append(body)
+        self.send_response(type(self).status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class SmsGateway:
+    """An HTTP SMS gateway on loopback that can refuse connections, answer 503, or work."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}/send"
+        self.server: ThreadingHTTPServer | None = None
+        handler = type("Handler", (_Gateway,), {"received": [], "status": 503})
+        self.handler: type[_Gateway] = handler
+
+    def up(self, status: int) -> None:
+        self.handler.status = status
+        if self.server is None:
+            self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    @property
+    def received(self) -> list[dict[str, str]]:
+        return self.handler.received
+
+
+@pytest.fixture
+def gateway() -> Iterator[SmsGateway]:
+    g = SmsGateway()
+    try:
+        yield g
+    finally:
+        g.down()
+
+
+def _send_code(client: TestClient, mobile: str) -> dict[str, str]:
+    query = """mutation($m: String!) { sendSmsCode(input: {mobile: $m, purpose: REGISTER}) {
+      __typename ... on SendSmsCodeSuccess { resendAfterSeconds }
+      ... on Error { code message } } }"""
+    r = client.post("/graphql", json={"query": query, "variables": {"m": mobile}})
+    assert r.status_code == 200
+    result: dict[str, str] = r.json()["data"]["sendSmsCode"]
+    return result
+
+
+def test_sms_gateway_down_codes_say_so_and_notices_wait_until_it_returns(
+    services: Services, sqlite_file: Engine, gateway: SmsGateway, clock: FakeClock
+) -> None:
+    # given a server whose SMS gateway refuses connections, with a supplement notice queued
+    settings = services.settings.with_(
+        notifier="off",
+        database_url=str(sqlite_file.url),
+        sms_gateway_url=gateway.url,
+        sms_gateway_timeout=2,
+        notify_connect_timeout=1,
+    )
+    factory = make_sessionmaker(sqlite_file)
+    members = member_services(settings)
+    with factory() as s:
+        enqueue(
+            s,
+            "sms",
+            "13612341560",
+            "",
+            "补充材料通知",
+            "down:sms",
+            vault=members.vault,
+            now=clock.now,
+        )
+        s.commit()
+    app = create_app(
+        settings,
+        services=dataclasses.replace(services, settings=settings, db=factory, members=members),
+    )
+    policy = RetryPolicy(first_delay=datetime.timedelta(seconds=30))
+
+    def notifier_round() -> list[int]:
+        report = deliver_due(
+            factory, members.sms, LogEmailSender(), clock.now, vault=members.vault, policy=policy
+        )
+        return report.sent
+
+    with TestClient(app) as client:
+        # when a member asks for a code, then the answer says it could not be sent, typed
+        down = _send_code(client, "13912345601")
+        assert down["__typename"] == "SmsDeliveryFailedError"
+        assert down["code"] == "SMS_DELIVERY_FAILED"
+        # and the queued notice stays queued, to be retried
+        assert notifier_round() == []
+        assert _status(factory, "down:sms").status is Status.PENDING
+        # when the gateway is up but answers 503, the same
+        gateway.up(503)
+        assert _send_code(client, "13912345601")["__typename"] == "SmsDeliveryFailedError"
+        clock.advance(seconds=31)
+        assert notifier_round() == []
+        waiting = _status(factory, "down:sms")
+        assert (
+            waiting.attempts == 2 and waiting.last_error == "SmsDeliveryFailed SMS_DELIVERY_FAILED"
+        )
+        # when the gateway works again
+        gateway.up(200)
+        # then the member gets a code at once (the failed tries spent none of the budget)
+        assert _send_code(client, "13912345601")["__typename"] == "SendSmsCodeSuccess"
+        assert [m["phone"] for m in gateway.received] == ["13912345601"]
+        # and the notice goes out when its retry is due, once
+        clock.advance(minutes=2)
+        assert len(notifier_round()) == 1
+        clock.advance(hours=2)
+        assert notifier_round() == []
+        assert [m["text"] for m in gateway.received[1:]] == ["补充材料通知"]
+        assert _status(factory, "down:sms").status is Status.SENT
