@@ -22,7 +22,7 @@ from server.claims.core import make_storage
 from server.claims.models import Claim, ClaimDocument
 from server.db import make_engine, make_sessionmaker, migrate, utcnow
 from server.settings import from_env
-from server.storage.backend import CleanupReport, Storage, cleanup_orphans
+from server.storage.backend import CleanupReport, Storage, cleanup_orphans, thumbnail_key
 
 
 def known_keys(db: Session) -> set[str]:
@@ -36,7 +36,8 @@ def known_keys(db: Session) -> set[str]:
         select(Claim.signature_key).where(Claim.signature_key.is_not(None))
     ):
         if signature:
-            keys.add(signature)
+            # the signature's thumbnail is made with it and deleted with it
+            keys.update((signature, thumbnail_key(signature)))
     return keys
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +57,24 @@ def value_enum(e: type[enum.Enum], name: str) -> Enum:
     return Enum(
         e, name=name, native_enum=False, values_callable=lambda x: [m.value for m in x], length=32
     )
+
+
+# what a client is told when the database cannot be reached: nothing was saved, try again
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable and nothing was saved; please try again."
+# the database errors that mean "unreachable or busy for now", not a fault of the request
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def unavailable(error: BaseException | None) -> bool:
+    """The database dropped the connection, went away or was busy: worth a retry.
+
+    The connection is invalidated by SQLAlchemy when it was lost; the pool (with
+    pre-ping on PostgreSQL) hands the next request a fresh one.
+    """
+    if isinstance(error, UNAVAILABLE):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def utcnow() -> datetime.datetime:
