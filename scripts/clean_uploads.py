@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.claims.core import make_storage
-from server.claims.models import Claim, ClaimDocument
+from server.claims.models import Claim, ClaimDocument, ClaimStatus
+from server.claims.notice import stored_key
 from server.db import make_engine, make_sessionmaker, migrate, utcnow
 from server.settings import from_env
 from server.storage.backend import CleanupReport, Storage, cleanup_orphans, thumbnail_key
@@ -38,6 +39,11 @@ def known_keys(db: Session) -> set[str]:
         if signature:
             # the signature's thumbnail is made with it and deleted with it
             keys.update((signature, thumbnail_key(signature)))
+    # a settled claim's notice PDF, kept once rendered (server/claims/files.py)
+    for claim_id, decided_at in db.execute(
+        select(Claim.id, Claim.decided_at).where(Claim.status == ClaimStatus.SETTLED)
+    ):
+        keys.add(stored_key(claim_id, decided_at))
     return keys
 
 
