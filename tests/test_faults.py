@@ -168,7 +168,7 @@ class Flow:
         return "ok", payload
 
     def _retrying(self, send: Any) -> tuple[str, dict[str, Any]]:
-        for _ in range(60):
+        for _ in range(200):
             try:
                 outcome, payload = self._answer(send())
             except httpx.TransportError as e:
