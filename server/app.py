@@ -34,6 +34,7 @@ from server.db import (
     make_engine,
     make_sessionmaker,
     migrate,
+    unavailable,
 )
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
@@ -76,6 +77,10 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.db_failed = False
         try:
             response = await self._dispatch(request, context, root_value)
+            if getattr(request.state, "db_unavailable", False) and isinstance(response, Response):
+                # nothing was saved: the same 503 as any other request the database failed
+                response.status_code = 503
+                response.headers["Retry-After"] = "1"
             if request.state.db_failed:
                 session.rollback()
             elif session.in_transaction():  # else nothing was read or written: nothing to end
@@ -164,6 +169,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if result.errors:
             if any(_unexpected(e) for e in result.errors):
                 request.state.db_failed = True
+            if any(unavailable(e.original_error) for e in result.errors):
+                request.state.db_unavailable = True
             debug = self.settings.debug
             data["errors"] = [format_error(e, debug=debug) for e in result.errors]  # type: ignore[typeddict-item]
         if result.extensions:
