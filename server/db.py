@@ -99,7 +99,16 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "checkin", _sqlite_end_transaction)
     return engine
+
+
+def _sqlite_end_transaction(dbapi_connection: Any, _record: Any) -> None:
+    # A COMMIT refused with "database is locked" leaves SQLite's transaction open while
+    # SQLAlchemy counts it as ended and skips the pool's rollback: the next request on
+    # this connection would fail at BEGIN. End it before the connection is reused.
+    if dbapi_connection is not None and dbapi_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
