@@ -38,6 +38,7 @@ GraphQLExecutor = Literal["fast", "stock"]
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(gt=0)]
+Seconds = Annotated[float, Field(gt=0, le=120)]
 
 _DATABASE_URL = re.compile(r"(sqlite|postgresql)(\+\w+)?://")
 _REDIS_URL = re.compile(r"(redis|rediss|unix)://")
@@ -128,6 +129,15 @@ class Settings(BaseSettings):
     smtp_user: str = Field("", description="SMTP user name")
     smtp_password: str = Field("", repr=False, description="SMTP password")
     smtp_starttls: bool = Field(False, description="STARTTLS to the SMTP server")
+    smtp_timeout: Seconds = Field(
+        30, description="seconds one e-mail may take in all, however slowly the server answers"
+    )
+    sms_gateway_timeout: Seconds = Field(
+        5, description="seconds one SMS may take in all (codes are sent while the member waits)"
+    )
+    notify_connect_timeout: Seconds = Field(
+        3, description="seconds to connect to the SMS gateway or the mail server (and its greeting)"
+    )
     storage_backend: StorageBackend = Field(
         "local",
         description="claim uploads: `local` (`STORAGE_DIR`, never served directly) or `s3` (shared by several servers)",
