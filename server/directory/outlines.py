@@ -23,9 +23,12 @@ class Outline:
 
     def contains(self, lat: float, lng: float) -> bool:
         for rings in self.polygons:
-            if rings and _in_ring(lng, lat, rings[0]):
-                if not any(_in_ring(lng, lat, hole) for hole in rings[1:]):
-                    return True
+            if (
+                rings
+                and _in_ring(lng, lat, rings[0])
+                and not any(_in_ring(lng, lat, hole) for hole in rings[1:])
+            ):
+                return True
         return False
 
 
@@ -56,6 +59,7 @@ def read_outlines(path: Path) -> dict[str, Outline]:
         osm_id = str(feature.get("id") or feature.get("properties", {}).get("@id", ""))
         geometry = feature.get("geometry") or {}
         kind, coords = geometry.get("type"), geometry.get("coordinates") or []
+        polygons: tuple[tuple[Ring, ...], ...]
         if kind == "Polygon":
             polygons = (_rings(coords),)
         elif kind == "MultiPolygon":

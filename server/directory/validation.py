@@ -17,7 +17,6 @@ from pathlib import Path
 
 from server.directory.directory import District, Network
 from server.directory.geo import in_china
-from server.directory.outlines import OUTLINES_FILE, Outline, read_outlines
 from server.directory.models import (
     Category,
     CoordinatePrecision,
@@ -26,6 +25,7 @@ from server.directory.models import (
     FacilityKind,
     Ownership,
 )
+from server.directory.outlines import OUTLINES_FILE, Outline, read_outlines
 
 LIST_SEP = ";"
 FACILITY_GLOB = "facilities*.csv"
