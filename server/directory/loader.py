@@ -73,6 +73,7 @@ def load_folder(
         data.networks,
         content_hash=digest,
         attribution=_attribution(data, is_osm),
+        public_corpus=is_osm,
     )
 
 

@@ -16,6 +16,11 @@ from server.search import SearchEngine, SearchFilters, nearby
 
 MAX_PAGE = 100
 MAX_TEXT = 100
+# Distance sort ranks by band first: within one band, facilities whose point is only an
+# estimate come after those whose building is known, since their distance may be off by
+# about this much. Rows fetched beyond the page let an exact row just past it move up.
+DISTANCE_BAND_KM = 2.0
+_BAND_SLACK = 20
 
 
 class Sort(enum.Enum):
@@ -48,8 +53,9 @@ class FacilityResult:
     @property
     def distance_km(self) -> float | None:
         """Geodesic km with one decimal, computed when shown: a page that does not
-        show distances (or a client that does not ask for them) does not pay for it."""
-        if self.near is None:
+        show distances (or a client that does not ask for them) does not pay for it.
+        None for a facility whose point is an estimate: a precise km would mislead."""
+        if self.near is None or self.facility.approximate:
             return None
         return display_km(self.near, (self.facility.lat, self.facility.lng))
 
@@ -103,10 +109,10 @@ class DirectoryService:
                 text,
                 filters,
                 *q.near,
-                k=q.offset + q.limit,
+                k=q.offset + q.limit + _BAND_SLACK,
                 max_km=q.max_distance_km,
             )
-            ordinals, total = near.ordinals, near.total
+            ordinals, total = self._exact_first_in_band(near), near.total
         elif q.near is not None and q.max_distance_km is not None:
             near = nearby.within(
                 self.engine, self.directory, text, filters, *q.near, q.max_distance_km
@@ -120,6 +126,17 @@ class DirectoryService:
         facilities = self.directory.facilities
         results = [FacilityResult(facilities[int(i)], q.near) for i in page]
         return FacilityPage(results, total, q.offset)
+
+    def _exact_first_in_band(self, near: nearby.NearbyHits) -> list[int]:
+        if len(near.ordinals) == 0:
+            return []
+        idx = np.asarray(near.ordinals, dtype=np.int64)
+        km = np.asarray(near.distances_km, dtype=np.float64)
+        facilities = self.directory.facilities
+        approx = np.fromiter((facilities[int(i)].approximate for i in idx), dtype=bool)
+        band = np.floor(km / DISTANCE_BAND_KM)
+        order = np.lexsort((km, approx, band))  # last key sorts first
+        return [int(i) for i in idx[order]]
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
         hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)
