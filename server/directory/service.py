@@ -127,16 +127,16 @@ class DirectoryService:
         results = [FacilityResult(facilities[int(i)], q.near) for i in page]
         return FacilityPage(results, total, q.offset)
 
-    def _exact_first_in_band(self, near: nearby.NearbyHits) -> list[int]:
+    def _exact_first_in_band(self, near: nearby.NearbyHits) -> np.ndarray:
         if len(near.ordinals) == 0:
-            return []
+            return near.ordinals
         idx = np.asarray(near.ordinals, dtype=np.int64)
         km = np.asarray(near.distances_km, dtype=np.float64)
         facilities = self.directory.facilities
         approx = np.fromiter((facilities[int(i)].approximate for i in idx), dtype=bool)
         band = np.floor(km / DISTANCE_BAND_KM)
         order = np.lexsort((km, approx, band))  # last key sorts first
-        return [int(i) for i in idx[order]]
+        return idx[order]
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
         hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)
