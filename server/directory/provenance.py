@@ -13,6 +13,10 @@ from server.directory.models import Facility, FacilityKind
 
 # Who publishes the lists (seed 000 §9.2: 太保安联).
 INSURER = {"en": "CPIC Allianz Health Insurance", "zh": "太保安联健康保险"}
+# The direct-billing booking line (seed 000 §9.2: "提前2个工作日致电1010-8686预约就诊"), as
+# printed and in the international form a foreign phone dials.
+BOOKING_LINE = "1010-8686"
+BOOKING_LINE_INTL = "+86 1010 8686"
 
 _CHECKS = {
     "osm": {"en": "OpenStreetMap", "zh": "OpenStreetMap"},
