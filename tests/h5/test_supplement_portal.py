@@ -117,7 +117,10 @@ def test_the_page_shows_what_is_missing_the_adjusters_words_and_the_deadline(
     assert '<html lang="en">' in english.text
     assert "Please send them by 4 March 2026" in english.text
     assert "Outpatient records / medical records / diagnosis" in english.text
-    assert 'href="/h5/supplement/claim" hreflang="zh-CN"><span lang="zh-CN">中文</span>' in english.text
+    assert (
+        'href="/h5/supplement/claim" hreflang="zh-CN"><span lang="zh-CN">中文</span>'
+        in english.text
+    )
 
 
 def test_every_control_has_a_label(signed_in: TestClient) -> None:
