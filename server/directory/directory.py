@@ -42,6 +42,8 @@ class Directory:
     _list_dates: dict[FacilityKind | None, str] = field(init=False, repr=False)
     lat_rad: np.ndarray = field(init=False, repr=False)
     lng_rad: np.ndarray = field(init=False, repr=False)
+    approximate: np.ndarray = field(init=False, repr=False)  # bool per facility
+    mixed_precision: bool = field(init=False, repr=False)  # some exact points, some estimates
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {f.id: i for i, f in enumerate(self.facilities)})
@@ -61,6 +63,10 @@ class Directory:
         lng = np.fromiter((f.lng for f in self.facilities), dtype=np.float64)
         object.__setattr__(self, "lat_rad", np.radians(lat))
         object.__setattr__(self, "lng_rad", np.radians(lng))
+        approximate = np.fromiter((f.approximate for f in self.facilities), dtype=bool)
+        object.__setattr__(self, "approximate", approximate)
+        mixed = bool(approximate.any()) and not bool(approximate.all())
+        object.__setattr__(self, "mixed_precision", mixed)
 
     def __len__(self) -> int:
         return len(self.facilities)

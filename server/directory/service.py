@@ -18,7 +18,8 @@ MAX_PAGE = 100
 MAX_TEXT = 100
 # Distance sort ranks by band first: within one band, facilities whose point is only an
 # estimate come after those whose building is known, since their distance may be off by
-# about this much. Rows fetched beyond the page let an exact row just past it move up.
+# about this much. A directory with both kinds fetches rows past the page too, so that an
+# exact row just past it can move up (all-exact or all-estimate directories pay nothing).
 DISTANCE_BAND_KM = 2.0
 _BAND_SLACK = 20
 
@@ -103,16 +104,18 @@ class DirectoryService:
 
         if q.near is not None and q.sort is Sort.DISTANCE:
             # only the matches around the point are measured, not every match in the city
+            mixed = self.directory.mixed_precision
             near = nearby.nearest(
                 self.engine,
                 self.directory,
                 text,
                 filters,
                 *q.near,
-                k=q.offset + q.limit + _BAND_SLACK,
+                k=q.offset + q.limit + (_BAND_SLACK if mixed else 0),
                 max_km=q.max_distance_km,
             )
-            ordinals, total = self._exact_first_in_band(near), near.total
+            ordinals = self._exact_first_in_band(near) if mixed else near.ordinals
+            total = near.total
         elif q.near is not None and q.max_distance_km is not None:
             near = nearby.within(
                 self.engine, self.directory, text, filters, *q.near, q.max_distance_km
@@ -132,8 +135,7 @@ class DirectoryService:
             return near.ordinals
         idx = np.asarray(near.ordinals, dtype=np.int64)
         km = np.asarray(near.distances_km, dtype=np.float64)
-        facilities = self.directory.facilities
-        approx = np.fromiter((facilities[int(i)].approximate for i in idx), dtype=bool)
+        approx = self.directory.approximate[idx]
         band = np.floor(km / DISTANCE_BAND_KM)
         order = np.lexsort((km, approx, band))  # last key sorts first
         return idx[order]
