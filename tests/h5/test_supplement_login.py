@@ -681,3 +681,14 @@ def test_a_latin_name_signs_in_family_name_first_or_last() -> None:
     for typed in ("John", "Jon Smith", "John Smith Jr", ""):
         assert not name_matches(VAULT, claim, typed), typed  # type: ignore[arg-type]
     assert not name_matches(VAULT, None, "John Smith")
+
+
+def test_english_pages_use_english_punctuation_and_a_tappable_hotline(
+    portal: TestClient, pending: Pending
+) -> None:
+    english = portal.get(path_of(pending.link) + "?lang=en").text
+    assert "Claim number: <strong" in english
+    assert "：" not in english
+    assert '<a class="tel" href="tel:+8610108686">10108686</a>' in english
+    chinese = portal.get(path_of(pending.link)).text
+    assert "理赔编号：<strong" in chinese or "：<strong" in chinese
