@@ -11,7 +11,9 @@ from typing import Any
 import axe_playwright_python
 import pytest
 
-from tests.h5.test_h5_browser import browser, live_server  # noqa: F401 (fixtures)
+from server.app import create_app
+from server.settings import Settings
+from tests.h5.browser_helpers import free_port, serving
 from tests.h5.test_supplement_browser import (  # noqa: F401 (fixtures)
     Live,
     _log_in,
@@ -57,76 +59,95 @@ def serious_violations(page: Any) -> list[str]:
     ]
 
 
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:  # noqa: F811
-    ctx = browser.new_context(**PHONE, locale="en-US")
-    yield ctx.new_page()
-    ctx.close()
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app = create_app(Settings(environment="test", var_dir=tmp_path_factory.mktemp("axe-var")))
+    port = free_port()
+    with serving(app, port):
+        yield f"http://127.0.0.1:{port}"
 
 
-@pytest.mark.parametrize("path", DIRECTORY_PAGES)
-def test_no_serious_axe_violation_on_directory_pages(
-    phone: Any,
-    live_server: str,  # noqa: F811
-    path: str,
-) -> None:
-    phone.goto(f"{live_server}{path}")
-    assert serious_violations(phone) == []
+def on_phone(journey: Any) -> None:
+    """Run `journey(page)` on a 360 px page in a Playwright of its own thread (the other
+    browser tests keep one on the main thread; the sync API allows one per thread)."""
+
+    def run(browser: Any) -> None:
+        ctx = browser.new_context(**PHONE, locale="en-US")
+        try:
+            journey(ctx.new_page())
+        finally:
+            ctx.close()
+
+    in_browser(run)
 
 
-def test_an_approximate_facility_shows_its_area_not_a_km(
-    phone: Any,
-    live_server: str,  # noqa: F811
-) -> None:
-    phone.goto(f"{live_server}/h5/en/dental?lat=31.2386&lng=121.4936&sort=distance")
-    exact = phone.locator("#f-den-arrail-zhengda .dist")
-    assert exact.inner_text().endswith(" km")
-    card = phone.locator("#f-den-arrail-biyun")
-    assert card.locator(".dist").inner_text() == "Pudong, exact location not confirmed"
-    assert " km" not in card.inner_text()
-    why = card.locator(".approx-why")
-    assert why.is_visible() and "no distance is shown" in why.inner_text()
-    # it fits the phone: nothing wider than the screen
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+def test_no_serious_axe_violation_on_directory_pages(chromium: None, site: str) -> None:  # noqa: F811
+    found: dict[str, list[str]] = {}
+
+    def journey(page: Any) -> None:
+        for path in DIRECTORY_PAGES:
+            page.goto(f"{site}{path}")
+            found[path] = serious_violations(page)
+
+    on_phone(journey)
+    assert found == {path: [] for path in DIRECTORY_PAGES}
+
+
+def test_an_approximate_facility_shows_its_area_not_a_km(chromium: None, site: str) -> None:  # noqa: F811
+    def journey(page: Any) -> None:
+        page.goto(f"{site}/h5/en/dental?lat=31.2386&lng=121.4936&sort=distance")
+        exact = page.locator("#f-den-arrail-zhengda .dist")
+        assert exact.inner_text().endswith(" km")
+        card = page.locator("#f-den-arrail-biyun")
+        assert card.locator(".dist").inner_text() == "Pudong, exact location not confirmed"
+        assert " km" not in card.inner_text()
+        why = card.locator(".approx-why")
+        assert why.is_visible() and "no distance is shown" in why.inner_text()
+        # it fits the phone: nothing wider than the screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    on_phone(journey)
 
 
 @pytest.mark.parametrize(
-    ("lang", "booking", "words"),
-    [
-        ("en", "1010-8686 (+86 1010 8686)", "Book at least 2 working days ahead"),
-        ("zh", "1010-8686 (+86 1010 8686)", "请至少提前 2 个工作日致电预约专线"),
-    ],
+    ("lang", "words"),
+    [("en", "Book at least 2 working days ahead"), ("zh", "请至少提前 2 个工作日致电预约专线")],
 )
 def test_the_explainer_and_the_booking_line_on_every_list(
-    phone: Any,
-    live_server: str,  # noqa: F811
+    chromium: None,  # noqa: F811
+    site: str,
     lang: str,
-    booking: str,
     words: str,
 ) -> None:
-    for kind in ("medical", "dental", "designated"):
-        phone.goto(f"{live_server}/h5/{lang}/{kind}")
-        explainer = phone.locator("section.explainer")
-        assert explainer.is_visible()
-        assert words in explainer.inner_text()
-        call = explainer.locator('a[href="tel:+8610108686"]')
-        assert call.inner_text() == booking
-        box = call.bounding_box()
-        assert box is not None and box["height"] >= 44
-        assert explainer.locator('a[href="tel:120"]').is_visible()
+    def journey(page: Any) -> None:
+        for kind in ("medical", "dental", "designated"):
+            page.goto(f"{site}/h5/{lang}/{kind}")
+            explainer = page.locator("section.explainer")
+            assert explainer.is_visible()
+            assert words in explainer.inner_text()
+            call = explainer.locator('a[href="tel:+8610108686"]')
+            assert call.inner_text() == "1010-8686 (+86 1010 8686)"
+            box = call.bounding_box()
+            assert box is not None and box["height"] >= 44
+            assert explainer.locator('a[href="tel:120"]').is_visible()
+
+    on_phone(journey)
 
 
-def test_tap_targets_are_at_least_44_px(phone: Any, live_server: str) -> None:  # noqa: F811
-    phone.goto(f"{live_server}/h5/en/facility/med-renji-vip-pudong")
-    for selector in ("a.back", "a.lang-switch", "#fav-link", "a.brand"):
-        box = phone.locator(selector).bounding_box()
-        assert box is not None and box["height"] >= 44, selector
+def test_tap_targets_are_at_least_44_px(chromium: None, site: str) -> None:  # noqa: F811
+    def journey(page: Any) -> None:
+        page.goto(f"{site}/h5/en/facility/med-renji-vip-pudong")
+        for selector in ("a.back", "a.lang-switch", "#fav-link", "a.brand"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None and box["height"] >= 44, selector
+
+    on_phone(journey)
 
 
 def test_no_serious_axe_violation_on_supplement_pages(chromium: None, live: Live) -> None:  # noqa: F811
     pending = _pending(live, "097")
 
-    def journey(browser: Any) -> None:  # noqa: F811
+    def journey(browser: Any) -> None:
         ctx = browser.new_context(**PHONE)
         page = ctx.new_page()
         found: dict[str, list[str]] = {}
