@@ -369,9 +369,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.certificates import routes as certificate_routes
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
+    from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
 
     routes: list[BaseRoute] = [
+        Route("/", h5_landing),
         Route("/healthz", healthz),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
         Mount("/h5", routes=h5_routes()),
