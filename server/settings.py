@@ -167,6 +167,25 @@ class Settings(BaseSettings):
         description="`fast`: the leaner executor and plain-POST path (`stock`, with a warning, where the installed Strawberry or graphql-core does not fit it; see `docs/architecture.md`); `stock`: Strawberry's own",
     )
 
+    redis_prefix: str = Field(
+        "",
+        description="put before every Redis key, so that several deployments (or test runs) can share one Redis",
+    )
+    workers: Positive = Field(
+        1, description="worker processes of the production start (`python -m server.serving`)"
+    )
+    keepalive_timeout_seconds: Positive = Field(
+        5, description="an idle keep-alive connection is closed after this many seconds"
+    )
+    header_timeout_seconds: Positive = Field(
+        10,
+        description="a connection that has not sent a whole request head (request line and headers) within this many seconds is closed",
+    )
+    max_connections: Positive | None = Field(
+        None,
+        description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
