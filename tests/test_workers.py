@@ -186,7 +186,13 @@ def test_a_login_lockout_made_on_one_worker_holds_on_the_other(
     for _ in range(8):
         c = served.connection()
 
-        def fresh(method: str, path: str, body: bytes | None, **headers: str) -> Any:
+        def fresh(
+            method: str,
+            path: str,
+            body: bytes | None,
+            c: http.client.HTTPConnection = c,
+            **headers: str,
+        ) -> Any:
             return exchange(c, method, path, body, {}, None, headers)
 
         try:
