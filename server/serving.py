@@ -271,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-prepare", action="store_true", help="skip migrations and the index build"
     )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="run the migrations and build the index, then exit",
+    )
     args = parser.parse_args(argv)
 
     settings = from_env()
@@ -291,8 +296,10 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(settings)
     limit_repeated_logs()
-    if not args.no_prepare:
+    if not args.no_prepare or args.prepare_only:
         prepare(settings)
+    if args.prepare_only:
+        return 0
 
     import uvicorn
 
