@@ -142,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((name, n, rate))
                 print(f"{name:34} {n} worker(s): {rate:8.0f} req/s", flush=True)
         print()
-        print(f"| start | workers | /healthz requests/s ({args.connections} keep-alive connections) |")
+        print(
+            f"| start | workers | /healthz requests/s ({args.connections} keep-alive connections) |"
+        )
         print("|---|---|---|")
         for name, n, rate in rows:
             print(f"| `{name}` | {n} | {rate:.0f} |")
