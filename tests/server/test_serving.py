@@ -161,10 +161,31 @@ def test_idle_connections_cannot_exhaust_descriptors(tmp_path: Path) -> None:
         finally:
             for s in idle:
                 s.close()
+        # and a request head dripped in byte by byte is cut off all the same
+        assert _dripped_head_is_cut_off(served.host, served.port, within=8)
         # and the log did not grow by a line per attempt
         grown = served.log_lines()[before:]
         assert len(grown) < 30, "\n".join(grown[:40])
         assert not any("Too many open files" in line for line in grown)
+
+
+def _dripped_head_is_cut_off(host: str, port: int, within: float) -> bool:
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
+    with socket.create_connection((host, port)) as s:
+        s.settimeout(0.3)
+        deadline = time.monotonic() + within
+        for byte in head:
+            if time.monotonic() > deadline:
+                return False
+            try:
+                s.sendall(bytes([byte]))
+                if s.recv(1) == b"":
+                    return True
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                return True
+    return False
 
 
 def _healthz(host: str, port: int) -> int:
