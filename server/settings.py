@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "",
         repr=False,
-        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`); unset: in the database",
+        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`) and the supplement portal's captchas wait there; unset: in the database",
     )
     secret_key: str = Field(
         DEV_SECRET_KEY,

@@ -259,6 +259,8 @@ def test_a_captcha_drawn_on_one_worker_is_answered_on_the_other(
     csrf = _hidden(html, "csrf")
     challenge = _hidden(html, "captcha_id")
     second.cookies.update(first.cookies)  # one browser
+    # kept in Redis when it is set, else in the database
+    assert _where_captchas_are(shared) == ("redis" if shared.redis_url else "database")
     # then the second worker shows its image
     status, headers, image = second.request("GET", f"/h5/supplement/captcha/{challenge}")
     assert status == 200
@@ -280,6 +282,26 @@ def test_a_captcha_drawn_on_one_worker_is_answered_on_the_other(
     # and the challenge, used on the second worker, is gone on the first
     status, _, _ = first.request("GET", f"/h5/supplement/captcha/{challenge}")
     assert status == 404
+
+
+def _where_captchas_are(shared: Shared) -> str:
+    engine = make_engine(shared.base_url, schema=shared.schema)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT count(*) FROM supplement_captcha")).scalar_one()
+    finally:
+        engine.dispose()
+    keys = 0
+    if shared.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(shared.redis_url)
+        try:
+            keys = len(list(client.scan_iter(match=f"{shared.prefix}captcha:*")))
+        finally:
+            client.close()
+    assert not (rows and keys), "captchas in both places"
+    return "redis" if keys else "database" if rows else "nowhere"
 
 
 def _hidden(html: str, name: str) -> str:
