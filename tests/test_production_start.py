@@ -10,6 +10,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -120,5 +121,18 @@ def test_the_readme_start_command_serves_in_production(
         lines = [line for line in served.log_lines() if line.startswith("{")]
         assert lines
         assert all(json.loads(line)["level"] for line in lines)
-        workers = [line for line in lines if "Started server process" in line]
-        assert len(workers) >= 1
+        # both workers started (each logs its pid once its app is made)
+        deadline = time.monotonic() + 60
+        while len(_started(served.log_lines())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(_started(served.log_lines())) == 2
+
+
+def _started(lines: list[str]) -> set[str]:
+    return {
+        m.group(1)
+        for line in lines
+        if line.startswith("{")
+        for m in [re.search(r"Started server process \[(\d+)\]", json.loads(line)["message"])]
+        if m
+    }
