@@ -291,13 +291,21 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.with_(**changes)
         except ValueError as e:
             parser.error(str(e))
+        # the workers read the environment: they see what the parent was told
+        os.environ.update({name.upper(): str(value) for name, value in changes.items()})
 
     from server.logs import configure_logging
 
     configure_logging(settings)
     limit_repeated_logs()
     if not args.no_prepare or args.prepare_only:
-        prepare(settings)
+        from server.directory.validation import InvalidDirectoryData
+
+        try:
+            prepare(settings)
+        except InvalidDirectoryData as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
     if args.prepare_only:
         return 0
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from server import serving
 from server.serving import OncePerInterval, OutOfDescriptors, connection_cap, set_nodelay
 from tests.serving import serve
 
@@ -225,3 +226,28 @@ def _closed_by_server(s: socket.socket) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+def test_a_bad_worker_count_is_refused_with_its_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WORKERS", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        serving.main(["--workers", "0", "--prepare-only"])
+    assert stopped.value.code == 2
+    assert "WORKERS" in capsys.readouterr().err
+
+
+def test_prepare_only_migrates_and_builds_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_logging: None
+) -> None:
+    # given a fresh VAR_DIR
+    for name in ("DATABASE_URL", "REDIS_URL", "STORAGE_DIR", "SEARCH_ENGINE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    # when
+    assert serving.main(["--prepare-only"]) == 0
+    # then the database is at the newest migration and the index is built
+    assert (tmp_path / "app.sqlite3").exists()
+    assert any((tmp_path / "index").rglob("*"))
