@@ -1,6 +1,7 @@
-"""Two workers of the production start over PostgreSQL and Redis share their state: a
-lock-out made through one worker holds on the other, and a captcha drawn by one worker
-is shown and answered on the other.
+"""Two workers of the production start over PostgreSQL share their state, with the limits
+and captchas in Redis (REDIS_URL) and without it (in the database): a lock-out made
+through one worker holds on the other, and a captcha drawn by one worker is shown and
+answered on the other.
 
 A keep-alive connection stays with the worker that accepted it, so the test holds one
 connection per worker (told apart by the `x-test-worker` header of tests/served_app.py)
