@@ -25,6 +25,7 @@ from schema.context import Context
 from schema.errors import format_error
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
+from server.claims.portal.captchas import make_challenges
 from server.claims.rules import rule_book
 from server.clock import system_clock
 from server.db import (
@@ -311,6 +312,7 @@ def build_services(settings: Settings) -> Services:
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
+        challenges=make_challenges(settings.redis_url, settings.redis_prefix),
     )
 
 

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "",
         repr=False,
-        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`); unset: in the database",
+        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`) and the supplement portal's captchas wait there; unset: in the database",
     )
     secret_key: str = Field(
         DEV_SECRET_KEY,
@@ -175,6 +175,25 @@ class Settings(BaseSettings):
     graphql_executor: GraphQLExecutor = Field(
         "fast",
         description="`fast`: the leaner executor and plain-POST path (`stock`, with a warning, where the installed Strawberry or graphql-core does not fit it; see `docs/architecture.md`); `stock`: Strawberry's own",
+    )
+
+    redis_prefix: str = Field(
+        "",
+        description="put before every Redis key, so that several deployments (or test runs) can share one Redis",
+    )
+    workers: Positive = Field(
+        1, description="worker processes of the production start (`python -m server.serving`)"
+    )
+    keepalive_timeout_seconds: Positive = Field(
+        5, description="an idle keep-alive connection is closed after this many seconds"
+    )
+    header_timeout_seconds: Positive = Field(
+        10,
+        description="a connection that has not sent a whole request head (request line and headers) within this many seconds is closed",
+    )
+    max_connections: Positive | None = Field(
+        None,
+        description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
     )
 
     def __init__(self, **values: Any) -> None:
