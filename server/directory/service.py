@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from server.directory.directory import Directory
-from server.directory.geo import display_km, in_china
+from server.directory.geo import display_kms, in_china
 from server.directory.models import Facility, FacilityKind, Ownership
 from server.errors import InvalidInput
 from server.search import SearchEngine, SearchFilters, nearby
@@ -40,18 +40,42 @@ class FacilityQuery:
     limit: int = 20
 
 
+class _PageDistances:
+    """The display km of a page's rows, computed together the first time one is shown:
+    a page that does not show distances (or a client that does not ask for them) does
+    not pay for them, and one that does pays one vectorised call, not one per row."""
+
+    __slots__ = ("_km", "_lats", "_lngs", "near")
+
+    def __init__(self, near: tuple[float, float], facilities: list[Facility]) -> None:
+        self.near = near
+        self._lats = np.fromiter((f.lat for f in facilities), np.float64, len(facilities))
+        self._lngs = np.fromiter((f.lng for f in facilities), np.float64, len(facilities))
+        self._km: list[float] | None = None
+
+    def km(self, row: int) -> float:
+        if self._km is None:
+            self._km = display_kms(self.near, self._lats, self._lngs)
+        return self._km[row]
+
+
 @dataclass(frozen=True, slots=True)
 class FacilityResult:
     facility: Facility
     near: tuple[float, float] | None  # the point distances are measured from
+    _distances: _PageDistances | None = field(default=None, repr=False, compare=False)
+    _row: int = field(default=0, repr=False, compare=False)
 
     @property
     def distance_km(self) -> float | None:
-        """Geodesic km with one decimal, computed when shown: a page that does not
-        show distances (or a client that does not ask for them) does not pay for it."""
+        """Geodesic km with one decimal, computed when shown (with the page's other rows)."""
         if self.near is None:
             return None
-        return display_km(self.near, (self.facility.lat, self.facility.lng))
+        if self._distances is None or self._distances.near != self.near:
+            return display_kms(
+                self.near, np.array([self.facility.lat]), np.array([self.facility.lng])
+            )[0]
+        return self._distances.km(self._row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +141,14 @@ class DirectoryService:
             ordinals, total = hits.ordinals, hits.total
 
         page = ordinals[q.offset : q.offset + q.limit]
-        facilities = self.directory.facilities
-        results = [FacilityResult(facilities[int(i)], q.near) for i in page]
+        facilities = [self.directory.facilities[int(i)] for i in page]
+        if q.near is None:
+            results = [FacilityResult(f, None) for f in facilities]
+        else:
+            distances = _PageDistances(q.near, facilities)
+            results = [
+                FacilityResult(f, q.near, distances, row) for row, f in enumerate(facilities)
+            ]
         return FacilityPage(results, total, q.offset)
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
