@@ -2,7 +2,7 @@
 
 For each size (10k, 100k, 1M synthetic facilities) and each engine: index build
 time, then p50/p95 of in-process searches of three shapes: text, text + distance
-sort, distance only. With --http (10k, whoosh): requests/s of the GraphQL search
+sort, distance only. With --http (each size and engine): requests/s of the GraphQL search
 endpoint against a plain Starlette + orjson endpoint making the same service call,
 both served by uvicorn in a subprocess and loaded by `wrk` over loopback in alternating
 2-second rounds (requests/s, and requests per CPU second of the server process).
@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.directory.loader import load_folder
+from server.ids import global_id
 from server.directory.service import DirectoryService, FacilityQuery, Sort
 from server.search import analysis
 from server.search.factory import build_engine
@@ -179,7 +180,7 @@ def bench_app():  # type: ignore[no-untyped-def]
             {
                 "distanceKm": r.distance_km,
                 "node": {
-                    "id": r.facility.id,
+                    "id": global_id("Facility", r.facility.id),
                     "nameZh": r.facility.name_zh,
                     "nameEn": r.facility.name_en,
                     "addressZh": r.facility.address_zh,
@@ -322,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="whoosh,tantivy")
     parser.add_argument("--queries", type=int, default=200, help="queries of each shape")
     parser.add_argument(
-        "--http", action="store_true", help="also measure GraphQL vs plain req/s at 10k"
+        "--http",
+        action="store_true",
+        help="also measure GraphQL vs plain req/s, for each of --sizes and --engines",
     )
     parser.add_argument("--http-seconds", type=int, default=10)
     args = parser.parse_args(argv)
@@ -349,17 +352,20 @@ def main(argv: list[str] | None = None) -> int:
             + " |"
         )
     if args.http:
-        h = bench_http("10k", "whoosh", args.http_seconds)
-        print()
-        print(json.dumps(h))
-        print(
-            f"GraphQL {h['graphql_rps']} req/s vs plain {h['plain_rps']} req/s: {h['ratio'] * 100:.0f} %"
-        )
-        if h["cpu_ratio"] is not None:
-            print(
-                f"per server CPU second: GraphQL {h['graphql_per_cpu_s']} vs plain "
-                f"{h['plain_per_cpu_s']}: {h['cpu_ratio'] * 100:.0f} %"
-            )
+        for size in args.sizes.split(","):
+            for engine in args.engines.split(","):
+                h = bench_http(size.strip(), engine.strip(), args.http_seconds)
+                print()
+                print(json.dumps(h))
+                print(
+                    f"{h['size']} {h['engine']}: GraphQL {h['graphql_rps']} req/s vs plain "
+                    f"{h['plain_rps']} req/s: {h['ratio'] * 100:.0f} %"
+                )
+                if h["cpu_ratio"] is not None:
+                    print(
+                        f"per server CPU second: GraphQL {h['graphql_per_cpu_s']} vs plain "
+                        f"{h['plain_per_cpu_s']}: {h['cpu_ratio'] * 100:.0f} %"
+                    )
     return 0
 
 
