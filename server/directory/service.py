@@ -153,15 +153,20 @@ class DirectoryService:
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
         hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)
-        rows = [self.directory.facilities[int(i)] for i in hits.ordinals]
-        districts = Counter(f.district for f in rows)
-        grades = Counter(f.grade for f in rows if f.grade)
-        departments: Counter[str] = Counter()
-        dept_en: dict[str, str] = {}
-        for f in rows:
-            for d in f.departments:
-                departments[d.zh] += 1
-                dept_en.setdefault(d.zh, d.en)
+        c = self.directory.columns
+        ordinals = hits.ordinals
+        districts = _counted(c.district_vocab, c.district_code[ordinals])
+        grades = _counted(c.grade_vocab, c.grade_code[ordinals])
+        grades.pop("", None)
+        chosen = np.zeros(len(self.directory), dtype=bool)
+        chosen[ordinals] = True
+        per_department = np.bincount(
+            c.department_code[chosen[c.department_row]], minlength=len(c.department_vocab)
+        )
+        departments = Counter(
+            {c.department_vocab[i][0]: int(n) for i, n in enumerate(per_department) if n}
+        )
+        dept_en = dict(c.department_vocab)
         district_en = {d.zh: d.en for d in self.directory.districts}
         return Facets(
             districts=[FacetCount(k, district_en.get(k, k), n) for k, n in _ranked(districts)],
@@ -260,6 +265,11 @@ def _city_zh(value: str, directory: Directory) -> str:
         if v in {d.city.casefold(), d.city_en.casefold()}:
             return d.city
     return value.strip()
+
+
+def _counted(vocab: tuple[str, ...], codes: np.ndarray) -> Counter[str]:
+    counts = np.bincount(codes, minlength=len(vocab))
+    return Counter({vocab[i]: int(n) for i, n in enumerate(counts) if n})
 
 
 def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
