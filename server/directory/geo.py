@@ -31,7 +31,7 @@ def haversine_km(lat: float, lng: float, lat_rad: np.ndarray, lng_rad: np.ndarra
 WGS84_A = 6378137.0
 WGS84_F = 1 / 298.257223563
 WGS84_B = WGS84_A * (1 - WGS84_F)
-_VINCENTY_TOLERANCE = 1e-12  # radians of longitude on the auxiliary sphere: ~0.06 mm
+_VINCENTY_TOLERANCE = 1e-10  # radians of longitude on the auxiliary sphere: under a millimetre
 _VINCENTY_ITERATIONS = 200
 
 # geopy's solver (Karney's), for the rare nearly antipodal pairs Vincenty's series does not

@@ -98,9 +98,10 @@ class WhooshEngine:
     def __init__(self, path: Path, size: int) -> None:
         analysis.initialize()
         try:
-            self._index = index.open_dir(str(path))
-            lengths = np.load(path / LENGTHS_FILE)
-            points = np.load(path / POINTS_FILE)
+            # read-only, and the arrays memory-mapped: every worker shares their pages
+            self._index = index.open_dir(str(path), readonly=True)
+            lengths = np.load(path / LENGTHS_FILE, mmap_mode="r")
+            points = np.load(path / POINTS_FILE, mmap_mode="r")
         except Exception as e:  # missing, truncated or foreign files: all mean "build again"
             raise StaleIndex(f"no usable whoosh index at {path}: {e}") from e
         self._reader: IndexReader = self._index.reader()
@@ -114,9 +115,10 @@ class WhooshEngine:
             raise StaleIndex(f"the whoosh index at {path} does not hold {size} facilities")
         self._size = size
         self._lat, self._lng = points
-        self._norms = {
-            field: _length_norms(lengths[row]) for row, field in enumerate(SCORED_FIELDS)
-        }
+        # bm25() divides a facility's field length by the average: the lengths stay on
+        # disk (shared), divided for the postings read (and cached) only
+        self._lengths = {field: lengths[row] for row, field in enumerate(SCORED_FIELDS)}
+        self._averages = {field: _average(lengths[row]) for row, field in enumerate(SCORED_FIELDS)}
         # Reading postings moves a shared file position: one reader at a time.
         self._lock = threading.Lock()
         self._postings: OrderedDict[tuple[str, str], _Postings | None] = OrderedDict()
@@ -184,10 +186,10 @@ class WhooshEngine:
             ordinals, weights = _read_postings(self._reader, field, term)
             if ordinals.size == 0:
                 p = None
-            elif field in self._norms:
+            elif field in self._lengths:
                 idf = math.log(self._size / (ordinals.size + 1)) + 1
                 boost = FIELD_BOOSTS[field]
-                norms = self._norms[field][ordinals]
+                norms = _length_norms(self._lengths[field][ordinals], self._averages[field])
                 p = _Postings(ordinals, (boost * bm25(idf, weights, norms, 1.0, B, K1)))
             else:
                 p = _Postings(ordinals, np.zeros(ordinals.size, dtype=np.float32))
@@ -243,9 +245,11 @@ class WhooshEngine:
             self._reader.close()
 
 
-def _length_norms(lengths: np.ndarray) -> np.ndarray:
-    # bm25() divides a facility's field length by the average; divide once here.
-    average = float(lengths.mean()) if lengths.size else 0.0
+def _average(lengths: np.ndarray) -> float:
+    return float(lengths.mean()) if lengths.size else 0.0
+
+
+def _length_norms(lengths: np.ndarray, average: float) -> np.ndarray:
     return (lengths / average).astype(np.float32) if average > 0 else np.ones_like(lengths)
 
 
