@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from geopy.distance import geodesic
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
@@ -34,9 +33,13 @@ WGS84_B = WGS84_A * (1 - WGS84_F)
 _VINCENTY_TOLERANCE = 1e-10  # radians of longitude on the auxiliary sphere: under a millimetre
 _VINCENTY_ITERATIONS = 200
 
-# geopy's solver (Karney's), for the rare nearly antipodal pairs Vincenty's series does not
-# converge for; one instance, as building the WGS-84 solver is a third of a call's cost.
-_GEODESIC = geodesic()
+
+def _karney_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    # Karney's solver (geographiclib, what geopy's geodesic runs), for the rare nearly
+    # antipodal pairs Vincenty's series does not converge for; imported only then
+    from geographiclib.geodesic import Geodesic
+
+    return float(Geodesic.WGS84.Inverse(lat1, lng1, lat2, lng2)["s12"]) / 1000.0
 
 
 def geodesic_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
@@ -44,7 +47,7 @@ def geodesic_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> n
 
     Vincenty's inverse formula evaluated for every pair at once with numpy: within a
     millimetre of geopy's ``geodesic`` (Karney) wherever it converges, which is everywhere
-    but nearly antipodal pairs; those few are handed to geopy.
+    but nearly antipodal pairs; those few are handed to Karney's solver.
     """
     lats = np.asarray(lats, dtype=np.float64)
     lngs = np.asarray(lngs, dtype=np.float64)
@@ -95,7 +98,7 @@ def geodesic_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> n
     fallback = ~(converged & np.isfinite(km))
     if fallback.any():
         for i in np.flatnonzero(fallback):
-            km[i] = _GEODESIC.measure((lat, lng), (float(lats[i]), float(lngs[i])))
+            km[i] = _karney_km(lat, lng, float(lats[i]), float(lngs[i]))
     return km
 
 
