@@ -60,11 +60,22 @@ def _memory(pid: int) -> dict[str, float]:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
+    """The worker processes of a uvicorn supervisor (not multiprocessing's helpers)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(p) for p in (task / "children").read_text().split())
+        except OSError:
+            continue
+    workers = []
+    for child in sorted(found):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command or b"uvicorn" in command:
+            workers.append(child)
+    return workers
 
 
 @contextlib.contextmanager
