@@ -228,3 +228,20 @@ def test_make_response_cache_follows_the_settings(settings: Settings) -> None:
     cache = make_response_cache(settings.with_(response_cache_mb=2))
     assert cache is not None and cache.redis is None
     assert cache.memory.max_bytes == 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("executor", ["fast", "stock"])
+def test_both_executors_cache_the_same_bytes(
+    settings: Settings, own_services: Services, searches: Counted, executor: str
+) -> None:
+    uncached = create_app(
+        settings.with_(graphql_executor=executor, response_cache_mb=0), services=own_services
+    )
+    cached = create_app(settings.with_(graphql_executor=executor), services=own_services)
+    with TestClient(uncached) as plain, TestClient(cached) as c:
+        expected = post(plain, {"query": SEARCH, "variables": RENJI})
+        first = post(c, {"query": SEARCH, "variables": RENJI})
+        again = post(c, {"query": SEARCH, "variables": RENJI})
+    assert searches.calls == 2  # the uncached app, then the cached one once
+    assert first.content == again.content == expected.content
+    assert sorted(again.headers.items()) == sorted(expected.headers.items())
