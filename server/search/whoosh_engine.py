@@ -40,6 +40,9 @@ B, K1 = 0.75, 1.2  # whoosh's BM25F defaults
 # Decoded postings kept in memory, most recently used first; counted in postings.
 POSTINGS_CACHE = 2_000_000
 FILTER_CACHE = 128
+# and at most this many bytes of them: each holds a mask and the ordinals of a million
+# facilities in a large directory, and every worker has its own
+FILTER_CACHE_BYTES = 64 * 1024 * 1024
 
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -124,6 +127,7 @@ class WhooshEngine:
         self._postings: OrderedDict[tuple[str, str], _Postings | None] = OrderedDict()
         self._cached = 0
         self._filters: OrderedDict[tuple[tuple[str, str], ...], _Allowed] = OrderedDict()
+        self._filter_bytes = 0
 
     @classmethod
     def open(cls, directory: Directory, path: Path) -> WhooshEngine:
@@ -222,9 +226,16 @@ class WhooshEngine:
             mask &= hit
         allowed = _Allowed(mask, np.flatnonzero(mask))
         with self._lock:
+            old = self._filters.pop(key, None)
+            if old is not None:
+                self._filter_bytes -= old.mask.nbytes + old.ordinals.nbytes
             self._filters[key] = allowed
-            if len(self._filters) > FILTER_CACHE:
-                self._filters.popitem(last=False)
+            self._filter_bytes += allowed.mask.nbytes + allowed.ordinals.nbytes
+            while len(self._filters) > 1 and (
+                len(self._filters) > FILTER_CACHE or self._filter_bytes > FILTER_CACHE_BYTES
+            ):
+                _, dropped = self._filters.popitem(last=False)
+                self._filter_bytes -= dropped.mask.nbytes + dropped.ordinals.nbytes
         return allowed
 
     def _inside(self, box: BBox, allowed: _Allowed | None) -> _Allowed:
@@ -242,6 +253,7 @@ class WhooshEngine:
         with self._lock:
             self._postings.clear()
             self._filters.clear()
+            self._filter_bytes = 0
             self._reader.close()
 
 
