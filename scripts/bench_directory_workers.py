@@ -136,6 +136,41 @@ def _searches(port: int, n: int) -> None:
             r.read()
 
 
+def _directory_open(env: dict[str, str], app_root: Path) -> dict[str, float]:
+    """Seconds and MB of RSS to open the stored directory and its index, in a process of
+    its own (imports and the search analysis loaded first, so not counted)."""
+    code = """
+import json, time
+from pathlib import Path
+def rss():
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmRSS'):
+            return int(line.split()[1]) / 1024
+from server.directory.loader import load_directory
+from server.search import analysis
+from server.search.factory import open_engine
+from server.settings import from_env
+settings = from_env()
+analysis.initialize()
+before, t = rss(), time.perf_counter()
+directory = load_directory(settings)
+loaded = time.perf_counter() - t
+engine = open_engine(settings, directory)
+opened = time.perf_counter() - t
+print(json.dumps({"directory_s": round(loaded, 3), "with_index_s": round(opened, 3),
+                  "rss_added_mb": round(rss() - before, 1), "facilities": len(directory)}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "PYTHONPATH": str(app_root)},
+        cwd=app_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.bench_directory_workers",
@@ -176,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     with _server(env, 1, args.app_root) as (_, _, seconds):
         results["first_start_s"] = round(seconds, 2)  # cold unless var/ was kept
     print(f"first start (cold unless {var} held a store and index): {seconds:.2f} s", flush=True)
+
+    results["directory_open"] = _directory_open(env, args.app_root)
+    print(f"directory store opened in process: {results['directory_open']}", flush=True)
 
     warm: list[float] = []
     one: dict[str, float] = {}
