@@ -64,6 +64,18 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _wait_until_started(pids: list[int], deadline: float) -> None:
+    """Until no worker has used CPU for a second: all have finished starting, so the
+    searches that follow are spread over all of them."""
+    last = [_cpu_seconds(p) for p in pids]
+    while time.time() < deadline:
+        time.sleep(1.0)
+        now = [_cpu_seconds(p) for p in pids]
+        if all(b - a < 0.02 for a, b in zip(last, now, strict=True)):
+            return
+        last = now
+
+
 def _children(pid: int) -> list[int]:
     """The worker processes of a uvicorn supervisor (not multiprocessing's helpers)."""
     found: set[int] = set()
@@ -248,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.time() + 600
         while len(_children(pid)) < args.workers and time.time() < deadline:
             time.sleep(0.1)
-        time.sleep(1.0)
+        _wait_until_started(_children(pid), deadline)
         _searches(port, args.searches)
         workers = [_memory(child) for child in _children(pid)]
         results["workers_start_s"] = round(seconds, 2)
