@@ -146,7 +146,10 @@ class FacilityRows(Sequence[Facility]):
         self._offsets = np.load(folder / "offsets.npy", mmap_mode="r")
         self._ids = np.load(folder / "ids.npy", mmap_mode="r")
         self._id_order = np.load(folder / "id_order.npy", mmap_mode="r")
-        if not (len(self._offsets) - 1 == len(self._ids) == len(self._id_order)):
+        if not (
+            len(self._offsets) - 1 == len(self._ids) == len(self._id_order)
+            and int(self._offsets[-1]) == size
+        ):
             raise ValueError(f"the directory store at {folder} is inconsistent")
         self._row = functools.lru_cache(maxsize=ROW_CACHE)(self._read)
 

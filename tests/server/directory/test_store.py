@@ -91,3 +91,14 @@ def test_the_key_changes_with_the_data_and_the_synthetic_permission() -> None:
         store.store_key("a", True),
     }
     assert len(keys) == 3
+
+
+def test_a_truncated_store_is_written_again(data_dir: Path, tmp_path: Path) -> None:
+    settings = _settings(data_dir, tmp_path)
+    expected = list(load_directory(settings).facilities)
+    folder = store_dir(settings) / _stores(settings)[0]
+    rows = folder / "rows.bin"
+    rows.write_bytes(rows.read_bytes()[:-10])  # as a full disk might leave it
+    assert store.open_store(folder) is None
+    again = load_directory(settings)
+    assert list(again.facilities) == expected
