@@ -35,11 +35,11 @@ _VINCENTY_ITERATIONS = 200
 
 
 def _karney_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    # Karney's solver (geographiclib, what geopy's geodesic runs), for the rare nearly
-    # antipodal pairs Vincenty's series does not converge for; imported only then
-    from geographiclib.geodesic import Geodesic
+    # geopy's geodesic (Karney's solver), for the rare nearly antipodal pairs Vincenty's
+    # series does not converge for; imported only then (geopy brings its geocoders along)
+    from geopy.distance import geodesic
 
-    return float(Geodesic.WGS84.Inverse(lat1, lng1, lat2, lng2)["s12"]) / 1000.0
+    return float(geodesic((lat1, lng1), (lat2, lng2)).km)
 
 
 def geodesic_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
@@ -47,7 +47,7 @@ def geodesic_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> n
 
     Vincenty's inverse formula evaluated for every pair at once with numpy: within a
     millimetre of geopy's ``geodesic`` (Karney) wherever it converges, which is everywhere
-    but nearly antipodal pairs; those few are handed to Karney's solver.
+    but nearly antipodal pairs; those few are handed to geopy.
     """
     lats = np.asarray(lats, dtype=np.float64)
     lngs = np.asarray(lngs, dtype=np.float64)
