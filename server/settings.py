@@ -39,6 +39,7 @@ GraphQLExecutor = Literal["fast", "stock"]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(gt=0)]
 Seconds = Annotated[float, Field(gt=0, le=120)]
+NonNegative = Annotated[int, Field(ge=0)]
 
 _DATABASE_URL = re.compile(r"(sqlite|postgresql)(\+\w+)?://")
 _REDIS_URL = re.compile(r"(redis|rediss|unix)://")
@@ -167,6 +168,14 @@ class Settings(BaseSettings):
     )
     graphql_max_cost: Positive = Field(
         50_000, description="most one query may cost (see Query cost)"
+    )
+    response_cache_mb: NonNegative = Field(
+        32,
+        description="in-process cache of answers to identical anonymous directory queries (per worker, least recently used dropped first); 0: off",
+    )
+    response_cache_seconds: Positive = Field(
+        60,
+        description="how long such answers stay in Redis, shared by workers, when `REDIS_URL` is set",
     )
     log_level: str = Field(
         "INFO",

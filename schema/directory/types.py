@@ -168,7 +168,8 @@ class FacilityType(relay.Node):
         return out
 
 
-_MEMO_LIMIT = 50_000
+# A page shows 20; a large directory's facilities would otherwise pile up in every worker.
+_MEMO_LIMIT = 5_000
 _FACILITY = get_object_definition(FacilityType, strict=True).name  # the type name in global ids
 # The API views of each loaded directory's facilities, by facility id: a directory is
 # immutable, so each view is built once. Keyed by the directory's identity and dropped

@@ -92,6 +92,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_MAX_TOKENS": "1000",
         "GRAPHQL_MAX_FIELDS": "300",
         "GRAPHQL_MAX_COST": "20000",
+        "RESPONSE_CACHE_MB": "0",
+        "RESPONSE_CACHE_SECONDS": "10",
         "LOG_LEVEL": "warning",
         "GRAPHQL_EXECUTOR": "stock",
         "REDIS_PREFIX": "care:",
