@@ -121,6 +121,6 @@ def test_the_synonym_table_is_data(tmp_path: Path) -> None:
 
 
 def _lexicon(engine: SearchEngine) -> analysis.Lexicon:
-    lexicon = getattr(engine, "_lexicon")
+    lexicon = engine._lexicon  # type: ignore[attr-defined]  # both real engines have one
     assert isinstance(lexicon, analysis.Lexicon)
     return lexicon
