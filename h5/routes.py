@@ -103,6 +103,7 @@ async def list_page(request: Request) -> Response:
 
     results = None
     total = 0
+    other_lists: list[dict[str, str]] = []
     if not form.errors:
         try:
             page = service.search(form.to_query(facility_kind))
@@ -111,6 +112,15 @@ async def list_page(request: Request) -> Response:
         else:
             results = [card(r.facility, t, r.distance_km) for r in page.results]
             total = page.total
+            other_lists = [
+                {
+                    "label": t(
+                        "results.other_list", list=t(f"kind.{c.kind.value}.short"), count=c.count
+                    ),
+                    "url": f"{_base(request)}/{lang}/{c.kind.value}?{urlencode({'q': form.q})}",
+                }
+                for c in service.other_lists(form.to_query(facility_kind))
+            ]
 
     facets = service.facets(facility_kind)
     districts = [
@@ -132,6 +142,7 @@ async def list_page(request: Request) -> Response:
         errors=[(e.name, t(e.key, **e.values)) for e in form.errors],
         results=results,
         total=total,
+        other_lists=other_lists,
         pages=max(1, math.ceil(total / form.size)),
         districts=districts,
         path=path,

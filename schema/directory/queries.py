@@ -92,24 +92,23 @@ class DirectoryQuery:
         ] = None,
     ) -> FacilityConnection:
         service = info.context.services.directory
-        page = service.search(
-            FacilityQuery(
-                text=text or None,
-                kind=kind,
-                city=city,
-                district=district,
-                ownership=ownership,
-                grade=grade,
-                department=department,
-                network=network,
-                near=None if near is None else (near.lat, near.lng),
-                max_distance_km=max_distance_km,
-                sort=sort,
-                offset=cursor_offset(after),
-                limit=first,
-            )
+        query = FacilityQuery(
+            text=text or None,
+            kind=kind,
+            city=city,
+            district=district,
+            ownership=ownership,
+            grade=grade,
+            department=department,
+            network=network,
+            near=None if near is None else (near.lat, near.lng),
+            max_distance_km=max_distance_km,
+            sort=sort,
+            offset=cursor_offset(after),
+            limit=first,
         )
-        return connection_type(page, service.directory)
+        page = service.search(query)
+        return connection_type(page, service.directory, service, query)
 
     @strawberry.field(description="One facility by its global id, or null when there is none.")
     def facility(

@@ -15,7 +15,15 @@ from schema.context import Info
 from schema.paging import offset_cursor
 from server.directory import models
 from server.directory.directory import Directory
-from server.directory.service import Facets, FacilityPage, FacilityResult, Sort, grade_en
+from server.directory.service import (
+    DirectoryService,
+    Facets,
+    FacilityPage,
+    FacilityQuery,
+    FacilityResult,
+    Sort,
+    grade_en,
+)
 
 FacilityKind = strawberry.enum(
     models.FacilityKind,
@@ -239,6 +247,22 @@ class FacilityConnection:
     attribution: str = strawberry.field(
         description="Credit the data requires wherever it is shown (e.g. © OpenStreetMap contributors)."
     )
+    service: strawberry.Private[DirectoryService | None] = None
+    query: strawberry.Private[FacilityQuery | None] = None
+
+    @strawberry.field(
+        description="Other lists where the same `text` finds facilities, with their counts (e.g. `dental` searched on the MEDICAL list points to DENTAL). Empty without `kind` and `text`."
+    )
+    def other_lists(self) -> list[OtherList]:
+        if self.service is None or self.query is None:
+            return []
+        return [OtherList(kind=c.kind, count=c.count) for c in self.service.other_lists(self.query)]
+
+
+@strawberry.type(description="Another list and how many of its facilities the same words find.")
+class OtherList:
+    kind: FacilityKind = strawberry.field(description="The other list.")  # type: ignore[valid-type]
+    count: int = strawberry.field(description="Facilities there that match the same text.")
 
 
 @strawberry.type(description="A filter value with how many facilities have it.")
@@ -271,7 +295,12 @@ def facets_type(f: Facets) -> FacilityFacets:
     )
 
 
-def connection_type(page: FacilityPage, directory: Directory) -> FacilityConnection:
+def connection_type(
+    page: FacilityPage,
+    directory: Directory,
+    service: DirectoryService | None = None,
+    query: FacilityQuery | None = None,
+) -> FacilityConnection:
     edges = [
         FacilityEdge(
             cursor=offset_cursor(page.offset + i),
@@ -287,4 +316,6 @@ def connection_type(page: FacilityPage, directory: Directory) -> FacilityConnect
         ),
         total_count=page.total,
         attribution=directory.attribution,
+        service=service,
+        query=query,
     )

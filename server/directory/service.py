@@ -66,6 +66,14 @@ class FacilityPage:
 
 
 @dataclass(frozen=True, slots=True)
+class ListCount:
+    """How many facilities of another list the same words find."""
+
+    kind: FacilityKind
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class FacetCount:
     value: str
     label_en: str
@@ -120,6 +128,20 @@ class DirectoryService:
         facilities = self.directory.facilities
         results = [FacilityResult(facilities[int(i)], q.near) for i in page]
         return FacilityPage(results, total, q.offset)
+
+    def other_lists(self, q: FacilityQuery) -> list[ListCount]:
+        """The other lists where the query's words find facilities, with their counts:
+        ``dental`` typed on the medical list points to the dental list. Only the words
+        count (not the district or the point), as the other list's page starts afresh."""
+        text = (q.text or "").strip()
+        if not text or q.kind is None or len(text) > MAX_TEXT:
+            return []
+        counts = [
+            ListCount(kind, self.engine.search(text, SearchFilters(kind=kind), 0).total)
+            for kind in FacilityKind
+            if kind is not q.kind
+        ]
+        return [c for c in counts if c.count]
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
         hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)

@@ -238,3 +238,36 @@ def test_depth_limit(settings: Settings, services: Services) -> None:
         shallow = "{ facilities { totalCount } }"
         assert error_codes(GraphQLClient(client)(deep)) == ["QUERY_TOO_COMPLEX"]
         assert "errors" not in GraphQLClient(client)(shallow)
+
+
+OTHER_LISTS = """
+query Other($text: String, $kind: FacilityKind) {
+  facilities(text: $text, kind: $kind, first: 5) { totalCount otherLists { kind count } }
+}
+"""
+
+
+def test_words_of_another_list_point_to_it_with_its_count(gql: GraphQLClient) -> None:
+    # given: "dental" searched on the medical list
+    dental = search(gql, text="dental", kind="DENTAL")["totalCount"]
+    assert dental > 0
+    # when
+    body = gql(OTHER_LISTS, {"text": "dental", "kind": "MEDICAL"})
+    # then
+    assert "errors" not in body, body
+    others = body["data"]["facilities"]["otherLists"]
+    assert {"kind": "DENTAL", "count": dental} in others
+    assert all(o["kind"] != "MEDICAL" and o["count"] > 0 for o in others)
+
+
+@pytest.mark.parametrize("variables", [{"kind": "MEDICAL"}, {"text": "dental"}])
+def test_other_lists_need_both_text_and_kind(gql: GraphQLClient, variables: dict[str, str]) -> None:
+    body = gql(OTHER_LISTS, variables)
+    assert body["data"]["facilities"]["otherLists"] == []
+
+
+@pytest.mark.parametrize("text", ["renj", "Rengi", "ren ji"])
+def test_forgiving_text_finds_renji(gql: GraphQLClient, text: str) -> None:
+    assert {n for n in names(search(gql, text=text)) if "仁济" in n} == {
+        n for n in names(search(gql, text="Renji"))
+    }
