@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.directory.loader import load_folder
+from server.directory.models import FacilityKind
 from server.directory.service import DirectoryService, FacilityQuery, Sort
 from server.search import analysis
 from server.search.factory import build_engine
@@ -69,6 +70,25 @@ TEXTS = [
     "眼科",
     "Pudong",
     "community health",
+]
+# What a foreign client types: half-typed, mistyped, spaced or apostrophed pinyin and
+# English, and English words of the synonym table. They go through the lexicon's
+# completions and one-typo neighbours, which real words skip.
+FORGIVING = [
+    "renj",
+    "hospitl",
+    "clinc",
+    "zhongy",
+    "kouqaing",
+    "ren min",
+    "Jing'an",
+    "pudng",
+    "childern",
+    "emergency",
+    "dental",
+    "minhan",
+    "hosp",
+    "communty helth",
 ]
 SHANGHAI = ((30.9, 31.45), (121.2, 121.75))
 
@@ -108,6 +128,17 @@ def queries(n: int, seed: int) -> list[tuple[str, FacilityQuery]]:
             ("text+distance", FacilityQuery(text=text, near=near, sort=Sort.DISTANCE, limit=20))
         )
         out.append(("distance", FacilityQuery(near=near, sort=Sort.DISTANCE, limit=20)))
+        typed = rnd.choice(FORGIVING)
+        out.append(("forgiving", FacilityQuery(text=typed, limit=20)))
+        out.append(
+            (
+                "forgiving+distance",
+                FacilityQuery(text=typed, near=near, sort=Sort.DISTANCE, limit=20),
+            )
+        )
+        # a list page: the search on one list and the counts of the other lists
+        kind = rnd.choice(list(FacilityKind))
+        out.append(("list page", FacilityQuery(text=typed, kind=kind, limit=20)))
     return out
 
 
@@ -125,11 +156,20 @@ def bench_engine(size: str, engine_name: str, n: int) -> dict[str, object]:
         qs = queries(n, seed=11)
         for _, q in qs[:30]:  # warm caches
             service.search(q)
-        samples: dict[str, list[float]] = {"text": [], "text+distance": [], "distance": []}
+        samples: dict[str, list[float]] = {
+            "text": [],
+            "text+distance": [],
+            "distance": [],
+            "forgiving": [],
+            "forgiving+distance": [],
+            "list page": [],
+        }
         shown: dict[str, list[float]] = {"text+distance": [], "distance": []}
         for shape, q in qs:
             t = time.perf_counter()
             page = service.search(q)
+            if shape == "list page":
+                service.other_lists(q)
             samples[shape].append(time.perf_counter() - t)
             if shape in shown:  # and with the geodesic km of the 20 rows, as a page shows them
                 [r.distance_km for r in page.results]
@@ -335,12 +375,22 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
     print()
-    shapes = ("text", "text+distance", "distance", "text+distance shown", "distance shown")
+    shapes = (
+        "text",
+        "text+distance",
+        "distance",
+        "text+distance shown",
+        "distance shown",
+        "forgiving",
+        "forgiving+distance",
+        "list page",
+    )
     print(
         "| size | engine | load s | build s | text p50/p95 ms | text+distance p50/p95 ms "
-        "| distance p50/p95 ms | text+distance, km shown | distance, km shown |"
+        "| distance p50/p95 ms | text+distance, km shown | distance, km shown "
+        "| forgiving text | forgiving text+distance | list page with other lists' counts |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         cells = [f"{r[s]['p50_ms']} / {r[s]['p95_ms']}" for s in shapes]  # type: ignore[index]
         print(

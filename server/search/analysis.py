@@ -39,7 +39,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import jieba
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, load_phrases_dict
 from whoosh.lang.porter import stem
 
 from server.directory.models import Category, Facility
@@ -72,6 +72,15 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(rf"[{_HAN}]+")
 # A run of Han characters, or of Latin letters and digits
 _RUNS = re.compile(rf"([{_HAN}]+)|([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)")
+
+# Place names pypinyin reads with the wrong one of a character's readings
+# (长 zhang for chang, 行 xing for hang): corrected before any pinyin is made.
+PINYIN_PHRASES = {
+    "长宁": [["cháng"], ["níng"]],
+    "闵行": [["mǐn"], ["háng"]],
+    "长海": [["cháng"], ["hǎi"]],
+}
+load_phrases_dict(PINYIN_PHRASES)
 
 _tokenizer = jieba.Tokenizer()
 _init_lock = threading.Lock()
@@ -116,6 +125,7 @@ def fingerprint() -> str:
     """Changes whenever the tokens for the same text could change; keys built indexes."""
     h = hashlib.sha256()
     h.update(f"v{ANALYSIS_VERSION}".encode())
+    h.update(repr(sorted(PINYIN_PHRASES.items())).encode())
     h.update(WORDS_FILE.read_bytes())
     h.update(SYNONYMS_FILE.read_bytes())
     for package in ("jieba", "pypinyin"):
