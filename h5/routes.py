@@ -98,7 +98,7 @@ async def list_page(request: Request) -> Response:
         return _not_found(request)
     service = _service(request)
     t = Translator(lang)
-    form = parse_list_form(request.query_params, service.directory)
+    form = parse_list_form(request.query_params, service.directory, service.places)
     facility_kind = FacilityKind(kind)
 
     results = None
@@ -159,6 +159,7 @@ def _from_service(e: InvalidInput) -> FieldError:
     by_field = {
         "text": FieldError("q", "error.q_too_long", {"max": MAX_TEXT}),
         "near": FieldError("lat", "error.outside_china"),
+        "place": FieldError("place", "error.place_unknown"),
         "first": FieldError("size", "error.size", {"max": MAX_SIZE}),
         "after": FieldError("page", "error.page"),
     }
