@@ -167,6 +167,14 @@ class Settings(BaseSettings):
         description="`fast`: the leaner executor and plain-POST path (`stock`, with a warning, where the installed Strawberry or graphql-core does not fit it; see `docs/architecture.md`); `stock`: Strawberry's own",
     )
 
+    map_tile_url: str = Field(
+        "",
+        description="the H5 map's optional tile layer under the district outlines: an `https://` template with `{z}`, `{x}` and `{y}` serving WGS-84 Web Mercator tiles (e.g. an OpenStreetMap tile server you may use); unset: outlines only, no tile server",
+    )
+    map_tile_attribution: str = Field(
+        "", description="the credit the tile layer's licence asks for, shown under the map"
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
@@ -232,6 +240,18 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if value and not _HTTP_URL.match(value):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _map_tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            not value.startswith("https://")
+            or not _HTTP_URL.match(value)
+            or any(part not in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("must be an https:// URL template with {z}, {x} and {y}")
         return value
 
     @field_validator("secret_key")
