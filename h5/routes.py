@@ -14,10 +14,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from h5 import qr
 from h5.forms import DEFAULT_SIZE, MAX_SIZE, FieldError, parse_list_form
 from h5.i18n import LANGUAGES, Translator
+from h5.maps import map_links, map_view
 from h5.present import card, district_label, network_names, phones
 from h5.supplement.routes import routes as supplement_routes
 from h5.templating import PAGE_HEADERS, STATIC, CachedStatic, render, static_version
-from server.directory.models import FacilityKind
+from server.directory.models import Facility, FacilityKind
 from server.directory.service import MAX_TEXT, DirectoryService
 from server.errors import InvalidInput
 from server.services import Services
@@ -39,6 +40,7 @@ def routes() -> list[BaseRoute]:
         Route("/{lang}/facility/{facility_id}", facility_page),
         Route("/{lang}/facility/{facility_id}/driver", driver_page),
         Route("/{lang}/{kind}", list_page),
+        Route("/{lang}/{kind}/map", map_page),
         Route("/{path:path}", not_found),
     ]
 
@@ -93,6 +95,14 @@ async def index(request: Request) -> Response:
 
 
 async def list_page(request: Request) -> Response:
+    return _list(request, "list")
+
+
+async def map_page(request: Request) -> Response:
+    return _list(request, "map")
+
+
+def _list(request: Request, view: str) -> Response:
     lang, kind = request.path_params["lang"], request.path_params["kind"]
     if lang not in LANGUAGES or kind not in KINDS:
         return _not_found(request)
@@ -102,6 +112,7 @@ async def list_page(request: Request) -> Response:
     facility_kind = FacilityKind(kind)
 
     results = None
+    found: list[Facility] = []
     total = 0
     other_lists: list[dict[str, str]] = []
     if not form.errors:
@@ -111,6 +122,7 @@ async def list_page(request: Request) -> Response:
             form.errors.append(_from_service(e))
         else:
             results = [card(r.facility, t, r.distance_km) for r in page.results]
+            found = [r.facility for r in page.results]
             total = page.total
             other_lists = [
                 {
@@ -132,7 +144,8 @@ async def list_page(request: Request) -> Response:
         # a real district with none of this kind: keep it chosen so the empty result makes sense
         label = district_label(service.directory, form.district, lang)
         districts.append({"value": form.district, "label": label, "count": 0})
-    path = f"{_base(request)}/{lang}/{kind}"
+    list_path = f"{_base(request)}/{lang}/{kind}"
+    path = list_path if view == "list" else f"{list_path}/map"
     context = _context(
         request,
         lang,
@@ -148,9 +161,27 @@ async def list_page(request: Request) -> Response:
         path=path,
         max_text=MAX_TEXT,
         default_size=DEFAULT_SIZE,
+        view=view,
+        list_url=form.url(list_path),
+        map_url=form.url(f"{list_path}/map"),
     )
-    context["other_lang_url"] = form.url(f"{_base(request)}/{_other(lang)}/{kind}")
-    return render("directory/list.html", context, 400 if form.errors else 200)
+    other = f"{_base(request)}/{_other(lang)}/{kind}"
+    context["other_lang_url"] = form.url(other if view == "list" else f"{other}/map")
+    status = 400 if form.errors else 200
+    if view == "list":
+        return render("directory/list.html", context, status)
+    settings = request.app.state.services.settings
+    context["map"] = m = map_view(
+        found, [c.name for c in results or []], form.near, lang, settings.map_tile_url
+    )
+    context["tile_attribution"] = settings.map_tile_attribution
+    response = render("directory/map.html", context, status)
+    if m.tile_origin:  # the tile server's images, and nothing else, are let in
+        policy = response.headers["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {m.tile_origin}"
+        )
+    return response
 
 
 def _from_service(e: InvalidInput) -> FieldError:
@@ -181,6 +212,7 @@ async def facility_page(request: Request) -> Response:
         c=card(f, t),
         district=district_label(service.directory, f.district, lang) if f.district else "",
         plans=network_names(service.directory, f, lang),
+        map_apps=map_links(f),
     )
     return render("directory/facility.html", context)
 

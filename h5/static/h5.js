@@ -91,11 +91,21 @@
     });
   }
 
+  function copyText(b) {
+    var src = document.getElementById(b.getAttribute("data-copy"));
+    if (!src || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(src.textContent).then(function () {
+      b.textContent = b.getAttribute("data-done");
+    }, function () { /* refused: the address stays on the page to copy by hand */ });
+  }
+
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     if (t && t.closest) {
       var b = t.closest("button[data-fav]");
       if (b) { toggleFav(b.getAttribute("data-fav")); }
+      var c = t.closest("button[data-copy]");
+      if (c) { copyText(c); }
     }
   });
 
@@ -103,6 +113,8 @@
     syncFavouritesPage();
     paintFavs();
     setupNearest();
+    var copies = document.querySelectorAll("button[data-copy]");
+    for (var i = 0; i < copies.length; i++) { if (navigator.clipboard) { copies[i].hidden = false; } }
     var errors = document.getElementById("form-errors");
     if (errors) { errors.focus(); }
   }

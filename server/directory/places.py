@@ -88,7 +88,10 @@ class Place:
     def label(self, lang: str) -> str:
         if lang == "zh":
             return self.name_zh or self.name_en
-        return self.name_en or self.pinyin.title() or self.name_zh
+        if self.name_en:
+            return self.name_en
+        # the map names it only in Chinese: the characters a driver reads, and their sound
+        return f"{self.name_zh} ({self.pinyin.title()})" if self.pinyin else self.name_zh
 
 
 def latin_key(text: str) -> str:
