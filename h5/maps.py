@@ -113,7 +113,14 @@ def map_view(
     else:  # nothing to show: the whole city
         w, h = data["size"]
         cx, cy, span = w / 2, h / 2, float(max(w, h / 1.2))
-    width, height = span, span * 1.2  # a little taller than wide, as a phone is
+    width = span
+    # pins of one building stand side by side; the view then grows to hold them
+    pins = _apart(pins, 24 * width / 360)
+    if pins:
+        right = max(p.x for p in pins) + 16 * width / 360
+        if right > cx + width / 2:
+            width = 2 * (right - cx)
+    height = width * 1.2  # a little taller than wide, as a phone is
     x0, y0 = cx - width / 2, cy - height / 2
     box = (x0, y0, x0 + width, y0 + height)
     districts = []
@@ -130,7 +137,6 @@ def map_view(
             )
             districts.append((d["zh"] if lang == "zh" else d["en"], path))
     stroke = width / 360  # one screen pixel on a 360 px wide map
-    pins = _apart(pins, 24 * stroke)
     tiles = _tiles(tile_url, box, (ox, oy)) if tile_url else []
     return MapView(
         view_box=f"{x0:.1f} {y0:.1f} {width:.1f} {height:.1f}",
