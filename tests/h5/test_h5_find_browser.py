@@ -183,3 +183,26 @@ def test_open_in_map_apps(page: Any, live_server: str) -> None:
     ]
     assert "coord_type=bd09ll" in hrefs[1]
     assert page.locator("#addr-zh").inner_text().startswith("上海市")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/h5/en/designated/map?place=Changning",
+        "/h5/zh/dental/map?q=%E9%BD%BF%E7%A7%91",
+        "/h5/en/medical?place=Pudong&q=renj",
+        "/h5/en/medical?q=dental",
+        "/h5/en/facility/des-ufh-hospital",
+    ],
+)
+def test_no_serious_accessibility_violation(page: Any, live_server: str, path: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(f"{live_server}{path}")
+    results = Axe().run(page)
+    serious = [
+        (v["id"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
