@@ -4,8 +4,7 @@
 
 Writes ``directory_data/derived/gazetteer.tsv``: Shanghai's districts (OpenStreetMap
 boundaries, a point inside each), named hospitals and clinics (the OpenStreetMap
-health extract), and streets (those of the extract's addresses and of the reviewed
-lists' exactly placed facilities, at a known address on them), with Chinese, English
+health extract), and streets (those of the extract's addresses, at a known address on them), with Chinese, English
 and pinyin names and WGS-84 points. ``--extra`` adds the named features of other
 OpenStreetMap GeoJSON exports (stations, hotels, sights), e.g. from Overpass:
 ``nwr[railway=station](area.sh); nwr[tourism=hotel](area.sh);``. Every source is
@@ -34,12 +33,10 @@ OSM = DATA / "sources" / "osm_shanghai"
 DISTRICTS = OSM / "shanghai_districts_osm.geojson"
 HEALTH = OSM / "shanghai_health_osm_points.csv"
 CENTRES = DATA / "sources" / "cpca" / "shanghai_district_centres.csv"  # GCJ-02
-CURATED = sorted(DATA.glob("facilities_*.csv"))
 OSM_SOURCE = "OpenStreetMap (© OpenStreetMap contributors, ODbL)"
 
 # A street name at the start of what is left of an address once the city and district go
 _STREET = re.compile(r"([\u4e00-\u9fff]{1,10}?(?:大道|公路|路|街))")
-_CITY_DISTRICT = re.compile(r"^(?:中国)?(?:上海市?)?(?:[\u4e00-\u9fff]{1,4}?(?:新区|区|县))?")
 
 Row = dict[str, str]
 
@@ -200,20 +197,6 @@ def landmarks_and_streets() -> tuple[list[Row], list[Row]]:
             street = r["addr_street"].strip()
             if street and _STREET.fullmatch(street):
                 on_street[(street, r["district_zh"])].append((lat, lng, OSM_SOURCE))
-    for path in CURATED:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            for r in csv.DictReader(fh):
-                if r.get("coordinate_precision") != "exact" or not r.get("district"):
-                    continue
-                rest = _CITY_DISTRICT.sub("", r["address_zh"])
-                m = _STREET.match(rest)
-                if m:
-                    source = (
-                        f"the insurer's list ({path.name}), its point checked against OpenStreetMap"
-                    )
-                    on_street[(m.group(1), r["district"])].append(
-                        (float(r["lat"]), float(r["lng"]), source)
-                    )
     streets = []
     for (street, district), points in sorted(on_street.items()):
         # the known address nearest the middle of the others: a real point on the street
