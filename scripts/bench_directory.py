@@ -197,6 +197,42 @@ def bench_engine(
     return result
 
 
+# Places a visitor types instead of sharing a position (the gazetteer's worst cases too)
+PLACES = [
+    "Pudong",
+    "浦东",
+    "Jing'an",
+    "Middle Shandong Road",
+    "上海市黄浦区山东中路145号",
+    "Huashan Hospital",
+    "renji hosp",
+    "No. 12 Middle Urumqi Road, Jing'an District",
+    "a b " * 25,
+    "浦" * 100,
+]
+
+
+def bench_places(n: int, clock: Any = time.perf_counter) -> dict[str, object]:
+    """Resolving typed places from the gazetteer, as the H5 form and `places` do."""
+    from server.directory.places import load_gazetteer
+    from server.settings import Settings
+
+    gazetteer = load_gazetteer(Settings(environment="test").data_dir)
+    samples = []
+    for i in range(n * len(PLACES)):
+        text = PLACES[i % len(PLACES)]
+        t = clock()
+        gazetteer.find(text, 5)
+        samples.append(clock() - t)
+    p50, p95 = percentiles(samples)
+    return {
+        "places": len(gazetteer),
+        "p50_ms": round(p50, 3),
+        "p95_ms": round(p95, 3),
+        "n": len(samples),
+    }
+
+
 # ---- HTTP: GraphQL vs a plain endpoint over the same service call ---------------------------
 
 
@@ -377,12 +413,20 @@ def main(argv: list[str] | None = None) -> int:
         help="time searches by the wall clock, or by the CPU time of the searching thread "
         "(steadier on a machine other work shares)",
     )
+    parser.add_argument(
+        "--places", action="store_true", help="also time typed places against the gazetteer"
+    )
     args = parser.parse_args(argv)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    if args.places:
+        clock = time.thread_time if args.clock == "cpu" else time.perf_counter
+        print(json.dumps(bench_places(50, clock)), flush=True)
     analysis.initialize()
     rows = []
-    for size in args.sizes.split(","):
-        for engine in args.engines.split(","):
+    sizes = [x.strip() for x in args.sizes.split(",") if x.strip()]
+    engines = [x.strip() for x in args.engines.split(",") if x.strip()]
+    for size in sizes:
+        for engine in engines:
             clock = time.thread_time if args.clock == "cpu" else time.perf_counter
             row = bench_engine(size.strip(), engine.strip(), args.queries, clock)
             rows.append(row)
