@@ -12,10 +12,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.h5.browser_helpers import (
     free_port,
-    launch_chromium,
-    require_chromium,
     serving,
-    unavailable,
     watch_page,
 )
 
@@ -38,22 +35,6 @@ def osm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # the public corpus: hospitals in every district, Jing'an's among them
     var: Path = tmp_path_factory.mktemp("find-osm-var")
     yield from _serve(Settings(environment="test", var_dir=var, directory_source="osm"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        browser = launch_chromium(pw)
-    except Exception as e:
-        pw.stop()
-        unavailable(f"chromium did not start: {e}")
-    yield browser
-    browser.close()
-    pw.stop()
 
 
 @pytest.fixture
