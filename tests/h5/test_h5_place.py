@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from starlette.testclient import TestClient
+
 from server.services import Services
 from tests.h5.conftest import Fetch
+from tests.h5.test_h5_weight import BUDGET, first_load_bytes
 
 
 def test_a_typed_district_sorts_the_list_from_its_centre(get: Fetch, services: Services) -> None:
@@ -67,3 +70,10 @@ def test_the_footer_says_what_happens_to_a_position(get: Fetch) -> None:
     html = get("/h5/en/medical").html
     assert "rounded to about 100 m before it leaves this browser" in html
     assert "not kept in our logs" in html
+
+
+def test_a_list_with_a_typed_place_and_other_lists_stays_light(client: TestClient) -> None:
+    total, sizes = first_load_bytes(client, "/h5/en/medical?place=Pudong&q=renj")
+    assert total <= BUDGET, sizes
+    total, sizes = first_load_bytes(client, "/h5/en/medical?q=dental")
+    assert total <= BUDGET, sizes
