@@ -51,6 +51,11 @@ def test_the_map_keeps_the_search_and_marks_the_visitor(get: Fetch) -> None:
     assert "离此最近：浦东新区" in page.html
 
 
+def test_the_map_points_to_other_lists_too(get: Fetch) -> None:
+    page = get("/h5/en/medical/map", q="dental")
+    assert 'id="other-lists"' in page.html and 'href="/h5/en/dental?q=dental"' in page.html
+
+
 def test_bad_input_on_the_map_says_what_to_fix(get: Fetch) -> None:
     page = get("/h5/en/medical/map", place="zzzzqqq")
     assert page.status == 400
