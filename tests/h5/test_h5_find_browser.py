@@ -187,3 +187,20 @@ def test_no_serious_accessibility_violation(page: Any, live_server: str, path: s
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == []
+
+
+def test_copy_the_chinese_address(browser: Any, live_server: str) -> None:
+    ctx = browser.new_context(
+        viewport={"width": 360, "height": 740}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_server}/h5/en/facility/des-ufh-hospital")
+        button = page.get_by_role("button", name="Copy Chinese address")
+        button.click()
+        page.wait_for_function("document.querySelector('[data-copy]').textContent === 'Copied'")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == page.locator("#addr-zh").inner_text()
+        assert copied.startswith("上海市")
+    finally:
+        ctx.close()
