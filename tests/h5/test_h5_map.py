@@ -141,3 +141,25 @@ def test_the_facility_page_offers_the_map_apps_and_the_chinese_address(get: Fetc
     assert re.findall(r'data-app="(\w+)"', page.html) == ["amap", "baidu", "apple"]
     assert 'id="addr-zh" lang="zh-CN"' in page.html
     assert 'data-copy="addr-zh"' in page.html
+
+
+def test_the_outlines_are_what_the_build_makes_and_say_their_source(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from h5.maps import OUTLINES
+    from server.settings import ROOT
+
+    out = tmp_path / "outlines.json"
+    subprocess.run(
+        [sys.executable, "-m", "scripts.build_map", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    assert out.read_bytes() == OUTLINES.read_bytes()
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert "OpenStreetMap" in data["source"] and "ODbL" in data["licence"]
+    assert len(data["districts"]) == 16
+    assert OUTLINES.stat().st_size < 50_000
