@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from h5 import qr
+from h5 import help, qr
 from h5.forms import DEFAULT_SIZE, MAX_SIZE, FieldError, parse_list_form
 from h5.i18n import LANGUAGES, Translator
 from h5.maps import map_links, map_view
@@ -37,6 +37,7 @@ def routes() -> list[BaseRoute]:
         *supplement_routes(),  # before /{lang}: "supplement" is not a language
         Route("/{lang}", index),
         Route("/{lang}/favourites", favourites),
+        Route("/{lang}/faq", faq),
         Route("/{lang}/facility/{facility_id}", facility_page),
         Route("/{lang}/facility/{facility_id}/driver", driver_page),
         Route("/{lang}/{kind}", list_page),
@@ -251,6 +252,13 @@ async def favourites(request: Request) -> Response:
     if ids:
         context["other_lang_url"] += "?" + urlencode({"ids": ",".join(ids)})
     return render("directory/favourites.html", context)
+
+
+async def faq(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    if lang not in LANGUAGES:
+        return _not_found(request)
+    return await help.faq_page(request, _context(request, lang))
 
 
 async def qr_image(request: Request) -> Response:

@@ -27,6 +27,7 @@ from server.claims.portal import Signed
 from server.claims.portal.captchas import AnswerSource, random_answer
 from server.crypto import Vault
 from server.db import unit_of_work
+from server.help import faq
 from server.notify.templates import HOTLINE
 from server.services import Services
 
@@ -256,6 +257,7 @@ def claim_page(
         remark=data.remark if remark is None else remark,
         remark_max=portal.REMARK_MAX,
         max_mb=env.cx.settings.upload_max_mb,
+        upload_help=[(e.id, e.question[lang]) for e in faq.for_step("upload")],
         max_files=MAX_FILES,
     )
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.accounts.validation import sms_code_problem
+from server.claims import announcements
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_amount,
@@ -631,6 +632,7 @@ def submit(
             now=now,
             note=", ".join(bases),
         )
+    announcements.announce(db, cx, claim, announcements.Event.SUBMITTED, now, key="submit")
     db.flush()
     log.info("claim %s submitted (claim id %s)", claim.claim_no, claim.id)
     return claim

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.accounts.models import Account
-from server.claims import core
+from server.claims import announcements, core
 from server.claims.core import OPEN_STATUSES, ClaimContext
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
 from server.claims.models import (
@@ -490,6 +490,7 @@ def settle(
     )
     mark_supplement_seen(db, claim, now)
     db.flush()
+    announcements.announce(db, cx, claim, announcements.Event.SETTLED, now, key="decision")
     return claim
 
 
@@ -525,6 +526,7 @@ def reject(
     )
     mark_supplement_seen(db, claim, now)
     db.flush()
+    announcements.announce(db, cx, claim, announcements.Event.REJECTED, now, key="decision")
     return claim
 
 
