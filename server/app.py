@@ -39,6 +39,7 @@ from server.db import (
     unavailable,
 )
 from server.directory.loader import load_directory
+from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.logs import configure_logging
@@ -368,7 +369,7 @@ def build_services(settings: Settings) -> Services:
     rule_book()  # raises InvalidRules: no claims under half a rule set
     return Services(
         settings=settings,
-        directory=DirectoryService(directory, engine),
+        directory=DirectoryService(directory, engine, load_gazetteer(settings.data_dir)),
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),

@@ -204,6 +204,13 @@ class Settings(BaseSettings):
         None,
         description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
     )
+    map_tile_url: str = Field(
+        "",
+        description="the H5 map's optional tile layer under the district outlines: an `https://` template with `{z}`, `{x}` and `{y}` serving WGS-84 Web Mercator tiles (e.g. an OpenStreetMap tile server you may use); unset: outlines only, no tile server",
+    )
+    map_tile_attribution: str = Field(
+        "", description="the credit the tile layer's licence asks for, shown under the map"
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -270,6 +277,18 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if value and not _HTTP_URL.match(value):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _map_tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            not value.startswith("https://")
+            or not _HTTP_URL.match(value)
+            or any(part not in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("must be an https:// URL template with {z}, {x} and {y}")
         return value
 
     @field_validator("secret_key")

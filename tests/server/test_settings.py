@@ -101,6 +101,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "KEEPALIVE_TIMEOUT_SECONDS": "15",
         "HEADER_TIMEOUT_SECONDS": "20",
         "MAX_CONNECTIONS": "900",
+        "MAP_TILE_URL": "https://tiles.example.com/{z}/{x}/{y}.png",
+        "MAP_TILE_ATTRIBUTION": "© Example tiles",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 
@@ -368,3 +370,17 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://tiles.example.com/{z}/{x}/{y}.png",  # not https: the page is
+        "https://tiles.example.com/{z}/{x}.png",
+        "tiles.example.com/{z}/{x}/{y}.png",
+    ],
+)
+def test_a_map_tile_url_must_be_an_https_template(value: str) -> None:
+    (problem,) = problems({"MAP_TILE_URL": value})
+    assert problem.startswith("MAP_TILE_URL: ")
+    assert "{z}, {x} and {y}" in problem
