@@ -46,6 +46,7 @@ from server.claims import claimant_uploads
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound, WrongClaimState
 from server.claims.files import DocumentFile
+from server.db import write_first
 from server.errors import DomainError, InvalidInput
 from server.ids import database_id
 from server.services import Services
@@ -108,6 +109,7 @@ def _account(services: Services, db: Session, request: Request) -> tuple[Account
     if token is None:
         raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
     assert services.members is not None
+    write_first(db)  # the session's idle clock may move
     account, session = services.members.accounts.authenticate_session(db, token)
     db.commit()  # the session's activity counts even when the upload is refused
     services.members.identity.require_verified(account)

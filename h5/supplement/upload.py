@@ -36,6 +36,7 @@ from h5.supplement.web import (
     wants_json,
 )
 from server.claims import portal
+from server.db import write_first
 from server.errors import DomainError
 from server.storage.errors import UploadError
 from server.storage.uploads import StoredUpload, check_quota
@@ -52,6 +53,7 @@ class _Refused(Exception):
 def _upload_target(env: Env, request: Request, category: str) -> tuple[portal.UploadTarget, str]:
     """Where the files of a session that may upload go, and the session's token."""
     with env.db() as db:
+        write_first(db)  # the session's idle clock may move
         signed = signed_session(db, env, request)
         if signed is None:
             raise _Refused("SESSION_ENDED")
@@ -70,6 +72,7 @@ def _attach(
     """Record one stored file on the claim and commit it: files already received stay when
     the connection drops before the rest arrive."""
     with env.db() as db:
+        write_first(db)
         _, doc = portal.attach_file(db, env.cx, target, category, stored)
         item = present.document_item(env.cx, app_root, target.session_id, doc)
         return {
