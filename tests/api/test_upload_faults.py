@@ -4,6 +4,9 @@ nothing partial and the next request works."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
 import socket
 import time
 from pathlib import Path
@@ -11,17 +14,22 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import certificates
 from server.accounts.wiring import MemberServices
+from server.claims import claimant_uploads
 from server.claims.core import ClaimContext
+from server.claims.models import ClaimDocument
 from server.db import make_engine, make_sessionmaker, migrate
 from server.policies.demo import load_demo
 from server.services import Services
-from tests.api.live import ServerProcess
+from server.storage import uploads
+from tests.api.live import ServerProcess, committed_app, live
 from tests.api.test_claim_uploads import pdf
 from tests.api.test_upload_concurrency import log_in
-from tests.db import TEST_SECRET_KEY
+from tests.db import TEST_SECRET_KEY, FakeClock
 from tests.server.claims.files_helpers import make_claim
 
 
@@ -118,3 +126,319 @@ def test_a_server_killed_mid_upload_leaves_nothing_after_its_restart(
         assert files_under(temp) == []
     finally:
         server.stop()
+
+
+# --- a live app over a database whose commits are real -------------------------------------------
+
+
+@pytest.fixture
+def draft(committed: tuple[sessionmaker[Session], Any], claims: ClaimContext) -> int:
+    factory, demo = committed
+    with factory() as db:
+        claim_id = make_claim(db, claims, demo).id
+        db.commit()
+    return claim_id
+
+
+def documents(factory: sessionmaker[Session], claim_id: int) -> int:
+    with factory() as db:
+        return int(
+            db.scalar(
+                select(func.count())
+                .select_from(ClaimDocument)
+                .where(ClaimDocument.claim_id == claim_id)
+            )
+            or 0
+        )
+
+
+def post_file(client: httpx.Client, token: str, claim_id: int, data: bytes | None = None) -> Any:
+    return client.post(
+        f"/api/claims/{claim_id}/documents",
+        params={"category": "INVOICE"},
+        files={"file": ("bill.pdf", data or pdf(), "application/pdf")},
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    )
+
+
+def error_of(response: Any) -> tuple[int, str]:
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "field"}, body
+    assert body["error"]["message"]
+    return response.status_code, body["error"]["code"]
+
+
+# --- errors are JSON; a kept-alive connection is told when it closes --------------------------
+
+
+def test_an_unexpected_failure_answers_json_and_the_connection_goes_on(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+    draft: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    factory, _ = committed
+    app = committed_app(services, members, claims, factory)
+    with live(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        token = log_in(base)
+
+        # given recording the documents fails in a way nobody foresaw
+        def broken(*_args: Any) -> None:
+            raise RuntimeError("bug")
+
+        monkeypatch.setattr(claimant_uploads, "attach_documents", broken)
+
+        # when a keep-alive client uploads
+        r = post_file(client, token, draft)
+
+        # then it gets the documented JSON error, and nothing is kept
+        assert error_of(r) == (500, "INTERNAL_ERROR")
+        assert "bug" not in r.text
+        assert files_under(claims.storage.temp_root.parent / "objects") == []
+        # and its next requests on the same client work
+        monkeypatch.undo()
+        assert client.get("/healthz").status_code == 200
+        assert post_file(client, token, draft).status_code == 201
+
+
+def test_an_answer_before_the_body_is_read_closes_the_connection(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+    draft: int,
+) -> None:
+    factory, _ = committed
+    app = committed_app(services, members, claims, factory)
+    with live(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        # when an upload without a session is refused before its body is read
+        r = post_file(client, "", draft, pdf(padding=500_000))
+
+        # then the answer says the connection closes, and the client goes on with a new one
+        assert error_of(r) == (401, "UNAUTHENTICATED")
+        assert r.headers["connection"] == "close"
+        token = log_in(base)
+        ok = post_file(client, token, draft)
+        assert ok.status_code == 201 and ok.headers.get("connection") != "close"
+
+
+def test_a_certificate_failure_answers_json(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    factory, _ = committed
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(certificates, "read_link", broken)
+    app = committed_app(services, members, claims, factory)
+    with live(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        r = client.get("/certificates/some-token.pdf")
+        assert error_of(r) == (500, "INTERNAL_ERROR")
+        assert r.headers["content-type"] == "application/json"
+        assert client.get("/healthz").status_code == 200
+
+
+# --- a full disk ---------------------------------------------------------------------------------
+
+
+class FullFile:
+    """A file whose disk fills after `room` bytes."""
+
+    def __init__(self, inner: Any, room: int) -> None:
+        self.inner = inner
+        self.room = room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return int(self.inner.write(data))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_full_upload_disk_answers_507_and_keeps_nothing(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+    draft: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    factory, _ = committed
+    app = committed_app(services, members, claims, factory)
+    root = claims.storage.temp_root.parent
+    receiver_init = uploads._Receiver.__init__
+
+    def filling(self: Any, *args: Any, **kwargs: Any) -> None:
+        receiver_init(self, *args, **kwargs)
+        self._file = FullFile(self._file, 10_000)
+
+    with live(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        token = log_in(base)
+
+        # when the disk fills while a file is received
+        monkeypatch.setattr(uploads._Receiver, "__init__", filling)
+        r = post_file(client, token, draft, pdf(padding=50_000))
+        assert error_of(r) == (507, "STORAGE_FULL")
+        assert files_under(root) == [] and documents(factory, draft) == 0
+        monkeypatch.undo()
+
+        # and when it is full as the checked file is put in its place
+        def no_room(*_args: Any) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(claims.storage, "put_file", no_room)
+        r = post_file(client, token, draft)
+        assert error_of(r) == (507, "STORAGE_FULL")
+        assert files_under(root) == [] and documents(factory, draft) == 0
+        monkeypatch.undo()
+
+        # then once there is room again, the same client uploads
+        assert post_file(client, token, draft).status_code == 201
+
+
+POLICIES = "{ viewer { policies { __typename ... on PolicyList { totalCount } } } }"
+SAVE_CONTACT = """mutation { saveClaimContact(input: {address: "上海市徐汇区漕溪北路1号",
+  email: "zhang.wei@example.com"}) { __typename } }"""
+SQL_WORDS = ("SELECT", "INSERT", "UPDATE", "[SQL", "login_session", "claim_document")
+
+
+def refuse_writes(engine: Engine) -> Any:
+    """Every INSERT, UPDATE or DELETE fails as on a full disk; reads go on."""
+    dbapi = engine.dialect.loaded_dbapi
+
+    def check(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            raise dbapi.OperationalError("database or disk is full")
+
+    event.listen(engine, "before_cursor_execute", check)
+    return check
+
+
+def test_a_full_database_disk_keeps_reads_working_and_shows_no_sql(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+    clock: FakeClock,
+    draft: int,
+) -> None:
+    # given a development server (errors are shown in more detail there) and a member
+    # whose session is due to have its idle clock moved
+    factory, _ = committed
+    engine = factory.kw["bind"]
+    app = committed_app(services, members, claims, factory, environment="development")
+    with live(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        token = log_in(base)
+        clock.advance(minutes=2)
+        auth = {"Authorization": f"Bearer {token}"}
+        check = refuse_writes(engine)
+        try:
+            # when the database's disk is full, a signed-in read still answers
+            r = client.post("/graphql", json={"query": POLICIES}, headers=auth)
+            assert r.status_code == 200 and "errors" not in r.json(), r.text
+            assert r.json()["data"]["viewer"]["policies"]["totalCount"] > 0
+
+            # a write fails with a masked error, no SQL in it
+            r = client.post("/graphql", json={"query": SAVE_CONTACT}, headers=auth)
+            assert [e["extensions"]["code"] for e in r.json()["errors"]] == [
+                "INTERNAL_SERVER_ERROR"
+            ]
+            assert not any(word in r.text for word in SQL_WORDS), r.text
+
+            # and an upload answers 507, keeping nothing
+            r = post_file(client, token, draft)
+            assert error_of(r) == (507, "STORAGE_FULL")
+            assert not any(word in r.text for word in SQL_WORDS), r.text
+            assert files_under(claims.storage.temp_root.parent) == []
+        finally:
+            event.remove(engine, "before_cursor_execute", check)
+
+        # then with room again, writes work
+        assert post_file(client, token, draft).status_code == 201
+
+
+# --- slow bodies -------------------------------------------------------------------------------
+
+
+def drip(base: str, token: str, claim_id: int, every: float, chunks: int) -> tuple[bytes, float]:
+    """An upload sending 1 KB every `every` seconds; the answer (until the server closes)
+    and how long it took."""
+    sock = start_slow_upload(base, token, claim_id, b"%PDF-1.4\n" + b"x" * 1024)
+    sock.settimeout(0.05)
+    began = time.monotonic()
+    answer = b""
+    try:
+        for _ in range(chunks):
+            deadline = time.monotonic() + every
+            while time.monotonic() < deadline:
+                try:
+                    data = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    return answer, time.monotonic() - began  # the server closed
+                answer += data
+            with contextlib.suppress(OSError):  # closed while sending: read the answer
+                sock.sendall(b"x" * 1024)
+        pytest.fail(f"the body was never cut off; answer so far: {answer!r}")
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize(
+    ("limits", "every", "reason"),
+    [
+        ({"upload_rate_grace": 1, "upload_min_rate": 1024}, 2.0, "slower than 1024 bytes/s"),
+        # (sends fall between the limits' checks: data arriving after the server closed
+        # would make the client's kernel drop the answer for a reset)
+        ({"upload_body_timeout": 2, "upload_min_rate": 0}, 0.7, "not complete within 2 s"),
+    ],
+    ids=["minimum-rate", "total-time"],
+)
+def test_a_slow_body_is_cut_off_with_one_log_line(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+    draft: int,
+    caplog: pytest.LogCaptureFixture,
+    limits: dict[str, Any],
+    every: float,
+    reason: str,
+) -> None:
+    factory, _ = committed
+    app = committed_app(services, members, claims, factory, **limits)
+    with live(app) as base:
+        token = log_in(base)
+        caplog.clear()
+
+        # when an upload drips in at 1 KB a `every` seconds
+        answer, took = drip(base, token, draft, every, chunks=20)
+
+    # then it is answered 408 with a JSON code and the connection closed, within the limit
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), answer
+    assert b"connection: close" in head.lower()
+    assert json.loads(body)["error"]["code"] == "REQUEST_TIMEOUT"
+    assert took < 6
+    # nothing partial remains
+    assert files_under(claims.storage.temp_root.parent) == []
+    assert documents(factory, draft) == 0
+    # and the log has one line for it, naming the route and the reason, with no traceback
+    lines = [r for r in caplog.records if "body cut off" in r.getMessage()]
+    assert len(lines) == 1, [r.getMessage() for r in caplog.records]
+    assert "/api/claims/{claim_id}/documents" in lines[0].getMessage()
+    assert reason in lines[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
