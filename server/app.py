@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,7 +23,7 @@ from strawberry.types import ExecutionResult
 
 from schema import build_schema
 from schema.context import Context
-from schema.errors import format_error
+from schema.errors import INTERNAL, format_error
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
 from server.claims.rules import rule_book
@@ -74,7 +75,17 @@ class GraphQLApp(GraphQL[Context, None]):
             if request.state.db_failed:
                 session.rollback()
             elif session.in_transaction():  # else nothing was read or written: nothing to end
-                session.commit()
+                try:
+                    session.commit()
+                except OperationalError:
+                    session.rollback()
+                    if _may_write(request):
+                        # the answer built says done: it is not, and says so as JSON
+                        log.exception("a GraphQL request's commit failed")
+                        return _refusal(500, "Nothing was saved; please try again.", INTERNAL)
+                    # a read's only writes are bookkeeping (a session's idle clock): a
+                    # database that cannot write (a full disk) does not cost the answer
+                    log.warning("a read's bookkeeping could not be committed")
             return response
         except BaseException:
             session.rollback()
