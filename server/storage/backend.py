@@ -167,12 +167,7 @@ class ProcessTemp:
                 os.close(fd)
         self.path = path
         # the lock goes with the descriptor: when this object goes, or the process ends
-        self._closer = weakref.finalize(self, os.close, fd)
-
-    def close(self) -> None:
-        """Remove the folder and release it (files still being received there go too)."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        self._closer()
+        weakref.finalize(self, os.close, fd)
 
 
 @dataclass
