@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -28,6 +29,7 @@ from server.claims.core import claim_context
 from server.claims.rules import rule_book
 from server.clock import system_clock
 from server.db import make_engine, make_sessionmaker, migrate
+from server.dbstats import watch
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
@@ -269,13 +271,21 @@ def build_services(settings: Settings) -> Services:
     # idempotent: a fresh SQLite file gets its tables, others are brought up to date
     migrate(db_engine, members.vault)
     rule_book()  # raises InvalidRules: no claims under half a rule set
+    db_stats = watch(db_engine) if settings.db_stats else None  # after the migrations
     return Services(
         settings=settings,
         directory=DirectoryService(directory, engine),
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
+        db_stats=db_stats,
     )
+
+
+async def db_stats(request: Request) -> Response:
+    """This process's database counters (DB_STATS=1: benchmarks, never production)."""
+    stats = request.app.state.services.db_stats
+    return JSONResponse({"pid": os.getpid(), **(stats.snapshot() if stats else {})})
 
 
 async def healthz(request: Request) -> Response:
@@ -342,6 +352,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *upload_routes(),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]
+    if settings.db_stats:
+        routes.append(Route("/_stats/db", db_stats))
     app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)
     app.state.services = services
     app.state.settings = settings

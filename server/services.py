@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from server.accounts.wiring import MemberServices
     from server.claims.core import ClaimContext
+    from server.dbstats import DbStats
 
 
 @dataclass
@@ -23,3 +24,4 @@ class Services:
     db: sessionmaker[Session] | None = None
     members: MemberServices | None = None
     claims: ClaimContext | None = None
+    db_stats: DbStats | None = None  # DB_STATS=1 (benchmarks)

@@ -167,6 +167,11 @@ class Settings(BaseSettings):
         description="`fast`: the leaner executor and plain-POST path (`stock`, with a warning, where the installed Strawberry or graphql-core does not fit it; see `docs/architecture.md`); `stock`: Strawberry's own",
     )
 
+    db_stats: bool = Field(
+        False,
+        description="count SQL statements, commits and connection pings per process, served as JSON at `/_stats/db` (benchmarks; refused in production)",
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
@@ -266,6 +271,13 @@ class Settings(BaseSettings):
         if value is None:
             development = info.data.get("environment") == Environment.development
             return "inprocess" if development else "off"
+        return value
+
+    @field_validator("db_stats")
+    @classmethod
+    def _db_stats(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("environment") == Environment.production:
+            raise ValueError("a benchmark's counter: not in production")
         return value
 
     @property
