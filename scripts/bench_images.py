@@ -41,51 +41,50 @@ def cpu_ms(work: Callable[[], object], rounds: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
+def measure(storage: LocalStorage, folder: Path, title: str, data: bytes, rounds: int) -> None:
+    path = folder / "in.jpg"
+    path.write_bytes(data)
+    stored = store_upload(storage, data)
+    print(
+        f"{title}: {len(data) / 1e6:.2f} MB in, stored {stored.width}×{stored.height}"
+        f" {stored.size / 1e6:.2f} MB + thumbnail"
+    )
+    image = _decode(path, JPEG, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE)
+
+    def decode() -> None:
+        _decode(path, JPEG, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE)
+
+    def encode() -> None:
+        _flatten(image).save(io.BytesIO(), "JPEG", quality=88)
+
+    def thumbnail() -> None:
+        _thumbnail(image).save(io.BytesIO(), "JPEG", quality=80)
+
+    def reencode() -> None:
+        decode()
+        encode()
+        thumbnail()
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("store_upload, all of it", lambda: store_upload(storage, data)),
+        ("re-encoded with its thumbnail, in memory", reencode),
+        ("  decode (draft scale) and turn upright", decode),
+        ("  encode, quality 88", encode),
+        ("  thumbnail, made and encoded", thumbnail),
+    ]
+    for name, work in steps:
+        low, mid = cpu_ms(work, rounds)
+        print(f"  {name:44s} min {low:6.1f} ms  median {mid:6.1f} ms CPU")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_images", description=__doc__)
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        storage = LocalStorage(Path(folder))
-        for title, data in (
-            ("12 MP phone photo, 4000×3000", phone_photo()),
-            ("small photo, 640×480", photo(3)),
-        ):
-            path = Path(folder) / "in.jpg"
-            path.write_bytes(data)
-            stored = store_upload(storage, data)
-            print(
-                f"{title}: {len(data) / 1e6:.2f} MB in, stored {stored.width}×{stored.height}"
-                f" {stored.size / 1e6:.2f} MB + thumbnail"
-            )
-            image = _decode(path, JPEG, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE)
-
-            def encode() -> None:
-                _flatten(image).save(io.BytesIO(), "JPEG", quality=88)
-
-            def thumbnail() -> None:
-                _thumbnail(image).save(io.BytesIO(), "JPEG", quality=80)
-
-            steps: list[tuple[str, Callable[[], object]]] = [
-                ("store_upload, all of it", lambda: store_upload(storage, data)),
-                (
-                    "re-encoded with its thumbnail, in memory",
-                    lambda: (
-                        _decode(path, JPEG, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE),
-                        encode(),
-                        thumbnail(),
-                    ),
-                ),
-                (
-                    "  decode (draft scale) and turn upright",
-                    lambda: _decode(path, JPEG, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE),
-                ),
-                ("  encode, quality 88", encode),
-                ("  thumbnail, made and encoded", thumbnail),
-            ]
-            for name, work in steps:
-                low, mid = cpu_ms(work, args.rounds)
-                print(f"  {name:44s} min {low:6.1f} ms  median {mid:6.1f} ms CPU")
+        storage = LocalStorage(Path(folder) / "store")
+        measure(storage, Path(folder), "12 MP phone photo, 4000×3000", phone_photo(), args.rounds)
+        measure(storage, Path(folder), "small photo, 640×480", photo(3), args.rounds)
     return 0
 
 
