@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import io
+import itertools
 import os
 import re
 import secrets
@@ -44,9 +46,9 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -227,6 +229,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# uvicorn under cProfile, every thread (request threads too), stats written at SIGTERM
+# (uvicorn raises the signal again once it has shut down: the handler turns it into an exit)
+PROFILED = """
+import cProfile, pstats, signal, sys, threading, time
+out = sys.argv[1]
+profiles = []
+def start(*_):
+    p = cProfile.Profile(time.thread_time); profiles.append(p); p.enable()
+threading.setprofile(start)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+start()
+try:
+    from uvicorn.main import main
+    main(sys.argv[2:])
+finally:
+    for p in profiles:
+        p.disable(); p.create_stats()
+    pstats.Stats(*profiles).dump_stats(out)
+"""
+
+
 def start_server(
     url: str, schema: str, workers: int, var: Path, *, profile: str | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
@@ -245,13 +268,11 @@ def start_server(
         STORAGE_DIR=str(var / "uploads"),
         BASE_URL=f"http://127.0.0.1:{port}",
     )
-    profiler = ["-m", "cProfile", "-o", profile] if profile else []
+    launcher = ["-c", PROFILED, profile] if profile else ["-m", "uvicorn"]
     server = subprocess.Popen(
         [
             sys.executable,
-            *profiler,
-            "-m",
-            "uvicorn",
+            *launcher,
             "--factory",
             "server.app:create_app",
             "--port",
@@ -572,10 +593,8 @@ def cpu_ns(pid: int) -> int:
     than the clock ticks of /proc/PID/stat, for single requests."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
             total += int((task / "schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
     return total
 
 
@@ -603,6 +622,7 @@ async def server_cost(
     claims: int,
     *,
     per_step: bool,
+    first_seed: int,
 ) -> Cost:
     """One client, one claim after another, against a one-worker server with DB_STATS=1.
 
@@ -642,8 +662,8 @@ async def server_cost(
                 member,
                 figures,
                 read_code,
-                photos(2 * n),
-                photos(2 * n + 1),
+                photos(first_seed + 2 * n),  # no two claims share a photo: no duplicates
+                photos(first_seed + 2 * n + 1),
                 resend=False,
                 signature=signature,
                 probe=probe if per_step else _nothing,
@@ -703,11 +723,20 @@ def measure_cost(
             return [next(pool) for _ in range(k)]
 
         sig = photo(7)
+        seeds = itertools.count(10_000_000, 1000)
 
         def run(photos: Callable[[int], bytes], k: int, per_step: bool) -> Cost:
             return asyncio.run(
                 server_cost(
-                    port, server.pid, take(k), read_code, photos, sig, k, per_step=per_step
+                    port,
+                    server.pid,
+                    take(k),
+                    read_code,
+                    photos,
+                    sig,
+                    k,
+                    per_step=per_step,
+                    first_seed=next(seeds),
                 )
             )
 

@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
@@ -45,7 +45,8 @@ def rules_for(cx: ClaimContext, policy: Policy) -> PlanRules:
 
 def member_policy(db: Session, person_id: int, policy_id: int) -> Policy:
     """One of the member's own or dependants' policies; any other answers as missing."""
-    policy = db.get(Policy, policy_id)
+    # with its plan, which names the rules: one statement
+    policy = db.get(Policy, policy_id, options=(joinedload(Policy.plan),))
     if policy is None or person_id not in (policy.insured_id, policy.main_insured_id):
         raise PolicyNotFound("No such policy among yours.")
     return policy
@@ -98,9 +99,19 @@ def limit_override(db: Session, person_id: int) -> ClaimLimitOverride | None:
     return db.scalar(select(ClaimLimitOverride).where(ClaimLimitOverride.person_id == person_id))
 
 
+def _request_limit_override(db: Session, person_id: int) -> ClaimLimitOverride | None:
+    """`limit_override`, read once per database session (one request): a step checks it,
+    then submission writes it on the claim. The claims department sets it in a request
+    of its own."""
+    seen: dict[int, ClaimLimitOverride | None] = db.info.setdefault("limit_override", {})
+    if person_id not in seen:
+        seen[person_id] = limit_override(db, person_id)
+    return seen[person_id]
+
+
 def online_limit_fen(db: Session, rules: PlanRules, person_id: int) -> int | None:
     """The plan's online limit, or the one the claims department set for this person."""
-    override = limit_override(db, person_id)
+    override = _request_limit_override(db, person_id)
     return override.limit_fen if override is not None else rules.online_limit_fen
 
 

@@ -53,7 +53,19 @@ class PersonSummary:
 
 
 def contact_of(db: Session, account_id: int) -> ContactProfile | None:
-    return db.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
+    # one read per database session (one request); the row, once there, stays in the
+    # session and is changed through it (remember_contact)
+    known: dict[int, ContactProfile] = db.info.setdefault("contact_of", {})
+    if account_id in known:
+        return known[account_id]
+    found = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
+    if found is not None:
+        known[account_id] = found
+    return found
+
+
+def remember_contact(db: Session, contact: ContactProfile) -> None:
+    db.info.setdefault("contact_of", {})[contact.account_id] = contact
 
 
 def latest_payee(db: Session, account_id: int) -> PayeeAccount | None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
@@ -55,6 +55,7 @@ from server.claims.claimant_views import (
     latest_payee,
     parties,
     payee_view,
+    remember_contact,
 )
 from server.claims.core import (
     ClaimContext,
@@ -93,7 +94,7 @@ S = ClaimStatus
 def own_claim(db: Session, account: Account, claim_id: int) -> Claim:
     """A claim this account made; a claim about the member made by someone else is not theirs
     to change, and a draft is only ever seen by its author."""
-    claim = member_claim(db, account, claim_id)
+    claim = member_claim(db, account, claim_id, with_parts=True)
     if claim.account_id != account.id:
         raise ClaimNotFound("No such claim among yours.")
     return claim
@@ -124,7 +125,9 @@ def _lock_own(db: Session, account: Account, claim_id: int) -> Claim:
     claim = db.scalar(
         select(Claim)
         .where(Claim.id == claim_id)
-        .with_for_update()
+        # what the rules read, in the same statement; only the claim's row is locked
+        .options(joinedload(Claim.policy), joinedload(Claim.payee))
+        .with_for_update(of=Claim)
         .execution_options(populate_existing=True)
     )
     if claim is None or claim.account_id != account.id:
@@ -201,6 +204,7 @@ def save_contact(
     if contact is None:
         contact = ContactProfile(account_id=account.id, address_enc="", email_enc="")
         db.add(contact)
+        remember_contact(db, contact)
     contact.address_enc = cx.vault.encrypt(addr)
     contact.email_enc = cx.vault.encrypt(mail)
     contact.updated_at = cx.now()
@@ -313,6 +317,8 @@ def update_amount(
     """理赔金额: invoice total, invoice numbers, region if the plan needs it, compensation
     already received, and the payee account on a first claim (reused after)."""
     claim = own_draft(db, account, claim_id)
+    # read before anything changes, so that all the changes go out in one UPDATE
+    had_numbers = [i.invoice_no for i in claim.invoices]
     rules = cx.rules.get(claim.plan_rules)
     problems = check.Problems()
     total = check.amount_fen(problems, "invoiceTotal", invoice_total, allow_zero=False)
@@ -347,9 +353,10 @@ def update_amount(
     claim.province = prov
     claim.city = town
     claim.payee_id = payee.id
-    if [i.invoice_no for i in claim.invoices] != numbers:
-        claim.invoices.clear()
-        db.flush()  # old rows go before new ones: the pair (claim, number) is unique
+    if had_numbers != numbers:
+        if claim.invoices:
+            claim.invoices.clear()
+            db.flush()  # old rows go before new ones: the pair (claim, number) is unique
         claim.invoices.extend(ClaimInvoice(invoice_no=n) for n in numbers)
     claim.updated_at = cx.now()
     db.flush()
@@ -392,14 +399,10 @@ class Materials:
 
 
 def documents_of(db: Session, claim: Claim) -> list[ClaimDocument]:
-    """The claim's files not removed, read afresh (uploads arrive in other requests)."""
-    return list(
-        db.scalars(
-            select(ClaimDocument)
-            .where(ClaimDocument.claim_id == claim.id, ClaimDocument.removed_at.is_(None))
-            .order_by(ClaimDocument.id)
-        )
-    )
+    """The claim's files not removed, read afresh (uploads arrive in other requests);
+    `claim.documents` holds them all afterwards, for the checks that follow."""
+    db.expire(claim, ["documents"])
+    return [d for d in claim.documents if d.removed_at is None]
 
 
 def materials(db: Session, cx: ClaimContext, claim: Claim) -> list[Materials]:
@@ -617,8 +620,8 @@ def submit(
         now=now,
         channel=claim.channel,
     )
-    db.flush()
-    db.expire(claim, ["documents"])  # files may have arrived through other sessions
+    # claim.documents was read afresh by submission_problems, after the row was locked:
+    # an upload records its files under that lock, so none can have arrived since
     flags = flag_duplicates(db, claim, now)
     if flags:
         bases = sorted({f.basis for f in flags})
