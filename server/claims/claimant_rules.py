@@ -99,19 +99,9 @@ def limit_override(db: Session, person_id: int) -> ClaimLimitOverride | None:
     return db.scalar(select(ClaimLimitOverride).where(ClaimLimitOverride.person_id == person_id))
 
 
-def _request_limit_override(db: Session, person_id: int) -> ClaimLimitOverride | None:
-    """`limit_override`, read once per database session (one request): a step checks it,
-    then submission writes it on the claim. The claims department sets it in a request
-    of its own."""
-    seen: dict[int, ClaimLimitOverride | None] = db.info.setdefault("limit_override", {})
-    if person_id not in seen:
-        seen[person_id] = limit_override(db, person_id)
-    return seen[person_id]
-
-
 def online_limit_fen(db: Session, rules: PlanRules, person_id: int) -> int | None:
     """The plan's online limit, or the one the claims department set for this person."""
-    override = _request_limit_override(db, person_id)
+    override = limit_override(db, person_id)
     return override.limit_fen if override is not None else rules.online_limit_fen
 
 

@@ -450,7 +450,16 @@ def remove_document(db: Session, cx: ClaimContext, account: Account, document_id
 
 def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[ClaimRuleBroken]:
     """Every rule that would refuse the claim now, in the order of the steps."""
+    return _submission_checks(db, cx, claim)[0]
+
+
+def _submission_checks(
+    db: Session, cx: ClaimContext, claim: Claim
+) -> tuple[list[ClaimRuleBroken], int | None]:
+    """`submission_problems`, and the online limit they were checked against (submission
+    writes it on the claim)."""
     out: list[ClaimRuleBroken] = []
+    limit: int | None = None
     rules = cx.rules.get(claim.plan_rules)
     today = china_today(cx)
 
@@ -485,13 +494,8 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
     else:
         out += [rule_broken(p) for p in region_problems(rules, claim.province, claim.city)]
         attempt(check_payee, claim.payee)
-        attempt(
-            check_amount,
-            rules,
-            claim.claim_type,
-            claim.invoice_total_fen,
-            online_limit_fen(db, rules, claim.insured_id),
-        )
+        limit = online_limit_fen(db, rules, claim.insured_id)
+        attempt(check_amount, rules, claim.claim_type, claim.invoice_total_fen, limit)
     missing = missing_categories(db, cx, claim)
     if missing:
         names = "、".join(c.name for c in (rules.category(code) for code in missing) if c)
@@ -506,7 +510,7 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
         out.append(
             ClaimRuleBroken("SIGNATURE_REQUIRED", "Sign the application first.", field="signature")
         )
-    return out
+    return out, limit
 
 
 def missing_categories(db: Session, cx: ClaimContext, claim: Claim) -> list[str]:
@@ -600,14 +604,13 @@ def submit(
     if code_problem is not None:
         raise ValidationFailed([code_problem])
     _take_key(db, claim, key)
-    problems = submission_problems(db, cx, claim)
+    problems, limit = _submission_checks(db, cx, claim)
     if problems:
         raise problems[0]
     cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.CONFIRM_CLAIM, sms_code)
     now = cx.now()
-    rules = cx.rules.get(claim.plan_rules)
     claim.claim_no = next_claim_no(db, now)
-    claim.limit_fen = online_limit_fen(db, rules, claim.insured_id)
+    claim.limit_fen = limit  # read by the checks above (no problem: the amount was checked)
     claim.submitted_at = now
     claim.waiting_since = now
     transition(
