@@ -352,7 +352,7 @@ def update_amount(
     claim.other_compensation_fen = other
     claim.province = prov
     claim.city = town
-    claim.payee_id = payee.id
+    claim.payee = payee  # the relationship, which the claim may have loaded already
     if had_numbers != numbers:
         if claim.invoices:
             claim.invoices.clear()
