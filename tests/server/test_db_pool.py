@@ -15,7 +15,7 @@ from server import db as server_db
 from server.app import create_app
 from server.db import make_engine
 from server.dbstats import watch
-from server.settings import Settings, SettingsError
+from server.settings import Settings
 
 
 @pytest.fixture
@@ -100,13 +100,3 @@ def test_the_stats_endpoint_exists_only_when_asked(settings: Settings) -> None:
     assert found.status_code == 200
     body = found.json()
     assert set(body) >= {"pid", "statements", "commits", "pings", "checkouts"}
-
-
-def test_db_stats_are_refused_in_production() -> None:
-    with pytest.raises(SettingsError, match="DB_STATS"):
-        Settings(
-            environment="production",
-            secret_key="s" * 40,
-            encryption_key="e" * 40,
-            db_stats=True,
-        )

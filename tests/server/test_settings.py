@@ -91,6 +91,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_MAX_COST": "20000",
         "LOG_LEVEL": "warning",
         "GRAPHQL_EXECUTOR": "stock",
+        "DB_STATS": "true",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 
