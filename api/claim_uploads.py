@@ -23,7 +23,8 @@ deleted. What the claim takes is decided by server/claims/claimant_uploads.py.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -57,6 +58,8 @@ from server.services import Services
 from server.sessions import LiveSession, bearer_token
 from server.storage.errors import QuotaExceeded, StorageFull, UploadError
 from server.storage.uploads import JPEG, PNG, check_quota
+
+T = TypeVar("T")
 
 MAX_FILES = 10  # per request; a claim takes more over several requests
 SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
@@ -117,9 +120,18 @@ def _account(services: Services, db: Session, request: Request) -> tuple[Account
     assert services.members is not None
     write_first(db)  # the session's idle clock may move
     account, session = services.members.accounts.authenticate_session(db, token)
-    db.commit()  # the session's activity counts even when the upload is refused
     services.members.identity.require_verified(account)
     return account, session
+
+
+def _before_streaming(db: Session, check: Callable[[], T]) -> T:
+    """`check` then commit, refused or not: the sign-in session's activity counts, and no
+    connection is held while the client sends the body."""
+    try:
+        return check()
+    except DomainError:
+        db.commit()
+        raise
 
 
 def _document_json(f: DocumentFile) -> dict[str, Any]:
@@ -151,8 +163,11 @@ def _documents_target(
     claim_id: int,
     category: str,
 ) -> claimant_uploads.UploadTarget:
-    account, session = _account(services, db, request)
-    return claimant_uploads.documents_target(db, cx, account, session.id, claim_id, category)
+    def check() -> claimant_uploads.UploadTarget:
+        account, session = _account(services, db, request)
+        return claimant_uploads.documents_target(db, cx, account, session.id, claim_id, category)
+
+    return _before_streaming(db, check)
 
 
 async def upload_documents(request: Request) -> Response:
@@ -211,8 +226,11 @@ async def upload_documents(request: Request) -> Response:
 def _signature_target(
     services: Services, db: Session, request: Request, claim_id: int
 ) -> claimant_uploads.UploadTarget:
-    account, session = _account(services, db, request)
-    return claimant_uploads.signature_target(db, account, session.id, claim_id)
+    def check() -> claimant_uploads.UploadTarget:
+        account, session = _account(services, db, request)
+        return claimant_uploads.signature_target(db, account, session.id, claim_id)
+
+    return _before_streaming(db, check)
 
 
 async def upload_signature(request: Request) -> Response:

@@ -1,5 +1,11 @@
 """Claims benchmark against PostgreSQL.
 
+0. Cost: one client runs claims one after another against a one-worker server started
+   with DB_STATS=1: server CPU per claim (utime + stime of the process from /proc) and
+   the SQL statements, commits and connection pre-pings per claim (SQLAlchemy events in
+   the server, read from `/_stats/db`), then the same per request. First with small
+   photos (`--cost-claims`, default 30), then with real-size 12-megapixel phone photos
+   (`--cost-large`, default 4: a 4000×3000 JPEG of about 3.5 MB with EXIF orientation 6).
 1. Submission: `--clients` concurrent clients (default 32) each take members of their
    own and, for `--seconds` (default 30), run the whole self-service claim over HTTP:
    start the draft, basic information, amount, upload an invoice photo and a medical
@@ -12,8 +18,9 @@
    streamed; its resident memory is sampled every 10 ms. The same is done with 1 MB
    files: the peak above idle must not grow with the file size.
 
-    .venv/bin/python -m scripts.bench_claims                       # both parts
+    .venv/bin/python -m scripts.bench_claims                       # every part
     .venv/bin/python -m scripts.bench_claims --seconds 10 --skip-memory
+    .venv/bin/python -m scripts.bench_claims --members 200 --skip-submission --skip-memory
 
 Needs PostgreSQL (DATABASE_URL or --database-url; default the local test database):
 everything happens in a schema of its own, dropped at the end. Members are fictional
@@ -24,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import io
+import itertools
 import os
 import re
 import secrets
@@ -37,6 +46,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,9 +229,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# uvicorn under cProfile, every thread (request threads too), stats written at SIGTERM
+# (uvicorn raises the signal again once it has shut down: the handler turns it into an exit)
+PROFILED = """
+import cProfile, pstats, signal, sys, threading, time
+out = sys.argv[1]
+profiles = []
+def start(*_):
+    p = cProfile.Profile(time.thread_time); profiles.append(p); p.enable()
+threading.setprofile(start)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+start()
+try:
+    from uvicorn.main import main
+    main(sys.argv[2:])
+finally:
+    for p in profiles:
+        p.disable(); p.create_stats()
+    pstats.Stats(*profiles).dump_stats(out)
+"""
+
+
 def start_server(
-    url: str, schema: str, workers: int, var: Path
+    url: str, schema: str, workers: int, var: Path, *, profile: str | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
+    """uvicorn serving the app; with `profile`, one worker under cProfile writing there."""
     port = _free_port()
     sep = "&" if "?" in url else "?"
     env = dict(
@@ -231,14 +263,16 @@ def start_server(
         SECRET_KEY=SECRET,
         DATABASE_URL=f"{url}{sep}options=-csearch_path%3D{schema}",
         VAR_DIR=str(var),
+        DB_STATS="1",
+        LOG_LEVEL="WARNING",
         STORAGE_DIR=str(var / "uploads"),
         BASE_URL=f"http://127.0.0.1:{port}",
     )
+    launcher = ["-c", PROFILED, profile] if profile else ["-m", "uvicorn"]
     server = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "uvicorn",
+            *launcher,
             "--factory",
             "server.app:create_app",
             "--port",
@@ -288,6 +322,47 @@ def photo(seed: int) -> bytes:
     return buf.getvalue()
 
 
+def _with_comment(jpeg: bytes, seed: int) -> bytes:
+    """The same JPEG with a comment segment naming `seed`: other bytes, the same picture."""
+    note = f"bench {seed}".encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(note) + 2).to_bytes(2, "big") + note + jpeg[2:]
+
+
+def phone_photo(width: int = 4000, height: int = 3000, *, orientation: int = 6) -> bytes:
+    """A photo-like JPEG of a phone camera: smooth light, shapes, sensor noise, EXIF.
+
+    12 megapixels by default, about 3-5 MB at the quality phones use, with the EXIF
+    orientation a phone held upright writes (6: turn 90 degrees clockwise to show).
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    base = np.empty((height, width, 3), np.float32)
+    base[..., 0] = 150 + 60 * np.sin(xs / 700) * np.cos(ys / 500)
+    base[..., 1] = 130 + 50 * np.cos(xs / 900 + 1) + 20 * np.sin(ys / 300)
+    base[..., 2] = 110 + 70 * np.sin((xs + ys) / 1100)
+    for _ in range(40):  # objects: soft-edged discs of other colours
+        cx, cy, r = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(60, 500)
+        x0, x1 = int(max(cx - r, 0)), int(min(cx + r + 1, width))
+        y0, y1 = int(max(cy - r, 0)), int(min(cy + r + 1, height))
+        d = np.hypot(xs[:, x0:x1] - cx, ys[y0:y1] - cy)
+        mask = np.clip((r - d) / 25, 0, 1)[..., None]
+        colour = rng.uniform(20, 235, 3).astype(np.float32)
+        base[y0:y1, x0:x1] = base[y0:y1, x0:x1] * (1 - mask) + mask * colour
+    noise = rng.integers(-12, 13, (height, width, 3), dtype=np.int16)  # sensor noise
+    pixels = np.clip(base.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    img = Image.fromarray(pixels, "RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "BenchPhone"  # Make
+    exif[0x0110] = "BP-12"  # Model
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=92, exif=exif.tobytes())
+    return buf.getvalue()
+
+
 def big_pdf(size: int) -> bytes:
     """A well-formed PDF of about `size` bytes (a padded stream), as a scanned bill might be."""
     head = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
@@ -303,6 +378,9 @@ def big_pdf(size: int) -> bytes:
 
 class FlowFailed(Exception):
     pass
+
+
+Probe = Callable[[str], Awaitable[None]]  # called after each request with its name
 
 
 async def _gql(http: Any, member: Member, query: str, **variables: Any) -> dict[str, Any]:
@@ -333,7 +411,11 @@ async def _upload(http: Any, member: Member, path: str, data: bytes, **params: s
         raise FlowFailed(f"upload HTTP {r.status_code}")
 
 
-async def new_draft(http: Any, member: Member) -> str:
+async def _nothing(_step: str) -> None:
+    pass
+
+
+async def new_draft(http: Any, member: Member, probe: Probe = _nothing) -> str:
     """A draft with contact and basic information filled in; returns its id."""
     await _gql(
         http,
@@ -341,9 +423,11 @@ async def new_draft(http: Any, member: Member) -> str:
         CONTACT,
         input={"address": "上海市浦东新区世纪大道100号", "email": f"m{member.phone}@example.com"},
     )
+    await probe("saveClaimContact")
     started = await _gql(
         http, member, START, input={"policyId": str(member.policy_id), "noticeAccepted": True}
     )
+    await probe("startClaim")
     claim_id: str = started["claim"]["id"]
     incident = (datetime.date.today() - datetime.timedelta(days=3)).isoformat()
     await _gql(
@@ -358,6 +442,7 @@ async def new_draft(http: Any, member: Member) -> str:
             "claimType": "OUTPATIENT",
         },
     )
+    await probe("updateClaimBasics")
     return claim_id
 
 
@@ -370,10 +455,12 @@ async def run_flow(
     invoice: bytes,
     *,
     resend: bool,
+    signature: bytes | None = None,
+    probe: Probe = _nothing,
 ) -> None:
     started = time.perf_counter()
     try:
-        claim_id = await new_draft(http, member)
+        claim_id = await new_draft(http, member, probe)
         t = figures.step("draft (contact, start, basics)", started)
         await _gql(
             http,
@@ -387,14 +474,19 @@ async def run_flow(
                 "payee": {"bankName": "中国建设银行", "accountNo": f"6217{member.phone}0000"},
             },
         )
+        await probe("updateClaimAmount")
         t = figures.step("amount", t)
         documents = f"/api/claims/{claim_id}/documents"
         await _upload(http, member, documents, image, category="MEDICAL_RECORD")
+        await probe("upload (medical record)")
         await _upload(http, member, documents, invoice, category="INVOICE")
+        await probe("upload (invoice)")
         t = figures.step("two uploads", t)
-        await _upload(http, member, f"/api/claims/{claim_id}/signature", image)
+        await _upload(http, member, f"/api/claims/{claim_id}/signature", signature or image)
+        await probe("signature")
         t = figures.step("signature", t)
         await _gql(http, member, SEND_CODE, input={"claimId": claim_id})
+        await probe("sendClaimConfirmationCode")
         t = figures.step("send code", t)
         code = await asyncio.to_thread(read_code, member.phone)
         if code is None:
@@ -403,6 +495,7 @@ async def run_flow(
         submit = {"claimId": claim_id, "smsCode": code, "clientKey": key}
         t = time.perf_counter()
         first = await _gql(http, member, SUBMIT, input=submit)
+        await probe("submitClaim")
         figures.submit_ms.append((time.perf_counter() - t) * 1000)
         if resend:  # the answer was lost on the way: the phone sends the same key again
             again = await _gql(http, member, SUBMIT, input=submit)
@@ -412,6 +505,25 @@ async def run_flow(
         figures.claim_ms.append((time.perf_counter() - started) * 1000)
     except FlowFailed as e:
         figures.fail(str(e))
+
+
+def code_reader(factory: Any, vault: Vault) -> Callable[[str], str | None]:
+    """Reads the newest SMS code sent to a phone from the development outbox."""
+
+    def read_code(phone: str) -> str | None:
+        with factory() as db:
+            body = db.scalar(
+                select(SmsOutbox.body)
+                .where(SmsOutbox.phone_hash == vault.lookup(phone, kind="phone"))
+                .order_by(SmsOutbox.id.desc())
+                .limit(1)
+            )
+        if body is None:
+            return None
+        m = re.search(r"\d{6}", body)
+        return m.group() if m else None
+
+    return read_code
 
 
 async def submissions(
@@ -430,20 +542,7 @@ async def submissions(
     for m in members:
         queue.put_nowait(m)
     engine = make_engine(url, schema=schema)
-    factory = make_sessionmaker(engine)
-
-    def read_code(phone: str) -> str | None:
-        with factory() as db:
-            body = db.scalar(
-                select(SmsOutbox.body)
-                .where(SmsOutbox.phone_hash == vault.lookup(phone, kind="phone"))
-                .order_by(SmsOutbox.id.desc())
-                .limit(1)
-            )
-        if body is None:
-            return None
-        m = re.search(r"\d{6}", body)
-        return m.group() if m else None
+    read_code = code_reader(make_sessionmaker(engine), vault)
 
     end = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients * 2)
@@ -476,6 +575,188 @@ async def submissions(
     engine.dispose()
     figures.elapsed = elapsed  # type: ignore[attr-defined]
     return figures
+
+
+# --- part 0: what a claim costs the server -------------------------------------------------------
+
+STAT_FIELDS = ("statements", "commits", "rollbacks", "checkouts", "pings")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the process, its threads included (those ended too), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time of the process's live threads in nanoseconds (/proc/.../schedstat): finer
+    than the clock ticks of /proc/PID/stat, for single requests."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
+@dataclass
+class Cost:
+    claims: int = 0
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    stats: dict[str, int] = field(default_factory=dict)
+    step_cpu_ns: dict[str, int] = field(default_factory=dict)
+    step_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: after.get(k, 0) - before.get(k, 0) for k in STAT_FIELDS}
+
+
+async def server_cost(
+    port: int,
+    pid: int,
+    members: list[Member],
+    read_code: Callable[[str], str | None],
+    photos: Callable[[int], bytes],
+    signature: bytes,
+    claims: int,
+    *,
+    per_step: bool,
+    first_seed: int,
+) -> Cost:
+    """One client, one claim after another, against a one-worker server with DB_STATS=1.
+
+    Without `per_step`: the process's CPU (/proc/PID/stat) and database counters over all
+    the claims. With it: before and after each request, its threads' CPU (schedstat) and
+    the counters, read while the server is idle, so reading them is not counted.
+    """
+    import httpx2 as httpx
+
+    cost = Cost()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+
+        async def stats() -> dict[str, int]:
+            body: dict[str, int] = (await http.get("/_stats/db")).json()
+            return body
+
+        last_stats = await stats()
+        last_cpu = cpu_ns(pid)
+
+        async def probe(step: str) -> None:
+            nonlocal last_stats, last_cpu
+            cpu = cpu_ns(pid)
+            now = await stats()
+            cost.step_cpu_ns[step] = cost.step_cpu_ns.get(step, 0) + cpu - last_cpu
+            into = cost.step_stats.setdefault(step, dict.fromkeys(STAT_FIELDS, 0))
+            for k, v in _diff(now, last_stats).items():
+                into[k] += v
+            last_stats, last_cpu = now, cpu_ns(pid)
+
+        figures = Figures()
+        first_stats, first_cpu, started = last_stats, cpu_seconds(pid), time.perf_counter()
+        for n, member in enumerate(members[:claims]):
+            if per_step:
+                last_stats, last_cpu = await stats(), cpu_ns(pid)
+            await run_flow(
+                http,
+                member,
+                figures,
+                read_code,
+                photos(first_seed + 2 * n),  # no two claims share a photo: no duplicates
+                photos(first_seed + 2 * n + 1),
+                resend=False,
+                signature=signature,
+                probe=probe if per_step else _nothing,
+            )
+        cost.wall_s = time.perf_counter() - started
+        cost.cpu_s = cpu_seconds(pid) - first_cpu
+        cost.stats = _diff(await stats(), first_stats)
+    if figures.failures:
+        raise SystemExit(f"claims failed while measuring their cost: {figures.failures}")
+    cost.claims = figures.claims
+    return cost
+
+
+def report_cost(title: str, whole: Cost, steps: Cost) -> None:
+    n = whole.claims
+    print(f"{title}: {n} claims one after another, one worker, 9 requests each")
+    print(f"  server CPU per claim: {whole.cpu_s * 1000 / n:.1f} ms (/proc/PID/stat)")
+    for name, label in (
+        ("statements", "SQL statements"),
+        ("commits", "commits"),
+        ("pings", "connection pre-pings"),
+        ("checkouts", "connection checkouts"),
+    ):
+        print(f"  {label} per claim: {whole.stats[name] / n:.1f}")
+    print(f"  wall time per claim: {whole.wall_s * 1000 / n:.0f} ms")
+    m = steps.claims
+    print(f"  per request, mean of {m} claims (CPU of the server's threads, from schedstat):")
+    print("      CPU ms  SQL  commits  pings  request")
+    total_ns = 0
+    for step, ns in steps.step_cpu_ns.items():
+        st = steps.step_stats[step]
+        total_ns += ns
+        print(
+            f"    {ns / m / 1e6:8.1f} {st['statements'] / m:4.0f} {st['commits'] / m:8.1f}"
+            f" {st['pings'] / m:6.1f}  {step}"
+        )
+    print(f"    {total_ns / m / 1e6:8.1f}  the whole claim")
+
+
+def measure_cost(
+    url: str,
+    schema: str,
+    var: Path,
+    members: list[Member],
+    vault: Vault,
+    small: int,
+    large: int,
+    profile: str | None,
+) -> None:
+    engine = make_engine(url, schema=schema)
+    read_code = code_reader(make_sessionmaker(engine), vault)
+    server, port = start_server(url, schema, 1, var, profile=profile)
+    try:
+        pool = iter(members)
+
+        def take(k: int) -> list[Member]:
+            return [next(pool) for _ in range(k)]
+
+        sig = photo(7)
+        seeds = itertools.count(10_000_000, 1000)
+
+        def run(photos: Callable[[int], bytes], k: int, per_step: bool) -> Cost:
+            return asyncio.run(
+                server_cost(
+                    port,
+                    server.pid,
+                    take(k),
+                    read_code,
+                    photos,
+                    sig,
+                    k,
+                    per_step=per_step,
+                    first_seed=next(seeds),
+                )
+            )
+
+        run(photo, 2, False)  # warm-up: first calls fill caches and import lazily
+        whole = run(photo, small, False)
+        steps = run(photo, max(small // 2, 1), True)
+        report_cost("server cost, small photos (640×480)", whole, steps)
+        if large:
+            big = phone_photo()
+            print(f"  (12 MP photo: {len(big) / 1e6:.1f} MB JPEG, EXIF orientation 6)")
+
+            def big_photos(seed: int) -> bytes:
+                return _with_comment(big, seed)
+
+            whole = run(big_photos, large, False)
+            steps = run(big_photos, max(large // 2, 1), True)
+            report_cost("server cost, 12-megapixel phone photos", whole, steps)
+    finally:
+        stop_server(server)
+        engine.dispose()
 
 
 # --- part 2: upload memory ----------------------------------------------------------------------
@@ -577,6 +858,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=4, help="uvicorn worker processes")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--cost-claims", type=int, default=30, help="claims (small photos) measured one by one"
+    )
+    parser.add_argument(
+        "--cost-large", type=int, default=4, help="claims with 12-megapixel photos measured"
+    )
+    parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="run the cost part's server under cProfile, stats to PATH"
+    )
+    parser.add_argument("--skip-submission", action="store_true")
     args = parser.parse_args(argv)
     if not args.database_url.startswith("postgresql"):
         parser.error("the claims benchmark runs against PostgreSQL")
@@ -589,12 +881,21 @@ def main(argv: list[str] | None = None) -> int:
     members = prepare(args.database_url, schema, args.members, vault)
     print(f"  done in {time.monotonic() - t0:.1f} s", flush=True)
     try:
+        used = 0
+        if not args.skip_cost:
+            small, large = max(args.cost_claims, 2), max(args.cost_large, 0)
+            used = 2 + small + max(small // 2, 1) + (large + max(large // 2, 1) if large else 0)
+            measure_cost(
+                args.database_url, schema, var, members[:used], vault, small, large, args.profile
+            )
+        if args.skip_submission:
+            return 0
         server, port = start_server(args.database_url, schema, args.workers, var)
         try:
             figures = asyncio.run(
                 submissions(
                     port,
-                    members[:-20],
+                    members[used:-20],
                     args.clients,
                     args.seconds,
                     vault,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -39,6 +40,7 @@ from server.db import (
     unavailable,
     write_first,
 )
+from server.dbstats import watch
 from server.directory.loader import load_directory
 from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
@@ -396,6 +398,7 @@ def build_services(settings: Settings) -> Services:
     # idempotent: a fresh SQLite file gets its tables, others are brought up to date
     migrate(db_engine, members.vault)
     rule_book()  # raises InvalidRules: no claims under half a rule set
+    db_stats = watch(db_engine) if settings.db_stats else None  # after the migrations
     return Services(
         settings=settings,
         directory=DirectoryService(directory, engine, load_gazetteer(settings.data_dir)),
@@ -403,7 +406,14 @@ def build_services(settings: Settings) -> Services:
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
         challenges=make_challenges(settings.redis_url, settings.redis_prefix),
+        db_stats=db_stats,
     )
+
+
+async def db_stats(request: Request) -> Response:
+    """This process's database counters (DB_STATS=1: benchmarks, never production)."""
+    stats = request.app.state.services.db_stats
+    return JSONResponse({"pid": os.getpid(), **(stats.snapshot() if stats else {})})
 
 
 async def healthz(request: Request) -> Response:
@@ -474,6 +484,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *upload_routes(),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]
+    if settings.db_stats:
+        routes.append(Route("/_stats/db", db_stats))
     app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)
     app.state.services = services
     app.state.settings = settings

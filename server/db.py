@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import enum
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -109,10 +110,17 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     elif u.get_backend_name() == "postgresql":
         if u.drivername == "postgresql":
             u = u.set(drivername="postgresql+psycopg")
-        kwargs["pool_pre_ping"] = True
+        # no ping on every checkout (a round trip per request): connections are replaced
+        # after POOL_RECYCLE_S, pinged only after IDLE_PING_S unused (_ping_if_idle), and a
+        # connection found broken anyway invalidates the pool, so the next request
+        # reconnects
+        kwargs["pool_recycle"] = POOL_RECYCLE_S
         if schema:
             kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     engine = create_engine(u, **kwargs)
+    if u.get_backend_name() == "postgresql":
+        event.listen(engine.pool, "checkout", _ping_if_idle(engine))
+        event.listen(engine.pool, "checkin", _note_checkin)
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -132,6 +140,35 @@ def _sqlite_end_transaction(dbapi_connection: Any, _record: Any) -> None:
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # the connection option write_first() sets: the transaction takes SQLite's write lock first
 WRITE_FIRST = "write_first"
+
+
+POOL_RECYCLE_S = 1800
+# A connection that sat unused this long may have been closed by the server, a proxy or
+# a firewall: ping it before handing it out. Busy connections are not pinged.
+IDLE_PING_S = 30.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in")
+        if last is None or time.monotonic() - last < IDLE_PING_S:
+            return  # new, or used moments ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception:
+            alive = False
+        if not alive:
+            # the pool drops this connection and checks out another (SQLAlchemy's
+            # documented pessimistic-disconnect recipe)
+            raise exc.DisconnectionError("the idle connection was closed")
+
+    return checkout
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

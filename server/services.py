@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from server.accounts.wiring import MemberServices
     from server.claims.core import ClaimContext
     from server.claims.portal.captchas import RedisChallenges
+    from server.dbstats import DbStats
 
 
 @dataclass
@@ -26,3 +27,4 @@ class Services:
     claims: ClaimContext | None = None
     # the supplement portal's captcha challenges in Redis (REDIS_URL); None: the database
     challenges: RedisChallenges | None = None
+    db_stats: DbStats | None = None  # DB_STATS=1 (benchmarks)

@@ -23,6 +23,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Index, Integer, String, delete, select, update
 from sqlalchemy.exc import OperationalError
@@ -37,6 +38,9 @@ log = logging.getLogger("sessions")
 TOKEN_MAX = 100  # longer input is not a token of ours: no hashing, no query
 # rows stay a day past their end (revoked rows until their own end), then are purged
 KEEP_AFTER_END = datetime.timedelta(days=1)
+
+
+T = TypeVar("T")
 
 
 class SessionKind(enum.StrEnum):
@@ -202,6 +206,26 @@ class SessionStore:
             log.warning("session idle clock not moved: %s", type(e.orig).__name__)
             return
         set_committed_value(row, "last_seen_at", now)
+
+    def authenticate_subject(
+        self, db: Session, kind: SessionKind, token: str | None, subject: type[T]
+    ) -> tuple[LiveSession, T] | None:
+        """As `authenticate`, with the session's subject row (an `id`-keyed model) read in
+        the same statement: one round trip for every signed-in request."""
+        if not token or len(token) > TOKEN_MAX:
+            return None
+        now = self.clock()
+        found = db.execute(
+            select(LoginSession, subject)
+            .join(subject, subject.id == LoginSession.subject_id)  # type: ignore[attr-defined]
+            .where(LoginSession.token_hash == token_hash(token), LoginSession.kind == kind.value)
+        ).first()
+        if found is None or not self._is_live(found[0], now):
+            return None
+        row, who = found
+        if now - row.last_seen_at >= self.lifetime.touch_every:
+            self._touch(db, row, now)
+        return _live_view(row), who
 
     def find(self, db: Session, session_id: int) -> LiveSession | None:
         """The session with this id if it is still live, without counting it as activity

@@ -224,6 +224,10 @@ class Settings(BaseSettings):
     map_tile_attribution: str = Field(
         "", description="the credit the tile layer's licence asks for, shown under the map"
     )
+    db_stats: bool = Field(
+        False,
+        description="count SQL statements, commits and connection pings per process, served as JSON at `/_stats/db` (benchmarks; off in production)",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:

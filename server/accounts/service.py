@@ -132,10 +132,10 @@ class AccountsService:
 
     def authenticate_session(self, db: Session, token: str) -> tuple[Account, LiveSession]:
         """The signed-in account and its session (signed links name the session)."""
-        session = self.sessions.authenticate(db, SessionKind.MEMBER, token)
-        account = db.get(Account, session.subject_id) if session is not None else None
-        if session is None or account is None:
+        found = self.sessions.authenticate_subject(db, SessionKind.MEMBER, token, Account)
+        if found is None:
             raise Unauthenticated("Sign in again: the session has ended.")
+        session, account = found
         return account, session
 
     def authenticate(self, db: Session, token: str) -> Account:

@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
@@ -46,7 +46,8 @@ def rules_for(cx: ClaimContext, policy: Policy) -> PlanRules:
 
 def member_policy(db: Session, person_id: int, policy_id: int) -> Policy:
     """One of the member's own or dependants' policies; any other answers as missing."""
-    policy = db.get(Policy, policy_id)
+    # with its plan, which names the rules: one statement
+    policy = db.get(Policy, policy_id, options=(joinedload(Policy.plan),))
     if policy is None or person_id not in (policy.insured_id, policy.main_insured_id):
         raise PolicyNotFound("No such policy among yours.")
     return policy

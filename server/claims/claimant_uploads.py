@@ -87,9 +87,9 @@ def documents_target(
         )
         raise full
     target = UploadTarget(account.id, claim.id, used, session_id)
-    # ended before the body streams in: no connection is held while the client sends,
-    # and nothing may be read from the expired rows after this
-    db.rollback()
+    # ended before the body streams in: no connection is held while the client sends
+    # (committed: the sign-in session's idle clock may have moved)
+    db.commit()
     return target
 
 
@@ -102,16 +102,23 @@ def attach_documents(
 ) -> list[DocumentFile]:
     """Record the stored files on the claim (checked again, its row locked) and commit."""
     write_first(db)
-    account = db.get(Account, target.account_id)
     # locked: two uploads to one claim cannot both pass the per-claim cap
     claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
-    if account is None or claim is None or not core.can_see(account, claim):
+    if claim is None or not _still_visible(db, target, claim):
         raise ClaimNotFound("No such claim among yours.")
     check_upload_category(db, cx, claim, category)
     docs = [core.attach_document(db, cx, claim, category, s, channel=Channel.APP) for s in stored]
     out = [document_file(cx, d, target.session_id) for d in docs]
     db.commit()
     return out
+
+
+def _still_visible(db: Session, target: UploadTarget, claim: Claim) -> bool:
+    """The member may still see the claim: their own, or (read afresh) one about them."""
+    if claim.account_id == target.account_id:
+        return True
+    account = db.get(Account, target.account_id, populate_existing=True)
+    return account is not None and core.can_see(account, claim)
 
 
 # --- signature -------------------------------------------------------------------------------
@@ -125,7 +132,7 @@ def signature_target(db: Session, account: Account, session_id: int, claim_id: i
     if claim.status is not ClaimStatus.DRAFT:
         raise WrongClaimState("Only a draft is signed; this claim has been sent.")
     target = UploadTarget(account.id, claim.id, 0, session_id)
-    db.rollback()  # before the body streams in (see documents_target)
+    db.commit()  # before the body streams in (see documents_target)
     return target
 
 

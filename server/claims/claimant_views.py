@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
@@ -53,7 +53,22 @@ class PersonSummary:
 
 
 def contact_of(db: Session, account_id: int) -> ContactProfile | None:
-    return db.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
+    # one read per database session (one request); the row, once there, stays in the
+    # session and is changed through it (remember_contact)
+    known: dict[int, ContactProfile] = db.info.setdefault("contact_of", {})
+    seen = known.get(account_id)
+    if seen is not None:
+        state = inspect(seen)
+        if not (state.deleted or state.was_deleted or state.detached):
+            return seen
+    found = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
+    if found is not None:
+        known[account_id] = found
+    return found
+
+
+def remember_contact(db: Session, contact: ContactProfile) -> None:
+    db.info.setdefault("contact_of", {})[contact.account_id] = contact
 
 
 def latest_payee(db: Session, account_id: int) -> PayeeAccount | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import SmsCodes
@@ -221,9 +221,15 @@ def next_claim_no(db: Session, now: datetime.datetime) -> str:
 # --- who may see a claim -------------------------------------------------------------------------
 
 
-def member_claim(db: Session, account: Account, claim_id: int) -> Claim:
-    """A claim the member made, or one about them; anything else answers as missing."""
-    claim = db.get(Claim, claim_id)
+def member_claim(
+    db: Session, account: Account, claim_id: int, *, with_parts: bool = False
+) -> Claim:
+    """A claim the member made, or one about them; anything else answers as missing.
+
+    `with_parts`: its policy and payee account come in the same statement (the rules of
+    every step read them)."""
+    options = (joinedload(Claim.policy), joinedload(Claim.payee)) if with_parts else ()
+    claim = db.get(Claim, claim_id, options=options)
     if claim is None or not can_see(account, claim):
         raise ClaimNotFound("No such claim among yours.")
     return claim

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
@@ -57,6 +57,7 @@ from server.claims.claimant_views import (
     latest_payee,
     parties,
     payee_view,
+    remember_contact,
 )
 from server.claims.core import (
     ClaimContext,
@@ -95,7 +96,7 @@ S = ClaimStatus
 def own_claim(db: Session, account: Account, claim_id: int) -> Claim:
     """A claim this account made; a claim about the member made by someone else is not theirs
     to change, and a draft is only ever seen by its author."""
-    claim = member_claim(db, account, claim_id)
+    claim = member_claim(db, account, claim_id, with_parts=True)
     if claim.account_id != account.id:
         raise ClaimNotFound("No such claim among yours.")
     return claim
@@ -126,7 +127,9 @@ def _lock_own(db: Session, account: Account, claim_id: int) -> Claim:
     claim = db.scalar(
         select(Claim)
         .where(Claim.id == claim_id)
-        .with_for_update()
+        # what the rules read, in the same statement; only the claim's row is locked
+        .options(joinedload(Claim.policy), joinedload(Claim.payee))
+        .with_for_update(of=Claim)
         .execution_options(populate_existing=True)
     )
     if claim is None or claim.account_id != account.id:
@@ -211,6 +214,7 @@ def save_contact(
     if contact is None:
         contact = ContactProfile(account_id=account.id, address_enc="", email_enc="")
         db.add(contact)
+        remember_contact(db, contact)
     contact.address_enc = cx.vault.encrypt(addr)
     contact.email_enc = cx.vault.encrypt(mail)
     contact.updated_at = cx.now()
@@ -332,6 +336,8 @@ def update_amount(
     """理赔金额: invoice total, invoice numbers, region if the plan needs it, compensation
     already received, and the payee account on a first claim (reused after)."""
     claim = own_draft(db, account, claim_id)
+    # read before anything changes, so that all the changes go out in one UPDATE
+    had_numbers = [i.invoice_no for i in claim.invoices]
     rules = cx.rules.get(claim.plan_rules)
     problems = check.Problems()
     total = check.amount_fen(problems, "invoiceTotal", invoice_total, allow_zero=False)
@@ -374,10 +380,11 @@ def update_amount(
     claim.other_compensation_fen = other
     claim.province = prov
     claim.city = town
-    claim.payee_id = payee.id
-    if [i.invoice_no for i in claim.invoices] != numbers:
-        claim.invoices.clear()
-        db.flush()  # old rows go before new ones: the pair (claim, number) is unique
+    claim.payee = payee  # the relationship, which the claim may have loaded already
+    if had_numbers != numbers:
+        if claim.invoices:
+            claim.invoices.clear()
+            db.flush()  # old rows go before new ones: the pair (claim, number) is unique
         claim.invoices.extend(ClaimInvoice(invoice_no=n) for n in numbers)
     claim.updated_at = cx.now()
     db.flush()
@@ -420,14 +427,10 @@ class Materials:
 
 
 def documents_of(db: Session, claim: Claim) -> list[ClaimDocument]:
-    """The claim's files not removed, read afresh (uploads arrive in other requests)."""
-    return list(
-        db.scalars(
-            select(ClaimDocument)
-            .where(ClaimDocument.claim_id == claim.id, ClaimDocument.removed_at.is_(None))
-            .order_by(ClaimDocument.id)
-        )
-    )
+    """The claim's files not removed, read afresh (uploads arrive in other requests);
+    `claim.documents` holds them all afterwards, for the checks that follow."""
+    db.expire(claim, ["documents"])
+    return [d for d in claim.documents if d.removed_at is None]
 
 
 def materials(db: Session, cx: ClaimContext, claim: Claim) -> list[Materials]:
@@ -475,7 +478,16 @@ def remove_document(db: Session, cx: ClaimContext, account: Account, document_id
 
 def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[ClaimRuleBroken]:
     """Every rule that would refuse the claim now, in the order of the steps."""
+    return _submission_checks(db, cx, claim)[0]
+
+
+def _submission_checks(
+    db: Session, cx: ClaimContext, claim: Claim
+) -> tuple[list[ClaimRuleBroken], int | None]:
+    """`submission_problems`, and the online limit they were checked against (submission
+    writes it on the claim)."""
     out: list[ClaimRuleBroken] = []
+    limit: int | None = None
     rules = cx.rules.get(claim.plan_rules)
     today = china_today(cx)
 
@@ -510,13 +522,8 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
     else:
         out += [rule_broken(p) for p in region_problems(rules, claim.province, claim.city)]
         attempt(check_payee, claim.payee)
-        attempt(
-            check_amount,
-            rules,
-            claim.claim_type,
-            claim.invoice_total_fen,
-            online_limit_fen(db, rules, claim.insured_id),
-        )
+        limit = online_limit_fen(db, rules, claim.insured_id)
+        attempt(check_amount, rules, claim.claim_type, claim.invoice_total_fen, limit)
         # the year's total may have moved since the steps (another claim sent meanwhile)
         attempt(
             outpatient_year.check,
@@ -542,7 +549,7 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
         out.append(
             ClaimRuleBroken("SIGNATURE_REQUIRED", "Sign the application first.", field="signature")
         )
-    return out
+    return out, limit
 
 
 def missing_categories(db: Session, cx: ClaimContext, claim: Claim) -> list[str]:
@@ -639,7 +646,7 @@ def submit(
     if code_problem is not None:
         raise ValidationFailed([code_problem])
     _take_key(db, claim, key)
-    problems = submission_problems(db, cx, claim)
+    problems, limit = _submission_checks(db, cx, claim)
     if problems:
         raise problems[0]
     rules = cx.rules.get(claim.plan_rules)
@@ -650,7 +657,7 @@ def submit(
         claim.declaration_version = rules.declaration.version
         claim.declaration_accepted_at = now
     claim.claim_no = next_claim_no(db, now)
-    claim.limit_fen = online_limit_fen(db, rules, claim.insured_id)
+    claim.limit_fen = limit  # read by the checks above (no problem: the amount was checked)
     claim.submitted_at = now
     claim.waiting_since = now
     transition(
@@ -663,8 +670,8 @@ def submit(
         now=now,
         channel=claim.channel,
     )
-    db.flush()
-    db.expire(claim, ["documents"])  # files may have arrived through other sessions
+    # claim.documents was read afresh by submission_problems, after the row was locked:
+    # an upload records its files under that lock, so none can have arrived since
     flags = flag_duplicates(db, claim, now)
     if flags:
         bases = sorted({f.basis for f in flags})

@@ -8,6 +8,11 @@ never from the client's file name or header: JPEG, PNG, HEIC and PDF only.
 Images are decoded and encoded again, which drops EXIF (GPS position, device serials)
 and any other metadata and turns the picture upright from its orientation tag; HEIC
 becomes JPEG so every browser can show it; a small JPEG thumbnail is made for previews.
+A stored image's long side is at most `max_side` (2048: an A4 invoice at about 170 dpi),
+and an image larger than that keeps at least 90 % of it. A larger JPEG, such as a
+12-megapixel phone photo, is decoded straight at 1/2, 1/4 or 1/8 scale by the JPEG
+decoder (draft mode) when that lands in this range, which costs a fraction of decoding
+every pixel and resampling them; the thumbnail is made from the decoded image.
 A PDF is kept byte for byte after a structural check, since re-rendering it would lose
 what an adjuster needs to read.
 """
@@ -57,7 +62,9 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # A 48-megapixel phone photo passes; a small file claiming a huge canvas does not.
 DEFAULT_MAX_PIXELS = 50_000_000
 # Long side of a stored image: an invoice stays legible and decoding memory stays bounded.
-DEFAULT_MAX_SIDE = 4096
+DEFAULT_MAX_SIDE = 2048
+# A larger image keeps at least this share of max_side (see _jpeg_scale).
+MIN_SIDE_SHARE = 0.9
 THUMBNAIL_SIDE = 320
 DISPLAY_NAME_MAX = 100
 
@@ -388,11 +395,15 @@ def _decode(path: Path, kind: str, max_pixels: int, max_side: int) -> Image.Imag
                     f"{max_pixels / 1_000_000:g} million pixels are accepted."
                 )
             if kind == JPEG:
-                # Decode at a reduced scale when the image would be shrunk anyway.
-                opened.draft("RGB", (max_side, max_side))
+                scale = _jpeg_scale(width, height, max_side)
+                if scale > 1:
+                    # decoded at 1/scale by the JPEG decoder itself (the request is in the
+                    # file's own orientation; the square bound makes that immaterial)
+                    opened.draft("RGB", (width // scale, height // scale))
             opened.load()
-            ImageOps.exif_transpose(opened, in_place=True)
-            image = _to_srgb(opened)
+            # upright, as a new image detached from the file (the orientation tag is read
+            # from the EXIF whatever the scale the pixels were decoded at)
+            image = _to_srgb(ImageOps.exif_transpose(opened))
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -407,7 +418,20 @@ def _decode(path: Path, kind: str, max_pixels: int, max_side: int) -> Image.Imag
     return image
 
 
+def _jpeg_scale(width: int, height: int, max_side: int) -> int:
+    """The largest JPEG decoding scale (1, 2, 4 or 8) keeping the long side at least
+    MIN_SIDE_SHARE of max_side, for an image longer than max_side; else 1."""
+    side = max(width, height)
+    if side <= max_side:
+        return 1
+    for scale in (8, 4, 2):
+        if side / scale >= MIN_SIDE_SHARE * max_side:
+            return scale
+    return 1
+
+
 def _to_srgb(image: Image.Image) -> Image.Image:
+    """`image` (detached from its file) in a mode ready to encode, its colours in sRGB."""
     if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
         # Transparency kept in metadata would be dropped with it: make it an alpha channel.
         image = image.convert("RGBA")
@@ -415,9 +439,6 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         image = image.convert("RGB")
     elif image.mode == "CMYK" or image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGB" if image.mode != "1" else "L")
-    else:
-        # A copy detached from the file, so closing the opened image cannot affect it.
-        image = image.copy()
     profile = image.info.get("icc_profile")
     if profile and image.mode in ("RGB", "RGBA"):
         # The profile is dropped with the other metadata, so bake its colours into sRGB
@@ -449,7 +470,9 @@ def _flatten(image: Image.Image) -> Image.Image:
 def _thumbnail(image: Image.Image) -> Image.Image:
     scale = min(1.0, THUMBNAIL_SIDE / image.width, THUMBNAIL_SIDE / image.height)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return _flatten(image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
+    # averaged over whole blocks of pixels first (Image.reduce), then Lanczos over the
+    # last step: a clean preview for a fraction of resampling the whole image with Lanczos
+    return _flatten(image.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0))
 
 
 def _hash_file(path: Path) -> tuple[int, str]:

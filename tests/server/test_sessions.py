@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Connection, bindparam, inspect, select, text
 from sqlalchemy.orm import Session
 
+from server.accounts.models import Account
 from server.claims.models import Adjuster
 from server.crypto import token_hash
 from server.db import UTCDateTime, alembic_config, make_engine
@@ -287,3 +288,30 @@ def test_the_migration_moves_live_sessions_into_the_one_table(tmp_path: Path) ->
             "a0"
         ]
     engine.dispose()
+
+
+def test_the_session_and_its_subject_come_in_one_statement(
+    db_session: Session, db_connection: Connection, store: SessionStore, clock: FakeClock
+) -> None:
+    # given a member's account and session
+    account = Account(phone_hash="h-one", phone_enc="e", password_hash="p")
+    db_session.add(account)
+    db_session.flush()
+    token = store.start(db_session, MEMBER, account.id, channel="app").token
+    db_session.commit()
+    db_session.expunge_all()
+    # when the token is checked
+    with statements(db_connection) as seen:
+        found = store.authenticate_subject(db_session, MEMBER, token, Account)
+    # then one SELECT gave both
+    assert found is not None
+    live, who = found
+    assert (live.subject_id, who.id, who.phone_hash) == (account.id, account.id, "h-one")
+    # (the fixture's transactions are savepoints: not counted)
+    assert [s for s in seen if "SAVEPOINT" not in s.upper()] == [seen[-1]]
+    assert seen[-1].lstrip().upper().startswith("SELECT")
+    # and the same rules hold: another role's token, an idle session, nonsense: no one
+    assert store.authenticate_subject(db_session, ADJUSTER, token, Account) is None
+    assert store.authenticate_subject(db_session, MEMBER, "x" * 5000, Account) is None
+    clock.advance(minutes=31)
+    assert store.authenticate_subject(db_session, MEMBER, token, Account) is None

@@ -106,6 +106,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "MAX_CONNECTIONS": "900",
         "MAP_TILE_URL": "https://tiles.example.com/{z}/{x}/{y}.png",
         "MAP_TILE_ATTRIBUTION": "© Example tiles",
+        "DB_STATS": "true",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 

@@ -6,6 +6,7 @@ committed (to the test's savepoint) so the next request sees them.
 
 from __future__ import annotations
 
+import binascii
 import datetime
 import uuid
 from typing import Any
@@ -199,8 +200,12 @@ class Claimant:
     ) -> Any:
         """Send the draft; `declaration` accepts the plan's 授权与声明 where it has one."""
         extra: dict[str, Any] = {}
+        try:
+            row_id: int | None = pk(claim_id)
+        except (ValueError, binascii.Error):
+            row_id = None  # not an id at all: the API answers for it
         with self.factory() as s:
-            claim = s.get(Claim, pk(claim_id))
+            claim = s.get(Claim, row_id) if row_id is not None else None
             rules = self.cx.rules.get(claim.plan_rules) if claim is not None else None
         if declaration and rules is not None and rules.declaration is not None:
             extra["declarationVersion"] = rules.declaration.version

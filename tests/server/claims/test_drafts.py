@@ -565,3 +565,25 @@ def test_a_submitted_claim_cannot_be_edited(
         drafts.remove_document(db_session, claims, main, doc.id)
     with pytest.raises(WrongClaimState):
         drafts.discard_draft(db_session, claims, main, draft.id)
+
+
+def test_the_contact_details_are_read_once_per_database_session(
+    db_session: Session, db_connection: Any, claims: ClaimContext, main: Any
+) -> None:
+    from tests.db import statements
+
+    # given the member's contact details, saved and read in another session
+    drafts.save_contact(db_session, claims, main, address="上海市浦东新区", email="a@b.cn")
+    db_session.commit()
+    db_session.expunge_all()
+    db_session.info.clear()
+    first = drafts.contact_of(db_session, main.id)
+    assert first is not None
+    # when they are asked for again in the same session: no statement
+    with statements(db_connection) as seen:
+        again = drafts.contact_of(db_session, main.id)
+    assert again is first and seen == []
+    # and once deleted they are gone, not remembered
+    db_session.delete(first)
+    db_session.flush()
+    assert drafts.contact_of(db_session, main.id) is None

@@ -38,7 +38,17 @@ def _submit(
         account = s.get(Account, account_id)
         assert account is not None
         try:
-            claim = drafts.submit(s, cx, account, claim_id, sms_code=code, client_key=key)
+            draft = s.get(Claim, claim_id)
+            declaration = cx.rules.get(draft.plan_rules).declaration if draft else None
+            claim = drafts.submit(
+                s,
+                cx,
+                account,
+                claim_id,
+                sms_code=code,
+                client_key=key,
+                declaration_version=declaration.version if declaration else None,
+            )
             result = (claim.id, claim.claim_no)
             s.commit()
             return result

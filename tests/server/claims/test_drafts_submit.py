@@ -21,6 +21,7 @@ from server.claims.models import (
     ClaimEvent,
     ClaimLimitOverride,
     ClaimStatus,
+    OutpatientYearTotal,
 )
 from server.errors import ValidationFailed
 from server.policies.models import Relation
@@ -189,24 +190,44 @@ def test_every_rule_is_checked_again_at_submission(
     members: MemberServices,
     demo: Any,
 ) -> None:
-    # given a complete university claim: advance payment of 8,000
+    # given a complete university claim: card-swipe of 7,600 in a year with nothing spent
     staff = account_of(db_session, claims, STAFF)
     claim = ready_draft(
         db_session,
         claims,
         staff,
         policy_id(demo, "staff"),
-        claim_type="OUTPATIENT_ADVANCE",
-        total="8000.00",
+        claim_type="OUTPATIENT_CARD",
+        total="7600.00",
+        facility_name="天津医科大学总医院",
     )
     code = code_for(db_session, db_factory, claims, members, staff, claim, STAFF)
-    # when the claim type changes afterwards to card-swipe (below 7,500)
-    basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津医科大学总医院")
+    # when the year's outpatient total passes 7,500 meanwhile (the administrator's figures)
+    spent = OutpatientYearTotal(
+        person_id=demo.people["staff"].person_id,
+        year=claim.incident_date.year if claim.incident_date else 2026,
+        amount_fen=8000_00,
+        source="医保办",
+        loaded_at=claims.now(),
+    )
+    db_session.add(spent)
+    db_session.flush()
     # then submission refuses it, and the code stays usable
+    version = claims.rules.get("NKU-STAFF").declaration
+    assert version is not None
     with pytest.raises(ClaimRuleBroken) as e:
-        drafts.submit(db_session, claims, staff, claim.id, sms_code=code, client_key="uni-key-1")
-    assert e.value.code == "AMOUNT_OUTSIDE_BAND"
-    basics(db_session, claims, staff, claim, "OUTPATIENT_ADVANCE", facility_name="天津医院")
+        drafts.submit(
+            db_session,
+            claims,
+            staff,
+            claim.id,
+            sms_code=code,
+            client_key="uni-key-1",
+            declaration_version=version.version,
+        )
+    assert e.value.code == "YEAR_TOTAL_REACHED"
+    db_session.delete(spent)
+    db_session.flush()
     # documents removed after the code was sent
     for doc in list(claim.documents):
         if doc.category == "INVOICE":
@@ -338,3 +359,54 @@ def test_a_key_held_by_another_draft_is_refused_by_the_unique_constraint(
     assert e.value.problems[0].code == "CLIENT_KEY_REUSED"
     assert second.client_key is None and second.status is ClaimStatus.DRAFT
     assert drafts.drafts(db_session, main) != []
+
+
+def test_submission_reads_the_limit_once_and_writes_the_claim_once(
+    db_session: Session,
+    db_connection: Any,
+    db_factory: sessionmaker[Session],
+    claims: ClaimContext,
+    members: MemberServices,
+    demo: Any,
+    main: Any,
+) -> None:
+    from tests.db import statements, writes
+
+    # given a complete draft and its code
+    claim = ready_draft(db_session, claims, main, policy_id(demo, "main"))
+    code = code_for(db_session, db_factory, claims, members, main, claim)
+    db_session.flush()
+    # when it is submitted
+    with statements(db_connection) as seen:
+        drafts.submit(db_session, claims, main, claim.id, sms_code=code, client_key="key-0042")
+    # then the online limit was read once (checked, then written on the claim), and the
+    # claim's number, status and limit went out in one UPDATE after its client key
+    overrides = [s for s in seen if "FROM claim_limit_override" in s]
+    assert len(overrides) == 1
+    claim_updates = [s for s in writes(seen) if s.lstrip().upper().startswith("UPDATE CLAIM ")]
+    assert len(claim_updates) == 2, claim_updates  # the client key, then the submission
+    assert "claim_no" in claim_updates[1] and "status" in claim_updates[1]
+    # and the documents were read once, under the row lock
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT CLAIM_DOCUMENT.ID")]) == 1
+
+
+def test_the_amount_step_writes_the_claim_in_one_update(
+    db_session: Session, db_connection: Any, claims: ClaimContext, demo: Any, main: Any
+) -> None:
+    from tests.db import statements, writes
+
+    # given a draft with its basic information
+    contact(db_session, claims, main)
+    claim = drafts.start_draft(
+        db_session, claims, main, policy_id=policy_id(demo, "main"), notice_accepted=True
+    )
+    basics(db_session, claims, main, claim)
+    db_session.flush()
+    # when the amount, an invoice number and a payee account are entered
+    with statements(db_connection) as seen:
+        done = amount(db_session, claims, main, claim, "368.50", invoice_numbers=["FP-1"])
+    # then the claim is written once, and its payee is the new account
+    claim_updates = [s for s in writes(seen) if s.lstrip().upper().startswith("UPDATE CLAIM ")]
+    assert len(claim_updates) == 1, claim_updates
+    assert done.payee is not None and done.payee.account_no_last4 == "6789"
+    assert [i.invoice_no for i in done.invoices] == ["FP-1"]

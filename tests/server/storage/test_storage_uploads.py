@@ -35,6 +35,7 @@ from server.storage import (
     display_name,
     store_upload,
     store_upload_async,
+    uploads,
 )
 from server.storage.backend import KEY_PATTERN
 from tests.heic import heic
@@ -472,3 +473,96 @@ def test_cmyk_jpeg_with_icc_profile_is_stored_as_plain_rgb(storage):
         with Image.open(io.BytesIO(read_stored(storage, stored.key))) as again:
             assert again.mode == "RGB"
             assert "icc_profile" not in again.info
+
+
+# --- large photos: decoded at a reduced scale --------------------------------------------
+
+
+def _quadrants(width: int, height: int) -> Image.Image:
+    """Red top left, green top right, blue bottom left, white bottom right."""
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    image.paste((255, 0, 0), (0, 0, width // 2, height // 2))
+    image.paste((0, 255, 0), (width // 2, 0, width, height // 2))
+    image.paste((0, 0, 255), (0, height // 2, width // 2, height))
+    return image
+
+
+def _colour(image: Image.Image, x: float, y: float) -> str:
+    r, g, b = image.convert("RGB").getpixel((int(x * image.width), int(y * image.height)))
+    return {(1, 0, 0): "red", (0, 1, 0): "green", (0, 0, 1): "blue", (1, 1, 1): "white"}[
+        (r > 128, g > 128, b > 128)
+    ]
+
+
+def test_a_phone_photo_is_decoded_at_half_scale_upright_and_without_exif(storage, samples):
+    # given a 12-megapixel photo (4032×3024, as a phone takes it) whose EXIF says
+    # "rotate 90° clockwise to display" and names the camera
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "SpyCam Ltd"
+    exif.get_ifd(0x8825)[2] = (31.0, 14.0, 0.0)
+    uploaded = samples.jpeg(_quadrants(4032, 3024), exif)
+
+    # when
+    stored = store_upload(storage, uploaded)
+
+    # then it is stored at half its size (the decoder's 1/2 scale, no resampling), upright
+    assert (stored.width, stored.height) == (1512, 2016)
+    data = read_stored(storage, stored.key)
+    assert b"SpyCam" not in data and b"Exif" not in data
+    with Image.open(io.BytesIO(data)) as again:
+        assert again.size == (1512, 2016)
+        assert dict(again.getexif()) == {}
+        # turned 90° clockwise: the old bottom left (blue) is now the top left
+        assert _colour(again, 0.25, 0.25) == "blue"
+        assert _colour(again, 0.75, 0.25) == "red"
+        assert _colour(again, 0.25, 0.75) == "white"
+        assert _colour(again, 0.75, 0.75) == "green"
+    # and so is its thumbnail, without EXIF either
+    assert stored.thumbnail_key is not None
+    thumb_data = read_stored(storage, stored.thumbnail_key)
+    assert b"SpyCam" not in thumb_data and b"Exif" not in thumb_data
+    with Image.open(io.BytesIO(thumb_data)) as thumb:
+        assert thumb.format == "JPEG"
+        assert thumb.size == (240, 320)
+        assert _colour(thumb, 0.25, 0.25) == "blue"
+        assert _colour(thumb, 0.75, 0.75) == "green"
+
+
+def test_the_stored_photo_has_the_promised_quality(storage, samples):
+    # given
+    uploaded = samples.jpeg(samples.noise(2400, 1800), quality=95)
+    reference = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(reference, "JPEG", quality=88)
+    # when
+    stored = store_upload(storage, uploaded)
+    # then: JPEG at quality 88 (the same quantization tables), long side at most 2048
+    assert (stored.width, stored.height) == (2048, 1536)
+    with (
+        Image.open(io.BytesIO(read_stored(storage, stored.key))) as again,
+        Image.open(reference) as expected,
+    ):
+        assert again.quantization == expected.quantization
+
+
+@pytest.mark.parametrize(
+    ("size", "max_side", "scale"),
+    [
+        ((4000, 3000), 2048, 2),  # 2000: no resampling
+        ((4032, 3024), 2048, 2),
+        ((8064, 6048), 2048, 4),  # a 48-megapixel photo
+        ((3000, 2000), 2048, 1),  # half would be under 90 % of 2048: full, then resampled
+        ((2048, 1536), 2048, 1),  # not larger than the bound
+        ((800, 600), 2048, 1),
+        ((1600, 1200), 800, 2),
+    ],
+)
+def test_the_jpeg_decoding_scale_keeps_nine_tenths_of_the_bound(size, max_side, scale):
+    assert uploads._jpeg_scale(*size, max_side) == scale
+    long_side = max(size) / scale
+    assert long_side >= min(max(size), 0.9 * max_side)
+
+
+def test_a_photo_between_the_scales_is_resampled_to_the_bound(storage, samples):
+    stored = store_upload(storage, samples.jpeg(_quadrants(3000, 2000)))
+    assert (stored.width, stored.height) == (2048, 1365)
