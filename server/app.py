@@ -20,10 +20,12 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from schema import build_schema
+from schema import build_schema, request_limits
+from schema.budget import charge, retry_after
 from schema.context import Context
 from schema.errors import format_error
 from server.accounts.wiring import member_services
+from server.api_budget import ApiBudget
 from server.claims.core import claim_context
 from server.claims.rules import rule_book
 from server.clock import system_clock
@@ -42,8 +44,9 @@ log = logging.getLogger(__name__)
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, services: Services, settings: Settings) -> None:
+        schema = build_schema(settings)
         super().__init__(
-            build_schema(settings),
+            schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             # no GET: queries change nothing, but GET would put search text in access logs
             allow_queries_via_get=False,
@@ -52,10 +55,27 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         # the plain-POST path below goes with the fast executor (GRAPHQL_EXECUTOR)
         self.plain_posts = settings.graphql_executor == "fast"
+        self.limits = request_limits(settings)
+        self.graphql_schema = schema._schema
+        self.budget = (
+            ApiBudget(
+                settings,
+                services.members.limiter,
+                services.members.vault,
+                services.members.accounts.sessions,
+                services.db,
+            )
+            if services.db is not None and services.members is not None
+            else None
+        )
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if isinstance(request, Request):
             refusal = await _refuse_malformed(request)
+            body = getattr(request.state, "graphql_body", None)
+            if refusal is None and self.budget is not None and body is not None:
+                # charged before anything runs; over budget: 429 (schema/budget.py)
+                refusal = await charge(request, self.budget, self.graphql_schema, self.limits, body)
             if refusal is not None:
                 return refusal
         # One database session per request: committed after the response is built, rolled
@@ -136,12 +156,14 @@ class GraphQLApp(GraphQL[Context, None]):
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(
+        context = Context(
             request=request,
             response=response,
             services=self.services,
             db=getattr(request.state, "db", None),
         )
+        request.state.graphql_context = context  # process_result reads what resolvers noted
+        return context
 
     def encode_json(self, data: object) -> bytes:
         # orjson keeps Chinese as UTF-8, not \uXXXX, and is several times faster
@@ -156,6 +178,12 @@ class GraphQLApp(GraphQL[Context, None]):
             data["errors"] = [format_error(e, debug=debug) for e in result.errors]  # type: ignore[typeddict-item]
         if result.extensions:
             data["extensions"] = result.extensions
+        context: Context | None = getattr(request.state, "graphql_context", None)
+        wait = retry_after(result, context)
+        if context is not None and wait is not None:
+            # every root field refused by a limit: 429, the body as it is
+            context.response.status_code = 429
+            context.response.headers["Retry-After"] = str(wait)
         return data
 
 
