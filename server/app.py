@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -34,6 +35,7 @@ from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.logs import configure_logging
+from server.metrics import observe_operation
 from server.search import analysis
 from server.search.factory import open_engine
 from server.services import Services
@@ -178,6 +180,9 @@ class GraphQLApp(GraphQL[Context, None]):
             data["errors"] = [format_error(e, debug=debug) for e in result.errors]  # type: ignore[typeddict-item]
         if result.extensions:
             data["extensions"] = result.extensions
+        body = getattr(request.state, "graphql_body", None) or {}
+        cost = (result.extensions or {}).get("cost", {}).get("requestedQueryCost")
+        observe_operation(body.get("operationName"), cost)
         context: Context | None = getattr(request.state, "graphql_context", None)
         wait = retry_after(result, context)
         if context is not None and wait is not None:
@@ -359,10 +364,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.certificates import routes as certificate_routes
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
+    from api.ops import RequestMetrics
+    from api.ops import routes as ops_routes
     from h5.routes import routes as h5_routes
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
+        *ops_routes(),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
         Mount("/h5", routes=h5_routes()),
         *certificate_routes(),
@@ -370,7 +378,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *upload_routes(),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]
-    app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        lifespan=_notifier_lifespan,
+        middleware=[Middleware(RequestMetrics, routes=routes)],
+    )
     app.state.services = services
     app.state.settings = settings
     return app

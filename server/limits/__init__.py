@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from server import metrics
 from server.clock import Clock
 
 if TYPE_CHECKING:
@@ -253,12 +254,17 @@ class Limiter:
             if not (d := judge(policy, state, now, weight)).allowed
         ]
         if not refusals:  # counted in between by another request; refuse all the same
-            return Decision(False, 1, 0, limits[0][0].name)
-        return max(refusals, key=lambda d: d.retry_after_seconds)
+            refusals = [Decision(False, 1, 0, limits[0][0].name)]
+        refusal = max(refusals, key=lambda d: d.retry_after_seconds)
+        metrics.refused(refusal.policy)
+        return refusal
 
     def peek(self, db: Session | None, policy: Policy, key: str) -> Decision:
         """Would a try be allowed now? Counts nothing."""
-        return judge(policy, self.backend.read(db, policy, check_key(key)), self.clock())
+        decision = judge(policy, self.backend.read(db, policy, check_key(key)), self.clock())
+        if not decision.allowed:
+            metrics.refused(policy.name)
+        return decision
 
     def record_failure(self, db: Session | None, policy: Policy, key: str) -> Decision:
         """Count a failed try whatever the counter says; returns what the next try meets."""
