@@ -7,6 +7,9 @@ request does not run and the answer is 429 with `Retry-After` and a GraphQL-shap
 
     {"errors": [{"message": "...", "extensions": {"code": "RATE_LIMITED", "retryAfter": 42}}]}
 
+If the budget's store does not answer (SQLite busy past its timeout, Redis down), the
+request is not run unpaid: 503 SERVICE_UNAVAILABLE with `Retry-After: 1`.
+
 A mutation refused by a throttle (a locked log-in, an SMS asked too soon: the domain's
 `RetryLater`) still answers its typed error (`RetryLaterError`...) in `data`;
 `retry_after` tells the HTTP layer to make that a 429 with `Retry-After` when every root
@@ -16,6 +19,7 @@ field of the response was so refused (when some other field did its work, the an
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -31,19 +35,24 @@ from schema.limits import Limits, request_cost
 from server.api_budget import ApiBudget, Caller
 from server.sessions import bearer_token
 
+log = logging.getLogger(__name__)
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
-def too_many(retry_after: int, message: str) -> Response:
+
+def _answer(status: int, code: str, retry_after: int, message: str) -> Response:
     body = {
-        "errors": [
-            {"message": message, "extensions": {"code": RATE_LIMITED, "retryAfter": retry_after}}
-        ]
+        "errors": [{"message": message, "extensions": {"code": code, "retryAfter": retry_after}}]
     }
     return Response(
         orjson.dumps(body),
-        status_code=429,
+        status_code=status,
         media_type="application/json",
         headers={"Retry-After": str(retry_after)},
     )
+
+
+def too_many(retry_after: int, message: str) -> Response:
+    return _answer(429, RATE_LIMITED, retry_after, message)
 
 
 async def charge(
@@ -65,7 +74,13 @@ async def charge(
         address=client.host if client is not None else None,
         token=bearer_token(request.headers.get("authorization")),
     )
-    decision = await run_in_threadpool(budget.spend, caller, cost)
+    try:
+        decision = await run_in_threadpool(budget.spend, caller, cost)
+    except Exception as error:
+        # the budget's store did not answer (a database busy past its timeout, Redis down):
+        # the request is not run unpaid, and the client hears to try again shortly
+        log.warning("the API budget could not be charged: %s", type(error).__name__)
+        return _answer(503, UNAVAILABLE, 1, "The service is busy; try again in a moment.")
     if decision.allowed:
         return None
     wait = decision.retry_after_seconds

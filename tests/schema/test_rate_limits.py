@@ -124,6 +124,19 @@ def test_over_budget_answers_429_with_retry_after_and_another_client_is_unaffect
     assert _post(busy, QUERY).status_code == 200
 
 
+def test_a_budget_store_that_does_not_answer_gives_503_not_a_free_run(
+    client_at: Any, members: MemberServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(members.limiter, "hit_all", down)
+    r = _post(client_at(_address()), QUERY)
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert r.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "redis" not in r.text
+
+
 def test_a_query_the_limits_refuse_is_not_charged(client_at: Any) -> None:
     c = client_at(_address())
     expensive = "{ facilities(first: 100) { edges { node { id nameZh } } } }"

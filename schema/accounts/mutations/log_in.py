@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import bearer_token, members
 from schema.accounts.errors import LoginFailedError, RetryLaterError, ValidationError
@@ -22,13 +23,18 @@ LogInPayload = ResultUnion(
 
 
 @LogInPayload.resolver
-def log_in(
+async def log_in(
     info: Info,
     input: Annotated[LogInInput, strawberry.argument(description="Mobile and password.")],
 ) -> SignInSuccess:
     m, db = members(info)
-    signed = m.accounts.login(
-        db, mobile=input.mobile, password=input.password, previous_token=bearer_token(info)
+    # argon2 verification: off the event loop
+    signed = await run_in_threadpool(
+        m.accounts.login,
+        db,
+        mobile=input.mobile,
+        password=input.password,
+        previous_token=bearer_token(info),
     )
     info.context.account = signed.account
     return SignInSuccess(

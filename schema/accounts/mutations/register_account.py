@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import bearer_token, members
 from schema.accounts.errors import AccountExistsError, SmsCodeInvalidError, ValidationError
@@ -22,14 +23,16 @@ RegisterPayload = ResultUnion(
 
 
 @RegisterPayload.resolver
-def register_account(
+async def register_account(
     info: Info,
     input: Annotated[
         RegisterInput, strawberry.argument(description="Mobile, password, code, terms.")
     ],
 ) -> SignInSuccess:
     m, db = members(info)
-    signed = m.accounts.register(
+    # argon2 hashing: off the event loop
+    signed = await run_in_threadpool(
+        m.accounts.register,
         db,
         mobile=input.mobile,
         password=input.password,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import members
 from schema.accounts.errors import SmsCodeInvalidError, ValidationError
@@ -26,14 +27,19 @@ ResetPasswordPayload = ResultUnion(
 
 
 @ResetPasswordPayload.resolver
-def reset_password(
+async def reset_password(
     info: Info,
     input: Annotated[
         ResetPasswordInput, strawberry.argument(description="Mobile, new password, code.")
     ],
 ) -> ResetPasswordSuccess:
     m, db = members(info)
-    m.accounts.reset_password(
-        db, mobile=input.mobile, new_password=input.new_password, sms_code=input.sms_code
+    # argon2 hashing: off the event loop
+    await run_in_threadpool(
+        m.accounts.reset_password,
+        db,
+        mobile=input.mobile,
+        new_password=input.new_password,
+        sms_code=input.sms_code,
     )
     return ResetPasswordSuccess(ok=True)

@@ -4,6 +4,7 @@ import datetime
 from typing import Annotated
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import bearer_token
 from schema.accounts.errors import LoginFailedError, RetryLaterError
@@ -34,12 +35,14 @@ AdjusterLogInPayload = ResultUnion(
 
 
 @AdjusterLogInPayload.resolver
-def adjuster_log_in(
+async def adjuster_log_in(
     info: Info,
     input: Annotated[AdjusterLogInInput, strawberry.argument(description="Username and password.")],
 ) -> AdjusterSignInSuccess:
     cx, db = claims(info)
-    signed = adjusters.log_in(
+    # argon2 verification: off the event loop
+    signed = await run_in_threadpool(
+        adjusters.log_in,
         db,
         cx,
         username=input.username,
