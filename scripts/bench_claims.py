@@ -220,7 +220,7 @@ def _free_port() -> int:
 
 
 def start_server(
-    url: str, schema: str, workers: int, var: Path
+    url: str, schema: str, workers: int, var: Path, *, cwd: Path = ROOT
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
     sep = "&" if "?" in url else "?"
@@ -249,7 +249,7 @@ def start_server(
             "warning",
             "--no-access-log",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
     )
     deadline = time.time() + 300

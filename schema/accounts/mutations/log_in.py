@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import bearer_token, members
 from schema.accounts.errors import LoginFailedError, RetryLaterError, ValidationError
@@ -11,6 +10,7 @@ from schema.accounts.inputs import LogInInput
 from schema.accounts.types import SignInSuccess, Viewer
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 
 LogInPayload = ResultUnion(
     "LogInPayload",
@@ -29,7 +29,7 @@ async def log_in(
 ) -> SignInSuccess:
     m, db = members(info)
     # argon2 verification: off the event loop
-    signed = await run_in_threadpool(
+    signed = await cpu_bound(
         m.accounts.login,
         db,
         mobile=input.mobile,

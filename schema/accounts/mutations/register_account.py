@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import bearer_token, members
 from schema.accounts.errors import AccountExistsError, SmsCodeInvalidError, ValidationError
@@ -11,6 +10,7 @@ from schema.accounts.inputs import RegisterInput
 from schema.accounts.types import SignInSuccess, Viewer
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 
 RegisterPayload = ResultUnion(
     "RegisterPayload",
@@ -31,7 +31,7 @@ async def register_account(
 ) -> SignInSuccess:
     m, db = members(info)
     # argon2 hashing: off the event loop
-    signed = await run_in_threadpool(
+    signed = await cpu_bound(
         m.accounts.register,
         db,
         mobile=input.mobile,

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import members
 from schema.accounts.errors import SmsCodeInvalidError, ValidationError
 from schema.accounts.inputs import ResetPasswordInput
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 
 
 @strawberry.type(description="The password is changed; every session has ended, log in again.")
@@ -35,7 +35,7 @@ async def reset_password(
 ) -> ResetPasswordSuccess:
     m, db = members(info)
     # argon2 hashing: off the event loop
-    await run_in_threadpool(
+    await cpu_bound(
         m.accounts.reset_password,
         db,
         mobile=input.mobile,

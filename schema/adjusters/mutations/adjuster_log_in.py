@@ -4,7 +4,6 @@ import datetime
 from typing import Annotated
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from schema.accounts.auth import bearer_token
 from schema.accounts.errors import LoginFailedError, RetryLaterError
@@ -13,6 +12,7 @@ from schema.adjusters.inputs import AdjusterLogInInput
 from schema.adjusters.types import AdjusterType, adjuster_type
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 from server.claims import adjusters
 
 
@@ -41,7 +41,7 @@ async def adjuster_log_in(
 ) -> AdjusterSignInSuccess:
     cx, db = claims(info)
     # argon2 verification: off the event loop
-    signed = await run_in_threadpool(
+    signed = await cpu_bound(
         adjusters.log_in,
         db,
         cx,
