@@ -8,6 +8,8 @@ import datetime
 import errno
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -249,3 +251,21 @@ def test_outbox_backlog_is_read_at_scrape(ops: tuple[TestClient, Services]) -> N
                 vault=TEST_VAULT,
             )
     assert _value(_scrape(c), "outbox_backlog", channel="sms") == before + 3
+
+
+def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
+    # two processes count into PROMETHEUS_MULTIPROC_DIR; a third scrapes both
+    code = (
+        "import sys; from server import metrics; "
+        "metrics.observe_request('GET', '/healthz', 200, 0.01); "
+        "sys.stdout.buffer.write(metrics.scrape(None) if sys.argv[1] == 'scrape' else b'')"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parents[2]
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", code, "count"], env=env, cwd=root, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, "scrape"], env=env, cwd=root, check=True, capture_output=True
+    ).stdout.decode()
+    samples = _samples(out)
+    assert _value(samples, "http_requests_total", method="GET", route="/healthz", status="200") == 3
