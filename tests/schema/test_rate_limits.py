@@ -265,3 +265,36 @@ def test_a_live_session_pays_under_its_own_key(budget_store: ApiBudget, clock: F
         budget_store.sessions.end(db, SessionKind.MEMBER, issued.token)
     clock.advance(minutes=1)
     assert budget_store.spend(caller, 7).policy == ANONYMOUS
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def shared_budget_app(request: pytest.FixtureRequest, services: Services) -> Starlette:
+    """The app on the session's SQLite file (a pool of connections, as served) with its
+    counters in that database or in Redis; 100 points a minute per client."""
+    from server.accounts.wiring import member_services
+    from server.clock import system_clock
+
+    backend: Any = (
+        request.getfixturevalue("redis_backend") if request.param == "redis" else DatabaseBackend()
+    )
+    settings = services.settings.with_(
+        graphql_max_cost=100, graphql_anonymous_budget=100, graphql_signed_in_budget=100
+    )
+    members = member_services(settings, limiter=Limiter(backend, system_clock))
+    return create_app(
+        settings, services=dataclasses.replace(services, settings=settings, members=members)
+    )
+
+
+def test_forty_requests_at_once_over_http_spend_exactly_the_budget(
+    shared_budget_app: Starlette,
+) -> None:
+    # 40 queries of 9 points at once from one address against 100: 11 run, 29 get 429
+    address = _address()
+
+    def one(i: int) -> int:
+        with TestClient(shared_budget_app, client=(address, 50000 + i)) as c:
+            return _post(c, QUERY).status_code
+
+    statuses = run_together(40, one)
+    assert sorted(statuses) == [200] * 11 + [429] * 29
