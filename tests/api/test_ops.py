@@ -186,6 +186,17 @@ def test_requests_are_counted_by_route_template_never_by_raw_path(
     assert _value(after, "http_request_duration_seconds_count", method="GET", route="/healthz") >= 3
 
 
+def test_routes_under_a_mount_are_labelled_with_the_whole_template(
+    ops: tuple[TestClient, Services],
+) -> None:
+    c, _ = ops
+    facility_id = secrets.token_hex(6)
+    c.get(f"/h5/en/facility/{facility_id}")
+    text = c.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+    assert facility_id not in text
+    assert 'route="/h5/{lang}/facility/{facility_id}"' in text
+
+
 def test_graphql_operations_and_their_cost(ops: tuple[TestClient, Services]) -> None:
     c, _ = ops
     before = _scrape(c)
