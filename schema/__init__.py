@@ -21,7 +21,9 @@ from schema.claims.mutations import ClaimsMutation
 from schema.claims.queries import ClaimsQuery
 from schema.directory.queries import DirectoryQuery
 from schema.errors import ErrorCodes
+from schema.help.queries import HelpQuery
 from schema.limits import Limits, RequestLimits
+from schema.messages.mutations import MessagesMutation
 from schema.policies.mutations import PoliciesMutation
 from server.settings import Settings
 
@@ -33,14 +35,16 @@ EXECUTORS = ("fast", "stock")
 def _query() -> type:
     # a fresh class per schema: the relay `node` field is bound to the schema that builds it
     @strawberry.type(name="Query", description="Everything a client can read.")
-    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery):
+    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery, HelpQuery):
         node: relay.Node | None = relay.node(description="Any object by its global id.")
 
     return Query
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountsMutation, PoliciesMutation, ClaimsMutation, AdjusterMutation):
+class Mutation(
+    AccountsMutation, PoliciesMutation, ClaimsMutation, AdjusterMutation, MessagesMutation
+):
     pass
 
 

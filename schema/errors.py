@@ -21,6 +21,7 @@ from graphql import (
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 
+from server.db import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, unavailable
 from server.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,14 @@ def format_error(error: GraphQLError, *, debug: bool) -> dict[str, object]:
         if original.field:
             extensions["field"] = original.field
         return {"message": original.message, "path": error.path, "extensions": extensions}
+    if unavailable(original):
+        # a dropped or busy database: one line, no traceback (its text may quote SQL)
+        log.warning("database unavailable in %s: %s", error.path, type(original).__name__)
+        return {
+            "message": UNAVAILABLE_MESSAGE,
+            "path": error.path,
+            "extensions": {"code": UNAVAILABLE_CODE},
+        }
     if original is not None and not isinstance(original, GraphQLError):
         log.error("unexpected error in %s", error.path, exc_info=original)
         if not debug:

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.claims.core import make_storage
-from server.claims.models import Claim, ClaimDocument
+from server.claims.models import Claim, ClaimDocument, ClaimStatus
+from server.claims.notice import stored_key
 from server.db import make_engine, make_sessionmaker, migrate, utcnow
 from server.settings import from_env
-from server.storage.backend import CleanupReport, Storage, cleanup_orphans
+from server.storage.backend import CleanupReport, Storage, cleanup_orphans, thumbnail_key
 
 
 def known_keys(db: Session) -> set[str]:
@@ -36,7 +37,13 @@ def known_keys(db: Session) -> set[str]:
         select(Claim.signature_key).where(Claim.signature_key.is_not(None))
     ):
         if signature:
-            keys.add(signature)
+            # the signature's thumbnail is made with it and deleted with it
+            keys.update((signature, thumbnail_key(signature)))
+    # a settled claim's notice PDF, kept once rendered (server/claims/files.py)
+    for claim_id, decided_at in db.execute(
+        select(Claim.id, Claim.decided_at).where(Claim.status == ClaimStatus.SETTLED)
+    ):
+        keys.add(stored_key(claim_id, decided_at))
     return keys
 
 

@@ -28,9 +28,18 @@ from schema.errors import format_error
 from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
 from server.claims.core import claim_context
+from server.claims.portal.captchas import make_challenges
 from server.claims.rules import rule_book
 from server.clock import system_clock
-from server.db import make_engine, make_sessionmaker, migrate
+from server.db import (
+    UNAVAILABLE,
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    unavailable,
+)
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
@@ -91,10 +100,19 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.db_failed = False
         try:
             response = await self._dispatch(request, context, root_value)
+            if getattr(request.state, "db_unavailable", False) and isinstance(response, Response):
+                # nothing was saved: the same 503 as any other request the database failed
+                response.status_code = 503
+                response.headers["Retry-After"] = "1"
             if request.state.db_failed:
                 session.rollback()
             elif session.in_transaction():  # else nothing was read or written: nothing to end
-                session.commit()
+                try:
+                    session.commit()
+                except UNAVAILABLE as e:
+                    # the answer built above did not happen: say so instead
+                    log.warning("database unavailable at commit: %s", type(e).__name__)
+                    return _unavailable_response(graphql=True)
             return response
         except BaseException:
             session.rollback()
@@ -176,6 +194,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if result.errors:
             if any(_unexpected(e) for e in result.errors):
                 request.state.db_failed = True
+            if any(unavailable(e.original_error) for e in result.errors):
+                request.state.db_unavailable = True
             debug = self.settings.debug
             data["errors"] = [format_error(e, debug=debug) for e in result.errors]  # type: ignore[typeddict-item]
         if result.extensions:
@@ -288,6 +308,23 @@ async def _refuse_malformed(request: Request) -> Response | None:
     return None
 
 
+def _unavailable_response(*, graphql: bool) -> Response:
+    """503 with a code and Retry-After, GraphQL-shaped on /graphql, the API's shape elsewhere."""
+    error = {"message": UNAVAILABLE_MESSAGE, "extensions": {"code": UNAVAILABLE_CODE}}
+    body = (
+        {"data": None, "errors": [error]}
+        if graphql
+        else {"error": {"code": UNAVAILABLE_CODE, "message": UNAVAILABLE_MESSAGE}}
+    )
+    headers = {"Retry-After": "1", "Cache-Control": "no-store"}
+    return Response(orjson.dumps(body), 503, headers=headers, media_type="application/json")
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+    return _unavailable_response(graphql=request.url.path.startswith("/graphql"))
+
+
 def _unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     return original is not None and not isinstance(original, DomainError | GraphQLError)
@@ -308,6 +345,7 @@ def build_services(settings: Settings) -> Services:
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
+        challenges=make_challenges(settings.redis_url, settings.redis_prefix),
     )
 
 
@@ -337,6 +375,8 @@ async def _notifier_lifespan(app: Starlette) -> AsyncIterator[None]:
         user=settings.smtp_user,
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout,
+        connect_timeout=settings.notify_connect_timeout,
     )
     stop = threading.Event()
     worker = threading.Thread(
@@ -366,9 +406,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.claim_uploads import routes as upload_routes
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
+    from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
 
     routes: list[BaseRoute] = [
+        Route("/", h5_landing),
         Route("/healthz", healthz),
         *ops_routes(),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
@@ -386,4 +428,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     app.state.settings = settings
+    for error in UNAVAILABLE:  # a dropped database connection anywhere: 503 with a code
+        app.add_exception_handler(error, _database_unavailable)
     return app

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -58,6 +59,24 @@ def value_enum(e: type[enum.Enum], name: str) -> Enum:
     )
 
 
+# what a client is told when the database cannot be reached: nothing was saved, try again
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable and nothing was saved; please try again."
+# the database errors that mean "unreachable or busy for now", not a fault of the request
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def unavailable(error: BaseException | None) -> bool:
+    """The database dropped the connection, went away or was busy: worth a retry.
+
+    The connection is invalidated by SQLAlchemy when it was lost; the pool (with
+    pre-ping on PostgreSQL) hands the next request a fresh one.
+    """
+    if isinstance(error, UNAVAILABLE):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
@@ -80,7 +99,16 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "checkin", _sqlite_end_transaction)
     return engine
+
+
+def _sqlite_end_transaction(dbapi_connection: Any, _record: Any) -> None:
+    # A COMMIT refused with "database is locked" leaves SQLite's transaction open while
+    # SQLAlchemy counts it as ended and skips the pool's rollback: the next request on
+    # this connection would fail at BEGIN. End it before the connection is reused.
+    if dbapi_connection is not None and dbapi_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -38,6 +38,7 @@ GraphQLExecutor = Literal["fast", "stock"]
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(gt=0)]
+Seconds = Annotated[float, Field(gt=0, le=120)]
 
 _DATABASE_URL = re.compile(r"(sqlite|postgresql)(\+\w+)?://")
 _REDIS_URL = re.compile(r"(redis|rediss|unix)://")
@@ -100,7 +101,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "",
         repr=False,
-        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`); unset: in the database",
+        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`) and the supplement portal's captchas wait there; unset: in the database",
     )
     secret_key: str = Field(
         DEV_SECRET_KEY,
@@ -128,6 +129,15 @@ class Settings(BaseSettings):
     smtp_user: str = Field("", description="SMTP user name")
     smtp_password: str = Field("", repr=False, description="SMTP password")
     smtp_starttls: bool = Field(False, description="STARTTLS to the SMTP server")
+    smtp_timeout: Seconds = Field(
+        30, description="seconds one e-mail may take in all, however slowly the server answers"
+    )
+    sms_gateway_timeout: Seconds = Field(
+        5, description="seconds one SMS may take in all (codes are sent while the member waits)"
+    )
+    notify_connect_timeout: Seconds = Field(
+        3, description="seconds to connect to the SMS gateway or the mail server (and its greeting)"
+    )
     storage_backend: StorageBackend = Field(
         "local",
         description="claim uploads: `local` (`STORAGE_DIR`, never served directly) or `s3` (shared by several servers)",
@@ -181,6 +191,25 @@ class Settings(BaseSettings):
     graphql_executor: GraphQLExecutor = Field(
         "fast",
         description="`fast`: the leaner executor and plain-POST path (`stock`, with a warning, where the installed Strawberry or graphql-core does not fit it; see `docs/architecture.md`); `stock`: Strawberry's own",
+    )
+
+    redis_prefix: str = Field(
+        "",
+        description="put before every Redis key, so that several deployments (or test runs) can share one Redis",
+    )
+    workers: Positive = Field(
+        1, description="worker processes of the production start (`python -m server.serving`)"
+    )
+    keepalive_timeout_seconds: Positive = Field(
+        5, description="an idle keep-alive connection is closed after this many seconds"
+    )
+    header_timeout_seconds: Positive = Field(
+        10,
+        description="a connection that has not sent a whole request head (request line and headers) within this many seconds is closed",
+    )
+    max_connections: Positive | None = Field(
+        None,
+        description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
     )
 
     def __init__(self, **values: Any) -> None:

@@ -87,7 +87,11 @@ SEND_CODE = mutation(
     "sendClaimConfirmationCode", "ClaimIdInput", "SendClaimConfirmationCodeSuccess", "__typename"
 )
 SUBMIT = mutation(
-    "submitClaim", "SubmitClaimInput", "SubmitClaimSuccess", "claim { id claimNo status }"
+    "submitClaim",
+    "SubmitClaimInput",
+    "SubmitClaimSuccess",
+    "claim { id claimNo status expectedSettlementBy } officeAddressZh postcode hotline "
+    "otherServices",
 )
 SUPPLEMENT = mutation(
     "submitClaimSupplement",
@@ -112,6 +116,11 @@ REQUEST = mutation(
     "__typename",
 )
 SETTLE = mutation("settleClaim", "SettleClaimInput", "SettleClaimSuccess", "__typename")
+MESSAGES = """{ viewer { unreadMessageCount messages(first: 10) {
+  edges { node { kind title body targetId read } } } } }"""
+MARK_READ = mutation(
+    "markMessagesRead", "MarkMessagesReadInput", "MarkMessagesReadSuccess", "marked unreadCount"
+)
 
 
 def test_a_claim_from_sign_up_to_settlement_notice(
@@ -204,6 +213,17 @@ def test_a_claim_from_sign_up_to_settlement_notice(
     assert re.fullmatch(r"VSHH260302\d{5}", submitted["claimNo"])
     assert submitted["status"] == "SUBMITTED"
     claim_no = submitted["claimNo"]
+    # the success page: where originals go, the hotline, what else to do, when to expect it
+    done = gql(
+        api,
+        SUBMIT,
+        token,
+        input={"claimId": claim_id, "smsCode": code, "clientKey": "journey-0001"},
+    )
+    assert done["officeAddressZh"] == "上海市浦东新区世纪大道1229号世纪大都会13楼"
+    assert (done["postcode"], done["hotline"]) == ("200122", "10108686")
+    assert "CLAIM_PROGRESS" in done["otherServices"]
+    assert submitted["expectedSettlementBy"] == "2026-03-16"  # Monday 2 March + 10 working days
 
     # --- the adjuster asks for a supplement ---------------------------------------------------
     with db_factory() as db:
@@ -246,16 +266,19 @@ def test_a_claim_from_sign_up_to_settlement_notice(
         report = deliver_due(db_factory, members.sms, email, clock.now, vault=members.vault)
     finally:
         smtp.stop()
-    assert len(report.sent) == 2 and not report.failed
+    # the submission's receipt and the request for documents, each by SMS and e-mail
+    assert len(report.sent) == 4 and not report.failed
     with db_factory() as db:
-        sms = db.scalar(
+        receipt, sms = db.scalars(
             select(SmsOutbox.body)
             .where(SmsOutbox.phone_hash == members.vault.lookup(phone, kind="phone"))
             .order_by(SmsOutbox.id.desc())
-            .limit(1)
-        )
+            .limit(2)
+        ).all()[::-1]
+    assert f"您的理赔申请已提交，赔案号{claim_no}" in receipt
     assert sms is not None and claim_no in sms and "2026年3月4日" in sms
-    ((recipients, message),) = smtp.mailbox.messages
+    (_, submitted_mail), (recipients, message) = smtp.mailbox.messages
+    assert "理赔申请已提交" in str(submitted_mail["Subject"])
     assert recipients == ["wang.fang@example.com"]
     mail_text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert claim_no in mail_text and "请补充有效报销凭证及病历" in mail_text
@@ -303,6 +326,43 @@ def test_a_claim_from_sign_up_to_settlement_notice(
         assert kind in kinds
     assert any(e["note"] == "已补发票" for e in settled["timeline"])
     assert [d["category"] for d in settled["documents"] if d["inSupplement"]] == ["INVOICE"]
+
+    # --- the claimant is told: SMS, e-mail and the message centre ---------------------------------
+    smtp = SmtpServer("127.0.0.1", free_port(), Mailbox())
+    smtp.start()
+    try:
+        email = SmtpEmailSender("127.0.0.1", smtp.port, "claims@example.com", timeout=10)
+        report = deliver_due(db_factory, members.sms, email, clock.now, vault=members.vault)
+    finally:
+        smtp.stop()
+    # the adjuster's arrival e-mail, documents received and settled (SMS + e-mail each)
+    assert len(report.sent) == 5 and not report.failed
+    with db_factory() as db:
+        last_sms = db.scalar(
+            select(SmsOutbox.body)
+            .where(SmsOutbox.phone_hash == members.vault.lookup(phone, kind="phone"))
+            .order_by(SmsOutbox.id.desc())
+            .limit(1)
+        )
+    assert last_sms is not None
+    assert f"您的赔案{claim_no}已结案，核定金额1,180.00元，赔付金额1,180.00元" in last_sms
+    settled_mail = smtp.mailbox.messages[-1][1]
+    assert "理赔已结案" in str(settled_mail["Subject"])
+    settled_text = settled_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "核定金额：1,180.00 元" in settled_text and "自费药品不在保障范围" in settled_text
+    inbox = gql(api, MESSAGES, token)
+    assert inbox["unreadMessageCount"] == 4
+    kinds = [e["node"]["kind"] for e in inbox["messages"]["edges"]]
+    assert kinds == [
+        "claim.settled",
+        "claim.supplement_received",
+        "claim.supplement_requested",
+        "claim.submitted",
+    ]
+    newest = inbox["messages"]["edges"][0]["node"]
+    assert newest["targetId"] == claim_id and "1,180.00" in newest["body"]
+    read = ok(gql(api, MARK_READ, token, input={"all": True}), "MarkMessagesReadSuccess")
+    assert (read["marked"], read["unreadCount"]) == (4, 0)
 
     notice = client.get(re.sub(r"^https?://[^/]+", "", settled["settlementNoticeUrl"]))
     assert notice.status_code == 200

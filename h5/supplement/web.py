@@ -23,10 +23,12 @@ from h5.supplement import session as sessions
 from h5.templating import PAGE_HEADERS, render, static_version
 from server.claims import portal
 from server.claims.core import ClaimContext
+from server.claims.office import OFFICE
 from server.claims.portal import Signed
 from server.claims.portal.captchas import AnswerSource, random_answer
 from server.crypto import Vault
 from server.db import unit_of_work
+from server.help import faq
 from server.notify.templates import HOTLINE
 from server.services import Services
 
@@ -35,7 +37,7 @@ FORM_MAX_BYTES = 16 * 1024  # the log-in, remove and submit forms are small
 MAX_FILES = 10  # per request; more in the next one
 NO_STORE = "no-store"
 # the seed's address for documents sent by post (000 §4: after a claim is sent)
-OFFICE_ADDRESS = "上海市浦东新区世纪大道1229号世纪大都会13楼（邮编 200122）"
+OFFICE_ADDRESS = f"{OFFICE.address_zh}（邮编 {OFFICE.postcode}）"
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def blocked(
     minutes = max(1, (retry_after + 59) // 60)
     response = render_page(
         request, "supplement/blocked.html", lang, here, 429, minutes=minutes, reason=reason
-    )
+    )  # the page words it "1 minute" / "2 minutes" (supplement.minutes_*)
     response.headers["Retry-After"] = str(retry_after)
     return response
 
@@ -256,6 +258,7 @@ def claim_page(
         remark=data.remark if remark is None else remark,
         remark_max=portal.REMARK_MAX,
         max_mb=env.cx.settings.upload_max_mb,
+        upload_help=[(e.id, e.question[lang]) for e in faq.for_step("upload")],
         max_files=MAX_FILES,
     )
 

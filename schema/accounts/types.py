@@ -10,7 +10,14 @@ import strawberry
 from schema.accounts.auth import members
 from schema.accounts.errors import RealNameRequiredError
 from schema.context import Info
-from schema.directory.types import FacilityType, Network, facility_type
+from schema.directory.types import FacilityType, Network, PageInfo, facility_type
+from schema.messages.types import (
+    Language,
+    MemberMessageConnection,
+    MemberMessageEdge,
+    message_node,
+)
+from schema.paging import cursor_offset, offset_cursor
 from schema.policies.types import (
     PoliciesResult,
     PolicyList,
@@ -23,6 +30,7 @@ from schema.results import ResultUnion
 from server.accounts.errors import PolicyNotFound
 from server.accounts.models import Account
 from server.crypto import mask_id, mask_name, mask_phone
+from server.messages import service as message_service
 from server.policies import models
 
 
@@ -84,6 +92,49 @@ class Viewer:
             id_type=ident.id_type.name,
             id_number=mask_id(m.vault.decrypt(ident.id_number_enc)),
             valid_to=ident.valid_to,
+        )
+
+    @strawberry.field(
+        description="The language of the member's SMS, e-mail, messages and H5 links (setPreferredLanguage)."
+    )
+    def preferred_language(self) -> Language:
+        return Language(self.account.preferred_language)
+
+    @strawberry.field(description="How many of the member's messages are unread (the badge).")
+    def unread_message_count(self, info: Info) -> int:
+        _, db = members(info)
+        return message_service.unread_count(db, self.account.id)
+
+    @strawberry.field(
+        description="The message centre: what happened to the member's claims, newest first (claims of dependants included: the member made them)."
+    )
+    def messages(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only the messages not read yet.")
+        ] = False,
+    ) -> MemberMessageConnection:
+        _, db = members(info)
+        offset = cursor_offset(after)
+        page = message_service.page(
+            db, self.account.id, offset=offset, limit=first, unread_only=unread_only
+        )
+        edges = [
+            MemberMessageEdge(cursor=offset_cursor(offset + i), node=message_node(m))
+            for i, m in enumerate(page.items)
+        ]
+        return MemberMessageConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=page.total,
+            unread_count=page.unread,
         )
 
     @strawberry.field(description="A WeChat mini-program user is bound to this identity.")

@@ -22,6 +22,7 @@ from schema.paging import cursor_offset
 from server.claims import review
 from server.claims.errors import ClaimNotFound
 from server.errors import InvalidInput, ValidationFailed
+from server.workdays import china_date
 
 
 @strawberry.type
@@ -66,11 +67,12 @@ class AdjusterQuery:
                 ),
                 offset=cursor_offset(after),
                 limit=first,
+                today=china_date(cx.now()),
             )
         except ValidationFailed as e:
             p = e.problems[0]
             raise InvalidInput(p.message, field=p.field) from None
-        return queue_connection(cx, page)
+        return queue_connection(cx, page, china_date(cx.now()))
 
     @strawberry.field(
         description="One sent claim in full, or null when there is none. Opening it marks a "

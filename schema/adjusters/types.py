@@ -34,7 +34,7 @@ from schema.claims.common import (
 from schema.directory.types import PageInfo
 from schema.paging import offset_cursor
 from schema.policies.types import Relation
-from server.claims import models
+from server.claims import deadlines, models
 from server.claims.core import ClaimContext
 from server.claims.review import ClaimView, QueuePage
 from server.claims.supplements import supplement_documents
@@ -81,6 +81,12 @@ class AdjusterQueueItem:
     has_unseen_supplement: bool = strawberry.field(
         description="The claimant sent a supplement no adjuster has opened yet (shown first)."
     )
+    settle_by: datetime.date | None = strawberry.field(
+        description="Settlement due date (China date): 10 working days after the documents were complete; null while documents are owed, or when the calendar of that year is not published yet."
+    )
+    overdue: bool = strawberry.field(
+        description="Past its settlement due date: listed before everything else."
+    )
 
 
 @strawberry.type(description="One claim of a queue page.")
@@ -96,10 +102,13 @@ class AdjusterQueueConnection:
     total_count: int = strawberry.field(description="How many claims match, over all pages.")
 
 
-def queue_connection(cx: ClaimContext, page: QueuePage) -> AdjusterQueueConnection:
+def queue_connection(
+    cx: ClaimContext, page: QueuePage, today: datetime.date
+) -> AdjusterQueueConnection:
     edges = []
     for i, row in enumerate(page.rows):
         c = row.claim
+        due = deadlines.dates(c)
         rules = cx.rules.get(c.plan_rules)
         claim_type = rules.claim_type(c.claim_type) if c.claim_type else None
         edges.append(
@@ -119,6 +128,8 @@ def queue_connection(cx: ClaimContext, page: QueuePage) -> AdjusterQueueConnecti
                     waiting_since=c.waiting_since,
                     duplicate_suspected=c.duplicate_suspected,
                     has_unseen_supplement=row.unseen_supplement,
+                    settle_by=due.settle_by,
+                    overdue=due.overdue(today),
                 ),
             )
         )

@@ -97,6 +97,12 @@ class SubmitClaimInput:
         description="A key the client makes once per submission (8 to 64 of A-Z a-z 0-9 - _, "
         "e.g. a UUID) and sends again on retry: the same key returns the same claim."
     )
+    declaration_version: str | None = strawberry.field(
+        default=None,
+        description="The version of the plan's authorisation and declaration (授权与声明, "
+        "`ClaimRules.declaration`) the claimant read and accepted; required where the plan "
+        "has one (DECLARATION_REQUIRED otherwise).",
+    )
 
 
 @strawberry.input(description="Withdraw a claim still being handled (撤案).")

@@ -42,7 +42,16 @@ from schema.context import Info
 from schema.directory.types import PageInfo
 from schema.policies.types import PolicyType, Relation, policy_type
 from schema.results import ResultUnion
-from server.claims import claimant_actions, claimant_progress, claimant_views, drafts, links, models
+from server.claims import (
+    claimant_actions,
+    claimant_progress,
+    claimant_views,
+    deadlines,
+    drafts,
+    links,
+    models,
+    outpatient_year,
+)
 from server.claims.claimant_rules import RulesView, online_limit_fen
 from server.claims.core import open_supplement
 from server.errors import DomainError
@@ -402,6 +411,18 @@ class ClaimNode(relay.Node):
     def decided_at(self) -> datetime.datetime | None:
         return self.row.decided_at
 
+    @strawberry.field(
+        description="When the claim should be settled (China date): 10 working days after the documents were complete (seed FAQ Q7). Null while documents are owed, once decided, or when that year's holiday calendar is not published yet."
+    )
+    def expected_settlement_by(self) -> datetime.date | None:
+        return deadlines.dates(self.row).settle_by
+
+    @strawberry.field(
+        description="Once settled: the last day the payment is expected (2-3 working days after settling); null otherwise."
+    )
+    def expected_payment_by(self) -> datetime.date | None:
+        return deadlines.dates(self.row).pay_by
+
     @classmethod
     def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
@@ -538,6 +559,60 @@ class ClaimRules:
     claimable_for: list[ClaimablePerson] = strawberry.field(
         description="Who the member can claim for on this plan."
     )
+    outpatient_year: OutpatientYearStanding | None = strawberry.field(
+        description="Where the plan decides by the calendar year's outpatient total (the university plan): this year's total for the policy's insured person and what it allows online; null otherwise."
+    )
+    declaration: PlanDeclaration | None = strawberry.field(
+        description="The authorisation and declaration (授权与声明) to show and have accepted before sending; pass its version to submitClaim. Null when the plan has none."
+    )
+
+
+@strawberry.type(description="The year's outpatient total and what it allows online.")
+class OutpatientYearStanding:
+    year: int = strawberry.field(description="The calendar year.")
+    total: Decimal = strawberry.field(description="Outpatient total so far, yuan.")
+    from_claims: Decimal = strawberry.field(
+        description="Of which: outpatient claims sent on this platform (not withdrawn or rejected)."
+    )
+    loaded_by_administrator: Decimal = strawberry.field(
+        description="Of which: spending outside the platform, as the plan administrator loaded it."
+    )
+    card_online: bool = strawberry.field(description="Card-swipe costs can be claimed online now.")
+    advance_online: bool = strawberry.field(
+        description="Advance payments can be claimed online now."
+    )
+    advance_room: Decimal = strawberry.field(
+        description="How much more advance payment fits online this year, yuan."
+    )
+    meaning: str = strawberry.field(description="What the total means, Chinese.")
+    meaning_en: str = strawberry.field(description="What the total means, English.")
+
+
+@strawberry.type(description="A plan's authorisation and declaration text (授权与声明).")
+class PlanDeclaration:
+    version: str = strawberry.field(description="Pass to submitClaim as `declarationVersion`.")
+    text: str = strawberry.field(description="The text, Chinese.")
+    text_en: str = strawberry.field(description="The text, English.")
+
+
+def _standing(s: outpatient_year.Standing | None) -> OutpatientYearStanding | None:
+    if s is None:
+        return None
+    return OutpatientYearStanding(
+        year=s.total.year,
+        total=_yuan(s.total.total_fen),
+        from_claims=_yuan(s.total.claims_fen),
+        loaded_by_administrator=_yuan(s.total.loaded_fen),
+        card_online=s.card_online,
+        advance_online=s.advance_online,
+        advance_room=_yuan(s.advance_room_fen),
+        meaning=s.meaning,
+        meaning_en=s.meaning_en,
+    )
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
 def claim_rules(info: Info, view: RulesView) -> ClaimRules:
@@ -592,6 +667,16 @@ def claim_rules(info: Info, view: RulesView) -> ClaimRules:
             )
             for c in view.claimable
         ],
+        outpatient_year=_standing(view.outpatient),
+        declaration=(
+            PlanDeclaration(
+                version=r.declaration.version,
+                text=r.declaration.text,
+                text_en=r.declaration.text_en,
+            )
+            if r.declaration
+            else None
+        ),
     )
 
 

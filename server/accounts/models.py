@@ -25,6 +25,8 @@ class Account(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     terms_accepted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), unique=True)
+    # zh or en: the language of SMS, e-mail, in-app messages and the H5 links they carry
+    preferred_language: Mapped[str] = mapped_column(String(2), default="zh", server_default="zh")
 
     person: Mapped[Person | None] = relationship()
     identity: Mapped[Identity | None] = relationship(back_populates="account", uselist=False)

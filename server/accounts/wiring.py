@@ -37,7 +37,12 @@ def member_services(
     limiter: Limiter | None = None,
 ) -> MemberServices:
     vault = vault_for(settings.secret_key, settings.encryption_key)
-    sender = sms or make_sender(settings.sms_gateway_url, vault)
+    sender = sms or make_sender(
+        settings.sms_gateway_url,
+        vault,
+        timeout=settings.sms_gateway_timeout,
+        connect_timeout=settings.notify_connect_timeout,
+    )
     limiter = limiter or make_limiter(settings, clock)
     accounts = AccountsService(
         vault,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
+from server.claims import outpatient_year
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimRuleBroken
 from server.claims.models import ClaimLimitOverride, ContactProfile, PayeeAccount
@@ -142,6 +143,19 @@ def rule_broken(problem: FieldProblem) -> ClaimRuleBroken:
     return ClaimRuleBroken(problem.code, problem.message, field=problem.field)
 
 
+def check_declaration(rules: PlanRules, version: str | None) -> None:
+    """The plan's 授权与声明 must have been accepted in its current version."""
+    if rules.declaration is None:
+        return
+    if version != rules.declaration.version:
+        raise ClaimRuleBroken(
+            "DECLARATION_REQUIRED",
+            "Read and accept the plan's authorisation and declaration "
+            f"(version {rules.declaration.version}) before sending.",
+            field="declarationVersion",
+        )
+
+
 def check_notice(accepted: bool) -> None:
     if not accepted:
         raise ClaimRuleBroken(
@@ -235,6 +249,8 @@ class RulesView:
     online_limit_fen: int | None  # for the policy's insured person, override included
     limit_raised: bool
     claimable: list[Claimable]
+    # the insured person's outpatient total this year, where the plan decides by it
+    outpatient: outpatient_year.Standing | None = None
 
 
 def rules_view(db: Session, cx: ClaimContext, account: Account, policy_id: int) -> RulesView:
@@ -256,12 +272,18 @@ def rules_view(db: Session, cx: ClaimContext, account: Account, policy_id: int) 
         _claimable(cx, p, person_id, rules, today)
         for p in db.scalars(same.order_by(Policy.main_insured_id.is_not(None), Policy.id))
     ]
+    standing = (
+        outpatient_year.standing(db, rules.outpatient_year, policy.insured_id, today.year)
+        if rules.outpatient_year is not None
+        else None
+    )
     return RulesView(
         policy=policy,
         rules=rules,
         online_limit_fen=override.limit_fen if override is not None else rules.online_limit_fen,
         limit_raised=override is not None,
         claimable=claimable,
+        outpatient=standing,
     )
 
 

@@ -27,11 +27,13 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.accounts.validation import sms_code_problem
+from server.claims import announcements, outpatient_year
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_amount,
     check_contact,
     check_cover,
+    check_declaration,
     check_in_force,
     check_notice,
     check_payee,
@@ -136,12 +138,20 @@ def _lock_own(db: Session, account: Account, claim_id: int) -> Claim:
 
 
 def start_draft(
-    db: Session, cx: ClaimContext, account: Account, *, policy_id: int, notice_accepted: bool
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    *,
+    policy_id: int,
+    notice_accepted: bool,
+    channel: Channel = Channel.APP,
 ) -> Claim:
     """A new draft on one of the member's policies, for themselves or a minor child.
 
     Each policy covers one person, so choosing the policy chooses the insured person.
     The contact address and e-mail come first on a first claim (CONTACT_REQUIRED).
+    `channel` is where the member is claiming from (申报途径): the app or the WeChat
+    mini-program.
     """
     person_id = require_verified(account)
     check_notice(notice_accepted)
@@ -160,7 +170,7 @@ def start_draft(
         relation=relation,
         plan_rules=rules.code,
         status=S.DRAFT,
-        channel=Channel.APP,
+        channel=channel,
         notice_accepted_at=now,
         created_at=now,
         updated_at=now,
@@ -174,7 +184,7 @@ def start_draft(
         actor=Actor.CLAIMANT,
         actor_id=account.id,
         now=now,
-        channel=Channel.APP,
+        channel=channel,
     )
     db.flush()
     return claim
@@ -260,6 +270,15 @@ def update_basics(
     _check_claim_type(rules, claim_type)
     check_cover(claim.policy, incident_date)
     _check_facility(rules, claim_type, facility)
+    outpatient_year.check(
+        db,
+        rules,
+        insured_id=claim.insured_id,
+        claim_id=claim.id,
+        claim_type=claim_type,
+        incident_date=incident_date,
+        amount_fen=None,  # the amount comes next; it is placed in the year then
+    )
     claim.address_enc = cx.vault.encrypt(addr or "")
     claim.incident_type = incident_type
     claim.incident_date = incident_date
@@ -337,6 +356,15 @@ def update_amount(
     problems.raise_any()
     assert total is not None and other is not None
     check_amount(rules, claim.claim_type, total, online_limit_fen(db, rules, claim.insured_id))
+    outpatient_year.check(
+        db,
+        rules,
+        insured_id=claim.insured_id,
+        claim_id=claim.id,
+        claim_type=claim.claim_type,
+        incident_date=claim.incident_date,
+        amount_fen=total,
+    )
     if new_payee:
         assert bank is not None and acct is not None
         payee = _payee(db, cx, account, claim, bank, acct)
@@ -451,9 +479,9 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
     rules = cx.rules.get(claim.plan_rules)
     today = china_today(cx)
 
-    def attempt(fn: Callable[..., object], *args: Any) -> None:
+    def attempt(fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         try:
-            fn(*args)
+            fn(*args, **kwargs)
         except ClaimRuleBroken as e:
             out.append(e)
 
@@ -488,6 +516,17 @@ def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[Cla
             claim.claim_type,
             claim.invoice_total_fen,
             online_limit_fen(db, rules, claim.insured_id),
+        )
+        # the year's total may have moved since the steps (another claim sent meanwhile)
+        attempt(
+            outpatient_year.check,
+            db,
+            rules,
+            insured_id=claim.insured_id,
+            claim_id=claim.id,
+            claim_type=claim.claim_type,
+            incident_date=claim.incident_date,
+            amount_fen=claim.invoice_total_fen,
         )
     missing = missing_categories(db, cx, claim)
     if missing:
@@ -575,11 +614,14 @@ def submit(
     *,
     sms_code: str,
     client_key: str,
+    declaration_version: str | None = None,
 ) -> Claim:
     """Submit the draft: rules checked again, SMS code used, claim number given.
 
     The same client key returns the same claim, whether the first attempt finished long
-    ago or is committing right now in another request.
+    ago or is committing right now in another request. Where the plan has a 授权与声明,
+    `declaration_version` is the version the claimant read and accepted; it is stored with
+    the time.
     """
     require_verified(account)
     key = check.client_key(client_key)
@@ -600,9 +642,13 @@ def submit(
     problems = submission_problems(db, cx, claim)
     if problems:
         raise problems[0]
+    rules = cx.rules.get(claim.plan_rules)
+    check_declaration(rules, declaration_version)
     cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.CONFIRM_CLAIM, sms_code)
     now = cx.now()
-    rules = cx.rules.get(claim.plan_rules)
+    if rules.declaration is not None:
+        claim.declaration_version = rules.declaration.version
+        claim.declaration_accepted_at = now
     claim.claim_no = next_claim_no(db, now)
     claim.limit_fen = online_limit_fen(db, rules, claim.insured_id)
     claim.submitted_at = now
@@ -631,6 +677,7 @@ def submit(
             now=now,
             note=", ".join(bases),
         )
+    announcements.announce(db, cx, claim, announcements.Event.SUBMITTED, now, key="submit")
     db.flush()
     log.info("claim %s submitted (claim id %s)", claim.claim_no, claim.id)
     return claim

@@ -12,6 +12,7 @@ exactly as with a forged link.
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -22,7 +23,9 @@ from server.claims.core import ClaimContext, can_see
 from server.claims.models import Adjuster, Channel, Claim, ClaimDocument, ClaimStatus
 from server.ids import global_id
 from server.sessions import LiveSession, SessionKind
-from server.storage.backend import content_type_of
+from server.storage.backend import content_type_of, new_temp_file
+
+log = logging.getLogger(__name__)
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 PDF = "application/pdf"
@@ -136,7 +139,32 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
         return RenderedFile(
             notice.render_html(settled), "text/html", notice.file_name(settled, "html")
         )
-    return RenderedFile(notice.render_pdf(settled), PDF, notice.file_name(settled, "pdf"))
+    return _notice_pdf(cx, claim, settled)
+
+
+def _notice_pdf(
+    cx: ClaimContext, claim: Claim, settled: notice.SettlementNotice
+) -> StoredFile | RenderedFile:
+    """The notice's PDF as first issued: rendered once, then kept in the storage (the
+    bucket, shared by every server) and read back from there."""
+    key = notice.stored_key(claim.id, claim.decided_at)
+    name = notice.file_name(settled, "pdf")
+    try:
+        if cx.storage.exists(key):
+            return StoredFile(key, PDF, name)
+    except Exception:
+        log.warning("settlement notice of claim %d: storage unreadable, rendered anew", claim.id)
+    body = notice.render_pdf(settled)
+    temp = new_temp_file(cx.storage, suffix=".pdf")
+    try:
+        temp.write_bytes(body)
+        cx.storage.put_file(key, temp)
+    except Exception:
+        # kept or not, the member gets the notice; the next open tries to keep it again
+        log.warning("settlement notice of claim %d could not be kept", claim.id)
+    finally:
+        temp.unlink(missing_ok=True)
+    return RenderedFile(body, PDF, name)
 
 
 def _check_viewer(db: Session, session: LiveSession, claim: Claim) -> None:

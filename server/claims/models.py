@@ -96,6 +96,21 @@ class ClaimLimitOverride(Base):
     set_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OutpatientYearTotal(Base):
+    """Outpatient spending outside the platform in one calendar year, as the plan
+    administrator loads it (scripts/load_outpatient_totals.py); added to the claims'."""
+
+    __tablename__ = "outpatient_year_total"
+    __table_args__ = (UniqueConstraint("person_id", "year", name="uq_outpatient_year_total"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+
 class Claim(Base):
     """One claim, from draft to decision. `claim_no` is given at submission."""
 
@@ -121,6 +136,9 @@ class Claim(Base):
     )
 
     notice_accepted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    # the plan's 授权与声明 (version) as accepted at submission, where the plan has one
+    declaration_version: Mapped[str | None] = mapped_column(String(40))
+    declaration_accepted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     # 基本信息
     address_enc: Mapped[str | None] = mapped_column(Text)
     incident_type: Mapped[IncidentType | None] = mapped_column(

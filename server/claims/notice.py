@@ -9,6 +9,7 @@ only its last four digits (read from the stored suffix, the number is never decr
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -160,6 +161,14 @@ def payment_window(
     except (ValueError, CalendarUnknown):
         # a year whose holidays are not published yet: the notice states the rule only
         return None
+
+
+def stored_key(claim_id: int, decided_at: datetime.datetime | None) -> str:
+    """The storage key of a settled claim's notice PDF: one per claim and settlement (a
+    claim settled again gets a new one). Keys never reach a client: a plain digest will do."""
+    settled = decided_at.isoformat() if decided_at else "-"
+    digest = hashlib.sha256(f"settlement-notice:{claim_id}:{settled}".encode()).hexdigest()
+    return f"{digest[:32]}.pdf"
 
 
 def file_name(notice: SettlementNotice, extension: str) -> str:

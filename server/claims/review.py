@@ -17,12 +17,12 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import and_, case, exists, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.accounts.models import Account
-from server.claims import core
+from server.claims import announcements, core, deadlines
 from server.claims.core import OPEN_STATUSES, ClaimContext
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
 from server.claims.models import (
@@ -130,9 +130,16 @@ def _china_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def queue(
-    db: Session, f: QueueFilter | None = None, *, offset: int = 0, limit: int = 20
+    db: Session,
+    f: QueueFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+    today: datetime.date | None = None,
 ) -> QueuePage:
-    """Claims to work on: a supplement that arrived and is unseen first, then oldest waiting."""
+    """Claims to work on: overdue ones first (past their settlement date, 10 working days
+    after the documents were complete; given `today`), then a supplement that arrived and is
+    unseen, then the oldest waiting."""
     f = f or QueueFilter()
     problems: list[FieldProblem] = []
     if not 1 <= limit <= MAX_PAGE:
@@ -164,11 +171,17 @@ def queue(
         conditions.append(Claim.submitted_at < end)
     total = db.scalar(select(func.count()).select_from(Claim).where(*conditions)) or 0
     waiting = func.coalesce(Claim.waiting_since, Claim.submitted_at, Claim.created_at)
+    boundary = deadlines.overdue_if_waiting_before(today) if today else None
+    overdue: ColumnElement[bool] = (
+        and_(Claim.status.in_(deadlines.DUE_FOR_US), waiting < _china_midnight(boundary))
+        if boundary
+        else false()
+    )
     rows = db.execute(
         select(Claim, unseen.label("unseen"))
         .where(*conditions)
         .options(selectinload(Claim.insured))
-        .order_by(case((unseen, 0), else_=1), waiting, Claim.id)
+        .order_by(case((overdue, 0), else_=1), case((unseen, 0), else_=1), waiting, Claim.id)
         .offset(offset)
         .limit(limit)
     ).all()
@@ -490,6 +503,7 @@ def settle(
     )
     mark_supplement_seen(db, claim, now)
     db.flush()
+    announcements.announce(db, cx, claim, announcements.Event.SETTLED, now, key="decision")
     return claim
 
 
@@ -525,6 +539,7 @@ def reject(
     )
     mark_supplement_seen(db, claim, now)
     db.flush()
+    announcements.announce(db, cx, claim, announcements.Event.REJECTED, now, key="decision")
     return claim
 
 

@@ -66,6 +66,28 @@ class OfficeOnly:
 
 
 @dataclass(frozen=True, slots=True)
+class OutpatientYear:
+    """What the calendar year's outpatient total allows online (the university plan)."""
+
+    counted: tuple[str, ...]  # claim types whose invoice totals make up the year's total
+    card_type: str
+    card_online_below_fen: int
+    advance_type: str
+    advance_online_from_fen: int
+    advance_online_up_to_fen: int
+    advance_below_office_case: str
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """The 授权与声明 the claimant accepts before sending; claims record the version."""
+
+    version: str
+    text: str
+    text_en: str
+
+
+@dataclass(frozen=True, slots=True)
 class PlanRules:
     code: str
     name: str
@@ -83,6 +105,8 @@ class PlanRules:
     originals_not_needed_up_to_fen: int | None = None
     settlement_working_days: int = 10
     payment_working_days: str = "2-3"
+    outpatient_year: OutpatientYear | None = None
+    declaration: Declaration | None = None
 
     def claim_type(self, code: str) -> ClaimType | None:
         return next((t for t in self.claim_types if t.code == code), None)
@@ -174,6 +198,16 @@ def parse_rules(raw: dict[str, Any], source: str) -> PlanRules:
     codes = [t.code for t in types] + [o.code for o in office]
     if len(set(codes)) != len(codes):
         raise InvalidRules(f"{source}: a claim type code appears twice.")
+    outpatient_year = _outpatient_year(raw.get("outpatient_year"), source, types, office)
+    declaration = None
+    if "declaration" in raw:
+        d = raw["declaration"]
+        where = f"{source} declaration"
+        declaration = Declaration(
+            version=_req(d, "version", where),
+            text=_req(d, "text", where),
+            text_en=_req(d, "text_en", where),
+        )
     return PlanRules(
         code=code,
         name=_req(raw, "name", source),
@@ -191,6 +225,47 @@ def parse_rules(raw: dict[str, Any], source: str) -> PlanRules:
         originals_not_needed_up_to_fen=_amount(raw, "originals_not_needed_up_to", source),
         settlement_working_days=int(raw.get("settlement_working_days", 10)),
         payment_working_days=str(raw.get("payment_working_days", "2-3")),
+        outpatient_year=outpatient_year,
+        declaration=declaration,
+    )
+
+
+def _outpatient_year(
+    raw: dict[str, Any] | None,
+    source: str,
+    types: list[ClaimType],
+    office: tuple[OfficeOnly, ...],
+) -> OutpatientYear | None:
+    if raw is None:
+        return None
+    where = f"{source} outpatient_year"
+    codes = {t.code for t in types}
+    counted = tuple(_req(raw, "counted", where, list))
+    card, advance = _req(raw, "card_type", where), _req(raw, "advance_type", where)
+    unknown = [c for c in (*counted, card, advance) if c not in codes]
+    if unknown:
+        raise InvalidRules(f"{where}: unknown claim types {unknown}.")
+    case = _req(raw, "advance_below_office_case", where)
+    if case not in {o.code for o in office}:
+        raise InvalidRules(f"{where}: {case} is not one of the plan's office_only cases.")
+    amounts = {
+        key: _amount(raw, key, where)
+        for key in ("card_online_below", "advance_online_from", "advance_online_up_to")
+    }
+    missing = [k for k, v in amounts.items() if v is None]
+    if missing:
+        raise InvalidRules(f"{where}: {missing} missing.")
+    card_below, adv_from, adv_to = (v or 0 for v in amounts.values())
+    if adv_from > adv_to:
+        raise InvalidRules(f"{where}: advance_online_from is above advance_online_up_to.")
+    return OutpatientYear(
+        counted=counted,
+        card_type=card,
+        card_online_below_fen=card_below,
+        advance_type=advance,
+        advance_online_from_fen=adv_from,
+        advance_online_up_to_fen=adv_to,
+        advance_below_office_case=case,
     )
 
 

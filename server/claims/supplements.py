@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
-from server.claims import core
+from server.claims import announcements, core
 from server.claims.adjusters import email_of
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimRuleBroken, SupplementLinkInvalid, WrongClaimState
@@ -179,22 +179,33 @@ def _notify_claimant(
     assert claim.claim_no is not None  # a submitted claim has its number
     rules = cx.rules.get(claim.plan_rules)
     claim_type = rules.claim_type(claim.claim_type) if claim.claim_type else None
+    account = db.get(Account, claim.account_id)
+    lang = announcements.language_of(account)
     notice = templates.SupplementNotice(
         claimant_name=cx.vault.decrypt(claim.insured.name_enc),
         claim_no=claim.claim_no,
         instructions=request.instructions,
         deadline=request.deadline,
-        link=templates.supplement_link(cx.settings.base_url, token),
-        claim_type=claim_type.name if claim_type else "",
+        link=templates.supplement_link(cx.settings.base_url, token, lang),
+        claim_type=(claim_type.name if claim_type and lang == "zh" else ""),
     )
-    account = db.get(Account, claim.account_id)
+    # the in-app message beside the seed's SMS and e-mail
+    announcements.announce(
+        db,
+        cx,
+        claim,
+        announcements.Event.SUPPLEMENT_REQUESTED,
+        now,
+        key=str(request.id),
+        deadline=request.deadline,
+    )
     if account is not None:
         outbox.enqueue(
             db,
             outbox.Channel.SMS,
             cx.vault.decrypt(account.phone_enc),
             "",
-            templates.supplement_sms(notice),
+            templates.supplement_sms(notice, lang=lang),
             f"supplement:{request.id}:sms",
             vault=cx.vault,
             now=now,
@@ -202,7 +213,7 @@ def _notify_claimant(
     contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == claim.account_id))
     email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
     if email:
-        mail = templates.supplement_email(notice)
+        mail = templates.supplement_email(notice, lang=lang)
         outbox.enqueue(
             db,
             outbox.Channel.EMAIL,
@@ -351,6 +362,9 @@ def fulfil(
         )
         claim.waiting_since = now
         _notify_adjuster(db, cx, claim, request, now)
+        announcements.announce(
+            db, cx, claim, announcements.Event.SUPPLEMENT_RECEIVED, now, key=str(request.id)
+        )
     return request
 
 

@@ -61,16 +61,19 @@ def _attribution(data: FolderData, is_osm: bool) -> str:
     return ""
 
 
-def load_folder(folder: Path, *, allow_synthetic: bool, is_osm: bool = False) -> Directory:
+def load_folder(
+    folder: Path, *, allow_synthetic: bool, is_osm: bool = False, curated: bool = False
+) -> Directory:
     files = source_files(folder)
     digest = content_hash(files)
-    data = read_folder(folder, allow_synthetic=allow_synthetic)
+    data = read_folder(folder, allow_synthetic=allow_synthetic, require_sources=curated)
     return make_directory(
         data.facilities,
         data.districts,
         data.networks,
         content_hash=digest,
         attribution=_attribution(data, is_osm),
+        public_corpus=is_osm,
     )
 
 
@@ -84,7 +87,7 @@ def load_directory(settings: Settings) -> Directory:
     """
     source = settings.directory_source.strip()
     if source == CURATED:
-        return load_folder(settings.data_dir, allow_synthetic=False)
+        return load_folder(settings.data_dir, allow_synthetic=False, curated=True)
     if source == OSM:
         return load_folder(ensure_osm_corpus(settings), allow_synthetic=False, is_osm=True)
     # Other folders may be synthetic benchmark data, but never in production.

@@ -16,6 +16,12 @@ from server.search import SearchEngine, SearchFilters, nearby
 
 MAX_PAGE = 100
 MAX_TEXT = 100
+# Distance sort ranks by band first: within one band, facilities whose point is only an
+# estimate come after those whose building is known, since their distance may be off by
+# about this much. A directory with both kinds fetches rows past the page too, so that an
+# exact row just past it can move up (all-exact or all-estimate directories pay nothing).
+DISTANCE_BAND_KM = 2.0
+_BAND_SLACK = 20
 
 
 class Sort(enum.Enum):
@@ -48,8 +54,9 @@ class FacilityResult:
     @property
     def distance_km(self) -> float | None:
         """Geodesic km with one decimal, computed when shown: a page that does not
-        show distances (or a client that does not ask for them) does not pay for it."""
-        if self.near is None:
+        show distances (or a client that does not ask for them) does not pay for it.
+        None for a facility whose point is an estimate: a precise km would mislead."""
+        if self.near is None or self.facility.approximate:
             return None
         return display_km(self.near, (self.facility.lat, self.facility.lng))
 
@@ -97,16 +104,18 @@ class DirectoryService:
 
         if q.near is not None and q.sort is Sort.DISTANCE:
             # only the matches around the point are measured, not every match in the city
+            mixed = self.directory.mixed_precision
             near = nearby.nearest(
                 self.engine,
                 self.directory,
                 text,
                 filters,
                 *q.near,
-                k=q.offset + q.limit,
+                k=q.offset + q.limit + (_BAND_SLACK if mixed else 0),
                 max_km=q.max_distance_km,
             )
-            ordinals, total = near.ordinals, near.total
+            ordinals = self._exact_first_in_band(near) if mixed else near.ordinals
+            total = near.total
         elif q.near is not None and q.max_distance_km is not None:
             near = nearby.within(
                 self.engine, self.directory, text, filters, *q.near, q.max_distance_km
@@ -120,6 +129,16 @@ class DirectoryService:
         facilities = self.directory.facilities
         results = [FacilityResult(facilities[int(i)], q.near) for i in page]
         return FacilityPage(results, total, q.offset)
+
+    def _exact_first_in_band(self, near: nearby.NearbyHits) -> np.ndarray:
+        if len(near.ordinals) == 0:
+            return near.ordinals
+        idx = np.asarray(near.ordinals, dtype=np.int64)
+        km = np.asarray(near.distances_km, dtype=np.float64)
+        approx = self.directory.approximate[idx]
+        band = np.floor(km / DISTANCE_BAND_KM)
+        order = np.lexsort((km, approx, band))  # last key sorts first
+        return idx[order]
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
         hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)

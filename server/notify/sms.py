@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
-import urllib.error
-import urllib.request
+import urllib.parse
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import SmsDeliveryFailed
 from server.crypto import Vault, mask_phone
+from server.notify.deadline import deadline
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +48,61 @@ class OutboxSender:
 
 
 class HttpSender:
-    """A gateway that takes a JSON POST {"phone": ..., "text": ...} and answers 2xx."""
+    """A gateway that takes a JSON POST {"phone": ..., "text": ...} and answers 2xx.
 
-    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+    `connect_timeout` bounds the connection; `timeout` the whole exchange, however slowly
+    the gateway answers.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 5.0, connect_timeout: float = 3.0) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the SMS gateway needs an http:// or https:// URL")
         self.url = url
         self.timeout = timeout
+        self.connect_timeout = min(connect_timeout, timeout)
+        self._parts = parts
 
     def send(self, db: Session, phone: str, text: str) -> None:
         body = json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode()
-        req = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                if not 200 <= resp.status < 300:
-                    raise SmsDeliveryFailed("The SMS gateway refused the message; try again later.")
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
+            status = self._post(body)
+        except (OSError, http.client.HTTPException) as e:
             log.warning("sms gateway failed for %s: %s", mask_phone(phone), type(e).__name__)
             raise SmsDeliveryFailed("The SMS could not be sent; try again later.") from None
+        if not 200 <= status < 300:
+            log.warning("sms gateway answered %d for %s", status, mask_phone(phone))
+            raise SmsDeliveryFailed("The SMS gateway refused the message; try again later.")
         log.info("sms to %s sent through the gateway", mask_phone(phone))
 
+    def _post(self, body: bytes) -> int:
+        p = self._parts
+        connection = (
+            http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = connection(p.hostname or "", p.port, timeout=self.connect_timeout)
+        path = (p.path or "/") + (f"?{p.query}" if p.query else "")
+        try:
+            with deadline(self.timeout, lambda: conn.sock) as expired:
+                try:
+                    conn.connect()
+                    if conn.sock is not None:
+                        conn.sock.settimeout(self.timeout)
+                    conn.request("POST", path, body, {"Content-Type": "application/json"})
+                    resp = conn.getresponse()
+                    resp.read(64 * 1024)
+                    return resp.status
+                except (OSError, http.client.HTTPException):
+                    if expired.is_set():
+                        raise TimeoutError("the gateway took too long") from None
+                    raise
+        finally:
+            conn.close()
 
-def make_sender(gateway_url: str, vault: Vault) -> SmsSender:
-    return HttpSender(gateway_url) if gateway_url else OutboxSender(vault)
+
+def make_sender(
+    gateway_url: str, vault: Vault, *, timeout: float = 5.0, connect_timeout: float = 3.0
+) -> SmsSender:
+    if not gateway_url:
+        return OutboxSender(vault)
+    return HttpSender(gateway_url, timeout=timeout, connect_timeout=connect_timeout)

@@ -16,6 +16,8 @@ from server.workdays import CHINA_TZ, add_working_days
 
 HOTLINE = "10108686"
 BRAND = "太平洋保险"
+BRAND_EN = "CPIC"
+HOTLINE_EN = "1010-8686"
 SUPPLEMENT_WORKING_DAYS = 2
 # a long instruction is cut in the SMS (the e-mail and the H5 page carry it in full)
 SMS_INSTRUCTIONS_MAX = 60
@@ -45,10 +47,12 @@ def supplement_deadline(requested_at: datetime.datetime | datetime.date) -> date
     return add_working_days(requested_at, SUPPLEMENT_WORKING_DAYS)
 
 
-def supplement_link(base_url: str, token: str) -> str:
+def supplement_link(base_url: str, token: str, lang: str = "zh") -> str:
+    """The portal link; an English-speaking claimant's opens the English page."""
     if not _TOKEN.match(token):
         raise InvalidInput("The supplement token is not a valid link token.", field="token")
-    return f"{base_url.rstrip('/')}/h5/supplement/{token}"
+    link = f"{base_url.rstrip('/')}/h5/supplement/{token}"
+    return f"{link}?lang=en" if lang == "en" else link
 
 
 def _check(notice: SupplementNotice) -> None:
@@ -68,11 +72,27 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def supplement_sms(notice: SupplementNotice, *, brand: str = BRAND) -> str:
-    _check(notice)
-    missing = _one_line(notice.instructions).rstrip("。；;，,")
+def _missing(notice: SupplementNotice) -> str:
+    missing = _one_line(notice.instructions).rstrip("。；;，,.")
     if len(missing) > SMS_INSTRUCTIONS_MAX:
         missing = missing[: SMS_INSTRUCTIONS_MAX - 1] + "…"
+    return missing
+
+
+def _date_en(day: datetime.date) -> str:
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def supplement_sms(notice: SupplementNotice, *, brand: str = BRAND, lang: str = "zh") -> str:
+    _check(notice)
+    missing = _missing(notice)
+    if lang == "en":
+        return (
+            f"[{BRAND_EN}] Dear {notice.claimant_name.strip()}, for your claim {notice.claim_no} "
+            f"we need: {missing}. Please upload within {SUPPLEMENT_WORKING_DAYS} working days "
+            f"(by {_date_en(notice.deadline)}) at {notice.link} . "
+            f"Questions: hotline {HOTLINE_EN}."
+        )
     return (
         f"[{brand}]尊敬的{notice.claimant_name.strip()}，您递交的赔案号为{notice.claim_no}的保险理赔，"
         f"经核实以下理赔资料缺失或存在问题：{missing}。"
@@ -82,8 +102,12 @@ def supplement_sms(notice: SupplementNotice, *, brand: str = BRAND) -> str:
     )
 
 
-def supplement_email(notice: SupplementNotice, *, brand: str = BRAND) -> EmailContent:
+def supplement_email(
+    notice: SupplementNotice, *, brand: str = BRAND, lang: str = "zh"
+) -> EmailContent:
     _check(notice)
+    if lang == "en":
+        return _supplement_email_en(notice)
     what = f"{notice.claim_type}" if notice.claim_type.strip() else ""
     body = (
         f"尊敬的{notice.claimant_name.strip()}先生/女士：\n"
@@ -107,6 +131,30 @@ def supplement_email(notice: SupplementNotice, *, brand: str = BRAND) -> EmailCo
         f"{brand}\n"
     )
     subject = f"【{brand}】理赔补充材料通知（赔案号：{notice.claim_no}）"
+    return EmailContent(subject=subject, body=body)
+
+
+def _supplement_email_en(notice: SupplementNotice) -> EmailContent:
+    body = (
+        f"Dear {notice.claimant_name.strip()},\n"
+        "\n"
+        f"We are reviewing your claim {notice.claim_no}, and we need the following from you:\n"
+        "\n"
+        f"{notice.instructions.strip()}\n"
+        "\n"
+        f"To avoid a delay, please send it within {SUPPLEMENT_WORKING_DAYS} working days "
+        f"(by {_date_en(notice.deadline)}) on this page, where you can take photos or "
+        "choose files:\n"
+        "\n"
+        f"{notice.link}\n"
+        "\n"
+        f"Questions: call {HOTLINE_EN}.\n"
+        "\n"
+        "This is an automatic message; please do not reply.\n"
+        "\n"
+        f"{BRAND_EN}\n"
+    )
+    subject = f"[{BRAND_EN}] Documents needed for claim {notice.claim_no}"
     return EmailContent(subject=subject, body=body)
 
 

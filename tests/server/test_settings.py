@@ -82,6 +82,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "SMTP_USER": "mailer",
         "SMTP_PASSWORD": "pw",
         "SMTP_STARTTLS": "true",
+        "SMTP_TIMEOUT": "12.5",
+        "SMS_GATEWAY_TIMEOUT": "2",
+        "NOTIFY_CONNECT_TIMEOUT": "1.5",
         "STORAGE_BACKEND": "s3",
         "STORAGE_DIR": str(tmp_path / "uploads"),
         "S3_BUCKET": "claims",
@@ -103,6 +106,11 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "METRICS_TOKEN": "a-metrics-token",
         "LOG_LEVEL": "warning",
         "GRAPHQL_EXECUTOR": "stock",
+        "REDIS_PREFIX": "care:",
+        "WORKERS": "4",
+        "KEEPALIVE_TIMEOUT_SECONDS": "15",
+        "HEADER_TIMEOUT_SECONDS": "20",
+        "MAX_CONNECTIONS": "900",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 
@@ -199,6 +207,9 @@ def test_the_development_secrets_are_fine_outside_production() -> None:
         ("GRAPHQL_MAX_FIELDS", "many", "Input should be a valid integer"),
         ("GRAPHQL_EXECUTOR", "quick", "Input should be 'fast' or 'stock'"),
         ("GRAPHQL_MAX_COST", "0", "Input should be greater than 0"),
+        ("SMTP_TIMEOUT", "0", "Input should be greater than 0"),
+        ("SMS_GATEWAY_TIMEOUT", "600", "Input should be less than or equal to 120"),
+        ("NOTIFY_CONNECT_TIMEOUT", "soon", "Input should be a valid number"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_its_variable(

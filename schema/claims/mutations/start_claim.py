@@ -4,6 +4,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema.accounts.auth import current_session
 from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError
 from schema.claims.auth import claim_env, policy_pk
 from schema.claims.errors import ClaimRuleError
@@ -12,6 +13,7 @@ from schema.claims.types import ClaimNode, claim_node
 from schema.context import Info
 from schema.results import ResultUnion
 from server.claims import drafts
+from server.claims.models import Channel
 
 
 @strawberry.type(description="The draft is created; continue with updateClaimBasics.")
@@ -36,11 +38,14 @@ def start_claim(
     input: Annotated[StartClaimInput, strawberry.argument(description="Notice and policy.")],
 ) -> StartClaimSuccess:
     cx, db, account = claim_env(info)
+    # a claim made from the WeChat mini-program is recorded as such (申报途径)
+    session = current_session(info)
     claim = drafts.start_draft(
         db,
         cx,
         account,
         policy_id=policy_pk(input.policy_id),
         notice_accepted=input.notice_accepted,
+        channel=Channel.WECHAT if session.channel == "wechat" else Channel.APP,
     )
     return StartClaimSuccess(claim=claim_node(claim))

@@ -194,13 +194,23 @@ class Claimant:
         assert out["__typename"] == "SendClaimConfirmationCodeSuccess", out
         return last_sms_code(self.factory, self.members, self.phone)
 
-    def submit(self, claim_id: str, code: str, key: str | None = None) -> Any:
+    def submit(
+        self, claim_id: str, code: str, key: str | None = None, *, declaration: bool = True
+    ) -> Any:
+        """Send the draft; `declaration` accepts the plan's 授权与声明 where it has one."""
+        extra: dict[str, Any] = {}
+        with self.factory() as s:
+            claim = s.get(Claim, pk(claim_id))
+            rules = self.cx.rules.get(claim.plan_rules) if claim is not None else None
+        if declaration and rules is not None and rules.declaration is not None:
+            extra["declarationVersion"] = rules.declaration.version
         return self.run(
             SUBMIT,
             "submitClaim",
             claimId=claim_id,
             smsCode=code,
             clientKey=key or str(uuid.uuid4()),
+            **extra,
         )
 
     def ready(

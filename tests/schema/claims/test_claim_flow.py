@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.wiring import MemberServices
 from server.claims.core import ClaimContext
+from server.claims.models import Claim as ClaimRow
+from server.claims.models import OutpatientYearTotal
+from server.workdays import CHINA_TZ
 from tests.db import Api, FakeClock
 from tests.schema.claims.helpers import (
     AMOUNT,
@@ -228,7 +231,7 @@ def test_the_online_limit_is_checked_at_the_amount_step(zhang: Claimant) -> None
     assert zhang.amount(claim_id, "2000", payee=payee)["claim"]["invoiceTotal"] == "2000.00"
 
 
-def test_university_bands_office_cases_and_excluded_hospital(
+def test_university_year_totals_office_cases_and_excluded_hospital(
     api: Api,
     db_factory: sessionmaker[Session],
     claims: ClaimContext,
@@ -243,23 +246,70 @@ def test_university_bands_office_cases_and_excluded_hospital(
     assert "医保办" in out["message"] and out["field"] == "claimType"
     out = zhao.basics(claim_id, claimType="OUTPATIENT_CARD", facilityName="南开大学医院")
     assert out["code"] == "FACILITY_EXCLUDED" and "医保办" in out["message"]
+    # seed 002 三.2(1) "自然年内门诊累计未达到7500元发生的门诊垫付费用": detected from the total
+    out = zhao.basics(claim_id, claimType="OUTPATIENT_ADVANCE")
+    assert (out["code"], out["field"]) == ("OFFICE_ONLY", "claimType")
+    assert "累计未达到7500元" in out["message"] and "累计 0.00 元" in out["message"]
+    # once the year's total (here 8,000 spent outside the platform) passes 7,500
+    year = claims.now().astimezone(CHINA_TZ).year
+    with db_factory() as s:
+        s.add(
+            OutpatientYearTotal(
+                person_id=demo.people["staff"].person_id,
+                year=year,
+                amount_fen=8000_00,
+                source="医保办 2026-03",
+                loaded_at=claims.now(),
+            )
+        )
+        s.commit()
     zhao.basics(claim_id, claimType="OUTPATIENT_ADVANCE")
     payee = {"bankName": "中国银行", "accountNo": "6013820100012345678"}
-    out = zhao.amount(claim_id, "7499.99", payee=payee)
-    assert (out["code"], out["field"]) == ("AMOUNT_OUTSIDE_BAND", "invoiceTotal")
-    out = zhao.amount(claim_id, "11300.01", payee=payee)
-    assert out["code"] == "AMOUNT_OUTSIDE_BAND"
-    out = zhao.amount(claim_id, "11300.00", payee=payee)
-    assert out["claim"]["invoiceTotal"] == "11300.00" and out["claim"]["onlineLimit"] is None
-    # a later change of type is caught when submitting
-    zhao.basics(claim_id, claimType="OUTPATIENT_CARD", facilityName="天津医科大学总医院")
+    # a 3,000-yuan advance payment is online (三.1(2): within 7,500-11,300 of the year)
+    out = zhao.amount(claim_id, "3000.00", payee=payee)
+    assert out["claim"]["invoiceTotal"] == "3000.00" and out["claim"]["onlineLimit"] is None
+    out = zhao.amount(claim_id, "3300.01", payee=payee)
+    assert (out["code"], out["field"]) == ("ABOVE_YEAR_BAND", "invoiceTotal")
+    assert "3,300.00" in out["message"]
+    zhao.amount(claim_id, "3300.00", payee=payee)
+    # card-swipe is for a year's total below 7,500
+    out = zhao.basics(claim_id, claimType="OUTPATIENT_CARD", facilityName="天津医科大学总医院")
+    assert (out["code"], out["field"]) == ("YEAR_TOTAL_REACHED", "claimType")
+    # the year's total moving after the steps (more spending loaded) is caught when sending
     for category in ("MEDICAL_RECORD", "INVOICE"):
         zhao.add_document(claim_id, category)
     zhao.sign(claim_id)
-    out = zhao.run(SEND, "sendClaimConfirmationCode", claimId=claim_id)
-    assert out["code"] == "AMOUNT_OUTSIDE_BAND"
-    out = zhao.submit(claim_id, "123456", "uni-client-key")
-    assert out["code"] == "AMOUNT_OUTSIDE_BAND"
+    code = zhao.send_code(claim_id)
+    with db_factory() as s:
+        row = s.query(OutpatientYearTotal).one()
+        row.amount_fen += 100
+        s.commit()
+    out = zhao.submit(claim_id, code, "uni-client-key")
+    assert (out["code"], out["field"]) == ("ABOVE_YEAR_BAND", "invoiceTotal")
+
+
+def test_the_university_declaration_is_accepted_before_sending(
+    api: Api,
+    db_factory: sessionmaker[Session],
+    claims: ClaimContext,
+    members: MemberServices,
+    demo: Any,
+) -> None:
+    # seed 002 二.1⑤ "阅读授权与声明，点击完成"
+    zhao = Claimant(api, db_factory, claims, members, demo, STAFF)
+    claim_id = zhao.ready(
+        "staff", claim_type="OUTPATIENT_CARD", total="7600.00", facilityName="天津医科大学总医院"
+    )
+    code = zhao.send_code(claim_id)
+    out = zhao.submit(claim_id, code, "uni-declare-1", declaration=False)
+    assert (out["code"], out["field"]) == ("DECLARATION_REQUIRED", "declarationVersion")
+    out = zhao.submit(claim_id, code, "uni-declare-2")
+    assert out["__typename"] == "SubmitClaimSuccess", out
+    with db_factory() as s:
+        claim = s.get(ClaimRow, pk(claim_id))
+        assert claim is not None
+        assert claim.declaration_version == "NKU-2019-1"
+        assert claim.declaration_accepted_at == claim.submitted_at
 
 
 def test_an_expired_code_is_refused_and_a_fresh_one_works(

@@ -43,6 +43,9 @@ RULES = """query($id: ID!) { claimRules(policyId: $id) { __typename
     claimTypes { code name minAmount maxAmount required { code name hint } optional { code }
       excludedFacilities excludedReason }
     officeOnly { code name reason reasonEn }
+    outpatientYear { year total fromClaims loadedByAdministrator cardOnline advanceOnline
+      advanceRoom meaning meaningEn }
+    declaration { version text textEn }
     claimableFor { policy { id policyNo } name relation isMinor allowed refusalCode refusal } }
   ... on Error { code } } }"""
 
@@ -250,9 +253,10 @@ def test_the_university_rules_and_a_raised_limit(
     out = zhao(RULES, id=zhao.policy("staff"))["data"]["claimRules"]
     assert out["code"] == "NKU-STAFF" and out["onlineLimit"] is None
     bands = {t["code"]: (t["minAmount"], t["maxAmount"]) for t in out["claimTypes"]}
+    # no per-claim bands: the year's outpatient total decides (below)
     assert bands == {
-        "OUTPATIENT_CARD": (None, "7499.99"),
-        "OUTPATIENT_ADVANCE": ("7500.00", "11300.00"),
+        "OUTPATIENT_CARD": (None, None),
+        "OUTPATIENT_ADVANCE": (None, None),
         "SPECIAL_OUTPATIENT": (None, None),
         "INPATIENT": (None, None),
     }
@@ -263,6 +267,11 @@ def test_the_university_rules_and_a_raised_limit(
         "OUT_OF_TOWN",
     }
     assert all("医保办" in o["reason"] and o["reasonEn"] for o in out["officeOnly"])
+    # the member sees this year's outpatient total and what it allows, before starting
+    year = out["outpatientYear"]
+    assert (year["total"], year["cardOnline"], year["advanceOnline"]) == ("0.00", True, False)
+    assert "未达 7,500.00 元" in year["meaning"] and "below CNY 7,500.00" in year["meaningEn"]
+    assert out["declaration"]["version"] == "NKU-2019-1" and out["declaration"]["textEn"]
     with db_factory() as s:
         s.add(
             ClaimLimitOverride(

@@ -20,6 +20,7 @@ from server.claims.models import (
     ClaimStatus,
     ContactProfile,
     IncidentType,
+    OutpatientYearTotal,
     PayeeAccount,
 )
 from server.errors import ValidationFailed
@@ -294,7 +295,7 @@ def test_office_only_cases_are_refused_with_the_notices_reason(
 
 
 def test_card_swipe_at_the_university_hospital_is_excluded(
-    db_session: Session, claims: ClaimContext, staff_draft: Any
+    db_session: Session, claims: ClaimContext, staff_draft: Any, demo: Any
 ) -> None:
     staff, claim = staff_draft
     with pytest.raises(ValidationFailed) as v:
@@ -304,7 +305,8 @@ def test_card_swipe_at_the_university_hospital_is_excluded(
         basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="南开大学 医院")
     assert e.value.code == "FACILITY_EXCLUDED" and "医保办" in e.value.message
     basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津医科大学总医院")
-    # the exclusion is the card-swipe type's only
+    # the exclusion is the card-swipe type's only (advance payments once the year passed 7,500)
+    _year_total(db_session, claims, demo, 8000)
     basics(db_session, claims, staff, claim, "OUTPATIENT_ADVANCE", facility_name="南开大学医院")
 
 
@@ -418,31 +420,104 @@ def test_the_default_online_limit_is_2000_unless_raised_for_the_person(
     assert e.value.code == "AMOUNT_OVER_LIMIT"
 
 
-@pytest.mark.parametrize(
-    ("claim_type", "ok", "refused"),
-    [
-        ("OUTPATIENT_CARD", ["0.01", "7499.99"], ["7500.00"]),
-        ("OUTPATIENT_ADVANCE", ["7500.00", "11300.00"], ["7499.99", "11300.01"]),
-        ("INPATIENT", ["50000.00"], []),
-    ],
-)
-def test_university_bands(
-    db_session: Session,
-    claims: ClaimContext,
-    staff_draft: Any,
-    claim_type: str,
-    ok: list[str],
-    refused: list[str],
+def _year_total(
+    db: Session, cx: ClaimContext, demo: Any, yuan: int, year: int | None = None
 ) -> None:
+    db.add(
+        OutpatientYearTotal(
+            person_id=demo.people["staff"].person_id,
+            year=year or cx.now().year,
+            amount_fen=yuan * 100,
+            source="医保办",
+            loaded_at=cx.now(),
+        )
+    )
+    db.flush()
+
+
+def test_university_advance_payments_follow_the_years_outpatient_total(
+    db_session: Session, claims: ClaimContext, staff_draft: Any, demo: Any
+) -> None:
+    # seed 002 三.2(1): "自然年内门诊累计未达到7500元发生的门诊垫付费用" go to the office
     staff, claim = staff_draft
-    basics(db_session, claims, staff, claim, claim_type, facility_name="天津医科大学总医院")
-    for total in ok:
-        amount(db_session, claims, staff, claim, total)
-        assert claim.invoice_total_fen == int(Decimal(total) * 100)
-    for total in refused:
-        with pytest.raises(ClaimRuleBroken) as e:
-            amount(db_session, claims, staff, claim, total)
-        assert e.value.code == "AMOUNT_OUTSIDE_BAND"
+    with pytest.raises(ClaimRuleBroken) as e:
+        basics(
+            db_session,
+            claims,
+            staff,
+            claim,
+            "OUTPATIENT_ADVANCE",
+            facility_name="天津医科大学总医院",
+        )
+    assert e.value.code == "OFFICE_ONLY" and "医保办" in e.value.message
+    # 三.1(2) "门诊垫付费用（7500元至11300元）": with 8,000 this year, up to 3,300 more is online
+    _year_total(db_session, claims, demo, 8000)
+    basics(
+        db_session, claims, staff, claim, "OUTPATIENT_ADVANCE", facility_name="天津医科大学总医院"
+    )
+    for ok in ("0.01", "3000.00", "3300.00"):
+        amount(db_session, claims, staff, claim, ok)
+        assert claim.invoice_total_fen == int(Decimal(ok) * 100)
+    with pytest.raises(ClaimRuleBroken) as e:
+        amount(db_session, claims, staff, claim, "3300.01")
+    assert e.value.code == "ABOVE_YEAR_BAND"
+
+
+def test_university_card_swipe_is_online_below_7500_of_the_year_whatever_the_claim(
+    db_session: Session, claims: ClaimContext, staff_draft: Any, demo: Any
+) -> None:
+    # 三.1(1) "门诊刷医保卡费用(7500元以下…)": a 7,600 card-swipe claim in a fresh year is online
+    staff, claim = staff_draft
+    basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津医科大学总医院")
+    amount(db_session, claims, staff, claim, "7600.00")
+    assert claim.invoice_total_fen == 7600_00
+    # the previous year's spending does not count (the year boundary)
+    _year_total(db_session, claims, demo, 9000, year=claims.now().year - 1)
+    amount(db_session, claims, staff, claim, "7600.00")
+    # once this year's total has reached 7,500, card-swipe costs are not claimed online
+    _year_total(db_session, claims, demo, 7500)
+    with pytest.raises(ClaimRuleBroken) as e:
+        basics(
+            db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津医科大学总医院"
+        )
+    assert e.value.code == "YEAR_TOTAL_REACHED"
+
+
+def test_the_years_total_counts_sent_claims_but_not_withdrawn_or_rejected_ones(
+    db_session: Session, claims: ClaimContext, staff_draft: Any, demo: Any
+) -> None:
+    from server.claims import outpatient_year
+    from server.claims.models import ClaimStatus
+
+    staff, claim = staff_draft
+    rules = claims.rules.get("NKU-STAFF").outpatient_year
+    assert rules is not None
+    basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津医科大学总医院")
+    amount(db_session, claims, staff, claim, "4000.00")
+    person, year = demo.people["staff"].person_id, claims.now().year
+
+    def total() -> int:
+        return outpatient_year.year_total(db_session, rules, person, year).total_fen
+
+    assert total() == 0  # a draft is not spending yet
+    for status, counted in (
+        (ClaimStatus.SUBMITTED, 4000_00),
+        (ClaimStatus.SETTLED, 4000_00),
+        (ClaimStatus.WITHDRAWN, 0),
+        (ClaimStatus.REJECTED, 0),
+    ):
+        claim.status = status
+        db_session.flush()
+        assert total() == counted, status
+    # and a claim is never measured against itself
+    claim.status = ClaimStatus.SUBMITTED
+    db_session.flush()
+    assert (
+        outpatient_year.year_total(
+            db_session, rules, person, year, excluding_claim_id=claim.id
+        ).total_fen
+        == 0
+    )
 
 
 # --- step 4: documents ---------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def test_no_payee_account(
     # given a member with no payee account on file, and a draft that lost its payee
     staff = account_of(db_session, claims, STAFF)
     fresh = _fresh(db_session, claims, staff, demo, "staff")
-    basics(db_session, claims, staff, fresh, "OUTPATIENT_ADVANCE", facility_name="天津医院")
+    basics(db_session, claims, staff, fresh, "INPATIENT", facility_name="天津医院")
     assert drafts.latest_payee(db_session, staff.id) is None
     step = refused(
         lambda: drafts.update_amount(

@@ -36,8 +36,18 @@ def test_the_university_plan_has_the_notices_types_bands_and_office_cases() -> N
     card = rules.claim_type("OUTPATIENT_CARD")
     advance = rules.claim_type("OUTPATIENT_ADVANCE")
     assert card is not None and advance is not None
-    assert card.max_fen == 7499_99 and card.min_fen is None
-    assert (advance.min_fen, advance.max_fen) == (7500_00, 11300_00)
+    # 7,500 and 11,300 are the calendar year's outpatient totals (三.2(1) "自然年内门诊累计"),
+    # not bands of one claim
+    assert (card.min_fen, card.max_fen) == (None, None)
+    assert (advance.min_fen, advance.max_fen) == (None, None)
+    year = rules.outpatient_year
+    assert year is not None
+    assert year.counted == ("OUTPATIENT_CARD", "OUTPATIENT_ADVANCE")
+    assert year.card_online_below_fen == 7500_00  # 三.1(1) "门诊刷医保卡费用(7500元以下"
+    # 三.1(2) "门诊垫付费用（7500元至11300元）"
+    assert (year.advance_online_from_fen, year.advance_online_up_to_fen) == (7500_00, 11300_00)
+    assert year.advance_below_office_case == "OUTPATIENT_ADVANCE_BELOW_7500"
+    assert rules.declaration is not None and rules.declaration.version
     assert "南开大学医院" in card.excluded_facilities
     office = rules.office_case("EMERGENCY_OBSERVATION")
     assert office is not None and "医保办" in office.reason

@@ -389,7 +389,17 @@ def test_fulfil_returns_the_claim_to_review_and_tells_the_adjuster_once(
     assert claim.waiting_since == clock.now - datetime.timedelta(seconds=2)
     kinds = db_session.scalars(select(ClaimEvent.kind).where(ClaimEvent.claim_id == claim.id))
     assert list(kinds).count("SUPPLEMENT_RECEIVED") == 1
-    assert db_session.scalar(select(func.count()).select_from(Notification)) == 3
+    # the adjuster's e-mail once, the claimant's receipt (SMS + e-mail) once
+    keys = sorted(_notifications(db_session))
+    assert keys == sorted(
+        [
+            f"supplement:{request.id}:sms",
+            f"supplement:{request.id}:email",
+            f"supplement:{request.id}:arrived",
+            f"claim.supplement_received:{claim.id}:{request.id}:sms",
+            f"claim.supplement_received:{claim.id}:{request.id}:email",
+        ]
+    )
 
 
 def test_fulfil_refuses_a_long_remark_and_a_claim_not_waiting(
@@ -417,7 +427,11 @@ def test_no_arrival_e_mail_for_an_adjuster_without_an_address(
     )
     attach(db_session, claims, claim, "INVOICE")
     _fulfil(db_session, claims, claim)
-    assert set(_notifications(db_session)) == {f"supplement:{request.id}:sms"}
+    # the claimant's SMS only (no e-mail address), no e-mail to the adjuster
+    assert set(_notifications(db_session)) == {
+        f"supplement:{request.id}:sms",
+        f"claim.supplement_received:{claim.id}:{request.id}:sms",
+    }
     # the queue still shows it first
     assert review.queue(db_session).rows[0].unseen_supplement
 

@@ -264,35 +264,50 @@ def test_a_message_under_another_key_is_given_up_not_retried_forever(
 
 
 def test_run_forever_delivers_until_stopped(
-    db_factory: sessionmaker[Session], vault: Vault, clock: FakeClock, smtp: SmtpServer
+    db_engine: Engine, vault: Vault, clock: FakeClock, smtp: SmtpServer
 ) -> None:
-    with db_factory() as s:
-        enqueue(
-            s, "email", "wang@example.com", "主题", "正文", "loop:1", vault=vault, now=clock.now
-        )
-        s.commit()
-    stop = threading.Event()
-    delivered = threading.Event()
-
-    class Signalling(SmtpEmailSender):
-        def send(self, to: str, subject: str, body: str) -> None:
-            super().send(to, subject, body)
-            delivered.set()
-
-    mailer = Signalling(smtp.host, smtp.port, "claims@insurer.example", timeout=5)
-    worker = threading.Thread(
-        target=run_forever,
-        args=(db_factory, RecordingSms(), mailer),
-        kwargs={"vault": vault, "interval": 0.05, "clock": clock, "stop": stop},
-    )
-    worker.start()
+    # the channels' loops run side by side: sessions of an engine, not of one connection
+    factory = make_sessionmaker(db_engine)
     try:
-        assert delivered.wait(10)
+        with factory() as s:
+            enqueue(
+                s, "email", "wang@example.com", "主题", "正文", "loop:1", vault=vault, now=clock.now
+            )
+            enqueue(s, "sms", "13612341560", "", "短信", "loop:2", vault=vault, now=clock.now)
+            s.commit()
+        stop = threading.Event()
+        delivered = threading.Event()
+        sms = RecordingSms()
+
+        class Signalling(SmtpEmailSender):
+            def send(self, to: str, subject: str, body: str) -> None:
+                super().send(to, subject, body)
+                delivered.set()
+
+        mailer = Signalling(smtp.host, smtp.port, "claims@insurer.example", timeout=5)
+        worker = threading.Thread(
+            target=run_forever,
+            args=(factory, sms, mailer),
+            kwargs={"vault": vault, "interval": 0.05, "clock": clock, "stop": stop},
+        )
+        worker.start()
+        try:
+            assert delivered.wait(10)
+            deadline = threading.Event()
+            for _ in range(100):
+                if sms.sent:
+                    break
+                deadline.wait(0.05)
+        finally:
+            stop.set()
+            worker.join(10)
+        assert not worker.is_alive()
+        assert len(smtp.mailbox.messages) == 1
+        assert sms.sent == [("13612341560", "短信")]
     finally:
-        stop.set()
-        worker.join(10)
-    assert not worker.is_alive()
-    assert len(smtp.mailbox.messages) == 1
+        with factory() as s:
+            s.execute(delete(Notification).where(Notification.dedupe_key.in_(["loop:1", "loop:2"])))
+            s.commit()
 
 
 @pytest.mark.postgres

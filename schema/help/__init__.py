@@ -1,0 +1,1 @@
+"""The claimants' FAQ over GraphQL."""

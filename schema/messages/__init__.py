@@ -1,0 +1,1 @@
+"""The member's message centre and preferred language over GraphQL."""

@@ -1,0 +1,68 @@
+"""Message centre types: a member's in-app messages, newest first."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+
+import strawberry
+
+from schema.directory.types import PageInfo
+from server.ids import global_id
+from server.messages.models import MemberMessage
+
+
+@strawberry.enum(description="A language the member reads SMS, e-mail, messages and H5 links in.")
+class Language(Enum):
+    ZH = "zh"
+    EN = "en"
+
+
+@strawberry.enum(description="What a message is about; its id is `targetId`.")
+class MessageTarget(Enum):
+    CLAIM = "claim"
+
+
+@strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
+class MemberMessageNode:
+    id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
+    kind: str = strawberry.field(
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled or claim.rejected."
+    )
+    title: str = strawberry.field(description="A short title, in `language`.")
+    body: str = strawberry.field(description="The message, in `language`; it names no person.")
+    language: Language = strawberry.field(description="The language it was written in.")
+    created_at: datetime.datetime = strawberry.field(description="When it was sent (UTC).")
+    read: bool = strawberry.field(description="Marked read by the member.")
+    target: MessageTarget = strawberry.field(description="What the message is about.")
+    target_id: strawberry.ID = strawberry.field(
+        description="Global id of that object (e.g. a Claim id for `claim(id:)`): the deep link."
+    )
+
+
+def message_node(m: MemberMessage) -> MemberMessageNode:
+    return MemberMessageNode(
+        id=strawberry.ID(global_id("MemberMessage", m.id)),
+        kind=m.kind,
+        title=m.title,
+        body=m.body,
+        language=Language(m.language),
+        created_at=m.created_at,
+        read=m.read_at is not None,
+        target=MessageTarget(m.subject_type),
+        target_id=strawberry.ID(global_id("Claim", m.subject_id)),
+    )
+
+
+@strawberry.type(description="One row of the message centre.")
+class MemberMessageEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
+    node: MemberMessageNode = strawberry.field(description="The message.")
+
+
+@strawberry.type(description="A page of the member's messages, newest first.")
+class MemberMessageConnection:
+    edges: list[MemberMessageEdge] = strawberry.field(description="The rows of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging state.")
+    total_count: int = strawberry.field(description="How many messages match, over all pages.")
+    unread_count: int = strawberry.field(description="How many of the member's are unread.")

@@ -1,0 +1,303 @@
+"""Tell the claimant what happened to a claim: SMS, e-mail and the in-app message centre.
+
+Every status change a claimant waits for (submitted, documents asked for, documents
+received, settled with its amounts, rejected with its reason) is written here, in the same
+transaction as the change: the outbox delivers the SMS and e-mail afterwards, the message
+centre shows the in-app message at once. The texts follow the insurer's SMS style (seed
+§5.2) in the language the member chose (zh by default, en), and name the insured person,
+so they go only into the encrypted outbox; the in-app message names no one.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Account
+from server.claims.core import ClaimContext
+from server.claims.models import Claim, ContactProfile
+from server.messages import service as messages
+from server.notify import outbox
+from server.notify.templates import HOTLINE
+
+BRAND = {"zh": "太平洋保险", "en": "CPIC"}
+HOTLINE_SHOWN = {"zh": HOTLINE, "en": "1010-8686"}
+PAYMENT_WORKING_DAYS = "2-3"  # seed §12 Q7: payment 2-3 working days after settlement
+
+
+class Event(StrEnum):
+    SUBMITTED = "claim.submitted"
+    SUPPLEMENT_REQUESTED = "claim.supplement_requested"
+    SUPPLEMENT_RECEIVED = "claim.supplement_received"
+    SETTLED = "claim.settled"
+    REJECTED = "claim.rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a text may say; filled from the claim by `announce`."""
+
+    name: str  # the insured person: SMS and e-mail only
+    claim_no: str
+    approved: str = ""  # yuan, e.g. 1,234.50
+    paid: str = ""
+    deductions: str = ""  # one line per deduction, e-mail only
+    reason: str = ""
+    link: str = ""  # the supplement link
+    deadline: str = ""
+
+
+# (title, in-app body, SMS, e-mail body) per event and language; {brand} and {hotline} are
+# filled in for every text, the rest from Facts.
+TEXTS: Mapping[Event, Mapping[str, tuple[str, str, str, str]]] = {
+    Event.SUBMITTED: {
+        "zh": (
+            "理赔申请已提交",
+            "您的理赔申请已提交，赔案号 {claim_no}。审核结果将通过短信通知您。",
+            "[{brand}]尊敬的{name}，您的理赔申请已提交，赔案号{claim_no}。"
+            "审核结果将通过短信通知您。若有疑问，请咨询我司客服热线{hotline}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n您的理赔申请已提交，赔案号 {claim_no}。"
+            "资料齐全的案件在提交后 10 个工作日内结案，审核结果将通过短信通知您。\n\n"
+            "如有疑问，请致电{hotline}。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Claim submitted",
+            "Your claim is submitted: claim number {claim_no}. We will tell you the outcome by SMS.",
+            "[{brand}] Dear {name}, your claim is submitted: claim number {claim_no}. "
+            "We will tell you the outcome by SMS. Questions: hotline {hotline}.",
+            "Dear {name},\n\nYour claim is submitted: claim number {claim_no}. A claim with "
+            "complete documents is settled within 10 working days of submission; we will "
+            "tell you the outcome by SMS.\n\nQuestions: call {hotline}.\n\n"
+            "This is an automatic message; please do not reply.\n\n{brand}\n",
+        ),
+    },
+    Event.SUPPLEMENT_REQUESTED: {
+        "zh": (
+            "请补充理赔资料",
+            "赔案 {claim_no} 需要补充资料，请于 {deadline} 前上传。",
+            "",  # the seed's own SMS and e-mail are sent by server/claims/supplements.py
+            "",
+        ),
+        "en": (
+            "Please send more documents",
+            "Claim {claim_no} needs more documents. Please upload them by {deadline}.",
+            "",
+            "",
+        ),
+    },
+    Event.SUPPLEMENT_RECEIVED: {
+        "zh": (
+            "已收到补充资料",
+            "已收到赔案 {claim_no} 的补充资料，我们将尽快继续审核。",
+            "[{brand}]尊敬的{name}，我们已收到您为赔案{claim_no}补充的资料，将尽快继续审核。"
+            "若有疑问，请咨询我司客服热线{hotline}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n我们已收到您为赔案 {claim_no} 补充的资料，"
+            "将在收到之日起 10 个工作日内结案。\n\n如有疑问，请致电{hotline}。\n\n"
+            "本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Documents received",
+            "We have the documents you sent for claim {claim_no} and are reviewing it again.",
+            "[{brand}] Dear {name}, we have the documents you sent for claim {claim_no} and "
+            "are reviewing it again. Questions: hotline {hotline}.",
+            "Dear {name},\n\nWe have the documents you sent for claim {claim_no}. The claim "
+            "is settled within 10 working days of receiving them.\n\nQuestions: call "
+            "{hotline}.\n\nThis is an automatic message; please do not reply.\n\n{brand}\n",
+        ),
+    },
+    Event.SETTLED: {
+        "zh": (
+            "理赔已结案",
+            "赔案 {claim_no} 已结案：核定 {approved} 元，赔付 {paid} 元，"
+            "理赔款将于结案后 " + PAYMENT_WORKING_DAYS + " 个工作日内支付。",
+            "[{brand}]尊敬的{name}，您的赔案{claim_no}已结案，核定金额{approved}元，"
+            "赔付金额{paid}元，理赔款将于" + PAYMENT_WORKING_DAYS + "个工作日内支付。"
+            "若有疑问，请咨询我司客服热线{hotline}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n您的赔案 {claim_no} 已结案。\n\n"
+            "核定金额：{approved} 元\n赔付金额：{paid} 元\n{deductions}\n"
+            "理赔款将于结案后 " + PAYMENT_WORKING_DAYS + " 个工作日内支付到您的收款账户；"
+            "理赔结果通知书可在 APP 的理赔进度中查看。\n\n如有疑问，请致电{hotline}。\n\n"
+            "本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Claim settled",
+            "Claim {claim_no} is settled: CNY {approved} approved, CNY {paid} to be paid "
+            "within " + PAYMENT_WORKING_DAYS + " working days.",
+            "[{brand}] Dear {name}, claim {claim_no} is settled: approved CNY {approved}, "
+            "paid CNY {paid}, within " + PAYMENT_WORKING_DAYS + " working days. "
+            "Questions: hotline {hotline}.",
+            "Dear {name},\n\nClaim {claim_no} is settled.\n\nApproved: CNY {approved}\n"
+            "Paid: CNY {paid}\n{deductions}\nThe payment reaches your payee account within "
+            + PAYMENT_WORKING_DAYS
+            + " working days of settlement; the settlement notice is in the app under your "
+            "claims.\n\nQuestions: call {hotline}.\n\n"
+            "This is an automatic message; please do not reply.\n\n{brand}\n",
+        ),
+    },
+    Event.REJECTED: {
+        "zh": (
+            "理赔未予赔付",
+            "赔案 {claim_no} 经审核不予赔付。原因：{reason}",
+            "[{brand}]尊敬的{name}，您的赔案{claim_no}经审核不予赔付，原因：{reason}。"
+            "若有疑问，请咨询我司客服热线{hotline}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n您的赔案 {claim_no} 经审核不予赔付。\n\n"
+            "原因：{reason}\n\n如有疑问，请致电{hotline}。\n\n本邮件为系统邮件，请勿回复。\n\n"
+            "{brand}\n",
+        ),
+        "en": (
+            "Claim not paid",
+            "Claim {claim_no} cannot be paid. Reason: {reason}",
+            "[{brand}] Dear {name}, claim {claim_no} cannot be paid. Reason: {reason}. "
+            "Questions: hotline {hotline}.",
+            "Dear {name},\n\nClaim {claim_no} cannot be paid.\n\nReason: {reason}\n\n"
+            "Questions: call {hotline}.\n\nThis is an automatic message; please do not "
+            "reply.\n\n{brand}\n",
+        ),
+    },
+}
+
+SUBJECTS = {
+    "zh": "【{brand}】{title}（赔案号：{claim_no}）",
+    "en": "[{brand}] {title} ({claim_no})",
+}
+# the reason as the SMS carries it (the e-mail and the app carry it whole)
+SMS_REASON_MAX = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    title: str
+    message: str
+    sms: str
+    email_subject: str
+    email_body: str
+
+
+def render(event: Event, lang: str, facts: Facts) -> Rendered:
+    title, message, sms, email = TEXTS[event][lang]
+    values = {
+        "brand": BRAND[lang],
+        "hotline": HOTLINE_SHOWN[lang],
+        "name": facts.name,
+        "claim_no": facts.claim_no,
+        "approved": facts.approved,
+        "paid": facts.paid,
+        "deductions": facts.deductions,
+        "reason": facts.reason,
+        "link": facts.link,
+        "deadline": facts.deadline,
+    }
+    sms_values = {**values, "reason": _cut(" ".join(facts.reason.split()), SMS_REASON_MAX)}
+    return Rendered(
+        title=title,
+        message=message.format_map(values),
+        sms=sms.format_map(sms_values) if sms else "",
+        email_subject=SUBJECTS[lang].format(brand=BRAND[lang], title=title, claim_no=facts.claim_no)
+        if email
+        else "",
+        email_body=email.format_map(values) if email else "",
+    )
+
+
+def language_of(account: Account | None) -> str:
+    lang = getattr(account, "preferred_language", None)
+    return lang if lang in messages.LANGUAGES else "zh"
+
+
+def announce(
+    db: Session,
+    cx: ClaimContext,
+    claim: Claim,
+    event: Event,
+    now: datetime.datetime,
+    *,
+    key: str,
+    deadline: datetime.date | None = None,
+) -> None:
+    """Queue the SMS and e-mail and post the in-app message for one change of `claim`.
+
+    `key` tells one change from another of the same kind (an event id): the same key twice
+    (a retried request) writes nothing more.
+    """
+    if claim.claim_no is None:
+        return  # a draft has no claimant-facing life yet
+    account = db.get(Account, claim.account_id)
+    if account is None:
+        return
+    lang = language_of(account)
+    facts = Facts(
+        name=cx.vault.decrypt(claim.insured.name_enc).strip(),
+        claim_no=claim.claim_no,
+        approved=_yuan(claim.approved_fen),
+        paid=_yuan(claim.paid_fen),
+        deductions=_deductions(claim, lang),
+        reason=(claim.decision_reason or "").strip(),
+        deadline=_date(deadline, lang) if deadline else "",
+    )
+    text = render(event, lang, facts)
+    dedupe = f"{event.value}:{claim.id}:{key}"
+    if text.sms:
+        outbox.enqueue(
+            db,
+            outbox.Channel.SMS,
+            cx.vault.decrypt(account.phone_enc),
+            "",
+            text.sms,
+            f"{dedupe}:sms",
+            vault=cx.vault,
+            now=now,
+        )
+    contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
+    email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
+    if text.email_body and email:
+        outbox.enqueue(
+            db,
+            outbox.Channel.EMAIL,
+            email,
+            text.email_subject,
+            text.email_body,
+            f"{dedupe}:email",
+            vault=cx.vault,
+            now=now,
+        )
+    messages.post(
+        db,
+        account_id=account.id,
+        kind=event.value,
+        subject_type="claim",
+        subject_id=claim.id,
+        language=lang,
+        title=text.title,
+        body=text.message,
+        dedupe_key=f"{dedupe}:app",
+        now=now,
+    )
+
+
+def _yuan(fen: int | None) -> str:
+    return "" if fen is None else f"{fen // 100:,}.{fen % 100:02d}"
+
+
+def _deductions(claim: Claim, lang: str) -> str:
+    if not claim.deductions:
+        return ""
+    head = "扣除：" if lang == "zh" else "Deducted:"
+    unit = " 元" if lang == "zh" else ""
+    cur = "" if lang == "zh" else "CNY "
+    lines = [f"  {cur}{_yuan(d.amount_fen)}{unit} {d.reason}" for d in claim.deductions]
+    return "\n".join([head, *lines]) + "\n"
+
+
+def _date(day: datetime.date, lang: str) -> str:
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,1 @@
+"""Help content for members and claimants (the FAQ)."""

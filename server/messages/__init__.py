@@ -1,0 +1,1 @@
+"""The member's message centre: what happened to their claims (and later requests), in-app."""

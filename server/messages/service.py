@@ -1,0 +1,122 @@
+"""Post, list and mark read a member's in-app messages."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.errors import InvalidInput
+from server.messages.models import MemberMessage
+
+LANGUAGES = ("zh", "en")
+PAGE_MAX = 100
+MARK_MAX = 100  # ids in one markMessagesRead
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    items: list[MemberMessage]
+    total: int
+    unread: int
+    has_next: bool
+
+
+def post(
+    db: Session,
+    *,
+    account_id: int,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    language: str,
+    title: str,
+    body: str,
+    dedupe_key: str,
+    now: datetime.datetime,
+) -> MemberMessage:
+    """Add a message in the caller's transaction; the same key twice gives the first one."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"Unknown language {language!r}.", field="language")
+    existing = db.scalar(select(MemberMessage).where(MemberMessage.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    row = MemberMessage(
+        account_id=account_id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        language=language,
+        title=title[:200],
+        body=body,
+        created_at=now,
+        dedupe_key=dedupe_key,
+    )
+    try:
+        with db.begin_nested():  # a lost race on the key must not undo the caller's change
+            db.add(row)
+    except IntegrityError:
+        winner = db.scalar(select(MemberMessage).where(MemberMessage.dedupe_key == dedupe_key))
+        if winner is None:
+            raise
+        return winner
+    return row
+
+
+def page(
+    db: Session, account_id: int, *, offset: int, limit: int, unread_only: bool = False
+) -> MessagePage:
+    """One account's messages, newest first."""
+    if not 1 <= limit <= PAGE_MAX:
+        raise InvalidInput(f"'first' must be between 1 and {PAGE_MAX}.", field="first")
+    mine = MemberMessage.account_id == account_id
+    where = [mine, MemberMessage.read_at.is_(None)] if unread_only else [mine]
+    rows = list(
+        db.scalars(
+            select(MemberMessage)
+            .where(*where)
+            .order_by(MemberMessage.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+        )
+    )
+    total = db.scalar(select(func.count()).select_from(MemberMessage).where(*where)) or 0
+    return MessagePage(rows[:limit], total, unread_count(db, account_id), len(rows) > limit)
+
+
+def unread_count(db: Session, account_id: int) -> int:
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(MemberMessage)
+            .where(MemberMessage.account_id == account_id, MemberMessage.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(
+    db: Session, account_id: int, ids: Sequence[int] | None, now: datetime.datetime
+) -> int:
+    """Mark the given messages (or, with None, all) read; another member's ids change nothing.
+
+    Returns how many were unread and are read now.
+    """
+    if ids is not None and len(ids) > MARK_MAX:
+        raise InvalidInput(f"At most {MARK_MAX} messages at once.", field="ids")
+    where = [MemberMessage.account_id == account_id, MemberMessage.read_at.is_(None)]
+    if ids is not None:
+        if not ids:
+            return 0
+        where.append(MemberMessage.id.in_(list(ids)))
+    result = db.execute(
+        update(MemberMessage)
+        .where(*where)
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
