@@ -7,8 +7,9 @@ request does not run and the answer is 429 with `Retry-After` and a GraphQL-shap
 
     {"errors": [{"message": "...", "extensions": {"code": "RATE_LIMITED", "retryAfter": 42}}]}
 
-If the budget's store does not answer (SQLite busy past its timeout, Redis down), the
-request is not run unpaid: 503 SERVICE_UNAVAILABLE with `Retry-After: 1`.
+If the budget's store does not answer (the database down or busy past its timeout, Redis
+down), the request runs uncharged, logged and counted (`api_budget_unavailable_total`):
+limits fail open, so that a database outage does not take the directory down with it.
 
 A mutation refused by a throttle (a locked log-in, an SMS asked too soon: the domain's
 `RetryLater`) still answers its typed error (`RetryLaterError`...) in `data`;
@@ -33,10 +34,10 @@ from schema.context import Context
 from schema.errors import RATE_LIMITED
 from schema.limits import Limits, request_cost
 from server.api_budget import ApiBudget, Caller
+from server.metrics import budget_unavailable
 from server.sessions import bearer_token
 
 log = logging.getLogger(__name__)
-UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 def _answer(status: int, code: str, retry_after: int, message: str) -> Response:
@@ -77,10 +78,12 @@ async def charge(
     try:
         decision = await run_in_threadpool(budget.spend, caller, cost)
     except Exception as error:
-        # the budget's store did not answer (a database busy past its timeout, Redis down):
-        # the request is not run unpaid, and the client hears to try again shortly
+        # the budget's store does not answer (the database down or busy past its timeout,
+        # Redis down): serve uncharged rather than refuse everyone; what needs the database
+        # answers its own 503, the directory keeps answering
         log.warning("the API budget could not be charged: %s", type(error).__name__)
-        return _answer(503, UNAVAILABLE, 1, "The service is busy; try again in a moment.")
+        budget_unavailable()
+        return None
     if decision.allowed:
         return None
     wait = decision.retry_after_seconds

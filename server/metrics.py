@@ -57,6 +57,11 @@ REFUSALS = Counter(
     "limiter_refusals_total", "Tries refused by a limit (server/limits), by policy", ["policy"]
 )
 
+BUDGET_UNAVAILABLE = Counter(
+    "api_budget_unavailable_total",
+    "GraphQL requests served uncharged because the budget's store did not answer",
+)
+
 _operations: set[str] = set()
 _operations_lock = threading.Lock()
 
@@ -88,6 +93,10 @@ def observe_operation(name: str | None, cost: int | None) -> None:
 
 def refused(policy: str) -> None:
     REFUSALS.labels(policy).inc()
+
+
+def budget_unavailable() -> None:
+    BUDGET_UNAVAILABLE.inc()
 
 
 class _Backlog(Collector):
