@@ -6,9 +6,10 @@ Labels never carry what a client typed freely: routes are the templates they mat
 when they look like names, and at most `MAX_OPERATIONS` distinct ones (the rest count as
 "other").
 
-With several worker processes set PROMETHEUS_MULTIPROC_DIR to an empty folder writable by
-all of them (cleared before each start): prometheus-client then keeps the values in files
-there, and `scrape` adds up every process's values (its multiprocess mode).
+With several worker processes set PROMETHEUS_MULTIPROC_DIR to a folder writable by all of
+them (server/serving.py empties it before the workers start): prometheus-client then keeps
+the values in files there, and `scrape` adds up every process's values (its multiprocess
+mode).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -115,6 +117,17 @@ class _Backlog(Collector):
         except Exception:  # the scrape still answers; /readyz says what is down
             pass
         yield gauge
+
+
+def reset_multiprocess_dir() -> None:
+    """Empties PROMETHEUS_MULTIPROC_DIR (when set) before the workers start."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
 
 
 def scrape(backlog: Callable[[], dict[str, int]] | None) -> bytes:

@@ -280,3 +280,12 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
     ).stdout.decode()
     samples = _samples(out)
     assert _value(samples, "http_requests_total", method="GET", route="/healthz", status="200") == 3
+    # the production start empties the folder before its workers start
+    from server.metrics import reset_multiprocess_dir
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
+    try:
+        reset_multiprocess_dir()
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    assert not list(tmp_path.glob("*.db"))
