@@ -25,6 +25,7 @@ from schema import build_schema, request_limits
 from schema.budget import charge, retry_after
 from schema.context import Context
 from schema.errors import format_error
+from schema.response_cache import PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
 from server.claims.core import claim_context
@@ -41,12 +42,14 @@ from server.db import (
     unavailable,
 )
 from server.directory.loader import load_directory
+from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.logs import configure_logging
 from server.metrics import observe_operation
+from server.response_cache import make_response_cache
 from server.search import analysis
-from server.search.factory import open_engine
+from server.search.factory import index_key, open_engine
 from server.services import Services
 from server.settings import ROOT, Settings, from_env
 
@@ -79,8 +82,13 @@ class GraphQLApp(GraphQL[Context, None]):
             if services.db is not None and services.members is not None
             else None
         )
+        # answers to identical anonymous directory queries (schema/response_cache.py)
+        self.response_cache = make_response_cache(settings)
+        self.public_queries = PublicQueries(settings.graphql_max_tokens)
+        self._versions: dict[int, tuple[object, str]] = {}
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        key = None
         if isinstance(request, Request):
             refusal = await _refuse_malformed(request)
             body = getattr(request.state, "graphql_body", None)
@@ -89,6 +97,57 @@ class GraphQLApp(GraphQL[Context, None]):
                 refusal = await charge(request, self.budget, self.graphql_schema, self.limits, body)
             if refusal is not None:
                 return refusal
+            key = self._cache_key(request, context, root_value)
+            if key is not None:
+                assert self.response_cache is not None
+                body = self.response_cache.get(key)
+                if body is not None:
+                    return Response(body, media_type="application/json")
+        response = await self._run(request, context, root_value)
+        if (
+            key is not None
+            and isinstance(response, Response)
+            and response.status_code == 200
+            and getattr(request.state, "graphql_errors", True) is False
+        ):
+            assert self.response_cache is not None
+            self.response_cache.put(key, bytes(response.body))
+        return response
+
+    def _cache_key(self, request: Request, context: Any, root_value: Any) -> str | None:
+        """The response cache's key for an anonymous public directory query, else None."""
+        if self.response_cache is None or context is not UNSET or root_value is not UNSET:
+            return None
+        headers = request.headers
+        if "authorization" in headers or headers.get("accept") not in _PLAIN_ACCEPT:
+            return None  # signed in (or trying to be), or asking for another transport
+        data = getattr(request.state, "graphql_body", None)
+        if not isinstance(data, dict) or data.get("extensions") is not None:
+            return None
+        query = data.get("query")
+        if not isinstance(query, str) or not query:
+            return None
+        return self.public_queries.key(
+            self._data_version(), query, data.get("variables"), data.get("operationName")
+        )
+
+    def _data_version(self) -> str:
+        # what public answers depend on besides the request; remembered per loaded directory
+        service = self.services.directory
+        seen = self._versions.get(id(service))
+        if seen is not None and seen[0] is service:
+            return seen[1]
+        version = data_version(
+            index_key(service.directory),
+            service.engine.name,
+            analysis.fingerprint(),
+            str(self.schema),
+            repr(self.settings.graphql_max_cost),
+        )
+        self._versions = {id(service): (service, version)}
+        return version
+
+    async def _run(self, request: Any, context: Any, root_value: Any) -> Any:
         # One database session per request: committed after the response is built, rolled
         # back as a whole when anything unexpected happened (typed errors still commit, so
         # e.g. a wrong SMS code's try is counted).
@@ -191,6 +250,8 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
+        if isinstance(request, Request):
+            request.state.graphql_errors = bool(result.errors)
         if result.errors:
             if any(_unexpected(e) for e in result.errors):
                 request.state.db_failed = True
@@ -341,7 +402,7 @@ def build_services(settings: Settings) -> Services:
     rule_book()  # raises InvalidRules: no claims under half a rule set
     return Services(
         settings=settings,
-        directory=DirectoryService(directory, engine),
+        directory=DirectoryService(directory, engine, load_gazetteer(settings.data_dir)),
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),

@@ -39,6 +39,7 @@ GraphQLExecutor = Literal["fast", "stock"]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(gt=0)]
 Seconds = Annotated[float, Field(gt=0, le=120)]
+NonNegative = Annotated[int, Field(ge=0)]
 
 _DATABASE_URL = re.compile(r"(sqlite|postgresql)(\+\w+)?://")
 _REDIS_URL = re.compile(r"(redis|rediss|unix)://")
@@ -183,6 +184,13 @@ class Settings(BaseSettings):
         "",
         repr=False,
         description="bearer token that opens `/metrics` from other than loopback; unset: loopback only",
+    response_cache_mb: NonNegative = Field(
+        32,
+        description="in-process cache of answers to identical anonymous directory queries (per worker, least recently used dropped first); 0: off",
+    )
+    response_cache_seconds: Positive = Field(
+        60,
+        description="how long such answers stay in Redis, shared by workers, when `REDIS_URL` is set",
     )
     log_level: str = Field(
         "INFO",
@@ -210,6 +218,13 @@ class Settings(BaseSettings):
     max_connections: Positive | None = Field(
         None,
         description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
+    )
+    map_tile_url: str = Field(
+        "",
+        description="the H5 map's optional tile layer under the district outlines: an `https://` template with `{z}`, `{x}` and `{y}` serving WGS-84 Web Mercator tiles (e.g. an OpenStreetMap tile server you may use); unset: outlines only, no tile server",
+    )
+    map_tile_attribution: str = Field(
+        "", description="the credit the tile layer's licence asks for, shown under the map"
     )
 
     def __init__(self, **values: Any) -> None:
@@ -285,6 +300,18 @@ class Settings(BaseSettings):
         most = info.data.get("graphql_max_cost")
         if most is not None and value < most:
             raise ValueError(f"must be at least GRAPHQL_MAX_COST ({most}): such a query must fit")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _map_tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            not value.startswith("https://")
+            or not _HTTP_URL.match(value)
+            or any(part not in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("must be an https:// URL template with {z}, {x} and {y}")
         return value
 
     @field_validator("secret_key")

@@ -104,6 +104,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_ANONYMOUS_BUDGET": "60000",
         "GRAPHQL_SIGNED_IN_BUDGET": "90000",
         "METRICS_TOKEN": "a-metrics-token",
+        "RESPONSE_CACHE_MB": "0",
+        "RESPONSE_CACHE_SECONDS": "10",
         "LOG_LEVEL": "warning",
         "GRAPHQL_EXECUTOR": "stock",
         "REDIS_PREFIX": "care:",
@@ -111,6 +113,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "KEEPALIVE_TIMEOUT_SECONDS": "15",
         "HEADER_TIMEOUT_SECONDS": "20",
         "MAX_CONNECTIONS": "900",
+        "MAP_TILE_URL": "https://tiles.example.com/{z}/{x}/{y}.png",
+        "MAP_TILE_ATTRIBUTION": "© Example tiles",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 
@@ -378,3 +382,17 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://tiles.example.com/{z}/{x}/{y}.png",  # not https: the page is
+        "https://tiles.example.com/{z}/{x}.png",
+        "tiles.example.com/{z}/{x}/{y}.png",
+    ],
+)
+def test_a_map_tile_url_must_be_an_https_template(value: str) -> None:
+    (problem,) = problems({"MAP_TILE_URL": value})
+    assert problem.startswith("MAP_TILE_URL: ")
+    assert "{z}, {x} and {y}" in problem
