@@ -184,6 +184,7 @@ class Settings(BaseSettings):
         "",
         repr=False,
         description="bearer token that opens `/metrics` from other than loopback; unset: loopback only",
+    )
     response_cache_mb: NonNegative = Field(
         32,
         description="in-process cache of answers to identical anonymous directory queries (per worker, least recently used dropped first); 0: off",
