@@ -70,6 +70,7 @@ async def charge(
     cost = request_cost(schema, limits, query, body.get("variables"), body.get("operationName"))
     if cost is None:
         return None  # refused by the limits in any case, at no more cost than parsing
+    request.state.graphql_cost = cost  # for the metrics of an answer from the response cache
     client = request.client
     caller = Caller(
         address=client.host if client is not None else None,

@@ -102,6 +102,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 assert self.response_cache is not None
                 body = self.response_cache.get(key)
                 if body is not None:
+                    data = getattr(request.state, "graphql_body", None) or {}
+                    cost = getattr(request.state, "graphql_cost", None)
+                    observe_operation(data.get("operationName"), cost)
                     return Response(body, media_type="application/json")
         response = await self._run(request, context, root_value)
         if (
