@@ -151,6 +151,19 @@ class Settings(BaseSettings):
     s3_region: str = Field("", description="the bucket's region")
     upload_max_mb: Positive = Field(10, description="largest upload, one file")
     claim_upload_cap_mb: Positive = Field(100, description="all files of one claim")
+    upload_body_timeout: float = Field(
+        600,
+        gt=0,
+        description="seconds an upload's body (claim uploads, supplement portal) may take in all; past it the answer is 408 `REQUEST_TIMEOUT` and the connection closes",
+    )
+    upload_min_rate: int = Field(
+        1024,
+        ge=0,
+        description="bytes a second an upload's body must average once `UPLOAD_RATE_GRACE` has passed (else 408 as above); 0: no minimum",
+    )
+    upload_rate_grace: float = Field(
+        10, gt=0, description="seconds an upload's body may take before `UPLOAD_MIN_RATE` applies"
+    )
     notifier: Notifier = Field(
         None,
         validate_default=True,

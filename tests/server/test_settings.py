@@ -92,6 +92,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "S3_REGION": "cn-east-2",
         "UPLOAD_MAX_MB": "20",
         "CLAIM_UPLOAD_CAP_MB": "200",
+        "UPLOAD_BODY_TIMEOUT": "120",
+        "UPLOAD_MIN_RATE": "4096",
+        "UPLOAD_RATE_GRACE": "2.5",
         "NOTIFIER": "inprocess",
         "SESSION_IDLE_MINUTES": "15",
         "SESSION_ABSOLUTE_HOURS": "8",
@@ -135,6 +138,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert s.base_url == "https://care.example.com"
     assert s.storage_dir == tmp_path / "uploads"
     assert (s.graphql_max_depth, s.graphql_max_cost) == (8, 20000)
+    assert (s.upload_body_timeout, s.upload_min_rate, s.upload_rate_grace) == (120, 4096, 2.5)
 
 
 def test_empty_values_count_as_unset() -> None:
