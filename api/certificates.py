@@ -7,6 +7,7 @@ seeing the policy.
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -32,6 +33,11 @@ def _not_found() -> Response:
 
 
 async def certificate_view(request: Request) -> Response:
+    # the database look-ups and the PDF rendering block: in a worker thread
+    return await run_in_threadpool(_certificate, request)
+
+
+def _certificate(request: Request) -> Response:
     services = request.app.state.services
     if services.db is None or services.members is None:
         return _not_found()

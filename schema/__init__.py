@@ -48,18 +48,19 @@ class Mutation(
     pass
 
 
+def request_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+        max_fields=settings.graphql_max_fields,
+        max_cost=settings.graphql_max_cost,
+    )
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     s = settings or Settings()
-    return _schema(
-        Limits(
-            max_depth=s.graphql_max_depth,
-            max_aliases=s.graphql_max_aliases,
-            max_tokens=s.graphql_max_tokens,
-            max_fields=s.graphql_max_fields,
-            max_cost=s.graphql_max_cost,
-        ),
-        s.graphql_executor,
-    )
+    return _schema(request_limits(s), s.graphql_executor)
 
 
 def execution_context_class(executor: str) -> type[ExecutionContext] | None:

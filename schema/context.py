@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
 import strawberry
@@ -27,6 +27,9 @@ class Context:
     # the signed-in account and its session, once a resolver has authenticated the request
     account: Account | None = None
     session: LiveSession | None = None
+    # root fields refused by a limit (server.errors.RetryLater): response key -> seconds to
+    # wait; the HTTP layer answers 429 when every root field is one of them
+    retry_after: dict[str, int] = field(default_factory=dict)
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

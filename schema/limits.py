@@ -436,6 +436,31 @@ class Limits:
     max_cost: int
 
 
+def request_cost(
+    schema: GraphQLSchema,
+    limits: Limits,
+    query: str,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+) -> int | None:
+    """What a request will cost, computed as `RequestLimits` does (sharing its caches), before
+    it runs: for the HTTP layer to charge it. None when the limits refuse the request anyway
+    (its error then comes from validation, as for every request)."""
+    try:
+        document = _parse_within(query, {"max_tokens": limits.max_tokens})
+    except GraphQLError:
+        return None
+    size_rules = (
+        depth_rule(limits.max_depth),
+        alias_rule(limits.max_aliases),
+        fields_rule(limits.max_fields),
+    )
+    if _validate(schema, document, size_rules):
+        return None
+    cost = _measured(schema, document).cost(variables, operation_name)
+    return cost if cost <= limits.max_cost else None
+
+
 class RequestLimits(SchemaExtension):
     """Every limit before the standard rules; cost in `extensions` (see the module doc)."""
 

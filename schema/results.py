@@ -12,7 +12,9 @@ A mutation (or a query that can be refused) is declared once:
         ...  # one service call; it raises domain errors
 
 The resolver returns its success type; a domain error it raises becomes the declared
-error type that represents it (`Error.represents`, `Error.from_domain`). Authentication
+error type that represents it (`Error.represents`, `Error.from_domain`). A resolver may be
+`async` (to run blocking work off the event loop). A root field refused by a limit
+(`RetryLater`) is noted in the context, for the HTTP layer's 429. Authentication
 failures and unreadable arguments stay top-level errors (`TOP_LEVEL`). Any other domain
 error the union does not declare is a bug: `UndeclaredError` says which, and production
 masks it as INTERNAL_SERVER_ERROR (schema/errors.py).
@@ -31,7 +33,7 @@ import strawberry
 
 from server.accounts.errors import Unauthenticated
 from server.claims.errors import AdjusterUnauthenticated
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError, InvalidInput, RetryLater
 
 P = ParamSpec("P")
 S = TypeVar("S")
@@ -101,17 +103,47 @@ class ResultUnion(Generic[S]):
             "stop the service raising it here."
         ) from exc
 
-    def resolver(self, fn: Callable[P, S]) -> Callable[P, S | Error]:
-        """`fn` as the resolver of this union: its domain errors become typed errors."""
+    def _answer(self, exc: DomainError, kwargs: dict[str, Any]) -> Error:
+        if isinstance(exc, RetryLater):
+            _note_retry(kwargs, exc.retry_after)
+        return self.error_for(exc)
 
-        @functools.wraps(fn)
-        def resolve(*args: P.args, **kwargs: P.kwargs) -> S | Error:
-            try:
-                return fn(*args, **kwargs)
-            except DomainError as e:
-                return self.error_for(e)
+    def resolver(self, fn: Callable[P, Any]) -> Callable[P, Any]:
+        """`fn` as the resolver of this union: its domain errors become typed errors."""
+        resolve: Callable[P, Any]
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def resolve_async(*args: P.args, **kwargs: P.kwargs) -> S | Error:
+                try:
+                    return cast(S, await fn(*args, **kwargs))
+                except DomainError as e:
+                    return self._answer(e, kwargs)
+
+            resolve = resolve_async
+        else:
+
+            @functools.wraps(fn)
+            def resolve_sync(*args: P.args, **kwargs: P.kwargs) -> S | Error:
+                try:
+                    return cast(S, fn(*args, **kwargs))
+                except DomainError as e:
+                    return self._answer(e, kwargs)
+
+            resolve = resolve_sync
 
         # Strawberry reads the signature: the arguments of `fn`, this union as the type
         signature = inspect.signature(fn).replace(return_annotation=self.annotation)
         cast(Any, resolve).__signature__ = signature
         return resolve
+
+
+def _note_retry(kwargs: dict[str, Any], seconds: int) -> None:
+    """Notes a root field refused by a limit in the request's context (see schema/context.py)."""
+    for value in kwargs.values():
+        if isinstance(value, strawberry.Info):
+            waits = getattr(value.context, "retry_after", None)
+            if isinstance(waits, dict) and value.path.prev is None:
+                key = str(value.path.key)
+                waits[key] = max(waits.get(key, 0), seconds)
+            return

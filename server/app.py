@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -21,11 +22,13 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from schema import build_schema
+from schema import build_schema, request_limits
+from schema.budget import charge, retry_after
 from schema.context import Context
 from schema.errors import INTERNAL, format_error
 from schema.response_cache import PublicQueries, data_version
 from server.accounts.wiring import member_services
+from server.api_budget import ApiBudget
 from server.claims.core import claim_context
 from server.claims.portal.captchas import make_challenges
 from server.claims.rules import rule_book
@@ -46,6 +49,7 @@ from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.logs import configure_logging
+from server.metrics import observe_operation
 from server.response_cache import make_response_cache
 from server.search import analysis
 from server.search.factory import index_key, open_engine
@@ -57,8 +61,9 @@ log = logging.getLogger(__name__)
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, services: Services, settings: Settings) -> None:
+        schema = build_schema(settings)
         super().__init__(
-            build_schema(settings),
+            schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             # no GET: queries change nothing, but GET would put search text in access logs
             allow_queries_via_get=False,
@@ -67,6 +72,19 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         # the plain-POST path below goes with the fast executor (GRAPHQL_EXECUTOR)
         self.plain_posts = settings.graphql_executor == "fast"
+        self.limits = request_limits(settings)
+        self.graphql_schema = schema._schema
+        self.budget = (
+            ApiBudget(
+                settings,
+                services.members.limiter,
+                services.members.vault,
+                services.members.accounts.sessions,
+                services.db,
+            )
+            if services.db is not None and services.members is not None
+            else None
+        )
         # answers to identical anonymous directory queries (schema/response_cache.py)
         self.response_cache = make_response_cache(settings)
         self.public_queries = PublicQueries(settings.graphql_max_tokens)
@@ -76,6 +94,10 @@ class GraphQLApp(GraphQL[Context, None]):
         key = None
         if isinstance(request, Request):
             refusal = await _refuse_malformed(request)
+            body = getattr(request.state, "graphql_body", None)
+            if refusal is None and self.budget is not None and body is not None:
+                # charged before anything runs; over budget: 429 (schema/budget.py)
+                refusal = await charge(request, self.budget, self.graphql_schema, self.limits, body)
             if refusal is not None:
                 return refusal
             key = self._cache_key(request, context, root_value)
@@ -83,6 +105,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 assert self.response_cache is not None
                 body = self.response_cache.get(key)
                 if body is not None:
+                    data = getattr(request.state, "graphql_body", None) or {}
+                    cost = getattr(request.state, "graphql_cost", None)
+                    observe_operation(data.get("operationName"), cost)
                     return Response(body, media_type="application/json")
         response = await self._run(request, context, root_value)
         if (
@@ -228,12 +253,14 @@ class GraphQLApp(GraphQL[Context, None]):
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(
+        context = Context(
             request=request,
             response=response,
             services=self.services,
             db=getattr(request.state, "db", None),
         )
+        request.state.graphql_context = context  # process_result reads what resolvers noted
+        return context
 
     def encode_json(self, data: object) -> bytes:
         # orjson keeps Chinese as UTF-8, not \uXXXX, and is several times faster
@@ -252,6 +279,15 @@ class GraphQLApp(GraphQL[Context, None]):
             data["errors"] = [format_error(e, debug=debug) for e in result.errors]  # type: ignore[typeddict-item]
         if result.extensions:
             data["extensions"] = result.extensions
+        body = getattr(request.state, "graphql_body", None) or {}
+        cost = (result.extensions or {}).get("cost", {}).get("requestedQueryCost")
+        observe_operation(body.get("operationName"), cost)
+        context: Context | None = getattr(request.state, "graphql_context", None)
+        wait = retry_after(result, context)
+        if context is not None and wait is not None:
+            # every root field refused by a limit: 429, the body as it is
+            context.response.status_code = 429
+            context.response.headers["Retry-After"] = str(wait)
         return data
 
 
@@ -471,12 +507,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.certificates import routes as certificate_routes
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
+    from api.ops import RequestMetrics
+    from api.ops import routes as ops_routes
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
 
     routes: list[BaseRoute] = [
         Route("/", h5_landing),
         Route("/healthz", healthz),
+        *ops_routes(),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
         Mount("/h5", routes=h5_routes()),
         *certificate_routes(),
@@ -486,7 +525,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     ]
     if settings.db_stats:
         routes.append(Route("/_stats/db", db_stats))
-    app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        lifespan=_notifier_lifespan,
+        middleware=[Middleware(RequestMetrics, routes=routes)],
+    )
     app.state.services = services
     app.state.settings = settings
     for error in UNAVAILABLE:  # a dropped database connection anywhere: 503 with a code

@@ -14,6 +14,15 @@ class DomainError(Exception):
         self.field = field
 
 
+class RetryLater(DomainError):
+    """Refused by a limit (a throttle, a budget, a lock-out) for `retry_after` seconds; the
+    HTTP layer answers 429 with Retry-After where nothing else in the response succeeded."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(int(retry_after), 1)
+
+
 class InvalidInput(DomainError):
     code = "BAD_USER_INPUT"
 

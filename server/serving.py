@@ -311,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from server.metrics import reset_multiprocess_dir
+
+    reset_multiprocess_dir()  # the last run's counts would add up with this run's
     uvicorn.run(args.app, **uvicorn_options(settings, workers=settings.workers, loop=args.loop))
     return 0
 

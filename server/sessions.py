@@ -227,6 +227,12 @@ class SessionStore:
             self._touch(db, row, now)
         return _live_view(row), who
 
+    def peek(self, db: Session, kind: SessionKind, token: str | None) -> LiveSession | None:
+        """The live session of this role the token opens, without counting it as activity
+        (for a look before the request runs, as the API budget takes)."""
+        row = self._row(db, kind, token)
+        return _live_view(row) if row is not None and self._is_live(row, self.clock()) else None
+
     def find(self, db: Session, session_id: int) -> LiveSession | None:
         """The session with this id if it is still live, without counting it as activity
         (for signed links, which name their session)."""

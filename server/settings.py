@@ -182,6 +182,22 @@ class Settings(BaseSettings):
     graphql_max_cost: Positive = Field(
         50_000, description="most one query may cost (see Query cost)"
     )
+    graphql_budget_window_seconds: Positive = Field(
+        60, description="the window of the GraphQL cost budgets (see Rate limits)"
+    )
+    graphql_anonymous_budget: Positive = Field(
+        300_000,
+        description="query cost one client address may spend per window without signing in; at least `GRAPHQL_MAX_COST`",
+    )
+    graphql_signed_in_budget: Positive = Field(
+        1_000_000,
+        description="query cost one sign-in session (member or adjuster) may spend per window; at least `GRAPHQL_MAX_COST`",
+    )
+    metrics_token: str = Field(
+        "",
+        repr=False,
+        description="bearer token that opens `/metrics` from other than loopback; unset: loopback only",
+    )
     response_cache_mb: NonNegative = Field(
         32,
         description="in-process cache of answers to identical anonymous directory queries (per worker, least recently used dropped first); 0: off",
@@ -294,6 +310,14 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if value and not _HTTP_URL.match(value):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("graphql_anonymous_budget", "graphql_signed_in_budget")
+    @classmethod
+    def _budget(cls, value: int, info: ValidationInfo) -> int:
+        most = info.data.get("graphql_max_cost")
+        if most is not None and value < most:
+            raise ValueError(f"must be at least GRAPHQL_MAX_COST ({most}): such a query must fit")
         return value
 
     @field_validator("map_tile_url")

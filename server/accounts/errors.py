@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from server.errors import DomainError
+from server.errors import DomainError, RetryLater
 
 
-class _RetryAfter(DomainError):
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = max(int(retry_after), 1)
-
-
-class SmsTooSoon(_RetryAfter):
+class SmsTooSoon(RetryLater):
     code = "SMS_TOO_SOON"
 
 
-class SmsRateLimited(_RetryAfter):
+class SmsRateLimited(RetryLater):
     code = "SMS_RATE_LIMITED"
 
 
@@ -35,7 +29,7 @@ class LoginFailed(DomainError):
     code = "LOGIN_FAILED"
 
 
-class LoginLocked(_RetryAfter):
+class LoginLocked(RetryLater):
     code = "LOGIN_LOCKED"
 
 
@@ -59,7 +53,7 @@ class IdentityTaken(DomainError):
     code = "IDENTITY_TAKEN"
 
 
-class RealNameLocked(_RetryAfter):
+class RealNameLocked(RetryLater):
     code = "REAL_NAME_LOCKED"
 
 

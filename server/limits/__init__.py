@@ -12,7 +12,10 @@ Two ways to count, both atomic:
 - `hit`: check and count as one step, refused tries not counted. For budgets (SMS codes,
   captcha images) and for tries that must not outrun the limit however many arrive at
   once (a log-in counts the try before the password is checked and `reset`s on success).
-  `hit_all` takes several policies and keys at once: all are counted or none.
+  `hit_all` takes several policies and keys at once: all are counted or none. A count
+  can weigh more than one (`amount`, e.g. a GraphQL request's cost against a budget of
+  points); such a count is allowed while the window's total stays within the limit, and
+  only on policies without lock or delay.
 - `peek` before the work and `record_failure` after it: only failures count, and a
   locked key is refused at `peek`. A `hit_all` can look at such a key in its own step
   (`unless`), so that a try is counted only when no lock-out stands in its way.
@@ -35,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from server import metrics
 from server.clock import Clock
 
 if TYPE_CHECKING:
@@ -119,12 +123,14 @@ class Decision:
 Limits = Sequence[tuple[Policy, str]]
 
 
-def counted(policy: Policy, state: Counter | None, now: datetime.datetime) -> Counter:
+def counted(
+    policy: Policy, state: Counter | None, now: datetime.datetime, amount: int = 1
+) -> Counter:
     """The counter after one more count (the rule the SQL and the Lua script repeat)."""
     if state is None or state.window_ends <= now:
-        count, ends = 1, now + policy.window
+        count, ends = amount, now + policy.window
     else:
-        count, ends = state.count + 1, state.window_ends
+        count, ends = state.count + amount, state.window_ends
     if policy.lock is not None and count >= policy.limit:
         return Counter(0, now, None, now + policy.lock)
     locked = (
@@ -143,15 +149,17 @@ def _seconds(delta: datetime.timedelta) -> int:
     return max(1, math.ceil(delta.total_seconds()))
 
 
-def judge(policy: Policy, state: Counter | None, now: datetime.datetime) -> Decision:
-    """May one more try be made now?"""
+def judge(
+    policy: Policy, state: Counter | None, now: datetime.datetime, amount: int = 1
+) -> Decision:
+    """May one more try (weighing `amount`) be made now?"""
     if state is None:
         return Decision(True, policy=policy.name)
     if state.locked_until is not None and now < state.locked_until:
         return Decision(False, _seconds(state.locked_until - now), 0, policy.name, locked=True)
     if state.window_ends <= now:
         return Decision(True, policy=policy.name)
-    if state.count >= policy.limit:
+    if state.count + amount > policy.limit:
         return Decision(False, _seconds(state.window_ends - now), state.count, policy.name)
     if state.next_at is not None and now < state.next_at:
         return Decision(False, _seconds(state.next_at - now), state.count, policy.name)
@@ -162,11 +170,17 @@ class Backend(Protocol):
     """Where counters live. `db` is the caller's session (unused by Redis and memory)."""
 
     def take(
-        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
+        self,
+        db: Session | None,
+        limits: Limits,
+        checks: Limits,
+        now: datetime.datetime,
+        amount: int = 1,
     ) -> tuple[bool, list[Counter | None]]:
-        """Count under every key of `limits` if each of them and of `checks` (only looked
-        at) allows it, else under none: (True, the counters of `limits` after) or (False,
-        the counters of `limits` and then of `checks` as they are)."""
+        """Count `amount` under every key of `limits` if each of them and of `checks` (only
+        looked at, as for a count of 1) allows it, else under none: (True, the counters of
+        `limits` after) or (False, the counters of `limits` and then of `checks` as they
+        are)."""
         ...
 
     def count(
@@ -188,6 +202,15 @@ def check_key(key: str) -> str:
     return key
 
 
+def _check_amount(policy: Policy, amount: int) -> None:
+    if amount < 1:
+        raise ValueError("a count weighs at least 1")
+    if policy.lock is not None or policy.delay_after is not None:
+        raise ValueError(f"policy {policy.name}: only a plain budget takes counts above 1")
+    if amount > policy.limit:
+        raise ValueError(f"policy {policy.name}: a count of {amount} is over the whole limit")
+
+
 def key_of(vault: Vault, kind: str, *parts: str) -> str:
     """A limit key for identifiers (a phone number, an address, a claim number...)."""
     return vault.lookup("\x1f".join(parts), kind=f"limit:{kind}")
@@ -202,34 +225,46 @@ class Limiter:
         """Check and count one try as one step; a refused try is not counted."""
         return self.hit_all(db, [(policy, key)])
 
-    def hit_all(self, db: Session | None, limits: Limits, *, unless: Limits = ()) -> Decision:
+    def hit_all(
+        self, db: Session | None, limits: Limits, *, unless: Limits = (), amount: int = 1
+    ) -> Decision:
         """One try under several policies and keys: counted under all or, refused, none.
 
         `unless` are limits only looked at in the same step: a refusal there refuses the
         try (a lock-out kept by failures elsewhere, say). Allowed: `count` is the first
-        limit's. Refused: the longest wait among the refusing limits."""
+        limit's. Refused: the longest wait among the refusing limits. A try weighing
+        `amount` > 1 is allowed while each window's total stays within its limit."""
         if not limits:
             raise ValueError("nothing to count")
         for _, key in [*limits, *unless]:
             check_key(key)
+        if amount != 1:
+            for policy, _ in limits:
+                _check_amount(policy, amount)
         now = self.clock()
-        ok, states = self.backend.take(db, limits, unless, now)
+        ok, states = self.backend.take(db, limits, unless, now, amount)
         if ok:
             policy, state = limits[0][0], states[0]
             assert state is not None
             return Decision(True, 0, reached(policy, state), policy.name)
+        weights = [amount] * len(limits) + [1] * len(unless)
         refusals = [
             d
-            for (policy, _), state in zip([*limits, *unless], states, strict=True)
-            if not (d := judge(policy, state, now)).allowed
+            for (policy, _), state, weight in zip([*limits, *unless], states, weights, strict=True)
+            if not (d := judge(policy, state, now, weight)).allowed
         ]
         if not refusals:  # counted in between by another request; refuse all the same
-            return Decision(False, 1, 0, limits[0][0].name)
-        return max(refusals, key=lambda d: d.retry_after_seconds)
+            refusals = [Decision(False, 1, 0, limits[0][0].name)]
+        refusal = max(refusals, key=lambda d: d.retry_after_seconds)
+        metrics.refused(refusal.policy)
+        return refusal
 
     def peek(self, db: Session | None, policy: Policy, key: str) -> Decision:
         """Would a try be allowed now? Counts nothing."""
-        return judge(policy, self.backend.read(db, policy, check_key(key)), self.clock())
+        decision = judge(policy, self.backend.read(db, policy, check_key(key)), self.clock())
+        if not decision.allowed:
+            metrics.refused(policy.name)
+        return decision
 
     def record_failure(self, db: Session | None, policy: Policy, key: str) -> Decision:
         """Count a failed try whatever the counter says; returns what the next try meets."""

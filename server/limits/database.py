@@ -61,11 +61,13 @@ def _session(db: Session | None) -> Session:
     return db
 
 
-def _upsert(db: Session, policy: Policy, key: str, now: datetime.datetime, *, checked: bool) -> Any:
-    first = counted(policy, None, now)
+def _upsert(
+    db: Session, policy: Policy, key: str, now: datetime.datetime, *, checked: bool, amount: int = 1
+) -> Any:
+    first = counted(policy, None, now, amount)
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     stale = _t.window_ends <= _at(now)
-    n = case((stale, 1), else_=_t.count + 1)
+    n = case((stale, amount), else_=_t.count + amount)
     locking: ColumnElement[bool] = false()
     if policy.lock is not None:
         locking = n >= policy.limit
@@ -92,7 +94,7 @@ def _upsert(db: Session, policy: Policy, key: str, now: datetime.datetime, *, ch
         or_(
             stale,
             and_(
-                _t.count < policy.limit,
+                _t.count <= policy.limit - amount,
                 or_(_t.next_at.is_(None), _t.next_at <= _at(now)),
             ),
         ),
@@ -122,7 +124,12 @@ def _counter(row: Any) -> Counter:
 
 class DatabaseBackend:
     def take(
-        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
+        self,
+        db: Session | None,
+        limits: Limits,
+        checks: Limits,
+        now: datetime.datetime,
+        amount: int = 1,
     ) -> tuple[bool, list[Counter | None]]:
         s = _session(db)
         states: list[Counter | None] = [None] * len(limits)
@@ -135,7 +142,9 @@ class DatabaseBackend:
             refused = False
             for i in order:
                 policy, key = limits[i]
-                row = s.execute(_upsert(s, policy, key, now, checked=True)).one_or_none()
+                row = s.execute(
+                    _upsert(s, policy, key, now, checked=True, amount=amount)
+                ).one_or_none()
                 if row is None:
                     refused = True
                     break

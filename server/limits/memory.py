@@ -17,18 +17,25 @@ class MemoryBackend:
         self._lock = threading.Lock()
 
     def take(
-        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
+        self,
+        db: Session | None,
+        limits: Limits,
+        checks: Limits,
+        now: datetime.datetime,
+        amount: int = 1,
     ) -> tuple[bool, list[Counter | None]]:
         with self._lock:
             everything = [*limits, *checks]
             states = [self._counters.get((p.name, k)) for p, k in everything]
+            weights = [amount] * len(limits) + [1] * len(checks)
             if not all(
-                judge(p, s, now).allowed for (p, _), s in zip(everything, states, strict=True)
+                judge(p, s, now, w).allowed
+                for (p, _), s, w in zip(everything, states, weights, strict=True)
             ):
                 return False, states
             after: list[Counter | None] = []
             for policy, key in limits:
-                state = counted(policy, self._counters.get((policy.name, key)), now)
+                state = counted(policy, self._counters.get((policy.name, key)), now, amount)
                 self._counters[(policy.name, key)] = state
                 after.append(state)
             return True, after

@@ -25,7 +25,8 @@ _MS = datetime.timedelta(milliseconds=1)
 # none) or "force" (count regardless); ARGV[2]: now; ARGV[3]: how many KEYS to count; then
 # per key: window, limit, lock, delay_after, delay, cap (-1: none). Returns {1, c, we, na,
 # lu, ...} for the counted keys after counting, or {0, c, we, na, lu, ...} for every key as
-# found (-1 for what is missing).
+# found (-1 for what is missing). ARGV[4 + 6 * #KEYS]: what a count weighs (the keys only
+# looked at are judged as for a count of 1).
 _TAKE = """
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
@@ -35,15 +36,18 @@ for i = 1, #KEYS do
   states[i] = {tonumber(h[1]), tonumber(h[2]), tonumber(h[3]), tonumber(h[4])}
 end
 local function param(i, j) return tonumber(ARGV[3 + (i - 1) * 6 + j]) end
+local amount = tonumber(ARGV[4 + #KEYS * 6])
 if ARGV[1] == 'check' then
   local refused = false
   for i = 1, #KEYS do
     local c, we, na, lu = states[i][1], states[i][2], states[i][3], states[i][4]
+    local weight = 1
+    if i <= n then weight = amount end
     if c ~= nil then
       if lu ~= nil and now < lu then
         refused = true
       elseif we > now then
-        if c >= param(i, 2) or (na ~= nil and now < na) then refused = true end
+        if c + weight > param(i, 2) or (na ~= nil and now < na) then refused = true end
       end
     end
   end
@@ -62,9 +66,9 @@ for i = 1, n do
   local after, delay, cap = param(i, 4), param(i, 5), param(i, 6)
   local count, ends
   if c == nil or we <= now then
-    count, ends = 1, now + window
+    count, ends = amount, now + window
   else
-    count, ends = c + 1, we
+    count, ends = c + amount, we
   end
   local nc, nwe, nna, nlu = count, ends, -1, -1
   if lock >= 0 and count >= limit then
@@ -149,21 +153,32 @@ class RedisBackend:
         return f"{self.prefix}{policy.name}:{key}"
 
     def _run(
-        self, mode: str, limits: Limits, checks: Limits, now: datetime.datetime
+        self,
+        mode: str,
+        limits: Limits,
+        checks: Limits,
+        now: datetime.datetime,
+        amount: int = 1,
     ) -> tuple[bool, list[Any]]:
         everything = [*limits, *checks]
         args: list[Any] = [mode, _ms(now), len(limits)]
         for policy, _ in everything:
             args.extend(_params(policy))
+        args.append(amount)
         reply = self._take(keys=[self._key(p, k) for p, k in everything], args=args)
         values = [int(v) for v in reply]
         states = [_counter(*values[1 + 4 * i : 5 + 4 * i]) for i in range((len(values) - 1) // 4)]
         return values[0] == 1, states
 
     def take(
-        self, db: Session | None, limits: Limits, checks: Limits, now: datetime.datetime
+        self,
+        db: Session | None,
+        limits: Limits,
+        checks: Limits,
+        now: datetime.datetime,
+        amount: int = 1,
     ) -> tuple[bool, list[Counter | None]]:
-        return self._run("check", limits, checks, now)
+        return self._run("check", limits, checks, now, amount)
 
     def count(
         self, db: Session | None, policy: Policy, key: str, now: datetime.datetime

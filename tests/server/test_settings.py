@@ -49,6 +49,14 @@ def test_defaults_are_a_development_server() -> None:
     assert s.graphiql
 
 
+def test_a_cost_budget_below_the_largest_query_is_refused() -> None:
+    with pytest.raises(SettingsError) as refused:
+        from_env({"GRAPHQL_MAX_COST": "20000", "GRAPHQL_ANONYMOUS_BUDGET": "10000"})
+    assert refused.value.problems == [
+        "GRAPHQL_ANONYMOUS_BUDGET: must be at least GRAPHQL_MAX_COST (20000): such a query must fit (got '10000')"
+    ]
+
+
 def test_every_variable_is_read(tmp_path: Path) -> None:
     # given a value other than the default for every setting
     environ = {
@@ -95,6 +103,10 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_MAX_TOKENS": "1000",
         "GRAPHQL_MAX_FIELDS": "300",
         "GRAPHQL_MAX_COST": "20000",
+        "GRAPHQL_BUDGET_WINDOW_SECONDS": "30",
+        "GRAPHQL_ANONYMOUS_BUDGET": "60000",
+        "GRAPHQL_SIGNED_IN_BUDGET": "90000",
+        "METRICS_TOKEN": "a-metrics-token",
         "RESPONSE_CACHE_MB": "0",
         "RESPONSE_CACHE_SECONDS": "10",
         "LOG_LEVEL": "warning",

@@ -10,6 +10,7 @@ from schema.accounts.inputs import LogInInput
 from schema.accounts.types import SignInSuccess, Viewer
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 
 LogInPayload = ResultUnion(
     "LogInPayload",
@@ -22,13 +23,18 @@ LogInPayload = ResultUnion(
 
 
 @LogInPayload.resolver
-def log_in(
+async def log_in(
     info: Info,
     input: Annotated[LogInInput, strawberry.argument(description="Mobile and password.")],
 ) -> SignInSuccess:
     m, db = members(info)
-    signed = m.accounts.login(
-        db, mobile=input.mobile, password=input.password, previous_token=bearer_token(info)
+    # argon2 verification: off the event loop
+    signed = await cpu_bound(
+        m.accounts.login,
+        db,
+        mobile=input.mobile,
+        password=input.password,
+        previous_token=bearer_token(info),
     )
     info.context.account = signed.account
     return SignInSuccess(

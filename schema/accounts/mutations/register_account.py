@@ -10,6 +10,7 @@ from schema.accounts.inputs import RegisterInput
 from schema.accounts.types import SignInSuccess, Viewer
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 
 RegisterPayload = ResultUnion(
     "RegisterPayload",
@@ -22,14 +23,16 @@ RegisterPayload = ResultUnion(
 
 
 @RegisterPayload.resolver
-def register_account(
+async def register_account(
     info: Info,
     input: Annotated[
         RegisterInput, strawberry.argument(description="Mobile, password, code, terms.")
     ],
 ) -> SignInSuccess:
     m, db = members(info)
-    signed = m.accounts.register(
+    # argon2 hashing: off the event loop
+    signed = await cpu_bound(
+        m.accounts.register,
         db,
         mobile=input.mobile,
         password=input.password,

@@ -9,6 +9,7 @@ from schema.accounts.errors import SmsCodeInvalidError, ValidationError
 from schema.accounts.inputs import ResetPasswordInput
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 
 
 @strawberry.type(description="The password is changed; every session has ended, log in again.")
@@ -26,14 +27,19 @@ ResetPasswordPayload = ResultUnion(
 
 
 @ResetPasswordPayload.resolver
-def reset_password(
+async def reset_password(
     info: Info,
     input: Annotated[
         ResetPasswordInput, strawberry.argument(description="Mobile, new password, code.")
     ],
 ) -> ResetPasswordSuccess:
     m, db = members(info)
-    m.accounts.reset_password(
-        db, mobile=input.mobile, new_password=input.new_password, sms_code=input.sms_code
+    # argon2 hashing: off the event loop
+    await cpu_bound(
+        m.accounts.reset_password,
+        db,
+        mobile=input.mobile,
+        new_password=input.new_password,
+        sms_code=input.sms_code,
     )
     return ResetPasswordSuccess(ok=True)

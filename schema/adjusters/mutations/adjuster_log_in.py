@@ -12,6 +12,7 @@ from schema.adjusters.inputs import AdjusterLogInInput
 from schema.adjusters.types import AdjusterType, adjuster_type
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.threads import cpu_bound
 from server.claims import adjusters
 
 
@@ -34,12 +35,14 @@ AdjusterLogInPayload = ResultUnion(
 
 
 @AdjusterLogInPayload.resolver
-def adjuster_log_in(
+async def adjuster_log_in(
     info: Info,
     input: Annotated[AdjusterLogInInput, strawberry.argument(description="Username and password.")],
 ) -> AdjusterSignInSuccess:
     cx, db = claims(info)
-    signed = adjusters.log_in(
+    # argon2 verification: off the event loop
+    signed = await cpu_bound(
+        adjusters.log_in,
         db,
         cx,
         username=input.username,

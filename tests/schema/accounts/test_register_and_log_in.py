@@ -261,15 +261,16 @@ def test_a_run_of_signed_in_reads_writes_nothing(
         for _ in range(20):
             clock.advance(seconds=2.95)
             assert "errors" not in api(VIEWER, token=token)
-    # then the session was read each time and written never
+    # then the session was read each time and written never (the one write of each read
+    # is the charge of its cost to the budget, server/api_budget.py)
     assert len([s for s in seen if "login_session" in s.lower()]) >= 20
-    assert writes(seen) == []
+    assert [s for s in writes(seen) if "rate_limit" not in s.lower()] == []
     # and the next read, a minute on, writes the idle clock once
     clock.advance(seconds=2)
     with statements(db_connection) as seen:
         for _ in range(3):
             assert "errors" not in api(VIEWER, token=token)
-    updates = writes(seen)
+    updates = [s for s in writes(seen) if "rate_limit" not in s.lower()]
     assert len(updates) == 1 and updates[0].lstrip().upper().startswith("UPDATE LOGIN_SESSION")
 
 

@@ -61,6 +61,39 @@ def test_retry_after_is_rounded_up(store: Store, clock: FakeClock) -> None:
         assert limiter.hit(db, BUDGET, key).retry_after_seconds == 1
 
 
+POINTS = Policy("test-points", window=MINUTE, limit=100)
+
+
+def test_a_weighted_count_spends_points_while_the_total_stays_within_the_limit(
+    store: Store, clock: FakeClock
+) -> None:
+    limiter, key, other = store.limiter(clock), fresh_key(), fresh_key()
+    with store.unit() as db:
+        assert limiter.hit_all(db, [(POINTS, key)], amount=60).count == 60
+        assert limiter.hit_all(db, [(POINTS, key)], amount=40).count == 100
+        clock.advance(seconds=20)
+        # full: even one point waits for the window to close, and nothing is counted
+        assert limiter.hit_all(db, [(POINTS, key)], amount=1) == Decision(
+            False, 40, 100, "test-points"
+        )
+        assert limiter.hit_all(db, [(POINTS, other)], amount=70).allowed
+        # 30 points left under `other`: 31 is refused, 30 allowed
+        assert not limiter.hit_all(db, [(POINTS, other)], amount=31).allowed
+        assert limiter.hit_all(db, [(POINTS, other)], amount=30).count == 100
+        clock.advance(seconds=40)
+        assert limiter.hit_all(db, [(POINTS, key)], amount=100).count == 100
+
+
+def test_a_weighted_count_needs_a_plain_budget_it_fits(clock: FakeClock) -> None:
+    limiter = Limiter(MemoryBackend(), clock)
+    with pytest.raises(ValueError):
+        limiter.hit_all(None, [(LOCKING, fresh_key())], amount=2)
+    with pytest.raises(ValueError):
+        limiter.hit_all(None, [(POINTS, fresh_key())], amount=101)
+    with pytest.raises(ValueError):
+        limiter.hit_all(None, [(POINTS, fresh_key())], amount=0)
+
+
 def test_failures_lock_the_key_and_counting_starts_afresh_after(
     store: Store, clock: FakeClock
 ) -> None:

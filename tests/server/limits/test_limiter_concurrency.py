@@ -95,6 +95,19 @@ def test_several_budgets_at_once_hold_each(store: Store, clock: FakeClock) -> No
         assert limiter.peek(db, per_client, quiet).count == 10
 
 
+def test_weighted_counts_at_once_spend_exactly_the_budget(store: Store, clock: FakeClock) -> None:
+    # 40 requests of 7 points against 100: 14 fit (98 points), whatever the order
+    points = Policy("race-points", window=MINUTE, limit=100)
+    key = fresh_key()
+    results = _race(
+        store, clock, lambda limiter, db, i: limiter.hit_all(db, [(points, key)], amount=7)
+    )
+    assert sum(d.allowed for d in results) == 14
+    assert sorted(d.count for d in results if d.allowed) == list(range(7, 99, 7))
+    with store.unit() as db:
+        assert store.limiter(clock).peek(db, points, key).count == 98
+
+
 def test_failures_recorded_at_once_are_all_counted(store: Store, clock: FakeClock) -> None:
     failures = Policy("race-failures", window=MINUTE, limit=100)
     key = fresh_key()
