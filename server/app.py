@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,10 +20,18 @@ from strawberry import UNSET
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from schema import build_schema
 from schema.context import Context
 from schema.errors import format_error
+from schema.persisted import (
+    NOT_FOUND,
+    PersistedQueries,
+    PersistedQueryError,
+    operation_type,
+    registered_queries,
+)
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
 from server.claims.portal.captchas import make_challenges
@@ -40,7 +49,9 @@ from server.db import (
 from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
+from server.limits import key_of
 from server.logs import configure_logging
+from server.partners import service as partners
 from server.search import analysis
 from server.search.factory import open_engine
 from server.services import Services
@@ -61,23 +72,36 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         # the plain-POST path below goes with the fast executor (GRAPHQL_EXECUTOR)
         self.plain_posts = settings.graphql_executor == "fast"
+        self.persisted = PersistedQueries(registered_queries(), settings.persisted_query_cache)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        if isinstance(request, Request):
-            refusal = await _refuse_malformed(request)
-            if refusal is not None:
-                return refusal
+        if not isinstance(request, Request):
+            return await self._dispatch(request, context, root_value)
+        if request.method == "GET" and _wants_get_api(request):
+            request.state.persisted = True
+            return await self._in_session(request, self._get)
+        refusal = await _refuse_malformed(request) or self._resolve_persisted(request)
+        if refusal is not None:
+            return refusal
+        if context is not UNSET:
+            return await self._dispatch(request, context, root_value)
+        return await self._in_session(request, lambda r: self._dispatch(r, UNSET, UNSET))
+
+    async def _in_session(self, request: Any, answer: Any) -> Any:
         # One database session per request: committed after the response is built, rolled
         # back as a whole when anything unexpected happened (typed errors still commit, so
         # e.g. a wrong SMS code's try is counted).
         factory = self.services.db
-        if factory is None or context is not UNSET:
-            return await self._dispatch(request, context, root_value)
+        if factory is None:
+            return await answer(request)
         session = factory()
         request.state.db = session
         request.state.db_failed = False
         try:
-            response = await self._dispatch(request, context, root_value)
+            budget, refusal = self._admit(request, session)
+            if refusal is not None:
+                return refusal
+            response = await answer(request)
             if getattr(request.state, "db_unavailable", False) and isinstance(response, Response):
                 # nothing was saved: the same 503 as any other request the database failed
                 response.status_code = 503
@@ -91,12 +115,113 @@ class GraphQLApp(GraphQL[Context, None]):
                     # the answer built above did not happen: say so instead
                     log.warning("database unavailable at commit: %s", type(e).__name__)
                     return _unavailable_response(graphql=True)
+            if budget is not None:
+                self._charge(request, session, budget)
             return response
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def _admit(self, request: Request, session: Any) -> tuple[partners.Budget | None, Any]:
+        """The budget a request is counted under, or the refusal (401, 429) it gets.
+
+        A request with a partner key counts under that key; an anonymous persisted-query
+        request (GET, or a POST naming a hash) under its client address with the lower
+        anonymous figures; other anonymous requests are not counted here.
+        """
+        members = self.services.members
+        raw = request.headers.get(PARTNER_HEADER)
+        if members is None or (raw is None and not getattr(request.state, "persisted", False)):
+            return None, None
+        if raw is not None:
+            try:
+                budget = partners.partner_budget(partners.find(session, raw.strip()))
+            except DomainError as e:
+                return None, _refusal(401, e.message, e.code)
+        else:
+            host = request.client.host if request.client else "unknown"
+            budget = partners.anonymous_budget(
+                key_of(members.vault, "graphql-client", host),
+                self.settings.anonymous_rate_per_minute,
+                self.settings.anonymous_cost_per_minute,
+            )
+        decision = partners.admit(members.limiter, session, budget)
+        session.commit()  # the count stands whatever the request does next
+        if not decision.allowed:
+            spent = "cost" if decision.policy == budget.cost.name else "request"
+            refusal = _refusal(
+                429,
+                f"Over this client's {spent} budget; try again in {decision.retry_after_seconds} s.",
+                RATE_LIMITED,
+            )
+            refusal.headers["Retry-After"] = str(decision.retry_after_seconds)
+            return None, refusal
+        return budget, None
+
+    def _charge(self, request: Request, session: Any, budget: partners.Budget) -> None:
+        cost = getattr(request.state, "graphql_cost", None)
+        if cost is None or self.services.members is None:
+            return
+        try:
+            partners.charge(self.services.members.limiter, session, budget, cost)
+            session.commit()
+        except UNAVAILABLE as e:
+            session.rollback()
+            log.warning("database unavailable counting a query's cost: %s", type(e).__name__)
+
+    def _resolve_persisted(self, request: Request) -> Response | None:
+        """A POST naming a persisted query gets its text (or an error) before it runs."""
+        data = getattr(request.state, "graphql_body", None)
+        if not isinstance(data, dict) or not isinstance(data.get("extensions"), dict):
+            return None
+        if "persistedQuery" not in data["extensions"]:
+            return None
+        request.state.persisted = True
+        try:
+            query = self.persisted.resolve(data.get("query"), data["extensions"])
+        except PersistedQueryError as e:
+            return _persisted_refusal(e)
+        if query != data.get("query"):
+            data = {**data, "query": query}
+            request._body = orjson.dumps(data)
+            request.state.graphql_body = data
+        return None
+
+    async def _get(self, request: Request) -> Response:
+        """A query fetched by GET with its persisted hash: cacheable, never a mutation."""
+        params = request.query_params
+        try:
+            extensions = _json_param(params.get("extensions"), "extensions")
+            variables = _json_param(params.get("variables"), "variables")
+        except ValueError as e:
+            return _refusal(400, str(e), BAD_REQUEST)
+        name = params.get("operationName") or None
+        if not extensions or "persistedQuery" not in extensions:
+            return _refusal(
+                400,
+                "GET runs persisted queries only: send `extensions` with `persistedQuery.sha256Hash` (or POST the query).",
+                BAD_REQUEST,
+            )
+        try:
+            query = self.persisted.resolve(params.get("query"), extensions)
+        except PersistedQueryError as e:
+            return _persisted_refusal(e)
+        assert query is not None
+        kind = operation_type(query, name, self.settings.graphql_max_tokens)
+        if kind is not None and kind is not OperationType.QUERY:
+            refusal = _refusal(
+                405, f"A {kind.value} cannot be sent by GET: POST it.", METHOD_NOT_ALLOWED
+            )
+            refusal.headers["Allow"] = "POST"
+            return refusal
+        response = await self._execute_plain(
+            request, query, variables, name, extensions, allowed={QUERY_ONLY}
+        )
+        if response is None:
+            return _refusal(400, "No operation of that name in the query.", BAD_REQUEST)
+        return _cacheable(request, response, self.settings.graphql_get_max_age)
 
     async def _dispatch(self, request: Any, context: Any, root_value: Any) -> Any:
         """Strawberry's view, or for a plain JSON POST the same steps without its dispatch.
@@ -130,6 +255,7 @@ class GraphQLApp(GraphQL[Context, None]):
         variables: dict[str, Any] | None,
         operation_name: str | None,
         extensions: dict[str, Any] | None,
+        allowed: set[StrawberryOperation] | None = None,
     ) -> Response | None:
         """The view's answer to one POSTed operation; None where the view answers 400."""
         root_value = await self.get_root_value(request)  # type: ignore[func-returns-value]
@@ -144,6 +270,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 context_value=context,
                 operation_name=operation_name,
                 operation_extensions=extensions,
+                allowed_operation_types=allowed,
             )
         except Exception:
             # Strawberry's execute turns every error into a result, except a request it
@@ -167,6 +294,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
+        cost = (result.extensions or {}).get("cost")
+        if isinstance(cost, dict) and isinstance(request, Request):
+            request.state.graphql_cost = cost.get("requestedQueryCost")
         if result.errors:
             if any(_unexpected(e) for e in result.errors):
                 request.state.db_failed = True
@@ -214,6 +344,58 @@ async def _plain_operation(
     ):
         return None
     return query, variables, name, extensions
+
+
+PARTNER_HEADER = "x-api-key"
+QUERY_ONLY = StrawberryOperation.QUERY
+RATE_LIMITED = "RATE_LIMITED"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+
+
+def _wants_get_api(request: Request) -> bool:
+    """A GET of the API (any query parameter), not the GraphiQL page (none)."""
+    return bool(request.query_params)
+
+
+def _json_param(value: str | None, name: str) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raise ValueError(f"`{name}` is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"`{name}` must be a JSON object.")
+    return data
+
+
+def _persisted_refusal(error: PersistedQueryError) -> Response:
+    # Apollo clients answer a miss by sending the text: a 200 with the error, never cached
+    refusal = _refusal(200 if error.code == NOT_FOUND else 400, error.message, error.code)
+    refusal.headers["Cache-Control"] = "no-store"
+    return refusal
+
+
+def _cacheable(request: Request, response: Response, max_age: int) -> Response:
+    """ETag, Cache-Control and a 304 when the client has this answer already.
+
+    Public only when the request carried no credentials and the answer no errors.
+    """
+    body = bytes(response.body)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    private = "authorization" in request.headers or b'"errors"' in body
+    cache = "private, no-store" if private else f"public, max-age={max_age}"
+    if not private and etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
+    response.headers["Cache-Control"] = cache
+    if not private:
+        response.headers["ETag"] = etag
+    return response
+
+
+def _etags(header: str) -> set[str]:
+    # weak comparison (RFC 9110 8.8.3.2): a compressed copy's W/ tag names the same answer
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 MAX_BODY_BYTES = 1024 * 1024  # a GraphQL request is a query and its variables, never a file

@@ -196,6 +196,23 @@ class Settings(BaseSettings):
         description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
     )
 
+    persisted_query_cache: Positive = Field(
+        2000,
+        description="automatic persisted queries (Apollo's hash convention) kept per worker; registered ones in `schema/persisted/` always",
+    )
+    graphql_get_max_age: Positive = Field(
+        60,
+        description="seconds a CDN or app may keep a public query fetched by GET (Cache-Control)",
+    )
+    anonymous_rate_per_minute: Positive = Field(
+        120,
+        description="persisted-query requests per minute from one address without a partner key (partner keys have their own)",
+    )
+    anonymous_cost_per_minute: Positive = Field(
+        20_000,
+        description="query cost per minute from one address without a partner key, for persisted-query requests",
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
