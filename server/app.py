@@ -15,7 +15,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 from strawberry import UNSET
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -553,8 +552,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.certificates import routes as certificate_routes
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
+    from api.http_cache import Compress, Conditional
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
+    from h5.templating import CachedStatic
 
     routes: list[BaseRoute] = [
         Route("/", h5_landing),
@@ -564,11 +565,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *certificate_routes(),
         *claim_file_routes(),
         *upload_routes(),
-        Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
+        Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)
     app.state.services = services
     app.state.settings = settings
+    # ETags and 304s on whole GET answers, then br/gzip (the outer one: tags name content)
+    app.add_middleware(Conditional)
+    app.add_middleware(Compress)
     for error in UNAVAILABLE:  # a dropped database connection anywhere: 503 with a code
         app.add_exception_handler(error, _database_unavailable)
     return app
