@@ -542,6 +542,19 @@ async def _notifier_lifespan(app: Starlette) -> AsyncIterator[None]:
         worker.join(10)
 
 
+def _h5_app(settings: Settings, routes: list[BaseRoute]) -> Any:
+    """The H5 pages, behind the built static site when STATIC_SITE_DIR holds one."""
+    from starlette.routing import Router
+
+    from h5.built import BuiltSite
+
+    pages = Router(routes=routes)
+    folder = settings.static_site_dir
+    if folder is not None and (folder / "h5").is_dir():
+        return BuiltSite(folder / "h5", pages)
+    return pages
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     # Settings refuse production without its own secrets when they are made; the factory
     # call (uvicorn --factory) reads the environment and stops with the problems listed.
@@ -561,7 +574,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         Route("/", h5_landing),
         Route("/healthz", healthz),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
-        Mount("/h5", routes=h5_routes()),
+        Mount("/h5", app=_h5_app(settings, h5_routes())),
         *certificate_routes(),
         *claim_file_routes(),
         *upload_routes(),

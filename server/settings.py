@@ -196,6 +196,10 @@ class Settings(BaseSettings):
         description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
     )
 
+    static_site_dir: Path | None = Field(
+        None,
+        description="a site built by `python -m scripts.build_static`: served under /h5/ (the app answers what it does not hold); unset: pages rendered per request",
+    )
     persisted_query_cache: Positive = Field(
         2000,
         description="automatic persisted queries (Apollo's hash convention) kept per worker; registered ones in `schema/persisted/` always",

@@ -99,6 +99,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "KEEPALIVE_TIMEOUT_SECONDS": "15",
         "HEADER_TIMEOUT_SECONDS": "20",
         "MAX_CONNECTIONS": "900",
+        "STATIC_SITE_DIR": str(tmp_path / "site"),
         "PERSISTED_QUERY_CACHE": "500",
         "GRAPHQL_GET_MAX_AGE": "300",
         "ANONYMOUS_RATE_PER_MINUTE": "30",
