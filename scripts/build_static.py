@@ -30,8 +30,13 @@ from pathlib import Path
 import brotli
 from starlette.testclient import TestClient
 
+from h5.i18n import Translator
 from h5.qr import QR_KINDS
+from h5.templating import STATIC, static_version
 from server.app import create_app
+from server.directory.directory import Directory
+from server.directory.models import Facility
+from server.search import analysis
 from server.settings import Settings, from_env
 
 LANGS = ("en", "zh")
@@ -39,6 +44,73 @@ _LINK = re.compile(r'(href|src)="(/h5/[^"#]*)"')
 _PAGE = re.compile(r"^(/h5/(?:en|zh)/[a-z]+)\?page=(\d+)$")
 _ASSET = re.compile(r"^/h5/static/([\w.-]+)\?v=([0-9a-f]{6,64})$")
 COMPRESSED = (".html", ".css", ".js", ".svg", ".json", ".txt")
+_LIST_PAGE = re.compile(r"^/h5/(en|zh)/([a-z]+)/(?:page/\d+/)?$")
+SEARCH_SCRIPT = "search.js"
+WORKER = "sw.js"
+
+
+def _latin_words(f: Facility) -> set[str]:
+    texts = [f.name_zh, f.name_en, f.address_zh, f.address_en, f.district, f.city, f.grade]
+    texts += [d.zh for d in f.departments] + [d.en for d in f.departments] + list(f.tags)
+    texts += list(analysis.CATEGORY_LABELS[f.category])
+    return {
+        m.group(2)
+        for t in texts
+        for m in analysis._RUNS.finditer(analysis.normalise(t))
+        if m.group(2)
+    }
+
+
+def search_index(directory: Directory, lang: str, kind: str) -> dict[str, object]:
+    """The compact index of one list in one language: per facility its id, names, district,
+    point, the line shown, and the server's index terms and characters (pinyin and English
+    forms among them); the stems of the list's English words; what the page needs."""
+    t = Translator(lang)
+    rows: list[list[object]] = []
+    stems: dict[str, str] = {}
+    for f in directory.facilities:
+        if f.kind.value != kind:
+            continue
+        doc = analysis.document(f)
+        name, other = (
+            (f.name_en or f.name_zh, f.name_zh) if lang == "en" else (f.name_zh, f.name_en)
+        )
+        terms = " ".join(dict.fromkeys(" ".join(doc[k] for k in analysis.TEXT_FIELDS).split()))
+        grams = " ".join(dict.fromkeys(doc[analysis.GRAM].split()))
+        shown = (f.address_en or f.address_zh) if lang == "en" else f.address_zh
+        rows.append(
+            [
+                f.id,
+                name,
+                other if other != name else "",
+                f.district,
+                round(f.lat, 6),
+                round(f.lng, 6),
+                shown,
+                terms,
+                grams,
+            ]
+        )
+        for word in _latin_words(f):
+            stems[word] = analysis._latin_term(word)
+    base = f"/h5/{lang}/"
+    return {
+        "base": base,
+        "count": t.count("results.count", 987654).replace("987654", "{n}"),
+        "driver": t("facility.driver"),
+        "pages": [f"{base}facility/{row[0]}/driver/" for row in rows],
+        "rows": rows,
+        "stems": dict(sorted(stems.items())),
+    }
+
+
+def _dress(path: str, html: str, script: str) -> str:
+    """Mark a built page as the static site's and give it the search script."""
+    attrs = ' data-site="/h5/"'
+    if m := _LIST_PAGE.match(path):
+        attrs += f' data-index="/h5/{m.group(1)}/{m.group(2)}/search.json"'
+    html = re.sub(r"<html ([^>]*)>", lambda m: f"<html {m.group(1)}{attrs}>", html, count=1)
+    return html.replace("</head>", f'<script src="{script}" defer></script>\n</head>', 1)
 
 
 def static_path(url: str) -> str | None:
@@ -74,6 +146,10 @@ def build(settings: Settings, out: Path) -> dict[str, object]:
     """Render the site into `out` (replaced whole); returns the manifest."""
     app = create_app(settings)
     files: dict[str, bytes] = {}
+    script = static_path(f"/h5/static/{SEARCH_SCRIPT}?v={static_version(SEARCH_SCRIPT)}")
+    assert script is not None
+    files[_file_for(script)] = (STATIC / SEARCH_SCRIPT).read_bytes()
+    files[f"h5/{WORKER}"] = (STATIC / WORKER).read_bytes()
     with TestClient(app) as client:
         queue = [f"/h5/{lang}" for lang in LANGS]
         queue += [f"/h5/{lang}/{kind}" for lang in LANGS for kind in QR_KINDS]
@@ -92,10 +168,17 @@ def build(settings: Settings, out: Path) -> dict[str, object]:
             if r.headers["content-type"].startswith("text/html"):
                 html = r.text
                 queue.extend(m.group(2) for m in _LINK.finditer(html))
-                files[_file_for(path)] = _rewrite(html).encode()
+                files[_file_for(path)] = _dress(path, _rewrite(html), script).encode()
             else:
                 files[_file_for(path)] = r.content
-        data_date = app.state.services.directory.directory.list_date()
+        directory = app.state.services.directory.directory
+        data_date = directory.list_date()
+        for lang in LANGS:
+            for kind in QR_KINDS:
+                index = search_index(directory, lang, kind)
+                files[f"h5/{lang}/{kind}/search.json"] = json.dumps(
+                    index, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+                ).encode()
     manifest = {
         "data_date": data_date,
         "base_url": settings.base_url,
