@@ -9,6 +9,8 @@
   }
   var indexUrl = root.getAttribute("data-index");
   var form = document.querySelector("form.search");
+  var favPage = root.hasAttribute("data-site") && document.body.getAttribute("data-page") === "favourites";
+  if (favPage) { favourites(); }
   if (!indexUrl || !form) { return; }
   var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
   var RUNS = /([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)/g;
@@ -72,6 +74,23 @@
     return 12742 * Math.asin(Math.sqrt(h));
   }
 
+  // the favourites page, on a static host: this device's list, from the lists' indexes
+  function favourites() {
+    var m = location.pathname.match(/^(.*\/h5\/(?:en|zh)\/)favourites\/?$/), ids = [];
+    try { ids = JSON.parse(localStorage.getItem("h5.favourites") || "[]"); } catch (e) { ids = []; }
+    var empty = document.getElementById("fav-empty");
+    if (!m || !ids.length || !empty) { return; }
+    Promise.all(["medical", "dental", "designated"].map(function (kind) {
+      return fetch(m[1] + kind + "/search.json").then(function (r) { return r.json(); });
+    })).then(function (lists) {
+      var rows = [];
+      lists.forEach(function (d) {
+        d.rows.forEach(function (row) { if (ids.indexOf(row[0]) >= 0) { rows.push(row); } });
+      });
+      if (rows.length) { empty.hidden = true; show(lists[0], rows, empty); }
+    }).catch(function () {});
+  }
+
   function search(data, q, district, near) {
     var cls = clauses(q, data);
     var rows = data.rows.filter(function (row) {
@@ -84,9 +103,9 @@
     return rows;
   }
 
-  function show(data, rows) {
+  function show(data, rows, anchor) {
     var list = document.querySelector("ol.results");
-    if (!list) { list = document.createElement("ol"); list.className = "results"; form.after(list); }
+    if (!list) { list = document.createElement("ol"); list.className = "results"; (anchor || form).after(list); }
     list.textContent = "";
     rows.forEach(function (row) {
       var li = document.createElement("li"), h = document.createElement("h2"), a = document.createElement("a");

@@ -143,3 +143,24 @@ def test_search_and_driver_card_online_then_offline(served: str) -> None:
             ], errors
         finally:
             browser.close()
+
+
+def test_favourites_stay_on_the_device_and_show_on_the_static_site(served: str) -> None:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            page = browser.new_page()
+            page.goto(f"{served}/h5/en/dental/")
+            page.evaluate(
+                "() => localStorage.setItem('h5.favourites', JSON.stringify(['den-arrail-biyun']))"
+            )
+            page.goto(f"{served}/h5/en/favourites/")
+            page.wait_for_selector("ol.results li.card")
+            cards = page.locator("ol.results li.card").all()
+            assert [c.get_attribute("id") for c in cards] == ["f-den-arrail-biyun"]
+            assert page.locator("#fav-empty").is_hidden()
+        finally:
+            browser.close()
