@@ -18,7 +18,7 @@ from server.partners.models import PartnerKey
 from server.services import Services
 from server.settings import Settings
 from tests.conftest import error_codes
-from tests.db import FakeClock
+from tests.db import FakeClock, run_together
 from tests.test_persisted_queries import make_client
 
 QUERY = '{ facilities(text: "renji", first: 2) { totalCount } }'
@@ -152,3 +152,26 @@ def test_the_script_issues_and_revokes(
         assert row.rate_per_minute == 5 and row.revoked_at is not None
         assert raw not in row.key_hash
     engine.dispose()
+
+
+def test_a_key_budget_holds_under_concurrency(
+    committed: tuple[sessionmaker[Session], Any], members: MemberServices, clock: FakeClock
+) -> None:
+    # given a key allowed 5 requests a minute, on a database whose commits are real
+    factory, _ = committed
+    with factory() as db:
+        row, _ = partners.issue(db, clock, "Race", rate_per_minute=5, cost_per_minute=100_000)
+        db.commit()
+        budget = partners.partner_budget(row)
+
+    # when 12 requests arrive at once, each in its own session
+    def one(_: int) -> bool:
+        with factory() as db:
+            decision = partners.admit(members.limiter, db, budget)
+            db.commit()
+            return decision.allowed
+
+    results = run_together(12, one)
+    # then exactly 5 were let through
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert sum(results) == 5
