@@ -1,6 +1,6 @@
 """Conditional GETs and content negotiation for every response: pure ASGI middleware.
 
-`Conditional` gives a complete 200 answer to a GET or HEAD an ETag (a hash of its body)
+`Conditional` gives a complete 200 answer to a GET an ETag (a hash of its body)
 when it has none, and answers a request whose `If-None-Match` names it with a 304 and no
 body. Signed-link endpoints (private files) and answers that set a cookie or say
 `no-store` are left alone.
@@ -69,7 +69,7 @@ class Conditional:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
+            or scope["method"] != "GET"  # a HEAD answer has no body to tag
             or scope["path"].startswith(PRIVATE_PREFIXES)
         ):
             await self.app(scope, receive, send)

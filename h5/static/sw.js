@@ -1,4 +1,4 @@
-/* Keeps the static site for offline use: every page and file fetched is kept, the list's
+/* Keeps the static site for offline use: every public page and file fetched is kept, the list's
    driver cards and facility pages as soon as its index is read; without a network the
    kept copy answers. */
 "use strict";
@@ -17,10 +17,13 @@ self.addEventListener("message", function (event) {
 });
 
 self.addEventListener("fetch", function (event) {
-  var request = event.request;
-  if (request.method !== "GET" || new URL(request.url).origin !== location.origin) { return; }
+  var request = event.request, url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== location.origin) { return; }
+  // the supplement portal (a claimant's own pages) is never kept
+  if (url.pathname.indexOf("/supplement") >= 0) { return; }
   event.respondWith(fetch(request).then(function (response) {
-    if (response.ok) {
+    var cache = response.headers.get("Cache-Control") || "";
+    if (response.ok && !/no-store|private/.test(cache)) {
       var copy = response.clone();
       caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
     }
