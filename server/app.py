@@ -23,7 +23,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from schema import build_schema
 from schema.context import Context
-from schema.errors import format_error
+from schema.errors import INTERNAL, format_error
 from schema.persisted import (
     NOT_FOUND,
     PersistedQueries,
@@ -31,6 +31,7 @@ from schema.persisted import (
     operation_type,
     registered_queries,
 )
+from schema.response_cache import PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
 from server.claims.portal.captchas import make_challenges
@@ -44,15 +45,18 @@ from server.db import (
     make_sessionmaker,
     migrate,
     unavailable,
+    write_first,
 )
 from server.directory.loader import load_directory
+from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.limits import key_of
 from server.logs import configure_logging
 from server.partners import service as partners
+from server.response_cache import make_response_cache
 from server.search import analysis
-from server.search.factory import open_engine
+from server.search.factory import index_key, open_engine
 from server.services import Services
 from server.settings import ROOT, Settings, from_env
 
@@ -64,7 +68,8 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
-            # no GET: queries change nothing, but GET would put search text in access logs
+            # the view runs no GET: GET is persisted queries only (`_get`), so search text
+            # reaches URLs (and access logs) only where a client chose a cacheable GET
             allow_queries_via_get=False,
         )
         self.services = services
@@ -72,6 +77,10 @@ class GraphQLApp(GraphQL[Context, None]):
         # the plain-POST path below goes with the fast executor (GRAPHQL_EXECUTOR)
         self.plain_posts = settings.graphql_executor == "fast"
         self.persisted = PersistedQueries(registered_queries(), settings.persisted_query_cache)
+        # answers to identical anonymous directory queries (schema/response_cache.py)
+        self.response_cache = make_response_cache(settings)
+        self.public_queries = PublicQueries(settings.graphql_max_tokens)
+        self._versions: dict[int, tuple[object, str]] = {}
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -82,9 +91,60 @@ class GraphQLApp(GraphQL[Context, None]):
         refusal = await _refuse_malformed(request) or self._resolve_persisted(request)
         if refusal is not None:
             return refusal
+        key = self._cache_key(request, context, root_value)
+        if key is not None:
+            assert self.response_cache is not None
+            body = self.response_cache.get(key)
+            if body is not None:
+                return Response(body, media_type="application/json")
         if context is not UNSET:
-            return await self._dispatch(request, context, root_value)
-        return await self._in_session(request, lambda r: self._dispatch(r, UNSET, UNSET))
+            response = await self._dispatch(request, context, root_value)
+        else:
+            response = await self._in_session(request, lambda r: self._dispatch(r, UNSET, UNSET))
+        if (
+            key is not None
+            and isinstance(response, Response)
+            and response.status_code == 200
+            and getattr(request.state, "graphql_errors", True) is False
+        ):
+            assert self.response_cache is not None
+            self.response_cache.put(key, bytes(response.body))
+        return response
+
+    def _cache_key(self, request: Request, context: Any, root_value: Any) -> str | None:
+        """The response cache's key for an anonymous public directory query, else None."""
+        if self.response_cache is None or context is not UNSET or root_value is not UNSET:
+            return None
+        headers = request.headers
+        if "authorization" in headers or headers.get("accept") not in _PLAIN_ACCEPT:
+            return None  # signed in (or trying to be), or asking for another transport
+        if PARTNER_HEADER in headers:
+            return None  # a partner's every request counts under its key's budget
+        data = getattr(request.state, "graphql_body", None)
+        if not isinstance(data, dict) or data.get("extensions") is not None:
+            return None
+        query = data.get("query")
+        if not isinstance(query, str) or not query:
+            return None
+        return self.public_queries.key(
+            self._data_version(), query, data.get("variables"), data.get("operationName")
+        )
+
+    def _data_version(self) -> str:
+        # what public answers depend on besides the request; remembered per loaded directory
+        service = self.services.directory
+        seen = self._versions.get(id(service))
+        if seen is not None and seen[0] is service:
+            return seen[1]
+        version = data_version(
+            index_key(service.directory),
+            service.engine.name,
+            analysis.fingerprint(),
+            str(self.schema),
+            repr(self.settings.graphql_max_cost),
+        )
+        self._versions = {id(service): (service, version)}
+        return version
 
     async def _in_session(self, request: Any, answer: Any) -> Any:
         # One database session per request: committed after the response is built, rolled
@@ -94,6 +154,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if factory is None:
             return await answer(request)
         session = factory()
+        if _may_write(request):
+            write_first(session)
         request.state.db = session
         request.state.db_failed = False
         try:
@@ -111,9 +173,19 @@ class GraphQLApp(GraphQL[Context, None]):
                 try:
                     session.commit()
                 except UNAVAILABLE as e:
-                    # the answer built above did not happen: say so instead
-                    log.warning("database unavailable at commit: %s", type(e).__name__)
-                    return _unavailable_response(graphql=True)
+                    session.rollback()
+                    if not _may_write(request):
+                        # a read's only writes are bookkeeping (a session's idle clock): a
+                        # database that cannot write (a full disk) does not cost the answer
+                        log.warning("a read's bookkeeping could not be committed")
+                    elif unavailable(e):
+                        # the answer built above did not happen: say so instead
+                        log.warning("database unavailable at commit: %s", type(e).__name__)
+                        return _unavailable_response(graphql=True)
+                    else:
+                        # the answer built says done: it is not, and says so as JSON
+                        log.warning("a GraphQL request's commit failed: %s", type(e).__name__)
+                        return _refusal(500, "Nothing was saved; please try again.", INTERNAL)
             if budget is not None:
                 self._charge(request, session, budget)
             return response
@@ -296,6 +368,8 @@ class GraphQLApp(GraphQL[Context, None]):
         cost = (result.extensions or {}).get("cost")
         if isinstance(cost, dict) and isinstance(request, Request):
             request.state.graphql_cost = cost.get("requestedQueryCost")
+        if isinstance(request, Request):
+            request.state.graphql_errors = bool(result.errors)
         if result.errors:
             if any(_unexpected(e) for e in result.errors):
                 request.state.db_failed = True
@@ -469,8 +543,24 @@ def _unavailable_response(*, graphql: bool) -> Response:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    graphql = request.url.path.startswith("/graphql")
+    if not unavailable(exc):  # a full disk: not worth a quick retry, and no SQL shown
+        from api.guard import MESSAGES, STORAGE_FULL, error_json
+
+        log.error("database cannot write on %s: %s", request.url.path, type(exc).__name__)
+        if graphql:
+            return _refusal(500, "Nothing was saved; please try again later.", INTERNAL)
+        return error_json(STORAGE_FULL, MESSAGES[STORAGE_FULL], 507)
     log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
-    return _unavailable_response(graphql=request.url.path.startswith("/graphql"))
+    return _unavailable_response(graphql=graphql)
+
+
+def _may_write(request: Any) -> bool:
+    """A mutation, perhaps (a cheap look at the text: a query naming `mutation` only pays
+    for a lock it did not need): its transaction takes SQLite's write lock first."""
+    body = getattr(request.state, "graphql_body", None) if isinstance(request, Request) else None
+    query = body.get("query") if isinstance(body, dict) else None
+    return isinstance(query, str) and "mutation" in query
 
 
 def _unexpected(error: GraphQLError) -> bool:
@@ -489,7 +579,7 @@ def build_services(settings: Settings) -> Services:
     rule_book()  # raises InvalidRules: no claims under half a rule set
     return Services(
         settings=settings,
-        directory=DirectoryService(directory, engine),
+        directory=DirectoryService(directory, engine, load_gazetteer(settings.data_dir)),
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),

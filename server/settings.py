@@ -39,6 +39,7 @@ GraphQLExecutor = Literal["fast", "stock"]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(gt=0)]
 Seconds = Annotated[float, Field(gt=0, le=120)]
+NonNegative = Annotated[int, Field(ge=0)]
 
 _DATABASE_URL = re.compile(r"(sqlite|postgresql)(\+\w+)?://")
 _REDIS_URL = re.compile(r"(redis|rediss|unix)://")
@@ -150,6 +151,19 @@ class Settings(BaseSettings):
     s3_region: str = Field("", description="the bucket's region")
     upload_max_mb: Positive = Field(10, description="largest upload, one file")
     claim_upload_cap_mb: Positive = Field(100, description="all files of one claim")
+    upload_body_timeout: float = Field(
+        600,
+        gt=0,
+        description="seconds an upload's body (claim uploads, supplement portal) may take in all; past it the answer is 408 `REQUEST_TIMEOUT` and the connection closes",
+    )
+    upload_min_rate: int = Field(
+        1024,
+        ge=0,
+        description="bytes a second an upload's body must average once `UPLOAD_RATE_GRACE` has passed (else 408 as above); 0: no minimum",
+    )
+    upload_rate_grace: float = Field(
+        10, gt=0, description="seconds an upload's body may take before `UPLOAD_MIN_RATE` applies"
+    )
     notifier: Notifier = Field(
         None,
         validate_default=True,
@@ -167,6 +181,14 @@ class Settings(BaseSettings):
     )
     graphql_max_cost: Positive = Field(
         50_000, description="most one query may cost (see Query cost)"
+    )
+    response_cache_mb: NonNegative = Field(
+        32,
+        description="in-process cache of answers to identical anonymous directory queries (per worker, least recently used dropped first); 0: off",
+    )
+    response_cache_seconds: Positive = Field(
+        60,
+        description="how long such answers stay in Redis, shared by workers, when `REDIS_URL` is set",
     )
     log_level: str = Field(
         "INFO",
@@ -194,6 +216,13 @@ class Settings(BaseSettings):
     max_connections: Positive | None = Field(
         None,
         description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
+    )
+    map_tile_url: str = Field(
+        "",
+        description="the H5 map's optional tile layer under the district outlines: an `https://` template with `{z}`, `{x}` and `{y}` serving WGS-84 Web Mercator tiles (e.g. an OpenStreetMap tile server you may use); unset: outlines only, no tile server",
+    )
+    map_tile_attribution: str = Field(
+        "", description="the credit the tile layer's licence asks for, shown under the map"
     )
 
     static_site_dir: Path | None = Field(
@@ -282,6 +311,18 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if value and not _HTTP_URL.match(value):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _map_tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            not value.startswith("https://")
+            or not _HTTP_URL.match(value)
+            or any(part not in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("must be an https:// URL template with {z}, {x} and {y}")
         return value
 
     @field_validator("secret_key")

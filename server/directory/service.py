@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from server.directory.directory import Directory
-from server.directory.geo import display_km, in_china
+from server.directory.geo import display_kms, in_china
 from server.directory.models import Facility, FacilityKind, Ownership
+from server.directory.places import Gazetteer, Place
 from server.errors import InvalidInput
 from server.search import SearchEngine, SearchFilters, nearby
 
@@ -40,25 +42,50 @@ class FacilityQuery:
     department: str | None = None
     network: str | None = None
     near: tuple[float, float] | None = None  # (lat, lng), WGS-84
+    place: str | None = None  # a typed place, resolved to ``near`` (see places.py)
     max_distance_km: float | None = None
     sort: Sort = Sort.RELEVANCE
     offset: int = 0
     limit: int = 20
 
 
+class _PageDistances:
+    """The display km of a page's rows, computed together the first time one is shown:
+    a page that does not show distances (or a client that does not ask for them) does
+    not pay for them, and one that does pays one vectorised call, not one per row."""
+
+    __slots__ = ("_km", "_lats", "_lngs", "near")
+
+    def __init__(self, near: tuple[float, float], facilities: list[Facility]) -> None:
+        self.near = near
+        self._lats = np.fromiter((f.lat for f in facilities), np.float64, len(facilities))
+        self._lngs = np.fromiter((f.lng for f in facilities), np.float64, len(facilities))
+        self._km: list[float] | None = None
+
+    def km(self, row: int) -> float:
+        if self._km is None:
+            self._km = display_kms(self.near, self._lats, self._lngs)
+        return self._km[row]
+
+
 @dataclass(frozen=True, slots=True)
 class FacilityResult:
     facility: Facility
     near: tuple[float, float] | None  # the point distances are measured from
+    _distances: _PageDistances | None = field(default=None, repr=False, compare=False)
+    _row: int = field(default=0, repr=False, compare=False)
 
     @property
     def distance_km(self) -> float | None:
-        """Geodesic km with one decimal, computed when shown: a page that does not
-        show distances (or a client that does not ask for them) does not pay for it.
+        """Geodesic km with one decimal, computed when shown (with the page's other rows).
         None for a facility whose point is an estimate: a precise km would mislead."""
         if self.near is None or self.facility.approximate:
             return None
-        return display_km(self.near, (self.facility.lat, self.facility.lng))
+        if self._distances is None or self._distances.near != self.near:
+            return display_kms(
+                self.near, np.array([self.facility.lat]), np.array([self.facility.lng])
+            )[0]
+        return self._distances.km(self._row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +93,19 @@ class FacilityPage:
     results: list[FacilityResult]
     total: int
     offset: int
+    place: Place | None = None  # what a typed place was taken to be
 
     @property
     def has_next(self) -> bool:
         return self.offset + len(self.results) < self.total
+
+
+@dataclass(frozen=True, slots=True)
+class ListCount:
+    """How many facilities of another list the same words find."""
+
+    kind: FacilityKind
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +124,44 @@ class Facets:
 
 
 class DirectoryService:
-    def __init__(self, directory: Directory, engine: SearchEngine) -> None:
+    def __init__(
+        self, directory: Directory, engine: SearchEngine, places: Gazetteer | None = None
+    ) -> None:
         self.directory = directory
         self.engine = engine
+        self.places = places if places is not None else Gazetteer([])
+
+    def find_places(self, text: str, limit: int = 5) -> list[Place]:
+        """The places a typed place most likely names (a district, street, landmark,
+        station or hotel, or a pasted Chinese address), best first."""
+        return self.places.find(text, limit)
+
+    def resolve_place(self, q: FacilityQuery) -> tuple[FacilityQuery, Place | None]:
+        """The query with its typed place turned into the point distances are measured from."""
+        if not q.place or not q.place.strip():
+            return q, None
+        if q.near is not None:
+            raise InvalidInput("Give either 'near' or 'place', not both.", field="place")
+        found = self.find_places(q.place, 1)
+        if not found:
+            raise InvalidInput(
+                "No district, street or landmark of that name is known; try a district "
+                "(Pudong, 徐汇), a street (山东中路), a hospital, or paste a Chinese address.",
+                field="place",
+            )
+        p = found[0]
+        return dataclasses.replace(q, near=(p.lat, p.lng), place=None), p
 
     def get(self, facility_id: str) -> Facility | None:
         return self.directory.get(facility_id)
 
     def search(self, q: FacilityQuery) -> FacilityPage:
+        q, place = self.resolve_place(q)
         self._check(q)
         text = (q.text or "").strip() or None
         filters = self._filters(q)
         if filters is None:  # a filter value that names nothing we know matches nothing
-            return FacilityPage([], 0, q.offset)
+            return FacilityPage([], 0, q.offset, place)
 
         if q.near is not None and q.sort is Sort.DISTANCE:
             # only the matches around the point are measured, not every match in the city
@@ -126,9 +187,29 @@ class DirectoryService:
             ordinals, total = hits.ordinals, hits.total
 
         page = ordinals[q.offset : q.offset + q.limit]
-        facilities = self.directory.facilities
-        results = [FacilityResult(facilities[int(i)], q.near) for i in page]
-        return FacilityPage(results, total, q.offset)
+        facilities = [self.directory.facilities[int(i)] for i in page]
+        if q.near is None:
+            results = [FacilityResult(f, None) for f in facilities]
+        else:
+            distances = _PageDistances(q.near, facilities)
+            results = [
+                FacilityResult(f, q.near, distances, row) for row, f in enumerate(facilities)
+            ]
+        return FacilityPage(results, total, q.offset, place)
+
+    def other_lists(self, q: FacilityQuery) -> list[ListCount]:
+        """The other lists where the query's words find facilities, with their counts:
+        ``dental`` typed on the medical list points to the dental list. Only the words
+        count (not the district or the point), as the other list's page starts afresh."""
+        text = (q.text or "").strip()
+        if not text or q.kind is None or len(text) > MAX_TEXT:
+            return []
+        counts = [
+            ListCount(kind, self.engine.search(text, SearchFilters(kind=kind), 0).total)
+            for kind in FacilityKind
+            if kind is not q.kind
+        ]
+        return [c for c in counts if c.count]
 
     def _exact_first_in_band(self, near: nearby.NearbyHits) -> np.ndarray:
         if len(near.ordinals) == 0:
@@ -142,15 +223,20 @@ class DirectoryService:
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
         hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)
-        rows = [self.directory.facilities[int(i)] for i in hits.ordinals]
-        districts = Counter(f.district for f in rows)
-        grades = Counter(f.grade for f in rows if f.grade)
-        departments: Counter[str] = Counter()
-        dept_en: dict[str, str] = {}
-        for f in rows:
-            for d in f.departments:
-                departments[d.zh] += 1
-                dept_en.setdefault(d.zh, d.en)
+        c = self.directory.columns
+        ordinals = hits.ordinals
+        districts = _counted(c.district_vocab, c.district_code[ordinals])
+        grades = _counted(c.grade_vocab, c.grade_code[ordinals])
+        grades.pop("", None)
+        chosen = np.zeros(len(self.directory), dtype=bool)
+        chosen[ordinals] = True
+        per_department = np.bincount(
+            c.department_code[chosen[c.department_row]], minlength=len(c.department_vocab)
+        )
+        departments = Counter(
+            {c.department_vocab[i][0]: int(n) for i, n in enumerate(per_department) if n}
+        )
+        dept_en = dict(c.department_vocab)
         district_en = {d.zh: d.en for d in self.directory.districts}
         return Facets(
             districts=[FacetCount(k, district_en.get(k, k), n) for k, n in _ranked(districts)],
@@ -160,6 +246,8 @@ class DirectoryService:
         )
 
     def _check(self, q: FacilityQuery) -> None:
+        if q.place is not None and len(q.place) > MAX_TEXT:
+            raise InvalidInput(f"A place is limited to {MAX_TEXT} characters.", field="place")
         if q.text is not None and len(q.text) > MAX_TEXT:
             raise InvalidInput(f"Search text is limited to {MAX_TEXT} characters.", field="text")
         if not 1 <= q.limit <= MAX_PAGE:
@@ -249,6 +337,11 @@ def _city_zh(value: str, directory: Directory) -> str:
         if v in {d.city.casefold(), d.city_en.casefold()}:
             return d.city
     return value.strip()
+
+
+def _counted(vocab: tuple[str, ...], codes: np.ndarray) -> Counter[str]:
+    counts = np.bincount(codes, minlength=len(vocab))
+    return Counter({vocab[i]: int(n) for i, n in enumerate(counts) if n})
 
 
 def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,15 @@ from whoosh.scoring import bm25
 
 from server.directory.directory import Directory
 from server.search import BBox, SearchFilters, SearchHits, analysis
-from server.search.analysis import FIELD_BOOSTS, GRAM, KEYWORD_FIELDS, SEP, TEXT_FIELDS, Clause
+from server.search.analysis import (
+    FIELD_BOOSTS,
+    GRAM,
+    KEYWORD_FIELDS,
+    NEAR_WEIGHT,
+    SEP,
+    TEXT_FIELDS,
+    Clause,
+)
 
 SCORED_FIELDS = (*TEXT_FIELDS, GRAM)
 LENGTHS_FILE = "field_lengths.npy"
@@ -40,6 +48,9 @@ B, K1 = 0.75, 1.2  # whoosh's BM25F defaults
 # Decoded postings kept in memory, most recently used first; counted in postings.
 POSTINGS_CACHE = 2_000_000
 FILTER_CACHE = 128
+# and at most this many bytes of them: each holds a mask and the ordinals of a million
+# facilities in a large directory, and every worker has its own
+FILTER_CACHE_BYTES = 64 * 1024 * 1024
 
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -64,9 +75,11 @@ def build(directory: Directory, path: Path) -> None:
     lengths = np.zeros((len(SCORED_FIELDS), len(directory)), dtype=np.float32)
     points = np.array([(f.lat, f.lng) for f in directory.facilities], dtype=np.float64)
     writer = ix.writer(procs=1, limitmb=256)
+    latin: Counter[str] = Counter()
     try:
         for i, facility in enumerate(directory.facilities):
             doc: dict[str, str] = analysis.document(facility)
+            latin.update(analysis.lexicon_counts((doc,)))
             for row, field in enumerate(SCORED_FIELDS):
                 lengths[row, i] = doc[field].count(" ") + 1 if doc[field] else 0
             for field, values in analysis.keywords(facility).items():
@@ -78,6 +91,7 @@ def build(directory: Directory, path: Path) -> None:
     writer.commit()
     np.save(path / LENGTHS_FILE, lengths)
     np.save(path / POINTS_FILE, points.reshape(-1, 2).T)
+    analysis.Lexicon(latin).save(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +112,11 @@ class WhooshEngine:
     def __init__(self, path: Path, size: int) -> None:
         analysis.initialize()
         try:
-            self._index = index.open_dir(str(path))
-            lengths = np.load(path / LENGTHS_FILE)
-            points = np.load(path / POINTS_FILE)
+            # read-only, and the arrays memory-mapped: every worker shares their pages
+            self._index = index.open_dir(str(path), readonly=True)
+            lengths = np.load(path / LENGTHS_FILE, mmap_mode="r")
+            points = np.load(path / POINTS_FILE, mmap_mode="r")
+            self._lexicon = analysis.Lexicon.load(path)
         except Exception as e:  # missing, truncated or foreign files: all mean "build again"
             raise StaleIndex(f"no usable whoosh index at {path}: {e}") from e
         self._reader: IndexReader = self._index.reader()
@@ -114,14 +130,16 @@ class WhooshEngine:
             raise StaleIndex(f"the whoosh index at {path} does not hold {size} facilities")
         self._size = size
         self._lat, self._lng = points
-        self._norms = {
-            field: _length_norms(lengths[row]) for row, field in enumerate(SCORED_FIELDS)
-        }
+        # bm25() divides a facility's field length by the average: the lengths stay on
+        # disk (shared), divided for the postings read (and cached) only
+        self._lengths = {field: lengths[row] for row, field in enumerate(SCORED_FIELDS)}
+        self._averages = {field: _average(lengths[row]) for row, field in enumerate(SCORED_FIELDS)}
         # Reading postings moves a shared file position: one reader at a time.
         self._lock = threading.Lock()
         self._postings: OrderedDict[tuple[str, str], _Postings | None] = OrderedDict()
         self._cached = 0
         self._filters: OrderedDict[tuple[tuple[str, str], ...], _Allowed] = OrderedDict()
+        self._filter_bytes = 0
 
     @classmethod
     def open(cls, directory: Directory, path: Path) -> WhooshEngine:
@@ -139,7 +157,7 @@ class WhooshEngine:
                 return SearchHits(everything if limit is None else everything[:limit], self._size)
             matches = allowed.ordinals
             return SearchHits(matches if limit is None else matches[:limit], int(matches.size))
-        clauses = analysis.query(text)
+        clauses = analysis.query(text, self._lexicon)
         if not clauses or self._size == 0:
             return SearchHits(_EMPTY, 0)
 
@@ -156,11 +174,12 @@ class WhooshEngine:
         """Which facilities match one query word, and the score it adds to each."""
         matched = np.zeros(self._size, dtype=bool)
         scores = np.zeros(self._size, dtype=np.float32)
-        for field, term in clause.terms:
-            p = self._postings_of(field, term)
-            if p is not None:
-                matched[p.ordinals] = True
-                scores[p.ordinals] += p.scores
+        for pairs, weight in ((clause.terms, None), (clause.near, NEAR_WEIGHT)):
+            for field, term in pairs:
+                p = self._postings_of(field, term)
+                if p is not None:
+                    matched[p.ordinals] = True
+                    scores[p.ordinals] += p.scores if weight is None else p.scores * weight
         if clause.grams:
             grams = [self._postings_of(GRAM, g) for g in clause.grams]
             if all(p is not None for p in grams):
@@ -184,10 +203,10 @@ class WhooshEngine:
             ordinals, weights = _read_postings(self._reader, field, term)
             if ordinals.size == 0:
                 p = None
-            elif field in self._norms:
+            elif field in self._lengths:
                 idf = math.log(self._size / (ordinals.size + 1)) + 1
                 boost = FIELD_BOOSTS[field]
-                norms = self._norms[field][ordinals]
+                norms = _length_norms(self._lengths[field][ordinals], self._averages[field])
                 p = _Postings(ordinals, (boost * bm25(idf, weights, norms, 1.0, B, K1)))
             else:
                 p = _Postings(ordinals, np.zeros(ordinals.size, dtype=np.float32))
@@ -220,9 +239,16 @@ class WhooshEngine:
             mask &= hit
         allowed = _Allowed(mask, np.flatnonzero(mask))
         with self._lock:
+            old = self._filters.pop(key, None)
+            if old is not None:
+                self._filter_bytes -= old.mask.nbytes + old.ordinals.nbytes
             self._filters[key] = allowed
-            if len(self._filters) > FILTER_CACHE:
-                self._filters.popitem(last=False)
+            self._filter_bytes += allowed.mask.nbytes + allowed.ordinals.nbytes
+            while len(self._filters) > 1 and (
+                len(self._filters) > FILTER_CACHE or self._filter_bytes > FILTER_CACHE_BYTES
+            ):
+                _, dropped = self._filters.popitem(last=False)
+                self._filter_bytes -= dropped.mask.nbytes + dropped.ordinals.nbytes
         return allowed
 
     def _inside(self, box: BBox, allowed: _Allowed | None) -> _Allowed:
@@ -240,12 +266,15 @@ class WhooshEngine:
         with self._lock:
             self._postings.clear()
             self._filters.clear()
+            self._filter_bytes = 0
             self._reader.close()
 
 
-def _length_norms(lengths: np.ndarray) -> np.ndarray:
-    # bm25() divides a facility's field length by the average; divide once here.
-    average = float(lengths.mean()) if lengths.size else 0.0
+def _average(lengths: np.ndarray) -> float:
+    return float(lengths.mean()) if lengths.size else 0.0
+
+
+def _length_norms(lengths: np.ndarray, average: float) -> np.ndarray:
     return (lengths / average).astype(np.float32) if average > 0 else np.ones_like(lengths)
 
 

@@ -84,6 +84,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "S3_REGION": "cn-east-2",
         "UPLOAD_MAX_MB": "20",
         "CLAIM_UPLOAD_CAP_MB": "200",
+        "UPLOAD_BODY_TIMEOUT": "120",
+        "UPLOAD_MIN_RATE": "4096",
+        "UPLOAD_RATE_GRACE": "2.5",
         "NOTIFIER": "inprocess",
         "SESSION_IDLE_MINUTES": "15",
         "SESSION_ABSOLUTE_HOURS": "8",
@@ -92,6 +95,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_MAX_TOKENS": "1000",
         "GRAPHQL_MAX_FIELDS": "300",
         "GRAPHQL_MAX_COST": "20000",
+        "RESPONSE_CACHE_MB": "0",
+        "RESPONSE_CACHE_SECONDS": "10",
         "LOG_LEVEL": "warning",
         "GRAPHQL_EXECUTOR": "stock",
         "REDIS_PREFIX": "care:",
@@ -104,6 +109,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_GET_MAX_AGE": "300",
         "ANONYMOUS_RATE_PER_MINUTE": "30",
         "ANONYMOUS_COST_PER_MINUTE": "5000",
+        "MAP_TILE_URL": "https://tiles.example.com/{z}/{x}/{y}.png",
+        "MAP_TILE_ATTRIBUTION": "© Example tiles",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 
@@ -124,6 +131,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert s.base_url == "https://care.example.com"
     assert s.storage_dir == tmp_path / "uploads"
     assert (s.graphql_max_depth, s.graphql_max_cost) == (8, 20000)
+    assert (s.upload_body_timeout, s.upload_min_rate, s.upload_rate_grace) == (120, 4096, 2.5)
 
 
 def test_empty_values_count_as_unset() -> None:
@@ -371,3 +379,17 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://tiles.example.com/{z}/{x}/{y}.png",  # not https: the page is
+        "https://tiles.example.com/{z}/{x}.png",
+        "tiles.example.com/{z}/{x}/{y}.png",
+    ],
+)
+def test_a_map_tile_url_must_be_an_https_template(value: str) -> None:
+    (problem,) = problems({"MAP_TILE_URL": value})
+    assert problem.startswith("MAP_TILE_URL: ")
+    assert "{z}, {x} and {y}" in problem
