@@ -55,8 +55,13 @@ def test_the_site_holds_every_page_with_its_source_and_date(site: Path, services
     for kind in ("medical", "dental", "designated"):
         assert (site / "h5/en/qr" / f"{kind}.svg").read_bytes().lstrip().startswith(b"<")
         assert (site / "h5/en/qr" / f"{kind}.png").read_bytes().startswith(b"\x89PNG")
+    # every page states the data date and the lists' source
+    for html in site.rglob("*.html"):
+        text = html.read_text()
+        assert directory.list_date() in text, html
+        assert 'class="attribution"' in text, html  # the source line
+        assert "facility lists" in text or "机构清单" in text, html
     page = (site / "h5/en/medical/index.html").read_text()
-    assert directory.list_date() in page
     # links point at files; assets carry their hash in the name
     assert 'href="/h5/en/dental/"' in page
     assert "?v=" not in page

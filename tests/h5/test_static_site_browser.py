@@ -164,3 +164,26 @@ def test_favourites_stay_on_the_device_and_show_on_the_static_site(served: str) 
             assert page.locator("#fav-empty").is_hidden()
         finally:
             browser.close()
+
+
+def test_with_javascript_off_the_lists_and_facility_pages_still_work(served: str) -> None:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            context = browser.new_context(java_script_enabled=False)
+            page = context.new_page()
+            page.goto(f"{served}/h5/en/dental/")
+            cards = page.locator("ol.results li.card")
+            assert cards.count() >= 1
+            page.locator("ol.results li.card h2 a").first.click()
+            page.wait_for_load_state()
+            assert "/facility/" in page.url and page.url.endswith("/")
+            page.locator("a[href$='/driver/']").first.click()
+            page.wait_for_load_state()
+            assert page.url.endswith("/driver/")
+            assert page.locator("main").inner_text().strip()
+        finally:
+            browser.close()
