@@ -10,7 +10,7 @@ export HOST PORT
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
               --custom-compile-command "make lock" --quiet
 
-.PHONY: serve test install install-test data schema lint bench lock clean
+.PHONY: serve test install install-test data schema lint bench lock clean static
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -49,12 +49,16 @@ serve: data
 # The tests that run GraphQL, again on the stock executor (GRAPHQL_EXECUTOR=stock: Strawberry's
 # and graphql-core's own, no fast path), on SQLite only: the executor does not depend on it.
 GRAPHQL_TESTS := tests/schema tests/test_graphql_http.py tests/test_claim_journey.py \
-	tests/test_readme.py tests/test_app.py
+	tests/test_readme.py tests/test_app.py tests/test_persisted_queries.py tests/test_partner_keys.py
 
 # pytest exits 5 when it collected nothing: that is a failure here, as any non-zero code.
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m pytest --graphql-executor=stock -m "not postgres" $(GRAPHQL_TESTS)
+
+# The public directory as a static site, into var/site (README: Static site).
+static: data
+	$(BIN)/python -m scripts.build_static --out var/site
 
 schema: install
 	$(BIN)/python -m scripts.export_schema

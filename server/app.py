@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import threading
@@ -10,22 +11,29 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 from strawberry import UNSET
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from schema import build_schema, request_limits
 from schema.budget import charge, retry_after
 from schema.context import Context
 from schema.errors import INTERNAL, format_error
+from schema.persisted import (
+    NOT_FOUND,
+    PersistedQueries,
+    PersistedQueryError,
+    operation_type,
+    registered_queries,
+)
 from schema.response_cache import PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
@@ -48,8 +56,10 @@ from server.directory.loader import load_directory
 from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
+from server.limits import key_of
 from server.logs import configure_logging
 from server.metrics import observe_operation
+from server.partners import service as partners
 from server.response_cache import make_response_cache
 from server.search import analysis
 from server.search.factory import index_key, open_engine
@@ -65,7 +75,8 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
-            # no GET: queries change nothing, but GET would put search text in access logs
+            # the view runs no GET: GET is persisted queries only (`_get`), so search text
+            # reaches URLs (and access logs) only where a client chose a cacheable GET
             allow_queries_via_get=False,
         )
         self.services = services
@@ -85,31 +96,38 @@ class GraphQLApp(GraphQL[Context, None]):
             if services.db is not None and services.members is not None
             else None
         )
+        self.persisted = PersistedQueries(registered_queries(), settings.persisted_query_cache)
         # answers to identical anonymous directory queries (schema/response_cache.py)
         self.response_cache = make_response_cache(settings)
         self.public_queries = PublicQueries(settings.graphql_max_tokens)
         self._versions: dict[int, tuple[object, str]] = {}
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        key = None
-        if isinstance(request, Request):
-            refusal = await _refuse_malformed(request)
-            body = getattr(request.state, "graphql_body", None)
-            if refusal is None and self.budget is not None and body is not None:
-                # charged before anything runs; over budget: 429 (schema/budget.py)
-                refusal = await charge(request, self.budget, self.graphql_schema, self.limits, body)
-            if refusal is not None:
-                return refusal
-            key = self._cache_key(request, context, root_value)
-            if key is not None:
-                assert self.response_cache is not None
-                body = self.response_cache.get(key)
-                if body is not None:
-                    data = getattr(request.state, "graphql_body", None) or {}
-                    cost = getattr(request.state, "graphql_cost", None)
-                    observe_operation(data.get("operationName"), cost)
-                    return Response(body, media_type="application/json")
-        response = await self._run(request, context, root_value)
+        if not isinstance(request, Request):
+            return await self._dispatch(request, context, root_value)
+        if request.method == "GET" and _wants_get_api(request):
+            request.state.persisted = True
+            return await self._in_session(request, self._get)
+        refusal = await _refuse_malformed(request) or self._resolve_persisted(request)
+        body = getattr(request.state, "graphql_body", None)
+        if refusal is None and self.budget is not None and body is not None:
+            # charged before anything runs; over budget: 429 (schema/budget.py)
+            refusal = await charge(request, self.budget, self.graphql_schema, self.limits, body)
+        if refusal is not None:
+            return refusal
+        key = self._cache_key(request, context, root_value)
+        if key is not None:
+            assert self.response_cache is not None
+            cached = self.response_cache.get(key)
+            if cached is not None:
+                data = body if isinstance(body, dict) else {}
+                cost = getattr(request.state, "graphql_cost", None)
+                observe_operation(data.get("operationName"), cost)
+                return Response(cached, media_type="application/json")
+        if context is not UNSET:
+            response = await self._dispatch(request, context, root_value)
+        else:
+            response = await self._in_session(request, lambda r: self._dispatch(r, UNSET, UNSET))
         if (
             key is not None
             and isinstance(response, Response)
@@ -127,6 +145,8 @@ class GraphQLApp(GraphQL[Context, None]):
         headers = request.headers
         if "authorization" in headers or headers.get("accept") not in _PLAIN_ACCEPT:
             return None  # signed in (or trying to be), or asking for another transport
+        if PARTNER_HEADER in headers:
+            return None  # a partner's every request counts under its key's budget
         data = getattr(request.state, "graphql_body", None)
         if not isinstance(data, dict) or data.get("extensions") is not None:
             return None
@@ -153,20 +173,23 @@ class GraphQLApp(GraphQL[Context, None]):
         self._versions = {id(service): (service, version)}
         return version
 
-    async def _run(self, request: Any, context: Any, root_value: Any) -> Any:
+    async def _in_session(self, request: Any, answer: Any) -> Any:
         # One database session per request: committed after the response is built, rolled
         # back as a whole when anything unexpected happened (typed errors still commit, so
         # e.g. a wrong SMS code's try is counted).
         factory = self.services.db
-        if factory is None or context is not UNSET:
-            return await self._dispatch(request, context, root_value)
+        if factory is None:
+            return await answer(request)
         session = factory()
         if _may_write(request):
             write_first(session)
         request.state.db = session
         request.state.db_failed = False
         try:
-            response = await self._dispatch(request, context, root_value)
+            budget, refusal = self._admit(request, session)
+            if refusal is not None:
+                return refusal
+            response = await answer(request)
             if getattr(request.state, "db_unavailable", False) and isinstance(response, Response):
                 # nothing was saved: the same 503 as any other request the database failed
                 response.status_code = 503
@@ -190,12 +213,113 @@ class GraphQLApp(GraphQL[Context, None]):
                         # the answer built says done: it is not, and says so as JSON
                         log.warning("a GraphQL request's commit failed: %s", type(e).__name__)
                         return _refusal(500, "Nothing was saved; please try again.", INTERNAL)
+            if budget is not None:
+                self._charge(request, session, budget)
             return response
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def _admit(self, request: Request, session: Any) -> tuple[partners.Budget | None, Any]:
+        """The budget a request is counted under, or the refusal (401, 429) it gets.
+
+        A request with a partner key counts under that key; an anonymous persisted-query
+        request (GET, or a POST naming a hash) under its client address with the lower
+        anonymous figures; other anonymous requests are not counted here.
+        """
+        members = self.services.members
+        raw = request.headers.get(PARTNER_HEADER)
+        if members is None or (raw is None and not getattr(request.state, "persisted", False)):
+            return None, None
+        if raw is not None:
+            try:
+                budget = partners.partner_budget(partners.find(session, raw.strip()))
+            except DomainError as e:
+                return None, _refusal(401, e.message, e.code)
+        else:
+            host = request.client.host if request.client else "unknown"
+            budget = partners.anonymous_budget(
+                key_of(members.vault, "graphql-client", host),
+                self.settings.anonymous_rate_per_minute,
+                self.settings.anonymous_cost_per_minute,
+            )
+        decision = partners.admit(members.limiter, session, budget)
+        session.commit()  # the count stands whatever the request does next
+        if not decision.allowed:
+            spent = "cost" if decision.policy == budget.cost.name else "request"
+            refusal = _refusal(
+                429,
+                f"Over this client's {spent} budget; try again in {decision.retry_after_seconds} s.",
+                RATE_LIMITED,
+            )
+            refusal.headers["Retry-After"] = str(decision.retry_after_seconds)
+            return None, refusal
+        return budget, None
+
+    def _charge(self, request: Request, session: Any, budget: partners.Budget) -> None:
+        cost = getattr(request.state, "graphql_cost", None)
+        if cost is None or self.services.members is None:
+            return
+        try:
+            partners.charge(self.services.members.limiter, session, budget, cost)
+            session.commit()
+        except UNAVAILABLE as e:
+            session.rollback()
+            log.warning("database unavailable counting a query's cost: %s", type(e).__name__)
+
+    def _resolve_persisted(self, request: Request) -> Response | None:
+        """A POST naming a persisted query gets its text (or an error) before it runs."""
+        data = getattr(request.state, "graphql_body", None)
+        if not isinstance(data, dict) or not isinstance(data.get("extensions"), dict):
+            return None
+        if "persistedQuery" not in data["extensions"]:
+            return None
+        request.state.persisted = True
+        try:
+            query = self.persisted.resolve(data.get("query"), data["extensions"])
+        except PersistedQueryError as e:
+            return _persisted_refusal(e)
+        if query != data.get("query"):
+            data = {**data, "query": query}
+            request._body = orjson.dumps(data)
+            request.state.graphql_body = data
+        return None
+
+    async def _get(self, request: Request) -> Response:
+        """A query fetched by GET with its persisted hash: cacheable, never a mutation."""
+        params = request.query_params
+        try:
+            extensions = _json_param(params.get("extensions"), "extensions")
+            variables = _json_param(params.get("variables"), "variables")
+        except ValueError as e:
+            return _refusal(400, str(e), BAD_REQUEST)
+        name = params.get("operationName") or None
+        if not extensions or "persistedQuery" not in extensions:
+            return _refusal(
+                400,
+                "GET runs persisted queries only: send `extensions` with `persistedQuery.sha256Hash` (or POST the query).",
+                BAD_REQUEST,
+            )
+        try:
+            query = self.persisted.resolve(params.get("query"), extensions)
+        except PersistedQueryError as e:
+            return _persisted_refusal(e)
+        assert query is not None
+        kind = operation_type(query, name, self.settings.graphql_max_tokens)
+        if kind is not None and kind is not OperationType.QUERY:
+            refusal = _refusal(
+                405, f"A {kind.value} cannot be sent by GET: POST it.", METHOD_NOT_ALLOWED
+            )
+            refusal.headers["Allow"] = "POST"
+            return refusal
+        response = await self._execute_plain(
+            request, query, variables, name, extensions, allowed={QUERY_ONLY}
+        )
+        if response is None:
+            return _refusal(400, "No operation of that name in the query.", BAD_REQUEST)
+        return _cacheable(request, response, self.settings.graphql_get_max_age)
 
     async def _dispatch(self, request: Any, context: Any, root_value: Any) -> Any:
         """Strawberry's view, or for a plain JSON POST the same steps without its dispatch.
@@ -229,6 +353,7 @@ class GraphQLApp(GraphQL[Context, None]):
         variables: dict[str, Any] | None,
         operation_name: str | None,
         extensions: dict[str, Any] | None,
+        allowed: set[StrawberryOperation] | None = None,
     ) -> Response | None:
         """The view's answer to one POSTed operation; None where the view answers 400."""
         root_value = await self.get_root_value(request)  # type: ignore[func-returns-value]
@@ -243,6 +368,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 context_value=context,
                 operation_name=operation_name,
                 operation_extensions=extensions,
+                allowed_operation_types=allowed,
             )
         except Exception:
             # Strawberry's execute turns every error into a result, except a request it
@@ -268,6 +394,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
+        cost = (result.extensions or {}).get("cost")
+        if isinstance(cost, dict) and isinstance(request, Request):
+            request.state.graphql_cost = cost.get("requestedQueryCost")
         if isinstance(request, Request):
             request.state.graphql_errors = bool(result.errors)
         if result.errors:
@@ -326,6 +455,58 @@ async def _plain_operation(
     ):
         return None
     return query, variables, name, extensions
+
+
+PARTNER_HEADER = "x-api-key"
+QUERY_ONLY = StrawberryOperation.QUERY
+RATE_LIMITED = "RATE_LIMITED"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+
+
+def _wants_get_api(request: Request) -> bool:
+    """A GET of the API (any query parameter), not the GraphiQL page (none)."""
+    return bool(request.query_params)
+
+
+def _json_param(value: str | None, name: str) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raise ValueError(f"`{name}` is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"`{name}` must be a JSON object.")
+    return data
+
+
+def _persisted_refusal(error: PersistedQueryError) -> Response:
+    # Apollo clients answer a miss by sending the text: a 200 with the error, never cached
+    refusal = _refusal(200 if error.code == NOT_FOUND else 400, error.message, error.code)
+    refusal.headers["Cache-Control"] = "no-store"
+    return refusal
+
+
+def _cacheable(request: Request, response: Response, max_age: int) -> Response:
+    """ETag, Cache-Control and a 304 when the client has this answer already.
+
+    Public only when the request carried no credentials and the answer no errors.
+    """
+    body = bytes(response.body)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    private = "authorization" in request.headers or b'"errors"' in body
+    cache = "private, no-store" if private else f"public, max-age={max_age}"
+    if not private and etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
+    response.headers["Cache-Control"] = cache
+    if not private:
+        response.headers["ETag"] = etag
+    return response
+
+
+def _etags(header: str) -> set[str]:
+    # weak comparison (RFC 9110 8.8.3.2): a compressed copy's W/ tag names the same answer
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 MAX_BODY_BYTES = 1024 * 1024  # a GraphQL request is a query and its variables, never a file
@@ -497,6 +678,19 @@ async def _notifier_lifespan(app: Starlette) -> AsyncIterator[None]:
         worker.join(10)
 
 
+def _h5_app(settings: Settings, routes: list[BaseRoute]) -> Any:
+    """The H5 pages, behind the built static site when STATIC_SITE_DIR holds one."""
+    from starlette.routing import Router
+
+    from h5.built import BuiltSite
+
+    pages = Router(routes=routes)
+    folder = settings.static_site_dir
+    if folder is not None and (folder / "h5").is_dir():
+        return BuiltSite(folder / "h5", pages)
+    return pages
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     # Settings refuse production without its own secrets when they are made; the factory
     # call (uvicorn --factory) reads the environment and stops with the problems listed.
@@ -507,21 +701,23 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.certificates import routes as certificate_routes
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
+    from api.http_cache import Compress, Conditional
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
+    from h5.templating import CachedStatic
 
     routes: list[BaseRoute] = [
         Route("/", h5_landing),
         Route("/healthz", healthz),
         *ops_routes(),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
-        Mount("/h5", routes=h5_routes()),
+        Mount("/h5", app=_h5_app(settings, h5_routes())),
         *certificate_routes(),
         *claim_file_routes(),
         *upload_routes(),
-        Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
+        Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     if settings.db_stats:
         routes.append(Route("/_stats/db", db_stats))
@@ -533,6 +729,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     app.state.settings = settings
+    # ETags and 304s on whole GET answers, then br/gzip (the outer one: tags name content)
+    app.add_middleware(Conditional)
+    app.add_middleware(Compress)
     for error in UNAVAILABLE:  # a dropped database connection anywhere: 503 with a code
         app.add_exception_handler(error, _database_unavailable)
     return app

@@ -13,6 +13,7 @@ import server.claims.portal_models
 import server.limits.models
 import server.messages.models
 import server.notify.outbox
+import server.partners.models
 import server.policies.models
 import server.sessions  # noqa: F401
 from server.db import Base

@@ -245,6 +245,27 @@ class Settings(BaseSettings):
         description="count SQL statements, commits and connection pings per process, served as JSON at `/_stats/db` (benchmarks; off in production)",
     )
 
+    static_site_dir: Path | None = Field(
+        None,
+        description="a site built by `python -m scripts.build_static`: served under /h5/ (the app answers what it does not hold); unset: pages rendered per request",
+    )
+    persisted_query_cache: Positive = Field(
+        2000,
+        description="automatic persisted queries (Apollo's hash convention) kept per worker; registered ones in `schema/persisted/` always",
+    )
+    graphql_get_max_age: Positive = Field(
+        60,
+        description="seconds a CDN or app may keep a public query fetched by GET (Cache-Control)",
+    )
+    anonymous_rate_per_minute: Positive = Field(
+        120,
+        description="persisted-query requests per minute from one address without a partner key (partner keys have their own)",
+    )
+    anonymous_cost_per_minute: Positive = Field(
+        20_000,
+        description="query cost per minute from one address without a partner key, for persisted-query requests",
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)

@@ -1,0 +1,225 @@
+"""Write the public directory as a static site: the app's own pages, crawled and saved.
+
+    .venv/bin/python -m scripts.build_static --out var/site
+
+Every page the H5 app links to from its language pages (lists and their pages, a page and
+a driver card per facility, favourites, FAQ), the QR codes (SVG and PNG) and the assets
+are rendered by the app itself (same templates, same data) and written as files:
+`/h5/en/medical` becomes `h5/en/medical/index.html`, page 2 of a list
+`h5/en/medical/page/2/index.html`, and assets get their content hash in the name
+(`h5/static/h5.<hash>.css`, links rewritten). Beside every file lie `.gz` and `.br`
+copies; `manifest.json` lists each file's size and SHA-256 with the data date. The output
+depends only on the data and the code: building twice gives the same bytes.
+
+Publish the folder to any static host or bucket (see README: Static site); the app serves
+it too, under /h5/, when STATIC_SITE_DIR names it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import brotli
+from starlette.testclient import TestClient
+
+from h5.i18n import Translator
+from h5.qr import QR_KINDS
+from h5.templating import STATIC, static_version
+from server.app import create_app
+from server.directory.directory import Directory
+from server.directory.models import Facility
+from server.search import analysis
+from server.settings import Settings, from_env
+
+LANGS = ("en", "zh")
+_LINK = re.compile(r'(href|src)="(/h5/[^"#]*)"')
+_PAGE = re.compile(r"^(/h5/(?:en|zh)/[a-z]+)\?page=(\d+)$")
+_ASSET = re.compile(r"^/h5/static/([\w.-]+)\?v=([0-9a-f]{6,64})$")
+COMPRESSED = (".html", ".css", ".js", ".svg", ".json", ".txt")
+_LIST_PAGE = re.compile(r"^/h5/(en|zh)/([a-z]+)/(?:page/\d+/)?$")
+SEARCH_SCRIPT = "search.js"
+WORKER = "sw.js"
+
+
+def _latin_words(f: Facility) -> set[str]:
+    texts = [f.name_zh, f.name_en, f.address_zh, f.address_en, f.district, f.city, f.grade]
+    texts += [d.zh for d in f.departments] + [d.en for d in f.departments] + list(f.tags)
+    texts += list(analysis.CATEGORY_LABELS[f.category])
+    return {
+        m.group(2)
+        for t in texts
+        for m in analysis._RUNS.finditer(analysis.normalise(t))
+        if m.group(2)
+    }
+
+
+def search_index(directory: Directory, lang: str, kind: str) -> dict[str, object]:
+    """The compact index of one list in one language: per facility its id, names, district,
+    point, the line shown, and the server's index terms and characters (pinyin and English
+    forms among them); the stems of the list's English words; what the page needs."""
+    t = Translator(lang)
+    rows: list[list[object]] = []
+    stems: dict[str, str] = {}
+    for f in directory.facilities:
+        if f.kind.value != kind:
+            continue
+        doc = analysis.document(f)
+        name, other = (
+            (f.name_en or f.name_zh, f.name_zh) if lang == "en" else (f.name_zh, f.name_en)
+        )
+        terms = " ".join(dict.fromkeys(" ".join(doc[k] for k in analysis.TEXT_FIELDS).split()))
+        grams = " ".join(dict.fromkeys(doc[analysis.GRAM].split()))
+        shown = (f.address_en or f.address_zh) if lang == "en" else f.address_zh
+        rows.append(
+            [
+                f.id,
+                name,
+                other if other != name else "",
+                f.district,
+                round(f.lat, 6),
+                round(f.lng, 6),
+                shown,
+                terms,
+                grams,
+            ]
+        )
+        for word in _latin_words(f):
+            stems[word] = analysis._latin_term(word)
+    base = f"/h5/{lang}/"
+    return {
+        "base": base,
+        "count": t.count("results.count", 987654).replace("987654", "{n}"),
+        "driver": t("facility.driver"),
+        "pages": [f"{base}facility/{row[0]}/driver/" for row in rows],
+        "rows": rows,
+        "stems": dict(sorted(stems.items())),
+    }
+
+
+def _dress(path: str, html: str, script: str) -> str:
+    """Mark a built page as the static site's and give it the search script."""
+    attrs = ' data-site="/h5/"'
+    if m := _LIST_PAGE.match(path):
+        attrs += f' data-index="/h5/{m.group(1)}/{m.group(2)}/search.json"'
+    html = re.sub(r"<html ([^>]*)>", lambda m: f"<html {m.group(1)}{attrs}>", html, count=1)
+    return html.replace("</head>", f'<script src="{script}" defer></script>\n</head>', 1)
+
+
+def static_path(url: str) -> str | None:
+    """Where a page or asset URL lives in the built site (a path from its root), or None
+    for URLs a static site cannot answer (searches, other query strings)."""
+    if m := _ASSET.match(url):
+        name, version = m.groups()
+        stem, dot, ext = name.rpartition(".")
+        return f"/h5/static/{stem}.{version}{dot}{ext}"
+    if m := _PAGE.match(url.replace("&amp;", "&")):
+        base, page = m.groups()
+        return f"{base}/" if page == "1" else f"{base}/page/{page}/"
+    if "?" in url:
+        return None
+    if url.endswith((".svg", ".png")):
+        return url
+    return url.rstrip("/") + "/"
+
+
+def _file_for(path: str) -> str:
+    return path.lstrip("/") + ("index.html" if path.endswith("/") else "")
+
+
+def _rewrite(html: str) -> str:
+    def swap(m: re.Match[str]) -> str:
+        target = static_path(m.group(2))
+        return f'{m.group(1)}="{target}"' if target is not None else m.group(0)
+
+    return _LINK.sub(swap, html)
+
+
+def build(settings: Settings, out: Path) -> dict[str, object]:
+    """Render the site into `out` (replaced whole); returns the manifest."""
+    app = create_app(settings)
+    files: dict[str, bytes] = {}
+    script = static_path(f"/h5/static/{SEARCH_SCRIPT}?v={static_version(SEARCH_SCRIPT)}")
+    assert script is not None
+    files[_file_for(script)] = (STATIC / SEARCH_SCRIPT).read_bytes()
+    files[f"h5/{WORKER}"] = (STATIC / WORKER).read_bytes()
+    with TestClient(app) as client:
+        queue = [f"/h5/{lang}" for lang in LANGS]
+        queue += [f"/h5/{lang}/{kind}" for lang in LANGS for kind in QR_KINDS]
+        queue += [f"/h5/{lang}/{page}" for lang in LANGS for page in ("favourites", "faq")]
+        queue += [f"/h5/en/qr/{kind}.{ext}" for kind in QR_KINDS for ext in ("svg", "png")]
+        seen: set[str] = set()
+        while queue:
+            url = queue.pop()
+            path = static_path(url)
+            if path is None or path in seen:
+                continue
+            seen.add(path)
+            r = client.get(url.replace("&amp;", "&"), headers={"Accept-Encoding": "identity"})
+            if r.status_code != 200:
+                raise SystemExit(f"build_static: {url} answered {r.status_code}")
+            if r.headers["content-type"].startswith("text/html"):
+                html = r.text
+                queue.extend(m.group(2) for m in _LINK.finditer(html))
+                files[_file_for(path)] = _dress(path, _rewrite(html), script).encode()
+            else:
+                files[_file_for(path)] = r.content
+        directory = app.state.services.directory.directory
+        data_date = directory.list_date()
+        for lang in LANGS:
+            for kind in QR_KINDS:
+                index = search_index(directory, lang, kind)
+                files[f"h5/{lang}/{kind}/search.json"] = json.dumps(
+                    index, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+                ).encode()
+    manifest = {
+        "data_date": data_date,
+        "base_url": settings.base_url,
+        "files": {
+            name: {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+            for name, body in sorted(files.items())
+        },
+    }
+    files["manifest.json"] = json.dumps(
+        manifest, ensure_ascii=False, indent=1, sort_keys=True
+    ).encode()
+    staging = Path(tempfile.mkdtemp(prefix=".site-", dir=out.parent))
+    for name, body in sorted(files.items()):
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        if name.endswith(COMPRESSED):
+            (staging / f"{name}.gz").write_bytes(gzip.compress(body, 9, mtime=0))
+            (staging / f"{name}.br").write_bytes(brotli.compress(body, quality=11))
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.build_static", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--out", type=Path, default=Path("var/site"), help="the folder to write")
+    args = parser.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    manifest = build(from_env(), args.out.resolve())
+    files = manifest["files"]
+    assert isinstance(files, dict)
+    total = sum(f["bytes"] for f in files.values())
+    print(
+        f"{len(files)} files, {total} bytes (before compression), data of {manifest['data_date']}: {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Partner apps: API keys (stored hashed, revocable) with a rate and cost budget each."""
