@@ -1,0 +1,105 @@
+"""Direct-billing appointments (直付就诊预约) and their timeline."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime
+
+
+class AppointmentStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  # 已提交
+    CONFIRMED = "confirmed"  # 预约成功
+    TIME_PROPOSED = "time_proposed"  # 医院另约时间，待会员确认
+    DECLINED = "declined"  # 预约失败
+    CANCELLED = "cancelled"  # 会员取消
+    ATTENDED = "attended"  # 已就诊
+    NO_SHOW = "no_show"  # 未就诊
+
+
+OPEN_STATUSES = frozenset(
+    {AppointmentStatus.SUBMITTED, AppointmentStatus.CONFIRMED, AppointmentStatus.TIME_PROPOSED}
+)
+
+
+class Liability(enum.StrEnum):
+    OUTPATIENT = "outpatient"  # 门急诊
+    INPATIENT = "inpatient"  # 住院
+    DENTAL = "dental"  # 齿科
+
+
+class FacilityNature(enum.StrEnum):
+    PUBLIC = "public"  # 公立医院特需部或国际医疗中心
+    PRIVATE = "private"  # 非公立医疗机构
+
+
+class VisitTime(enum.StrEnum):
+    MORNING = "morning"  # 上午
+    AFTERNOON = "afternoon"  # 下午
+
+
+class Appointment(Base):
+    """One appointment request. The applicant's name, ID number and mobile and the
+    description of the complaint are encrypted; `open_key` holds one open appointment per
+    insured person, facility and day (a unique column, NULL once closed)."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        Index("ix_appointment_queue", "status", "created_at"),
+        Index("ix_appointment_account", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    applicant_name_enc: Mapped[str] = mapped_column(Text)
+    applicant_id_number_enc: Mapped[str] = mapped_column(Text)
+    applicant_mobile_enc: Mapped[str] = mapped_column(Text)
+    visit_date: Mapped[datetime.date] = mapped_column(Date)
+    visit_time: Mapped[str] = mapped_column(String(16))  # a VisitTime value
+    liability: Mapped[str] = mapped_column(String(16))  # a Liability value
+    province: Mapped[str] = mapped_column(String(40))
+    city: Mapped[str] = mapped_column(String(40))
+    facility_nature: Mapped[str] = mapped_column(String(16))  # a FacilityNature value
+    facility_id: Mapped[str] = mapped_column(String(80), index=True)
+    facility_name: Mapped[str] = mapped_column(String(200))  # as it was named on the day
+    department: Mapped[str] = mapped_column(String(100))
+    description_enc: Mapped[str] = mapped_column(Text)
+    department_type: Mapped[str] = mapped_column(String(100), default="")
+    doctor_name: Mapped[str] = mapped_column(String(60), default="")
+    doctor_level: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(16))  # an AppointmentStatus value
+    confirmed_time: Mapped[str] = mapped_column(String(5), default="")  # HH:MM, China time
+    confirmed_doctor: Mapped[str] = mapped_column(String(60), default="")
+    proposed_date: Mapped[datetime.date | None] = mapped_column(Date)
+    proposed_time: Mapped[str] = mapped_column(String(5), default="")
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    open_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[AppointmentEvent]] = relationship(
+        order_by="AppointmentEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class AppointmentEvent(Base):
+    """One line of an appointment's timeline."""
+
+    __tablename__ = "appointment_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(24))  # submitted, confirmed, time_proposed, ...
+    actor: Mapped[str] = mapped_column(String(16))  # member | coordinator
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    status_to: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
