@@ -21,13 +21,14 @@ class Language(Enum):
 @strawberry.enum(description="What a message is about; its id is `targetId`.")
 class MessageTarget(Enum):
     CLAIM = "claim"
+    APPOINTMENT = "appointment"
 
 
 @strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled or claim.rejected."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed or appointment.declined."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")
@@ -36,8 +37,12 @@ class MemberMessageNode:
     read: bool = strawberry.field(description="Marked read by the member.")
     target: MessageTarget = strawberry.field(description="What the message is about.")
     target_id: strawberry.ID = strawberry.field(
-        description="Global id of that object (e.g. a Claim id for `claim(id:)`): the deep link."
+        description="Global id of that object (a Claim id for `claim(id:)`, an Appointment id for `appointment(id:)`): the deep link."
     )
+
+
+# the GraphQL type a message's target id names
+_TARGET_TYPE = {"claim": "Claim", "appointment": "Appointment"}
 
 
 def message_node(m: MemberMessage) -> MemberMessageNode:
@@ -50,7 +55,7 @@ def message_node(m: MemberMessage) -> MemberMessageNode:
         created_at=m.created_at,
         read=m.read_at is not None,
         target=MessageTarget(m.subject_type),
-        target_id=strawberry.ID(global_id("Claim", m.subject_id)),
+        target_id=strawberry.ID(global_id(_TARGET_TYPE[m.subject_type], m.subject_id)),
     )
 
 

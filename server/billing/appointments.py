@@ -15,7 +15,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -260,9 +260,7 @@ def _input_problems(b: Booking) -> tuple[list[FieldProblem], str | None]:
         found.append(FieldProblem("description", "Describe the complaint.", "REQUIRED"))
     elif len(description) > DESCRIPTION_MAX:
         found.append(
-            FieldProblem(
-                "description", f"At most {DESCRIPTION_MAX} characters.", "TOO_LONG"
-            )
+            FieldProblem("description", f"At most {DESCRIPTION_MAX} characters.", "TOO_LONG")
         )
     if not b.department.strip():
         found.append(FieldProblem("department", "Choose a department.", "REQUIRED"))
@@ -434,7 +432,7 @@ def book(
 # --- progress --------------------------------------------------------------------------------
 
 
-def _visible(account: Account) -> list[object]:
+def _visible(account: Account) -> list[ColumnElement[bool]]:
     person_id = require_person(account)
     return [
         Appointment.policy_id == Policy.id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.billing import notices
@@ -57,7 +57,9 @@ def queue(db: Session, f: QueueFilter, *, offset: int, limit: int) -> QueuePage:
     """Appointments waiting for the desk, oldest request first."""
     if not 1 <= limit <= PAGE_MAX:
         raise InvalidInput(f"'first' must be between 1 and {PAGE_MAX}.", field="first")
-    where = [Appointment.status.in_([s.value for s in f.statuses or (S.SUBMITTED,)])]
+    where: list[ColumnElement[bool]] = [
+        Appointment.status.in_([s.value for s in f.statuses or (S.SUBMITTED,)])
+    ]
     if f.facility_id:
         where.append(Appointment.facility_id == f.facility_id.strip())
     if f.visit_date:
@@ -112,7 +114,12 @@ def confirm(
     _event(a, "confirmed", now, actor="coordinator", actor_id=coordinator.id)
     db.flush()
     notices.announce(
-        db, cx, a, notices.Event.CONFIRMED, now, key=str(len(a.events)),
+        db,
+        cx,
+        a,
+        notices.Event.CONFIRMED,
+        now,
+        key=str(len(a.events)),
         hospital_en=_hospital_en(directory, a),
     )
     return a
@@ -134,11 +141,11 @@ def propose(
     _state(a, S.SUBMITTED)
     now = cx.now()
     if day <= china_date(now):
-        raise AppointmentRuleBroken(
-            "DATE_TOO_SOON", "Propose a day after today.", field="date"
-        )
+        raise AppointmentRuleBroken("DATE_TOO_SOON", "Propose a day after today.", field="date")
     if len(note.strip()) > REASON_MAX:
-        raise ValidationFailed([FieldProblem("note", f"At most {REASON_MAX} characters.", "TOO_LONG")])
+        raise ValidationFailed(
+            [FieldProblem("note", f"At most {REASON_MAX} characters.", "TOO_LONG")]
+        )
     a.proposed_date = day
     a.proposed_time = hhmm(time, "time")
     a.decision_reason = note.strip()
@@ -146,7 +153,12 @@ def propose(
     _event(a, "time_proposed", now, actor="coordinator", actor_id=coordinator.id, note=note.strip())
     db.flush()
     notices.announce(
-        db, cx, a, notices.Event.TIME_PROPOSED, now, key=str(len(a.events)),
+        db,
+        cx,
+        a,
+        notices.Event.TIME_PROPOSED,
+        now,
+        key=str(len(a.events)),
         hospital_en=_hospital_en(directory, a),
     )
     return a
@@ -176,7 +188,12 @@ def decline(
     _event(a, "declined", now, actor="coordinator", actor_id=coordinator.id, note=reason)
     db.flush()
     notices.announce(
-        db, cx, a, notices.Event.DECLINED, now, key=str(len(a.events)),
+        db,
+        cx,
+        a,
+        notices.Event.DECLINED,
+        now,
+        key=str(len(a.events)),
         hospital_en=_hospital_en(directory, a),
     )
     return a

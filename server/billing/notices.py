@@ -33,7 +33,10 @@ class Event(StrEnum):
     DECLINED = "appointment.declined"
 
 
-_TIME = {"zh": {"morning": "上午", "afternoon": "下午"}, "en": {"morning": "morning", "afternoon": "afternoon"}}
+_TIME = {
+    "zh": {"morning": "上午", "afternoon": "下午"},
+    "en": {"morning": "morning", "afternoon": "afternoon"},
+}
 
 # (title, in-app body, SMS, e-mail body) per event and language
 TEXTS: Mapping[Event, Mapping[str, tuple[str, str, str, str]]] = {
@@ -109,7 +112,11 @@ SUBJECTS = {"zh": "【{brand}】{title}", "en": "[{brand}] {title}"}
 
 
 def _date(day: datetime.date, lang: str) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else f"{day.day} {day:%B} {day.year}"
+    return (
+        f"{day.year}年{day.month}月{day.day}日"
+        if lang == "zh"
+        else f"{day.day} {day:%B} {day.year}"
+    )
 
 
 def _cut(text: str, n: int) -> str:

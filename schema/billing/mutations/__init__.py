@@ -1,0 +1,47 @@
+"""The direct-billing mutations, one module each: the member's (book, cancel, answer a
+proposed time) and the coordinator desk's (confirm, propose, decline, outcome)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.billing.mutations.book_appointment import book_appointment
+from schema.billing.mutations.cancel_appointment import cancel_appointment
+from schema.billing.mutations.confirm_appointment import confirm_appointment
+from schema.billing.mutations.decline_appointment import decline_appointment
+from schema.billing.mutations.propose_appointment_time import propose_appointment_time
+from schema.billing.mutations.record_appointment_outcome import record_appointment_outcome
+from schema.billing.mutations.respond_to_appointment_time import respond_to_appointment_time
+
+
+@strawberry.type
+class BillingMutation:
+    book_appointment = strawberry.mutation(
+        resolver=book_appointment,
+        description="直付就诊预约: submit the appointment after the confirm step. High-end "
+        "policies only (HIGH_END_REQUIRED: book on 1010-8686).",
+    )
+    cancel_appointment = strawberry.mutation(
+        resolver=cancel_appointment,
+        description="Cancel an open appointment, until the day before the visit.",
+    )
+    respond_to_appointment_time = strawberry.mutation(
+        resolver=respond_to_appointment_time,
+        description="Accept or decline the time the hospital proposed.",
+    )
+    confirm_appointment = strawberry.mutation(
+        resolver=confirm_appointment,
+        description="Coordinator desk: confirm with the hospital's time and doctor.",
+    )
+    propose_appointment_time = strawberry.mutation(
+        resolver=propose_appointment_time,
+        description="Coordinator desk: propose another day and time to the member.",
+    )
+    decline_appointment = strawberry.mutation(
+        resolver=decline_appointment,
+        description="Coordinator desk: decline with a reason for the member.",
+    )
+    record_appointment_outcome = strawberry.mutation(
+        resolver=record_appointment_outcome,
+        description="Coordinator desk: after the day, attended or no-show.",
+    )

@@ -1,0 +1,207 @@
+"""Direct-billing reads: the services list, the booking's choices, the member's
+appointments, and the coordinator's queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError
+from schema.billing.auth import (
+    appointment_pk,
+    billing_env,
+    current_coordinator,
+    directory,
+    policy_pk,
+)
+from schema.billing.errors import (
+    AppointmentNotFoundError,
+    AppointmentRuleError,
+    HighEndRequiredError,
+)
+from schema.billing.inputs import CoordinatorQueueFilter
+from schema.billing.types import (
+    AppointmentConnection,
+    AppointmentNode,
+    DirectBillingFacility,
+    DirectBillingPolicy,
+    DirectBillingService,
+    FacilityNature,
+    LiabilityType,
+    appointment_node,
+    facility_type,
+    policy_type,
+    queue_connection,
+    service_type,
+)
+from schema.context import Info
+from schema.paging import cursor_offset
+from schema.results import ResultUnion
+from server.billing import appointments as booking
+from server.billing import desk, services
+from server.billing import models as m
+from server.workdays import china_date
+
+
+@strawberry.type(description="The policies a direct-billing appointment can be booked under.")
+class DirectBillingPolicies:
+    policies: list[DirectBillingPolicy] = strawberry.field(
+        description="The member's and their dependants' high-end policies in force."
+    )
+
+
+DirectBillingPoliciesResult = ResultUnion(
+    "DirectBillingPoliciesResult",
+    DirectBillingPolicies,
+    HighEndRequiredError,
+    RealNameRequiredError,
+    description="Result of directBillingPolicies.",
+)
+
+
+@strawberry.type(description="The facilities the booking's facility step offers.")
+class DirectBillingFacilities:
+    facilities: list[DirectBillingFacility] = strawberry.field(
+        description="Direct-billing facilities of the policy's network, by the choices given."
+    )
+
+
+DirectBillingFacilitiesResult = ResultUnion(
+    "DirectBillingFacilitiesResult",
+    DirectBillingFacilities,
+    HighEndRequiredError,
+    RealNameRequiredError,
+    PolicyNotFoundError,
+    AppointmentRuleError,
+    description="Result of directBillingFacilities.",
+)
+
+
+@strawberry.type(description="直付就诊预约进度: the member's appointments, newest first.")
+class Appointments:
+    appointments: list[AppointmentNode] = strawberry.field(description="Newest first.")
+
+
+AppointmentsResult = ResultUnion(
+    "AppointmentsResult",
+    Appointments,
+    RealNameRequiredError,
+    description="Result of appointments.",
+)
+
+AppointmentResult = ResultUnion(
+    "AppointmentResult",
+    AppointmentNode,
+    AppointmentNotFoundError,
+    RealNameRequiredError,
+    description="Result of appointment.",
+)
+
+
+@strawberry.type
+class BillingQuery:
+    @strawberry.field(
+        description="直付服务 and 健康医疗服务: which services the signed-in member may use and why "
+        "not (HIGH_END_REQUIRED with the booking line), and the internet-outpatient link-out."
+    )
+    def direct_billing_services(self, info: Info) -> list[DirectBillingService]:
+        cx, db, account = billing_env(info)
+        entries = services.service_list(
+            db,
+            account,
+            china_date(cx.now()),
+            internet_outpatient_url=cx.settings.internet_outpatient_url,
+        )
+        return [service_type(e) for e in entries]
+
+    @strawberry.field(
+        description="Booking steps 1-3: the insured people and policies that support direct "
+        "billing, with the applicant prefilled (masked). High-end policies only."
+    )
+    @DirectBillingPoliciesResult.resolver
+    def direct_billing_policies(self, info: Info) -> DirectBillingPolicies:
+        cx, db, account = billing_env(info)
+        today = china_date(cx.now())
+        rows = booking.direct_billing_policies(db, account, today)
+        if not rows:
+            raise booking.high_end_required()
+        return DirectBillingPolicies(policies=[policy_type(cx, account, p, today) for p in rows])
+
+    @strawberry.field(
+        description="Booking step 4: the direct-billing facilities of the policy's network, "
+        "filtered by liability type, province, city and nature."
+    )
+    @DirectBillingFacilitiesResult.resolver
+    def direct_billing_facilities(
+        self,
+        info: Info,
+        policy_id: Annotated[strawberry.ID, strawberry.argument(description="The policy.")],
+        liability_type: Annotated[
+            LiabilityType | None, strawberry.argument(description="责任类型.")
+        ] = None,
+        province: Annotated[str | None, strawberry.argument(description="所在省.")] = None,
+        city: Annotated[str | None, strawberry.argument(description="所在市.")] = None,
+        nature: Annotated[
+            FacilityNature | None, strawberry.argument(description="医院性质.")
+        ] = None,
+    ) -> DirectBillingFacilities:
+        cx, db, account = billing_env(info)
+        policy = booking.own_policy(db, account, policy_pk(policy_id), china_date(cx.now()))
+        d = directory(info)
+        rows = booking.facilities(
+            d,
+            policy,
+            liability=m.Liability(liability_type.value) if liability_type else None,
+            province=province,
+            city=city,
+            nature=m.FacilityNature(nature.value) if nature else None,
+        )
+        return DirectBillingFacilities(facilities=[facility_type(d, f) for f in rows])
+
+    @strawberry.field(description="直付就诊预约进度: the member's appointments and dependants'.")
+    @AppointmentsResult.resolver
+    def appointments(self, info: Info) -> Appointments:
+        cx, db, account = billing_env(info)
+        rows = booking.appointments(db, account)
+        return Appointments(appointments=[appointment_node(db, cx, a) for a in rows])
+
+    @strawberry.field(description="One appointment in full, with its timeline.")
+    @AppointmentResult.resolver
+    def appointment(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
+    ) -> AppointmentNode:
+        cx, db, account = billing_env(info)
+        return appointment_node(db, cx, booking.appointment(db, account, appointment_pk(id)))
+
+    @strawberry.field(
+        description="The coordinator desk: appointments waiting, oldest request first, by "
+        "facility and day. Coordinators only."
+    )
+    def coordinator_queue(
+        self,
+        info: Info,
+        filter: Annotated[
+            CoordinatorQueueFilter | None, strawberry.argument(description="Narrow the queue.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Continue after this cursor.")
+        ] = None,
+    ) -> AppointmentConnection:
+        cx, db, _ = current_coordinator(info)
+        f = filter or CoordinatorQueueFilter()
+        offset = cursor_offset(after)
+        page = desk.queue(
+            db,
+            desk.QueueFilter(
+                statuses=tuple(m.AppointmentStatus(s.value) for s in f.statuses or ()),
+                facility_id=f.facility_id,
+                visit_date=f.visit_date,
+            ),
+            offset=offset,
+            limit=first,
+        )
+        return queue_connection(db, cx, page, offset)
