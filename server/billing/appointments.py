@@ -410,6 +410,7 @@ def book(
         facility_nature=b.nature.value,
         facility_id=facility.id,
         facility_name=facility.name_zh,
+        facility_name_en=facility.name_en,
         department=department,
         description_enc=v.encrypt(b.description.strip()),
         department_type=b.department_type.strip(),

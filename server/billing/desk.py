@@ -22,7 +22,6 @@ from server.claims import adjusters
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster
-from server.directory.directory import Directory
 from server.errors import FieldProblem, InvalidInput, ValidationFailed
 from server.workdays import china_date
 
@@ -86,11 +85,6 @@ def get(db: Session, appointment_id: int, *, lock: bool = False) -> Appointment:
     return a
 
 
-def _hospital_en(directory: Directory | None, a: Appointment) -> str:
-    f = directory.get(a.facility_id) if directory is not None else None
-    return f.name_en if f is not None else ""
-
-
 def confirm(
     db: Session,
     cx: ClaimContext,
@@ -99,7 +93,6 @@ def confirm(
     *,
     time: str,
     doctor: str = "",
-    directory: Directory | None = None,
 ) -> Appointment:
     """The hospital has the member: confirmed with the time (HH:MM) and the doctor."""
     a = get(db, appointment_id, lock=True)
@@ -113,15 +106,7 @@ def confirm(
     a.status = S.CONFIRMED.value
     _event(a, "confirmed", now, actor="coordinator", actor_id=coordinator.id)
     db.flush()
-    notices.announce(
-        db,
-        cx,
-        a,
-        notices.Event.CONFIRMED,
-        now,
-        key=str(len(a.events)),
-        hospital_en=_hospital_en(directory, a),
-    )
+    notices.announce(db, cx, a, notices.Event.CONFIRMED, now, key=str(len(a.events)))
     return a
 
 
@@ -134,7 +119,6 @@ def propose(
     day: datetime.date,
     time: str,
     note: str = "",
-    directory: Directory | None = None,
 ) -> Appointment:
     """The hospital offers another day and time; the member accepts or declines it."""
     a = get(db, appointment_id, lock=True)
@@ -152,15 +136,7 @@ def propose(
     a.status = S.TIME_PROPOSED.value
     _event(a, "time_proposed", now, actor="coordinator", actor_id=coordinator.id, note=note.strip())
     db.flush()
-    notices.announce(
-        db,
-        cx,
-        a,
-        notices.Event.TIME_PROPOSED,
-        now,
-        key=str(len(a.events)),
-        hospital_en=_hospital_en(directory, a),
-    )
+    notices.announce(db, cx, a, notices.Event.TIME_PROPOSED, now, key=str(len(a.events)))
     return a
 
 
@@ -171,7 +147,6 @@ def decline(
     appointment_id: int,
     *,
     reason: str,
-    directory: Directory | None = None,
 ) -> Appointment:
     """No appointment can be made; the reason goes to the member."""
     a = get(db, appointment_id, lock=True)
@@ -187,15 +162,7 @@ def decline(
     a.open_key = None
     _event(a, "declined", now, actor="coordinator", actor_id=coordinator.id, note=reason)
     db.flush()
-    notices.announce(
-        db,
-        cx,
-        a,
-        notices.Event.DECLINED,
-        now,
-        key=str(len(a.events)),
-        hospital_en=_hospital_en(directory, a),
-    )
+    notices.announce(db, cx, a, notices.Event.DECLINED, now, key=str(len(a.events)))
     return a
 
 

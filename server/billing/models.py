@@ -68,6 +68,7 @@ class Appointment(Base):
     facility_nature: Mapped[str] = mapped_column(String(16))  # a FacilityNature value
     facility_id: Mapped[str] = mapped_column(String(80), index=True)
     facility_name: Mapped[str] = mapped_column(String(200))  # as it was named on the day
+    facility_name_en: Mapped[str] = mapped_column(String(200), default="")
     department: Mapped[str] = mapped_column(String(100))
     description_enc: Mapped[str] = mapped_column(Text)
     department_type: Mapped[str] = mapped_column(String(100), default="")

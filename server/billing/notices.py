@@ -124,7 +124,7 @@ def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def values(cx: ClaimContext, a: Appointment, lang: str, hospital_en: str = "") -> dict[str, str]:
+def values(cx: ClaimContext, a: Appointment, lang: str) -> dict[str, str]:
     proposed = a.proposed_date is not None and a.status == "time_proposed"
     day = a.proposed_date if proposed and a.proposed_date else a.visit_date
     time = (a.proposed_time if proposed else a.confirmed_time) or _TIME[lang][a.visit_time]
@@ -135,7 +135,7 @@ def values(cx: ClaimContext, a: Appointment, lang: str, hospital_en: str = "") -
         "name": cx.vault.decrypt(a.applicant_name_enc).strip(),
         "date": _date(day, lang),
         "time": time,
-        "hospital": hospital_en if lang == "en" and hospital_en else a.facility_name,
+        "hospital": a.facility_name_en if lang == "en" and a.facility_name_en else a.facility_name,
         "department": a.department,
         "doctor": (f" {doctor}" if lang == "en" else f" {doctor}医生") if doctor else "",
         "reason": a.decision_reason.strip(),
@@ -150,7 +150,6 @@ def announce(
     now: datetime.datetime,
     *,
     key: str,
-    hospital_en: str = "",
 ) -> None:
     """Queue the SMS and e-mail and post the in-app message for one decision on `a`."""
     account = db.get(Account, a.account_id)
@@ -158,7 +157,7 @@ def announce(
         return
     lang = language_of(account)
     title, message, sms, email = TEXTS[event][lang]
-    v = values(cx, a, lang, hospital_en)
+    v = values(cx, a, lang)
     sms_values = {**v, "reason": _cut(v["reason"], SMS_REASON_MAX)}
     dedupe = f"{event.value}:{a.id}:{key}"
     outbox.enqueue(

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.billing.auth import appointment_pk, current_coordinator, directory
+from schema.billing.auth import appointment_pk, current_coordinator
 from schema.billing.errors import (
     AppointmentNotFoundError,
     AppointmentRuleError,
@@ -49,6 +49,5 @@ def confirm_appointment(
         appointment_pk(input.appointment_id),
         time=input.time,
         doctor=input.doctor,
-        directory=directory(info),
     )
     return ConfirmAppointmentSuccess(appointment=appointment_node(db, cx, a))

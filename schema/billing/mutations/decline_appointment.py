@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.billing.auth import appointment_pk, current_coordinator, directory
+from schema.billing.auth import appointment_pk, current_coordinator
 from schema.billing.errors import (
     AppointmentNotFoundError,
     AppointmentRuleError,
@@ -46,6 +46,5 @@ def decline_appointment(
         coordinator,
         appointment_pk(input.appointment_id),
         reason=input.reason,
-        directory=directory(info),
     )
     return DeclineAppointmentSuccess(appointment=appointment_node(db, cx, a))

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.billing.auth import appointment_pk, current_coordinator, directory
+from schema.billing.auth import appointment_pk, current_coordinator
 from schema.billing.errors import (
     AppointmentNotFoundError,
     AppointmentRuleError,
@@ -52,6 +52,5 @@ def propose_appointment_time(
         day=input.date,
         time=input.time,
         note=input.note,
-        directory=directory(info),
     )
     return ProposeAppointmentTimeSuccess(appointment=appointment_node(db, cx, a))

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("facility_nature", sa.String(length=16), nullable=False),
         sa.Column("facility_id", sa.String(length=80), nullable=False),
         sa.Column("facility_name", sa.String(length=200), nullable=False),
+        sa.Column("facility_name_en", sa.String(length=200), nullable=False),
         sa.Column("department", sa.String(length=100), nullable=False),
         sa.Column("description_enc", sa.Text(), nullable=False),
         sa.Column("department_type", sa.String(length=100), nullable=False),
