@@ -10,6 +10,7 @@ from h5.i18n import Translator
 from server.directory.directory import Directory
 from server.directory.geo import wgs84_to_gcj02
 from server.directory.models import CoordinatePrecision, Facility, Ownership
+from server.directory.provenance import area_label
 from server.directory.service import grade_en
 
 _PHONE_KEEP = re.compile(r"[^0-9+]")
@@ -30,8 +31,9 @@ class Card:
     departments: list[str]
     address: str
     address_zh: str  # shown under an English address: it is what drivers and maps read
-    distance_km: float | None
+    distance_km: float | None  # None for an approximate point: `area` is shown instead
     approximate: bool
+    area: str  # "Pudong, exact location not confirmed" for an approximate point, else ""
     phones: list[Phone]
     map_url: str
     map_is_search: bool
@@ -40,7 +42,9 @@ class Card:
     facility: Facility
 
 
-def card(f: Facility, t: Translator, distance_km: float | None = None) -> Card:
+def card(
+    f: Facility, t: Translator, distance_km: float | None = None, district_en: str = ""
+) -> Card:
     en = t.lang == "en"
     name = (f.name_en or f.name_zh) if en else f.name_zh
     other = f.name_zh if en else f.name_en
@@ -53,8 +57,9 @@ def card(f: Facility, t: Translator, distance_km: float | None = None) -> Card:
         departments=[d.en if en else d.zh for d in f.departments],
         address=address,
         address_zh=f.address_zh if en and f.address_en else "",
-        distance_km=distance_km,
-        approximate=f.coordinate_precision is CoordinatePrecision.APPROXIMATE,
+        distance_km=None if f.approximate else distance_km,
+        approximate=f.approximate,
+        area=area_label(f, district_en, t.lang) if f.approximate else "",
         phones=phones(f.phone),
         map_url=amap_url(f),
         map_is_search=f.coordinate_precision is CoordinatePrecision.APPROXIMATE,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import segno
 
-# The English pages a QR code may open; the seed prints codes for these two lists.
-QR_KINDS = ("medical", "dental")
+# The English pages a QR code may open: the seed prints codes for the two direct-billing
+# lists (§9.9); the designated list gets one too, for the same foreign clients.
+QR_KINDS = ("medical", "dental", "designated")
 
 
 def page_url(base_url: str, kind: str) -> str:

@@ -14,10 +14,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from h5 import help, qr
 from h5.forms import DEFAULT_SIZE, MAX_SIZE, FieldError, parse_list_form
 from h5.i18n import LANGUAGES, Translator
-from h5.present import card, district_label, network_names, phones
+from h5.present import Phone, card, district_label, network_names, phones
 from h5.supplement.routes import routes as supplement_routes
 from h5.templating import PAGE_HEADERS, STATIC, CachedStatic, render, static_version
-from server.directory.models import FacilityKind
+from server.directory.models import Facility, FacilityKind
+from server.directory.provenance import (
+    BOOKING_LINE,
+    BOOKING_LINE_INTL,
+    INSURER,
+    list_notes,
+    source_line,
+)
 from server.directory.service import MAX_TEXT, DirectoryService
 from server.errors import InvalidInput
 from server.services import Services
@@ -63,15 +70,22 @@ def _context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
     if path == prefix or path.startswith(prefix + "/"):
         # pages that keep a query pass a cleaned-up switch link; raw input is never echoed
         other_url = f"{base}/{other}{path[len(prefix) :]}"
+    directory = _service(request).directory
     context: dict[str, Any] = {
         "t": Translator(lang),
+        "insurer": INSURER[lang],
+        "list_date": directory.list_date(),
+        "public_corpus": directory.public_corpus,
+        "booking": Phone(
+            f"{BOOKING_LINE} ({BOOKING_LINE_INTL})", "tel:" + BOOKING_LINE_INTL.replace(" ", "")
+        ),
         "lang": lang,
         "html_lang": HTML_LANG[lang],
         "other_html_lang": HTML_LANG[other],
         "other_lang_url": other_url,
         "base": base,
         "static": lambda name: f"{base}/static/{name}?v={static_version(name)}",
-        "attribution": _service(request).directory.attribution,
+        "attribution": directory.attribution,
         "kinds": KINDS,
     }
     context.update(extra)
@@ -83,7 +97,36 @@ def _other(lang: str) -> str:
 
 
 async def root(request: Request) -> Response:
-    return RedirectResponse(f"{_base(request)}/en", status_code=302)
+    lang = preferred_language(request.headers.get("accept-language", ""))
+    return RedirectResponse(
+        f"{_base(request)}/{lang}", status_code=302, headers={"Vary": "Accept-Language"}
+    )
+
+
+def preferred_language(header: str) -> str:
+    """``zh`` or ``en`` from an Accept-Language header (highest q first; English by default)."""
+    best, best_q = "en", -1.0
+    for i, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-", 1)[0]
+        if primary in LANGUAGES and q > best_q and q > 0:
+            best, best_q = primary, q - i * 1e-6  # ties: the earlier one wins
+    return best
+
+
+async def landing(request: Request) -> Response:
+    """The site's front door (``/``): the three lists in both languages."""
+    base = str(request.scope.get("root_path", "")).rstrip("/") + "/h5"
+    context = _context(request, "en", base=base, landing=True)
+    context["other_lang_url"] = ""
+    context["t_zh"] = Translator("zh")
+    return render("directory/landing.html", context)
 
 
 async def index(request: Request) -> Response:
@@ -110,7 +153,7 @@ async def list_page(request: Request) -> Response:
         except InvalidInput as e:
             form.errors.append(_from_service(e))
         else:
-            results = [card(r.facility, t, r.distance_km) for r in page.results]
+            results = [_card(service, r.facility, t, r.distance_km) for r in page.results]
             total = page.total
 
     facets = service.facets(facility_kind)
@@ -124,16 +167,25 @@ async def list_page(request: Request) -> Response:
         label = district_label(service.directory, form.district, lang)
         districts.append({"value": form.district, "label": label, "count": 0})
     path = f"{_base(request)}/{lang}/{kind}"
+    pages = max(1, math.ceil(total / form.size))
+    if results is not None and total and form.page > pages:
+        # past the end: say so (404) with a way back, rather than "Page 24 of 23"
+        page_past = t("results.past_end", page=form.page, pages=pages)
+        return _not_found(
+            request, page_past, lang, links=[(form.url(path, page=pages), t("results.last_page"))]
+        )
+    public = service.directory.public_corpus
     context = _context(
         request,
         lang,
         kind=kind,
-        title=t(f"kind.{kind}.title"),
+        title=t(f"kind.{kind}.osm_title" if public else f"kind.{kind}.title"),
+        list_date=service.directory.list_date(facility_kind),
         form=form,
         errors=[(e.name, t(e.key, **e.values)) for e in form.errors],
         results=results,
         total=total,
-        pages=max(1, math.ceil(total / form.size)),
+        pages=pages,
         districts=districts,
         path=path,
         max_text=MAX_TEXT,
@@ -141,6 +193,11 @@ async def list_page(request: Request) -> Response:
     )
     context["other_lang_url"] = form.url(f"{_base(request)}/{_other(lang)}/{kind}")
     return render("directory/list.html", context, 400 if form.errors else 200)
+
+
+def _card(service: DirectoryService, f: Facility, t: Translator, km: float | None = None) -> Any:
+    en = district_label(service.directory, f.district, "en") if f.district else ""
+    return card(f, t, km, en)
 
 
 def _from_service(e: InvalidInput) -> FieldError:
@@ -164,12 +221,16 @@ async def facility_page(request: Request) -> Response:
     if f is None:
         return _facility_not_found(request, lang, facility_id)
     t = Translator(lang)
+    public = service.directory.public_corpus
     context = _context(
         request,
         lang,
-        c=card(f, t),
+        c=_card(service, f, t),
         district=district_label(service.directory, f.district, lang) if f.district else "",
         plans=network_names(service.directory, f, lang),
+        source=source_line(f, lang, public_corpus=public),
+        list_notes=[n.zh if lang == "zh" else n.en for n in list_notes(f.kind)],
+        list_date=service.directory.list_date(f.kind),
     )
     return render("directory/facility.html", context)
 
@@ -202,7 +263,7 @@ async def favourites(request: Request) -> Response:
     context = _context(
         request,
         lang,
-        results=[card(f, t) for f in found],
+        results=[_card(service, f, t) for f in found],
         missing=len(ids) - len(found),
     )
     if ids:
@@ -240,12 +301,17 @@ async def not_found(request: Request) -> Response:
     return _not_found(request)
 
 
-def _not_found(request: Request, message: str | None = None, lang: str | None = None) -> Response:
+def _not_found(
+    request: Request,
+    message: str | None = None,
+    lang: str | None = None,
+    links: list[tuple[str, str]] | None = None,
+) -> Response:
     if lang is None:
         first = request.url.path[len(_base(request)) :].strip("/").split("/", 1)[0]
         lang = first if first in LANGUAGES else "en"
     t = Translator(lang)
-    context = _context(request, lang, message=message or t("notfound.body"))
+    context = _context(request, lang, message=message or t("notfound.body"), links=links or [])
     context["other_lang_url"] = f"{_base(request)}/{_other(lang)}"  # never echo a bad path
     return render("errors/not_found.html", context, 404)
 

@@ -2,7 +2,7 @@
 
 For each size (10k, 100k, 1M synthetic facilities) and each engine: index build
 time, then p50/p95 of in-process searches of three shapes: text, text + distance
-sort, distance only. With --http (10k, whoosh): requests/s of the GraphQL search
+sort, distance only. With --http (each size and engine): requests/s of the GraphQL search
 endpoint against a plain Starlette + orjson endpoint making the same service call,
 both served by uvicorn in a subprocess and loaded by `wrk` over loopback in alternating
 2-second rounds (requests/s, and requests per CPU second of the server process).
@@ -15,6 +15,7 @@ Synthetic directories are written under var/bench/ and never served as real data
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from starlette.routing import Route
 
 from server.directory.loader import load_folder
 from server.directory.service import DirectoryService, FacilityQuery, Sort
+from server.ids import global_id
 from server.search import analysis
 from server.search.factory import build_engine
 from server.settings import ROOT
@@ -179,7 +182,7 @@ def bench_app():  # type: ignore[no-untyped-def]
             {
                 "distanceKm": r.distance_km,
                 "node": {
-                    "id": r.facility.id,
+                    "id": global_id("Facility", r.facility.id),
                     "nameZh": r.facility.name_zh,
                     "nameEn": r.facility.name_en,
                     "addressZh": r.facility.address_zh,
@@ -237,20 +240,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, Any]:
-    if shutil.which("wrk") is None:
-        raise SystemExit("the HTTP benchmark needs wrk (apt-get install wrk)")
-    folder = ensure_synthetic(size)
+@contextlib.contextmanager
+def _serve(env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """uvicorn (one worker) on a free loopback port: (port, pid) once it answers."""
     port = _free_port()
-    var = Path(tempfile.mkdtemp(prefix="bench-var-", dir=BENCH_DIR))
-    env = dict(
-        os.environ,
-        APP_ENV="test",
-        DIRECTORY_SOURCE=str(folder),
-        SEARCH_ENGINE=engine_name,
-        VAR_DIR=str(var),
-        PORT=str(port),
-    )
     server = subprocess.Popen(
         [
             sys.executable,
@@ -268,48 +261,81 @@ def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, Any]:
         env=env,
     )
     try:
-        deadline = time.time() + 600
+        deadline = time.time() + 3600
         while time.time() < deadline:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except OSError:
+                if server.poll() is not None:
+                    raise SystemExit("the benchmark server stopped") from None
                 time.sleep(0.5)
-        body: dict[str, object] = {
-            "query": GRAPHQL,
-            "variables": {"text": "医院", "near": {"lat": 31.23, "lng": 121.47}},
-        }
-        endpoints = {"graphql": "/graphql", "plain": "/plain/facilities"}
-        for path in endpoints.values():
-            _wrk(f"http://127.0.0.1:{port}{path}", body, 2)  # warm-up
-        # Alternating 2-second rounds, so that other load on the machine falls on both
-        # endpoints alike; the server's own CPU time gives a second, load-independent figure.
-        requests = dict.fromkeys(endpoints, 0)
-        cpu = dict.fromkeys(endpoints, 0.0)
-        rounds = max(1, seconds // 2)
-        for _ in range(rounds):
-            for name, path in endpoints.items():
-                before = _cpu_seconds(server.pid)
-                requests[name] += _wrk(f"http://127.0.0.1:{port}{path}", body, 2)
-                cpu[name] += _cpu_seconds(server.pid) - before
-        rps = {name: requests[name] / (2 * rounds) for name in endpoints}
-        per_cpu = {name: requests[name] / cpu[name] if cpu[name] else 0.0 for name in endpoints}
-        return {
-            "size": size,
-            "engine": engine_name,
-            "graphql_rps": round(rps["graphql"], 1),
-            "plain_rps": round(rps["plain"], 1),
-            "ratio": round(rps["graphql"] / rps["plain"], 3),
-            "graphql_per_cpu_s": round(per_cpu["graphql"], 1),
-            "plain_per_cpu_s": round(per_cpu["plain"], 1),
-            "cpu_ratio": round(per_cpu["graphql"] / per_cpu["plain"], 3)
-            if per_cpu["plain"]
-            else None,
-        }
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+BODY: dict[str, object] = {
+    "query": GRAPHQL,
+    "variables": {"text": "医院", "near": {"lat": 31.23, "lng": 121.47}},
+}
+
+
+def bench_http(size: str, engine_name: str, seconds: int) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("the HTTP benchmark needs wrk (apt-get install wrk)")
+    folder = ensure_synthetic(size)
+    var = Path(tempfile.mkdtemp(prefix="bench-var-", dir=BENCH_DIR))
+    env = dict(
+        os.environ,
+        APP_ENV="test",
+        DIRECTORY_SOURCE=str(folder),
+        SEARCH_ENGINE=engine_name,
+        VAR_DIR=str(var),
+    )
+    env.pop("REDIS_URL", None)  # one worker: the in-process cache is what is measured
+    try:
+        # uncached: every GraphQL request is executed, as a query not seen before would be
+        with _serve({**env, "RESPONSE_CACHE_MB": "0"}) as (port, pid):
+            endpoints = {"graphql": "/graphql", "plain": "/plain/facilities"}
+            for path in endpoints.values():
+                _wrk(f"http://127.0.0.1:{port}{path}", BODY, 2)  # warm-up
+            # Alternating 2-second rounds, so that other load on the machine falls on both
+            # endpoints alike; the server's own CPU time gives a second, load-independent
+            # figure.
+            requests = dict.fromkeys(endpoints, 0)
+            cpu = dict.fromkeys(endpoints, 0.0)
+            rounds = max(1, seconds // 2)
+            for _ in range(rounds):
+                for name, path in endpoints.items():
+                    before = _cpu_seconds(pid)
+                    requests[name] += _wrk(f"http://127.0.0.1:{port}{path}", BODY, 2)
+                    cpu[name] += _cpu_seconds(pid) - before
+        # cached: the same query again and again, answered by the response cache (the
+        # index built above is reused)
+        with _serve(env) as (port, pid):
+            url = f"http://127.0.0.1:{port}/graphql"
+            _wrk(url, BODY, 1)  # warm-up, and the answer cached
+            before = _cpu_seconds(pid)
+            cached = _wrk(url, BODY, seconds)
+            cached_cpu = _cpu_seconds(pid) - before
+    finally:
         shutil.rmtree(var, ignore_errors=True)
+    rps = {name: requests[name] / (2 * rounds) for name in endpoints}
+    per_cpu = {name: requests[name] / cpu[name] if cpu[name] else 0.0 for name in endpoints}
+    return {
+        "size": size,
+        "engine": engine_name,
+        "graphql_rps": round(rps["graphql"], 1),
+        "plain_rps": round(rps["plain"], 1),
+        "ratio": round(rps["graphql"] / rps["plain"], 3),
+        "graphql_per_cpu_s": round(per_cpu["graphql"], 1),
+        "plain_per_cpu_s": round(per_cpu["plain"], 1),
+        "cpu_ratio": round(per_cpu["graphql"] / per_cpu["plain"], 3) if per_cpu["plain"] else None,
+        "cached_rps": round(cached / seconds, 1),
+        "cached_per_cpu_s": round(cached / cached_cpu, 1) if cached_cpu else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,14 +348,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="whoosh,tantivy")
     parser.add_argument("--queries", type=int, default=200, help="queries of each shape")
     parser.add_argument(
-        "--http", action="store_true", help="also measure GraphQL vs plain req/s at 10k"
+        "--http",
+        action="store_true",
+        help="also measure GraphQL vs plain req/s, for each of --sizes and --engines",
     )
     parser.add_argument("--http-seconds", type=int, default=10)
+    parser.add_argument(
+        "--http-only", action="store_true", help="only the HTTP part (implies --http)"
+    )
     args = parser.parse_args(argv)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     analysis.initialize()
     rows = []
-    for size in args.sizes.split(","):
+    args.http = args.http or args.http_only
+    for size in args.sizes.split(",") if not args.http_only else ():
         for engine in args.engines.split(","):
             row = bench_engine(size.strip(), engine.strip(), args.queries)
             rows.append(row)
@@ -349,17 +381,24 @@ def main(argv: list[str] | None = None) -> int:
             + " |"
         )
     if args.http:
-        h = bench_http("10k", "whoosh", args.http_seconds)
-        print()
-        print(json.dumps(h))
-        print(
-            f"GraphQL {h['graphql_rps']} req/s vs plain {h['plain_rps']} req/s: {h['ratio'] * 100:.0f} %"
-        )
-        if h["cpu_ratio"] is not None:
-            print(
-                f"per server CPU second: GraphQL {h['graphql_per_cpu_s']} vs plain "
-                f"{h['plain_per_cpu_s']}: {h['cpu_ratio'] * 100:.0f} %"
-            )
+        for size in args.sizes.split(","):
+            for engine in args.engines.split(","):
+                h = bench_http(size.strip(), engine.strip(), args.http_seconds)
+                print()
+                print(json.dumps(h))
+                print(
+                    f"{h['size']} {h['engine']}: GraphQL {h['graphql_rps']} req/s vs plain "
+                    f"{h['plain_rps']} req/s: {h['ratio'] * 100:.0f} %"
+                )
+                if h["cpu_ratio"] is not None:
+                    print(
+                        f"per server CPU second: GraphQL {h['graphql_per_cpu_s']} vs plain "
+                        f"{h['plain_per_cpu_s']}: {h['cpu_ratio'] * 100:.0f} %"
+                    )
+                print(
+                    f"cached repeated GraphQL query: {h['cached_rps']} req/s "
+                    f"({h['cached_per_cpu_s']} per server CPU second)"
+                )
     return 0
 
 

@@ -23,8 +23,10 @@ from strawberry.types import ExecutionResult
 from schema import build_schema
 from schema.context import Context
 from schema.errors import format_error
+from schema.response_cache import PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
+from server.claims.portal.captchas import make_challenges
 from server.claims.rules import rule_book
 from server.clock import system_clock
 from server.db import (
@@ -40,8 +42,9 @@ from server.directory.loader import load_directory
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.logs import configure_logging
+from server.response_cache import make_response_cache
 from server.search import analysis
-from server.search.factory import open_engine
+from server.search.factory import index_key, open_engine
 from server.services import Services
 from server.settings import ROOT, Settings, from_env
 
@@ -60,12 +63,68 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         # the plain-POST path below goes with the fast executor (GRAPHQL_EXECUTOR)
         self.plain_posts = settings.graphql_executor == "fast"
+        # answers to identical anonymous directory queries (schema/response_cache.py)
+        self.response_cache = make_response_cache(settings)
+        self.public_queries = PublicQueries(settings.graphql_max_tokens)
+        self._versions: dict[int, tuple[object, str]] = {}
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        key = None
         if isinstance(request, Request):
             refusal = await _refuse_malformed(request)
             if refusal is not None:
                 return refusal
+            key = self._cache_key(request, context, root_value)
+            if key is not None:
+                assert self.response_cache is not None
+                body = self.response_cache.get(key)
+                if body is not None:
+                    return Response(body, media_type="application/json")
+        response = await self._run(request, context, root_value)
+        if (
+            key is not None
+            and isinstance(response, Response)
+            and response.status_code == 200
+            and getattr(request.state, "graphql_errors", True) is False
+        ):
+            assert self.response_cache is not None
+            self.response_cache.put(key, bytes(response.body))
+        return response
+
+    def _cache_key(self, request: Request, context: Any, root_value: Any) -> str | None:
+        """The response cache's key for an anonymous public directory query, else None."""
+        if self.response_cache is None or context is not UNSET or root_value is not UNSET:
+            return None
+        headers = request.headers
+        if "authorization" in headers or headers.get("accept") not in _PLAIN_ACCEPT:
+            return None  # signed in (or trying to be), or asking for another transport
+        data = getattr(request.state, "graphql_body", None)
+        if not isinstance(data, dict) or data.get("extensions") is not None:
+            return None
+        query = data.get("query")
+        if not isinstance(query, str) or not query:
+            return None
+        return self.public_queries.key(
+            self._data_version(), query, data.get("variables"), data.get("operationName")
+        )
+
+    def _data_version(self) -> str:
+        # what public answers depend on besides the request; remembered per loaded directory
+        service = self.services.directory
+        seen = self._versions.get(id(service))
+        if seen is not None and seen[0] is service:
+            return seen[1]
+        version = data_version(
+            index_key(service.directory),
+            service.engine.name,
+            analysis.fingerprint(),
+            str(self.schema),
+            repr(self.settings.graphql_max_cost),
+        )
+        self._versions = {id(service): (service, version)}
+        return version
+
+    async def _run(self, request: Any, context: Any, root_value: Any) -> Any:
         # One database session per request: committed after the response is built, rolled
         # back as a whole when anything unexpected happened (typed errors still commit, so
         # e.g. a wrong SMS code's try is counted).
@@ -166,6 +225,8 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
+        if isinstance(request, Request):
+            request.state.graphql_errors = bool(result.errors)
         if result.errors:
             if any(_unexpected(e) for e in result.errors):
                 request.state.db_failed = True
@@ -311,6 +372,7 @@ def build_services(settings: Settings) -> Services:
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
+        challenges=make_challenges(settings.redis_url, settings.redis_prefix),
     )
 
 
@@ -369,9 +431,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.certificates import routes as certificate_routes
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
+    from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
 
     routes: list[BaseRoute] = [
+        Route("/", h5_landing),
         Route("/healthz", healthz),
         Route("/graphql", GraphQLApp(services, settings), methods=["GET", "POST"]),
         Mount("/h5", routes=h5_routes()),

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from server.accounts.wiring import MemberServices
     from server.claims.core import ClaimContext
+    from server.claims.portal.captchas import RedisChallenges
 
 
 @dataclass
@@ -23,3 +24,5 @@ class Services:
     db: sessionmaker[Session] | None = None
     members: MemberServices | None = None
     claims: ClaimContext | None = None
+    # the supplement portal's captcha challenges in Redis (REDIS_URL); None: the database
+    challenges: RedisChallenges | None = None

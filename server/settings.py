@@ -39,6 +39,7 @@ GraphQLExecutor = Literal["fast", "stock"]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(gt=0)]
 Seconds = Annotated[float, Field(gt=0, le=120)]
+NonNegative = Annotated[int, Field(ge=0)]
 
 _DATABASE_URL = re.compile(r"(sqlite|postgresql)(\+\w+)?://")
 _REDIS_URL = re.compile(r"(redis|rediss|unix)://")
@@ -101,7 +102,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "",
         repr=False,
-        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`); unset: in the database",
+        description="`redis://…`, `rediss://…` or `unix://…`: throttles, budgets and lock-outs count there (see `server/limits/`) and the supplement portal's captchas wait there; unset: in the database",
     )
     secret_key: str = Field(
         DEV_SECRET_KEY,
@@ -172,6 +173,14 @@ class Settings(BaseSettings):
     graphql_max_cost: Positive = Field(
         50_000, description="most one query may cost (see Query cost)"
     )
+    response_cache_mb: NonNegative = Field(
+        32,
+        description="in-process cache of answers to identical anonymous directory queries (per worker, least recently used dropped first); 0: off",
+    )
+    response_cache_seconds: Positive = Field(
+        60,
+        description="how long such answers stay in Redis, shared by workers, when `REDIS_URL` is set",
+    )
     log_level: str = Field(
         "INFO",
         description="`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; JSON lines in production, readable lines otherwise",
@@ -179,6 +188,25 @@ class Settings(BaseSettings):
     graphql_executor: GraphQLExecutor = Field(
         "fast",
         description="`fast`: the leaner executor and plain-POST path (`stock`, with a warning, where the installed Strawberry or graphql-core does not fit it; see `docs/architecture.md`); `stock`: Strawberry's own",
+    )
+
+    redis_prefix: str = Field(
+        "",
+        description="put before every Redis key, so that several deployments (or test runs) can share one Redis",
+    )
+    workers: Positive = Field(
+        1, description="worker processes of the production start (`python -m server.serving`)"
+    )
+    keepalive_timeout_seconds: Positive = Field(
+        5, description="an idle keep-alive connection is closed after this many seconds"
+    )
+    header_timeout_seconds: Positive = Field(
+        10,
+        description="a connection that has not sent a whole request head (request line and headers) within this many seconds is closed",
+    )
+    max_connections: Positive | None = Field(
+        None,
+        description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
     )
 
     def __init__(self, **values: Any) -> None:

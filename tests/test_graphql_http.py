@@ -55,8 +55,11 @@ REQUESTS: list[tuple[Any, dict[str, str]]] = [
 
 @pytest.fixture
 def clients(settings: Settings, services: Services) -> Iterator[dict[str, TestClient]]:
+    # without the response cache: these compare how each executor answers
     apps = {
-        executor: create_app(settings.with_(graphql_executor=executor), services=services)
+        executor: create_app(
+            settings.with_(graphql_executor=executor, response_cache_mb=0), services=services
+        )
         for executor in ("fast", "stock")
     }
     with TestClient(apps["fast"]) as fast, TestClient(apps["stock"]) as stock:

@@ -1,6 +1,7 @@
 /* H5 directory pages: "Nearest to me" and on-device favourites. The pages work without it. */
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");  // shows what needs JavaScript (.needs-js)
   var KEY = "h5.favourites";
 
   function readFavs() {

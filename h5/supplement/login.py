@@ -72,6 +72,7 @@ def _issue_challenge(
         now=env.cx.now(),
         answers=env.config.answers,
         render=captcha.render,
+        challenges=env.services.challenges,
     )
 
 
@@ -200,6 +201,7 @@ def _login_post(
             answer=fields.get("captcha", ""),
             browser=browser,
             now=now,
+            challenges=env.services.challenges,
         )
         claim = link[0] if link is not None else portal.claim_by_number(db, typed_no)
         named = portal.name_matches(env.vault, claim, fields.get("name", ""))
@@ -292,4 +294,6 @@ async def captcha_media(request: Request) -> Response:
 
 def _captcha_media(env: Env, public_id: str, browser: str) -> tuple[bytes, str] | None:
     with env.db() as db:
-        return captchas.media(db, public_id, browser, env.cx.now())
+        return captchas.media(
+            db, public_id, browser, env.cx.now(), challenges=env.services.challenges
+        )

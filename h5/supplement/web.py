@@ -185,7 +185,7 @@ def blocked(
     minutes = max(1, (retry_after + 59) // 60)
     response = render_page(
         request, "supplement/blocked.html", lang, here, 429, minutes=minutes, reason=reason
-    )
+    )  # the page words it "1 minute" / "2 minutes" (supplement.minutes_*)
     response.headers["Retry-After"] = str(retry_after)
     return response
 

@@ -13,7 +13,7 @@ from strawberry.types.base import get_object_definition
 
 from schema.context import Info
 from schema.paging import offset_cursor
-from server.directory import models
+from server.directory import models, provenance
 from server.directory.directory import Directory
 from server.directory.service import Facets, FacilityPage, FacilityResult, Sort, grade_en
 
@@ -31,6 +31,11 @@ Category = strawberry.enum(
     models.Category,
     name="FacilityCategory",
     description="综合 general, 专科 specialist, 中医 traditional Chinese medicine, 齿科 dental.",
+)
+LocationPrecision = strawberry.enum(
+    models.CoordinatePrecision,
+    name="LocationPrecision",
+    description="EXACT: the point is the facility's own building (a mapped feature or the building's published point); APPROXIMATE: only its area is known, so no distance is given and it sorts after exact points at a similar distance.",
 )
 FacilitySort = strawberry.enum(
     Sort,
@@ -52,6 +57,12 @@ class GeoPoint:
     approximate: bool = strawberry.field(
         description="True when the point is an estimate (see `Facility.coordinateMethod`), so distances to it are approximate too."
     )
+
+
+@strawberry.type(description="A note a list carries for each of its facilities, in both languages.")
+class FacilityNote:
+    zh: str = strawberry.field(description="The note as the list gives it (Chinese).")
+    en: str = strawberry.field(description="The note in English.")
 
 
 @strawberry.type(description="A clinical department or specialty, in both languages.")
@@ -98,6 +109,15 @@ class FacilityType(relay.Node):
     )
     district_en: str = strawberry.field(description="District, English.")
     location: GeoPoint = strawberry.field(description="Where the facility is (WGS-84).")
+    location_precision: LocationPrecision = strawberry.field(  # type: ignore[valid-type]
+        description="Whether the point is the facility's building (EXACT) or only its area (APPROXIMATE)."
+    )
+    area: str | None = strawberry.field(
+        description="For an APPROXIMATE point, where the facility is in words (English), e.g. 'Pudong, exact location not confirmed'; null when the point is exact."
+    )
+    area_zh: str | None = strawberry.field(
+        description="The same in Chinese, e.g. '浦东新区，具体位置未确认'; null when the point is exact."
+    )
     ownership: Ownership = strawberry.field(description="Public or private.")  # type: ignore[valid-type]
     grade: str = strawberry.field(
         description="Hospital grade in Chinese (e.g. 三甲); empty when none."
@@ -117,10 +137,17 @@ class FacilityType(relay.Node):
     )
     tags: list[str] = strawberry.field(description="Labels shown in lists, e.g. 特需部.")
     note: str = strawberry.field(
-        description="A note for clients, e.g. the plan-dependent ratio of designated facilities."
+        description="A note for clients in Chinese, e.g. the plan-dependent ratio of designated facilities (the notes of the facility's list, then its own)."
+    )
+    note_en: str = strawberry.field(description="The same note in English.")
+    list_notes: list[FacilityNote] = strawberry.field(
+        description="The notes the facility's list carries (e.g. the designated list's two notes), in both languages."
     )
     coordinate_method: str = strawberry.field(description="How the location was obtained.")
-    source: str = strawberry.field(description="Where this entry comes from.")
+    source: str = strawberry.field(
+        description='Where this entry comes from, in plain English, e.g. "Insurer\'s list, checked against OpenStreetMap, 2026-11".'
+    )
+    source_zh: str = strawberry.field(description="The same in Chinese.")
     verified_on: datetime.date = strawberry.field(
         description="When this entry was last checked against its source."
     )
@@ -141,7 +168,8 @@ class FacilityType(relay.Node):
         return out
 
 
-_MEMO_LIMIT = 50_000
+# A page shows 20; a large directory's facilities would otherwise pile up in every worker.
+_MEMO_LIMIT = 5_000
 _FACILITY = get_object_definition(FacilityType, strict=True).name  # the type name in global ids
 # The API views of each loaded directory's facilities, by facility id: a directory is
 # immutable, so each view is built once. Keyed by the directory's identity and dropped
@@ -171,6 +199,10 @@ def facility_type(f: models.Facility, directory: Directory) -> FacilityType:
 def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
     district = directory.district(f.district) if f.district else None
     networks = {n.id: n for n in directory.networks}
+    notes = provenance.list_notes(f.kind)
+    note_zh = "\n".join([n.zh for n in notes] + ([f.note] if f.note else []))
+    note_en = "\n".join([n.en for n in notes] + ([f.note] if f.note else []))
+    corpus = directory.public_corpus
     return FacilityType(
         _id=relay.GlobalID(_FACILITY, f.id),
         directory_id=f.id,
@@ -189,6 +221,11 @@ def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
             lng=f.lng,
             approximate=f.coordinate_precision is models.CoordinatePrecision.APPROXIMATE,
         ),
+        location_precision=f.coordinate_precision,
+        area=provenance.area_label(f, district.en if district else "", "en")
+        if f.approximate
+        else None,
+        area_zh=provenance.area_label(f, "", "zh") if f.approximate else None,
         ownership=f.ownership,
         grade=f.grade,
         grade_en=grade_en(f.grade) if f.grade else "",
@@ -203,9 +240,12 @@ def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
             if n in networks
         ],
         tags=list(f.tags),
-        note=f.note,
+        note=note_zh,
+        note_en=note_en,
+        list_notes=[FacilityNote(zh=n.zh, en=n.en) for n in notes],
         coordinate_method=f.coordinate_method,
-        source=f.source,
+        source=provenance.source_line(f, "en", public_corpus=corpus),
+        source_zh=provenance.source_line(f, "zh", public_corpus=corpus),
         verified_on=f.verified_on,
     )
 
@@ -217,7 +257,7 @@ class FacilityEdge:
     result: strawberry.Private[FacilityResult]
 
     @strawberry.field(
-        description="Geodesic distance from `near` in km, one decimal; null without `near`."
+        description="Geodesic distance from `near` in km, one decimal; null without `near`, and null when the facility's point is APPROXIMATE (see `node.area`)."
     )
     def distance_km(self) -> float | None:
         return self.result.distance_km  # computed only when asked for

@@ -1,11 +1,10 @@
-"""Distances: vectorised haversine for sorting, geodesic (WGS-84 ellipsoid) for display."""
+"""Distances: vectorised haversine for sorting, vectorised geodesic (WGS-84 ellipsoid) for display."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from geopy.distance import geodesic
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
@@ -27,13 +26,90 @@ def haversine_km(lat: float, lng: float, lat_rad: np.ndarray, lng_rad: np.ndarra
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
-# One measurer: geopy builds the WGS-84 ellipsoid solver per instance, which is a third of the cost.
-_GEODESIC = geodesic()
+# WGS-84, as geopy's geodesic uses by default.
+WGS84_A = 6378137.0
+WGS84_F = 1 / 298.257223563
+WGS84_B = WGS84_A * (1 - WGS84_F)
+_VINCENTY_TOLERANCE = 1e-10  # radians of longitude on the auxiliary sphere: under a millimetre
+_VINCENTY_ITERATIONS = 200
+
+
+def _karney_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    # geopy's geodesic (Karney's solver), for the rare nearly antipodal pairs Vincenty's
+    # series does not converge for; imported only then (geopy brings its geocoders along)
+    from geopy.distance import geodesic
+
+    return float(geodesic((lat1, lng1), (lat2, lng2)).km)
+
+
+def geodesic_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+    """Distance on the WGS-84 ellipsoid from one point to many (all in degrees), in km.
+
+    Vincenty's inverse formula evaluated for every pair at once with numpy: within a
+    millimetre of geopy's ``geodesic`` (Karney) wherever it converges, which is everywhere
+    but nearly antipodal pairs; those few are handed to geopy.
+    """
+    lats = np.asarray(lats, dtype=np.float64)
+    lngs = np.asarray(lngs, dtype=np.float64)
+    f = WGS84_F
+    big_l = np.radians(lngs - lng)
+    big_l = (big_l + np.pi) % (2 * np.pi) - np.pi  # the shorter way round
+    u1 = math.atan((1 - f) * math.tan(math.radians(lat)))
+    u2 = np.arctan((1 - f) * np.tan(np.radians(lats)))
+    sin_u1, cos_u1 = math.sin(u1), math.cos(u1)
+    sin_u2, cos_u2 = np.sin(u2), np.cos(u2)
+    lam = big_l.copy()
+    converged = np.zeros(lats.shape, dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for _ in range(_VINCENTY_ITERATIONS):
+            sin_lam, cos_lam = np.sin(lam), np.cos(lam)
+            sin_sigma = np.hypot(cos_u2 * sin_lam, cos_u1 * sin_u2 - sin_u1 * cos_u2 * cos_lam)
+            cos_sigma = sin_u1 * sin_u2 + cos_u1 * cos_u2 * cos_lam
+            sigma = np.arctan2(sin_sigma, cos_sigma)
+            sin_alpha = np.where(sin_sigma == 0, 0.0, cos_u1 * cos_u2 * sin_lam / sin_sigma)
+            cos2_alpha = 1 - sin_alpha**2
+            # on the equator cos2_alpha is 0 and the term is 0 too
+            cos_2sm = np.where(cos2_alpha == 0, 0.0, cos_sigma - 2 * sin_u1 * sin_u2 / cos2_alpha)
+            c = f / 16 * cos2_alpha * (4 + f * (4 - 3 * cos2_alpha))
+            previous = lam
+            lam = big_l + (1 - c) * f * sin_alpha * (
+                sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm**2))
+            )
+            converged = np.abs(lam - previous) <= _VINCENTY_TOLERANCE
+            if converged.all():
+                break
+        u_sq = cos2_alpha * (WGS84_A**2 - WGS84_B**2) / WGS84_B**2
+        a = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)))
+        b = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)))
+        delta_sigma = (
+            b
+            * sin_sigma
+            * (
+                cos_2sm
+                + b
+                / 4
+                * (
+                    cos_sigma * (-1 + 2 * cos_2sm**2)
+                    - b / 6 * cos_2sm * (-3 + 4 * sin_sigma**2) * (-3 + 4 * cos_2sm**2)
+                )
+            )
+        )
+        km = WGS84_B * a * (sigma - delta_sigma) / 1000.0
+    fallback = ~(converged & np.isfinite(km))
+    if fallback.any():
+        for i in np.flatnonzero(fallback):
+            km[i] = _karney_km(lat, lng, float(lats[i]), float(lngs[i]))
+    return km
+
+
+def display_kms(near: tuple[float, float], lats: np.ndarray, lngs: np.ndarray) -> list[float]:
+    """Geodesic km from ``near`` to each point, one decimal: a page's distances at once."""
+    return [round(float(km), 1) for km in geodesic_km(near[0], near[1], lats, lngs)]
 
 
 def display_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Geodesic distance between two (lat, lng) points, km with one decimal."""
-    return round(_GEODESIC.measure(a, b), 1)
+    return display_kms(a, np.array([b[0]]), np.array([b[1]]))[0]
 
 
 # GCJ-02 ("Mars coordinates") is the obfuscated datum Chinese map providers publish; sources

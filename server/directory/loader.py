@@ -6,7 +6,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from server.directory import osm
+from server.directory import osm, store
 from server.directory.directory import Directory, make_directory
 from server.directory.validation import FolderData, read_folder, source_files
 from server.settings import Settings
@@ -61,17 +61,25 @@ def _attribution(data: FolderData, is_osm: bool) -> str:
     return ""
 
 
-def load_folder(folder: Path, *, allow_synthetic: bool, is_osm: bool = False) -> Directory:
+def load_folder(
+    folder: Path, *, allow_synthetic: bool, is_osm: bool = False, curated: bool = False
+) -> Directory:
     files = source_files(folder)
     digest = content_hash(files)
-    data = read_folder(folder, allow_synthetic=allow_synthetic)
+    data = read_folder(folder, allow_synthetic=allow_synthetic, require_sources=curated)
     return make_directory(
         data.facilities,
         data.districts,
         data.networks,
         content_hash=digest,
         attribution=_attribution(data, is_osm),
+        public_corpus=is_osm,
     )
+
+
+def store_dir(settings: Settings) -> Path:
+    """Where validated directories are kept as memory-mapped files (see ``store.py``)."""
+    return settings.var_dir / "index" / "directory"
 
 
 def load_directory(settings: Settings) -> Directory:
@@ -81,11 +89,26 @@ def load_directory(settings: Settings) -> Directory:
     OpenStreetMap corpus (built under ``settings.var_dir`` on first use); anything else
     is the path of a folder in the same format, e.g. a synthetic benchmark directory.
     Raises ``InvalidDirectoryData`` listing every problem if the folder is not valid.
+
+    The sources are read and validated once per content: the result is kept as a
+    memory-mapped store (``store_dir``) that later starts, and every worker, open
+    instead of reading the CSV files again.
     """
     source = settings.directory_source.strip()
+    is_osm = curated = False
     if source == CURATED:
-        return load_folder(settings.data_dir, allow_synthetic=False)
-    if source == OSM:
-        return load_folder(ensure_osm_corpus(settings), allow_synthetic=False, is_osm=True)
-    # Other folders may be synthetic benchmark data, but never in production.
-    return load_folder(Path(source), allow_synthetic=settings.environment != "production")
+        folder, allow_synthetic, curated = settings.data_dir, False, True
+    elif source == OSM:
+        folder, allow_synthetic, is_osm = ensure_osm_corpus(settings), False, True
+    else:
+        # Other folders may be synthetic benchmark data, but never in production.
+        folder, allow_synthetic = Path(source), settings.environment != "production"
+    digest = content_hash(source_files(folder))
+    return store.shared_directory(
+        store_dir(settings),
+        digest,
+        allow_synthetic,
+        lambda: load_folder(
+            folder, allow_synthetic=allow_synthetic, is_osm=is_osm, curated=curated
+        ),
+    )

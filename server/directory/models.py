@@ -63,3 +63,10 @@ class Facility:
     coordinate_method: str = ""  # how the point was obtained
     tags: tuple[str, ...] = ()  # free labels shown in lists, e.g. 特需部
     note: str = ""
+    building: str = ""  # rows sharing a point share this; "area:<district>" for area-only points
+    # kinds of public source the row's facts were checked against (facts.csv), e.g. "osm"
+    checked_with: tuple[str, ...] = ()
+
+    @property
+    def approximate(self) -> bool:
+        return self.coordinate_precision is CoordinatePrecision.APPROXIMATE

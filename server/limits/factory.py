@@ -11,7 +11,9 @@ def make_limiter(settings: Settings, clock: Clock) -> Limiter:
     if settings.redis_url:
         from server.limits.redis_store import RedisBackend
 
-        return Limiter(RedisBackend.from_url(settings.redis_url), clock)
+        return Limiter(
+            RedisBackend.from_url(settings.redis_url, f"{settings.redis_prefix}limit:"), clock
+        )
     from server.limits.database import DatabaseBackend
 
     return Limiter(DatabaseBackend(), clock)

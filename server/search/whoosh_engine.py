@@ -40,6 +40,9 @@ B, K1 = 0.75, 1.2  # whoosh's BM25F defaults
 # Decoded postings kept in memory, most recently used first; counted in postings.
 POSTINGS_CACHE = 2_000_000
 FILTER_CACHE = 128
+# and at most this many bytes of them: each holds a mask and the ordinals of a million
+# facilities in a large directory, and every worker has its own
+FILTER_CACHE_BYTES = 64 * 1024 * 1024
 
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -98,9 +101,10 @@ class WhooshEngine:
     def __init__(self, path: Path, size: int) -> None:
         analysis.initialize()
         try:
-            self._index = index.open_dir(str(path))
-            lengths = np.load(path / LENGTHS_FILE)
-            points = np.load(path / POINTS_FILE)
+            # read-only, and the arrays memory-mapped: every worker shares their pages
+            self._index = index.open_dir(str(path), readonly=True)
+            lengths = np.load(path / LENGTHS_FILE, mmap_mode="r")
+            points = np.load(path / POINTS_FILE, mmap_mode="r")
         except Exception as e:  # missing, truncated or foreign files: all mean "build again"
             raise StaleIndex(f"no usable whoosh index at {path}: {e}") from e
         self._reader: IndexReader = self._index.reader()
@@ -114,14 +118,16 @@ class WhooshEngine:
             raise StaleIndex(f"the whoosh index at {path} does not hold {size} facilities")
         self._size = size
         self._lat, self._lng = points
-        self._norms = {
-            field: _length_norms(lengths[row]) for row, field in enumerate(SCORED_FIELDS)
-        }
+        # bm25() divides a facility's field length by the average: the lengths stay on
+        # disk (shared), divided for the postings read (and cached) only
+        self._lengths = {field: lengths[row] for row, field in enumerate(SCORED_FIELDS)}
+        self._averages = {field: _average(lengths[row]) for row, field in enumerate(SCORED_FIELDS)}
         # Reading postings moves a shared file position: one reader at a time.
         self._lock = threading.Lock()
         self._postings: OrderedDict[tuple[str, str], _Postings | None] = OrderedDict()
         self._cached = 0
         self._filters: OrderedDict[tuple[tuple[str, str], ...], _Allowed] = OrderedDict()
+        self._filter_bytes = 0
 
     @classmethod
     def open(cls, directory: Directory, path: Path) -> WhooshEngine:
@@ -184,10 +190,10 @@ class WhooshEngine:
             ordinals, weights = _read_postings(self._reader, field, term)
             if ordinals.size == 0:
                 p = None
-            elif field in self._norms:
+            elif field in self._lengths:
                 idf = math.log(self._size / (ordinals.size + 1)) + 1
                 boost = FIELD_BOOSTS[field]
-                norms = self._norms[field][ordinals]
+                norms = _length_norms(self._lengths[field][ordinals], self._averages[field])
                 p = _Postings(ordinals, (boost * bm25(idf, weights, norms, 1.0, B, K1)))
             else:
                 p = _Postings(ordinals, np.zeros(ordinals.size, dtype=np.float32))
@@ -220,9 +226,16 @@ class WhooshEngine:
             mask &= hit
         allowed = _Allowed(mask, np.flatnonzero(mask))
         with self._lock:
+            old = self._filters.pop(key, None)
+            if old is not None:
+                self._filter_bytes -= old.mask.nbytes + old.ordinals.nbytes
             self._filters[key] = allowed
-            if len(self._filters) > FILTER_CACHE:
-                self._filters.popitem(last=False)
+            self._filter_bytes += allowed.mask.nbytes + allowed.ordinals.nbytes
+            while len(self._filters) > 1 and (
+                len(self._filters) > FILTER_CACHE or self._filter_bytes > FILTER_CACHE_BYTES
+            ):
+                _, dropped = self._filters.popitem(last=False)
+                self._filter_bytes -= dropped.mask.nbytes + dropped.ordinals.nbytes
         return allowed
 
     def _inside(self, box: BBox, allowed: _Allowed | None) -> _Allowed:
@@ -240,12 +253,15 @@ class WhooshEngine:
         with self._lock:
             self._postings.clear()
             self._filters.clear()
+            self._filter_bytes = 0
             self._reader.close()
 
 
-def _length_norms(lengths: np.ndarray) -> np.ndarray:
-    # bm25() divides a facility's field length by the average; divide once here.
-    average = float(lengths.mean()) if lengths.size else 0.0
+def _average(lengths: np.ndarray) -> float:
+    return float(lengths.mean()) if lengths.size else 0.0
+
+
+def _length_norms(lengths: np.ndarray, average: float) -> np.ndarray:
     return (lengths / average).astype(np.float32) if average > 0 else np.ones_like(lengths)
 
 

@@ -41,7 +41,10 @@ def test_every_control_has_a_label_and_every_button_text(get: Fetch, url: str) -
 def test_other_language_text_is_marked(get: Fetch) -> None:
     html = get("/h5/en/medical").html
     assert '<p class="other" lang="zh-CN">上海交通大学医学院附属仁济医院特约门诊</p>' in html
-    assert 'lang="zh-CN" hreflang="zh-CN" aria-label="Chinese version">中文</a>' in html
+    assert (
+        'hreflang="zh-CN"><span lang="zh-CN">中文</span><span class="vh"> (Chinese version)</span></a>'
+        in html
+    )
 
 
 def test_the_current_list_is_marked_in_the_list_switcher(get: Fetch) -> None:

@@ -11,14 +11,20 @@ def test_facility_detail_shows_source_verified_date_and_plans(get: Fetch) -> Non
     page = get("/h5/en/facility/med-renji-vip-pudong")
     assert page.status == 200
     assert '<h1 class="name">' in page.html
-    assert "Verified on 2026-11-23" in page.html
+    assert "Insurer&#39;s list, checked against OpenStreetMap, 2026-11" in page.html
+    assert (
+        "§9.7" not in page.html and "way/164024938" not in page.html
+    )  # curation stays in the data
     assert "Group Comprehensive Medical Plan" in page.html
     assert "Pudong" in page.html
     assert 'href="geo:31.' in page.html  # for map apps outside the mainland ecosystem
     assert 'href="/h5/en/medical">‹ Back to the list</a>' in page.html
     assert "© OpenStreetMap contributors" in page.html
     zh = get("/h5/zh/facility/med-renji-vip-pudong")
-    assert "核实日期 2026-11-23" in zh.html and "团体综合医疗保障计划" in zh.html
+    assert (
+        "保险公司清单，已与OpenStreetMap核对，2026-11" in zh.html
+        and "团体综合医疗保障计划" in zh.html
+    )
     assert '<html lang="zh-CN">' in zh.html
 
 
@@ -56,7 +62,6 @@ def test_driver_card_phone_is_tap_to_call(get: Fetch) -> None:
         ("/h5/en/hospitals", "We could not find this page."),
         ("/h5/fr/medical", "We could not find this page."),
         ("/h5/zh/a/b/c/d", "找不到该页面。"),
-        ("/h5/en/qr/designated.svg", "We could not find this page."),
         ("/h5/en/qr/medical.gif", "We could not find this page."),
     ],
 )

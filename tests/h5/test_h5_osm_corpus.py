@@ -52,3 +52,29 @@ def test_osm_distance_sort(osm_client: TestClient) -> None:
     ).text
     km = [float(x) for x in re.findall(r"<strong>([0-9.]+) km</strong>", html)]
     assert len(km) == 20 and km == sorted(km)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_osm_corpus_is_labelled_public_map_data_not_the_insurer_s_network(
+    osm_client: TestClient, lang: str
+) -> None:
+    page = osm_client.get(f"/h5/{lang}/medical").text
+    facility = re.search(r'<li class="card" id="f-([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    detail = osm_client.get(f"/h5/{lang}/facility/{facility}").text
+    for html in (page, detail):
+        assert "Direct Billing" not in html and "直付医疗机构清单" not in html
+        assert "the insurer&#39;s facility lists" not in html and "保险公司机构清单" not in html
+    if lang == "en":
+        assert "public map data, not the insurer&#39;s network" in page
+        assert "OpenStreetMap public map data (not the insurer&#39;s network)" in detail
+    else:
+        assert "公开地图数据，并非保险公司的直付网络" in page
+        assert "OpenStreetMap 公开地图数据（并非保险公司的直付网络）" in detail
+
+
+def test_the_osm_corpus_source_line_over_graphql(osm_client: TestClient) -> None:
+    body = osm_client.post(
+        "/graphql", json={"query": "{ facilities(first: 1) { edges { node { source } } } }"}
+    ).json()
+    (edge,) = body["data"]["facilities"]["edges"]
+    assert edge["node"]["source"].startswith("OpenStreetMap public map data (not the insurer's")

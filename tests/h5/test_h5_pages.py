@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from starlette.testclient import TestClient
 
 from server.directory.geo import wgs84_to_gcj02
 from server.services import Services
@@ -89,7 +90,8 @@ def test_unknown_ownership_shows_no_ownership_tag(get: Fetch) -> None:
 def test_approximate_location_is_marked_and_map_searches(get: Fetch) -> None:
     html = get("/h5/en/dental").html
     card = _card(html, "den-arrail-biyun")
-    assert "(approx. location)" in card
+    assert "Pudong, exact location not confirmed" in card
+    assert "Only the area is confirmed, so no distance is shown" in card  # said, not a tooltip
     # a district-centre point must not be pinned as if it were the clinic
     assert "https://uri.amap.com/search?" in card and "Find on map (Amap)" in card
 
@@ -98,7 +100,7 @@ def test_exact_location_map_link_is_gcj02(get: Fetch, services: Services) -> Non
     f = services.directory.get("med-shuguang-east-special")
     assert f is not None
     card = _card(get("/h5/en/medical").html, f.id)
-    assert "(approx. location)" not in card
+    assert "exact location not confirmed" not in card
     href = re.search(r'href="(https://uri\.amap\.com/marker\?[^"]+)"', card).group(1)  # type: ignore[union-attr]
     query = parse_qs(urlsplit(href.replace("&amp;", "&")).query)
     lng, lat = (float(v) for v in query["position"][0].split(","))
@@ -151,3 +153,71 @@ def _card(html: str, facility_id: str) -> str:
     m = re.search(rf'<li class="card" id="f-{re.escape(facility_id)}">(.*?)\n</li>', html, re.S)
     assert m, f"no card for {facility_id}"
     return m.group(1)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    "path", ["/medical", "/dental", "/designated", "", "/favourites", "/facility/den-arrail-biyun"]
+)
+def test_every_directory_page_explains_direct_billing(get: Fetch, lang: str, path: str) -> None:
+    html = get(f"/h5/{lang}{path}").html
+    # book 2 working days ahead on the booking line, dialable from a foreign phone; 120
+    assert 'href="tel:+8610108686"' in html and "1010-8686 (+86 1010 8686)" in html
+    assert 'href="tel:120"' in html
+    if lang == "en":
+        assert "Book at least 2 working days ahead" in html
+        assert "Bring your ID (ID card or passport) and your direct-billing card." in html
+        assert "you pay only costs your plan does not cover" in html
+        assert "CPIC Allianz Health Insurance · list checked 2026-11-" in html
+        assert "：" not in html.split("<footer")[0].replace("师傅您好，请送我到这里：", "")
+    else:
+        assert "请至少提前 2 个工作日致电预约专线" in html
+        assert "太保安联健康保险 · 清单核对日期 2026-11-" in html
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_designated_facility_page_shows_the_list_s_two_notes(get: Fetch, lang: str) -> None:
+    html = get(f"/h5/{lang}/facility/des-parkway-ruikang").html
+    if lang == "en":
+        assert "Reimbursement ratios at designated facilities depend on each client" in html
+        assert "the list published in the company" in html
+    else:
+        assert "特定医疗机构赔付比例根据每个客户的计划不同" in html
+        assert "以公司APP当时公布的特定医疗机构列表为准" in html
+
+
+def test_the_site_root_is_a_landing_page_with_the_three_lists_in_both_languages(
+    client: TestClient,
+) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    for lang in ("en", "zh"):
+        for kind in ("medical", "dental", "designated"):
+            assert f'href="/h5/{lang}/{kind}"' in r.text
+    assert "Direct Billing Medical Facility List" in r.text and "直付医疗机构" in r.text
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("en-GB,en;q=0.9", "en"), ("fr-FR", "en"),
+     ("en;q=0.5, zh;q=0.8", "zh"), ("", "en")],
+)  # fmt: skip
+def test_h5_root_follows_accept_language(client: TestClient, header: str, lang: str) -> None:
+    r = client.get("/h5/", headers={"Accept-Language": header}, follow_redirects=False)
+    assert r.status_code == 302
+    assert r.headers["location"] == f"/h5/{lang}"
+    assert "Accept-Language" in r.headers["vary"]
+
+
+def test_the_language_link_names_what_it_shows(get: Fetch) -> None:
+    html = get("/h5/en/medical").html
+    link = re.search(r'<a class="lang-switch"[^>]*>(.*?)</a>', html).group(1)  # type: ignore[union-attr]
+    assert "aria-label" not in re.search(r'<a class="lang-switch"[^>]*>', html).group(0)  # type: ignore[union-attr]
+    assert '<span lang="zh-CN">中文</span>' in link and "Chinese version" in link
+
+
+def test_favourites_without_javascript_do_not_claim_a_save_button(get: Fetch) -> None:
+    html = get("/h5/en/favourites").html
+    # the "tap Save" hint only shows once h5.js runs; without it only the noscript note does
+    assert '<p id="fav-empty" class="needs-js">' in html
+    assert "need JavaScript" in html or "needs JavaScript" in html

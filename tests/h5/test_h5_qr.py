@@ -15,7 +15,7 @@ from server.settings import ROOT, Settings
 def test_qr_svg_route_serves_svg_for_the_configured_base_url(
     client: TestClient, settings: Settings
 ) -> None:
-    for kind in ("medical", "dental"):
+    for kind in ("medical", "dental", "designated"):
         r = client.get(f"/h5/en/qr/{kind}.svg")
         assert r.status_code == 200
         assert r.headers["content-type"] == "image/svg+xml"
@@ -62,6 +62,8 @@ def test_make_qr_script_writes_svg_and_png(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "en-dental.png",
         "en-dental.svg",
+        "en-designated.png",
+        "en-designated.svg",
         "en-medical.png",
         "en-medical.svg",
     ]

@@ -48,7 +48,9 @@ def test_distance_sort_orders_by_distance_and_shows_km(get: Fetch, services: Ser
     ids = page.result_ids()
     assert ids[0] == "des-ufh-hospital"
     km = [float(x) for x in __import__("re").findall(r"<strong>([0-9.]+) km</strong>", page.html)]
-    assert km == sorted(km) and len(km) == len(ids)
+    exact = [i for i in ids if not services.directory.get(i).approximate]  # type: ignore[union-attr]
+    assert km == sorted(km) and len(km) == len(exact)
+    assert page.html.count("exact location not confirmed") == len(ids) - len(exact)
     assert '<option value="distance" selected>Nearest first</option>' in page.html
     assert '<input type="hidden" name="lat" value="31.209">' in page.html  # rounded to ~100 m
 
@@ -83,11 +85,14 @@ def test_paging_keeps_location_and_sort(get: Fetch) -> None:
     assert next_url == "/h5/en/designated?sort=distance&lat=31.200&lng=121.400&page=2&size=2"
 
 
-def test_page_past_the_end_is_not_an_error(get: Fetch) -> None:
-    page = get("/h5/en/medical", page="9")
-    assert page.status == 200
-    assert "There are no results on this page." in page.html
-    assert 'href="/h5/en/medical"' in page.html
+def test_page_past_the_end_says_so_and_links_to_the_last_page(get: Fetch) -> None:
+    page = get("/h5/en/medical", page="9", size="2")
+    assert page.status == 404
+    assert "There is no page 9: this list has 2 page(s)." in page.html
+    assert "Page 9 of 2" not in page.html
+    assert 'href="/h5/en/medical?page=2&amp;size=2"' in page.html
+    zh = get("/h5/zh/medical", page="9")
+    assert zh.status == 404 and "没有第 9 页：本清单共 1 页。" in zh.html
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,10 @@ def test_the_page_shows_what_is_missing_the_adjusters_words_and_the_deadline(
     assert '<html lang="en">' in english.text
     assert "Please send them by 4 March 2026" in english.text
     assert "Outpatient records / medical records / diagnosis" in english.text
-    assert 'href="/h5/supplement/claim" lang="zh-CN"' in english.text
+    assert (
+        'href="/h5/supplement/claim" hreflang="zh-CN"><span lang="zh-CN">中文</span>'
+        in english.text
+    )
     # the FAQ answers the upload step's questions, in the page language
     assert '<a href="/h5/zh/faq#no-medical-record">上传理赔资料时，没有病历怎么办？</a>' in r.text
     assert '<a href="/h5/en/faq#no-medical-record">I have no medical record.' in english.text

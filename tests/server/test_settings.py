@@ -93,8 +93,15 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "GRAPHQL_MAX_TOKENS": "1000",
         "GRAPHQL_MAX_FIELDS": "300",
         "GRAPHQL_MAX_COST": "20000",
+        "RESPONSE_CACHE_MB": "0",
+        "RESPONSE_CACHE_SECONDS": "10",
         "LOG_LEVEL": "warning",
         "GRAPHQL_EXECUTOR": "stock",
+        "REDIS_PREFIX": "care:",
+        "WORKERS": "4",
+        "KEEPALIVE_TIMEOUT_SECONDS": "15",
+        "HEADER_TIMEOUT_SECONDS": "20",
+        "MAX_CONNECTIONS": "900",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 

@@ -15,6 +15,7 @@ the portal's tables to server/claims/portal_models.py; the pages to h5/supplemen
 from __future__ import annotations
 
 import hmac
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -40,6 +41,10 @@ from server.storage.uploads import StoredUpload, check_quota
 REMARK_MAX = supplements.REMARK_MAX
 CLAIM_NO_MAX = 40
 NAME_MAX = 100
+# words of a Latin name: separated by spaces, commas or a middle dot; letters (accents too),
+# apostrophes and hyphens inside a word
+_NAME_WORDS = re.compile(r"[\s,·・•]+")
+_LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f'’-]+")
 # the ways people write the middle dot of a transliterated name (阿卜杜·热合曼)
 _DOTS = str.maketrans({"・": "·", "‧": "·", "•": "·", "∙": "·", "⋅": "·", ".": "·"})
 
@@ -59,13 +64,27 @@ def normalise_claim_no(claim_no: str) -> str:
     return "".join(text.split()).upper()[:CLAIM_NO_MAX]
 
 
+def latin_name_key(name: str) -> str:
+    """A Latin-script name's words in a fixed order ("SMITH John" and "John Smith" give the
+    same key), or "" for a name with other scripts (Chinese order is not free)."""
+    text = unicodedata.normalize("NFKC", name or "")[: NAME_MAX * 2].casefold()
+    words = [w for w in _NAME_WORDS.split(text) if w]
+    if len(words) < 2 or not all(_LATIN_WORD.fullmatch(w) for w in words):
+        return ""
+    return " ".join(sorted(words))
+
+
 def name_matches(vault: Vault, claim: Claim | None, typed: str) -> bool:
-    """Is `typed` the insured person's name? With no claim the same work is done (a
-    decryption and a comparison) so the time taken does not tell the cases apart."""
+    """Is `typed` the insured person's name? A Latin name matches with its words in any
+    order (family name first or last). With no claim the same work is done (a decryption
+    and the comparisons) so the time taken does not tell the cases apart."""
     stored = claim.insured.name_enc if claim is not None else vault.encrypt("-")
-    expected = normalise_name(vault.decrypt(stored))
-    given = normalise_name(typed)
+    plain = vault.decrypt(stored)
+    expected, given = normalise_name(plain), normalise_name(typed)
     same = hmac.compare_digest(expected.encode(), given.encode())
+    latin_expected, latin_given = latin_name_key(plain), latin_name_key(typed)
+    reordered = hmac.compare_digest(latin_expected.encode(), latin_given.encode())
+    same = same or (bool(latin_given) and reordered)
     return claim is not None and bool(given) and same
 
 

@@ -23,7 +23,8 @@ query Search($text: String, $kind: FacilityKind, $near: GeoPointInput, $sort: Fa
     pageInfo { hasNextPage endCursor }
     edges { cursor distanceKm node { id sourceId kind nameZh nameEn addressZh district districtEn
             location { lat lng approximate } ownership grade gradeEn category
-            departments { zh en } networks { id nameZh } verifiedOn source } }
+            departments { zh en } networks { id nameZh } verifiedOn source sourceZh
+            locationPrecision area areaZh note noteEn listNotes { zh en } sourceId } }
   }
 }
 """
@@ -74,9 +75,11 @@ def test_every_row_traces_to_a_source_and_a_verified_date(gql: GraphQLClient) ->
 
 def test_distance_sort_is_nearest_first_and_matches_geodesic(gql: GraphQLClient) -> None:
     conn = search(gql, near=PEOPLE_SQUARE, sort="DISTANCE", first=100)
-    distances = [e["distanceKm"] for e in conn["edges"]]
+    exact = [e for e in conn["edges"] if e["node"]["locationPrecision"] == "EXACT"]
+    distances = [e["distanceKm"] for e in exact]
+    assert len(exact) >= 4
     assert distances == sorted(distances)
-    for e in conn["edges"]:
+    for e in exact:
         loc = e["node"]["location"]
         expected = geodesic(
             (PEOPLE_SQUARE["lat"], PEOPLE_SQUARE["lng"]), (loc["lat"], loc["lng"])
@@ -88,12 +91,58 @@ def test_max_distance_keeps_only_close_facilities(gql: GraphQLClient) -> None:
     everything = search(gql, near=PEOPLE_SQUARE, sort="DISTANCE", first=100)
     close = search(gql, near=PEOPLE_SQUARE, sort="DISTANCE", maxDistanceKm=8.0, first=100)
     assert 0 < close["totalCount"] < everything["totalCount"]
-    assert all(e["distanceKm"] <= 8.05 for e in close["edges"])
+    assert all(e["distanceKm"] <= 8.05 for e in close["edges"] if e["distanceKm"] is not None)
 
 
 def test_relevance_with_near_still_shows_distance(gql: GraphQLClient) -> None:
     conn = search(gql, text="瑞尔", near=PEOPLE_SQUARE)
-    assert conn["edges"] and all(e["distanceKm"] is not None for e in conn["edges"])
+    assert conn["edges"]
+    for e in conn["edges"]:
+        exact = e["node"]["locationPrecision"] == "EXACT"
+        assert (e["distanceKm"] is not None) is exact
+
+
+def test_an_approximate_facility_has_its_area_instead_of_a_distance(gql: GraphQLClient) -> None:
+    conn = search(gql, text="碧云", near=PEOPLE_SQUARE, sort="DISTANCE")
+    (edge,) = conn["edges"]
+    assert edge["distanceKm"] is None
+    assert edge["node"]["locationPrecision"] == "APPROXIMATE"
+    assert edge["node"]["area"] == "Pudong, exact location not confirmed"
+    assert edge["node"]["areaZh"] == "浦东新区，具体位置未确认"
+
+
+def test_approximate_points_sort_after_exact_ones_in_the_same_band(gql: GraphQLClient) -> None:
+    # given: a point 0.2 km from the East Hospital campus (the 特诊部's approximate point)
+    # and 1.2 km from Super Brand Mall (the Zhengda clinic's building): one 2 km band
+    near = {"lat": 31.2396, "lng": 121.5060}
+
+    conn = search(gql, near=near, sort="DISTANCE", first=3)
+
+    ids = [e["node"]["sourceId"] for e in conn["edges"]]
+    # then: the exact building comes first although the estimate is nearer
+    assert ids[:2] == ["den-arrail-zhengda", "med-east-hospital-special"]
+    assert conn["edges"][0]["distanceKm"] == pytest.approx(1.2, abs=0.1)
+    assert conn["edges"][1]["distanceKm"] is None
+
+
+def test_designated_facilities_carry_the_list_s_two_notes(gql: GraphQLClient) -> None:
+    conn = search(gql, kind="DESIGNATED")
+    for e in conn["edges"]:
+        node = e["node"]
+        assert "特定医疗机构赔付比例根据每个客户的计划不同" in node["note"]
+        assert "Reimbursement ratios at designated facilities" in node["noteEn"]
+        assert len(node["listNotes"]) == 2
+
+
+def test_the_source_is_a_plain_line_not_curation_notes(gql: GraphQLClient) -> None:
+    conn = search(gql, text="Tomorrow Square")
+    node = conn["edges"][0]["node"]
+    assert (
+        node["source"]
+        == "Insurer's list, checked against Wikipedia and the operator's website, 2026-11"
+    )
+    assert node["sourceZh"].startswith("保险公司清单，已与维基百科、机构官网核对")
+    assert "§" not in node["source"]
 
 
 def test_without_near_there_is_no_distance(gql: GraphQLClient) -> None:

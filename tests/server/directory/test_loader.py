@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 MEDICAL, DENTAL, DESIGNATED = FacilityKind.MEDICAL, FacilityKind.DENTAL, FacilityKind.DESIGNATED
 PUBLIC, PRIVATE, UNKNOWN = Ownership.PUBLIC, Ownership.PRIVATE, Ownership.UNKNOWN
 
-# Every facility the user manual names (§9.7 screenshots, §9.8 list), as it shows them:
-# kind, name, address ("" where the screenshot ends first), ownership, grade, category,
-# departments. Ownership and grade the manual does not show are unknown / empty.
+# Every facility the user manual names (§9.7 screenshots, §9.8 list), with what the list
+# shows completed from recorded public sources (facts.csv): kind, name, address, ownership,
+# grade, category, departments. A truncated address ("...") is completed from a source or
+# left without the cut-off part; what no source gives stays empty / unknown.
 SEED = [
     (MEDICAL, "上海中医药大学附属曙光医院(东部)特诊部", "上海市浦东新区张衡路528号2号楼1楼",
      PUBLIC, "三甲", Category.GENERAL, ("传统中医科", "内分泌科", "肛肠科", "肿瘤科")),
@@ -35,23 +36,24 @@ SEED = [
     (MEDICAL, "上海交通大学医学院附属仁济医院特需部(浦东分院)", "上海市浦东新区北园路33号9号楼3楼",
      PUBLIC, "三甲", Category.GENERAL, ("心内科", "风湿类风湿性疾病", "消化系统疾病", "泌尿科", "普外科")),
     (MEDICAL, "同济大学附属东方医院特诊部", "", UNKNOWN, "", Category.GENERAL, ()),
-    (DENTAL, "瑞尔时代诊所", "上海市浦东新区张杨路500号华润时代广...",
+    (DENTAL, "瑞尔时代诊所", "上海市浦东新区张杨路500号华润时代广场",
      PRIVATE, "", Category.DENTAL, ("齿科",)),
-    (DENTAL, "瑞尔正大诊所", "上海市浦东新区陆家嘴西路168号正大广...",
+    (DENTAL, "瑞尔正大诊所", "上海市浦东新区陆家嘴西路168号正大广场",
      PRIVATE, "", Category.DENTAL, ("齿科",)),
     (DENTAL, "上海瑞尔碧云诊所", "上海市浦东新区金桥碧云路1208号2楼",
      PRIVATE, "", Category.DENTAL, ("齿科",)),
-    (DENTAL, "上海瑞尔联洋诊所", "上海市浦东新区民生路1286号汇商大厦19...",
+    (DENTAL, "上海瑞尔联洋诊所", "上海市浦东新区民生路1286号汇商大厦",
      PRIVATE, "", Category.DENTAL, ("齿科",)),
-    (DENTAL, "上海瑞尔美学诊所", "", UNKNOWN, "", Category.DENTAL, ()),
-    (DESIGNATED, "上海和睦家医院", "上海市长宁区仙霞路1139号", UNKNOWN, "", Category.GENERAL, ()),
+    (DENTAL, "上海瑞尔美学诊所", "", PRIVATE, "", Category.DENTAL, ()),
+    (DESIGNATED, "上海和睦家医院", "上海市长宁区平塘路699号", PRIVATE, "", Category.GENERAL, ()),
     (DESIGNATED, "上海和睦家新城医院", "上海市自由贸易试验区新金桥路1598号",
-     UNKNOWN, "", Category.GENERAL, ()),
-    (DESIGNATED, "上海和睦家丰尚诊所", "上海市闵行区运乐路673号", UNKNOWN, "", Category.GENERAL, ()),
-    (DESIGNATED, "上海和睦家泉口门诊部", "上海市长宁区泉口路8号", UNKNOWN, "", Category.GENERAL, ()),
-    (DESIGNATED, "百汇医疗集团上海瑞康门诊部", "上海市南京西路389号明天广场裙房(4楼)",
-     UNKNOWN, "", Category.GENERAL, ()),
-    (DESIGNATED, "百汇医疗集团上海瑞新医疗中心", "", UNKNOWN, "", Category.GENERAL, ()),
+     PRIVATE, "", Category.GENERAL, ()),
+    (DESIGNATED, "上海和睦家丰尚诊所", "上海市闵行区运乐路673号", PRIVATE, "", Category.GENERAL, ()),
+    (DESIGNATED, "上海和睦家泉口门诊部", "上海市长宁区泉口路8号", PRIVATE, "", Category.GENERAL, ()),
+    (DESIGNATED, "百汇医疗集团上海瑞康门诊部", "上海市黄浦区南京西路389号明天广场裙房4楼",
+     PRIVATE, "", Category.GENERAL, ()),
+    (DESIGNATED, "百汇医疗集团上海瑞新医疗中心", "上海市静安区南京西路1376号上海商城",
+     PRIVATE, "", Category.GENERAL, ()),
 ]  # fmt: skip
 
 # The designated list's own English names (typos of the list corrected where noted).
@@ -102,7 +104,7 @@ class TestCuratedLists:
         assert f.city == "上海"
         assert (f.ownership, f.grade, f.category) == (ownership, grade, category)
         assert tuple(d.zh for d in f.departments) == departments
-        assert str(f.verified_on) == "2026-11-23"
+        assert str(f.verified_on) >= "2026-11-23"
         assert "用户使用手册 §9." in f.source
 
     def test_nothing_but_the_manual_s_facilities_is_served(self, curated: Directory) -> None:
@@ -147,11 +149,14 @@ class TestCuratedLists:
             if f.district:
                 assert osm.district_at(outlines, f.lat, f.lng) == f.district, f.id
 
-    def test_a_point_is_exact_only_when_matched_to_an_osm_feature(self, curated: Directory) -> None:
+    def test_a_point_is_exact_only_at_the_facility_or_its_building(
+        self, curated: Directory
+    ) -> None:
         for f in curated.facilities:
             assert f.coordinate_method, f.id
             if f.coordinate_precision is CoordinatePrecision.EXACT:
-                assert "OpenStreetMap" in f.coordinate_method, f.id
+                method = f.coordinate_method
+                assert "OpenStreetMap" in method or "building point" in method, f.id
 
     def test_osm_derived_points_are_credited(self, curated: Directory) -> None:
         assert curated.attribution == "© OpenStreetMap contributors"
@@ -177,12 +182,12 @@ class TestContentHash:
         self, data_dir: Path, tmp_path: Path, table: type[Csv]
     ) -> None:
         before = load_directory(_settings(tmp_path))
-        table.edit(data_dir / "facilities_dental.csv", 0, phone="021-12345678")
+        table.edit(data_dir / "facilities_dental.csv", 0, tags="特需部")
 
         after = load_directory(_settings(tmp_path))
 
         assert after.content_hash != before.content_hash
-        assert after.get("den-arrail-shidai").phone == "021-12345678"  # type: ignore[union-attr]
+        assert after.get("den-arrail-shidai").tags == ("特需部",)  # type: ignore[union-attr]
 
     def test_changes_when_a_reference_file_changes(self, data_dir: Path, tmp_path: Path) -> None:
         before = load_directory(_settings(tmp_path)).content_hash
@@ -197,7 +202,12 @@ class TestContentHash:
         before = load_directory(_settings(tmp_path)).content_hash
         rows = table.read(data_dir / "facilities_medical.csv")[:1]
         rows[0]["id"] = "med-extra"
+        rows[0]["lat"] = "31.19"  # its own point: two rows on one point must share a building
         table.write(data_dir / "facilities_extra.csv", rows)
+        facts = table.read(data_dir / "facts.csv")
+        first = "med-shuguang-east-special"  # the row copied
+        extra = [{**r, "facility_id": "med-extra"} for r in facts if r["facility_id"] == first]
+        table.write(data_dir / "facts.csv", facts + extra)
 
         after = load_directory(_settings(tmp_path))
 

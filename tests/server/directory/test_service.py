@@ -117,3 +117,29 @@ def test_max_distance_counts_only_what_is_within(service: DirectoryService) -> N
 def test_bad_queries_raise_invalid_input(service: DirectoryService, query: FacilityQuery) -> None:
     with pytest.raises(InvalidInput):
         service.search(query)
+
+
+def test_a_pages_distances_are_measured_together_and_match_geopy(
+    service: DirectoryService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a distance page, and a count of the display-distance calls
+    from server.directory import service as service_module
+
+    calls: list[int] = []
+    real = service_module.display_kms
+
+    def counted(near: tuple[float, float], lats: np.ndarray, lngs: np.ndarray) -> list[float]:
+        calls.append(len(lats))
+        return real(near, lats, lngs)
+
+    monkeypatch.setattr(service_module, "display_kms", counted)
+    near = (31.2317, 121.4726)
+    page = service.search(FacilityQuery(near=near, sort=Sort.DISTANCE))
+    assert calls == []  # nothing measured until shown
+    # when every row's km is shown
+    shown = [r.distance_km for r in page.results]
+    # then one call measured the whole page, and each row is geopy's km to one decimal
+    assert calls == [4]
+    assert shown == [
+        round(geodesic(near, (r.facility.lat, r.facility.lng)).km, 1) for r in page.results
+    ]

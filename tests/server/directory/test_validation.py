@@ -230,11 +230,11 @@ def test_a_long_problem_list_is_shortened_in_the_message(data_dir: Path) -> None
 
 
 def test_the_future_is_judged_against_today(data_dir: Path, table: type[Csv]) -> None:
-    table.edit(data_dir / MEDICAL, 0, verified_on="2026-11-24")
+    table.edit(data_dir / MEDICAL, 0, verified_on="2026-11-30")
 
-    problems = check_folder(data_dir, allow_synthetic=False, today=date(2026, 11, 23))[1]
+    problems = check_folder(data_dir, allow_synthetic=False, today=date(2026, 11, 29))[1]
     assert [(p.field, p.message) for p in problems] == [
-        ("verified_on", "2026-11-24 is in the future")
+        ("verified_on", "2026-11-30 is in the future")
     ]
 
 
@@ -277,3 +277,88 @@ class TestScript:
         )
         assert done.returncode == 0, done.stderr
         assert "15 facilities" in done.stdout
+
+
+class TestProvenanceRules:
+    def test_refuses_a_truncated_address(self, data_dir: Path, table: type[Csv]) -> None:
+        table.edit(data_dir / MEDICAL, 0, address_zh="上海市浦东新区张衡路528号2号...")
+
+        problems = _problems(data_dir)
+
+        assert [(p.field, "contains '...'" in p.message) for p in problems] == [
+            ("address_zh", True)
+        ]
+
+    def test_refuses_a_point_outside_the_row_s_district(
+        self, data_dir: Path, table: type[Csv]
+    ) -> None:
+        # given: a Pudong row moved onto People's Square (黄浦区)
+        table.edit(data_dir / MEDICAL, 0, lat="31.2310", lng="121.4740")
+
+        problems = _problems(data_dir)
+
+        assert len(problems) == 1
+        assert problems[0].field == "district"
+        assert "outside 浦东新区's outline (relation/398348)" in problems[0].message
+
+    def test_refuses_two_rows_on_one_point_without_a_shared_building(
+        self, data_dir: Path, table: type[Csv]
+    ) -> None:
+        renji = table.read(data_dir / MEDICAL)
+        # given: the two Renji rows say they share their building; one forgets it
+        assert renji[1]["building"] == renji[2]["building"] != ""
+        table.edit(data_dir / MEDICAL, 2, building="")
+
+        problems = _problems(data_dir)
+
+        assert [(p.field, p.row) for p in problems] == [("building", 4)]
+        assert "shares its point with 'med-renji-special-outpatient'" in problems[0].message
+
+    def test_an_area_point_is_shared_only_by_approximate_rows(
+        self, data_dir: Path, table: type[Csv]
+    ) -> None:
+        table.edit(data_dir / "facilities_dental.csv", 0, coordinate_precision="exact")
+
+        problems = _problems(data_dir)
+
+        assert len(problems) == 1 and "district-level point" in problems[0].message
+
+    def test_refuses_a_stated_fact_without_a_recorded_source(
+        self, data_dir: Path, table: type[Csv]
+    ) -> None:
+        table.edit(
+            data_dir / MEDICAL, 0, phone="+86 21 1234 5678", opening_hours="Mo-Fr 08:00-17:00"
+        )
+
+        problems = _problems(data_dir)
+
+        assert [(p.field, p.message) for p in problems] == [
+            ("source", "no source recorded in facts.csv for: phone, opening_hours")
+        ]
+
+    def test_refuses_a_fact_row_without_a_source(self, data_dir: Path, table: type[Csv]) -> None:
+        facts = table.read(data_dir / "facts.csv")
+        facts[0]["source"] = ""
+        table.write(data_dir / "facts.csv", facts)
+
+        problems = _problems(data_dir)
+
+        assert ("facts.csv", 2, "source") in [(p.file, p.row, p.field) for p in problems]
+
+    def test_the_reviewed_lists_must_record_their_sources(self, data_dir: Path) -> None:
+        (data_dir / "facts.csv").unlink()
+
+        _, problems = check_folder(data_dir, allow_synthetic=False, require_sources=True)
+
+        assert [(p.file, p.message[:10]) for p in problems] == [("facts.csv", "is missing")]
+
+    def test_the_script_shows_where_each_fact_came_from(
+        self, data_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        script = _script("validate_data")
+
+        assert script.main([str(data_dir), "--sources"]) == 0
+
+        out = capsys.readouterr().out
+        assert "des-parkway-ruikang" in out
+        assert "point: https://en.wikipedia.org/wiki/Tomorrow_Square" in out
