@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     s3_region: str = Field("", description="the bucket's region")
     upload_max_mb: Positive = Field(10, description="largest upload, one file")
     claim_upload_cap_mb: Positive = Field(100, description="all files of one claim")
+    ecard_payment_note: bool = Field(
+        True,
+        description="show on the electronic direct-billing card that e-card payment is not accepted yet (show the physical card)",
+    )
     internet_outpatient_url: str = Field(
         "https://www.guahao.com/",
         description="the third party's internet outpatient booking (微医 WeDoctor), linked out from the services list",

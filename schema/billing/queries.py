@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema.accounts.auth import current_session
 from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError
 from schema.billing.auth import (
     appointment_pk,
@@ -24,6 +25,7 @@ from schema.billing.inputs import CoordinatorQueueFilter
 from schema.billing.types import (
     AppointmentConnection,
     AppointmentNode,
+    DirectBillingCard,
     DirectBillingFacility,
     DirectBillingPolicy,
     DirectBillingService,
@@ -39,7 +41,7 @@ from schema.context import Info
 from schema.paging import cursor_offset
 from schema.results import ResultUnion
 from server.billing import appointments as booking
-from server.billing import desk, services
+from server.billing import desk, ecard, services
 from server.billing import models as m
 from server.workdays import china_date
 
@@ -96,6 +98,17 @@ AppointmentResult = ResultUnion(
     AppointmentNotFoundError,
     RealNameRequiredError,
     description="Result of appointment.",
+)
+
+
+DirectBillingCardResult = ResultUnion(
+    "DirectBillingCardResult",
+    DirectBillingCard,
+    HighEndRequiredError,
+    RealNameRequiredError,
+    PolicyNotFoundError,
+    AppointmentRuleError,
+    description="Result of directBillingCard.",
 )
 
 
@@ -158,6 +171,46 @@ class BillingQuery:
             nature=m.FacilityNature(nature.value) if nature else None,
         )
         return DirectBillingFacilities(facilities=[facility_type(d, f) for f in rows])
+
+    @strawberry.field(
+        description="电子直付卡 of a high-end policy (own or a dependant's), with its page link."
+    )
+    @DirectBillingCardResult.resolver
+    def direct_billing_card(
+        self,
+        info: Info,
+        policy_id: Annotated[strawberry.ID, strawberry.argument(description="The policy.")],
+    ) -> DirectBillingCard:
+        cx, db, account = billing_env(info)
+        now = cx.now()
+        pk = policy_pk(policy_id)
+        c = ecard.card(
+            db,
+            cx.vault,
+            directory(info),
+            account,
+            pk,
+            china_date(now),
+            payment_note=cx.settings.ecard_payment_note,
+        )
+        token = ecard.sign_link(cx.settings.secret_key, pk, current_session(info).id, now)
+        return DirectBillingCard(
+            member_name_masked=c.member_name_masked,
+            id_number_masked=c.id_number_masked,
+            card_number=c.card_number,
+            plan=c.product_name,
+            plan_en=c.product_name_en,
+            valid_from=c.valid_from,
+            valid_to=c.valid_to,
+            network=c.network_name,
+            network_en=c.network_name_en,
+            booking_line=c.booking_line,
+            show_at_hospital=c.show_at_hospital,
+            show_at_hospital_en=c.show_at_hospital_en,
+            payment_note=c.payment_note,
+            payment_note_en=c.payment_note_en,
+            page_url=f"{cx.settings.base_url}/h5/e-card/{token}",
+        )
 
     @strawberry.field(description="直付就诊预约进度: the member's appointments and dependants'.")
     @AppointmentsResult.resolver

@@ -322,3 +322,30 @@ def queue_connection(
         ),
         total_count=page.total,
     )
+
+
+@strawberry.type(
+    description="电子直付卡: the card's front and back as data, and the H5 page that shows it "
+    "(tap to flip). Personal data masked."
+)
+class DirectBillingCard:
+    member_name_masked: str = strawberry.field(description="The insured person, masked.")
+    id_number_masked: str = strawberry.field(description="Their ID number, masked.")
+    card_number: str = strawberry.field(description="The card number.")
+    plan: str = strawberry.field(description="The plan (product) name.")
+    plan_en: str = strawberry.field(description="The plan name in English.")
+    valid_from: datetime.date = strawberry.field(description="Valid from.")
+    valid_to: datetime.date = strawberry.field(description="Valid to.")
+    network: str = strawberry.field(description="The direct-billing network.")
+    network_en: str = strawberry.field(description="The network in English.")
+    booking_line: str = strawberry.field(description="The booking line, 1010-8686.")
+    show_at_hospital: str = strawberry.field(description="What to show at the hospital.")
+    show_at_hospital_en: str = strawberry.field(description="The same in English.")
+    payment_note: str | None = strawberry.field(
+        description="While e-card payment is not accepted: show the physical card."
+    )
+    payment_note_en: str | None = strawberry.field(description="The note in English.")
+    page_url: str = strawberry.field(
+        description="The card page (front and back); a signed link valid for 10 minutes and "
+        "while this sign-in lasts."
+    )

@@ -85,6 +85,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "UPLOAD_MAX_MB": "20",
         "CLAIM_UPLOAD_CAP_MB": "200",
         "INTERNET_OUTPATIENT_URL": "https://outpatient.example/",
+        "ECARD_PAYMENT_NOTE": "false",
         "NOTIFIER": "inprocess",
         "SESSION_IDLE_MINUTES": "15",
         "SESSION_ABSOLUTE_HOURS": "8",
