@@ -12,6 +12,7 @@ from server.billing.errors import (
     AppointmentRuleBroken,
     AppointmentStateConflict,
     HighEndRequired,
+    ReissueNotFound,
 )
 from server.errors import DomainError
 
@@ -62,3 +63,8 @@ class AppointmentRuleError(Error):
 )
 class AppointmentStateError(Error):
     represents = (AppointmentStateConflict,)
+
+
+@strawberry.type(description="No card reissue has this id (REISSUE_NOT_FOUND).")
+class ReissueNotFoundError(Error):
+    represents = (ReissueNotFound,)

@@ -11,6 +11,7 @@ from schema.billing.types import (
     DoctorLevel,
     FacilityNature,
     LiabilityType,
+    ReissueReason,
     VisitTime,
 )
 
@@ -86,3 +87,27 @@ class CoordinatorQueueFilter:
     )
     facility_id: str | None = strawberry.field(default=None, description="One facility.")
     visit_date: datetime.date | None = strawberry.field(default=None, description="One day.")
+
+
+@strawberry.input(description="申请补卡: where and why a new card is needed.")
+class RequestCardReissueInput:
+    policy_id: strawberry.ID = strawberry.field(description="The card's high-end policy.")
+    mobile: str = strawberry.field(description="手机号.")
+    province_code: str = strawberry.field(description="Province (administrativeDivisions).")
+    city_code: str = strawberry.field(description="City (administrativeDivisions of the province).")
+    district_code: str = strawberry.field(description="District (of the city).")
+    street: str = strawberry.field(description="Street address.")
+    postcode: str = strawberry.field(description="邮编: 6 digits.")
+    reason: ReissueReason = strawberry.field(description="补卡原因.")
+    reason_text: str = strawberry.field(default="", description="Required when OTHER.")
+
+
+@strawberry.input(description="The card is posted.")
+class MarkCardReissuePostedInput:
+    reissue_id: strawberry.ID = strawberry.field(description="Global id of the request.")
+    tracking_no: str = strawberry.field(description="The courier's tracking number.")
+
+
+@strawberry.input(description="The card is delivered.")
+class MarkCardReissueDeliveredInput:
+    reissue_id: strawberry.ID = strawberry.field(description="Global id of the request.")

@@ -23,25 +23,29 @@ from schema.billing.errors import (
 )
 from schema.billing.inputs import CoordinatorQueueFilter
 from schema.billing.types import (
+    AdministrativeDivision,
     AppointmentConnection,
     AppointmentNode,
+    CardReissueNode,
     DirectBillingCard,
     DirectBillingFacility,
     DirectBillingPolicy,
     DirectBillingService,
     FacilityNature,
     LiabilityType,
+    ReissueStatus,
     appointment_node,
     facility_type,
     policy_type,
     queue_connection,
+    reissue_node,
     service_type,
 )
 from schema.context import Info
 from schema.paging import cursor_offset
 from schema.results import ResultUnion
 from server.billing import appointments as booking
-from server.billing import desk, ecard, services
+from server.billing import desk, divisions, ecard, reissue, services
 from server.billing import models as m
 from server.workdays import china_date
 
@@ -109,6 +113,19 @@ DirectBillingCardResult = ResultUnion(
     PolicyNotFoundError,
     AppointmentRuleError,
     description="Result of directBillingCard.",
+)
+
+
+@strawberry.type(description="申请补卡 progress: the member's card reissues, newest first.")
+class CardReissues:
+    reissues: list[CardReissueNode] = strawberry.field(description="Newest first.")
+
+
+CardReissuesResult = ResultUnion(
+    "CardReissuesResult",
+    CardReissues,
+    RealNameRequiredError,
+    description="Result of cardReissues.",
 )
 
 
@@ -258,3 +275,41 @@ class BillingQuery:
             limit=first,
         )
         return queue_connection(db, cx, page, offset)
+
+    @strawberry.field(
+        description="Provinces (no parentCode), a province's cities or a city's districts, for "
+        "delivery addresses."
+    )
+    def administrative_divisions(
+        self,
+        parent_code: Annotated[
+            str | None, strawberry.argument(description="A province's or city's code.")
+        ] = None,
+    ) -> list[AdministrativeDivision]:
+        return [
+            AdministrativeDivision(code=d.code, name=d.name, level=d.level)
+            for d in divisions.children(parent_code)
+        ]
+
+    @strawberry.field(description="申请补卡 progress: the member's card reissues.")
+    @CardReissuesResult.resolver
+    def card_reissues(self, info: Info) -> CardReissues:
+        cx, db, account = billing_env(info)
+        return CardReissues(
+            reissues=[reissue_node(db, cx, r) for r in reissue.reissues(db, account)]
+        )
+
+    @strawberry.field(
+        description="The coordinator desk's card reissues of one status, oldest first "
+        "(at most 100). Coordinators only."
+    )
+    def coordinator_card_reissues(
+        self,
+        info: Info,
+        status: Annotated[
+            ReissueStatus, strawberry.argument(description="Default SUBMITTED.")
+        ] = ReissueStatus.SUBMITTED,
+    ) -> list[CardReissueNode]:
+        cx, db, _ = current_coordinator(info)
+        rows = reissue.desk_list(db, m.ReissueStatus(status.value))
+        return [reissue_node(db, cx, r) for r in rows]

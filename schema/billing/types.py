@@ -12,8 +12,9 @@ from schema.directory.types import PageInfo
 from schema.paging import offset_cursor
 from server.accounts.models import Account
 from server.billing import appointments as booking
+from server.billing import divisions
 from server.billing.desk import QueuePage
-from server.billing.models import Appointment
+from server.billing.models import Appointment, CardReissue
 from server.billing.services import ServiceEntry
 from server.claims.core import ClaimContext
 from server.crypto import mask_id, mask_name, mask_phone
@@ -348,4 +349,73 @@ class DirectBillingCard:
     page_url: str = strawberry.field(
         description="The card page (front and back); a signed link valid for 10 minutes and "
         "while this sign-in lasts."
+    )
+
+
+@strawberry.enum(description="补卡原因.")
+class ReissueReason(Enum):
+    LOST = "lost"
+    DAMAGED = "damaged"
+    OTHER = "other"
+
+
+@strawberry.enum(description="Where a card reissue stands.")
+class ReissueStatus(Enum):
+    SUBMITTED = "submitted"
+    POSTED = "posted"
+    DELIVERED = "delivered"
+
+
+@strawberry.type(description="A province, city or district (administrative division).")
+class AdministrativeDivision:
+    code: str = strawberry.field(description="6-digit code, e.g. 310104.")
+    name: str = strawberry.field(description="Chinese name.")
+    level: str = strawberry.field(description="province, city or district.")
+
+
+@strawberry.type(name="CardReissue", description="申请补卡: a new physical card on its way.")
+class CardReissueNode:
+    id: strawberry.ID = strawberry.field(description="Global id.")
+    status: ReissueStatus = strawberry.field(description="submitted, posted or delivered.")
+    policy_no: str = strawberry.field(description="The card's policy.")
+    mobile_masked: str = strawberry.field(description="手机号, masked.")
+    province: str = strawberry.field(description="Province.")
+    city: str = strawberry.field(description="City.")
+    district: str = strawberry.field(description="District.")
+    street_masked: str = strawberry.field(description="Street address, masked.")
+    postcode: str = strawberry.field(description="邮编.")
+    reason: ReissueReason = strawberry.field(description="补卡原因.")
+    reason_text: str | None = strawberry.field(description="The member's words (OTHER).")
+    tracking_no: str | None = strawberry.field(description="Once posted: the tracking number.")
+    submitted_at: datetime.datetime = strawberry.field(description="Submitted (UTC).")
+    posted_at: datetime.datetime | None = strawberry.field(description="Posted (UTC).")
+    delivered_at: datetime.datetime | None = strawberry.field(description="Delivered (UTC).")
+
+
+def _street(text: str) -> str:
+    return text[:3] + "*" * max(len(text) - 3, 3)
+
+
+def reissue_node(db: Session, cx: ClaimContext, r: CardReissue) -> CardReissueNode:
+    def name(code: str) -> str:
+        d = divisions.get(code)
+        return d.name if d else code
+
+    policy = db.get(Policy, r.policy_id)
+    return CardReissueNode(
+        id=strawberry.ID(global_id("CardReissue", r.id)),
+        status=ReissueStatus(r.status),
+        policy_no=policy.policy_no if policy else "",
+        mobile_masked=mask_phone(cx.vault.decrypt(r.mobile_enc)),
+        province=name(r.province_code),
+        city=name(r.city_code),
+        district=name(r.district_code),
+        street_masked=_street(cx.vault.decrypt(r.street_enc)),
+        postcode=r.postcode,
+        reason=ReissueReason(r.reason),
+        reason_text=r.reason_text or None,
+        tracking_no=r.tracking_no or None,
+        submitted_at=r.created_at,
+        posted_at=r.posted_at,
+        delivered_at=r.delivered_at,
     )

@@ -22,13 +22,14 @@ class Language(Enum):
 class MessageTarget(Enum):
     CLAIM = "claim"
     APPOINTMENT = "appointment"
+    CARD_REISSUE = "card_reissue"
 
 
 @strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed or appointment.declined."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed, appointment.declined or card_reissue.posted."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")
@@ -42,7 +43,7 @@ class MemberMessageNode:
 
 
 # the GraphQL type a message's target id names
-_TARGET_TYPE = {"claim": "Claim", "appointment": "Appointment"}
+_TARGET_TYPE = {"claim": "Claim", "appointment": "Appointment", "card_reissue": "CardReissue"}
 
 
 def message_node(m: MemberMessage) -> MemberMessageNode:

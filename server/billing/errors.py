@@ -41,3 +41,9 @@ class AppointmentStateConflict(DomainError):
     """The appointment's status does not allow this step."""
 
     code = "APPOINTMENT_STATE_CONFLICT"
+
+
+class ReissueNotFound(DomainError):
+    """No such card reissue request."""
+
+    code = "REISSUE_NOT_FOUND"

@@ -104,3 +104,41 @@ class AppointmentEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(Integer)
     status_to: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReissueStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  # 已提交
+    POSTED = "posted"  # 已寄出 (tracking number)
+    DELIVERED = "delivered"  # 已签收
+
+
+class ReissueReason(enum.StrEnum):
+    LOST = "lost"  # 遗失
+    DAMAGED = "damaged"  # 损坏
+    OTHER = "other"  # 其他 (with text)
+
+
+class CardReissue(Base):
+    """A request for a new physical direct-billing card (申请补卡). Mobile and street address
+    are encrypted; `open_key` (the policy id while not delivered) keeps one open request
+    per card."""
+
+    __tablename__ = "card_reissue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))
+    mobile_enc: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    district_code: Mapped[str] = mapped_column(String(6))
+    street_enc: Mapped[str] = mapped_column(Text)
+    postcode: Mapped[str] = mapped_column(String(6))
+    reason: Mapped[str] = mapped_column(String(16))  # a ReissueReason value
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))  # a ReissueStatus value
+    tracking_no: Mapped[str] = mapped_column(String(40), default="")
+    open_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    posted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

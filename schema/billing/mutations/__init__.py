@@ -9,8 +9,11 @@ from schema.billing.mutations.book_appointment import book_appointment
 from schema.billing.mutations.cancel_appointment import cancel_appointment
 from schema.billing.mutations.confirm_appointment import confirm_appointment
 from schema.billing.mutations.decline_appointment import decline_appointment
+from schema.billing.mutations.mark_card_reissue_delivered import mark_card_reissue_delivered
+from schema.billing.mutations.mark_card_reissue_posted import mark_card_reissue_posted
 from schema.billing.mutations.propose_appointment_time import propose_appointment_time
 from schema.billing.mutations.record_appointment_outcome import record_appointment_outcome
+from schema.billing.mutations.request_card_reissue import request_card_reissue
 from schema.billing.mutations.respond_to_appointment_time import respond_to_appointment_time
 
 
@@ -44,4 +47,16 @@ class BillingMutation:
     record_appointment_outcome = strawberry.mutation(
         resolver=record_appointment_outcome,
         description="Coordinator desk: after the day, attended or no-show.",
+    )
+    request_card_reissue = strawberry.mutation(
+        resolver=request_card_reissue,
+        description="申请补卡: mobile, delivery address, postcode and reason. High-end policies only.",
+    )
+    mark_card_reissue_posted = strawberry.mutation(
+        resolver=mark_card_reissue_posted,
+        description="Coordinator desk: the new card is posted (the member is told by SMS and in the app).",
+    )
+    mark_card_reissue_delivered = strawberry.mutation(
+        resolver=mark_card_reissue_delivered,
+        description="Coordinator desk: the new card is delivered.",
     )

@@ -1,4 +1,4 @@
-"""direct-billing appointments, their timeline, and the back office's roles
+"""direct-billing appointments, their timeline, card reissues, and the back office's roles
 
 Revision ID: 0011
 Revises: 0010
@@ -98,7 +98,44 @@ def upgrade() -> None:
         )
 
 
+    op.create_table(
+        "card_reissue",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("policy_id", sa.Integer(), nullable=False),
+        sa.Column("mobile_enc", sa.Text(), nullable=False),
+        sa.Column("province_code", sa.String(length=6), nullable=False),
+        sa.Column("city_code", sa.String(length=6), nullable=False),
+        sa.Column("district_code", sa.String(length=6), nullable=False),
+        sa.Column("street_enc", sa.Text(), nullable=False),
+        sa.Column("postcode", sa.String(length=6), nullable=False),
+        sa.Column("reason", sa.String(length=16), nullable=False),
+        sa.Column("reason_text", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("tracking_no", sa.String(length=40), nullable=False),
+        sa.Column("open_key", sa.String(length=40), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_card_reissue_account_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["policy_id"], ["policy.id"], name=op.f("fk_card_reissue_policy_id_policy")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_card_reissue")),
+        sa.UniqueConstraint("open_key", name=op.f("uq_card_reissue_open_key")),
+    )
+    with op.batch_alter_table("card_reissue", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_card_reissue_account_id"), ["account_id"], unique=False
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("card_reissue", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_card_reissue_account_id"))
+    op.drop_table("card_reissue")
     with op.batch_alter_table("appointment_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_appointment_event_appointment_id"))
     op.drop_table("appointment_event")
