@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.accounts.models import SmsOutbox
 from server.accounts.wiring import MemberServices
 from server.claims.adjusters import create_adjuster
-from server.notify.email import SmtpEmailSender
+from server.notify.email import LogEmailSender, SmtpEmailSender
 from server.notify.worker import deliver_due
 from tests.db import Api, FakeClock
 from tests.server.notify.conftest import Mailbox, SmtpServer, free_port
@@ -314,3 +314,95 @@ def test_what_other_callers_get(
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     body = api(CONFIRM, token=main, input={"appointmentId": theirs, "time": "09:30"})
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+REISSUE = mutation(
+    "requestCardReissue",
+    "RequestCardReissueInput",
+    "RequestCardReissueSuccess",
+    "reissue { id status mobileMasked province city district streetMasked postcode }",
+    RULE_FIELDS + " ... on ValidationError { fieldErrors { field code } }",
+)
+POSTED = mutation(
+    "markCardReissuePosted",
+    "MarkCardReissuePostedInput",
+    "MarkCardReissuePostedSuccess",
+    "reissue { status trackingNo }",
+)
+DIVISIONS = (
+    """query($parent: String) { administrativeDivisions(parentCode: $parent) { code name } }"""
+)
+REISSUES = (
+    """{ cardReissues { __typename ... on CardReissues { reissues { id status trackingNo } } } }"""
+)
+DESK_REISSUES = """{ coordinatorCardReissues { id status postcode } }"""
+
+
+def test_reissue_then_posted(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    token = sign_in(api, demo.people["main"].phone)
+    policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
+    cities = api(DIVISIONS, parent="310000")["data"]["administrativeDivisions"]
+    assert cities == [{"code": "310100", "name": "上海市"}]
+    districts = api(DIVISIONS, parent="310100")["data"]["administrativeDivisions"]
+    xuhui = next(d["code"] for d in districts if d["name"] == "徐汇区")
+    address = {
+        "policyId": high_end,
+        "mobile": "13912345678",
+        "provinceCode": "310000",
+        "cityCode": "310100",
+        "districtCode": xuhui,
+        "street": "漕溪北路1号",
+        "postcode": "200030",
+        "reason": "DAMAGED",
+    }
+    bad = gql(api, REISSUE, token, input={**address, "postcode": "2000", "reason": "OTHER"})
+    assert {(f["field"], f["code"]) for f in bad["fieldErrors"]} == {
+        ("postcode", "INVALID_POSTCODE"),
+        ("reasonText", "REQUIRED"),
+    }
+    asked = ok(gql(api, REISSUE, token, input=address), "RequestCardReissueSuccess")["reissue"]
+    assert asked["status"] == "SUBMITTED" and asked["mobileMasked"] == "139****5678"
+    assert (asked["province"], asked["city"], asked["district"]) == ("上海市", "上海市", "徐汇区")
+    assert "漕溪北路1号" not in str(asked)
+
+    with db_factory() as db:
+        create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.commit()
+    desk = ok(
+        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
+        "AdjusterSignInSuccess",
+    )["token"]
+    waiting = api(DESK_REISSUES, token=desk)["data"]["coordinatorCardReissues"]
+    assert [r["id"] for r in waiting] == [asked["id"]]
+    posted = ok(
+        gql(api, POSTED, desk, input={"reissueId": asked["id"], "trackingNo": "SF1234567890"}),
+        "MarkCardReissuePostedSuccess",
+    )
+    assert posted["reissue"] == {"status": "POSTED", "trackingNo": "SF1234567890"}
+    report = deliver_due(db_factory, members.sms, LogEmailSender(), clock.now, vault=members.vault)
+    assert len(report.sent) == 1 and not report.failed
+    with db_factory() as db:
+        sms = db.scalar(
+            select(SmsOutbox.body)
+            .where(SmsOutbox.phone_hash == members.vault.lookup("13912345678", kind="phone"))
+            .order_by(SmsOutbox.id.desc())
+        )
+    assert sms is not None and "快递单号SF1234567890" in sms
+    mine = gql(api, REISSUES, token)["reissues"]
+    assert mine == [{"id": asked["id"], "status": "POSTED", "trackingNo": "SF1234567890"}]
