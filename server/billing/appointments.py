@@ -15,7 +15,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -48,6 +48,8 @@ from server.workdays import add_working_days, china_date
 S = AppointmentStatus
 NOTICE_WORKING_DAYS = 2  # 提前2个工作日预约
 HORIZON_DAYS = 90  # how far ahead an appointment can be asked for
+# open appointments one account may hold: each one is a coordinator's phone call
+MAX_OPEN_PER_ACCOUNT = 10
 DESCRIPTION_MAX = 500
 DOCTOR_LEVELS = ("chief", "associate_chief", "attending", "resident")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -394,6 +396,21 @@ def book(
     key = _open_key(policy.insured_id, facility.id, b.visit_date)
     if db.scalar(select(Appointment.id).where(Appointment.open_key == key)) is not None:
         raise _duplicate()
+    # the account's row, locked: two bookings at once count each other (PostgreSQL)
+    db.scalar(select(Account.id).where(Account.id == account.id).with_for_update())
+    open_now = db.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(
+            Appointment.account_id == account.id,
+            Appointment.status.in_([s.value for s in OPEN_STATUSES]),
+        )
+    )
+    if (open_now or 0) >= MAX_OPEN_PER_ACCOUNT:
+        raise AppointmentRuleBroken(
+            "TOO_MANY_OPEN",
+            f"At most {MAX_OPEN_PER_ACCOUNT} open appointments; cancel one or call 1010-8686.",
+        )
     v = cx.vault
     a = Appointment(
         account_id=account.id,

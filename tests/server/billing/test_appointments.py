@@ -405,3 +405,12 @@ def test_only_coordinators_open_the_desk(env: Any, coordinator: Any) -> None:
         desk.authenticate(env.db, env.cx, adjuster.token)
     mine = adjusters.log_in(env.db, env.cx, username="chen.xietiao", password="Desk-2026!x")
     assert desk.authenticate(env.db, env.cx, mine.token).id == coordinator.id
+
+
+def test_an_account_holds_at_most_ten_open_appointments(env: Any) -> None:
+    days = [datetime.date(2026, 3, 4) + datetime.timedelta(days=i) for i in range(11)]
+    for day in days[: booking.MAX_OPEN_PER_ACCOUNT]:
+        env.book(visit_date=day)
+    with pytest.raises(AppointmentRuleBroken) as e:
+        env.book(visit_date=days[-1])
+    assert e.value.code == "TOO_MANY_OPEN"
