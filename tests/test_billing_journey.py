@@ -20,7 +20,7 @@ from server.accounts.wiring import MemberServices
 from server.claims.adjusters import create_adjuster
 from server.notify.email import LogEmailSender, SmtpEmailSender
 from server.notify.worker import deliver_due
-from tests.db import Api, FakeClock
+from tests.db import Api, FakeClock, last_sms_code
 from tests.server.notify.conftest import Mailbox, SmtpServer, free_port
 
 DESK_PASSWORD = "Desk-2026!x"
@@ -406,3 +406,110 @@ def test_reissue_then_posted(
     assert sms is not None and "快递单号SF1234567890" in sms
     mine = gql(api, REISSUES, token)["reissues"]
     assert mine == [{"id": asked["id"], "status": "POSTED", "trackingNo": "SF1234567890"}]
+
+
+SEND_ADVANCE_CODE = """mutation { sendAdvancePaymentCode { __typename
+  ... on SendAdvancePaymentCodeSuccess { mobileMasked resendAfterSeconds } ... on Error { code } } }"""
+ADVANCE = mutation(
+    "requestAdvancePayment",
+    "RequestAdvancePaymentInput",
+    "RequestAdvancePaymentSuccess",
+    "advancePayment { id status hospital applicantNameMasked applicantSex "
+    "applicantIdNumberMasked applicantMobileMasked }",
+    RULE_FIELDS + " ... on ValidationError { fieldErrors { field code } }",
+)
+APPROVE = mutation(
+    "approveAdvancePayment",
+    "ApproveAdvancePaymentInput",
+    "ApproveAdvancePaymentSuccess",
+    "advancePayment { status approvedAmount payTo }",
+)
+ADVANCES = """{ advancePayments { __typename ... on AdvancePayments { advancePayments {
+  id status approvedAmount payTo timeline { kind actor } } } } }"""
+DESK_ADVANCES = """{ coordinatorAdvancePayments { id hospital patientNameMasked } }"""
+
+
+def test_advance_payment_then_approved(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    phone = demo.people["main"].phone
+    token = sign_in(api, phone)
+    policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
+    sent = ok(gql(api, SEND_ADVANCE_CODE, token), "SendAdvancePaymentCodeSuccess")
+    assert sent == {
+        "__typename": "SendAdvancePaymentCodeSuccess",
+        "mobileMasked": "138****0001",
+        "resendAfterSeconds": 120,
+    }
+    again = gql(api, SEND_ADVANCE_CODE, token)
+    assert (again["__typename"], again["code"]) == ("RetryLaterError", "SMS_TOO_SOON")
+    request = {
+        "policyId": high_end,
+        "hospitalName": "某市立医院",  # not listed: typed
+        "admissionDate": "2026-03-10",
+        "description": "择期手术住院",
+        "smsCode": "000000",
+    }
+    wrong = gql(api, ADVANCE, token, input=request)
+    assert wrong["code"] == "SMS_CODE_INVALID"
+    missing = gql(api, ADVANCE, token, input={**request, "hospitalName": None})
+    assert [f["code"] for f in missing["fieldErrors"]] == ["REQUIRED"]
+    code = last_sms_code(db_factory, members, phone)
+    asked = ok(
+        gql(api, ADVANCE, token, input={**request, "smsCode": code}),
+        "RequestAdvancePaymentSuccess",
+    )["advancePayment"]
+    assert asked["status"] == "SUBMITTED" and asked["hospital"] == "某市立医院"
+    assert (asked["applicantNameMasked"], asked["applicantSex"]) == ("张*", "M")
+    assert asked["applicantMobileMasked"] == "138****0001"
+    assert demo.people["main"].id_number not in str(asked)
+
+    with db_factory() as db:
+        create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.commit()
+    desk = ok(
+        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
+        "AdjusterSignInSuccess",
+    )["token"]
+    waiting = api(DESK_ADVANCES, token=desk)["data"]["coordinatorAdvancePayments"]
+    assert [a["id"] for a in waiting] == [asked["id"]]
+    bad = gql(api, APPROVE, desk, input={"advanceId": asked["id"], "amount": "-5"})
+    assert bad["code"] == "VALIDATION_FAILED"
+    approved = ok(
+        gql(api, APPROVE, desk, input={"advanceId": asked["id"], "amount": "20000.00"}),
+        "ApproveAdvancePaymentSuccess",
+    )["advancePayment"]
+    assert approved == {"status": "APPROVED", "approvedAmount": "20000.00", "payTo": "某市立医院"}
+    twice = gql(api, APPROVE, desk, input={"advanceId": asked["id"], "amount": "1.00"})
+    assert twice["code"] == "APPOINTMENT_STATE_CONFLICT"
+
+    report = deliver_due(db_factory, members.sms, LogEmailSender(), clock.now, vault=members.vault)
+    assert not report.failed
+    with db_factory() as db:
+        sms = db.scalar(
+            select(SmsOutbox.body)
+            .where(SmsOutbox.phone_hash == members.vault.lookup(phone, kind="phone"))
+            .order_by(SmsOutbox.id.desc())
+            .limit(1)
+        )
+    assert sms is not None and "垫付金额20,000.00元，将直接支付给某市立医院" in sms
+    mine = gql(api, ADVANCES, token)["advancePayments"]
+    assert mine[0]["status"] == "APPROVED"
+    assert [(e["kind"], e["actor"]) for e in mine[0]["timeline"]] == [
+        ("submitted", "member"),
+        ("approved", "coordinator"),
+    ]

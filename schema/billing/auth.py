@@ -10,7 +10,7 @@ from schema.ids import database_id
 from server.accounts.errors import PolicyNotFound, Unauthenticated
 from server.accounts.models import Account
 from server.billing import desk
-from server.billing.errors import AppointmentNotFound, ReissueNotFound
+from server.billing.errors import AdvanceNotFound, AppointmentNotFound, ReissueNotFound
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster
@@ -65,4 +65,11 @@ def reissue_pk(raw: str) -> int:
     pk = database_id(raw, "CardReissue")
     if pk is None:
         raise ReissueNotFound("No card reissue has this id.")
+    return pk
+
+
+def advance_pk(raw: str) -> int:
+    pk = database_id(raw, "AdvancePayment")
+    if pk is None:
+        raise AdvanceNotFound("No such advance payment request.")
     return pk

@@ -8,6 +8,7 @@ import strawberry
 
 from schema.results import Error
 from server.billing.errors import (
+    AdvanceNotFound,
     AppointmentNotFound,
     AppointmentRuleBroken,
     AppointmentStateConflict,
@@ -69,3 +70,10 @@ class AppointmentStateError(Error):
 @strawberry.type(description="No card reissue has this id (REISSUE_NOT_FOUND).")
 class ReissueNotFoundError(Error):
     represents = (ReissueNotFound,)
+
+
+@strawberry.type(
+    description="No such advance payment request (among the member's) (ADVANCE_PAYMENT_NOT_FOUND)."
+)
+class AdvanceNotFoundError(Error):
+    represents = (AdvanceNotFound,)

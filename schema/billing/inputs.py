@@ -111,3 +111,32 @@ class MarkCardReissuePostedInput:
 @strawberry.input(description="The card is delivered.")
 class MarkCardReissueDeliveredInput:
     reissue_id: strawberry.ID = strawberry.field(description="Global id of the request.")
+
+
+@strawberry.input(description="住院垫付: the request, confirmed with the SMS code.")
+class RequestAdvancePaymentInput:
+    policy_id: strawberry.ID = strawberry.field(description="The insured person's policy.")
+    facility_id: str | None = strawberry.field(
+        default=None, description="The hospital from the directory (by id)."
+    )
+    hospital_name: str | None = strawberry.field(
+        default=None, description="The hospital's name, when it is not listed."
+    )
+    admission_date: datetime.date = strawberry.field(description="入院日期.")
+    description: str = strawberry.field(description="What the stay is for.")
+    sms_code: str = strawberry.field(description="The code sendAdvancePaymentCode sent.")
+
+
+@strawberry.input(description="Approve an advance payment.")
+class ApproveAdvancePaymentInput:
+    advance_id: strawberry.ID = strawberry.field(description="Global id of the request.")
+    amount: str = strawberry.field(description="The amount in yuan, e.g. 20000.00.")
+    pay_to: str = strawberry.field(
+        default="", description="The hospital to be paid; empty: the request's."
+    )
+
+
+@strawberry.input(description="Decline an advance payment.")
+class DeclineAdvancePaymentInput:
+    advance_id: strawberry.ID = strawberry.field(description="Global id of the request.")
+    reason: str = strawberry.field(description="Why, for the member.")

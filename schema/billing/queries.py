@@ -24,6 +24,8 @@ from schema.billing.errors import (
 from schema.billing.inputs import CoordinatorQueueFilter
 from schema.billing.types import (
     AdministrativeDivision,
+    AdvancePaymentNode,
+    AdvanceStatus,
     AppointmentConnection,
     AppointmentNode,
     CardReissueNode,
@@ -34,6 +36,7 @@ from schema.billing.types import (
     FacilityNature,
     LiabilityType,
     ReissueStatus,
+    advance_node,
     appointment_node,
     facility_type,
     policy_type,
@@ -44,8 +47,8 @@ from schema.billing.types import (
 from schema.context import Info
 from schema.paging import cursor_offset
 from schema.results import ResultUnion
+from server.billing import advance, desk, divisions, ecard, reissue, services
 from server.billing import appointments as booking
-from server.billing import desk, divisions, ecard, reissue, services
 from server.billing import models as m
 from server.workdays import china_date
 
@@ -126,6 +129,19 @@ CardReissuesResult = ResultUnion(
     CardReissues,
     RealNameRequiredError,
     description="Result of cardReissues.",
+)
+
+
+@strawberry.type(description="住院垫付 progress: the member's requests, newest first.")
+class AdvancePayments:
+    advance_payments: list[AdvancePaymentNode] = strawberry.field(description="Newest first.")
+
+
+AdvancePaymentsResult = ResultUnion(
+    "AdvancePaymentsResult",
+    AdvancePayments,
+    RealNameRequiredError,
+    description="Result of advancePayments.",
 )
 
 
@@ -313,3 +329,25 @@ class BillingQuery:
         cx, db, _ = current_coordinator(info)
         rows = reissue.desk_list(db, m.ReissueStatus(status.value))
         return [reissue_node(db, cx, r) for r in rows]
+
+    @strawberry.field(description="住院垫付 progress: the member's requests and dependants'.")
+    @AdvancePaymentsResult.resolver
+    def advance_payments(self, info: Info) -> AdvancePayments:
+        cx, db, account = billing_env(info)
+        rows = advance.requests(db, account)
+        return AdvancePayments(advance_payments=[advance_node(db, cx, a) for a in rows])
+
+    @strawberry.field(
+        description="The coordinator desk's advance payment requests of one status, oldest "
+        "first (at most 100). Coordinators only."
+    )
+    def coordinator_advance_payments(
+        self,
+        info: Info,
+        status: Annotated[
+            AdvanceStatus, strawberry.argument(description="Default SUBMITTED.")
+        ] = AdvanceStatus.SUBMITTED,
+    ) -> list[AdvancePaymentNode]:
+        cx, db, _ = current_coordinator(info)
+        rows = advance.desk_list(db, m.AdvanceStatus(status.value))
+        return [advance_node(db, cx, a) for a in rows]

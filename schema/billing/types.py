@@ -14,7 +14,7 @@ from server.accounts.models import Account
 from server.billing import appointments as booking
 from server.billing import divisions
 from server.billing.desk import QueuePage
-from server.billing.models import Appointment, CardReissue
+from server.billing.models import AdvancePayment, Appointment, CardReissue
 from server.billing.services import ServiceEntry
 from server.claims.core import ClaimContext
 from server.crypto import mask_id, mask_name, mask_phone
@@ -195,7 +195,7 @@ class AppointmentEvent:
     )
     at: datetime.datetime = strawberry.field(description="When (UTC).")
     actor: str = strawberry.field(description="member or coordinator.")
-    status_to: AppointmentStatus = strawberry.field(description="The status after it.")
+    status_to: str = strawberry.field(description="The status after it (lower case).")
     note: str = strawberry.field(description="A reason or note, when one was given.")
 
 
@@ -288,7 +288,7 @@ def appointment_node(db: Session, cx: ClaimContext, a: Appointment) -> Appointme
                 kind=e.kind,
                 at=e.at,
                 actor=e.actor,
-                status_to=AppointmentStatus(e.status_to),
+                status_to=e.status_to,
                 note=e.note,
             )
             for e in a.events
@@ -418,4 +418,64 @@ def reissue_node(db: Session, cx: ClaimContext, r: CardReissue) -> CardReissueNo
         submitted_at=r.created_at,
         posted_at=r.posted_at,
         delivered_at=r.delivered_at,
+    )
+
+
+@strawberry.enum(description="Where an advance payment request stands.")
+class AdvanceStatus(Enum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+@strawberry.type(name="AdvancePayment", description="住院垫付: a request and its timeline.")
+class AdvancePaymentNode:
+    id: strawberry.ID = strawberry.field(description="Global id.")
+    status: AdvanceStatus = strawberry.field(description="submitted, approved or declined.")
+    policy_no: str = strawberry.field(description="The policy.")
+    facility_id: str | None = strawberry.field(description="The directory's id; null: typed.")
+    hospital: str = strawberry.field(description="The hospital.")
+    admission_date: datetime.date = strawberry.field(description="入院日期.")
+    description: str = strawberry.field(description="The member's description.")
+    applicant_name_masked: str = strawberry.field(description="申请人, masked.")
+    applicant_sex: str = strawberry.field(description="M or F.")
+    applicant_id_number_masked: str = strawberry.field(description="证件号码, masked.")
+    applicant_mobile_masked: str = strawberry.field(description="手机号, masked.")
+    patient_name_masked: str = strawberry.field(description="The insured person, masked.")
+    approved_amount: str | None = strawberry.field(description="Approved, in yuan (e.g. 20000.00).")
+    pay_to: str | None = strawberry.field(description="The hospital to be paid.")
+    reason: str | None = strawberry.field(description="Why declined.")
+    submitted_at: datetime.datetime = strawberry.field(description="Submitted (UTC).")
+    timeline: list[AppointmentEvent] = strawberry.field(description="What happened, oldest first.")
+
+
+def advance_node(db: Session, cx: ClaimContext, a: AdvancePayment) -> AdvancePaymentNode:
+    v = cx.vault
+    policy = db.get(Policy, a.policy_id)
+    patient = db.get(Person, a.patient_id)
+    return AdvancePaymentNode(
+        id=strawberry.ID(global_id("AdvancePayment", a.id)),
+        status=AdvanceStatus(a.status),
+        policy_no=policy.policy_no if policy else "",
+        facility_id=a.facility_id,
+        hospital=a.hospital_name,
+        admission_date=a.admission_date,
+        description=v.decrypt(a.description_enc),
+        applicant_name_masked=mask_name(v.decrypt(a.applicant_name_enc)),
+        applicant_sex=a.applicant_sex,
+        applicant_id_number_masked=mask_id(v.decrypt(a.applicant_id_number_enc)),
+        applicant_mobile_masked=mask_phone(v.decrypt(a.applicant_mobile_enc)),
+        patient_name_masked=mask_name(v.decrypt(patient.name_enc)) if patient else "",
+        approved_amount=(
+            f"{a.approved_fen // 100}.{a.approved_fen % 100:02d}" if a.approved_fen else None
+        ),
+        pay_to=a.pay_to or None,
+        reason=a.decision_reason or None,
+        submitted_at=a.created_at,
+        timeline=[
+            AppointmentEvent(
+                kind=e.kind, at=e.at, actor=e.actor, status_to=e.status_to, note=e.note
+            )
+            for e in a.events
+        ],
     )

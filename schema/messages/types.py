@@ -23,13 +23,14 @@ class MessageTarget(Enum):
     CLAIM = "claim"
     APPOINTMENT = "appointment"
     CARD_REISSUE = "card_reissue"
+    ADVANCE_PAYMENT = "advance_payment"
 
 
 @strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed, appointment.declined or card_reissue.posted."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed, appointment.declined, card_reissue.posted, advance_payment.approved or advance_payment.declined."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")
@@ -43,7 +44,12 @@ class MemberMessageNode:
 
 
 # the GraphQL type a message's target id names
-_TARGET_TYPE = {"claim": "Claim", "appointment": "Appointment", "card_reissue": "CardReissue"}
+_TARGET_TYPE = {
+    "claim": "Claim",
+    "appointment": "Appointment",
+    "card_reissue": "CardReissue",
+    "advance_payment": "AdvancePayment",
+}
 
 
 def message_node(m: MemberMessage) -> MemberMessageNode:

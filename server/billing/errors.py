@@ -48,3 +48,9 @@ class ReissueNotFound(DomainError):
     """No such card reissue request."""
 
     code = "REISSUE_NOT_FOUND"
+
+
+class AdvanceNotFound(DomainError):
+    """No such advance payment request (among the member's)."""
+
+    code = "ADVANCE_PAYMENT_NOT_FOUND"

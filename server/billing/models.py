@@ -142,3 +142,56 @@ class CardReissue(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     posted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdvanceStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  # 已提交
+    APPROVED = "approved"  # 已批准: amount and the hospital to be paid
+    DECLINED = "declined"  # 未批准 (reason)
+
+
+class AdvancePayment(Base):
+    """An inpatient advance payment request (住院垫付). Applicant data and the description
+    are encrypted."""
+
+    __tablename__ = "advance_payment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    facility_id: Mapped[str | None] = mapped_column(String(80))  # None: typed, not listed
+    hospital_name: Mapped[str] = mapped_column(String(200))
+    admission_date: Mapped[datetime.date] = mapped_column(Date)
+    description_enc: Mapped[str] = mapped_column(Text)
+    applicant_name_enc: Mapped[str] = mapped_column(Text)
+    applicant_sex: Mapped[str] = mapped_column(String(1))  # M | F
+    applicant_id_number_enc: Mapped[str] = mapped_column(Text)
+    applicant_mobile_enc: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # an AdvanceStatus value
+    approved_fen: Mapped[int | None] = mapped_column(Integer)
+    pay_to: Mapped[str] = mapped_column(String(200), default="")  # the hospital to be paid
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[AdvancePaymentEvent]] = relationship(
+        order_by="AdvancePaymentEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class AdvancePaymentEvent(Base):
+    """One line of an advance payment request's timeline."""
+
+    __tablename__ = "advance_payment_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    advance_id: Mapped[int] = mapped_column(
+        ForeignKey("advance_payment.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(24))  # submitted, approved, declined
+    actor: Mapped[str] = mapped_column(String(16))  # member | coordinator
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    status_to: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")

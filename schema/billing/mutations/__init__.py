@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.billing.mutations.approve_advance_payment import approve_advance_payment
 from schema.billing.mutations.book_appointment import book_appointment
 from schema.billing.mutations.cancel_appointment import cancel_appointment
 from schema.billing.mutations.confirm_appointment import confirm_appointment
+from schema.billing.mutations.decline_advance_payment import decline_advance_payment
 from schema.billing.mutations.decline_appointment import decline_appointment
 from schema.billing.mutations.mark_card_reissue_delivered import mark_card_reissue_delivered
 from schema.billing.mutations.mark_card_reissue_posted import mark_card_reissue_posted
 from schema.billing.mutations.propose_appointment_time import propose_appointment_time
 from schema.billing.mutations.record_appointment_outcome import record_appointment_outcome
+from schema.billing.mutations.request_advance_payment import request_advance_payment
 from schema.billing.mutations.request_card_reissue import request_card_reissue
 from schema.billing.mutations.respond_to_appointment_time import respond_to_appointment_time
+from schema.billing.mutations.send_advance_payment_code import send_advance_payment_code
 
 
 @strawberry.type
@@ -59,4 +63,20 @@ class BillingMutation:
     mark_card_reissue_delivered = strawberry.mutation(
         resolver=mark_card_reissue_delivered,
         description="Coordinator desk: the new card is delivered.",
+    )
+    send_advance_payment_code = strawberry.mutation(
+        resolver=send_advance_payment_code,
+        description="住院垫付: send the confirmation code to the account's mobile (resend after 120 s).",
+    )
+    request_advance_payment = strawberry.mutation(
+        resolver=request_advance_payment,
+        description="住院垫付: hospital, admission date, description, confirmed with the SMS code.",
+    )
+    approve_advance_payment = strawberry.mutation(
+        resolver=approve_advance_payment,
+        description="Coordinator desk: approve with the amount and the hospital to be paid.",
+    )
+    decline_advance_payment = strawberry.mutation(
+        resolver=decline_advance_payment,
+        description="Coordinator desk: decline with a reason.",
     )

@@ -1,4 +1,5 @@
-"""direct-billing appointments, their timeline, card reissues, and the back office's roles
+"""direct-billing appointments, their timeline, card reissues, inpatient advance
+payments, and the back office's roles
 
 Revision ID: 0011
 Revises: 0010
@@ -132,7 +133,72 @@ def upgrade() -> None:
         )
 
 
+    op.create_table(
+        "advance_payment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("policy_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("facility_id", sa.String(length=80), nullable=True),
+        sa.Column("hospital_name", sa.String(length=200), nullable=False),
+        sa.Column("admission_date", sa.Date(), nullable=False),
+        sa.Column("description_enc", sa.Text(), nullable=False),
+        sa.Column("applicant_name_enc", sa.Text(), nullable=False),
+        sa.Column("applicant_sex", sa.String(length=1), nullable=False),
+        sa.Column("applicant_id_number_enc", sa.Text(), nullable=False),
+        sa.Column("applicant_mobile_enc", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("approved_fen", sa.Integer(), nullable=True),
+        sa.Column("pay_to", sa.String(length=200), nullable=False),
+        sa.Column("decision_reason", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_advance_payment_account_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["person.id"], name=op.f("fk_advance_payment_patient_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["policy_id"], ["policy.id"], name=op.f("fk_advance_payment_policy_id_policy")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_advance_payment")),
+    )
+    with op.batch_alter_table("advance_payment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_advance_payment_account_id"), ["account_id"], unique=False
+        )
+    op.create_table(
+        "advance_payment_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("advance_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("actor", sa.String(length=16), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("status_to", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["advance_id"],
+            ["advance_payment.id"],
+            name=op.f("fk_advance_payment_event_advance_id_advance_payment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_advance_payment_event")),
+    )
+    with op.batch_alter_table("advance_payment_event", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_advance_payment_event_advance_id"), ["advance_id"], unique=False
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("advance_payment_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_advance_payment_event_advance_id"))
+    op.drop_table("advance_payment_event")
+    with op.batch_alter_table("advance_payment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_advance_payment_account_id"))
+    op.drop_table("advance_payment")
     with op.batch_alter_table("card_reissue", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_card_reissue_account_id"))
     op.drop_table("card_reissue")
