@@ -98,7 +98,6 @@ def upgrade() -> None:
             batch_op.f("ix_appointment_event_appointment_id"), ["appointment_id"], unique=False
         )
 
-
     op.create_table(
         "card_reissue",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -131,7 +130,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_card_reissue_account_id"), ["account_id"], unique=False
         )
-
 
     op.create_table(
         "advance_payment",
