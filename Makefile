@@ -38,6 +38,8 @@ install-test: $(VENV)/.installed-test
 # Validate the reviewed source data (refuses to go on if a row is bad), then build the search index.
 data: install
 	$(BIN)/python -m scripts.validate_data directory_data
+	$(BIN)/python -m scripts.build_gazetteer
+	$(BIN)/python -m scripts.build_map
 	$(BIN)/python -m scripts.build_index
 
 serve: data

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.guard import Guarded
 from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
 from server.db import unit_of_work
@@ -70,4 +71,10 @@ async def certificate_view(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/certificates/{token}.{fmt:str}", certificate_view, methods=["GET"])]
+    return [
+        Route(
+            "/certificates/{token}.{fmt:str}",
+            Guarded(certificate_view, "/certificates/{token}.{fmt}"),
+            methods=["GET"],
+        )
+    ]

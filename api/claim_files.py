@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from api.guard import Guarded
 from server.claims import links
 from server.claims.core import ClaimContext
 from server.claims.files import (
@@ -158,4 +159,6 @@ def content_disposition(filename: str) -> str:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/claim-files/{token}", claim_file, methods=["GET"])]
+    return [
+        Route("/claim-files/{token}", Guarded(claim_file, "/claim-files/{token}"), methods=["GET"])
+    ]

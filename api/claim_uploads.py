@@ -9,9 +9,11 @@ integer id. GraphQL carries ids, never file bytes. A document's fields are those
 GraphQL `ClaimDocumentFile`, in camelCase. Errors answer
 `{"error": {"code", "message", "field"}}` with 400 (bad input, corrupt file, malformed
 form), 401 (no or ended session), 403 (real name not verified), 404 (no such claim among
-the member's), 409 (the claim's status does not take files), 413 (a file, the request or
-the claim's total too large) or 415 (a type other than JPEG, PNG, HEIC or PDF, read from
-the content).
+the member's), 408 (`REQUEST_TIMEOUT`: the body arrived too slowly, see api/guard.py),
+409 (the claim's status does not take files), 413 (a file, the request or the claim's
+total too large), 415 (a type other than JPEG, PNG, HEIC or PDF, read from the content),
+500 (`INTERNAL_ERROR`) or 507 (`STORAGE_FULL`: no space left for uploads). An answer
+sent before the body was read to its end carries `Connection: close`.
 
 The body is read as it arrives (api/multipart.py) and never held in memory; a file past
 the limit is refused as soon as it passes it. A request is all or nothing: when any file
@@ -29,7 +31,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.guard import Guarded
 from api.multipart import (
+    BodyTimeout,
     FieldTooLarge,
     NoFile,
     NotMultipart,
@@ -46,11 +50,12 @@ from server.claims import claimant_uploads
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound, WrongClaimState
 from server.claims.files import DocumentFile
+from server.db import write_first
 from server.errors import DomainError, InvalidInput
 from server.ids import database_id
 from server.services import Services
 from server.sessions import LiveSession, bearer_token
-from server.storage.errors import QuotaExceeded, UploadError
+from server.storage.errors import QuotaExceeded, StorageFull, UploadError
 from server.storage.uploads import JPEG, PNG, check_quota
 
 MAX_FILES = 10  # per request; a claim takes more over several requests
@@ -71,6 +76,8 @@ _STATUS = {
     RequestTooLarge.code: 413,
     "UNSUPPORTED_FILE_TYPE": 415,
     NotMultipart.code: 415,
+    BodyTimeout.code: 408,
+    StorageFull.code: 507,
 }
 
 
@@ -108,6 +115,7 @@ def _account(services: Services, db: Session, request: Request) -> tuple[Account
     if token is None:
         raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
     assert services.members is not None
+    write_first(db)  # the session's idle clock may move
     account, session = services.members.accounts.authenticate_session(db, token)
     db.commit()  # the session's activity counts even when the upload is refused
     services.members.identity.require_verified(account)
@@ -258,6 +266,14 @@ async def upload_signature(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/api/claims/{claim_id}/documents", upload_documents, methods=["POST"]),
-        Route("/api/claims/{claim_id}/signature", upload_signature, methods=["POST"]),
+        Route(
+            "/api/claims/{claim_id}/documents",
+            Guarded(upload_documents, "/api/claims/{claim_id}/documents"),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/claims/{claim_id}/signature",
+            Guarded(upload_signature, "/api/claims/{claim_id}/signature"),
+            methods=["POST"],
+        ),
     ]

@@ -104,6 +104,12 @@ class NoFile(FormError):
     code = "NO_FILE"
 
 
+class BodyTimeout(FormError):
+    """The body did not arrive in time (api/guard.py enforces the limits as it is read)."""
+
+    code = "REQUEST_TIMEOUT"
+
+
 BeforeFile = Callable[[str, Mapping[str, str]], Awaitable[None] | None]
 
 _PART, _DATA, _PART_END, _END = "part", "data", "part_end", "end"

@@ -15,6 +15,7 @@ from starlette.datastructures import QueryParams
 from server.directory.directory import Directory
 from server.directory.geo import in_china
 from server.directory.models import FacilityKind
+from server.directory.places import Gazetteer, Place
 from server.directory.service import MAX_TEXT, FacilityQuery, Sort
 
 DEFAULT_SIZE = 20
@@ -40,6 +41,9 @@ class ListForm:
     sort: Sort = Sort.RELEVANCE
     lat: float | None = None
     lng: float | None = None
+    place: str = ""  # a typed place; when found, lat/lng are its point
+    place_found: Place | None = None
+    place_others: list[Place] = field(default_factory=list)  # other places it may mean
     page: int = 1
     size: int = DEFAULT_SIZE
     errors: list[FieldError] = field(default_factory=list)
@@ -70,8 +74,10 @@ class ListForm:
             "q": self.q,
             "district": self.district,
             "sort": self.sort.value,
-            "lat": _coord(self.lat),
-            "lng": _coord(self.lng),
+            "place": self.place,
+            # a typed place stands for its point: the link keeps the words, not coordinates
+            "lat": "" if self.place else _coord(self.lat),
+            "lng": "" if self.place else _coord(self.lng),
             "page": self.page,
             "size": self.size,
         }
@@ -90,7 +96,9 @@ def _coord(value: float | None) -> str:
     return "" if value is None else f"{value:.{COORD_DECIMALS}f}"
 
 
-def parse_list_form(params: QueryParams, directory: Directory) -> ListForm:
+def parse_list_form(
+    params: QueryParams, directory: Directory, places: Gazetteer | None = None
+) -> ListForm:
     form = ListForm()
     errors = form.errors
 
@@ -120,8 +128,12 @@ def parse_list_form(params: QueryParams, directory: Directory) -> ListForm:
         else:
             errors.append(FieldError("lat", "error.outside_china"))
 
+    _parse_place(params.get("place", ""), places, form)
+
     sort = params.get("sort", "").strip().lower()
-    if sort in ("", Sort.RELEVANCE.value):
+    if form.place_found is not None:
+        form.sort = Sort.DISTANCE  # a place is typed to sort from it
+    elif sort in ("", Sort.RELEVANCE.value):
         form.sort = Sort.RELEVANCE
     elif sort == Sort.DISTANCE.value:
         if form.near is not None:
@@ -142,6 +154,25 @@ def parse_list_form(params: QueryParams, directory: Directory) -> ListForm:
     else:
         form.size = size
     return form
+
+
+def _parse_place(raw: str, places: Gazetteer | None, form: ListForm) -> None:
+    place = raw.strip()
+    if not place:
+        return
+    if len(place) > MAX_TEXT:
+        form.errors.append(FieldError("place", "error.place_too_long", {"max": MAX_TEXT}))
+        form.place = place[:MAX_TEXT]
+        return
+    form.place = place
+    found = places.find(place, 4) if places is not None else []
+    if not found:
+        form.errors.append(FieldError("place", "error.place_unknown"))
+        return
+    form.place_found, form.place_others = found[0], found[1:]
+    # the place's point, rounded as a shared position is: the place stands for it
+    form.lat = round(found[0].lat, COORD_DECIMALS)
+    form.lng = round(found[0].lng, COORD_DECIMALS)
 
 
 def _number(

@@ -15,6 +15,7 @@ from h5 import help, qr
 from h5.ecard import ecard_page
 from h5.forms import DEFAULT_SIZE, MAX_SIZE, FieldError, parse_list_form
 from h5.i18n import LANGUAGES, Translator
+from h5.maps import map_links, map_view
 from h5.present import Phone, card, district_label, network_names, phones
 from h5.supplement.routes import routes as supplement_routes
 from h5.templating import PAGE_HEADERS, STATIC, CachedStatic, render, static_version
@@ -49,6 +50,7 @@ def routes() -> list[BaseRoute]:
         Route("/{lang}/facility/{facility_id}", facility_page),
         Route("/{lang}/facility/{facility_id}/driver", driver_page),
         Route("/{lang}/{kind}", list_page),
+        Route("/{lang}/{kind}/map", map_page),
         Route("/{path:path}", not_found),
     ]
 
@@ -139,16 +141,26 @@ async def index(request: Request) -> Response:
 
 
 async def list_page(request: Request) -> Response:
+    return _list(request, "list")
+
+
+async def map_page(request: Request) -> Response:
+    return _list(request, "map")
+
+
+def _list(request: Request, view: str) -> Response:
     lang, kind = request.path_params["lang"], request.path_params["kind"]
     if lang not in LANGUAGES or kind not in KINDS:
         return _not_found(request)
     service = _service(request)
     t = Translator(lang)
-    form = parse_list_form(request.query_params, service.directory)
+    form = parse_list_form(request.query_params, service.directory, service.places)
     facility_kind = FacilityKind(kind)
 
     results = None
+    found: list[Facility] = []
     total = 0
+    other_lists: list[dict[str, str]] = []
     if not form.errors:
         try:
             page = service.search(form.to_query(facility_kind))
@@ -156,7 +168,17 @@ async def list_page(request: Request) -> Response:
             form.errors.append(_from_service(e))
         else:
             results = [_card(service, r.facility, t, r.distance_km) for r in page.results]
+            found = [r.facility for r in page.results]
             total = page.total
+            other_lists = [
+                {
+                    "label": t(
+                        "results.other_list", list=t(f"kind.{c.kind.value}.short"), count=c.count
+                    ),
+                    "url": f"{_base(request)}/{lang}/{c.kind.value}?{urlencode({'q': form.q})}",
+                }
+                for c in service.other_lists(form.to_query(facility_kind))
+            ]
 
     facets = service.facets(facility_kind)
     districts = [
@@ -168,7 +190,8 @@ async def list_page(request: Request) -> Response:
         # a real district with none of this kind: keep it chosen so the empty result makes sense
         label = district_label(service.directory, form.district, lang)
         districts.append({"value": form.district, "label": label, "count": 0})
-    path = f"{_base(request)}/{lang}/{kind}"
+    list_path = f"{_base(request)}/{lang}/{kind}"
+    path = list_path if view == "list" else f"{list_path}/map"
     pages = max(1, math.ceil(total / form.size))
     if results is not None and total and form.page > pages:
         # past the end: say so (404) with a way back, rather than "Page 24 of 23"
@@ -187,14 +210,33 @@ async def list_page(request: Request) -> Response:
         errors=[(e.name, t(e.key, **e.values)) for e in form.errors],
         results=results,
         total=total,
+        other_lists=other_lists,
         pages=pages,
         districts=districts,
         path=path,
         max_text=MAX_TEXT,
         default_size=DEFAULT_SIZE,
+        view=view,
+        list_url=form.url(list_path),
+        map_url=form.url(f"{list_path}/map"),
     )
-    context["other_lang_url"] = form.url(f"{_base(request)}/{_other(lang)}/{kind}")
-    return render("directory/list.html", context, 400 if form.errors else 200)
+    other = f"{_base(request)}/{_other(lang)}/{kind}"
+    context["other_lang_url"] = form.url(other if view == "list" else f"{other}/map")
+    status = 400 if form.errors else 200
+    if view == "list":
+        return render("directory/list.html", context, status)
+    settings = request.app.state.services.settings
+    context["map"] = m = map_view(
+        found, [c.name for c in results or []], form.near, lang, settings.map_tile_url
+    )
+    context["tile_attribution"] = settings.map_tile_attribution
+    response = render("directory/map.html", context, status)
+    if m.tile_origin:  # the tile server's images, and nothing else, are let in
+        policy = response.headers["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {m.tile_origin}"
+        )
+    return response
 
 
 def _card(service: DirectoryService, f: Facility, t: Translator, km: float | None = None) -> Any:
@@ -208,6 +250,7 @@ def _from_service(e: InvalidInput) -> FieldError:
     by_field = {
         "text": FieldError("q", "error.q_too_long", {"max": MAX_TEXT}),
         "near": FieldError("lat", "error.outside_china"),
+        "place": FieldError("place", "error.place_unknown"),
         "first": FieldError("size", "error.size", {"max": MAX_SIZE}),
         "after": FieldError("page", "error.page"),
     }
@@ -233,6 +276,7 @@ async def facility_page(request: Request) -> Response:
         source=source_line(f, lang, public_corpus=public),
         list_notes=[n.zh if lang == "zh" else n.en for n in list_notes(f.kind)],
         list_date=service.directory.list_date(f.kind),
+        map_apps=map_links(f),
     )
     return render("directory/facility.html", context)
 

@@ -18,6 +18,7 @@ from graphql import (
     ValueNode,
     ValuesOfCorrectTypeRule,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 
@@ -97,7 +98,8 @@ def format_error(error: GraphQLError, *, debug: bool) -> dict[str, object]:
         }
     if original is not None and not isinstance(original, GraphQLError):
         log.error("unexpected error in %s", error.path, exc_info=original)
-        if not debug:
+        # a database error's text holds its SQL and parameters: the log has it, never a client
+        if not debug or isinstance(original, SQLAlchemyError):
             return {
                 "message": "Something went wrong on our side; please try again.",
                 "path": error.path,

@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from schema import build_schema
 from schema.context import Context
-from schema.errors import format_error
+from schema.errors import INTERNAL, format_error
 from schema.response_cache import PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.claims.core import claim_context
@@ -37,8 +37,10 @@ from server.db import (
     make_sessionmaker,
     migrate,
     unavailable,
+    write_first,
 )
 from server.directory.loader import load_directory
+from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.logs import configure_logging
@@ -132,6 +134,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if factory is None or context is not UNSET:
             return await self._dispatch(request, context, root_value)
         session = factory()
+        if _may_write(request):
+            write_first(session)
         request.state.db = session
         request.state.db_failed = False
         try:
@@ -146,9 +150,19 @@ class GraphQLApp(GraphQL[Context, None]):
                 try:
                     session.commit()
                 except UNAVAILABLE as e:
-                    # the answer built above did not happen: say so instead
-                    log.warning("database unavailable at commit: %s", type(e).__name__)
-                    return _unavailable_response(graphql=True)
+                    session.rollback()
+                    if not _may_write(request):
+                        # a read's only writes are bookkeeping (a session's idle clock): a
+                        # database that cannot write (a full disk) does not cost the answer
+                        log.warning("a read's bookkeeping could not be committed")
+                    elif unavailable(e):
+                        # the answer built above did not happen: say so instead
+                        log.warning("database unavailable at commit: %s", type(e).__name__)
+                        return _unavailable_response(graphql=True)
+                    else:
+                        # the answer built says done: it is not, and says so as JSON
+                        log.warning("a GraphQL request's commit failed: %s", type(e).__name__)
+                        return _refusal(500, "Nothing was saved; please try again.", INTERNAL)
             return response
         except BaseException:
             session.rollback()
@@ -348,8 +362,24 @@ def _unavailable_response(*, graphql: bool) -> Response:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    graphql = request.url.path.startswith("/graphql")
+    if not unavailable(exc):  # a full disk: not worth a quick retry, and no SQL shown
+        from api.guard import MESSAGES, STORAGE_FULL, error_json
+
+        log.error("database cannot write on %s: %s", request.url.path, type(exc).__name__)
+        if graphql:
+            return _refusal(500, "Nothing was saved; please try again later.", INTERNAL)
+        return error_json(STORAGE_FULL, MESSAGES[STORAGE_FULL], 507)
     log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
-    return _unavailable_response(graphql=request.url.path.startswith("/graphql"))
+    return _unavailable_response(graphql=graphql)
+
+
+def _may_write(request: Any) -> bool:
+    """A mutation, perhaps (a cheap look at the text: a query naming `mutation` only pays
+    for a lock it did not need): its transaction takes SQLite's write lock first."""
+    body = getattr(request.state, "graphql_body", None) if isinstance(request, Request) else None
+    query = body.get("query") if isinstance(body, dict) else None
+    return isinstance(query, str) and "mutation" in query
 
 
 def _unexpected(error: GraphQLError) -> bool:
@@ -368,7 +398,7 @@ def build_services(settings: Settings) -> Services:
     rule_book()  # raises InvalidRules: no claims under half a rule set
     return Services(
         settings=settings,
-        directory=DirectoryService(directory, engine),
+        directory=DirectoryService(directory, engine, load_gazetteer(settings.data_dir)),
         db=make_sessionmaker(db_engine),
         members=members,
         claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),

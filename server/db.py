@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -72,9 +72,26 @@ def unavailable(error: BaseException | None) -> bool:
     The connection is invalidated by SQLAlchemy when it was lost; the pool (with
     pre-ping on PostgreSQL) hands the next request a fresh one.
     """
+    if disk_full(error):
+        return False  # not "busy for now": nothing will be saved until an operator acts
     if isinstance(error, UNAVAILABLE):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+# SQLite's and PostgreSQL's words (and SQLSTATE 53100) for a database that cannot grow
+_DISK_FULL = ("database or disk is full", "no space left on device", "could not extend file")
+
+
+def disk_full(error: BaseException | None) -> bool:
+    """The database refused a write for want of disk space."""
+    if error is None:
+        return False
+    original = getattr(error, "orig", None) or error
+    if getattr(original, "sqlstate", None) == "53100":
+        return True
+    text = str(original).casefold()
+    return any(words in text for words in _DISK_FULL)
 
 
 def utcnow() -> datetime.datetime:
@@ -98,7 +115,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     engine = create_engine(u, **kwargs)
     if u.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "checkin", _sqlite_end_transaction)
     return engine
 
@@ -111,13 +128,47 @@ def _sqlite_end_transaction(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.rollback()
 
 
+# SQLite: how long a writer waits for the one write lock before "database is locked"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# the connection option write_first() sets: the transaction takes SQLite's write lock first
+WRITE_FIRST = "write_first"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy issues BEGIN instead
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # WAL: readers never wait for the writer, nor the writer for readers (a file database;
+    # an in-memory one answers "memory" and stays as it is)
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; fsync at checkpoints
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A transaction that reads and then writes cannot wait for the write lock: another
+    # writer committing in between makes its snapshot stale and SQLite refuses at once
+    # ("database is locked", whatever the busy timeout). One marked write_first asks for
+    # the lock as it begins, where the busy timeout does apply.
+    immediate = conn.get_execution_options().get(WRITE_FIRST, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def write_first(session: Session) -> Session:
+    """Mark the session's next transaction as one that will write: on SQLite it starts
+    with BEGIN IMMEDIATE, waiting (up to the busy timeout) for the one write lock instead
+    of failing when another writer got there between its reads and its writes; other
+    databases take their row locks as they go and are left as they are. Call it before
+    the transaction's first statement (a session already in a transaction is left as
+    it is); keep such transactions short, as they hold SQLite's writers back.
+    """
+    if not session.in_transaction():
+        bind = session.get_bind()
+        if bind.dialect.name == "sqlite":
+            session.connection(execution_options={WRITE_FIRST: True})
+    return session
 
 
 def alembic_config(engine: Engine | None = None, vault: Any = None) -> Any:

@@ -36,6 +36,12 @@ _RULES: tuple[_Rule, ...] = (
         re.compile(rf"(?i)(?<![a-z0-9])(token|sig|signature)={_EDGE}+"),
         lambda m: f"{m.group(1)}=***",
     ),
+    # where a visitor is: ?lat=…&lng=… (already rounded to ~100 m) and a typed ?place=…
+    # are not kept in the access log; the name stays, so the log still shows a nearby search
+    (
+        re.compile(rf"(?i)(?<![a-z0-9_])(lat|lng|place)={_EDGE}+"),
+        lambda m: f"{m.group(1)}=***",
+    ),
     # Authorization: Bearer …
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+"), lambda m: f"{m.group(1)}***"),
     # tokenised links: /h5/supplement/<token> (not the portal's fixed pages),

@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import datetime
 import enum
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Index, Integer, String, delete, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.crypto import token_hash
 from server.db import Base, UTCDateTime
+
+log = logging.getLogger("sessions")
 
 TOKEN_MAX = 100  # longer input is not a token of ours: no hashing, no query
 # rows stay a day past their end (revoked rows until their own end), then are purged
@@ -179,8 +184,24 @@ class SessionStore:
         if row is None or not self._is_live(row, now):
             return None
         if now - row.last_seen_at >= self.lifetime.touch_every:
-            row.last_seen_at = now
+            self._touch(db, row, now)
         return _live_view(row)
+
+    def _touch(self, db: Session, row: LoginSession, now: datetime.datetime) -> None:
+        """Move the idle clock, in a savepoint of its own: a database that refuses writes
+        (a full disk) costs the session a touch, never the request that reads."""
+        try:
+            with db.begin_nested():
+                db.execute(
+                    update(LoginSession)
+                    .where(LoginSession.id == row.id)
+                    .values(last_seen_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+        except OperationalError as e:
+            log.warning("session idle clock not moved: %s", type(e.orig).__name__)
+            return
+        set_committed_value(row, "last_seen_at", now)
 
     def find(self, db: Session, session_id: int) -> LiveSession | None:
         """The session with this id if it is still live, without counting it as activity

@@ -159,6 +159,19 @@ class Settings(BaseSettings):
         "https://www.guahao.com/",
         description="the third party's internet outpatient booking (微医 WeDoctor), linked out from the services list",
     )
+    upload_body_timeout: float = Field(
+        600,
+        gt=0,
+        description="seconds an upload's body (claim uploads, supplement portal) may take in all; past it the answer is 408 `REQUEST_TIMEOUT` and the connection closes",
+    )
+    upload_min_rate: int = Field(
+        1024,
+        ge=0,
+        description="bytes a second an upload's body must average once `UPLOAD_RATE_GRACE` has passed (else 408 as above); 0: no minimum",
+    )
+    upload_rate_grace: float = Field(
+        10, gt=0, description="seconds an upload's body may take before `UPLOAD_MIN_RATE` applies"
+    )
     notifier: Notifier = Field(
         None,
         validate_default=True,
@@ -211,6 +224,13 @@ class Settings(BaseSettings):
     max_connections: Positive | None = Field(
         None,
         description="open connections per worker, past which new ones get a 503 and are closed; unset: below the descriptor limit (RLIMIT_NOFILE) with a reserve",
+    )
+    map_tile_url: str = Field(
+        "",
+        description="the H5 map's optional tile layer under the district outlines: an `https://` template with `{z}`, `{x}` and `{y}` serving WGS-84 Web Mercator tiles (e.g. an OpenStreetMap tile server you may use); unset: outlines only, no tile server",
+    )
+    map_tile_attribution: str = Field(
+        "", description="the credit the tile layer's licence asks for, shown under the map"
     )
 
     def __init__(self, **values: Any) -> None:
@@ -285,6 +305,18 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if value and not _HTTP_URL.match(value):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _map_tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            not value.startswith("https://")
+            or not _HTTP_URL.match(value)
+            or any(part not in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("must be an https:// URL template with {z}, {x} and {y}")
         return value
 
     @field_validator("secret_key")

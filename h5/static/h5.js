@@ -73,11 +73,15 @@
       btn.disabled = true;
       navigator.geolocation.getCurrentPosition(function (pos) {
         var u = new URL(form.getAttribute("action"), location.href);
-        var q = form.elements.namedItem("q");
-        if (q && q.value) { u.searchParams.set("q", q.value); }
+        // the words and the district chosen stay; the position replaces a typed place
+        var keep = ["q", "district"];
+        for (var i = 0; i < keep.length; i++) {
+          var el = form.elements.namedItem(keep[i]);
+          if (el && el.value) { u.searchParams.set(keep[i], el.value); }
+        }
         var size = form.elements.namedItem("size");
         if (size && size.value) { u.searchParams.set("size", size.value); }
-        // ~100 m is enough to rank facilities and keeps a coarser trace in URLs
+        // rounded to ~100 m (3 decimals) here, before anything leaves the browser
         u.searchParams.set("lat", pos.coords.latitude.toFixed(3));
         u.searchParams.set("lng", pos.coords.longitude.toFixed(3));
         u.searchParams.set("sort", "distance");
@@ -88,11 +92,21 @@
     });
   }
 
+  function copyText(b) {
+    var src = document.getElementById(b.getAttribute("data-copy"));
+    if (!src || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(src.textContent).then(function () {
+      b.textContent = b.getAttribute("data-done");
+    }, function () { /* refused: the address stays on the page to copy by hand */ });
+  }
+
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     if (t && t.closest) {
       var b = t.closest("button[data-fav]");
       if (b) { toggleFav(b.getAttribute("data-fav")); }
+      var c = t.closest("button[data-copy]");
+      if (c) { copyText(c); }
     }
   });
 
@@ -100,6 +114,8 @@
     syncFavouritesPage();
     paintFavs();
     setupNearest();
+    var copies = document.querySelectorAll("button[data-copy]");
+    for (var i = 0; i < copies.length; i++) { if (navigator.clipboard) { copies[i].hidden = false; } }
     var errors = document.getElementById("form-errors");
     if (errors) { errors.focus(); }
   }

@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from h5.supplement.login import captcha_media, lost_link, token_login
 from h5.supplement.pages import done_page, logout, remove, submit, supplement_page
-from h5.supplement.upload import upload
+from h5.supplement.upload import guarded_upload
 from h5.supplement.web import DEFAULT_CONFIG, PortalConfig
 
 __all__ = ["DEFAULT_CONFIG", "PortalConfig", "routes"]
@@ -38,7 +38,7 @@ def routes() -> list[BaseRoute]:
         Route("/supplement", lost_link, methods=["GET", "POST"]),
         Route("/supplement/captcha/{challenge}", captcha_media),
         Route("/supplement/claim", supplement_page),
-        Route("/supplement/claim/upload", upload, methods=["POST"]),
+        Route("/supplement/claim/upload", guarded_upload, methods=["POST"]),
         Route("/supplement/claim/remove", remove, methods=["POST"]),
         Route("/supplement/claim/submit", submit, methods=["POST"]),
         Route("/supplement/claim/done", done_page),

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from api.guard import Guarded
 from api.multipart import FormError, UploadForm, discard, receive_files
 from h5.supplement import present
 from h5.supplement import session as sessions
@@ -29,6 +30,7 @@ from h5.supplement.web import (
     not_open_page,
     not_open_reason,
     portal_url,
+    render_page,
     secure_headers,
     see_other,
     signed_session,
@@ -36,6 +38,7 @@ from h5.supplement.web import (
     wants_json,
 )
 from server.claims import portal
+from server.db import write_first
 from server.errors import DomainError
 from server.storage.errors import UploadError
 from server.storage.uploads import StoredUpload, check_quota
@@ -52,6 +55,7 @@ class _Refused(Exception):
 def _upload_target(env: Env, request: Request, category: str) -> tuple[portal.UploadTarget, str]:
     """Where the files of a session that may upload go, and the session's token."""
     with env.db() as db:
+        write_first(db)  # the session's idle clock may move
         signed = signed_session(db, env, request)
         if signed is None:
             raise _Refused("SESSION_ENDED")
@@ -70,6 +74,7 @@ def _attach(
     """Record one stored file on the claim and commit it: files already received stay when
     the connection drops before the rest arrive."""
     with env.db() as db:
+        write_first(db)
         _, doc = portal.attach_file(db, env.cx, target, category, stored)
         item = present.document_item(env.cx, app_root, target.session_id, doc)
         return {
@@ -182,3 +187,15 @@ def _page_with_errors(
         return not_open_page(request, env, signed, lang) or claim_page(
             request, env, db, signed, lang, status=status, errors=messages
         )
+
+
+async def upload_failed(request: Request, code: str, status: int) -> Response:
+    """The answer when an upload fails unexpectedly (api/guard.py): JSON for supplement.js,
+    else the portal's page saying the service is unavailable."""
+    lang = lang_of(request)
+    if wants_json(request):
+        return json_error(request, lang, code, status, env_of(request))
+    return render_page(request, "supplement/closed.html", lang, "", status, reason="unavailable")
+
+
+guarded_upload = Guarded(upload, "/h5/supplement/claim/upload", fallback=upload_failed)

@@ -357,6 +357,8 @@ ERROR_KEYS = {
     "SESSION_ENDED": "supplement.error.session",
     "CLAIM_STATE_CONFLICT": "supplement.error.state",
     "NOT_FOUND": "supplement.error.not_found",
+    "STORAGE_FULL": "supplement.error.storage_full",
+    "REQUEST_TIMEOUT": "supplement.error.timeout",
 }
 ERROR_STATUS = {
     "FILE_TOO_LARGE": 413,
@@ -372,6 +374,9 @@ ERROR_STATUS = {
     "SESSION_ENDED": 401,
     "CLAIM_STATE_CONFLICT": 409,
     "NOT_FOUND": 404,
+    "REQUEST_TIMEOUT": 408,
+    "STORAGE_FULL": 507,
+    "INTERNAL_ERROR": 500,
 }
 
 

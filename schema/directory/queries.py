@@ -16,9 +16,11 @@ from schema.directory.types import (
     FacilityType,
     GeoPointInput,
     Ownership,
+    PlaceType,
     connection_type,
     facets_type,
     facility_type,
+    place_type,
 )
 from schema.paging import cursor_offset
 from server.directory.service import FacilityQuery, Sort
@@ -48,6 +50,12 @@ class DirectoryQuery:
             GeoPointInput | None,
             strawberry.argument(
                 description="The client's position; fills `distanceKm` and enables DISTANCE."
+            ),
+        ] = None,
+        place: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Where the client is, typed instead of `near`: a district (Pudong, 徐汇), a street (Middle Shandong Road, 北园路), a hospital or a pasted Chinese address; resolved offline (see `places`) and used as `near`. At most 100 characters."
             ),
         ] = None,
         max_distance_km: Annotated[
@@ -92,24 +100,39 @@ class DirectoryQuery:
         ] = None,
     ) -> FacilityConnection:
         service = info.context.services.directory
-        page = service.search(
-            FacilityQuery(
-                text=text or None,
-                kind=kind,
-                city=city,
-                district=district,
-                ownership=ownership,
-                grade=grade,
-                department=department,
-                network=network,
-                near=None if near is None else (near.lat, near.lng),
-                max_distance_km=max_distance_km,
-                sort=sort,
-                offset=cursor_offset(after),
-                limit=first,
-            )
+        query = FacilityQuery(
+            text=text or None,
+            kind=kind,
+            city=city,
+            district=district,
+            ownership=ownership,
+            grade=grade,
+            department=department,
+            network=network,
+            near=None if near is None else (near.lat, near.lng),
+            place=place,
+            max_distance_km=max_distance_km,
+            sort=sort,
+            offset=cursor_offset(after),
+            limit=first,
         )
-        return connection_type(page, service.directory)
+        page = service.search(query)
+        return connection_type(page, service.directory, service, query)
+
+    @strawberry.field(
+        description="Places matching what a client typed (district, street, landmark, station, hotel, or a pasted Chinese address), best first, from an offline gazetteer of public names. Pass one's name as `facilities(place:)` or its location as `near`."
+    )
+    def places(
+        self,
+        info: Info,
+        query: Annotated[
+            str,
+            strawberry.argument(description="Chinese, English or pinyin; at most 100 characters."),
+        ],
+        first: Annotated[int, strawberry.argument(description="How many, 1 to 10.")] = 5,
+    ) -> list[PlaceType]:
+        service = info.context.services.directory
+        return [place_type(p) for p in service.find_places(query, first)]
 
     @strawberry.field(description="One facility by its global id, or null when there is none.")
     def facility(

@@ -15,7 +15,16 @@ from schema.context import Info
 from schema.paging import offset_cursor
 from server.directory import models, provenance
 from server.directory.directory import Directory
-from server.directory.service import Facets, FacilityPage, FacilityResult, Sort, grade_en
+from server.directory.places import Place, PlaceKind
+from server.directory.service import (
+    DirectoryService,
+    Facets,
+    FacilityPage,
+    FacilityQuery,
+    FacilityResult,
+    Sort,
+    grade_en,
+)
 
 FacilityKind = strawberry.enum(
     models.FacilityKind,
@@ -250,6 +259,43 @@ def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
     )
 
 
+PlaceKindType = strawberry.enum(
+    PlaceKind,
+    name="PlaceKind",
+    description="What a typed place is: a DISTRICT (its centre), a STREET (a known address on it), a LANDMARK (a hospital, clinic or sight), a metro or railway STATION, or a HOTEL.",
+)
+
+
+@strawberry.type(
+    name="Place",
+    description="A place a client typed, from the offline gazetteer of public names (OpenStreetMap, administrative divisions).",
+)
+class PlaceType:
+    id: str = strawberry.field(description="Stable id, e.g. `district:relation/398348`.")
+    kind: PlaceKindType = strawberry.field(description="What the place is.")  # type: ignore[valid-type]
+    name_zh: str = strawberry.field(description="Chinese name.")
+    name_en: str = strawberry.field(description="English name; empty when no source gives one.")
+    pinyin: str = strawberry.field(description="Tone-less pinyin of the Chinese name.")
+    district: str = strawberry.field(description="Chinese district name; empty when not known.")
+    location: GeoPoint = strawberry.field(
+        description="The point distances are measured from; `approximate` for a district (its centre) or a street (a known address on it)."
+    )
+    source: str = strawberry.field(description="Where the name and point come from.")
+
+
+def place_type(p: Place) -> PlaceType:
+    return PlaceType(
+        id=p.id,
+        kind=p.kind,
+        name_zh=p.name_zh,
+        name_en=p.name_en,
+        pinyin=p.pinyin,
+        district=p.district,
+        location=GeoPoint(lat=p.lat, lng=p.lng, approximate=p.approximate),
+        source=p.source,
+    )
+
+
 @strawberry.type(description="One facility in a result list.")
 class FacilityEdge:
     cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
@@ -279,6 +325,26 @@ class FacilityConnection:
     attribution: str = strawberry.field(
         description="Credit the data requires wherever it is shown (e.g. © OpenStreetMap contributors)."
     )
+    place: PlaceType | None = strawberry.field(
+        default=None,
+        description="What the `place` argument was taken to be (distances are measured from it); null without `place`.",
+    )
+    service: strawberry.Private[DirectoryService | None] = None
+    query: strawberry.Private[FacilityQuery | None] = None
+
+    @strawberry.field(
+        description="Other lists where the same `text` finds facilities, with their counts (e.g. `dental` searched on the MEDICAL list points to DENTAL). Empty without `kind` and `text`."
+    )
+    def other_lists(self) -> list[OtherList]:
+        if self.service is None or self.query is None:
+            return []
+        return [OtherList(kind=c.kind, count=c.count) for c in self.service.other_lists(self.query)]
+
+
+@strawberry.type(description="Another list and how many of its facilities the same words find.")
+class OtherList:
+    kind: FacilityKind = strawberry.field(description="The other list.")  # type: ignore[valid-type]
+    count: int = strawberry.field(description="Facilities there that match the same text.")
 
 
 @strawberry.type(description="A filter value with how many facilities have it.")
@@ -311,7 +377,12 @@ def facets_type(f: Facets) -> FacilityFacets:
     )
 
 
-def connection_type(page: FacilityPage, directory: Directory) -> FacilityConnection:
+def connection_type(
+    page: FacilityPage,
+    directory: Directory,
+    service: DirectoryService | None = None,
+    query: FacilityQuery | None = None,
+) -> FacilityConnection:
     edges = [
         FacilityEdge(
             cursor=offset_cursor(page.offset + i),
@@ -327,4 +398,7 @@ def connection_type(page: FacilityPage, directory: Directory) -> FacilityConnect
         ),
         total_count=page.total,
         attribution=directory.attribution,
+        place=None if page.place is None else place_type(page.place),
+        service=service,
+        query=query,
     )

@@ -21,6 +21,7 @@ from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
 from server.claims.files import DocumentFile, document_file
 from server.claims.models import Actor, Channel, Claim, ClaimStatus
+from server.db import write_first
 from server.storage.backend import Storage, thumbnail_key
 from server.storage.errors import QuotaExceeded
 from server.storage.uploads import StoredUpload
@@ -100,6 +101,7 @@ def attach_documents(
     stored: list[StoredUpload],
 ) -> list[DocumentFile]:
     """Record the stored files on the claim (checked again, its row locked) and commit."""
+    write_first(db)
     account = db.get(Account, target.account_id)
     # locked: two uploads to one claim cannot both pass the per-claim cap
     claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
@@ -131,6 +133,7 @@ def save_signature(
     db: Session, cx: ClaimContext, target: UploadTarget, stored: StoredUpload
 ) -> tuple[Signature, str | None]:
     """Record the signature and commit; returns it and the key of the one it replaced."""
+    write_first(db)
     claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
     if claim is None or claim.account_id != target.account_id:
         raise ClaimNotFound("No such claim among yours.")

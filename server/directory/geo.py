@@ -166,3 +166,25 @@ def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
         if abs(e_lat) < 1e-10 and abs(e_lng) < 1e-10:
             break
     return w_lat, w_lng
+
+
+# BD-09 is Baidu's datum: GCJ-02 shifted once more by Baidu's published transform.
+_BD_X_PI = math.pi * 3000.0 / 180.0
+
+
+def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * _BD_X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _BD_X_PI)
+    return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
+
+
+def bd09_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
+    x, y = lng - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _BD_X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _BD_X_PI)
+    return z * math.sin(theta), z * math.cos(theta)
+
+
+def wgs84_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    """What Baidu Maps needs for a WGS-84 point: GCJ-02 first, then BD-09."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lat, lng))

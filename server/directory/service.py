@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import numpy as np
 from server.directory.directory import Directory
 from server.directory.geo import display_kms, in_china
 from server.directory.models import Facility, FacilityKind, Ownership
+from server.directory.places import Gazetteer, Place
 from server.errors import InvalidInput
 from server.search import SearchEngine, SearchFilters, nearby
 
@@ -40,6 +42,7 @@ class FacilityQuery:
     department: str | None = None
     network: str | None = None
     near: tuple[float, float] | None = None  # (lat, lng), WGS-84
+    place: str | None = None  # a typed place, resolved to ``near`` (see places.py)
     max_distance_km: float | None = None
     sort: Sort = Sort.RELEVANCE
     offset: int = 0
@@ -90,10 +93,19 @@ class FacilityPage:
     results: list[FacilityResult]
     total: int
     offset: int
+    place: Place | None = None  # what a typed place was taken to be
 
     @property
     def has_next(self) -> bool:
         return self.offset + len(self.results) < self.total
+
+
+@dataclass(frozen=True, slots=True)
+class ListCount:
+    """How many facilities of another list the same words find."""
+
+    kind: FacilityKind
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +124,44 @@ class Facets:
 
 
 class DirectoryService:
-    def __init__(self, directory: Directory, engine: SearchEngine) -> None:
+    def __init__(
+        self, directory: Directory, engine: SearchEngine, places: Gazetteer | None = None
+    ) -> None:
         self.directory = directory
         self.engine = engine
+        self.places = places if places is not None else Gazetteer([])
+
+    def find_places(self, text: str, limit: int = 5) -> list[Place]:
+        """The places a typed place most likely names (a district, street, landmark,
+        station or hotel, or a pasted Chinese address), best first."""
+        return self.places.find(text, limit)
+
+    def resolve_place(self, q: FacilityQuery) -> tuple[FacilityQuery, Place | None]:
+        """The query with its typed place turned into the point distances are measured from."""
+        if not q.place or not q.place.strip():
+            return q, None
+        if q.near is not None:
+            raise InvalidInput("Give either 'near' or 'place', not both.", field="place")
+        found = self.find_places(q.place, 1)
+        if not found:
+            raise InvalidInput(
+                "No district, street or landmark of that name is known; try a district "
+                "(Pudong, 徐汇), a street (山东中路), a hospital, or paste a Chinese address.",
+                field="place",
+            )
+        p = found[0]
+        return dataclasses.replace(q, near=(p.lat, p.lng), place=None), p
 
     def get(self, facility_id: str) -> Facility | None:
         return self.directory.get(facility_id)
 
     def search(self, q: FacilityQuery) -> FacilityPage:
+        q, place = self.resolve_place(q)
         self._check(q)
         text = (q.text or "").strip() or None
         filters = self._filters(q)
         if filters is None:  # a filter value that names nothing we know matches nothing
-            return FacilityPage([], 0, q.offset)
+            return FacilityPage([], 0, q.offset, place)
 
         if q.near is not None and q.sort is Sort.DISTANCE:
             # only the matches around the point are measured, not every match in the city
@@ -158,7 +195,21 @@ class DirectoryService:
             results = [
                 FacilityResult(f, q.near, distances, row) for row, f in enumerate(facilities)
             ]
-        return FacilityPage(results, total, q.offset)
+        return FacilityPage(results, total, q.offset, place)
+
+    def other_lists(self, q: FacilityQuery) -> list[ListCount]:
+        """The other lists where the query's words find facilities, with their counts:
+        ``dental`` typed on the medical list points to the dental list. Only the words
+        count (not the district or the point), as the other list's page starts afresh."""
+        text = (q.text or "").strip()
+        if not text or q.kind is None or len(text) > MAX_TEXT:
+            return []
+        counts = [
+            ListCount(kind, self.engine.search(text, SearchFilters(kind=kind), 0).total)
+            for kind in FacilityKind
+            if kind is not q.kind
+        ]
+        return [c for c in counts if c.count]
 
     def _exact_first_in_band(self, near: nearby.NearbyHits) -> np.ndarray:
         if len(near.ordinals) == 0:
@@ -195,6 +246,8 @@ class DirectoryService:
         )
 
     def _check(self, q: FacilityQuery) -> None:
+        if q.place is not None and len(q.place) > MAX_TEXT:
+            raise InvalidInput(f"A place is limited to {MAX_TEXT} characters.", field="place")
         if q.text is not None and len(q.text) > MAX_TEXT:
             raise InvalidInput(f"Search text is limited to {MAX_TEXT} characters.", field="text")
         if not 1 <= q.limit <= MAX_PAGE:

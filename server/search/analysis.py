@@ -11,33 +11,45 @@ anywhere in the text is indexed (jieba's "search mode", generalised): a query
 is cut into dictionary words and single characters, so a query word is found
 wherever it occurs, however jieba cut the facility's text around it (特需门诊部
 is cut 特需门诊/部, yet 门诊部 finds it). Single characters are matched in a
-field of character unigrams. English is case-folded and Porter-stemmed.
+field of character unigrams. English is case-folded and Porter-stemmed; an
+apostrophe inside a word is dropped, so Jing'an is the pinyin ``jingan``.
+
+Queries forgive (``Lexicon``): a Latin word that is no term of the index is
+looked up as a prefix (``renj``) and with one typo (``Rengi``), among the
+Latin terms the index holds; adjacent words that make one term are joined
+(``ren ji``); and a word of the synonym table (``directory_data/synonyms.csv``)
+brings its other-language words (``dental`` finds 齿科). Both engines expand a
+query the same way from the same lexicon, so they still find the same facilities.
 """
 
 from __future__ import annotations
 
+import bisect
+import csv
 import functools
 import hashlib
 import logging
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import jieba
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, load_phrases_dict
 from whoosh.lang.porter import stem
 
 from server.directory.models import Category, Facility
 from server.search import SearchFilters
 
 # Bump when the analysis below changes in a way that changes tokens.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 WORDS_FILE = Path(__file__).with_name("facility_words.txt")
+SYNONYMS_FILE = Path(__file__).parents[2] / "directory_data" / "synonyms.csv"
 
 # Text fields, with the weight a match in each adds to a facility's score.
 NAME, ADDRESS, EXTRA, GRAM = "name", "addr", "extra", "gram"
@@ -61,6 +73,15 @@ _HAN_RUN = re.compile(rf"[{_HAN}]+")
 # A run of Han characters, or of Latin letters and digits
 _RUNS = re.compile(rf"([{_HAN}]+)|([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)")
 
+# Place names pypinyin reads with the wrong one of a character's readings
+# (长 zhang for chang, 行 xing for hang): corrected before any pinyin is made.
+PINYIN_PHRASES = {
+    "长宁": [["cháng"], ["níng"]],
+    "闵行": [["mǐn"], ["háng"]],
+    "长海": [["cháng"], ["hǎi"]],
+}
+load_phrases_dict(PINYIN_PHRASES)
+
 _tokenizer = jieba.Tokenizer()
 _init_lock = threading.Lock()
 _ready = False
@@ -82,6 +103,11 @@ def initialize() -> None:
         _tokenizer.initialize()
         for word in user_words():
             _tokenizer.add_word(word)
+        # a Chinese synonym must be one query word, so it is one term wherever it occurs
+        for group in synonym_groups():
+            for word in group:
+                if _HAN_RUN.fullmatch(word) and len(word) > 1:
+                    _tokenizer.add_word(word)
         _ready = True
 
 
@@ -99,15 +125,21 @@ def fingerprint() -> str:
     """Changes whenever the tokens for the same text could change; keys built indexes."""
     h = hashlib.sha256()
     h.update(f"v{ANALYSIS_VERSION}".encode())
+    h.update(repr(sorted(PINYIN_PHRASES.items())).encode())
     h.update(WORDS_FILE.read_bytes())
+    h.update(SYNONYMS_FILE.read_bytes())
     for package in ("jieba", "pypinyin"):
         h.update(f"{package}={version(package)}".encode())
     return h.hexdigest()[:16]
 
 
+# An apostrophe between letters: Jing'an, Pu’an, People's
+_APOSTROPHE = re.compile(r"(?<=[a-z])['\u2019\u02bc](?=[a-z])")
+
+
 def normalise(text: str) -> str:
     # NFKC folds full-width letters, digits and brackets to ASCII.
-    return unicodedata.normalize("NFKC", text).casefold()
+    return _APOSTROPHE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def _is_word(s: str) -> bool:
@@ -236,27 +268,58 @@ def _join(parts: Iterable[Iterable[str]]) -> str:
 @dataclass(frozen=True, slots=True)
 class Clause:
     """One query word. A facility matches it when any (field, term) pair in
-    ``terms`` is in its index, or, when ``grams`` is not empty, when its gram
-    field holds every one of them (a single character: the only gram)."""
+    ``terms`` or ``near`` is in its index, or, when ``grams`` is not empty, when
+    its gram field holds every one of them (a single character: the only gram).
+    ``near`` holds the word's synonyms and the lexicon's completions and one-typo
+    neighbours of it: they match too, but score ``NEAR_WEIGHT`` of the word itself,
+    so what was typed ranks first."""
 
     word: str
     terms: tuple[tuple[str, str], ...]
     grams: tuple[str, ...] = ()
+    near: tuple[tuple[str, str], ...] = ()
+
+
+NEAR_WEIGHT = 0.5
+
+
+def query(text: str, lexicon: Lexicon | None = None) -> tuple[Clause, ...]:
+    """The clauses a facility must all match. Empty when the text holds
+    nothing searchable (only punctuation, say). With a lexicon, Latin words
+    the index does not hold are forgiven (see ``Lexicon``)."""
+    if lexicon is None:
+        return _query(text)
+    return lexicon.query(text)
 
 
 @functools.lru_cache(maxsize=4096)
-def query(text: str) -> tuple[Clause, ...]:
-    """The clauses a facility must all match. Empty when the text holds
-    nothing searchable (only punctuation, say)."""
+def _query(text: str) -> tuple[Clause, ...]:
+    return _clauses(_query_words(text), None)
+
+
+def _clauses(words: Iterable[_Word], lexicon: Lexicon | None) -> tuple[Clause, ...]:
     clauses: dict[str, Clause] = {}
-    for word, forms, word_grams in _query_words(text):
-        if word not in clauses:
-            pairs = tuple((field, form) for field in TEXT_FIELDS for form in forms)
-            clauses[word] = Clause(word, pairs, word_grams)
+    for word, forms, word_grams in words:
+        if word in clauses:
+            continue
+        near = _synonym_forms(word, forms)
+        # a word of the synonym table is a real word, not a typo ("teeth" is not "tenth")
+        if lexicon is not None and not near and not _HAN_RUN.match(word):
+            near += lexicon.neighbours(word, forms)
+        near = tuple(t for t in dict.fromkeys(near) if t not in forms)
+        clauses[word] = Clause(word, _pairs(forms), word_grams, _pairs(near))
     return tuple(clauses.values())
 
 
-def _query_words(text: str) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+def _pairs(forms: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    forms = tuple(forms)
+    return tuple((field, form) for field in TEXT_FIELDS for form in forms)
+
+
+_Word = tuple[str, tuple[str, ...], tuple[str, ...]]  # word, its terms, its grams
+
+
+def _query_words(text: str) -> Iterator[_Word]:
     for m in _RUNS.finditer(normalise(text)):
         han, latin = m.groups()
         if han:
@@ -265,6 +328,199 @@ def _query_words(text: str) -> Iterator[tuple[str, tuple[str, ...], tuple[str, .
                 # it occurs; a single character is looked up among characters
                 yield word, (word,), (word,) if len(word) == 1 else ()
         else:
-            # The stem finds English text; the word as typed finds pinyin,
-            # which is indexed unstemmed.
-            yield latin, tuple(dict.fromkeys((_latin_term(latin), latin))), ()
+            yield _latin_word(latin)
+
+
+def _latin_word(latin: str) -> _Word:
+    # The stem finds English text; the word as typed finds pinyin,
+    # which is indexed unstemmed.
+    return latin, tuple(dict.fromkeys((_latin_term(latin), latin))), ()
+
+
+# Synonyms ---------------------------------------------------------------------
+
+
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    """Each row of the synonym table: its English and Chinese words, normalised."""
+    return _synonym_table()[0]
+
+
+@functools.cache
+def _synonym_table() -> tuple[tuple[tuple[str, ...], ...], dict[str, tuple[str, ...]]]:
+    groups: list[tuple[str, ...]] = []
+    with SYNONYMS_FILE.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            words = [
+                normalise(w).strip()
+                for column in ("en", "zh")
+                for w in (row.get(column) or "").split("|")
+            ]
+            group = tuple(dict.fromkeys(w for w in words if w))
+            if len(group) > 1:
+                groups.append(group)
+    # A word's key: the stem of an English word, a Chinese word as it is
+    by_key: dict[str, list[str]] = {}
+    for group in groups:
+        for word in group:
+            by_key.setdefault(_synonym_key(word), []).extend(group)
+    return tuple(groups), {k: tuple(dict.fromkeys(v)) for k, v in by_key.items()}
+
+
+def _synonym_key(word: str) -> str:
+    return word if _HAN_RUN.match(word) else _latin_term(word)
+
+
+@functools.lru_cache(maxsize=4096)
+def _synonym_forms(word: str, forms: tuple[str, ...]) -> tuple[str, ...]:
+    """The terms of a query word's synonyms (none when it is in no group)."""
+    group = _synonym_table()[1].get(_synonym_key(word))
+    if not group:
+        return ()
+    out: list[str] = []
+    for other in group:
+        if _HAN_RUN.fullmatch(other):
+            out.append(other)
+        elif _RUNS.fullmatch(other):
+            out += _latin_word(other)[1]
+    return tuple(t for t in dict.fromkeys(out) if t not in forms)
+
+
+# Forgiving queries --------------------------------------------------------------
+
+LEXICON_FILE = "lexicon.tsv"
+PREFIX_MIN = 3  # letters typed before a word is completed from the lexicon
+TYPO_MIN = 4  # letters a word needs before one typo is forgiven
+MAX_PREFIX_TERMS = 24  # completions kept per query word, the most common first
+MAX_TYPO_TERMS = 8
+MAX_JOIN = 4  # at most this many typed words are joined into one term (ren ji yi yuan)
+_LATIN_TERM = re.compile(r"[a-z]+")
+
+
+def lexicon_counts(documents: Iterable[dict[str, str]]) -> Counter[str]:
+    """How many facilities hold each Latin term in a text field: what a lexicon
+    is built from, counted while an index is written."""
+    counts: Counter[str] = Counter()
+    for doc in documents:
+        seen: set[str] = set()
+        for field in TEXT_FIELDS:
+            seen.update(t for t in doc[field].split(" ") if _LATIN_TERM.fullmatch(t))
+        counts.update(seen)
+    return counts
+
+
+class Lexicon:
+    """The Latin terms of one index (English stems and words, pinyin), with the
+    number of facilities holding each; saved beside the index.
+
+    A query word the index holds is looked up as it is. Otherwise it is
+    completed (every term it starts, ``PREFIX_MIN`` letters or more) and, from
+    ``TYPO_MIN`` letters, matched with one typo: a letter added, dropped,
+    changed, or two swapped (found through the terms' one-letter deletions).
+    Only the most common completions count, so a short prefix stays cheap.
+    """
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self._sorted = sorted(counts)
+        deletions: dict[str, list[str]] = {}
+        for term in self._sorted:
+            if len(term) >= TYPO_MIN - 1:
+                for variant in _deletions(term):
+                    deletions.setdefault(variant, []).append(term)
+        self._deletions = deletions
+        self._cached_query = functools.lru_cache(maxsize=4096)(self._query)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._counts
+
+    def save(self, folder: Path) -> None:
+        lines = (f"{t}\t{n}\n" for t, n in sorted(self._counts.items()))
+        (folder / LEXICON_FILE).write_text("".join(lines), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> Lexicon:
+        """Raises OSError or ValueError when the file is missing or damaged."""
+        counts: dict[str, int] = {}
+        for line in (folder / LEXICON_FILE).read_text(encoding="utf-8").splitlines():
+            term, n = line.split("\t")
+            counts[term] = int(n)
+        return cls(counts)
+
+    def query(self, text: str) -> tuple[Clause, ...]:
+        return self._cached_query(text)
+
+    def _query(self, text: str) -> tuple[Clause, ...]:
+        return _clauses(self._joined(list(_query_words(text))), self)
+
+    def _joined(self, words: list[_Word]) -> Iterator[_Word]:
+        """Adjacent Latin words that make one term the index holds, as that term:
+        ``ren ji`` is the pinyin ``renji`` typed with a space."""
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + MAX_JOIN), i + 1, -1):
+                run = [w for w, _, _ in words[i:j]]
+                joined = "".join(run)
+                if all(_LATIN_TERM.fullmatch(w) for w in run) and joined in self._counts:
+                    yield _latin_word(joined)
+                    i = j
+                    break
+            else:
+                yield words[i]
+                i += 1
+
+    def neighbours(self, word: str, forms: tuple[str, ...]) -> tuple[str, ...]:
+        """Terms a Latin query word stands for when the index holds none of its forms."""
+        if any(f in self._counts for f in forms) or not _LATIN_TERM.fullmatch(word):
+            return ()
+        found: list[str] = []
+        if len(word) >= PREFIX_MIN:
+            found += self._most_common(self._completions(word), MAX_PREFIX_TERMS)
+        if len(word) >= TYPO_MIN:
+            found += self._most_common(self._one_typo(word), MAX_TYPO_TERMS)
+        return tuple(dict.fromkeys(found))
+
+    def _completions(self, prefix: str) -> list[str]:
+        start = bisect.bisect_left(self._sorted, prefix)
+        end = bisect.bisect_left(self._sorted, prefix + "\x7f", lo=start)
+        return self._sorted[start:end]
+
+    def _one_typo(self, word: str) -> list[str]:
+        candidates = set(self._deletions.get(word, ()))  # a letter too few
+        for variant in _deletions(word):
+            if variant in self._counts:  # a letter too many
+                candidates.add(variant)
+            candidates.update(self._deletions.get(variant, ()))  # changed or swapped
+        return [t for t in candidates if _one_edit(word, t)]
+
+    def _most_common(self, terms: list[str], n: int) -> list[str]:
+        return sorted(terms, key=lambda t: (-self._counts[t], t))[:n]
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """At most one insertion, deletion, substitution or swap of neighbours apart."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]

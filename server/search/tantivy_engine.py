@@ -11,6 +11,7 @@ ordinal too, for an index that ends up in several segments anyway.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from operator import attrgetter, itemgetter
 from pathlib import Path
 
@@ -19,7 +20,14 @@ import tantivy
 
 from server.directory.directory import Directory
 from server.search import BBox, SearchFilters, SearchHits, analysis
-from server.search.analysis import FIELD_BOOSTS, GRAM, KEYWORD_FIELDS, TEXT_FIELDS, Clause
+from server.search.analysis import (
+    FIELD_BOOSTS,
+    GRAM,
+    KEYWORD_FIELDS,
+    NEAR_WEIGHT,
+    TEXT_FIELDS,
+    Clause,
+)
 
 TERMS_TOKENIZER = "terms"  # the text is already analysed: split on spaces only
 ORDINAL = "ord"
@@ -66,9 +74,12 @@ def build(directory: Directory, path: Path) -> None:
     _register(ix)
     heap = min(MAX_HEAP, max(MIN_HEAP, HEAP_PER_FACILITY * len(directory)))
     writer = ix.writer(heap_size=heap, num_threads=1)
+    latin: Counter[str] = Counter()
     try:
         for i, facility in enumerate(directory.facilities):
-            fields: dict[str, object] = dict(analysis.document(facility))
+            doc = analysis.document(facility)
+            latin.update(analysis.lexicon_counts((doc,)))
+            fields: dict[str, object] = dict(doc)
             fields.update(analysis.keywords(facility))
             fields[ORDINAL] = i
             fields[LAT] = float(facility.lat)
@@ -76,6 +87,7 @@ def build(directory: Directory, path: Path) -> None:
             writer.add_document(tantivy.Document(**fields))
         writer.commit()
         writer.wait_merging_threads()
+        analysis.Lexicon(latin).save(path)
     except BaseException:
         # A writer that died mid-way may refuse to roll back; the caller
         # discards the folder either way.
@@ -94,6 +106,10 @@ class TantivyEngine:
         except ValueError as e:
             raise StaleIndex(f"no tantivy index at {path}: {e}") from e
         _register(ix)
+        try:
+            self._lexicon = analysis.Lexicon.load(path)
+        except (OSError, ValueError) as e:
+            raise StaleIndex(f"no usable lexicon at {path}: {e}") from e
         self._index = ix
         self._schema = ix.schema
         self._searcher = ix.searcher()
@@ -123,7 +139,7 @@ class TantivyEngine:
                 everything = np.arange(self._size, dtype=np.int64)
                 return SearchHits(everything if limit is None else everything[:limit], self._size)
             return self._listing(tantivy.Query.boolean_query(restrict), limit)
-        clauses = analysis.query(text)
+        clauses = analysis.query(text, self._lexicon)
         if not clauses or self._size == 0:
             return SearchHits(_EMPTY, 0)
         parts = [(tantivy.Occur.Must, self._clause(c)) for c in clauses]
@@ -181,6 +197,16 @@ class TantivyEngine:
                 ),
             )
             for f, t in c.terms
+        ]
+        alternatives += [
+            (
+                should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.term_query(self._schema, f, t, index_option="freq"),
+                    FIELD_BOOSTS[f] * NEAR_WEIGHT,
+                ),
+            )
+            for f, t in c.near
         ]
         if c.grams:
             grams = [

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,15 @@ from whoosh.scoring import bm25
 
 from server.directory.directory import Directory
 from server.search import BBox, SearchFilters, SearchHits, analysis
-from server.search.analysis import FIELD_BOOSTS, GRAM, KEYWORD_FIELDS, SEP, TEXT_FIELDS, Clause
+from server.search.analysis import (
+    FIELD_BOOSTS,
+    GRAM,
+    KEYWORD_FIELDS,
+    NEAR_WEIGHT,
+    SEP,
+    TEXT_FIELDS,
+    Clause,
+)
 
 SCORED_FIELDS = (*TEXT_FIELDS, GRAM)
 LENGTHS_FILE = "field_lengths.npy"
@@ -67,9 +75,11 @@ def build(directory: Directory, path: Path) -> None:
     lengths = np.zeros((len(SCORED_FIELDS), len(directory)), dtype=np.float32)
     points = np.array([(f.lat, f.lng) for f in directory.facilities], dtype=np.float64)
     writer = ix.writer(procs=1, limitmb=256)
+    latin: Counter[str] = Counter()
     try:
         for i, facility in enumerate(directory.facilities):
             doc: dict[str, str] = analysis.document(facility)
+            latin.update(analysis.lexicon_counts((doc,)))
             for row, field in enumerate(SCORED_FIELDS):
                 lengths[row, i] = doc[field].count(" ") + 1 if doc[field] else 0
             for field, values in analysis.keywords(facility).items():
@@ -81,6 +91,7 @@ def build(directory: Directory, path: Path) -> None:
     writer.commit()
     np.save(path / LENGTHS_FILE, lengths)
     np.save(path / POINTS_FILE, points.reshape(-1, 2).T)
+    analysis.Lexicon(latin).save(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +116,7 @@ class WhooshEngine:
             self._index = index.open_dir(str(path), readonly=True)
             lengths = np.load(path / LENGTHS_FILE, mmap_mode="r")
             points = np.load(path / POINTS_FILE, mmap_mode="r")
+            self._lexicon = analysis.Lexicon.load(path)
         except Exception as e:  # missing, truncated or foreign files: all mean "build again"
             raise StaleIndex(f"no usable whoosh index at {path}: {e}") from e
         self._reader: IndexReader = self._index.reader()
@@ -145,7 +157,7 @@ class WhooshEngine:
                 return SearchHits(everything if limit is None else everything[:limit], self._size)
             matches = allowed.ordinals
             return SearchHits(matches if limit is None else matches[:limit], int(matches.size))
-        clauses = analysis.query(text)
+        clauses = analysis.query(text, self._lexicon)
         if not clauses or self._size == 0:
             return SearchHits(_EMPTY, 0)
 
@@ -162,11 +174,12 @@ class WhooshEngine:
         """Which facilities match one query word, and the score it adds to each."""
         matched = np.zeros(self._size, dtype=bool)
         scores = np.zeros(self._size, dtype=np.float32)
-        for field, term in clause.terms:
-            p = self._postings_of(field, term)
-            if p is not None:
-                matched[p.ordinals] = True
-                scores[p.ordinals] += p.scores
+        for pairs, weight in ((clause.terms, None), (clause.near, NEAR_WEIGHT)):
+            for field, term in pairs:
+                p = self._postings_of(field, term)
+                if p is not None:
+                    matched[p.ordinals] = True
+                    scores[p.ordinals] += p.scores if weight is None else p.scores * weight
         if clause.grams:
             grams = [self._postings_of(GRAM, g) for g in clause.grams]
             if all(p is not None for p in grams):

@@ -5,19 +5,28 @@ pattern before they become a path or an object name, so nothing a client sends c
 point outside the storage. A file becomes visible under its key only when it is
 complete: locally by `os.replace` from a temporary file on the same filesystem, on S3
 because an object exists only once its upload has finished. A crash therefore leaves
-at most a temporary file behind, and `cleanup_orphans` removes those together with
-stored files that no record refers to.
+at most a temporary file behind.
+
+Files being received live in a temporary folder of their own process (`tmp/p<pid>-…`),
+which that process holds an advisory lock on (flock) for as long as it lives. A process
+killed mid-upload leaves its folder unlocked, and the next storage opened on the same
+root (the server's next start, another worker, the clean-up script) removes every such
+folder at once: no live process owns them. `cleanup_orphans` also removes stored files
+that no record refers to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl
+import logging
 import os
 import re
 import shutil
 import tempfile
 import uuid
+import weakref
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +38,16 @@ from server.storage.errors import InvalidKey
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+log = logging.getLogger("storage")
+
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}(?:\.thumb)?\.(?:jpg|png|pdf)")
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
 TEMP_PREFIX = "upload-"
 CHUNK_SIZE = 64 * 1024
+# a process's own folder for files being received, under the storage's `tmp`
+PROCESS_PREFIX = "p"
+# loose temporary files (from before folders per process) go once they are this old
+LOOSE_TEMP_AGE = datetime.timedelta(hours=1)
 
 
 def new_key(extension: str) -> str:
@@ -98,6 +113,63 @@ def iter_chunks(storage: Storage, key: str, chunk_size: int = CHUNK_SIZE) -> Ite
         stream.close()
 
 
+def _try_lock(path: Path) -> int | None:
+    """An open descriptor of the folder `path` holding its exclusive lock, or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def sweep_temp(parent: Path, now: datetime.datetime | None = None) -> list[str]:
+    """Remove the temporary folders under `parent` that no live process holds, and loose
+    temporary files older than LOOSE_TEMP_AGE; the names removed."""
+    removed: list[str] = []
+    cutoff = ((now or datetime.datetime.now(datetime.UTC)) - LOOSE_TEMP_AGE).timestamp()
+    for path in sorted(parent.iterdir()):
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_dir() and path.name.startswith(PROCESS_PREFIX):
+                fd = _try_lock(path)
+                if fd is None:
+                    continue  # a live process receives files there
+                try:
+                    shutil.rmtree(path, ignore_errors=True)
+                finally:
+                    os.close(fd)
+                removed.append(path.name)
+            elif path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path.name)
+    if removed:
+        log.info("removed %d temporary leftover(s) of ended processes in %s", len(removed), parent)
+    return removed
+
+
+class ProcessTemp:
+    """This process's own folder under `parent`, locked while the object lives."""
+
+    def __init__(self, parent: Path) -> None:
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sweep_temp(parent)
+        while True:
+            path = Path(tempfile.mkdtemp(prefix=f"{PROCESS_PREFIX}{os.getpid()}-", dir=parent))
+            fd = _try_lock(path)
+            # another process's sweep may have taken it between its making and its lock
+            if fd is not None and path.is_dir():
+                break
+            if fd is not None:
+                os.close(fd)
+        self.path = path
+        # the lock goes with the descriptor: when this object goes, or the process ends
+        weakref.finalize(self, os.close, fd)
+
+
 @dataclass
 class CleanupReport:
     temp_files: list[str] = field(default_factory=list)
@@ -114,6 +186,9 @@ def cleanup_orphans(
     """
     report = CleanupReport()
     cutoff = older_than.timestamp()
+    temp_root = getattr(storage, "temp_root", None)  # where the processes' folders are
+    if isinstance(temp_root, Path):
+        report.temp_files.extend(sweep_temp(temp_root))
     for path in storage.temp_dir.iterdir():
         with contextlib.suppress(FileNotFoundError):
             if path.is_file() and path.stat().st_mtime < cutoff:
@@ -136,13 +211,18 @@ class LocalStorage:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
         self._objects = self.root / "objects"
-        self._temp = self.root / "tmp"
-        for directory in (self.root, self._objects, self._temp):
+        for directory in (self.root, self._objects):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._process_temp = ProcessTemp(self.root / "tmp")
+        self._temp = self._process_temp.path
 
     @property
     def temp_dir(self) -> Path:
         return self._temp
+
+    @property
+    def temp_root(self) -> Path:
+        return self._temp.parent
 
     def path_of(self, key: str) -> Path:
         check_key(key)
@@ -225,12 +305,16 @@ class S3Storage:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
-        self._temp = Path(temp_dir).resolve()
-        self._temp.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._process_temp = ProcessTemp(Path(temp_dir).resolve())
+        self._temp = self._process_temp.path
 
     @property
     def temp_dir(self) -> Path:
         return self._temp
+
+    @property
+    def temp_root(self) -> Path:
+        return self._temp.parent
 
     def _name(self, key: str) -> str:
         return self.prefix + check_key(key)

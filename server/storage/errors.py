@@ -54,6 +54,17 @@ class QuotaExceeded(UploadError):
         self.cap = cap
 
 
+class StorageFull(UploadError):
+    """The disk (or quota) under the uploads is full: the server's trouble, not the file's."""
+
+    code = "STORAGE_FULL"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The server cannot store files right now; please try again later.", field=None
+        )
+
+
 class InvalidKey(UploadError):
     """A storage key not made by this module: never turned into a path or an object name."""
 

@@ -15,6 +15,8 @@ what an adjuster needs to read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import functools
 import hashlib
 import inspect
@@ -36,6 +38,7 @@ from server.storage.errors import (
     FileTooLarge,
     ImageTooLarge,
     QuotaExceeded,
+    StorageFull,
     UnsupportedFileType,
     UploadError,
 )
@@ -156,15 +159,19 @@ def store_upload(
     max_side: int = DEFAULT_MAX_SIDE,
     chunk_size: int = CHUNK_SIZE,
 ) -> StoredUpload:
-    """Receive `source` (byte chunks or a file-like object), check it and store it."""
-    receiver = _Receiver(storage, allowed=allowed, max_bytes=max_bytes)
-    try:
-        for chunk in _chunks(source, chunk_size):
-            receiver.feed(chunk)
-        receiver.finish()
-        return _store(storage, receiver, display_name(filename), max_pixels, max_side)
-    finally:
-        receiver.discard()
+    """Receive `source` (byte chunks or a file-like object), check it and store it.
+
+    A full disk raises StorageFull, with nothing of the file left behind.
+    """
+    with _full_disk():
+        receiver = _Receiver(storage, allowed=allowed, max_bytes=max_bytes)
+        try:
+            for chunk in _chunks(source, chunk_size):
+                receiver.feed(chunk)
+            receiver.finish()
+            return _store(storage, receiver, display_name(filename), max_pixels, max_side)
+        finally:
+            receiver.discard()
 
 
 async def store_upload_async(
@@ -182,16 +189,32 @@ async def store_upload_async(
 
     Decoding and storing run in a worker thread so the event loop keeps serving.
     """
-    receiver = _Receiver(storage, allowed=allowed, max_bytes=max_bytes)
+    with _full_disk():
+        receiver = _Receiver(storage, allowed=allowed, max_bytes=max_bytes)
+        try:
+            async for chunk in _achunks(source, chunk_size):
+                receiver.feed(chunk)
+            receiver.finish()
+            return await asyncio.to_thread(
+                _store, storage, receiver, display_name(filename), max_pixels, max_side
+            )
+        finally:
+            receiver.discard()
+
+
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextlib.contextmanager
+def _full_disk() -> Iterator[None]:
+    """ENOSPC (or a quota) while receiving or storing: StorageFull, logged as one line."""
     try:
-        async for chunk in _achunks(source, chunk_size):
-            receiver.feed(chunk)
-        receiver.finish()
-        return await asyncio.to_thread(
-            _store, storage, receiver, display_name(filename), max_pixels, max_side
-        )
-    finally:
-        receiver.discard()
+        yield
+    except OSError as e:
+        if e.errno not in FULL_ERRNOS:
+            raise
+        log.error("upload refused: no space left for uploads (%s)", e.strerror)
+        raise StorageFull() from None
 
 
 def _chunks(source: Iterable[bytes] | Readable | bytes, chunk_size: int) -> Iterator[bytes]:

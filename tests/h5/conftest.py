@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+
+from tests.h5.browser_helpers import launch_chromium, require_chromium, unavailable
 
 # the supplement portal's fixtures live with its helpers; importing them here registers them
 from tests.h5.supplement_helpers import (  # noqa: F401
@@ -50,3 +53,21 @@ def get(client: TestClient) -> Fetch:
         return Page(r.status_code, r.text, dict(r.headers))
 
     return fetch
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for every directory browser test: Playwright's synchronous
+    API allows one Playwright per thread, so the test modules share it."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        browser = launch_chromium(pw)
+    except Exception as e:
+        pw.stop()
+        unavailable(f"chromium did not start: {e}")
+    yield browser
+    browser.close()
+    pw.stop()

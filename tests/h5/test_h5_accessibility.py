@@ -17,6 +17,8 @@ PAGES = [
     "/h5/zh/facility/des-ufh-hospital/driver",
     "/h5/en/favourites?ids=den-arrail-biyun",
     "/h5/en/nowhere",
+    "/h5/en/designated/map?place=Changning",
+    "/h5/zh/medical?place=%E6%B5%A6%E4%B8%9C",
 ]
 
 

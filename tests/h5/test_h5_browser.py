@@ -11,8 +11,6 @@ from server.app import create_app
 from server.settings import Settings
 from tests.h5.browser_helpers import (
     free_port,
-    launch_chromium,
-    require_chromium,
     serving,
     unavailable,
     watch_page,
@@ -30,22 +28,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     with serving(app, port):
         yield f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        browser = launch_chromium(pw)
-    except Exception as e:
-        pw.stop()
-        unavailable(f"chromium did not start: {e}")
-    yield browser
-    browser.close()
-    pw.stop()
 
 
 @pytest.fixture

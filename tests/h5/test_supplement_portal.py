@@ -651,3 +651,53 @@ def test_large_or_odd_requests_never_fail_with_a_stack_trace(signed_in: TestClie
     for r in (huge, weird):
         _no_dump(r.text)
     assert signed_in.get("/h5/supplement/claim/nothing-here").status_code == 404
+
+
+# --- faults: an unexpected failure, a full disk ----------------------------------------------
+
+
+def test_an_unexpected_failure_answers_json_or_a_page(
+    signed_in: TestClient,
+    pending: Pending,
+    db_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from h5.supplement import upload
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("bug")
+
+    csrf = _csrf(signed_in)
+    monkeypatch.setattr(upload, "_attach", broken)
+    r = signed_in.post(
+        UPLOAD,
+        params={"category": "INVOICE", "lang": "en"},
+        files=[("file", ("a.jpg", photo(), "image/jpeg"))],
+        headers={"accept": "application/json", "x-csrf-token": csrf},
+    )
+    assert r.status_code == 500 and r.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert "bug" not in r.text
+    page = _upload(signed_in, "INVOICE", ("a.jpg", photo(), "image/jpeg"), csrf=csrf)
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert _documents(db_factory, pending.claim_id) == []
+
+
+def test_a_full_disk_answers_storage_full(
+    signed_in: TestClient,
+    pending: Pending,
+    claims: ClaimContext,
+    db_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_room(*_args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(claims.storage, "put_file", no_room)
+    r = signed_in.post(
+        UPLOAD,
+        params={"category": "INVOICE", "lang": "en"},
+        files=[("file", ("a.jpg", photo(), "image/jpeg"))],
+        headers={"accept": "application/json", "x-csrf-token": _csrf(signed_in)},
+    )
+    assert r.status_code == 507 and r.json()["error"]["code"] == "STORAGE_FULL"
+    assert _documents(db_factory, pending.claim_id) == []

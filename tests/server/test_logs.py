@@ -56,6 +56,15 @@ pytestmark = pytest.mark.usefixtures("restore_logging")
         ("/api/x?a=1&sig=abcdef123#top", "/api/x?a=1&sig=***#top"),
         ("signature=abcdef123 access_token=abcdef123", "signature=*** access_token=***"),
         ("Authorization: Bearer abc.DEF-123_x", "Authorization: Bearer ***"),
+        (
+            "GET /h5/en/medical?q=renji&lat=31.232&lng=121.473&sort=distance HTTP/1.1",
+            "GET /h5/en/medical?q=renji&lat=***&lng=***&sort=distance HTTP/1.1",
+        ),
+        ("/h5/zh/dental?place=%E5%B1%B1%E4%B8%9C%E4%B8%AD%E8%B7%AF", "/h5/zh/dental?place=***"),
+        (
+            "/h5/en/medical?LAT=31.2&flat=3&place=Pudong+hotel",
+            "/h5/en/medical?LAT=***&flat=3&place=***",
+        ),
     ],
 )
 def test_personal_data_and_link_credentials_are_masked(text: str, expected: str) -> None:
@@ -256,3 +265,32 @@ def test_the_access_log_goes_through_the_same_scrubbed_configuration(
     assert any('"GET /healthz?token=***&sig=*** HTTP/1.1" 200' in m for m in access), err
     assert any('"GET /h5/supplement/claim HTTP/1.1"' in m for m in access), err
     assert not any(secret in err for secret in SECRETS)
+
+
+@pytest.mark.timeout(60)
+def test_the_access_log_keeps_no_position_of_a_directory_visitor(
+    services: Services, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # given: a visitor sorting by distance from a shared position, then from a typed place
+    settings = Settings(environment="production", secret_key="x" * 32, encryption_key="y" * 32)
+
+    def factory() -> Starlette:
+        return create_app(settings, services=services)
+
+    port = free_port()
+    paths = [
+        "/h5/en/medical?q=renji&lat=31.232&lng=121.473&sort=distance",
+        "/h5/zh/dental?place=%E5%B1%B1%E4%B8%9C%E4%B8%AD%E8%B7%AF&district=%E9%BB%84%E6%B5%A6%E5%8C%BA",
+    ]
+    # when
+    with _served(factory, port):
+        for path in paths:
+            with contextlib.suppress(urllib.error.HTTPError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).close()
+    # then: the searches are logged, the position is not
+    err = capfd.readouterr().err
+    access = [e["message"] for e in _lines(err) if e["logger"] == "uvicorn.access"]
+    assert any("/h5/en/medical?q=renji&lat=***&lng=***&sort=distance" in m for m in access), err
+    assert any("/h5/zh/dental?place=***&district=" in m for m in access), err
+    for secret in ("31.232", "121.473", "%E5%B1%B1%E4%B8%9C"):
+        assert secret not in err

@@ -86,6 +86,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "CLAIM_UPLOAD_CAP_MB": "200",
         "INTERNET_OUTPATIENT_URL": "https://outpatient.example/",
         "ECARD_PAYMENT_NOTE": "false",
+        "UPLOAD_BODY_TIMEOUT": "120",
+        "UPLOAD_MIN_RATE": "4096",
+        "UPLOAD_RATE_GRACE": "2.5",
         "NOTIFIER": "inprocess",
         "SESSION_IDLE_MINUTES": "15",
         "SESSION_ABSOLUTE_HOURS": "8",
@@ -103,6 +106,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "KEEPALIVE_TIMEOUT_SECONDS": "15",
         "HEADER_TIMEOUT_SECONDS": "20",
         "MAX_CONNECTIONS": "900",
+        "MAP_TILE_URL": "https://tiles.example.com/{z}/{x}/{y}.png",
+        "MAP_TILE_ATTRIBUTION": "© Example tiles",
     }
     assert set(environ) == {env_name(f) for f in Settings.model_fields}
 
@@ -123,6 +128,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert s.base_url == "https://care.example.com"
     assert s.storage_dir == tmp_path / "uploads"
     assert (s.graphql_max_depth, s.graphql_max_cost) == (8, 20000)
+    assert (s.upload_body_timeout, s.upload_min_rate, s.upload_rate_grace) == (120, 4096, 2.5)
 
 
 def test_empty_values_count_as_unset() -> None:
@@ -371,3 +377,17 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://tiles.example.com/{z}/{x}/{y}.png",  # not https: the page is
+        "https://tiles.example.com/{z}/{x}.png",
+        "tiles.example.com/{z}/{x}/{y}.png",
+    ],
+)
+def test_a_map_tile_url_must_be_an_https_template(value: str) -> None:
+    (problem,) = problems({"MAP_TILE_URL": value})
+    assert problem.startswith("MAP_TILE_URL: ")
+    assert "{z}, {x} and {y}" in problem

@@ -287,3 +287,97 @@ def test_depth_limit(settings: Settings, services: Services) -> None:
         shallow = "{ facilities { totalCount } }"
         assert error_codes(GraphQLClient(client)(deep)) == ["QUERY_TOO_COMPLEX"]
         assert "errors" not in GraphQLClient(client)(shallow)
+
+
+OTHER_LISTS = """
+query Other($text: String, $kind: FacilityKind) {
+  facilities(text: $text, kind: $kind, first: 5) { totalCount otherLists { kind count } }
+}
+"""
+
+
+def test_words_of_another_list_point_to_it_with_its_count(gql: GraphQLClient) -> None:
+    # given: "dental" searched on the medical list
+    dental = search(gql, text="dental", kind="DENTAL")["totalCount"]
+    assert dental > 0
+    # when
+    body = gql(OTHER_LISTS, {"text": "dental", "kind": "MEDICAL"})
+    # then
+    assert "errors" not in body, body
+    others = body["data"]["facilities"]["otherLists"]
+    assert {"kind": "DENTAL", "count": dental} in others
+    assert all(o["kind"] != "MEDICAL" and o["count"] > 0 for o in others)
+
+
+@pytest.mark.parametrize("variables", [{"kind": "MEDICAL"}, {"text": "dental"}])
+def test_other_lists_need_both_text_and_kind(gql: GraphQLClient, variables: dict[str, str]) -> None:
+    body = gql(OTHER_LISTS, variables)
+    assert body["data"]["facilities"]["otherLists"] == []
+
+
+@pytest.mark.parametrize("text", ["renj", "Rengi", "ren ji"])
+def test_forgiving_text_finds_renji(gql: GraphQLClient, text: str) -> None:
+    assert {n for n in names(search(gql, text=text)) if "仁济" in n} == {
+        n for n in names(search(gql, text="Renji"))
+    }
+
+
+PLACES = """
+query Places($query: String!, $first: Int) {
+  places(query: $query, first: $first) { id kind nameZh nameEn pinyin district location { lat lng approximate } source }
+}
+"""
+
+NEAR_PLACE = """
+query Near($place: String, $near: GeoPointInput, $sort: FacilitySort = DISTANCE) {
+  facilities(place: $place, near: $near, sort: $sort, first: 5) {
+    totalCount place { kind nameZh location { lat lng } }
+    edges { distanceKm node { nameZh } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("typed", ["Pudong", "浦东", "pudong xinqu"])
+def test_places_finds_a_district_in_any_script(gql: GraphQLClient, typed: str) -> None:
+    body = gql(PLACES, {"query": typed, "first": 3})
+    assert "errors" not in body, body
+    top = body["data"]["places"][0]
+    assert (top["kind"], top["nameZh"], top["nameEn"]) == ("DISTRICT", "浦东新区", "Pudong")
+    assert top["location"]["approximate"] is True
+    assert "OpenStreetMap" in top["source"]
+
+
+def test_a_typed_place_sorts_from_its_point(gql: GraphQLClient) -> None:
+    # given: the client typed a street instead of sharing a position
+    body = gql(NEAR_PLACE, {"place": "Middle Shandong Road"})
+    assert "errors" not in body, body
+    conn = body["data"]["facilities"]
+    point = conn["place"]["location"]
+    assert conn["place"]["nameZh"] == "山东中路"
+    # then: the same order and distances as from that point given as `near`
+    same = gql(NEAR_PLACE, {"near": point})["data"]["facilities"]
+    assert conn["edges"] == same["edges"]
+    # exact points in order of distance (estimated ones show no km)
+    kms = [e["distanceKm"] for e in conn["edges"] if e["distanceKm"] is not None]
+    assert kms and kms == sorted(kms)
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({"place": "zzzzqqq"}, "place"),
+        ({"place": "浦" * 101}, "place"),
+        ({"place": "Pudong", "near": PEOPLE_SQUARE}, "place"),
+    ],
+)
+def test_bad_places_are_typed_errors(
+    gql: GraphQLClient, variables: dict[str, Any], field: str
+) -> None:
+    body = gql(NEAR_PLACE, variables)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+def test_places_refuses_a_long_query_and_a_bad_count(gql: GraphQLClient) -> None:
+    assert error_codes(gql(PLACES, {"query": "x" * 101})) == ["BAD_USER_INPUT"]
+    assert error_codes(gql(PLACES, {"query": "pudong", "first": 11})) == ["BAD_USER_INPUT"]

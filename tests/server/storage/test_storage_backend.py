@@ -14,6 +14,7 @@ import pytest
 from server.errors import NotFound
 from server.storage import InvalidKey, LocalStorage, iter_chunks, store_upload
 from server.storage.backend import new_key, new_temp_file, thumbnail_key
+from server.storage.errors import StorageFull
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -140,13 +141,13 @@ def test_failure_during_rename_leaves_no_file(storage, samples, stored_files, mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(StorageFull):  # a full disk is the server's trouble, with its own code
         store_upload(storage, samples.pdf())
     monkeypatch.undo()
     assert stored_files(storage.root) == []
 
 
-def test_process_killed_mid_write_leaves_only_a_temp_file_that_cleanup_removes(
+def test_process_killed_mid_write_leaves_a_temp_file_that_the_next_start_removes(
     tmp_path, stored_files
 ):
     # given a server process that dies abruptly (no clean-up code runs) mid-upload
@@ -169,14 +170,44 @@ def test_process_killed_mid_write_leaves_only_a_temp_file_that_cleanup_removes(
     )
     assert result.returncode == 3, result.stderr.decode()
 
-    # then only a partial temporary file is left, under no key
-    storage = LocalStorage(root)
+    # then only a partial temporary file is left, under no key, in the dead process's folder
     leftovers = stored_files(root)
-    assert len(leftovers) == 1 and leftovers[0].parent == storage.temp_dir
+    assert len(leftovers) == 1 and leftovers[0].parent.parent == root / "tmp"
     assert 0 < leftovers[0].stat().st_size <= 200_009
-    assert list(storage.keys_older_than(now() + datetime.timedelta(days=1))) == []
 
-    # and a later clean-up removes it
-    report = storage.cleanup_orphans(set(), older_than=now() + datetime.timedelta(seconds=1))
-    assert report.temp_files == [leftovers[0].name]
+    # and the next storage opened on the root (the server's next start) removes it,
+    # as no live process holds its folder
+    storage = LocalStorage(root)
+    assert list(storage.keys_older_than(now() + datetime.timedelta(days=1))) == []
     assert stored_files(root) == []
+
+
+def test_a_live_process_keeps_its_temporary_folder(tmp_path, stored_files):
+    # given a storage receiving a file (its process alive)
+    root = tmp_path / "store"
+    receiving = LocalStorage(root)
+    partial = receiving.temp_dir / "upload-x.part"
+    partial.write_bytes(b"%PDF-1.4 half")
+
+    # when another storage opens on the same root (another worker, the clean-up script)
+    other = LocalStorage(root)
+
+    # then the live one's folder and file stay; each has its own folder
+    assert partial.exists() and other.temp_dir != receiving.temp_dir
+    report = other.cleanup_orphans(set(), older_than=now() + datetime.timedelta(days=1))
+    assert partial.exists() and receiving.temp_dir.name not in report.temp_files
+
+
+def test_old_loose_temporary_files_go_at_start(tmp_path):
+    # given loose temporary files in tmp/ (as kept before folders per process), one old
+    temp = tmp_path / "store" / "tmp"
+    temp.mkdir(parents=True)
+    old, recent = temp / "upload-old.part", temp / "upload-new.part"
+    old.write_bytes(b"x")
+    recent.write_bytes(b"y")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+
+    LocalStorage(tmp_path / "store")
+
+    assert not old.exists() and recent.exists()
