@@ -3,7 +3,8 @@
 The token is the signed link directBillingCard hands out (server/billing/ecard.py): it
 names the policy and the member's sign-in session, which must still be live, and the
 policy is checked again now. The two faces are two sections: without JavaScript they
-stand one above the other; ecard.js turns them into one card that flips when tapped.
+stand one above the other; ecard.js turns them into one card that flips when tapped or
+with its button (the card holds a link, so the card itself is not the control).
 """
 
 from __future__ import annotations

@@ -1,22 +1,22 @@
-// The e-card flips when tapped (or with Enter/Space); without this file both faces show.
+// The e-card flips when tapped or with its button; without this file both faces show.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () {
     var card = document.getElementById("ec-card");
-    if (!card) return;
+    var button = document.getElementById("ec-flip");
+    if (!card || !button) return;
     var hint = document.querySelector(".ec-hint");
     if (hint) hint.hidden = false;
-    card.setAttribute("role", "button");
-    card.setAttribute("tabindex", "0");
-    card.setAttribute("aria-pressed", "false");
+    button.hidden = false;
     function flip() {
       var on = card.classList.toggle("flipped");
-      card.setAttribute("aria-pressed", on ? "true" : "false");
+      button.setAttribute("aria-pressed", on ? "true" : "false");
     }
-    card.addEventListener("click", flip);
-    card.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); flip(); }
+    card.addEventListener("click", function (e) {
+      if (e.target.closest("a")) return; // the booking line still dials
+      flip();
     });
+    button.addEventListener("click", flip);
   });
 })();

@@ -27,6 +27,7 @@ from tests.h5.browser_helpers import (
     serving,
     watch_page,
 )
+from tests.h5.test_h5_axe import serious_violations
 
 LOG_IN = """mutation($mobile: String!) { logIn(input: {mobile: $mobile, password: "Demo2026!"}) {
   __typename ... on SignInSuccess { token } } }"""
@@ -184,7 +185,7 @@ def test_the_card_flips_at_360_px_and_shows_both_faces_without_js(live: Live) ->
         page.wait_for_timeout(700)  # the turn
         assert back.is_visible() and not front.is_visible()
         assert "1010-8686" in back.inner_text()
-        page.keyboard.press("Enter")  # the card has focus: it turns back
+        page.locator("#ec-flip").press("Enter")  # the button turns it back
         page.wait_for_timeout(700)
         assert front.is_visible() and not back.is_visible()
         assert errors == []
@@ -197,7 +198,18 @@ def test_the_card_flips_at_360_px_and_shows_both_faces_without_js(live: Live) ->
         top = still.locator("#ec-front").bounding_box()
         below = still.locator("#ec-back").bounding_box()
         assert still.locator("#ec-front").is_visible() and still.locator("#ec-back").is_visible()
+        assert not still.locator("#ec-flip").is_visible()  # nothing to press without the script
         assert top is not None and below is not None and below["y"] >= top["y"] + top["height"]
         plain.close()
+
+        # axe-core (injected: the page's CSP is bypassed for it), front and back
+        checked = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 740})
+        audited = checked.new_page()
+        audited.goto(url)
+        assert serious_violations(audited) == []
+        audited.locator("#ec-card").click()
+        audited.wait_for_timeout(700)
+        assert serious_violations(audited) == []
+        checked.close()
 
     in_browser(journey)
