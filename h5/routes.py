@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from h5 import help, qr
+from h5.ecard import ecard_page
 from h5.forms import DEFAULT_SIZE, MAX_SIZE, FieldError, parse_list_form
 from h5.i18n import LANGUAGES, Translator
 from h5.maps import map_links, map_view
@@ -42,6 +43,7 @@ def routes() -> list[BaseRoute]:
         Mount("/static", app=CachedStatic(directory=STATIC), name="h5-static"),
         Route("/en/qr/{name}", qr_image),
         *supplement_routes(),  # before /{lang}: "supplement" is not a language
+        Route("/e-card/{token}", ecard_page),
         Route("/{lang}", index),
         Route("/{lang}/favourites", favourites),
         Route("/{lang}/faq", faq),

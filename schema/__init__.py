@@ -17,6 +17,8 @@ from schema.accounts.mutations import AccountsMutation
 from schema.accounts.queries import AccountsQuery
 from schema.adjusters.mutations import AdjusterMutation
 from schema.adjusters.queries import AdjusterQuery
+from schema.billing.mutations import BillingMutation
+from schema.billing.queries import BillingQuery
 from schema.claims.mutations import ClaimsMutation
 from schema.claims.queries import ClaimsQuery
 from schema.directory.queries import DirectoryQuery
@@ -35,7 +37,7 @@ EXECUTORS = ("fast", "stock")
 def _query() -> type:
     # a fresh class per schema: the relay `node` field is bound to the schema that builds it
     @strawberry.type(name="Query", description="Everything a client can read.")
-    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery, HelpQuery):
+    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery, HelpQuery, BillingQuery):
         node: relay.Node | None = relay.node(description="Any object by its global id.")
 
     return Query
@@ -43,7 +45,12 @@ def _query() -> type:
 
 @strawberry.type(description="Everything a client can change.")
 class Mutation(
-    AccountsMutation, PoliciesMutation, ClaimsMutation, AdjusterMutation, MessagesMutation
+    AccountsMutation,
+    PoliciesMutation,
+    ClaimsMutation,
+    AdjusterMutation,
+    MessagesMutation,
+    BillingMutation,
 ):
     pass
 

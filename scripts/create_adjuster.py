@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--email", default="", help="where supplement arrivals are announced (may be empty)"
     )
+    parser.add_argument(
+        "--role",
+        choices=("adjuster", "coordinator"),
+        default="adjuster",
+        help="adjuster (claims) or coordinator (direct-billing appointments)",
+    )
     args = parser.parse_args(argv)
     password = _password()
     if password is None:
@@ -63,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 email=args.email,
                 password=password,
                 now=utcnow(),
+                role=args.role,
             )
             username = adjuster.username
     except ValidationFailed as e:
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         engine.dispose()
-    print(f"adjuster {username} created")
+    print(f"{args.role} {username} created")
     return 0
 
 

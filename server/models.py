@@ -8,6 +8,7 @@ the migrations, create_all) imports `metadata` from here.
 from __future__ import annotations
 
 import server.accounts.models
+import server.billing.models
 import server.claims.models
 import server.claims.portal_models
 import server.limits.models

@@ -151,6 +151,14 @@ class Settings(BaseSettings):
     s3_region: str = Field("", description="the bucket's region")
     upload_max_mb: Positive = Field(10, description="largest upload, one file")
     claim_upload_cap_mb: Positive = Field(100, description="all files of one claim")
+    ecard_payment_note: bool = Field(
+        True,
+        description="show on the electronic direct-billing card that e-card payment is not accepted yet (show the physical card)",
+    )
+    internet_outpatient_url: str = Field(
+        "https://www.guahao.com/",
+        description="the third party's internet outpatient booking (微医 WeDoctor), linked out from the services list",
+    )
     upload_body_timeout: float = Field(
         600,
         gt=0,
@@ -293,6 +301,13 @@ class Settings(BaseSettings):
         if not _HTTP_URL.match(value):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("internet_outpatient_url")
+    @classmethod
+    def _internet_outpatient_url(cls, value: str) -> str:
+        if not _HTTP_URL.match(value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @field_validator("directory_source")
     @classmethod

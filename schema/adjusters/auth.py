@@ -38,6 +38,8 @@ def current_adjuster(info: Info) -> Adjuster:
             "Sign in as an adjuster first: send `Authorization: Bearer <token>`."
         )
     adjuster, session = adjusters.authenticate_session(db, cx, token)
+    if adjuster.role != adjusters.ADJUSTER:
+        raise AdjusterUnauthenticated("Sign in as a claims adjuster.")
     state.adjuster, state.adjuster_session = adjuster, session
     return adjuster
 

@@ -21,13 +21,16 @@ class Language(Enum):
 @strawberry.enum(description="What a message is about; its id is `targetId`.")
 class MessageTarget(Enum):
     CLAIM = "claim"
+    APPOINTMENT = "appointment"
+    CARD_REISSUE = "card_reissue"
+    ADVANCE_PAYMENT = "advance_payment"
 
 
 @strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled or claim.rejected."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed, appointment.declined, card_reissue.posted, advance_payment.approved or advance_payment.declined."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")
@@ -36,8 +39,17 @@ class MemberMessageNode:
     read: bool = strawberry.field(description="Marked read by the member.")
     target: MessageTarget = strawberry.field(description="What the message is about.")
     target_id: strawberry.ID = strawberry.field(
-        description="Global id of that object (e.g. a Claim id for `claim(id:)`): the deep link."
+        description="Global id of that object (a Claim id for `claim(id:)`, an Appointment id for `appointment(id:)`): the deep link."
     )
+
+
+# the GraphQL type a message's target id names
+_TARGET_TYPE = {
+    "claim": "Claim",
+    "appointment": "Appointment",
+    "card_reissue": "CardReissue",
+    "advance_payment": "AdvancePayment",
+}
 
 
 def message_node(m: MemberMessage) -> MemberMessageNode:
@@ -50,7 +62,7 @@ def message_node(m: MemberMessage) -> MemberMessageNode:
         created_at=m.created_at,
         read=m.read_at is not None,
         target=MessageTarget(m.subject_type),
-        target_id=strawberry.ID(global_id("Claim", m.subject_id)),
+        target_id=strawberry.ID(global_id(_TARGET_TYPE[m.subject_type], m.subject_id)),
     )
 
 

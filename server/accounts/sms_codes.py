@@ -49,6 +49,8 @@ class Purpose(enum.Enum):
     CHANGE_CONTACT = "change_contact"
     # sent by verifyRealName to the mobile on the insurer's record, for one account only
     VERIFY_IDENTITY = "verify_identity"
+    # sent by sendAdvancePaymentCode to the member's own mobile (server/billing/advance.py)
+    CONFIRM_ADVANCE_PAYMENT = "confirm_advance_payment"
 
 
 # codes that only the signed-in account asks for, to its own mobile (see AccountsService)
@@ -61,9 +63,10 @@ _TEXT = {
     Purpose.CONFIRM_CLAIM: "确认理赔申请",
     Purpose.CHANGE_CONTACT: "变更联系信息",
     Purpose.VERIFY_IDENTITY: "实名认证",
+    Purpose.CONFIRM_ADVANCE_PAYMENT: "确认住院垫付申请",
 }
 # purposes whose codes only the flows themselves send (sendSmsCode refuses them)
-FLOW_ONLY = frozenset({Purpose.VERIFY_IDENTITY})
+FLOW_ONLY = frozenset({Purpose.VERIFY_IDENTITY, Purpose.CONFIRM_ADVANCE_PAYMENT})
 
 
 _RATE_LIMITED = {

@@ -38,6 +38,9 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 _SYMBOLS = set(string.punctuation)
 
 CHANNEL = "back-office"  # the sessions' channel
+ADJUSTER = "adjuster"  # the claims desk
+COORDINATOR = "coordinator"  # the direct-billing desk (server/billing/desk.py)
+ROLES = (ADJUSTER, COORDINATOR)
 DEMO_USERNAME = "adjuster"
 DEMO_PASSWORD = "Demo2026!"
 DEMO_EMAIL = "claims.adjuster@example.com"
@@ -120,11 +123,15 @@ def create_adjuster(
     email: str,
     password: str,
     now: datetime.datetime,
+    role: str = ADJUSTER,
 ) -> Adjuster:
-    """A new active adjuster; the e-mail (where supplement arrivals go) is kept encrypted."""
+    """A new active adjuster (or coordinator: `role`); the e-mail (where supplement
+    arrivals go) is kept encrypted."""
     username = normalise_username(username)
     email = email.strip()
     problems = _problems(username, name, email, password)
+    if role not in ROLES:
+        problems.append(FieldProblem("role", f"One of {', '.join(ROLES)}.", "INVALID_ROLE"))
     if problems:
         raise ValidationFailed(problems)
     if db.scalar(select(Adjuster.id).where(Adjuster.username == username)) is not None:
@@ -136,6 +143,7 @@ def create_adjuster(
         password_hash=_hasher.hash(password),
         active=True,
         created_at=now,
+        role=role,
     )
     db.add(adjuster)
     db.flush()

@@ -324,3 +324,5 @@ class Adjuster(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # adjuster (claims) or coordinator (direct-billing appointments): one desk each
+    role: Mapped[str] = mapped_column(String(16), default="adjuster", server_default="adjuster")

@@ -1,0 +1,1 @@
+"""Direct-billing services for high-end members: appointments and the coordinator desk."""

@@ -1,0 +1,232 @@
+"""申请补卡 (seed §9.6): a new physical direct-billing card, for high-end policies only.
+
+The member gives the mobile, the delivery address (province, city and district from the
+administrative divisions, and the street), a 6-digit postcode and the reason (lost,
+damaged, or other with a text); the coordinator desk posts the card with a tracking
+number (the member is told by SMS and in the app) and marks it delivered. One open
+request per card.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Account
+from server.accounts.validation import mobile_problem, normalise_mobile
+from server.billing import divisions
+from server.billing.appointments import own_policy, require_person
+from server.billing.errors import AppointmentRuleBroken, AppointmentStateConflict, ReissueNotFound
+from server.billing.models import CardReissue, ReissueReason, ReissueStatus
+from server.claims.announcements import BRAND, language_of
+from server.claims.core import ClaimContext
+from server.claims.models import Adjuster
+from server.errors import FieldProblem, ValidationFailed
+from server.messages import service as messages
+from server.notify import outbox
+from server.policies.models import Policy
+from server.workdays import china_date
+
+S = ReissueStatus
+_POSTCODE = re.compile(r"^\d{6}$")
+_TRACKING = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+STREET_MAX = 120
+REASON_TEXT_MAX = 200
+
+
+def request(
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    *,
+    policy_id: int,
+    mobile: str,
+    province_code: str,
+    city_code: str,
+    district_code: str,
+    street: str,
+    postcode: str,
+    reason: ReissueReason,
+    reason_text: str = "",
+) -> CardReissue:
+    now = cx.now()
+    problems: list[FieldProblem] = []
+    number = normalise_mobile(mobile)
+    if (p := mobile_problem(number, "mobile")) is not None:
+        problems.append(p)
+    wrong = divisions.address_problem(province_code, city_code, district_code)
+    if wrong is not None:
+        problems.append(
+            FieldProblem(wrong, "Choose from the list of divisions.", "INVALID_DIVISION")
+        )
+    if not street.strip() or len(street.strip()) > STREET_MAX:
+        problems.append(
+            FieldProblem(
+                "street", f"Give the street address (up to {STREET_MAX} characters).", "REQUIRED"
+            )
+        )
+    if not _POSTCODE.match(postcode.strip()):
+        problems.append(FieldProblem("postcode", "A postcode has 6 digits.", "INVALID_POSTCODE"))
+    text = reason_text.strip()
+    if reason is ReissueReason.OTHER and not text:
+        problems.append(FieldProblem("reasonText", "Say why a new card is needed.", "REQUIRED"))
+    if len(text) > REASON_TEXT_MAX:
+        problems.append(
+            FieldProblem("reasonText", f"At most {REASON_TEXT_MAX} characters.", "TOO_LONG")
+        )
+    if problems:
+        raise ValidationFailed(problems)
+    policy = own_policy(db, account, policy_id, china_date(now))
+    key = str(policy.id)
+    if db.scalar(select(CardReissue.id).where(CardReissue.open_key == key)) is not None:
+        raise _duplicate()
+    row = CardReissue(
+        account_id=account.id,
+        policy_id=policy.id,
+        mobile_enc=cx.vault.encrypt(number),
+        province_code=province_code.strip(),
+        city_code=city_code.strip(),
+        district_code=district_code.strip(),
+        street_enc=cx.vault.encrypt(street.strip()),
+        postcode=postcode.strip(),
+        reason=reason.value,
+        reason_text=text,
+        status=S.SUBMITTED.value,
+        open_key=key,
+        created_at=now,
+    )
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError:
+        raise _duplicate() from None
+    return row
+
+
+def _duplicate() -> AppointmentRuleBroken:
+    return AppointmentRuleBroken(
+        "DUPLICATE_REISSUE", "A new card for this policy is already on its way.", field="policyId"
+    )
+
+
+def _visible(account: Account) -> list[ColumnElement[bool]]:
+    person_id = require_person(account)
+    return [
+        CardReissue.policy_id == Policy.id,
+        or_(Policy.insured_id == person_id, Policy.main_insured_id == person_id),
+    ]
+
+
+def reissues(db: Session, account: Account) -> list[CardReissue]:
+    """The member's requests (and their dependants'), newest first."""
+    return list(
+        db.scalars(
+            select(CardReissue)
+            .join(Policy, CardReissue.policy_id == Policy.id)
+            .where(*_visible(account))
+            .order_by(CardReissue.id.desc())
+            .limit(100)
+        )
+    )
+
+
+def desk_list(db: Session, status: ReissueStatus, *, limit: int = 100) -> list[CardReissue]:
+    """The coordinator's list: requests of one status, oldest first."""
+    return list(
+        db.scalars(
+            select(CardReissue)
+            .where(CardReissue.status == status.value)
+            .order_by(CardReissue.created_at, CardReissue.id)
+            .limit(limit)
+        )
+    )
+
+
+def _get(db: Session, reissue_id: int) -> CardReissue:
+    row = db.scalar(select(CardReissue).where(CardReissue.id == reissue_id).with_for_update())
+    if row is None:
+        raise ReissueNotFound("No card reissue has this id.")
+    return row
+
+
+def mark_posted(
+    db: Session, cx: ClaimContext, coordinator: Adjuster, reissue_id: int, *, tracking_no: str
+) -> CardReissue:
+    row = _get(db, reissue_id)
+    if row.status != S.SUBMITTED.value:
+        raise AppointmentStateConflict(f"The request is {row.status}; it cannot be posted now.")
+    tracking = tracking_no.strip()
+    if not _TRACKING.match(tracking):
+        raise ValidationFailed(
+            [FieldProblem("trackingNo", "6 to 40 letters, digits or '-'.", "INVALID_TRACKING_NO")]
+        )
+    now = cx.now()
+    row.status, row.tracking_no, row.posted_at = S.POSTED.value, tracking, now
+    db.flush()
+    _announce_posted(db, cx, row, now)
+    return row
+
+
+def mark_delivered(
+    db: Session, cx: ClaimContext, coordinator: Adjuster, reissue_id: int
+) -> CardReissue:
+    row = _get(db, reissue_id)
+    if row.status != S.POSTED.value:
+        raise AppointmentStateConflict(f"The request is {row.status}; post it first.")
+    row.status, row.delivered_at, row.open_key = S.DELIVERED.value, cx.now(), None
+    db.flush()
+    return row
+
+
+_POSTED = {
+    "zh": (
+        "直付卡已寄出",
+        "您申请补办的直付卡已寄出，快递单号 {tracking}。",
+        "[{brand}]您申请补办的直付卡已寄出，快递单号{tracking}，请注意查收。"
+        "如有疑问，请致电1010-8686。回0000退订短信",
+    ),
+    "en": (
+        "Card posted",
+        "Your new direct-billing card is posted: tracking number {tracking}.",
+        "[{brand}] Your new direct-billing card is posted: tracking number {tracking}. "
+        "Questions: 1010-8686.",
+    ),
+}
+
+
+def _announce_posted(
+    db: Session, cx: ClaimContext, row: CardReissue, now: datetime.datetime
+) -> None:
+    account = db.get(Account, row.account_id)
+    if account is None:
+        return
+    lang = language_of(account)
+    title, body, sms = _POSTED[lang]
+    values = {"brand": BRAND[lang], "tracking": row.tracking_no}
+    key = f"card_reissue.posted:{row.id}"
+    outbox.enqueue(
+        db,
+        outbox.Channel.SMS,
+        cx.vault.decrypt(row.mobile_enc),
+        "",
+        sms.format_map(values),
+        f"{key}:sms",
+        vault=cx.vault,
+        now=now,
+    )
+    messages.post(
+        db,
+        account_id=account.id,
+        kind="card_reissue.posted",
+        subject_type="card_reissue",
+        subject_id=row.id,
+        language=lang,
+        title=title,
+        body=body.format_map(values),
+        dedupe_key=f"{key}:app",
+        now=now,
+    )

@@ -1,0 +1,515 @@
+"""A direct-billing appointment, as its people live it, on SQLite and PostgreSQL.
+
+A high-end member signs in, sees the services open to them, walks the booking steps and
+books; a coordinator takes it from the queue and confirms; the SMS and the e-mail arrive
+(the outbox, the development SMS sender and a real SMTP server on loopback); the member
+sees it confirmed, with its timeline, and the in-app message points at it. Beside it,
+what other callers get: a member of another plan, another member's id, an adjuster at the
+coordinator desk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.accounts.models import SmsOutbox
+from server.accounts.wiring import MemberServices
+from server.claims.adjusters import create_adjuster
+from server.notify.email import LogEmailSender, SmtpEmailSender
+from server.notify.worker import deliver_due
+from tests.db import Api, FakeClock, last_sms_code
+from tests.server.notify.conftest import Mailbox, SmtpServer, free_port
+
+DESK_PASSWORD = "Desk-2026!x"
+
+
+def gql(api: Api, query: str, token: str, **variables: Any) -> dict[str, Any]:
+    body = api(query, token=token, **variables)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = next(iter(body["data"].values()))
+    return payload
+
+
+def ok(payload: dict[str, Any], typename: str) -> dict[str, Any]:
+    assert payload["__typename"] == typename, payload
+    return payload
+
+
+def mutation(name: str, input_type: str, success: str, fields: str, extra: str = "") -> str:
+    return (
+        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ __typename "
+        f"... on {success} {{ {fields} }} ... on Error {{ code message }} {extra} }} }}"
+    )
+
+
+RULE_FIELDS = "... on AppointmentRuleError { field }"
+
+
+LOG_IN = """mutation($mobile: String!) { logIn(input: {mobile: $mobile, password: "Demo2026!"}) {
+  __typename ... on SignInSuccess { token } } }"""
+CONTACT = mutation(
+    "saveClaimContact", "SaveClaimContactInput", "SaveClaimContactSuccess", "__typename"
+)
+SERVICES = (
+    """{ directBillingServices { code available reasonCode offlineRoute link providerName } }"""
+)
+POLICIES = """{ directBillingPolicies { __typename ... on DirectBillingPolicies { policies {
+  id policyNo isDependant liabilityTypes earliestVisitDate
+  applicant { nameMasked idNumberMasked mobileMasked } } }
+  ... on HighEndRequiredError { code bookingLine } } }"""
+FACILITIES = """query($policy: ID!) { directBillingFacilities(policyId: $policy,
+  liabilityType: OUTPATIENT, province: "上海", city: "上海", nature: PUBLIC) {
+  __typename ... on DirectBillingFacilities { facilities { id nameZh departments { zh } } } } }"""
+BOOK = mutation(
+    "bookAppointment",
+    "BookAppointmentInput",
+    "BookAppointmentSuccess",
+    "appointment { id status hospital department applicant { nameMasked mobileMasked } }",
+    RULE_FIELDS + " ... on HighEndRequiredError { bookingLine }",
+)
+APPOINTMENT = """query($id: ID!) { appointment(id: $id) { __typename ... on Appointment {
+  status visitDate confirmedTime doctor hospital department result patientNameMasked
+  applicant { nameMasked idNumberMasked } canCancel timeline { kind actor statusTo } }
+  ... on Error { code } } }"""
+APPOINTMENTS = """{ appointments { __typename ... on Appointments { appointments {
+  id status submittedAt } } } }"""
+ADJ_LOG_IN = mutation("adjusterLogIn", "AdjusterLogInInput", "AdjusterSignInSuccess", "token")
+QUEUE = """{ coordinatorQueue { totalCount edges { node { id status hospital
+  patientNameMasked } } } }"""
+CONFIRM = mutation(
+    "confirmAppointment",
+    "ConfirmAppointmentInput",
+    "ConfirmAppointmentSuccess",
+    "appointment { status confirmedTime }",
+)
+CANCEL = mutation(
+    "cancelAppointment", "AppointmentIdInput", "CancelAppointmentSuccess", "__typename"
+)
+MESSAGES = """{ viewer { messages(first: 10) { edges { node { kind target targetId } } } } }"""
+
+SHUGUANG = "med-shuguang-east-special"
+
+
+def booking(policy_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "policyId": policy_id,
+        "visitDate": "2026-03-05",
+        "liabilityType": "OUTPATIENT",
+        "province": "上海",
+        "city": "上海",
+        "facilityNature": "PUBLIC",
+        "facilityId": SHUGUANG,
+        "visitTime": "MORNING",
+        "department": "传统中医科",
+        "description": "反复胃痛两周",
+        "doctorLevel": "CHIEF",
+        **changes,
+    }
+
+
+def sign_in(api: Api, mobile: str) -> str:
+    token: str = ok(gql(api, LOG_IN, "", mobile=mobile), "SignInSuccess")["token"]
+    return token
+
+
+def test_book_confirm_and_be_told(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    phone = demo.people["main"].phone
+    token = sign_in(api, phone)
+    ok(
+        gql(
+            api,
+            CONTACT,
+            token,
+            input={"address": "上海市浦东新区", "email": "zhang.wei@example.com"},
+        ),
+        "SaveClaimContactSuccess",
+    )
+
+    # --- the services and the booking steps ------------------------------------------------------
+    services = {s["code"]: s for s in api(SERVICES, token=token)["data"]["directBillingServices"]}
+    assert services["APPOINTMENT"]["available"] is True
+    assert services["INTERNET_OUTPATIENT"]["providerName"] == "微医"
+    assert services["INTERNET_OUTPATIENT"]["link"].startswith("https://")
+    policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")
+    assert high_end["earliestVisitDate"] == "2026-03-04"
+    assert high_end["applicant"]["nameMasked"] == "张*"
+    assert high_end["applicant"]["mobileMasked"] == "138****0001"
+    assert "*" in high_end["applicant"]["idNumberMasked"]
+    facilities = ok(gql(api, FACILITIES, token, policy=high_end["id"]), "DirectBillingFacilities")[
+        "facilities"
+    ]
+    shuguang = next(f for f in facilities if f["id"] == SHUGUANG)
+    assert "传统中医科" in [d["zh"] for d in shuguang["departments"]]
+
+    booked = ok(gql(api, BOOK, token, input=booking(high_end["id"])), "BookAppointmentSuccess")[
+        "appointment"
+    ]
+    appointment_id = booked["id"]
+    assert booked["status"] == "SUBMITTED"
+    assert booked["applicant"] == {"nameMasked": "张*", "mobileMasked": "138****0001"}
+
+    # --- the coordinator confirms -----------------------------------------------------------------
+    with db_factory() as db:
+        create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.commit()
+    desk = ok(
+        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
+        "AdjusterSignInSuccess",
+    )["token"]
+    queue = gql(api, QUEUE, desk)
+    assert [e["node"]["id"] for e in queue["edges"]] == [appointment_id]
+    assert queue["edges"][0]["node"]["patientNameMasked"] == "张*"
+    confirmed = ok(
+        gql(
+            api,
+            CONFIRM,
+            desk,
+            input={"appointmentId": appointment_id, "time": "09:30", "doctor": "李医生"},
+        ),
+        "ConfirmAppointmentSuccess",
+    )
+    assert confirmed["appointment"] == {"status": "CONFIRMED", "confirmedTime": "09:30"}
+
+    # --- the SMS and the e-mail arrive ------------------------------------------------------------
+    smtp = SmtpServer("127.0.0.1", free_port(), Mailbox())
+    smtp.start()
+    try:
+        email = SmtpEmailSender("127.0.0.1", smtp.port, "service@example.com", timeout=10)
+        report = deliver_due(db_factory, members.sms, email, clock.now, vault=members.vault)
+    finally:
+        smtp.stop()
+    assert len(report.sent) == 2 and not report.failed
+    with db_factory() as db:
+        sms = db.scalar(
+            select(SmsOutbox.body)
+            .where(SmsOutbox.phone_hash == members.vault.lookup(phone, kind="phone"))
+            .order_by(SmsOutbox.id.desc())
+            .limit(1)
+        )
+    assert sms is not None and "您的直付就诊预约已确认：2026年3月5日 09:30" in sms
+    ((recipients, message),) = smtp.mailbox.messages
+    assert recipients == ["zhang.wei@example.com"]
+    assert "直付就诊预约成功" in str(message["Subject"])
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "就诊时间：09:30" in text and "李医生" in text
+
+    # --- the member sees it confirmed ------------------------------------------------------------
+    seen = gql(api, APPOINTMENT, token, id=appointment_id)
+    assert (seen["status"], seen["confirmedTime"], seen["doctor"], seen["result"]) == (
+        "CONFIRMED",
+        "09:30",
+        "李医生",
+        "预约成功",
+    )
+    assert seen["patientNameMasked"] == "张*" and "张伟" not in str(seen)
+    assert [(e["kind"], e["actor"]) for e in seen["timeline"]] == [
+        ("submitted", "member"),
+        ("confirmed", "coordinator"),
+    ]
+    listed = gql(api, APPOINTMENTS, token)["appointments"]
+    assert [a["id"] for a in listed] == [appointment_id]
+    inbox = api(MESSAGES, token=token)["data"]["viewer"]["messages"]["edges"]
+    assert inbox[0]["node"] == {
+        "kind": "appointment.confirmed",
+        "target": "APPOINTMENT",
+        "targetId": appointment_id,
+    }
+
+
+def test_what_other_callers_get(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    main = sign_in(api, demo.people["main"].phone)
+    staff = sign_in(api, demo.people["staff"].phone)
+    policies = ok(gql(api, POLICIES, main), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
+
+    # a member of another plan: the offline route, in the list and as a typed error
+    services = api(SERVICES, token=staff)["data"]["directBillingServices"]
+    assert services[0] == {
+        "code": "APPOINTMENT",
+        "available": False,
+        "reasonCode": "HIGH_END_REQUIRED",
+        "offlineRoute": "1010-8686",
+        "link": None,
+        "providerName": None,
+    }
+    refused = ok(gql(api, POLICIES, staff), "HighEndRequiredError")
+    assert refused["bookingLine"] == "1010-8686"
+
+    # rules answer with typed errors naming the field
+    soon = gql(api, BOOK, main, input=booking(high_end, visitDate="2026-03-03"))
+    assert (soon["__typename"], soon["code"], soon["field"]) == (
+        "AppointmentRuleError",
+        "DATE_TOO_SOON",
+        "visitDate",
+    )
+    outside = gql(api, BOOK, main, input=booking(high_end, facilityId="des-ufh-hospital"))
+    assert outside["code"] == "FACILITY_NOT_IN_NETWORK"
+    blank = gql(api, BOOK, main, input=booking(high_end, description=" "))
+    assert (blank["__typename"], blank["code"]) == ("ValidationError", "VALIDATION_FAILED")
+
+    # another member's appointment id answers as a missing one
+    booked = ok(gql(api, BOOK, main, input=booking(high_end)), "BookAppointmentSuccess")
+    theirs = booked["appointment"]["id"]
+    assert gql(api, APPOINTMENT, staff, id=theirs) == {
+        "__typename": "AppointmentNotFoundError",
+        "code": "APPOINTMENT_NOT_FOUND",
+    }
+    assert gql(api, CANCEL, staff, input={"appointmentId": theirs})["code"] == (
+        "APPOINTMENT_NOT_FOUND"
+    )
+    again = gql(api, BOOK, main, input=booking(high_end))
+    assert again["code"] == "DUPLICATE_APPOINTMENT"
+
+    # the desks are apart: a member or an adjuster gets no coordinator queue, and the
+    # coordinator gets no claims queue
+    with db_factory() as db:
+        for username, role in (("li.shenhe", "adjuster"), ("chen.xietiao", "coordinator")):
+            create_adjuster(
+                db,
+                members.vault,
+                username=username,
+                name="某人",
+                email="",
+                password=DESK_PASSWORD,
+                now=clock.now,
+                role=role,
+            )
+        db.commit()
+    adjuster, coordinator = (
+        ok(
+            gql(api, ADJ_LOG_IN, "", input={"username": u, "password": DESK_PASSWORD}),
+            "AdjusterSignInSuccess",
+        )["token"]
+        for u in ("li.shenhe", "chen.xietiao")
+    )
+    for token in (main, adjuster):
+        body = api(QUEUE, token=token)
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = api("{ adjusterQueue { edges { node { id } } } }", token=coordinator)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = api(CONFIRM, token=main, input={"appointmentId": theirs, "time": "09:30"})
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+REISSUE = mutation(
+    "requestCardReissue",
+    "RequestCardReissueInput",
+    "RequestCardReissueSuccess",
+    "reissue { id status mobileMasked province city district streetMasked postcode }",
+    RULE_FIELDS + " ... on ValidationError { fieldErrors { field code } }",
+)
+POSTED = mutation(
+    "markCardReissuePosted",
+    "MarkCardReissuePostedInput",
+    "MarkCardReissuePostedSuccess",
+    "reissue { status trackingNo }",
+)
+DIVISIONS = (
+    """query($parent: String) { administrativeDivisions(parentCode: $parent) { code name } }"""
+)
+REISSUES = (
+    """{ cardReissues { __typename ... on CardReissues { reissues { id status trackingNo } } } }"""
+)
+DESK_REISSUES = """{ coordinatorCardReissues { id status postcode } }"""
+
+
+def test_reissue_then_posted(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    token = sign_in(api, demo.people["main"].phone)
+    policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
+    cities = api(DIVISIONS, parent="310000")["data"]["administrativeDivisions"]
+    assert cities == [{"code": "310100", "name": "上海市"}]
+    districts = api(DIVISIONS, parent="310100")["data"]["administrativeDivisions"]
+    xuhui = next(d["code"] for d in districts if d["name"] == "徐汇区")
+    address = {
+        "policyId": high_end,
+        "mobile": "13912345678",
+        "provinceCode": "310000",
+        "cityCode": "310100",
+        "districtCode": xuhui,
+        "street": "漕溪北路1号",
+        "postcode": "200030",
+        "reason": "DAMAGED",
+    }
+    bad = gql(api, REISSUE, token, input={**address, "postcode": "2000", "reason": "OTHER"})
+    assert {(f["field"], f["code"]) for f in bad["fieldErrors"]} == {
+        ("postcode", "INVALID_POSTCODE"),
+        ("reasonText", "REQUIRED"),
+    }
+    asked = ok(gql(api, REISSUE, token, input=address), "RequestCardReissueSuccess")["reissue"]
+    assert asked["status"] == "SUBMITTED" and asked["mobileMasked"] == "139****5678"
+    assert (asked["province"], asked["city"], asked["district"]) == ("上海市", "上海市", "徐汇区")
+    assert "漕溪北路1号" not in str(asked)
+
+    with db_factory() as db:
+        create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.commit()
+    desk = ok(
+        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
+        "AdjusterSignInSuccess",
+    )["token"]
+    waiting = api(DESK_REISSUES, token=desk)["data"]["coordinatorCardReissues"]
+    assert [r["id"] for r in waiting] == [asked["id"]]
+    posted = ok(
+        gql(api, POSTED, desk, input={"reissueId": asked["id"], "trackingNo": "SF1234567890"}),
+        "MarkCardReissuePostedSuccess",
+    )
+    assert posted["reissue"] == {"status": "POSTED", "trackingNo": "SF1234567890"}
+    report = deliver_due(db_factory, members.sms, LogEmailSender(), clock.now, vault=members.vault)
+    assert len(report.sent) == 1 and not report.failed
+    with db_factory() as db:
+        sms = db.scalar(
+            select(SmsOutbox.body)
+            .where(SmsOutbox.phone_hash == members.vault.lookup("13912345678", kind="phone"))
+            .order_by(SmsOutbox.id.desc())
+        )
+    assert sms is not None and "快递单号SF1234567890" in sms
+    mine = gql(api, REISSUES, token)["reissues"]
+    assert mine == [{"id": asked["id"], "status": "POSTED", "trackingNo": "SF1234567890"}]
+
+
+SEND_ADVANCE_CODE = """mutation { sendAdvancePaymentCode { __typename
+  ... on SendAdvancePaymentCodeSuccess { mobileMasked resendAfterSeconds } ... on Error { code } } }"""
+ADVANCE = mutation(
+    "requestAdvancePayment",
+    "RequestAdvancePaymentInput",
+    "RequestAdvancePaymentSuccess",
+    "advancePayment { id status hospital applicantNameMasked applicantSex "
+    "applicantIdNumberMasked applicantMobileMasked }",
+    RULE_FIELDS + " ... on ValidationError { fieldErrors { field code } }",
+)
+APPROVE = mutation(
+    "approveAdvancePayment",
+    "ApproveAdvancePaymentInput",
+    "ApproveAdvancePaymentSuccess",
+    "advancePayment { status approvedAmount payTo }",
+)
+ADVANCES = """{ advancePayments { __typename ... on AdvancePayments { advancePayments {
+  id status approvedAmount payTo timeline { kind actor } } } } }"""
+DESK_ADVANCES = """{ coordinatorAdvancePayments { id hospital patientNameMasked } }"""
+
+
+def test_advance_payment_then_approved(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    phone = demo.people["main"].phone
+    token = sign_in(api, phone)
+    policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
+    sent = ok(gql(api, SEND_ADVANCE_CODE, token), "SendAdvancePaymentCodeSuccess")
+    assert sent == {
+        "__typename": "SendAdvancePaymentCodeSuccess",
+        "mobileMasked": "138****0001",
+        "resendAfterSeconds": 120,
+    }
+    again = gql(api, SEND_ADVANCE_CODE, token)
+    assert (again["__typename"], again["code"]) == ("RetryLaterError", "SMS_TOO_SOON")
+    request = {
+        "policyId": high_end,
+        "hospitalName": "某市立医院",  # not listed: typed
+        "admissionDate": "2026-03-10",
+        "description": "择期手术住院",
+        "smsCode": "000000",
+    }
+    wrong = gql(api, ADVANCE, token, input=request)
+    assert wrong["code"] == "SMS_CODE_INVALID"
+    missing = gql(api, ADVANCE, token, input={**request, "hospitalName": None})
+    assert [f["code"] for f in missing["fieldErrors"]] == ["REQUIRED"]
+    code = last_sms_code(db_factory, members, phone)
+    asked = ok(
+        gql(api, ADVANCE, token, input={**request, "smsCode": code}),
+        "RequestAdvancePaymentSuccess",
+    )["advancePayment"]
+    assert asked["status"] == "SUBMITTED" and asked["hospital"] == "某市立医院"
+    assert (asked["applicantNameMasked"], asked["applicantSex"]) == ("张*", "M")
+    assert asked["applicantMobileMasked"] == "138****0001"
+    assert demo.people["main"].id_number not in str(asked)
+
+    with db_factory() as db:
+        create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.commit()
+    desk = ok(
+        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
+        "AdjusterSignInSuccess",
+    )["token"]
+    waiting = api(DESK_ADVANCES, token=desk)["data"]["coordinatorAdvancePayments"]
+    assert [a["id"] for a in waiting] == [asked["id"]]
+    bad = gql(api, APPROVE, desk, input={"advanceId": asked["id"], "amount": "-5"})
+    assert bad["code"] == "VALIDATION_FAILED"
+    approved = ok(
+        gql(api, APPROVE, desk, input={"advanceId": asked["id"], "amount": "20000.00"}),
+        "ApproveAdvancePaymentSuccess",
+    )["advancePayment"]
+    assert approved == {"status": "APPROVED", "approvedAmount": "20000.00", "payTo": "某市立医院"}
+    twice = gql(api, APPROVE, desk, input={"advanceId": asked["id"], "amount": "1.00"})
+    assert twice["code"] == "APPOINTMENT_STATE_CONFLICT"
+
+    report = deliver_due(db_factory, members.sms, LogEmailSender(), clock.now, vault=members.vault)
+    assert not report.failed
+    with db_factory() as db:
+        sms = db.scalar(
+            select(SmsOutbox.body)
+            .where(SmsOutbox.phone_hash == members.vault.lookup(phone, kind="phone"))
+            .order_by(SmsOutbox.id.desc())
+            .limit(1)
+        )
+    assert sms is not None and "垫付金额20,000.00元，将直接支付给某市立医院" in sms
+    mine = gql(api, ADVANCES, token)["advancePayments"]
+    assert mine[0]["status"] == "APPROVED"
+    assert [(e["kind"], e["actor"]) for e in mine[0]["timeline"]] == [
+        ("submitted", "member"),
+        ("approved", "coordinator"),
+    ]
