@@ -9,6 +9,7 @@ import strawberry
 
 from schema.accounts.auth import members
 from schema.accounts.errors import RealNameRequiredError
+from schema.claims.payee_types import PayeeList, PayeesResult, payee_list
 from schema.context import Info
 from schema.directory.types import FacilityType, Network, PageInfo, facility_type
 from schema.messages.types import (
@@ -178,6 +179,13 @@ class Viewer:
         except (ValueError, strawberry.relay.GlobalIDValueError):
             raise PolicyNotFound("No such policy among yours.") from None
         return policy_type(info, m.policies.policy(db, person_id, pk), person_id)
+
+    @strawberry.field(
+        description="收款人: the bank accounts the member's claims can be paid to, masked."
+    )
+    @PayeesResult.resolver
+    def payees(self, info: Info) -> PayeeList:
+        return payee_list(info)
 
     @strawberry.field(description="The facility networks of the member's in-force group plans.")
     @NetworksResult.resolver

@@ -7,7 +7,14 @@ from typing import Self
 import strawberry
 
 from schema.results import Error
-from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
+from server.claims.errors import (
+    ClaimNotFound,
+    ClaimRuleBroken,
+    PayeeDuplicate,
+    PayeeInUse,
+    PayeeNotFound,
+    WrongClaimState,
+)
 from server.errors import DomainError
 
 
@@ -46,3 +53,27 @@ class ClaimNotFoundError(Error):
 )
 class ClaimStateError(Error):
     represents = (WrongClaimState,)
+
+
+@strawberry.type(
+    description="No such payee among the member's (PAYEE_NOT_FOUND): another member's, a removed "
+    "one or an unknown id answer the same."
+)
+class PayeeNotFoundError(Error):
+    represents = (PayeeNotFound,)
+
+
+@strawberry.type(
+    description="The payee is on a claim in progress (a draft, or sent and not decided yet): "
+    "choose another payee on that claim or wait for its decision (PAYEE_IN_USE)."
+)
+class PayeeInUseError(Error):
+    represents = (PayeeInUse,)
+
+
+@strawberry.type(
+    description="This account is already among the member's payees, or the list is full "
+    "(PAYEE_DUPLICATE)."
+)
+class PayeeDuplicateError(Error):
+    represents = (PayeeDuplicate,)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import strawberry
 
+from schema.accounts.inputs import IdType
 from schema.claims.common import IncidentType
 from schema.policies.types import Relation
 
@@ -77,6 +78,10 @@ class UpdateClaimAmountInput:
         description="The account to pay: required on the first claim; when null the one on "
         "file is used.",
     )
+    payee_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A saved payee (`viewer.payees`) to pay instead; not with `payee`.",
+    )
 
 
 @strawberry.input(description="Take a file out of a draft, or of a supplement not yet sent.")
@@ -121,3 +126,44 @@ class ResubmitClaimInput:
 class SubmitClaimSupplementInput:
     claim_id: strawberry.ID = strawberry.field(description="The claim waiting for documents.")
     remark: str = strawberry.field(default="", description="备注, up to 500 characters.")
+
+
+@strawberry.input(description="收款人 details (seed 000 §7.1); every field is checked at once.")
+class PayeeDetailsInput:
+    relationship: Relation = strawberry.field(  # type: ignore[valid-type]
+        description="收款人关系 to the member (SELF for their own account)."
+    )
+    holder_name: str = strawberry.field(description="户名: the account holder, as on the ID.")
+    id_type: IdType = strawberry.field(description="收款人证件类型.")  # type: ignore[valid-type]
+    id_number: str = strawberry.field(description="收款人证件号.")
+    province_code: str = strawberry.field(
+        description="银行所在地: a province's code from `administrativeDivisions`."
+    )
+    city_code: str = strawberry.field(description="银行所在地: a city of that province.")
+    bank_code: str = strawberry.field(description="银行名称: a code from `payeeBanks`.")
+    account_no: str = strawberry.field(
+        description="账号: 16-19 digits; at banks with `checkDigit`, the last is a Luhn check digit."
+    )
+    insurance_no: str | None = strawberry.field(
+        default=None, description="社保/医保号: up to 30 letters and digits."
+    )
+
+
+@strawberry.input(description="Save a new payee with a SAVE_PAYEE SMS code.")
+class AddPayeeInput:
+    payee: PayeeDetailsInput = strawberry.field(description="The payee.")
+    sms_code: str = strawberry.field(
+        description="The code sent by sendSmsCode(purpose: SAVE_PAYEE) to the member's mobile."
+    )
+
+
+@strawberry.input(description="Change a payee (all its details) with a SAVE_PAYEE SMS code.")
+class UpdatePayeeInput:
+    payee_id: strawberry.ID = strawberry.field(description="`Payee.id`.")
+    payee: PayeeDetailsInput = strawberry.field(description="The payee as it is to be.")
+    sms_code: str = strawberry.field(description="The code sent for purpose SAVE_PAYEE.")
+
+
+@strawberry.input(description="Take a payee off the member's list.")
+class RemovePayeeInput:
+    payee_id: strawberry.ID = strawberry.field(description="`Payee.id`.")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.claims.mutations.add_payee import add_payee
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
 from schema.claims.mutations.remove_claim_document import remove_claim_document
+from schema.claims.mutations.remove_payee import remove_payee
 from schema.claims.mutations.resubmit_claim import resubmit_claim
 from schema.claims.mutations.save_claim_contact import save_claim_contact
 from schema.claims.mutations.send_claim_confirmation_code import send_claim_confirmation_code
@@ -15,6 +17,7 @@ from schema.claims.mutations.submit_claim import submit_claim
 from schema.claims.mutations.submit_claim_supplement import submit_claim_supplement
 from schema.claims.mutations.update_claim_amount import update_claim_amount
 from schema.claims.mutations.update_claim_basics import update_claim_basics
+from schema.claims.mutations.update_payee import update_payee
 from schema.claims.mutations.withdraw_claim import withdraw_claim
 
 
@@ -63,4 +66,15 @@ class ClaimsMutation:
     submit_claim_supplement = strawberry.mutation(
         resolver=submit_claim_supplement,
         description="补材 in the app: send the files uploaded for the open supplement request.",
+    )
+    add_payee = strawberry.mutation(
+        resolver=add_payee,
+        description="收款人 (U享赔信息): save a payee with a SAVE_PAYEE SMS code.",
+    )
+    update_payee = strawberry.mutation(
+        resolver=update_payee, description="Change a payee, with a SAVE_PAYEE SMS code."
+    )
+    remove_payee = strawberry.mutation(
+        resolver=remove_payee,
+        description="Take a payee off the list (not while a claim in progress is paid to it).",
     )
