@@ -213,6 +213,8 @@ def save_contact(
         db.add(contact)
     contact.address_enc = cx.vault.encrypt(addr)
     contact.email_enc = cx.vault.encrypt(mail)
+    # a free-text address: region codes of an earlier contact change no longer describe it
+    contact.province_code = contact.city_code = contact.district_code = None
     contact.updated_at = cx.now()
     db.flush()
     view = contact_view(cx, contact)
