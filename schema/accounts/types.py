@@ -9,6 +9,11 @@ import strawberry
 
 from schema.accounts.auth import members
 from schema.accounts.errors import RealNameRequiredError
+from schema.claims.member_admin_types import (
+    ServiceRequestList,
+    ServiceRequestsResult,
+    request_list,
+)
 from schema.claims.payee_types import PayeeList, PayeesResult, payee_list
 from schema.context import Info
 from schema.directory.types import FacilityType, Network, PageInfo, facility_type
@@ -186,6 +191,13 @@ class Viewer:
     @PayeesResult.resolver
     def payees(self, info: Info) -> PayeeList:
         return payee_list(info)
+
+    @strawberry.field(
+        description="保全进度查询: the member's 自助保全 requests with their timelines, newest first."
+    )
+    @ServiceRequestsResult.resolver
+    def service_requests(self, info: Info) -> ServiceRequestList:
+        return request_list(info)
 
     @strawberry.field(description="The facility networks of the member's in-force group plans.")
     @NetworksResult.resolver

@@ -167,3 +167,17 @@ class UpdatePayeeInput:
 @strawberry.input(description="Take a payee off the member's list.")
 class RemovePayeeInput:
     payee_id: strawberry.ID = strawberry.field(description="`Payee.id`.")
+
+
+@strawberry.input(description="客户联系信息变更 (自助保全): applied at once.")
+class ChangeContactDetailsInput:
+    province_code: str = strawberry.field(description="省: a code from `administrativeDivisions`.")
+    city_code: str = strawberry.field(description="市: a city of that province.")
+    district_code: str | None = strawberry.field(
+        default=None, description="区: a district of that city (null where the city has none)."
+    )
+    address: str = strawberry.field(description="详细地址: the street address, up to 200.")
+    email: str = strawberry.field(description="电子邮箱.")
+    sms_code: str = strawberry.field(
+        description="The code sent by sendSmsCode(purpose: CHANGE_CONTACT) to the member's mobile."
+    )

@@ -21,13 +21,17 @@ class Language(Enum):
 @strawberry.enum(description="What a message is about; its id is `targetId`.")
 class MessageTarget(Enum):
     CLAIM = "claim"
+    SERVICE_REQUEST = "service_request"  # 自助保全: `viewer.serviceRequests`
+
+
+_TARGET_TYPE = {MessageTarget.CLAIM: "Claim", MessageTarget.SERVICE_REQUEST: "ServiceRequest"}
 
 
 @strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled or claim.rejected."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected or service_request.applied."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")
@@ -50,7 +54,9 @@ def message_node(m: MemberMessage) -> MemberMessageNode:
         created_at=m.created_at,
         read=m.read_at is not None,
         target=MessageTarget(m.subject_type),
-        target_id=strawberry.ID(global_id("Claim", m.subject_id)),
+        target_id=strawberry.ID(
+            global_id(_TARGET_TYPE[MessageTarget(m.subject_type)], m.subject_id)
+        ),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.claims.mutations.add_payee import add_payee
+from schema.claims.mutations.change_contact_details import change_contact_details
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
 from schema.claims.mutations.remove_claim_document import remove_claim_document
 from schema.claims.mutations.remove_payee import remove_payee
@@ -77,4 +78,9 @@ class ClaimsMutation:
     remove_payee = strawberry.mutation(
         resolver=remove_payee,
         description="Take a payee off the list (not while a claim in progress is paid to it).",
+    )
+    change_contact_details = strawberry.mutation(
+        resolver=change_contact_details,
+        description="自助保全, 客户联系信息变更: region, street address and e-mail with a "
+        "CHANGE_CONTACT SMS code; applied at once to the contact claims use.",
     )
