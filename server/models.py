@@ -10,6 +10,7 @@ from __future__ import annotations
 import server.accounts.models
 import server.claims.models
 import server.claims.portal_models
+import server.claims.preauth_models
 import server.limits.models
 import server.messages.models
 import server.notify.outbox

@@ -22,16 +22,21 @@ class Language(Enum):
 class MessageTarget(Enum):
     CLAIM = "claim"
     SERVICE_REQUEST = "service_request"  # 自助保全: `viewer.serviceRequests`
+    PRE_AUTHORISATION = "pre_authorisation"  # 预先授权: `viewer.preAuthorisations`
 
 
-_TARGET_TYPE = {MessageTarget.CLAIM: "Claim", MessageTarget.SERVICE_REQUEST: "ServiceRequest"}
+_TARGET_TYPE = {
+    MessageTarget.CLAIM: "Claim",
+    MessageTarget.SERVICE_REQUEST: "ServiceRequest",
+    MessageTarget.PRE_AUTHORISATION: "PreAuthorisation",
+}
 
 
 @strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected or service_request.applied."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, service_request.applied, pre_auth.submitted, pre_auth.approved or pre_auth.declined."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")

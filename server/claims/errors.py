@@ -72,3 +72,21 @@ class PayeeDuplicate(DomainError):
     """The member already has a payee with this account number."""
 
     code = "PAYEE_DUPLICATE"
+
+
+class PreAuthNotAvailable(DomainError):
+    """Pre-authorisation is for high-end policies; the message gives the offline route."""
+
+    code = "PRE_AUTH_NOT_AVAILABLE"
+
+
+class PreAuthNotFound(DomainError):
+    """No such pre-authorisation among the member's (another member's answers the same)."""
+
+    code = "PRE_AUTH_NOT_FOUND"
+
+
+class WrongPreAuthState(DomainError):
+    """The request's status does not allow this step (e.g. a file after submission)."""
+
+    code = "PRE_AUTH_STATE_CONFLICT"
