@@ -371,6 +371,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.certificates import routes as certificate_routes
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
+    from api.pre_auth_uploads import routes as pre_auth_upload_routes
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
 
@@ -382,6 +383,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *certificate_routes(),
         *claim_file_routes(),
         *upload_routes(),
+        *pre_auth_upload_routes(),
         Mount("/static", StaticFiles(directory=ROOT / "h5" / "static"), name="static"),
     ]
     app = Starlette(debug=False, routes=routes, lifespan=_notifier_lifespan)

@@ -15,6 +15,7 @@ from schema.claims.member_admin_types import (
     request_list,
 )
 from schema.claims.payee_types import PayeeList, PayeesResult, payee_list
+from schema.claims.preauth_types import PreAuthList, PreAuthsResult, preauth_list
 from schema.context import Info
 from schema.directory.types import FacilityType, Network, PageInfo, facility_type
 from schema.messages.types import (
@@ -198,6 +199,13 @@ class Viewer:
     @ServiceRequestsResult.resolver
     def service_requests(self, info: Info) -> ServiceRequestList:
         return request_list(info)
+
+    @strawberry.field(
+        description="预先授权: the member's pre-authorisation requests with their timelines."
+    )
+    @PreAuthsResult.resolver
+    def pre_authorisations(self, info: Info) -> PreAuthList:
+        return preauth_list(info)
 
     @strawberry.field(description="The facility networks of the member's in-force group plans.")
     @NetworksResult.resolver

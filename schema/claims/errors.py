@@ -13,7 +13,10 @@ from server.claims.errors import (
     PayeeDuplicate,
     PayeeInUse,
     PayeeNotFound,
+    PreAuthNotAvailable,
+    PreAuthNotFound,
     WrongClaimState,
+    WrongPreAuthState,
 )
 from server.errors import DomainError
 
@@ -77,3 +80,27 @@ class PayeeInUseError(Error):
 )
 class PayeeDuplicateError(Error):
     represents = (PayeeDuplicate,)
+
+
+@strawberry.type(
+    description="Pre-authorisation online is for high-end policies only (PRE_AUTH_NOT_AVAILABLE); "
+    "`message` gives the offline route: the application form and medical records by e-mail."
+)
+class PreAuthNotAvailableError(Error):
+    represents = (PreAuthNotAvailable,)
+
+
+@strawberry.type(
+    description="No such pre-authorisation among the caller's (PRE_AUTH_NOT_FOUND); another "
+    "member's answers the same."
+)
+class PreAuthNotFoundError(Error):
+    represents = (PreAuthNotFound,)
+
+
+@strawberry.type(
+    description="The request's status does not allow this step, e.g. a change after submission "
+    "or a second decision (PRE_AUTH_STATE_CONFLICT)."
+)
+class PreAuthStateError(Error):
+    represents = (WrongPreAuthState,)

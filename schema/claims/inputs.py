@@ -181,3 +181,37 @@ class ChangeContactDetailsInput:
     sms_code: str = strawberry.field(
         description="The code sent by sendSmsCode(purpose: CHANGE_CONTACT) to the member's mobile."
     )
+
+
+@strawberry.input(description="申请人 when it is not the insured person (预先授权).")
+class PreAuthApplicantInput:
+    name: str = strawberry.field(description="申请人姓名.")
+    relation: Relation = strawberry.field(description="与被保人关系 (not SELF).")  # type: ignore[valid-type]
+    mobile: str = strawberry.field(description="手机号.")
+    email: str = strawberry.field(description="邮箱.")
+    id_type: IdType = strawberry.field(description="证件类型.")  # type: ignore[valid-type]
+    id_number: str = strawberry.field(description="证件号码.")
+    address: str = strawberry.field(description="联系地址.")
+
+
+@strawberry.input(description="预先授权 steps 2-4: a draft; files are uploaded next.")
+class StartPreAuthorisationInput:
+    notice_accepted: bool = strawberry.field(description="The member ticked 《申请提示》.")
+    policy_id: strawberry.ID = strawberry.field(description="A high-end policy of the member's.")
+    applicant: PreAuthApplicantInput | None = strawberry.field(
+        default=None, description="Null when the insured applies; else the other applicant."
+    )
+    facility_id: str = strawberry.field(description="医疗机构: the directory facility's id.")
+    visit_date: datetime.date = strawberry.field(description="就诊时间: today or within 180 days.")
+    items: str = strawberry.field(description="就诊项目, up to 500 characters.")
+
+
+@strawberry.input(description="A pre-authorisation's id.")
+class PreAuthIdInput:
+    pre_auth_id: strawberry.ID = strawberry.field(description="`PreAuthorisation.id`.")
+
+
+@strawberry.input(description="Submit a pre-authorisation with its SMS code.")
+class SubmitPreAuthorisationInput:
+    pre_auth_id: strawberry.ID = strawberry.field(description="`PreAuthorisation.id`.")
+    sms_code: str = strawberry.field(description="The code sendPreAuthorisationCode sent.")

@@ -369,3 +369,25 @@ def _tell(
         dedupe_key=f"pre_auth:{row.id}:{status.value}",
         now=now,
     )
+
+
+def check_upload(db: Session, account: Account, pre_auth_id: int, category: str) -> None:
+    """Before any byte is stored: the draft is the member's and takes this category."""
+    if category not in CATEGORIES:
+        raise _problem("category", "APPLICATION_FORM or MEDICAL_RECORD.", "CATEGORY_NOT_ALLOWED")
+    _draft(db, account, pre_auth_id)
+    db.rollback()  # the row lock is not held while the body streams in
+
+
+def attach_all(
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    pre_auth_id: int,
+    category: str,
+    stored: list[StoredUpload],
+) -> list[PreAuthDocument]:
+    """The files of one upload request, all or none, committed."""
+    docs = [attach(db, cx, account, pre_auth_id, category, s) for s in stored]
+    db.commit()
+    return docs

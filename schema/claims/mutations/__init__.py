@@ -13,9 +13,12 @@ from schema.claims.mutations.remove_payee import remove_payee
 from schema.claims.mutations.resubmit_claim import resubmit_claim
 from schema.claims.mutations.save_claim_contact import save_claim_contact
 from schema.claims.mutations.send_claim_confirmation_code import send_claim_confirmation_code
+from schema.claims.mutations.send_pre_authorisation_code import send_pre_authorisation_code
 from schema.claims.mutations.start_claim import start_claim
+from schema.claims.mutations.start_pre_authorisation import start_pre_authorisation
 from schema.claims.mutations.submit_claim import submit_claim
 from schema.claims.mutations.submit_claim_supplement import submit_claim_supplement
+from schema.claims.mutations.submit_pre_authorisation import submit_pre_authorisation
 from schema.claims.mutations.update_claim_amount import update_claim_amount
 from schema.claims.mutations.update_claim_basics import update_claim_basics
 from schema.claims.mutations.update_payee import update_payee
@@ -83,4 +86,18 @@ class ClaimsMutation:
         resolver=change_contact_details,
         description="自助保全, 客户联系信息变更: region, street address and e-mail with a "
         "CHANGE_CONTACT SMS code; applied at once to the contact claims use.",
+    )
+    start_pre_authorisation = strawberry.mutation(
+        resolver=start_pre_authorisation,
+        description="预先授权 (high-end policies): notice, policy, applicant, facility, visit "
+        "date and items; other policies get the offline route.",
+    )
+    send_pre_authorisation_code = strawberry.mutation(
+        resolver=send_pre_authorisation_code,
+        description="预先授权: the SMS code to the member's own mobile, once both kinds of file "
+        "are uploaded.",
+    )
+    submit_pre_authorisation = strawberry.mutation(
+        resolver=submit_pre_authorisation,
+        description="预先授权: submit with the SMS code.",
     )

@@ -10,6 +10,7 @@ account, with bank name and number only.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -97,7 +98,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_pre_authorisation_status", ["status", "submitted_at"], unique=False
         )
-    for table, columns in (
+    tables: tuple[tuple[str, list[sa.Column[Any]]], ...] = (
         (
             "pre_auth_document",
             [
@@ -116,7 +117,8 @@ def upgrade() -> None:
                 sa.Column("note", sa.Text(), nullable=False),
             ],
         ),
-    ):
+    )
+    for table, columns in tables:
         op.create_table(
             table,
             sa.Column("id", sa.Integer(), nullable=False),
