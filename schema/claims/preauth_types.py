@@ -8,11 +8,12 @@ from enum import Enum
 
 import strawberry
 
+from schema.accounts.auth import current_session
 from schema.accounts.errors import RealNameRequiredError
 from schema.claims.auth import claim_env
 from schema.context import Info
 from schema.results import ResultUnion
-from server.claims import preauth
+from server.claims import preauth, preauth_letter
 from server.claims.errors import PreAuthNotFound
 from server.claims.preauth_models import PreAuthorisation as Row
 from server.ids import database_id, global_id
@@ -63,6 +64,20 @@ class PreAuthType:
     decline_reason: str | None = strawberry.field(description="Why it was declined.")
     submitted_at: datetime.datetime | None = strawberry.field(description="When it was sent.")
     timeline: list[PreAuthStep] = strawberry.field(description="Its steps, oldest first.")
+    row_id: strawberry.Private[int]
+    approved: strawberry.Private[bool]
+
+    @strawberry.field(
+        description="Once approved: the approval to print (预先授权确认书), a signed link good "
+        "for 10 minutes and only while this sign-in lasts; null before."
+    )
+    def approval_url(self, info: Info) -> str | None:
+        if not self.approved:
+            return None
+        cx, _, _ = claim_env(info)
+        session = current_session(info)
+        token = preauth_letter.sign_link(cx.settings.secret_key, self.row_id, session.id, cx.now())
+        return f"{cx.settings.base_url.rstrip('/')}/pre-authorisations/{token}.html"
 
 
 def preauth_type(row: Row) -> PreAuthType:
@@ -90,6 +105,8 @@ def preauth_type(row: Row) -> PreAuthType:
         valid_to=row.valid_to,
         decline_reason=row.decline_reason,
         submitted_at=row.submitted_at,
+        row_id=row.id,
+        approved=row.status == "approved",
         timeline=[
             PreAuthStep(status=PreAuthStatus(e.status), at=e.at, note=e.note) for e in row.events
         ],

@@ -147,5 +147,17 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
     assert mine["status"] == "APPROVED"
     assert [s["status"] for s in mine["timeline"]] == ["DRAFT", "SUBMITTED", "APPROVED"]
     assert staff(LIST)["data"]["viewer"]["preAuthorisations"]["requests"] == []
+    # the approval prints from a signed link of the member's sign-in
+    body = zhang(
+        "{ viewer { preAuthorisations { ... on PreAuthList { requests { approvalUrl } } } } }"
+    )
+    url = body["data"]["viewer"]["preAuthorisations"]["requests"][0]["approvalUrl"]
+    path = url[url.index("/pre-authorisations/") :]
+    page = api.client.get(path)
+    assert page.status_code == 200 and "预先授权确认书" in page.text
+    assert "38,000.00" in page.text and "张*" in page.text and "张伟" not in page.text
+    forged = api.client.get(path.replace(".html", "x.html"))
+    assert forged.status_code == 404
+    assert forged.json()["error"]["code"] == "PRE_AUTH_LINK_INVALID"
     out = staff(SUBMIT, input={"preAuthId": pid, "smsCode": code})["data"]["submitPreAuthorisation"]
     assert out["code"] == "PRE_AUTH_NOT_FOUND"
