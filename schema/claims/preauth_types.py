@@ -13,6 +13,7 @@ from schema.accounts.errors import RealNameRequiredError
 from schema.claims.auth import claim_env
 from schema.context import Info
 from schema.results import ResultUnion
+from server.accounts.errors import Unauthenticated
 from server.claims import preauth, preauth_letter
 from server.claims.errors import PreAuthNotFound
 from server.claims.preauth_models import PreAuthorisation as Row
@@ -69,13 +70,17 @@ class PreAuthType:
 
     @strawberry.field(
         description="Once approved: the approval to print (预先授权确认书), a signed link good "
-        "for 10 minutes and only while this sign-in lasts; null before."
+        "for 10 minutes and only while the member's sign-in lasts; null before, and for "
+        "adjusters."
     )
     def approval_url(self, info: Info) -> str | None:
         if not self.approved:
             return None
-        cx, _, _ = claim_env(info)
-        session = current_session(info)
+        try:
+            cx, _, _ = claim_env(info)
+            session = current_session(info)
+        except Unauthenticated:  # an adjuster's answer: the link is the member's to open
+            return None
         token = preauth_letter.sign_link(cx.settings.secret_key, self.row_id, session.id, cx.now())
         return f"{cx.settings.base_url.rstrip('/')}/pre-authorisations/{token}.html"
 

@@ -32,7 +32,7 @@ APPROVE = payload(
     "approvePreAuthorisation",
     "ApprovePreAuthorisationInput",
     "DecidePreAuthorisationSuccess",
-    PA,
+    PA.replace("validTo", "validTo approvalUrl"),
     VE,
 )
 LIST = (
@@ -140,6 +140,7 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
     out = api(APPROVE, token=token, input=decision)["data"]["approvePreAuthorisation"]
     assert out["__typename"] == "DecidePreAuthorisationSuccess"
     assert out["preAuthorisation"]["approvedAmount"] == "38000.00"
+    assert out["preAuthorisation"]["approvalUrl"] is None  # the member's link, not the desk's
     again = api(APPROVE, token=token, input=decision)["data"]["approvePreAuthorisation"]
     assert again["code"] == "PRE_AUTH_STATE_CONFLICT"
     # the member sees the timeline; another member sees nothing
@@ -159,5 +160,8 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
     forged = api.client.get(path.replace(".html", "x.html"))
     assert forged.status_code == 404
     assert forged.json()["error"]["code"] == "PRE_AUTH_LINK_INVALID"
+    # signing out ends the link
+    zhang("mutation { logOut { __typename } }")
+    assert api.client.get(path).status_code == 404
     out = staff(SUBMIT, input={"preAuthId": pid, "smsCode": code})["data"]["submitPreAuthorisation"]
     assert out["code"] == "PRE_AUTH_NOT_FOUND"
