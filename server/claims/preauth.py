@@ -47,6 +47,7 @@ from server.errors import FieldProblem, ValidationFailed
 from server.messages import service as messages
 from server.policies.models import IdType, PolicyStatus, Relation
 from server.storage.uploads import StoredUpload
+from server.workdays import add_working_days
 
 OFFLINE_EMAIL = "VIPClaim@cpic.com.cn"
 OFFLINE_ROUTE = (
@@ -60,8 +61,10 @@ VISIT_WITHIN = datetime.timedelta(days=180)
 ITEMS_MAX = 500
 S = PreAuthStatus
 
+MORE_WITHIN_WORKDAYS = 2  # the deadline for more files, as for claims' supplements
 _TEXT = {
     S.SUBMITTED: ("预先授权申请已提交", "Pre-authorisation submitted"),
+    S.MORE_REQUESTED: ("预先授权需补充资料", "Pre-authorisation: more documents needed"),
     S.APPROVED: ("预先授权已批准", "Pre-authorisation approved"),
     S.DECLINED: ("预先授权未获批准", "Pre-authorisation declined"),
 }
@@ -195,10 +198,15 @@ def mine(db: Session, account: Account) -> list[PreAuthorisation]:
     )
 
 
-def _draft(db: Session, account: Account, pre_auth_id: int) -> PreAuthorisation:
+def _draft(
+    db: Session, account: Account, pre_auth_id: int, *, more: bool = False
+) -> PreAuthorisation:
+    """The member's request, locked, in a state that takes files (a draft; with `more`, a
+    request the office asked more for as well)."""
     require_verified(account)
     row = own(db, account, pre_auth_id, lock=True)
-    if row.status != S.DRAFT.value:
+    allowed = {S.DRAFT.value, S.MORE_REQUESTED.value} if more else {S.DRAFT.value}
+    if row.status not in allowed:
         raise WrongPreAuthState("This request has been submitted; it can no longer be changed.")
     return row
 
@@ -214,7 +222,7 @@ def attach(
     """Step 5: one stored file (server/storage) of a category, to a draft."""
     if category not in CATEGORIES:
         raise _problem("category", "APPLICATION_FORM or MEDICAL_RECORD.", "CATEGORY_NOT_ALLOWED")
-    row = _draft(db, account, pre_auth_id)
+    row = _draft(db, account, pre_auth_id, more=True)
     count = db.scalar(
         select(func.count())
         .select_from(PreAuthDocument)
@@ -274,7 +282,51 @@ def submit(
     return row
 
 
+def send_more(
+    db: Session, cx: ClaimContext, account: Account, pre_auth_id: int
+) -> PreAuthorisation:
+    """补充资料: the files the office asked for are uploaded; the request goes back to it."""
+    row = _draft(db, account, pre_auth_id, more=True)
+    if row.status != S.MORE_REQUESTED.value:
+        raise WrongPreAuthState("Nothing was asked for on this request.")
+    since = row.more_requested_at
+    new_files = db.scalar(
+        select(func.count())
+        .select_from(PreAuthDocument)
+        .where(PreAuthDocument.pre_auth_id == row.id, PreAuthDocument.uploaded_at >= since)
+    )
+    if not new_files:
+        raise _problem(
+            "documents", "Upload what the claims office asked for first.", "DOCUMENTS_MISSING"
+        )
+    now = cx.now()
+    row.status = S.SUBMITTED.value
+    _event(db, row, S.SUBMITTED, now, "补充资料 supplement")
+    _tell(db, account, row, S.SUBMITTED, now)
+    return row
+
+
 # --- the claims office ---------------------------------------------------------------------
+
+
+def request_more(
+    db: Session, cx: ClaimContext, adjuster: Adjuster, pre_auth_id: int, *, instructions: str
+) -> PreAuthorisation:
+    """Ask the member for more files, due in MORE_WITHIN_WORKDAYS working days."""
+    problems = check.Problems()
+    what = check.text(
+        problems, "instructions", instructions, max_len=check.REASON_MAX, required=True
+    )
+    problems.raise_any()
+    row = _open(db, pre_auth_id)
+    now = cx.now()
+    row.status = S.MORE_REQUESTED.value
+    row.more_instructions = what
+    row.more_requested_at = now
+    row.more_due = add_working_days(now, MORE_WITHIN_WORKDAYS)
+    _event(db, row, S.MORE_REQUESTED, now, what or "")
+    _tell(db, db.get(Account, row.account_id), row, S.MORE_REQUESTED, now)
+    return row
 
 
 def _open(db: Session, pre_auth_id: int) -> PreAuthorisation:
@@ -352,11 +404,15 @@ def _tell(
     if account is None:
         return
     zh, en = _TEXT[status]
+    # one message per step: a request may be sent again after more files were asked for
+    step = db.scalar(select(func.max(PreAuthEvent.id)).where(PreAuthEvent.pre_auth_id == row.id))
     language = "en" if account.preferred_language == "en" else "zh"
     title = en if language == "en" else zh
     body = f"{title}: {row.facility_name}, {row.visit_date.isoformat()}."
     if status is S.DECLINED and row.decline_reason:
         body += f" {row.decline_reason}"
+    if status is S.MORE_REQUESTED and row.more_instructions:
+        body += f" {row.more_instructions} ({row.more_due})"
     messages.post(
         db,
         account_id=account.id,
@@ -366,7 +422,7 @@ def _tell(
         language=language,
         title=title,
         body=body,
-        dedupe_key=f"pre_auth:{row.id}:{status.value}",
+        dedupe_key=f"pre_auth:{row.id}:{status.value}:{step}",
         now=now,
     )
 
@@ -375,7 +431,7 @@ def check_upload(db: Session, account: Account, pre_auth_id: int, category: str)
     """Before any byte is stored: the draft is the member's and takes this category."""
     if category not in CATEGORIES:
         raise _problem("category", "APPLICATION_FORM or MEDICAL_RECORD.", "CATEGORY_NOT_ALLOWED")
-    _draft(db, account, pre_auth_id)
+    _draft(db, account, pre_auth_id, more=True)
     db.rollback()  # the row lock is not held while the body streams in
 
 

@@ -18,6 +18,7 @@ from server.db import Base, UTCDateTime
 class PreAuthStatus(enum.Enum):
     DRAFT = "draft"  # being filled in
     SUBMITTED = "submitted"  # 已提交: waiting for the claims office
+    MORE_REQUESTED = "more_requested"  # 待补充资料: the office asked for more files
     APPROVED = "approved"  # 已批准: items, amount, validity
     DECLINED = "declined"  # 未批准: with the reason
 
@@ -46,6 +47,10 @@ class PreAuthorisation(Base):
     valid_from: Mapped[datetime.date | None] = mapped_column(Date)
     valid_to: Mapped[datetime.date | None] = mapped_column(Date)
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    # the office's request for more files: what, and by when (working days)
+    more_instructions: Mapped[str | None] = mapped_column(Text)
+    more_due: Mapped[datetime.date | None] = mapped_column(Date)
+    more_requested_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
     documents: Mapped[list[PreAuthDocument]] = relationship(order_by="PreAuthDocument.id")
     events: Mapped[list[PreAuthEvent]] = relationship(order_by="PreAuthEvent.id")

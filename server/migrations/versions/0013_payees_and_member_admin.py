@@ -80,6 +80,9 @@ def upgrade() -> None:
         sa.Column("valid_from", sa.Date(), nullable=True),
         sa.Column("valid_to", sa.Date(), nullable=True),
         sa.Column("decline_reason", sa.Text(), nullable=True),
+        sa.Column("more_instructions", sa.Text(), nullable=True),
+        sa.Column("more_due", sa.Date(), nullable=True),
+        sa.Column("more_requested_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"], ["account.id"], name=op.f("fk_pre_authorisation_account_id_account")
         ),

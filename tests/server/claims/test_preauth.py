@@ -203,3 +203,50 @@ def test_bad_steps_are_named_and_another_members_request_is_not_found(
             db_session, claims, main, row.id, "PASSPORT", store_upload(claims.storage, image())
         )
     assert [r.id for r in preauth.mine(db_session, main)] == [row.id]
+
+
+def test_the_office_asks_for_more_and_the_member_sends_it(
+    db_session: Session,
+    db_factory: sessionmaker[Session],
+    claims: ClaimContext,
+    members: MemberServices,
+    demo: Any,
+    main: Any,
+    adjuster: Adjuster,
+) -> None:
+    # given a submitted request
+    row = _start(db_session, claims, main, policy_id(demo, "main_high_end"))
+    _files(db_session, claims, main, row)
+    preauth.submit(
+        db_session, claims, main, row.id, _code(db_session, db_factory, claims, members, main, row)
+    )
+    with pytest.raises(WrongPreAuthState):
+        preauth.send_more(db_session, claims, main, row.id)  # nothing was asked
+    # when the office asks for more (2 working days: Monday 2 March -> Wednesday 4 March)
+    preauth.request_more(
+        db_session, claims, adjuster, row.id, instructions="请补充近三个月的检查报告"
+    )
+    assert row.status == "more_requested" and row.more_due == datetime.date(2026, 3, 4)
+    # then sending without a new file is refused; with one it goes back to the office
+    claims.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    with pytest.raises(ValidationFailed) as e:
+        preauth.send_more(db_session, claims, main, row.id)
+    assert e.value.problems[0].code == "DOCUMENTS_MISSING"
+    preauth.attach(
+        db_session, claims, main, row.id, "MEDICAL_RECORD", store_upload(claims.storage, image())
+    )
+    preauth.send_more(db_session, claims, main, row.id)
+    assert row.status == "submitted"
+    db_session.expire(row, ["events"])
+    assert [e.status for e in row.events] == ["draft", "submitted", "more_requested", "submitted"]
+    kinds = list(
+        db_session.scalars(
+            select(MemberMessage.kind)
+            .where(MemberMessage.account_id == main.id)
+            .order_by(MemberMessage.id)
+        )
+    )
+    assert kinds == ["pre_auth.submitted", "pre_auth.more_requested", "pre_auth.submitted"]
+    # and the office decides as before
+    preauth.decline(db_session, claims, adjuster, row.id, reason="不在保障范围内")
+    assert row.status == "declined"
