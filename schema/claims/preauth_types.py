@@ -24,6 +24,7 @@ from server.ids import database_id, global_id
 class PreAuthStatus(Enum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    MORE_REQUESTED = "more_requested"
     APPROVED = "approved"
     DECLINED = "declined"
 
@@ -63,6 +64,12 @@ class PreAuthType:
     valid_from: datetime.date | None = strawberry.field(description="Approval valid from.")
     valid_to: datetime.date | None = strawberry.field(description="Approval valid to.")
     decline_reason: str | None = strawberry.field(description="Why it was declined.")
+    more_instructions: str | None = strawberry.field(
+        description="What the claims office asked for (status MORE_REQUESTED)."
+    )
+    more_due: datetime.date | None = strawberry.field(
+        description="By when (2 working days after the request)."
+    )
     submitted_at: datetime.datetime | None = strawberry.field(description="When it was sent.")
     timeline: list[PreAuthStep] = strawberry.field(description="Its steps, oldest first.")
     row_id: strawberry.Private[int]
@@ -109,6 +116,8 @@ def preauth_type(row: Row) -> PreAuthType:
         valid_from=row.valid_from,
         valid_to=row.valid_to,
         decline_reason=row.decline_reason,
+        more_instructions=row.more_instructions,
+        more_due=row.more_due,
         submitted_at=row.submitted_at,
         row_id=row.id,
         approved=row.status == "approved",

@@ -1,4 +1,4 @@
-"""The claims office's decisions on pre-authorisations: approve or decline."""
+"""The claims office's decisions on pre-authorisations: approve, decline, ask for more."""
 
 from __future__ import annotations
 
@@ -32,6 +32,12 @@ class DeclinePreAuthorisationInput:
     reason: str = strawberry.field(description="Why, for the member (up to 500 characters).")
 
 
+@strawberry.input(description="Ask the member for more files (due in 2 working days).")
+class RequestPreAuthorisationMoreInput:
+    pre_auth_id: strawberry.ID = strawberry.field(description="`PreAuthorisation.id`.")
+    instructions: str = strawberry.field(description="What is needed, for the member.")
+
+
 @strawberry.type(description="The decision is recorded; the member is told.")
 class DecidePreAuthorisationSuccess:
     pre_authorisation: PreAuthType = strawberry.field(description="The request, decided.")
@@ -43,7 +49,8 @@ DecidePreAuthorisationPayload = ResultUnion(
     ValidationError,
     PreAuthNotFoundError,
     PreAuthStateError,
-    description="Result of approvePreAuthorisation and declinePreAuthorisation.",
+    description="Result of approvePreAuthorisation, declinePreAuthorisation and "
+    "requestPreAuthorisationMore.",
 )
 
 
@@ -75,4 +82,17 @@ def decline_pre_authorisation(
     adjuster = current_adjuster(info)
     cx, db = claims(info)
     row = preauth.decline(db, cx, adjuster, preauth_pk(input.pre_auth_id), reason=input.reason)
+    return DecidePreAuthorisationSuccess(pre_authorisation=preauth_type(row))
+
+
+@DecidePreAuthorisationPayload.resolver
+def request_pre_authorisation_more(
+    info: Info,
+    input: Annotated[RequestPreAuthorisationMoreInput, strawberry.argument(description="What.")],
+) -> DecidePreAuthorisationSuccess:
+    adjuster = current_adjuster(info)
+    cx, db = claims(info)
+    row = preauth.request_more(
+        db, cx, adjuster, preauth_pk(input.pre_auth_id), instructions=input.instructions
+    )
     return DecidePreAuthorisationSuccess(pre_authorisation=preauth_type(row))

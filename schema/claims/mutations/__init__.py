@@ -14,6 +14,9 @@ from schema.claims.mutations.resubmit_claim import resubmit_claim
 from schema.claims.mutations.save_claim_contact import save_claim_contact
 from schema.claims.mutations.send_claim_confirmation_code import send_claim_confirmation_code
 from schema.claims.mutations.send_pre_authorisation_code import send_pre_authorisation_code
+from schema.claims.mutations.send_pre_authorisation_supplement import (
+    send_pre_authorisation_supplement,
+)
 from schema.claims.mutations.start_claim import start_claim
 from schema.claims.mutations.start_pre_authorisation import start_pre_authorisation
 from schema.claims.mutations.submit_claim import submit_claim
@@ -100,4 +103,8 @@ class ClaimsMutation:
     submit_pre_authorisation = strawberry.mutation(
         resolver=submit_pre_authorisation,
         description="预先授权: submit with the SMS code.",
+    )
+    send_pre_authorisation_supplement = strawberry.mutation(
+        resolver=send_pre_authorisation_supplement,
+        description="预先授权: send the files the claims office asked for (upload them first).",
     )

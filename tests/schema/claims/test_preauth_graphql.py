@@ -129,6 +129,32 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
         make_adjuster(s, claims)
         s.commit()
     token = api(LOG_IN, u="wang.fang", p=ADJUSTER_PASSWORD)["data"]["adjusterLogIn"]["token"]
+    # it asks for more; the member uploads it and sends it back
+    more = payload(
+        "requestPreAuthorisationMore",
+        "RequestPreAuthorisationMoreInput",
+        "DecidePreAuthorisationSuccess",
+        "preAuthorisation { status moreInstructions moreDue }",
+    )
+    asked = api(more, token=token, input={"preAuthId": pid, "instructions": "请补充检查报告"})
+    asked = asked["data"]["requestPreAuthorisationMore"]["preAuthorisation"]
+    assert asked == {
+        "status": "MORE_REQUESTED",
+        "moreInstructions": "请补充检查报告",
+        "moreDue": "2026-03-04",
+    }
+    send_more = payload(
+        "sendPreAuthorisationSupplement",
+        "PreAuthIdInput",
+        "SendPreAuthorisationSupplementSuccess",
+        "preAuthorisation { status }",
+        VE,
+    )
+    out = zhang(send_more, input={"preAuthId": pid})["data"]["sendPreAuthorisationSupplement"]
+    assert out["fieldErrors"] == [{"field": "documents", "code": "DOCUMENTS_MISSING"}]
+    assert _upload(zhang, pid, "MEDICAL_RECORD").status_code == 201
+    out = zhang.run(send_more, "sendPreAuthorisationSupplement", preAuthId=pid)
+    assert out["preAuthorisation"]["status"] == "SUBMITTED"
     today = zhang.cx.now().date()
     decision = {
         "preAuthId": pid,
@@ -146,7 +172,13 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
     # the member sees the timeline; another member sees nothing
     [mine] = zhang(LIST)["data"]["viewer"]["preAuthorisations"]["requests"]
     assert mine["status"] == "APPROVED"
-    assert [s["status"] for s in mine["timeline"]] == ["DRAFT", "SUBMITTED", "APPROVED"]
+    assert [s["status"] for s in mine["timeline"]] == [
+        "DRAFT",
+        "SUBMITTED",
+        "MORE_REQUESTED",
+        "SUBMITTED",
+        "APPROVED",
+    ]
     assert staff(LIST)["data"]["viewer"]["preAuthorisations"]["requests"] == []
     # the approval prints from a signed link of the member's sign-in
     body = zhang(
