@@ -9,6 +9,13 @@ import strawberry
 
 from schema.accounts.auth import members
 from schema.accounts.errors import RealNameRequiredError
+from schema.claims.member_admin_types import (
+    ServiceRequestList,
+    ServiceRequestsResult,
+    request_list,
+)
+from schema.claims.payee_types import PayeeList, PayeesResult, payee_list
+from schema.claims.preauth_types import PreAuthList, PreAuthsResult, preauth_list
 from schema.context import Info
 from schema.directory.types import FacilityType, Network, PageInfo, facility_type
 from schema.messages.types import (
@@ -178,6 +185,27 @@ class Viewer:
         except (ValueError, strawberry.relay.GlobalIDValueError):
             raise PolicyNotFound("No such policy among yours.") from None
         return policy_type(info, m.policies.policy(db, person_id, pk), person_id)
+
+    @strawberry.field(
+        description="收款人: the bank accounts the member's claims can be paid to, masked."
+    )
+    @PayeesResult.resolver
+    def payees(self, info: Info) -> PayeeList:
+        return payee_list(info)
+
+    @strawberry.field(
+        description="保全进度查询: the member's 自助保全 requests with their timelines, newest first."
+    )
+    @ServiceRequestsResult.resolver
+    def service_requests(self, info: Info) -> ServiceRequestList:
+        return request_list(info)
+
+    @strawberry.field(
+        description="预先授权: the member's pre-authorisation requests with their timelines."
+    )
+    @PreAuthsResult.resolver
+    def pre_authorisations(self, info: Info) -> PreAuthList:
+        return preauth_list(info)
 
     @strawberry.field(description="The facility networks of the member's in-force group plans.")
     @NetworksResult.resolver

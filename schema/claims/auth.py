@@ -10,7 +10,7 @@ from schema.ids import database_id
 from server.accounts.errors import PolicyNotFound, Unauthenticated
 from server.accounts.models import Account
 from server.claims.core import ClaimContext
-from server.claims.errors import ClaimNotFound
+from server.claims.errors import ClaimNotFound, PayeeNotFound
 
 
 def claim_env(info: Info) -> tuple[ClaimContext, Session, Account]:
@@ -41,4 +41,11 @@ def policy_pk(raw: str) -> int:
     pk = database_id(raw, "Policy")
     if pk is None:
         raise PolicyNotFound("No such policy among yours.")
+    return pk
+
+
+def payee_pk(raw: str) -> int:
+    pk = database_id(raw, "Payee")
+    if pk is None:
+        raise PayeeNotFound("No such payee among yours.", field="payeeId")
     return pk

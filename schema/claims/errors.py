@@ -7,7 +7,17 @@ from typing import Self
 import strawberry
 
 from schema.results import Error
-from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
+from server.claims.errors import (
+    ClaimNotFound,
+    ClaimRuleBroken,
+    PayeeDuplicate,
+    PayeeInUse,
+    PayeeNotFound,
+    PreAuthNotAvailable,
+    PreAuthNotFound,
+    WrongClaimState,
+    WrongPreAuthState,
+)
 from server.errors import DomainError
 
 
@@ -46,3 +56,51 @@ class ClaimNotFoundError(Error):
 )
 class ClaimStateError(Error):
     represents = (WrongClaimState,)
+
+
+@strawberry.type(
+    description="No such payee among the member's (PAYEE_NOT_FOUND): another member's, a removed "
+    "one or an unknown id answer the same."
+)
+class PayeeNotFoundError(Error):
+    represents = (PayeeNotFound,)
+
+
+@strawberry.type(
+    description="The payee is on a claim in progress (a draft, or sent and not decided yet): "
+    "choose another payee on that claim or wait for its decision (PAYEE_IN_USE)."
+)
+class PayeeInUseError(Error):
+    represents = (PayeeInUse,)
+
+
+@strawberry.type(
+    description="This account is already among the member's payees, or the list is full "
+    "(PAYEE_DUPLICATE)."
+)
+class PayeeDuplicateError(Error):
+    represents = (PayeeDuplicate,)
+
+
+@strawberry.type(
+    description="Pre-authorisation online is for high-end policies only (PRE_AUTH_NOT_AVAILABLE); "
+    "`message` gives the offline route: the application form and medical records by e-mail."
+)
+class PreAuthNotAvailableError(Error):
+    represents = (PreAuthNotAvailable,)
+
+
+@strawberry.type(
+    description="No such pre-authorisation among the caller's (PRE_AUTH_NOT_FOUND); another "
+    "member's answers the same."
+)
+class PreAuthNotFoundError(Error):
+    represents = (PreAuthNotFound,)
+
+
+@strawberry.type(
+    description="The request's status does not allow this step, e.g. a change after submission "
+    "or a second decision (PRE_AUTH_STATE_CONFLICT)."
+)
+class PreAuthStateError(Error):
+    represents = (WrongPreAuthState,)

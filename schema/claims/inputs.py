@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import strawberry
 
+from schema.accounts.inputs import IdType
 from schema.claims.common import IncidentType
 from schema.policies.types import Relation
 
@@ -77,6 +78,10 @@ class UpdateClaimAmountInput:
         description="The account to pay: required on the first claim; when null the one on "
         "file is used.",
     )
+    payee_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A saved payee (`viewer.payees`) to pay instead; not with `payee`.",
+    )
 
 
 @strawberry.input(description="Take a file out of a draft, or of a supplement not yet sent.")
@@ -121,3 +126,92 @@ class ResubmitClaimInput:
 class SubmitClaimSupplementInput:
     claim_id: strawberry.ID = strawberry.field(description="The claim waiting for documents.")
     remark: str = strawberry.field(default="", description="备注, up to 500 characters.")
+
+
+@strawberry.input(description="收款人 details (seed 000 §7.1); every field is checked at once.")
+class PayeeDetailsInput:
+    relationship: Relation = strawberry.field(  # type: ignore[valid-type]
+        description="收款人关系 to the member (SELF for their own account)."
+    )
+    holder_name: str = strawberry.field(description="户名: the account holder, as on the ID.")
+    id_type: IdType = strawberry.field(description="收款人证件类型.")  # type: ignore[valid-type]
+    id_number: str = strawberry.field(description="收款人证件号.")
+    province_code: str = strawberry.field(
+        description="银行所在地: a province's code from `administrativeDivisions`."
+    )
+    city_code: str = strawberry.field(description="银行所在地: a city of that province.")
+    bank_code: str = strawberry.field(description="银行名称: a code from `payeeBanks`.")
+    account_no: str = strawberry.field(
+        description="账号: 16-19 digits; at banks with `checkDigit`, the last is a Luhn check digit."
+    )
+    insurance_no: str | None = strawberry.field(
+        default=None, description="社保/医保号: up to 30 letters and digits."
+    )
+
+
+@strawberry.input(description="Save a new payee with a SAVE_PAYEE SMS code.")
+class AddPayeeInput:
+    payee: PayeeDetailsInput = strawberry.field(description="The payee.")
+    sms_code: str = strawberry.field(
+        description="The code sent by sendSmsCode(purpose: SAVE_PAYEE) to the member's mobile."
+    )
+
+
+@strawberry.input(description="Change a payee (all its details) with a SAVE_PAYEE SMS code.")
+class UpdatePayeeInput:
+    payee_id: strawberry.ID = strawberry.field(description="`Payee.id`.")
+    payee: PayeeDetailsInput = strawberry.field(description="The payee as it is to be.")
+    sms_code: str = strawberry.field(description="The code sent for purpose SAVE_PAYEE.")
+
+
+@strawberry.input(description="Take a payee off the member's list.")
+class RemovePayeeInput:
+    payee_id: strawberry.ID = strawberry.field(description="`Payee.id`.")
+
+
+@strawberry.input(description="客户联系信息变更 (自助保全): applied at once.")
+class ChangeContactDetailsInput:
+    province_code: str = strawberry.field(description="省: a code from `administrativeDivisions`.")
+    city_code: str = strawberry.field(description="市: a city of that province.")
+    district_code: str | None = strawberry.field(
+        default=None, description="区: a district of that city (null where the city has none)."
+    )
+    address: str = strawberry.field(description="详细地址: the street address, up to 200.")
+    email: str = strawberry.field(description="电子邮箱.")
+    sms_code: str = strawberry.field(
+        description="The code sent by sendSmsCode(purpose: CHANGE_CONTACT) to the member's mobile."
+    )
+
+
+@strawberry.input(description="申请人 when it is not the insured person (预先授权).")
+class PreAuthApplicantInput:
+    name: str = strawberry.field(description="申请人姓名.")
+    relation: Relation = strawberry.field(description="与被保人关系 (not SELF).")  # type: ignore[valid-type]
+    mobile: str = strawberry.field(description="手机号.")
+    email: str = strawberry.field(description="邮箱.")
+    id_type: IdType = strawberry.field(description="证件类型.")  # type: ignore[valid-type]
+    id_number: str = strawberry.field(description="证件号码.")
+    address: str = strawberry.field(description="联系地址.")
+
+
+@strawberry.input(description="预先授权 steps 2-4: a draft; files are uploaded next.")
+class StartPreAuthorisationInput:
+    notice_accepted: bool = strawberry.field(description="The member ticked 《申请提示》.")
+    policy_id: strawberry.ID = strawberry.field(description="A high-end policy of the member's.")
+    applicant: PreAuthApplicantInput | None = strawberry.field(
+        default=None, description="Null when the insured applies; else the other applicant."
+    )
+    facility_id: str = strawberry.field(description="医疗机构: the directory facility's id.")
+    visit_date: datetime.date = strawberry.field(description="就诊时间: today or within 180 days.")
+    items: str = strawberry.field(description="就诊项目, up to 500 characters.")
+
+
+@strawberry.input(description="A pre-authorisation's id.")
+class PreAuthIdInput:
+    pre_auth_id: strawberry.ID = strawberry.field(description="`PreAuthorisation.id`.")
+
+
+@strawberry.input(description="Submit a pre-authorisation with its SMS code.")
+class SubmitPreAuthorisationInput:
+    pre_auth_id: strawberry.ID = strawberry.field(description="`PreAuthorisation.id`.")
+    sms_code: str = strawberry.field(description="The code sendPreAuthorisationCode sent.")

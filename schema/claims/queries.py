@@ -13,6 +13,12 @@ import strawberry
 
 from schema.claims.auth import claim_env, claim_pk, policy_pk
 from schema.claims.common import ClaimChannel
+from schema.claims.payee_types import (
+    AdministrativeDivision,
+    PayeeBank,
+    bank_list,
+    division_list,
+)
 from schema.claims.types import (
     ClaimantProfile,
     ClaimantProfileResult,
@@ -163,3 +169,21 @@ class ClaimsQuery:
     def claimant_profile(self, info: Info) -> ClaimantProfile:
         cx, db, account = claim_env(info)
         return profile_type(*drafts.claimant_profile(db, cx, account))
+
+    @strawberry.field(
+        description="The banks a payee's account can be at, by CNAPS code (public, no sign-in)."
+    )
+    def payee_banks(self) -> list[PayeeBank]:
+        return bank_list()
+
+    @strawberry.field(
+        description="Mainland administrative divisions: provinces (no parentCode), a "
+        "province's cities, or a city's districts (public, no sign-in)."
+    )
+    def administrative_divisions(
+        self,
+        parent_code: Annotated[
+            str | None, strawberry.argument(description="A province's or city's `code`.")
+        ] = None,
+    ) -> list[AdministrativeDivision]:
+        return division_list(parent_code)

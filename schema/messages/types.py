@@ -24,13 +24,15 @@ class MessageTarget(Enum):
     APPOINTMENT = "appointment"
     CARD_REISSUE = "card_reissue"
     ADVANCE_PAYMENT = "advance_payment"
+    SERVICE_REQUEST = "service_request"  # 自助保全: `viewer.serviceRequests`
+    PRE_AUTHORISATION = "pre_authorisation"  # 预先授权: `viewer.preAuthorisations`
 
 
 @strawberry.type(name="MemberMessage", description="One in-app message of the message centre.")
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed, appointment.declined, card_reissue.posted, advance_payment.approved or advance_payment.declined."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.rejected, appointment.confirmed, appointment.time_proposed, appointment.declined, card_reissue.posted, advance_payment.approved, advance_payment.declined, service_request.applied, pre_auth.submitted, pre_auth.approved or pre_auth.declined."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")
@@ -49,6 +51,8 @@ _TARGET_TYPE = {
     "appointment": "Appointment",
     "card_reissue": "CardReissue",
     "advance_payment": "AdvancePayment",
+    "service_request": "ServiceRequest",
+    "pre_authorisation": "PreAuthorisation",
 }
 
 

@@ -47,6 +47,8 @@ class Purpose(enum.Enum):
     BIND_WECHAT = "bind_wechat"
     CONFIRM_CLAIM = "confirm_claim"
     CHANGE_CONTACT = "change_contact"
+    SAVE_PAYEE = "save_payee"  # adding or changing a payee (收款人)
+    CONFIRM_PRE_AUTH = "confirm_pre_auth"  # submitting a pre-authorisation (预先授权)
     # sent by verifyRealName to the mobile on the insurer's record, for one account only
     VERIFY_IDENTITY = "verify_identity"
     # sent by sendAdvancePaymentCode to the member's own mobile (server/billing/advance.py)
@@ -54,7 +56,9 @@ class Purpose(enum.Enum):
 
 
 # codes that only the signed-in account asks for, to its own mobile (see AccountsService)
-ACCOUNT_BOUND = frozenset({Purpose.CONFIRM_CLAIM, Purpose.CHANGE_CONTACT})
+ACCOUNT_BOUND = frozenset(
+    {Purpose.CONFIRM_CLAIM, Purpose.CHANGE_CONTACT, Purpose.SAVE_PAYEE, Purpose.CONFIRM_PRE_AUTH}
+)
 
 _TEXT = {
     Purpose.REGISTER: "注册",
@@ -62,6 +66,8 @@ _TEXT = {
     Purpose.BIND_WECHAT: "绑定微信",
     Purpose.CONFIRM_CLAIM: "确认理赔申请",
     Purpose.CHANGE_CONTACT: "变更联系信息",
+    Purpose.SAVE_PAYEE: "保存收款人信息",
+    Purpose.CONFIRM_PRE_AUTH: "提交预先授权申请",
     Purpose.VERIFY_IDENTITY: "实名认证",
     Purpose.CONFIRM_ADVANCE_PAYMENT: "确认住院垫付申请",
 }

@@ -218,7 +218,7 @@ def region_problems(rules: PlanRules, province: str | None, city: str | None) ->
 
 
 def check_payee(payee: PayeeAccount | None) -> PayeeAccount:
-    if payee is None:
+    if payee is None or payee.removed_at is not None:
         raise ClaimRuleBroken(
             "PAYEE_REQUIRED",
             "Enter the bank and account number the claim is paid to (asked on a first claim only).",

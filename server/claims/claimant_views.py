@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
@@ -72,9 +72,15 @@ def remember_contact(db: Session, contact: ContactProfile) -> None:
 
 
 def latest_payee(db: Session, account_id: int) -> PayeeAccount | None:
+    """The member's own account most recently saved: what a claim uses when it names none
+    (a payee saved for a relative is used only when a claim picks it)."""
     return db.scalar(
         select(PayeeAccount)
-        .where(PayeeAccount.account_id == account_id)
+        .where(
+            PayeeAccount.account_id == account_id,
+            PayeeAccount.removed_at.is_(None),
+            or_(PayeeAccount.relationship.is_(None), PayeeAccount.relationship == "self"),
+        )
         .order_by(PayeeAccount.id.desc())
         .limit(1)
     )

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.accounts.validation import sms_code_problem
-from server.claims import announcements, outpatient_year
+from server.claims import announcements, outpatient_year, payees
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_amount,
@@ -217,6 +217,8 @@ def save_contact(
         remember_contact(db, contact)
     contact.address_enc = cx.vault.encrypt(addr)
     contact.email_enc = cx.vault.encrypt(mail)
+    # a free-text address: region codes of an earlier contact change no longer describe it
+    contact.province_code = contact.city_code = contact.district_code = None
     contact.updated_at = cx.now()
     db.flush()
     view = contact_view(cx, contact)
@@ -332,9 +334,11 @@ def update_amount(
     other_compensation: Decimal = Decimal(0),
     payee_bank: str | None = None,
     payee_account_no: str | None = None,
+    payee_id: int | None = None,
 ) -> Claim:
     """理赔金额: invoice total, invoice numbers, region if the plan needs it, compensation
-    already received, and the payee account on a first claim (reused after)."""
+    already received, and the payee: a saved one (`payee_id`, server/claims/payees.py),
+    the account entered here (the applicant's own), or else the member's own on file."""
     claim = own_draft(db, account, claim_id)
     # read before anything changes, so that all the changes go out in one UPDATE
     had_numbers = [i.invoice_no for i in claim.invoices]
@@ -347,6 +351,8 @@ def update_amount(
     town = check.text(problems, "city", city, max_len=check.REGION_MAX, required=False)
     problems.include(*region_problems(rules, province, city))
     new_payee = payee_bank is not None or payee_account_no is not None
+    if new_payee and payee_id is not None:
+        problems.add("payeeId", "Choose a saved payee or enter an account, not both.", "CONFLICT")
     bank = acct = None
     if new_payee:
         bank = check.text(
@@ -371,7 +377,9 @@ def update_amount(
         incident_date=claim.incident_date,
         amount_fen=total,
     )
-    if new_payee:
+    if payee_id is not None:
+        payee = payees.own_payee(db, account, payee_id)
+    elif new_payee:
         assert bank is not None and acct is not None
         payee = _payee(db, cx, account, claim, bank, acct)
     else:

@@ -54,3 +54,39 @@ class SupplementLinkInvalid(DomainError):
     def __init__(self, message: str, *, reason: str = "UNKNOWN", field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.reason = reason
+
+
+class PayeeNotFound(DomainError):
+    """No such payee among the member's (another member's answers the same; removed ones too)."""
+
+    code = "PAYEE_NOT_FOUND"
+
+
+class PayeeInUse(DomainError):
+    """The payee is on a claim still in progress (a draft, or submitted and not decided)."""
+
+    code = "PAYEE_IN_USE"
+
+
+class PayeeDuplicate(DomainError):
+    """The member already has a payee with this account number."""
+
+    code = "PAYEE_DUPLICATE"
+
+
+class PreAuthNotAvailable(DomainError):
+    """Pre-authorisation is for high-end policies; the message gives the offline route."""
+
+    code = "PRE_AUTH_NOT_AVAILABLE"
+
+
+class PreAuthNotFound(DomainError):
+    """No such pre-authorisation among the member's (another member's answers the same)."""
+
+    code = "PRE_AUTH_NOT_FOUND"
+
+
+class WrongPreAuthState(DomainError):
+    """The request's status does not allow this step (e.g. a file after submission)."""
+
+    code = "PRE_AUTH_STATE_CONFLICT"

@@ -63,13 +63,47 @@ class ContactProfile(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), unique=True)
-    address_enc: Mapped[str] = mapped_column(Text)
+    address_enc: Mapped[str] = mapped_column(Text)  # street address (详细地址)
     email_enc: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 省市区 (server/divisions codes), set by a change of contact details (§11.2)
+    province_code: Mapped[str | None] = mapped_column(String(12))
+    city_code: Mapped[str | None] = mapped_column(String(12))
+    district_code: Mapped[str | None] = mapped_column(String(12))
+
+
+class ServiceRequestKind(enum.Enum):
+    CHANGE_CONTACT = "change_contact"  # 客户联系信息变更 (§11.2)
+
+
+class ServiceRequestStatus(enum.Enum):
+    APPLIED = "applied"  # 已生效
+
+
+class ServiceRequest(Base):
+    """One self-service policy administration request (自助保全, §11), for its progress
+    list (§11.3). `detail_enc` holds the new values (JSON, encrypted)."""
+
+    __tablename__ = "service_request"
+    __table_args__ = (Index("ix_service_request_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # ServiceRequestKind value
+    status: Mapped[str] = mapped_column(String(20))  # ServiceRequestStatus value
+    detail_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
 
 class PayeeAccount(Base):
-    """The bank account claims are paid to: asked on the first claim, reused after."""
+    """A member's payee (收款人, seed 000 §7.1): the bank account claims are paid to.
+
+    Asked inline on the first claim (the applicant's own account: only bank name and
+    number), or saved in full with an SMS code (server/claims/payees.py): relationship, ID,
+    bank location and code, social/medical insurance number. Removing one keeps the row
+    (`removed_at`): claims paid to it still say where the money went.
+    """
 
     __tablename__ = "payee_account"
 
@@ -81,6 +115,16 @@ class PayeeAccount(Base):
     account_no_hash: Mapped[str] = mapped_column(String(64))
     account_no_last4: Mapped[str] = mapped_column(String(4))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # a saved payee's details (null on accounts captured inline by a claim)
+    relationship: Mapped[str | None] = mapped_column(String(20))  # Relation value
+    id_type: Mapped[str | None] = mapped_column(String(30))  # IdType value
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    bank_code: Mapped[str | None] = mapped_column(String(3))  # banks.csv
+    province_code: Mapped[str | None] = mapped_column(String(12))  # server/divisions
+    city_code: Mapped[str | None] = mapped_column(String(12))
+    insurance_no_enc: Mapped[str | None] = mapped_column(Text)  # 社保/医保号
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ClaimLimitOverride(Base):

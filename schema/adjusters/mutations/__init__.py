@@ -6,6 +6,11 @@ import strawberry
 
 from schema.adjusters.mutations.adjuster_log_in import adjuster_log_in
 from schema.adjusters.mutations.adjuster_log_out import adjuster_log_out
+from schema.adjusters.mutations.decide_pre_authorisation import (
+    approve_pre_authorisation,
+    decline_pre_authorisation,
+    request_pre_authorisation_more,
+)
 from schema.adjusters.mutations.mark_problem_images import mark_problem_images
 from schema.adjusters.mutations.raise_claim_limit import raise_claim_limit
 from schema.adjusters.mutations.reject_claim import reject_claim
@@ -44,4 +49,15 @@ class AdjusterMutation:
     raise_claim_limit = strawberry.mutation(
         resolver=raise_claim_limit,
         description="Raise one insured person's online claim limit.",
+    )
+    approve_pre_authorisation = strawberry.mutation(
+        resolver=approve_pre_authorisation,
+        description="预先授权: approve with the items, amount and validity dates.",
+    )
+    decline_pre_authorisation = strawberry.mutation(
+        resolver=decline_pre_authorisation, description="预先授权: decline with the reason."
+    )
+    request_pre_authorisation_more = strawberry.mutation(
+        resolver=request_pre_authorisation_more,
+        description="预先授权: ask the member for more files, due in 2 working days.",
     )

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.claims.mutations.add_payee import add_payee
+from schema.claims.mutations.change_contact_details import change_contact_details
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
 from schema.claims.mutations.remove_claim_document import remove_claim_document
+from schema.claims.mutations.remove_payee import remove_payee
 from schema.claims.mutations.resubmit_claim import resubmit_claim
 from schema.claims.mutations.save_claim_contact import save_claim_contact
 from schema.claims.mutations.send_claim_confirmation_code import send_claim_confirmation_code
+from schema.claims.mutations.send_pre_authorisation_code import send_pre_authorisation_code
+from schema.claims.mutations.send_pre_authorisation_supplement import (
+    send_pre_authorisation_supplement,
+)
 from schema.claims.mutations.start_claim import start_claim
+from schema.claims.mutations.start_pre_authorisation import start_pre_authorisation
 from schema.claims.mutations.submit_claim import submit_claim
 from schema.claims.mutations.submit_claim_supplement import submit_claim_supplement
+from schema.claims.mutations.submit_pre_authorisation import submit_pre_authorisation
 from schema.claims.mutations.update_claim_amount import update_claim_amount
 from schema.claims.mutations.update_claim_basics import update_claim_basics
+from schema.claims.mutations.update_payee import update_payee
 from schema.claims.mutations.withdraw_claim import withdraw_claim
 
 
@@ -63,4 +73,38 @@ class ClaimsMutation:
     submit_claim_supplement = strawberry.mutation(
         resolver=submit_claim_supplement,
         description="补材 in the app: send the files uploaded for the open supplement request.",
+    )
+    add_payee = strawberry.mutation(
+        resolver=add_payee,
+        description="收款人 (U享赔信息): save a payee with a SAVE_PAYEE SMS code.",
+    )
+    update_payee = strawberry.mutation(
+        resolver=update_payee, description="Change a payee, with a SAVE_PAYEE SMS code."
+    )
+    remove_payee = strawberry.mutation(
+        resolver=remove_payee,
+        description="Take a payee off the list (not while a claim in progress is paid to it).",
+    )
+    change_contact_details = strawberry.mutation(
+        resolver=change_contact_details,
+        description="自助保全, 客户联系信息变更: region, street address and e-mail with a "
+        "CHANGE_CONTACT SMS code; applied at once to the contact claims use.",
+    )
+    start_pre_authorisation = strawberry.mutation(
+        resolver=start_pre_authorisation,
+        description="预先授权 (high-end policies): notice, policy, applicant, facility, visit "
+        "date and items; other policies get the offline route.",
+    )
+    send_pre_authorisation_code = strawberry.mutation(
+        resolver=send_pre_authorisation_code,
+        description="预先授权: the SMS code to the member's own mobile, once both kinds of file "
+        "are uploaded.",
+    )
+    submit_pre_authorisation = strawberry.mutation(
+        resolver=submit_pre_authorisation,
+        description="预先授权: submit with the SMS code.",
+    )
+    send_pre_authorisation_supplement = strawberry.mutation(
+        resolver=send_pre_authorisation_supplement,
+        description="预先授权: send the files the claims office asked for (upload them first).",
     )

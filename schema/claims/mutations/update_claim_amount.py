@@ -5,8 +5,13 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import RealNameRequiredError, ValidationError
-from schema.claims.auth import claim_env, claim_pk
-from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError
+from schema.claims.auth import claim_env, claim_pk, payee_pk
+from schema.claims.errors import (
+    ClaimNotFoundError,
+    ClaimRuleError,
+    ClaimStateError,
+    PayeeNotFoundError,
+)
 from schema.claims.inputs import UpdateClaimAmountInput
 from schema.claims.types import ClaimNode, claim_node
 from schema.context import Info
@@ -27,6 +32,7 @@ UpdateClaimAmountPayload = ResultUnion(
     ClaimNotFoundError,
     ClaimStateError,
     RealNameRequiredError,
+    PayeeNotFoundError,
     description="Result of updateClaimAmount (ClaimRuleError: AMOUNT_OVER_LIMIT, "
     "AMOUNT_OUTSIDE_BAND, PAYEE_REQUIRED).",
 )
@@ -50,5 +56,6 @@ def update_claim_amount(
         other_compensation=input.other_compensation,
         payee_bank=input.payee.bank_name if input.payee else None,
         payee_account_no=input.payee.account_no if input.payee else None,
+        payee_id=payee_pk(input.payee_id) if input.payee_id is not None else None,
     )
     return UpdateClaimAmountSuccess(claim=claim_node(claim))

@@ -1,0 +1,179 @@
+"""HTTP for pre-authorisations: uploads of its files (预先授权申请表, 原始病历资料), streamed
+to storage, and the printable approval behind a signed link.
+
+    POST /api/pre-authorisations/{preAuthId}/documents?category=APPLICATION_FORM|MEDICAL_RECORD
+        -> 201 {"documents": [{"id", "category", "contentType", "size", "uploadedAt"}]}
+
+`multipart/form-data` with the file(s) in parts named `file` and `Authorization: Bearer
+<member token>`; `preAuthId` is the GraphQL global id or the integer id. Errors answer
+`{"error": {"code", "message", "field"}}` with 400, 401, 403, 404 (not the member's),
+409 (submitted already), 413 or 415, as the claim uploads do (api/claim_uploads.py).
+
+    GET /pre-authorisations/{token}.html   -> the approval to print (`approvalUrl`)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from api.claim_uploads import MAX_FILES, error_response
+from api.multipart import NoFile, UploadForm, discard, receive_files
+from server.accounts.errors import Unauthenticated
+from server.accounts.models import Account
+from server.claims import preauth, preauth_letter
+from server.claims.errors import PreAuthNotFound, WrongPreAuthState
+from server.db import unit_of_work
+from server.errors import DomainError, InvalidInput
+from server.ids import database_id
+from server.policies.models import Policy
+from server.services import Services
+from server.sessions import SessionKind, bearer_token
+from server.storage.errors import UploadError
+
+_STATUS = {PreAuthNotFound.code: 404, WrongPreAuthState.code: 409}
+
+
+def _error(e: DomainError) -> JSONResponse:
+    response = error_response(e)
+    if e.code in _STATUS:
+        response.status_code = _STATUS[e.code]
+    return response
+
+
+def _account(services: Services, db: Session, request: Request) -> Account:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
+    assert services.members is not None
+    account, _ = services.members.accounts.authenticate_session(db, token)
+    db.commit()
+    services.members.identity.require_verified(account)
+    return account
+
+
+def _target(services: Services, db: Session, request: Request, pk: int, category: str) -> Account:
+    account = _account(services, db, request)
+    preauth.check_upload(db, account, pk, category)
+    return account
+
+
+async def upload_documents(request: Request) -> Response:
+    services: Services = request.app.state.services
+    try:
+        if services.db is None or services.members is None or services.claims is None:
+            raise Unauthenticated("Pre-authorisation is not available on this server.")
+        pk = database_id(request.path_params["pre_auth_id"], "PreAuthorisation")
+        if pk is None:
+            raise PreAuthNotFound("No such pre-authorisation among yours.")
+        category = request.query_params.get("category", "").strip()
+        if not category:
+            raise InvalidInput(
+                "Say which category the files are: `?category=CODE`.", field="category"
+            )
+    except DomainError as e:
+        return _error(e)
+    cx = services.claims
+    db = services.db()
+    form: UploadForm | None = None
+    committed = False
+    try:
+        account = await run_in_threadpool(_target, services, db, request, pk, category)
+        form = receive_files(request, cx.storage, max_files=MAX_FILES, max_bytes=cx.max_file_bytes)
+        async with form:
+            async for _field, result in form:
+                if isinstance(result, UploadError):
+                    raise result
+        if not form.stored:
+            raise NoFile("Attach at least one file in a part named `file`.")
+        docs = await run_in_threadpool(
+            preauth.attach_all, db, cx, account, pk, category, form.stored
+        )
+        committed = True
+        body = [
+            {
+                "id": d.id,
+                "category": d.category,
+                "contentType": d.content_type,
+                "size": d.size,
+                "uploadedAt": d.uploaded_at.isoformat(),
+            }
+            for d in docs
+        ]
+        return JSONResponse(
+            {"documents": body}, status_code=201, headers={"Cache-Control": "no-store"}
+        )
+    except DomainError as e:
+        db.rollback()
+        return _error(e)
+    except ClientDisconnect:
+        db.rollback()
+        return Response(status_code=400)
+    finally:
+        if form is not None and not committed:
+            await discard(cx.storage, form.stored)
+        db.close()
+
+
+# --- the printable approval ------------------------------------------------------------------
+
+
+def _link_gone() -> Response:
+    return JSONResponse(
+        {
+            "error": {
+                "code": "PRE_AUTH_LINK_INVALID",
+                "message": "This link has expired or is not valid; open the approval from your "
+                "pre-authorisations again.",
+            }
+        },
+        status_code=404,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def approval_view(request: Request) -> Response:
+    """GET /pre-authorisations/<token>.html: the approval to print (server/claims/preauth_letter.py)."""
+    services: Services = request.app.state.services
+    if services.db is None or services.members is None or services.claims is None:
+        return _link_gone()
+    members, cx = services.members, services.claims
+    found = preauth_letter.read_link(
+        services.settings.secret_key, request.path_params["token"], cx.now()
+    )
+    if found is None:
+        return _link_gone()
+    pre_auth_id, session_id = found
+    with unit_of_work(services.db) as db:
+        session = members.accounts.sessions.find(db, session_id)  # signed out: the link is gone
+        account = (
+            db.get(Account, session.subject_id)
+            if session is not None and session.kind is SessionKind.MEMBER
+            else None
+        )
+        try:
+            if account is None:
+                raise PreAuthNotFound("gone")
+            row = preauth.own(db, account, pre_auth_id)
+        except PreAuthNotFound:
+            return _link_gone()
+        policy = db.get(Policy, row.policy_id)
+        shown = preauth_letter.approval(cx.vault, row, policy) if policy is not None else None
+        if shown is None:
+            return _link_gone()
+        page = preauth_letter.render_html(shown)
+    return HTMLResponse(
+        page, headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+    )
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route(
+            "/api/pre-authorisations/{pre_auth_id}/documents", upload_documents, methods=["POST"]
+        ),
+        Route("/pre-authorisations/{token}.html", approval_view, methods=["GET"]),
+    ]

@@ -1,0 +1,74 @@
+"""GraphQL types of 自助保全 (self-service policy administration) requests."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+
+import strawberry
+
+from schema.accounts.errors import RealNameRequiredError
+from schema.claims.auth import claim_env
+from schema.context import Info
+from schema.results import ResultUnion
+from server.claims import member_admin
+from server.ids import global_id
+
+
+@strawberry.enum(description="What a 自助保全 request changes.")
+class ServiceRequestKind(Enum):
+    CHANGE_CONTACT = "change_contact"
+
+
+@strawberry.enum(description="Where a 自助保全 request stands.")
+class ServiceRequestStatus(Enum):
+    APPLIED = "applied"
+
+
+@strawberry.type(description="One step of a request's timeline.")
+class ServiceRequestStep:
+    status: str = strawberry.field(description="SUBMITTED, then APPLIED.")
+    at: datetime.datetime = strawberry.field(description="When (UTC).")
+
+
+@strawberry.type(description="A 自助保全 request on the progress list (保全进度查询), masked.")
+class ServiceRequest:
+    id: strawberry.ID = strawberry.field(description="Global id (`MemberMessage.targetId`).")
+    kind: ServiceRequestKind = strawberry.field(description="What it changes.")
+    status: ServiceRequestStatus = strawberry.field(description="Where it stands.")
+    summary: str = strawberry.field(description="The new values, masked.")
+    created_at: datetime.datetime = strawberry.field(description="When it was sent.")
+    decided_at: datetime.datetime | None = strawberry.field(description="When it took effect.")
+    timeline: list[ServiceRequestStep] = strawberry.field(description="Its steps, oldest first.")
+
+
+def request_type(v: member_admin.RequestView) -> ServiceRequest:
+    return ServiceRequest(
+        id=strawberry.ID(global_id("ServiceRequest", v.id)),
+        kind=ServiceRequestKind(v.kind.value),
+        status=ServiceRequestStatus(v.status.value),
+        summary=v.summary,
+        created_at=v.created_at,
+        decided_at=v.decided_at,
+        timeline=[ServiceRequestStep(status=s.status, at=s.at) for s in v.timeline],
+    )
+
+
+@strawberry.type(description="The member's 自助保全 requests, newest first (the last 50).")
+class ServiceRequestList:
+    requests: list[ServiceRequest] = strawberry.field(description="Newest first.")
+
+
+ServiceRequestsResult = ResultUnion(
+    "ServiceRequestsResult",
+    ServiceRequestList,
+    RealNameRequiredError,
+    description="The requests, or why they cannot be shown.",
+)
+
+
+def request_list(info: Info) -> ServiceRequestList:
+    cx, db, account = claim_env(info)
+    return ServiceRequestList(
+        requests=[request_type(v) for v in member_admin.requests(db, cx, account)]
+    )
