@@ -83,7 +83,8 @@ def redis_backend() -> Iterator[RedisBackend]:
         pytest.skip("TEST_REDIS_URL is not set")
     import redis
 
-    client = redis.Redis.from_url(url)
+    # room for the 120 threads of the widest concurrency test (the pool refuses past its cap)
+    client = redis.Redis.from_url(url, max_connections=256)
     prefix = f"test-limit:{uuid.uuid4().hex[:12]}:"
     try:
         yield RedisBackend(client, prefix)

@@ -348,15 +348,16 @@ def test_reissue_then_posted(
     token = sign_in(api, demo.people["main"].phone)
     policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
     high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
-    cities = api(DIVISIONS, parent="310000")["data"]["administrativeDivisions"]
-    assert cities == [{"code": "310100", "name": "上海市"}]
-    districts = api(DIVISIONS, parent="310100")["data"]["administrativeDivisions"]
+    # the form's lists come from the public administrativeDivisions query
+    cities = api(DIVISIONS, parent="310000000000")["data"]["administrativeDivisions"]
+    assert cities == [{"code": "310100000000", "name": "上海市"}]
+    districts = api(DIVISIONS, parent="310100000000")["data"]["administrativeDivisions"]
     xuhui = next(d["code"] for d in districts if d["name"] == "徐汇区")
     address = {
         "policyId": high_end,
         "mobile": "13912345678",
-        "provinceCode": "310000",
-        "cityCode": "310100",
+        "provinceCode": "310000000000",
+        "cityCode": "310100000000",
         "districtCode": xuhui,
         "street": "漕溪北路1号",
         "postcode": "200030",

@@ -42,7 +42,12 @@ def _all() -> dict[str, Division]:
 
 
 def get(code: str) -> Division | None:
-    return _all().get(code.strip())
+    """By its 6-digit code, or the 12-digit form the public `administrativeDivisions` list
+    gives (the same code followed by six zeros)."""
+    code = code.strip()
+    if len(code) == 12 and code.endswith("000000"):
+        code = code[:6]
+    return _all().get(code)
 
 
 def children(parent: str | None) -> list[Division]:

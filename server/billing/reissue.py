@@ -88,9 +88,10 @@ def request(
         account_id=account.id,
         policy_id=policy.id,
         mobile_enc=cx.vault.encrypt(number),
-        province_code=province_code.strip(),
-        city_code=city_code.strip(),
-        district_code=district_code.strip(),
+        # stored as the 6-digit adcodes, whichever form the client sent
+        province_code=_adcode(province_code),
+        city_code=_adcode(city_code),
+        district_code=_adcode(district_code),
         street_enc=cx.vault.encrypt(street.strip()),
         postcode=postcode.strip(),
         reason=reason.value,
@@ -230,3 +231,9 @@ def _announce_posted(
         dedupe_key=f"{key}:app",
         now=now,
     )
+
+
+def _adcode(code: str) -> str:
+    found = divisions.get(code)
+    assert found is not None  # address_problem() checked it
+    return found.code

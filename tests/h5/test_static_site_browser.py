@@ -3,12 +3,14 @@ district filter and driver card, then the same with the network off (service wor
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from server.directory.models import FacilityKind
 from server.directory.service import FacilityQuery
 from server.services import Services
 from server.settings import Settings
-from tests.h5.browser_helpers import free_port, launch_chromium, require_chromium, watch_page
+from tests.h5.browser_helpers import free_port, watch_page
 
 WORDS = (
     "仁济",
@@ -80,12 +82,11 @@ def _server_ids(services: Services, kind: str, text: str, district: str | None =
     return sorted(r.facility.id for r in page.results)
 
 
-def test_static_search_finds_what_the_server_finds(served: str, services: Services) -> None:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
+def test_static_search_finds_what_the_server_finds(
+    served: str, services: Services, browser: Any
+) -> None:
+    # the session's shared Chromium (tests/h5/conftest.py): one Playwright per thread
+    with contextlib.nullcontext():
         try:
             page = browser.new_page()
             for lang in ("en", "zh"):
@@ -98,7 +99,8 @@ def test_static_search_finds_what_the_server_finds(served: str, services: Servic
                     got = sorted(page.evaluate("d => window.staticSearch('', d)", district))
                     assert got == _server_ids(services, kind, "", district), (lang, kind, district)
         finally:
-            browser.close()
+            for context in browser.contexts:
+                context.close()
 
 
 def _search(page: object, word: str) -> list[str]:
@@ -108,12 +110,9 @@ def _search(page: object, word: str) -> list[str]:
     return page.locator("ol.results li.card h2 a").all_inner_texts()  # type: ignore[attr-defined]
 
 
-def test_search_and_driver_card_online_then_offline(served: str) -> None:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
+def test_search_and_driver_card_online_then_offline(served: str, browser: Any) -> None:
+    # the session's shared Chromium (tests/h5/conftest.py): one Playwright per thread
+    with contextlib.nullcontext():
         try:
             context = browser.new_context()
             page = context.new_page()
@@ -142,15 +141,15 @@ def test_search_and_driver_card_online_then_offline(served: str) -> None:
                 e for e in errors if "Failed to fetch" not in e and "ERR_INTERNET" not in e
             ], errors
         finally:
-            browser.close()
+            for context in browser.contexts:
+                context.close()
 
 
-def test_favourites_stay_on_the_device_and_show_on_the_static_site(served: str) -> None:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
+def test_favourites_stay_on_the_device_and_show_on_the_static_site(
+    served: str, browser: Any
+) -> None:
+    # the session's shared Chromium (tests/h5/conftest.py): one Playwright per thread
+    with contextlib.nullcontext():
         try:
             page = browser.new_page()
             page.goto(f"{served}/h5/en/dental/")
@@ -163,15 +162,15 @@ def test_favourites_stay_on_the_device_and_show_on_the_static_site(served: str) 
             assert [c.get_attribute("id") for c in cards] == ["f-den-arrail-biyun"]
             assert page.locator("#fav-empty").is_hidden()
         finally:
-            browser.close()
+            for context in browser.contexts:
+                context.close()
 
 
-def test_with_javascript_off_the_lists_and_facility_pages_still_work(served: str) -> None:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
+def test_with_javascript_off_the_lists_and_facility_pages_still_work(
+    served: str, browser: Any
+) -> None:
+    # the session's shared Chromium (tests/h5/conftest.py): one Playwright per thread
+    with contextlib.nullcontext():
         try:
             context = browser.new_context(java_script_enabled=False)
             page = context.new_page()
@@ -186,4 +185,5 @@ def test_with_javascript_off_the_lists_and_facility_pages_still_work(served: str
             assert page.url.endswith("/driver/")
             assert page.locator("main").inner_text().strip()
         finally:
-            browser.close()
+            for context in browser.contexts:
+                context.close()

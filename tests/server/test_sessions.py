@@ -8,7 +8,6 @@ from sqlalchemy import Connection, bindparam, inspect, select, text
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
-from server.claims.models import Adjuster
 from server.crypto import token_hash
 from server.db import UTCDateTime, alembic_config, make_engine
 from server.sessions import (
@@ -232,15 +231,16 @@ def test_the_migration_moves_live_sessions_into_the_one_table(tmp_path: Path) ->
         conn.execute(text(sql).bindparams(*times), values)
 
     with engine.begin() as conn:
-        # the account's columns of that revision (later ones add more); the adjuster table
-        # is as the model says from the step before on
+        # the account and adjuster columns of that revision (later ones add more)
         insert(
             "INSERT INTO account (id, phone_hash, phone_enc, created_at) VALUES (1, 'p', 'e', :now)",
             now=now,
         )
-        with Session(bind=conn) as s:
-            s.add(Adjuster(id=2, username="wang", display_name_enc="n", password_hash="h"))
-            s.flush()
+        insert(
+            "INSERT INTO adjuster (id, username, display_name_enc, password_hash, active,"
+            " created_at) VALUES (2, 'wang', 'n', 'h', 1, :now)",
+            now=now,
+        )
         for i, (revoked, end) in enumerate([(None, soon), (now, soon), (None, gone)]):
             insert(
                 "INSERT INTO auth_session (account_id, token_hash, channel, created_at,"
