@@ -23,7 +23,6 @@ from schema.billing.errors import (
 )
 from schema.billing.inputs import CoordinatorQueueFilter
 from schema.billing.types import (
-    AdministrativeDivision,
     AdvancePaymentNode,
     AdvanceStatus,
     AppointmentConnection,
@@ -47,7 +46,7 @@ from schema.billing.types import (
 from schema.context import Info
 from schema.paging import cursor_offset
 from schema.results import ResultUnion
-from server.billing import advance, desk, divisions, ecard, reissue, services
+from server.billing import advance, desk, ecard, reissue, services
 from server.billing import appointments as booking
 from server.billing import models as m
 from server.workdays import china_date
@@ -291,21 +290,6 @@ class BillingQuery:
             limit=first,
         )
         return queue_connection(db, cx, page, offset)
-
-    @strawberry.field(
-        description="Provinces (no parentCode), a province's cities or a city's districts, for "
-        "delivery addresses."
-    )
-    def administrative_divisions(
-        self,
-        parent_code: Annotated[
-            str | None, strawberry.argument(description="A province's or city's code.")
-        ] = None,
-    ) -> list[AdministrativeDivision]:
-        return [
-            AdministrativeDivision(code=d.code, name=d.name, level=d.level)
-            for d in divisions.children(parent_code)
-        ]
 
     @strawberry.field(description="申请补卡 progress: the member's card reissues.")
     @CardReissuesResult.resolver

@@ -366,13 +366,6 @@ class ReissueStatus(Enum):
     DELIVERED = "delivered"
 
 
-@strawberry.type(description="A province, city or district (administrative division).")
-class AdministrativeDivision:
-    code: str = strawberry.field(description="6-digit code, e.g. 310104.")
-    name: str = strawberry.field(description="Chinese name.")
-    level: str = strawberry.field(description="province, city or district.")
-
-
 @strawberry.type(name="CardReissue", description="申请补卡: a new physical card on its way.")
 class CardReissueNode:
     id: strawberry.ID = strawberry.field(description="Global id.")
