@@ -16,16 +16,27 @@ Who pays:
   nothing and pays as anonymous, so tokens cannot be invented for budget.
 
 A partner key would be one more kind of `Caller` with a policy of its own (`_payer`).
+
+Points are taken from the store in leases (`LEASE_SHARE` of the budget, or the request's
+cost if more) and spent from them in memory, so that most requests write nothing: a
+process never spends a point it has not taken from the store, so the budget holds across
+processes and however many requests arrive at once. When a lease is refused, just what
+the request lacks is asked for; a refused request gives back what it held. What a process
+holds unspent counts as spent for others (at most one lease per process and client);
+points held past their lease's window are spent in the next one (at most one lease per
+process and window). Which session a token opens is remembered for `PAYER_SECONDS`, so
+an ended session's bearer may pay under that session's budget for that long.
 """
 
 from __future__ import annotations
 
 import datetime
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.crypto import Vault
+from server.crypto import Vault, token_hash
 from server.limits import Decision, Limiter, Policy, key_of
 from server.sessions import SessionKind, SessionStore
 from server.settings import Settings
@@ -33,6 +44,15 @@ from server.settings import Settings
 ANONYMOUS = "graphql.anonymous"
 SIGNED_IN = "graphql.signed-in"
 _SIGNED_IN_KINDS = (SessionKind.MEMBER, SessionKind.ADJUSTER)
+LEASE_SHARE = 50  # a lease is 1/50 of the budget
+PAYER_SECONDS = 15
+_PAYERS_MAX = 10_000
+
+
+@dataclass(slots=True)
+class _Held:
+    points: int
+    until: datetime.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +79,10 @@ class ApiBudget:
         self.vault = vault
         self.sessions = sessions
         self.db = db
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, str], _Held] = {}
+        # token hash -> (the session's limit key, remembered until)
+        self._payers: dict[str, tuple[str, datetime.datetime]] = {}
 
     def spend(self, caller: Caller, cost: int) -> Decision:
         """Charge `cost` points to whoever pays for the caller's requests; refused (nothing
@@ -66,16 +90,70 @@ class ApiBudget:
         if cost < 1:
             return Decision(True)
         policy, key = self._payer(caller)
+        cost = min(cost, policy.limit)
+        now = self.limiter.clock()
+        with self._lock:
+            held = self._held.pop((policy.name, key), None)
+            if held is not None and held.until <= now:
+                held = None
+            if held is not None and held.points >= cost:
+                held.points -= cost
+                self._held[(policy.name, key)] = held
+                return Decision(True, policy=policy.name)
+        have = held.points if held is not None else 0
+        need = cost - have
+        lease = min(max(need, policy.limit // LEASE_SHARE), policy.limit)
+        try:
+            decision = self._take(policy, key, lease)
+            if not decision.allowed and lease > need:
+                lease = need
+                decision = self._take(policy, key, need)
+        except BaseException:
+            self._give_back(policy, key, held)
+            raise
+        if not decision.allowed:
+            self._give_back(policy, key, held)
+            return decision
+        self._give_back(policy, key, _Held(lease - need, now + policy.window))
+        return decision
+
+    def _take(self, policy: Policy, key: str, amount: int) -> Decision:
         # the count is the transaction's first statement: on SQLite a transaction that has
         # read first may not get the write lock while others hold it
         with self.db() as db, db.begin():
-            return self.limiter.hit_all(db, [(policy, key)], amount=min(cost, policy.limit))
+            return self.limiter.hit_all(db, [(policy, key)], amount=amount)
+
+    def _give_back(self, policy: Policy, key: str, held: _Held | None) -> None:
+        if held is None or held.points <= 0:
+            return
+        with self._lock:
+            mine = self._held.get((policy.name, key))
+            if mine is None:
+                if len(self._held) >= _PAYERS_MAX:  # many clients: forget (they count as spent)
+                    self._held.clear()
+                self._held[(policy.name, key)] = held
+            else:
+                mine.points += held.points
+                mine.until = min(mine.until, held.until)
 
     def _payer(self, caller: Caller) -> tuple[Policy, str]:
         if caller.token:
+            now = self.limiter.clock()
+            hashed = token_hash(caller.token)
+            known = self._payers.get(hashed)
+            if known is not None and now < known[1]:
+                return self.signed_in, known[0]
             with self.db() as db:
                 for kind in _SIGNED_IN_KINDS:
                     session = self.sessions.peek(db, kind, caller.token)
                     if session is not None:
-                        return self.signed_in, key_of(self.vault, SIGNED_IN, str(session.id))
+                        key = key_of(self.vault, SIGNED_IN, str(session.id))
+                        until = min(
+                            now + datetime.timedelta(seconds=PAYER_SECONDS), session.expires_at
+                        )
+                        with self._lock:
+                            if len(self._payers) >= _PAYERS_MAX:
+                                self._payers.clear()
+                            self._payers[hashed] = (key, until)
+                        return self.signed_in, key
         return self.anonymous, key_of(self.vault, ANONYMOUS, caller.address or "unknown")
