@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event, exc
 from sqlalchemy.engine import make_url
@@ -26,6 +26,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_T = TypeVar("_T")
 
 
 class Base(DeclarativeBase):
@@ -206,6 +209,26 @@ def write_first(session: Session) -> Session:
         if bind.dialect.name == "sqlite":
             session.connection(execution_options={WRITE_FIRST: True})
     return session
+
+
+def insert_once(session: Session, model: type[_T], key: str, **values: Any) -> tuple[_T, bool]:
+    """The row of `model` whose unique column `key` has `values[key]`, and whether it was
+    inserted now with `values` (one INSERT ... ON CONFLICT DO NOTHING RETURNING, no
+    savepoint) rather than found (a retried request, a race lost: left as it is)."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    column = getattr(model, key)
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[column])
+    row = session.scalar(stmt.returning(model))
+    if row is None:
+        row = session.scalar(select(model).where(column == values[key]))
+        if row is None:  # inserted and deleted in between: nothing to give
+            raise RuntimeError(f"{model.__name__}: the row of {key} went away")
+        return row, False
+    return row, True
 
 
 def alembic_config(engine: Engine | None = None, vault: Any = None) -> Any:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.db import insert_once
 from server.errors import InvalidInput
 from server.messages.models import MemberMessage
 
@@ -42,10 +42,10 @@ def post(
     """Add a message in the caller's transaction; the same key twice gives the first one."""
     if language not in LANGUAGES:
         raise InvalidInput(f"Unknown language {language!r}.", field="language")
-    existing = db.scalar(select(MemberMessage).where(MemberMessage.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
-    row = MemberMessage(
+    row, _ = insert_once(
+        db,
+        MemberMessage,
+        "dedupe_key",
         account_id=account_id,
         kind=kind,
         subject_type=subject_type,
@@ -54,16 +54,9 @@ def post(
         title=title[:200],
         body=body,
         created_at=now,
+        read_at=None,
         dedupe_key=dedupe_key,
     )
-    try:
-        with db.begin_nested():  # a lost race on the key must not undo the caller's change
-            db.add(row)
-    except IntegrityError:
-        winner = db.scalar(select(MemberMessage).where(MemberMessage.dedupe_key == dedupe_key))
-        if winner is None:
-            raise
-        return winner
     return row
 
 

@@ -12,12 +12,11 @@ import datetime
 import enum
 import logging
 
-from sqlalchemy import Enum, Index, Integer, String, Text, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Enum, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from server.crypto import Vault
-from server.db import Base, UTCDateTime, utcnow
+from server.db import Base, UTCDateTime, insert_once, utcnow
 from server.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -113,11 +112,11 @@ def enqueue(
     if len(subject) > 200:
         raise InvalidInput("The subject is longer than 200 characters.", field="subject")
 
-    existing = session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
     when = now or utcnow()
-    row = Notification(
+    row, inserted = insert_once(
+        session,
+        Notification,
+        "dedupe_key",
         channel=ch,
         recipient_enc=vault.encrypt(address),
         recipient_hash=recipient_lookup(vault, ch, address),
@@ -129,14 +128,6 @@ def enqueue(
         created_at=when,
         dedupe_key=dedupe_key,
     )
-    # a savepoint: losing a race on the key must not undo the caller's own changes
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        winner = session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
-        if winner is None:
-            raise
-        log.info("notification %d was queued concurrently; kept the one", winner.id)
-        return winner
+    if not inserted:
+        log.info("notification %d was queued earlier or queued concurrently; kept the one", row.id)
     return row
