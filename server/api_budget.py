@@ -17,10 +17,10 @@ Who pays:
 
 A partner key would be one more kind of `Caller` with a policy of its own (`_payer`).
 
-Points are taken from the store in leases (`LEASE_SHARE` of the budget, or the request's
-cost if more) and spent from them in memory, so that most requests write nothing: a
-process never spends a point it has not taken from the store, so the budget holds across
-processes and however many requests arrive at once. When a lease is refused, just what
+Points are taken from the store in leases (1/`LEASE_SHARE` of the budget, at most
+`LEASE_MAX`, or the request's cost if more) and spent from them in memory, so that most
+requests write nothing: a process never spends a point it has not taken from the store,
+so the budget holds across processes and however many requests arrive at once. When a lease is refused, just what
 the request lacks is asked for; a refused request gives back what it held. What a process
 holds unspent counts as spent for others (at most one lease per process and client);
 points held past their lease's window are spent in the next one (at most one lease per
@@ -45,6 +45,7 @@ ANONYMOUS = "graphql.anonymous"
 SIGNED_IN = "graphql.signed-in"
 _SIGNED_IN_KINDS = (SessionKind.MEMBER, SessionKind.ADJUSTER)
 LEASE_SHARE = 50  # a lease is 1/50 of the budget
+LEASE_MAX = 1_000_000  # and no more (the counters are 32-bit integers)
 PAYER_SECONDS = 15
 _PAYERS_MAX = 10_000
 
@@ -102,7 +103,7 @@ class ApiBudget:
                 return Decision(True, policy=policy.name)
         have = held.points if held is not None else 0
         need = cost - have
-        lease = min(max(need, policy.limit // LEASE_SHARE), policy.limit)
+        lease = min(max(need, min(policy.limit // LEASE_SHARE, LEASE_MAX)), policy.limit)
         try:
             decision = self._take(policy, key, lease)
             if not decision.allowed and lease > need:

@@ -27,6 +27,7 @@ import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     and_,
     case,
@@ -55,6 +56,11 @@ def _at(moment: datetime.datetime) -> Any:
     return literal(moment, UTCDateTime())
 
 
+def _big(n: int) -> Any:
+    # a limit may pass the counters' 32 bits (a budget of points): bound as a BIGINT
+    return literal(n, BigInteger())
+
+
 def _session(db: Session | None) -> Session:
     if db is None:
         raise ValueError("the database limiter counts in the caller's session")
@@ -70,7 +76,7 @@ def _upsert(
     n = case((stale, amount), else_=_t.count + amount)
     locking: ColumnElement[bool] = false()
     if policy.lock is not None:
-        locking = n >= policy.limit
+        locking = n >= _big(policy.limit)
     next_at: Any = null()
     if policy.delay_after is not None:
         steps = [(n == count, _at(now + wait)) for count, wait in policy.delay_steps()]
@@ -94,7 +100,7 @@ def _upsert(
         or_(
             stale,
             and_(
-                _t.count <= policy.limit - amount,
+                _t.count <= _big(policy.limit - amount),
                 or_(_t.next_at.is_(None), _t.next_at <= _at(now)),
             ),
         ),
