@@ -24,12 +24,14 @@ REDIS_URL (server/limits/redis_store.py counts outside the transaction).
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     and_,
+    bindparam,
     case,
     delete,
     false,
@@ -52,7 +54,12 @@ _STATE = (_t.count, _t.window_ends, _t.next_at, _t.locked_until)
 PURGE_BATCH = 500
 
 
-def _at(moment: datetime.datetime) -> Any:
+def _at(name: str) -> Any:
+    """A moment given when the statement runs (the statements are built once per policy)."""
+    return bindparam(name, type_=UTCDateTime())
+
+
+def _moment(moment: datetime.datetime) -> Any:
     return literal(moment, UTCDateTime())
 
 
@@ -69,39 +76,63 @@ def _session(db: Session | None) -> Session:
 
 def _upsert(
     db: Session, policy: Policy, key: str, now: datetime.datetime, *, checked: bool, amount: int = 1
-) -> Any:
+) -> tuple[Any, dict[str, Any]]:
+    """The statement of one count and its parameters."""
     first = counted(policy, None, now, amount)
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stale = _t.window_ends <= _at(now)
+    params: dict[str, Any] = {
+        "key": key,
+        "now": now,
+        "window_end": now + policy.window,
+        "first_count": first.count,
+        "first_window_ends": first.window_ends,
+        "first_next_at": first.next_at,
+        "first_locked_until": first.locked_until,
+    }
+    if policy.delay_after is not None:
+        for i, (_, wait) in enumerate(policy.delay_steps()):
+            params[f"step_{i}"] = now + wait
+        params["cap_at"] = now + policy.cap
+    if policy.lock is not None:
+        params["lock_end"] = now + policy.lock
+    return _statement(db.get_bind().dialect.name, policy, checked, amount), params
+
+
+@functools.lru_cache(maxsize=512)
+def _statement(dialect: str, policy: Policy, checked: bool, amount: int) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = _at("now")
+    stale = _t.window_ends <= now
     n = case((stale, amount), else_=_t.count + amount)
     locking: ColumnElement[bool] = false()
     if policy.lock is not None:
         locking = n >= _big(policy.limit)
     next_at: Any = null()
     if policy.delay_after is not None:
-        steps = [(n == count, _at(now + wait)) for count, wait in policy.delay_steps()]
-        next_at = case((n < policy.delay_after, null()), *steps, else_=_at(now + policy.cap))
+        steps = [
+            (n == count, _at(f"step_{i}")) for i, (count, _) in enumerate(policy.delay_steps())
+        ]
+        next_at = case((n < policy.delay_after, null()), *steps, else_=_at("cap_at"))
     values: dict[str, Any] = {
         "count": n,
-        "window_ends": case((stale, _at(now + policy.window)), else_=_t.window_ends),
+        "window_ends": case((stale, _at("window_end")), else_=_t.window_ends),
         "next_at": next_at,
-        "locked_until": case((_t.locked_until > _at(now), _t.locked_until), else_=null()),
+        "locked_until": case((_t.locked_until > now, _t.locked_until), else_=null()),
     }
     if policy.lock is not None:
         values = {
             "count": case((locking, 0), else_=values["count"]),
-            "window_ends": case((locking, _at(now)), else_=values["window_ends"]),
+            "window_ends": case((locking, now), else_=values["window_ends"]),
             "next_at": case((locking, null()), else_=values["next_at"]),
-            "locked_until": case((locking, _at(now + policy.lock)), else_=values["locked_until"]),
+            "locked_until": case((locking, _at("lock_end")), else_=values["locked_until"]),
         }
     # the rule of limits.judge, on the row as it is
     allowed = and_(
-        or_(_t.locked_until.is_(None), _t.locked_until <= _at(now)),
+        or_(_t.locked_until.is_(None), _t.locked_until <= now),
         or_(
             stale,
             and_(
                 _t.count <= _big(policy.limit - amount),
-                or_(_t.next_at.is_(None), _t.next_at <= _at(now)),
+                or_(_t.next_at.is_(None), _t.next_at <= now),
             ),
         ),
     )
@@ -109,11 +140,11 @@ def _upsert(
         insert(RateLimit)
         .values(
             policy=policy.name,
-            key=key,
-            count=first.count,
-            window_ends=first.window_ends,
-            next_at=first.next_at,
-            locked_until=first.locked_until,
+            key=bindparam("key", type_=_t.key.type),
+            count=bindparam("first_count", type_=_t.count.type),
+            window_ends=_at("first_window_ends"),
+            next_at=_at("first_next_at"),
+            locked_until=_at("first_locked_until"),
         )
         .on_conflict_do_update(
             index_elements=[_t.policy, _t.key],
@@ -148,9 +179,8 @@ class DatabaseBackend:
             refused = False
             for i in order:
                 policy, key = limits[i]
-                row = s.execute(
-                    _upsert(s, policy, key, now, checked=True, amount=amount)
-                ).one_or_none()
+                stmt, params = _upsert(s, policy, key, now, checked=True, amount=amount)
+                row = s.execute(stmt, params).one_or_none()
                 if row is None:
                     refused = True
                     break
@@ -173,7 +203,8 @@ class DatabaseBackend:
     ) -> Counter:
         s = _session(db)
         with s.begin_nested():
-            return _counter(s.execute(_upsert(s, policy, key, now, checked=False)).one())
+            stmt, params = _upsert(s, policy, key, now, checked=False)
+            return _counter(s.execute(stmt, params).one())
 
     def read(self, db: Session | None, policy: Policy, key: str) -> Counter | None:
         row = (
@@ -200,9 +231,9 @@ class DatabaseBackend:
         skipping rows another transaction holds (it is counting under them right now)."""
         s = _session(db)
         done = and_(
-            _t.window_ends <= _at(now),
-            or_(_t.next_at.is_(None), _t.next_at <= _at(now)),
-            or_(_t.locked_until.is_(None), _t.locked_until <= _at(now)),
+            _t.window_ends <= _moment(now),
+            or_(_t.next_at.is_(None), _t.next_at <= _moment(now)),
+            or_(_t.locked_until.is_(None), _t.locked_until <= _moment(now)),
         )
         total = 0
         while True:
