@@ -16,6 +16,11 @@ and index, the interpreter's files) are in memory once however many workers map 
 though each worker's RSS counts them.
 
     .venv/bin/python -m scripts.bench_directory_workers --size 100k --engine whoosh --workers 4
+    .venv/bin/python -m scripts.bench_directory_workers --size 100k --start uvicorn  # spawned
+
+The several workers start as production starts them (`python -m server.serving`, workers
+forked from a parent that loaded the application and the directory: `--start fork`) or
+spawned (`--start spawn`, or plain `uvicorn --workers N`: `--start uvicorn`).
 """
 
 from __future__ import annotations
@@ -90,31 +95,48 @@ def _children(pid: int) -> list[int]:
             command = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"spawn_main" in command or b"uvicorn" in command:
+        # spawned: a fresh interpreter; forked (server.serving): the parent's command line
+        if b"spawn_main" in command or b"uvicorn" in command or b"server.serving" in command:
             workers.append(child)
     return workers
 
 
 @contextlib.contextmanager
 def _server(
-    env: dict[str, str], workers: int, app_root: Path
+    env: dict[str, str], workers: int, app_root: Path, start: str = "uvicorn"
 ) -> Iterator[tuple[int, int, float, float]]:
     """(port, pid, seconds to the first /healthz, the process's CPU seconds by then) of
-    uvicorn serving the real app. On a loaded machine the CPU time is the steadier figure."""
+    uvicorn serving the real app. On a loaded machine the CPU time is the steadier figure.
+    `start`: plain `uvicorn --workers N` (spawned workers), or the production start
+    `python -m server.serving` ("fork": workers forked from a parent that loaded the app
+    and the directory; "spawn": its workers spawned)."""
     port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "server.app:create_app",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    if workers > 1:
+    if start != "uvicorn":
+        command = [
+            sys.executable,
+            "-m",
+            "server.serving",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--start",
+            start,
+        ]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "server.app:create_app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+    if workers > 1 and start == "uvicorn":
         command += ["--workers", str(workers)]
     started = time.perf_counter()
     server = subprocess.Popen(command, cwd=app_root, env={**env, "PYTHONPATH": str(app_root)})
@@ -200,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="100k", help="10k, 100k or 1m")
     parser.add_argument("--engine", default="whoosh")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--start",
+        choices=("uvicorn", "fork", "spawn"),
+        default="fork",
+        help="how the several workers start: `uvicorn --workers N`, or `python -m "
+        "server.serving --start fork|spawn` (the production start)",
+    )
     parser.add_argument("--warm-starts", type=int, default=3)
     parser.add_argument("--searches", type=int, default=200)
     parser.add_argument(
@@ -256,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"one worker after searches: {one}", flush=True)
 
-    with _server(env, args.workers, args.app_root) as (port, pid, seconds, _):
+    results["start"] = args.start
+    with _server(env, args.workers, args.app_root, args.start) as (port, pid, seconds, _):
         deadline = time.time() + 600
         while len(_children(pid)) < args.workers and time.time() < deadline:
             time.sleep(0.1)

@@ -82,6 +82,27 @@ def store_dir(settings: Settings) -> Path:
     return settings.var_dir / "index" / "directory"
 
 
+# the directory the serving parent loaded before its workers forked (server/serving.py):
+# the workers use its pages, shared copy-on-write, instead of opening their own
+_preloaded: tuple[tuple[object, ...], Directory] | None = None
+
+
+def _preload_key(settings: Settings) -> tuple[object, ...]:
+    return (
+        settings.directory_source.strip(),
+        str(settings.data_dir),
+        str(settings.var_dir),
+        settings.environment,
+    )
+
+
+def keep_preloaded(settings: Settings, directory: Directory) -> None:
+    """`load_directory(settings)` gives `directory` from now on in this process and in the
+    processes it forks (the serving parent, before its workers start)."""
+    global _preloaded
+    _preloaded = (_preload_key(settings), directory)
+
+
 def load_directory(settings: Settings) -> Directory:
     """Load the directory named by ``settings.directory_source``.
 
@@ -94,6 +115,8 @@ def load_directory(settings: Settings) -> Directory:
     memory-mapped store (``store_dir``) that later starts, and every worker, open
     instead of reading the CSV files again.
     """
+    if _preloaded is not None and _preloaded[0] == _preload_key(settings):
+        return _preloaded[1]
     source = settings.directory_source.strip()
     is_osm = curated = False
     if source == CURATED:

@@ -259,3 +259,55 @@ def test_prepare_only_migrates_and_builds_the_index(
     # then the database is at the newest migration and the index is built
     assert (tmp_path / "app.sqlite3").exists()
     assert any((tmp_path / "index").rglob("*"))
+
+
+def _workers(parent: int) -> list[bytes]:
+    """The command lines of a supervisor's workers: forked ones carry the parent's,
+    spawned ones multiprocessing's (its resource tracker left out)."""
+    own = Path(f"/proc/{parent}/cmdline").read_bytes()
+    children: set[int] = set()
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        children.update(int(p) for p in (task / "children").read_text().split())
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in sorted(children)]
+    return [c for c in commands if c == own or b"spawn_main" in c]
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_workers_are_forked_from_a_parent_that_loaded_the_app(tmp_path: Path, start: str) -> None:
+    # given the production start with two workers
+    with serve(tmp_path, args=["--workers", "2", "--start", start]) as served:
+        deadline = time.monotonic() + 60
+        while len(_workers(served.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        commands = _workers(served.process.pid)
+        parent = Path(f"/proc/{served.process.pid}/cmdline").read_bytes()
+        c = served.connection()
+        body = json.dumps({"query": "{ facilities(first: 1) { totalCount } }"})
+        c.request("POST", "/graphql", body=body, headers={"content-type": "application/json"})
+        r = c.getresponse()
+        data = json.loads(r.read())
+        c.close()
+    # then the workers answer from the directory
+    assert r.status == 200 and data["data"]["facilities"]["totalCount"] > 0
+    if start == "fork":  # copies of the parent, which had loaded the app and the directory
+        assert commands == [parent, parent]
+    else:  # fresh interpreters, as uvicorn starts them (and multiprocessing's helper)
+        assert len(commands) == 2 and all(b"spawn_main" in c for c in commands)
+
+
+def test_a_preloaded_directory_is_what_load_directory_gives_for_the_same_settings(
+    tmp_path: Path,
+) -> None:
+    from server.directory import loader
+    from server.settings import Settings
+
+    settings = Settings(environment="test", var_dir=tmp_path / "var")
+    other = Settings(environment="test", var_dir=tmp_path / "other")
+    kept = loader.load_directory(settings)
+    try:
+        loader.keep_preloaded(settings, kept)
+        assert loader.load_directory(settings) is kept
+        assert loader.load_directory(settings.with_(port=8001)) is kept
+        assert loader.load_directory(other) is not kept
+    finally:
+        loader._preloaded = None
