@@ -235,7 +235,7 @@ def announce(
         claim_no=claim.claim_no,
         approved=_yuan(claim.approved_fen),
         paid=_yuan(claim.paid_fen),
-        deductions=_deductions(claim, lang),
+        deductions=_deductions(claim, lang) if event is Event.SETTLED else "",  # e-mail of SETTLED
         reason=(claim.decision_reason or "").strip(),
         deadline=_date(deadline, lang) if deadline else "",
     )

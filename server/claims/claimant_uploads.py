@@ -76,9 +76,11 @@ def documents_target(
     db: Session, cx: ClaimContext, account: Account, session_id: int, claim_id: int, category: str
 ) -> UploadTarget:
     """The member's claim that takes files of `category`, with the bytes it already holds."""
-    claim = core.member_claim(db, account, claim_id)
+    found = core.claim_with_used_bytes(db, claim_id)
+    if found is None or not core.can_see(account, found[0]):
+        raise ClaimNotFound("No such claim among yours.")
+    claim, used = found
     check_upload_category(db, cx, claim, category)
-    used = core.used_bytes(db, claim)
     if used >= cx.claim_cap_bytes:  # full already: refuse before any byte arrives
         full = QuotaExceeded(used, 0, cx.claim_cap_bytes)
         full.message = (
@@ -103,11 +105,17 @@ def attach_documents(
     """Record the stored files on the claim (checked again, its row locked) and commit."""
     write_first(db)
     # locked: two uploads to one claim cannot both pass the per-claim cap
-    claim = db.get(Claim, target.claim_id, with_for_update=True, populate_existing=True)
-    if claim is None or not _still_visible(db, target, claim):
+    found = core.claim_with_used_bytes(db, target.claim_id, lock=True)
+    if found is None or not _still_visible(db, target, found[0]):
         raise ClaimNotFound("No such claim among yours.")
+    claim, used = found
     check_upload_category(db, cx, claim, category)
-    docs = [core.attach_document(db, cx, claim, category, s, channel=Channel.APP) for s in stored]
+    docs = []
+    for s in stored:
+        docs.append(
+            core.attach_document(db, cx, claim, category, s, channel=Channel.APP, used=used)
+        )
+        used += s.size
     out = [document_file(cx, d, target.session_id) for d in docs]
     db.commit()
     return out

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ScalarSelect, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -267,6 +267,27 @@ def member_claims_filter(account: Account):  # type: ignore[no-untyped-def]
 # --- documents -----------------------------------------------------------------------------------
 
 
+def _used_of_claim() -> ScalarSelect[int]:
+    """The bytes a claim's documents hold, as a column of a statement on `Claim`."""
+    return (
+        select(func.coalesce(func.sum(ClaimDocument.size), 0))
+        .where(ClaimDocument.claim_id == Claim.id, ClaimDocument.removed_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def claim_with_used_bytes(
+    db: Session, claim_id: int, *, lock: bool = False
+) -> tuple[Claim, int] | None:
+    """The claim and the bytes its documents hold, in one statement; `lock`: its row
+    locked for this transaction and read afresh (as `lock_claim`)."""
+    query = select(Claim, _used_of_claim()).where(Claim.id == claim_id)
+    if lock:
+        query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
+    row = db.execute(query).first()
+    return None if row is None else (row[0], int(row[1] or 0))
+
+
 def used_bytes(db: Session, claim: Claim) -> int:
     total = db.scalar(
         select(func.coalesce(func.sum(ClaimDocument.size), 0)).where(
@@ -308,15 +329,19 @@ def attach_document(
     stored: StoredUpload,
     *,
     channel: Channel,
+    used: int | None = None,
 ) -> ClaimDocument:
     """Record a stored upload on the claim, within the per-claim cap.
 
     Call `check_can_add_documents` before receiving the bytes; this checks again, since
     the claim may have changed while the file streamed in. When it refuses, the caller
-    deletes the stored objects.
+    deletes the stored objects. `used`: the bytes the claim's documents hold, when the
+    caller has read them under the claim's lock (else they are read here).
     """
     check_can_add_documents(db, cx, claim, category)
-    check_quota(used_bytes(db, claim), stored.size, cx.claim_cap_bytes)
+    if used is None:
+        used = used_bytes(db, claim)
+    check_quota(used, stored.size, cx.claim_cap_bytes)
     supplement = open_supplement(db, claim) if claim.status is S.PENDING_SUPPLEMENT else None
     doc = ClaimDocument(
         claim_id=claim.id,

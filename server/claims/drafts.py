@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -120,21 +120,6 @@ def drafts(db: Session, account: Account) -> list[Claim]:
             .order_by(Claim.updated_at.desc(), Claim.id.desc())
         )
     )
-
-
-def _lock_own(db: Session, account: Account, claim_id: int) -> Claim:
-    """The claim re-read under a row lock, so two submissions of one draft take turns."""
-    claim = db.scalar(
-        select(Claim)
-        .where(Claim.id == claim_id)
-        # what the rules read, in the same statement; only the claim's row is locked
-        .options(joinedload(Claim.policy), joinedload(Claim.payee))
-        .with_for_update(of=Claim)
-        .execution_options(populate_existing=True)
-    )
-    if claim is None or claim.account_id != account.id:
-        raise ClaimNotFound("No such claim among yours.")
-    return claim
 
 
 # --- step 1: notice, policy and insured person ---------------------------------------------------
@@ -640,12 +625,26 @@ def submit(
     """
     require_verified(account)
     key = check.client_key(client_key)
-    done = by_client_key(db, account, key)
+    # the draft and the claim holding the key, if another, in one statement, locked in
+    # the order of their ids (so two requests never wait on each other crosswise): two
+    # submissions of one draft take turns, and the second sees what the first did
+    rows = db.scalars(
+        select(Claim)
+        .where(Claim.account_id == account.id, or_(Claim.id == claim_id, Claim.client_key == key))
+        .options(joinedload(Claim.policy), joinedload(Claim.payee))
+        .order_by(Claim.id)
+        .with_for_update(of=Claim)
+        .execution_options(populate_existing=True)
+    ).unique()
+    found = {row.id: row for row in rows}
+    done = next((row for row in found.values() if row.client_key == key), None)
     if done is not None and done.status is not S.DRAFT:
         if done.id != claim_id:
             raise _key_reused()
         return done
-    claim = _lock_own(db, account, claim_id)
+    claim = found.get(claim_id)
+    if claim is None:
+        raise ClaimNotFound("No such claim among yours.")
     if claim.status is not S.DRAFT:
         if claim.client_key == key:
             return claim  # submitted by a concurrent request with this key
@@ -696,10 +695,6 @@ def submit(
     db.flush()
     log.info("claim %s submitted (claim id %s)", claim.claim_no, claim.id)
     return claim
-
-
-def by_client_key(db: Session, account: Account, key: str) -> Claim | None:
-    return db.scalar(select(Claim).where(Claim.account_id == account.id, Claim.client_key == key))
 
 
 def _key_reused() -> ValidationFailed:
