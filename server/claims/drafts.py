@@ -631,7 +631,8 @@ def submit(
     rows = db.scalars(
         select(Claim)
         .where(Claim.account_id == account.id, or_(Claim.id == claim_id, Claim.client_key == key))
-        .options(joinedload(Claim.policy), joinedload(Claim.payee))
+        # what the rules and the announcement read, in the same statement
+        .options(joinedload(Claim.policy), joinedload(Claim.payee), joinedload(Claim.insured))
         .order_by(Claim.id)
         .with_for_update(of=Claim)
         .execution_options(populate_existing=True)
