@@ -12,7 +12,6 @@ from schema.directory.types import PageInfo
 from schema.paging import offset_cursor
 from server.accounts.models import Account
 from server.billing import appointments as booking
-from server.billing import divisions
 from server.billing.desk import QueuePage
 from server.billing.models import AdvancePayment, Appointment, CardReissue
 from server.billing.services import ServiceEntry
@@ -20,6 +19,7 @@ from server.claims.core import ClaimContext
 from server.crypto import mask_id, mask_name, mask_phone
 from server.directory.directory import Directory
 from server.directory.models import Facility
+from server.divisions import divisions, normalise
 from server.ids import global_id
 from server.policies.models import Person, Policy
 from server.workdays import china_date
@@ -333,6 +333,11 @@ class DirectBillingCard:
     member_name_masked: str = strawberry.field(description="The insured person, masked.")
     id_number_masked: str = strawberry.field(description="Their ID number, masked.")
     card_number: str = strawberry.field(description="The card number.")
+    card_number_note: str = strawberry.field(
+        description="Where the card number comes from (today: formed from the policy number, "
+        "which may differ from the printed card's); show it beside the number."
+    )
+    card_number_note_en: str = strawberry.field(description="The note in English.")
     plan: str = strawberry.field(description="The plan (product) name.")
     plan_en: str = strawberry.field(description="The plan name in English.")
     valid_from: datetime.date = strawberry.field(description="Valid from.")
@@ -391,7 +396,7 @@ def _street(text: str) -> str:
 
 def reissue_node(db: Session, cx: ClaimContext, r: CardReissue) -> CardReissueNode:
     def name(code: str) -> str:
-        d = divisions.get(code)
+        d = divisions().get(normalise(code))
         return d.name if d else code
 
     policy = db.get(Policy, r.policy_id)

@@ -240,40 +240,79 @@ def announce(
         deadline=_date(deadline, lang) if deadline else "",
     )
     text = render(event, lang, facts)
-    dedupe = f"{event.value}:{claim.id}:{key}"
-    if text.sms:
-        outbox.enqueue(
-            db,
-            outbox.Channel.SMS,
-            cx.vault.decrypt(account.phone_enc),
-            "",
-            text.sms,
-            f"{dedupe}:sms",
-            vault=cx.vault,
-            now=now,
-        )
-    contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
-    email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
-    if text.email_body and email:
-        outbox.enqueue(
-            db,
-            outbox.Channel.EMAIL,
-            email,
-            text.email_subject,
-            text.email_body,
-            f"{dedupe}:email",
-            vault=cx.vault,
-            now=now,
-        )
-    messages.post(
+    tell(
         db,
-        account_id=account.id,
+        cx,
+        account,
+        mobile=cx.vault.decrypt(account.phone_enc),
         kind=event.value,
         subject_type="claim",
         subject_id=claim.id,
-        language=lang,
+        lang=lang,
         title=text.title,
-        body=text.message,
+        message=text.message,
+        sms=text.sms,
+        email_subject=text.email_subject,
+        email_body=text.email_body,
+        dedupe=f"{event.value}:{claim.id}:{key}",
+        now=now,
+    )
+
+
+def tell(
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    *,
+    mobile: str,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    lang: str,
+    title: str,
+    message: str,
+    sms: str = "",
+    email_subject: str = "",
+    email_body: str = "",
+    dedupe: str,
+    now: datetime.datetime,
+) -> None:
+    """Tell a member one thing on every channel: the SMS to `mobile`, the e-mail to the
+    address of their contact record (when they gave one), the in-app message.
+
+    Used for claims and for every service request (direct billing, pre-authorisation,
+    self-service administration). `dedupe` names the change: the same one twice (a
+    retried request) writes nothing more. Empty `sms` or `email_body` skip that channel.
+    The SMS and e-mail may name the person (they live only in the encrypted outbox); the
+    in-app `message` must not.
+    """
+    if sms and mobile:
+        outbox.enqueue(
+            db, outbox.Channel.SMS, mobile, "", sms, f"{dedupe}:sms", vault=cx.vault, now=now
+        )
+    if email_body:
+        contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
+        email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
+        if email:
+            outbox.enqueue(
+                db,
+                outbox.Channel.EMAIL,
+                email,
+                email_subject,
+                email_body,
+                f"{dedupe}:email",
+                vault=cx.vault,
+                now=now,
+            )
+    messages.post(
+        db,
+        account_id=account.id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        language=lang,
+        title=title,
+        body=message,
         dedupe_key=f"{dedupe}:app",
         now=now,
     )
