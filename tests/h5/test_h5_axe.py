@@ -1,6 +1,7 @@
 """axe-core in headless Chromium at 360 px: no serious or critical violation on any H5 page
-(directory pages, facility page, favourites, landing, supplement portal), and what a
-foreign client reads on a phone: the area instead of a km, the direct-billing explainer."""
+(directory pages, typed places, maps, FAQ, facility page, favourites, landing, supplement
+portal), and what a foreign client reads on a phone: the area instead of a km, the
+direct-billing explainer."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ DIRECTORY_PAGES = [
     "/h5/zh/favourites",
     "/h5/en/medical?page=9",
     "/h5/en/nowhere",
+    "/h5/en/designated?place=Jing%27an%20Temple",
+    "/h5/zh/dental?place=%E5%BE%90%E5%AE%B6%E6%B1%87%E7%AB%99",
+    "/h5/en/medical?place=zzzzqqq",
+    "/h5/en/designated/map",
+    "/h5/zh/dental/map?place=%E6%B5%A6%E4%B8%9C",
+    "/h5/en/faq",
+    "/h5/zh/faq",
 ]
 
 
