@@ -103,11 +103,13 @@ def test_no_serious_axe_violation_on_directory_pages(chromium: None, site: str) 
 
 def test_an_approximate_facility_shows_its_area_not_a_km(chromium: None, site: str) -> None:  # noqa: F811
     def journey(page: Any) -> None:
-        page.goto(f"{site}/h5/en/dental?lat=31.2386&lng=121.4936&sort=distance")
-        exact = page.locator("#f-den-arrail-zhengda .dist")
+        page.goto(f"{site}/h5/en/designated?lat=31.2310&lng=121.4520&sort=distance")
+        exact = page.locator("#f-des-parkway-ruikang .dist")
         assert exact.inner_text().endswith(" km")
-        card = page.locator("#f-den-arrail-biyun")
-        assert card.locator(".dist").inner_text() == "Pudong, exact location not confirmed"
+        card = page.locator("#f-des-parkway-ruixin")
+        assert (
+            card.locator(".dist").inner_text() == "Jing'an District, exact location not confirmed"
+        )
         assert " km" not in card.inner_text()
         why = card.locator(".approx-why")
         assert why.is_visible() and "no distance is shown" in why.inner_text()
