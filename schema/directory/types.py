@@ -268,7 +268,7 @@ PlaceKindType = strawberry.enum(
 
 @strawberry.type(
     name="Place",
-    description="A place a client typed, from the offline gazetteer of public names (OpenStreetMap, administrative divisions).",
+    description="A place a client typed, from the offline gazetteer of public names (OpenStreetMap, administrative divisions, metro stations).",
 )
 class PlaceType:
     id: str = strawberry.field(description="Stable id, e.g. `district:relation/398348`.")
