@@ -31,8 +31,7 @@ from schema.claims.common import (
     supplement_info,
     timeline,
 )
-from schema.directory.types import PageInfo
-from schema.paging import offset_cursor
+from schema.paging import PageInfo, offset_cursor
 from schema.policies.types import Relation
 from server.claims import deadlines, models
 from server.claims.core import ClaimContext
@@ -135,9 +134,7 @@ def queue_connection(
         )
     return AdjusterQueueConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=PageInfo.of(edges, has_next=page.has_next),
         total_count=page.total,
     )
 

@@ -8,8 +8,7 @@ from enum import Enum
 import strawberry
 from sqlalchemy.orm import Session
 
-from schema.directory.types import PageInfo
-from schema.paging import offset_cursor
+from schema.paging import PageInfo, offset_cursor
 from server.accounts.models import Account
 from server.billing import appointments as booking
 from server.billing.desk import QueuePage
@@ -318,9 +317,7 @@ def queue_connection(
     ]
     return AppointmentConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=PageInfo.of(edges, has_next=page.has_next),
         total_count=page.total,
     )
 

@@ -39,7 +39,7 @@ from schema.claims.common import (
 )
 from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError
 from schema.context import Info
-from schema.directory.types import PageInfo
+from schema.paging import PageInfo
 from schema.policies.types import PolicyType, Relation, policy_type
 from schema.results import ResultUnion
 from server.claims import (

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from schema.directory.types import PageInfo
+from schema.paging import PageInfo
 from server.ids import global_id
 from server.messages.models import MemberMessage
 
