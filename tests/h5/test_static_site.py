@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
 from starlette.testclient import TestClient
 
-from scripts.build_static import build, static_path
+from scripts.build_static import FIRST_ROWS, SHARD_ROWS, build, search_files, static_path
 from server.app import create_app
 from server.services import Services
 from server.settings import Settings
@@ -110,3 +112,43 @@ def test_the_app_serves_the_built_site_and_renders_the_rest(
         assert search.status_code == 200
         assert search.content != built
         assert "private" in search.headers["cache-control"]
+
+
+def test_a_large_list_is_split_into_a_light_first_file_and_shards() -> None:
+    # given 2,500 rows
+    rows: list[list[object]] = [[f"f{i}"] for i in range(2500)]
+    # when they are written as a list's index
+    files = search_files(rows, "en")
+    # then search.json holds the first rows and names the shards, which hold the rest
+    head = files["search.json"]
+    assert head["rows"] == rows[:FIRST_ROWS] and head["total"] == 2500
+    assert head["shards"] == ["search-1.json", "search-2.json", "search-3.json"]
+    shards: list[Any] = [files[name]["rows"] for name in head["shards"]]  # type: ignore[attr-defined]
+    assert [len(s) for s in shards] == [SHARD_ROWS, SHARD_ROWS, 2500 - FIRST_ROWS - 2 * SHARD_ROWS]
+    assert [r for part in [head["rows"], *shards] for r in part] == rows
+    # and a small list is one file
+    assert list(search_files(rows[:15], "en")) == ["search.json"]
+
+
+def test_the_words_file_carries_the_servers_lexicon_and_synonyms(
+    site: Path, services: Services
+) -> None:
+    words = json.loads((site / "h5/search-words.json").read_text())
+    engine = services.directory.engine
+    # the same Latin terms and counts the server forgives queries with
+    assert words["lexicon"] == dict(engine._lexicon._counts)  # type: ignore[attr-defined]
+    assert "renji" in words["lexicon"]
+    # English words' stems, the synonyms' terms, jieba's words for the directory's Chinese
+    assert words["stems"]["cardiology"] == "cardiolog"
+    assert "急诊" in words["synonyms"]["emerg"] and "emerg" in words["synonyms"]["急诊"]
+    assert words["dict"]["仁济"] > 0 and words["total"] > 0
+
+
+def test_the_english_list_first_load_is_under_50_kb(site: Path) -> None:
+    page = site / "h5/en/medical/index.html"
+    html = page.read_text()
+    parts = [page, site / "h5/en/medical/search.json", site / "h5/search-words.json"]
+    parts += [site / p.lstrip("/") for p in re.findall(r'(?:href|src)="(/h5/static/[^"]+)"', html)]
+    assert len(parts) >= 5
+    br = sum(len(Path(f"{p}.br").read_bytes()) for p in parts)
+    assert br <= 50 * 1024
