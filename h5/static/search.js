@@ -32,7 +32,12 @@
     });
   }
 
-  function prepare(rows) {
+  // a file's rows, written as columns
+  function prepare(part) {
+    var cols = part.cols, rows = [], i;
+    for (i = 0; cols.length && i < cols[0].length; i++) {
+      rows.push(cols.map(function (c) { return c[i]; }));
+    }
     rows.forEach(function (row) {
       row.terms = new Set(row[7].split(" "));
       row.grams = new Set(row[8].split(" "));
@@ -64,7 +69,7 @@
     if (!loading) {
       loading = Promise.all([json(indexUrl), json(site + "search-words.json")]).then(function (got) {
         var data = got[0];
-        prepare(data.rows);
+        data.rows = prepare(data);
         data.words = readWords(got[1]);
         keep(data, data.rows);
         return data;
@@ -79,7 +84,7 @@
     var folder = url.replace(/[^\/]*$/, "");
     return Promise.all(data.shards.map(function (name) { return json(folder + name); }))
       .then(function (shards) {
-        shards.forEach(function (shard) { data.rows = data.rows.concat(prepare(shard.rows)); });
+        shards.forEach(function (shard) { data.rows = data.rows.concat(prepare(shard)); });
         data.shards = [];
         return data;
       });
@@ -243,7 +248,7 @@
     if (!m || !ids.length || !empty) { return; }
     Promise.all(["medical", "dental", "designated"].map(function (kind) {
       var url = m[1] + kind + "/search.json";
-      return json(url).then(function (data) { prepare(data.rows); return shardsOf(url, data); });
+      return json(url).then(function (data) { data.rows = prepare(data); return shardsOf(url, data); });
     })).then(function (lists) {
       var rows = [];
       lists.forEach(function (d) {

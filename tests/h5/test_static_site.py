@@ -115,19 +115,24 @@ def test_the_app_serves_the_built_site_and_renders_the_rest(
 
 
 def test_a_large_list_is_split_into_a_light_first_file_and_shards() -> None:
-    # given 2,500 rows
-    rows: list[list[object]] = [[f"f{i}"] for i in range(2500)]
+    # given 6,000 rows
+    rows: list[list[object]] = [[f"f{i}", i] for i in range(6000)]
     # when they are written as a list's index
     files = search_files(rows, "en")
     # then search.json holds the first rows and names the shards, which hold the rest
     head = files["search.json"]
-    assert head["rows"] == rows[:FIRST_ROWS] and head["total"] == 2500
-    assert head["shards"] == ["search-1.json", "search-2.json", "search-3.json"]
-    shards: list[Any] = [files[name]["rows"] for name in head["shards"]]  # type: ignore[attr-defined]
-    assert [len(s) for s in shards] == [SHARD_ROWS, SHARD_ROWS, 2500 - FIRST_ROWS - 2 * SHARD_ROWS]
-    assert [r for part in [head["rows"], *shards] for r in part] == rows
+    first = _rows(head)
+    assert first == rows[:FIRST_ROWS] and head["total"] == 6000
+    assert head["shards"] == [f"search-{i}.json" for i in range(1, 1 + len(head["shards"]))]  # type: ignore[arg-type]
+    shards = [_rows(files[name]) for name in head["shards"]]  # type: ignore[attr-defined]
+    assert all(len(s) == SHARD_ROWS for s in shards[:-1]) and 0 < len(shards[-1]) <= SHARD_ROWS
+    assert [r for part in [first, *shards] for r in part] == rows
     # and a small list is one file
     assert list(search_files(rows[:15], "en")) == ["search.json"]
+
+
+def _rows(part: dict[str, Any]) -> list[list[object]]:
+    return [list(row) for row in zip(*part["cols"], strict=True)]
 
 
 def test_the_words_file_carries_the_servers_lexicon_and_synonyms(
