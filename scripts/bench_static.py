@@ -7,8 +7,9 @@ scripts, the list's search.json and the shared search-words.json, as br and gzip
 them); then, for the curated lists, the public OpenStreetMap corpus and a 10k synthetic
 directory, with every facility in one list (the largest a list could be): the size of the
 list's search.json (what a page loads), of its shards and of the words file, the time
-Chromium takes to a first answer (search.json and the words) and to the first whole
-answer (the shards fetched), and then to search (median of several runs per word).
+from opening the page in Chromium to a first answer (search.json and the words) and to
+the first whole answer (the shards fetched, from a local `http.server`, uncompressed),
+and then the time to search (median of several runs per word).
 """
 
 from __future__ import annotations
@@ -122,15 +123,16 @@ def corpus(label: str, settings: Settings, page: object) -> None:
             proc, url = _serve(folder)
             try:
                 page.goto(url + "/index.html")  # type: ignore[attr-defined]
-                # the first answer: search.json and the words only, as the page loads them
+                # from the page's opening (performance.now() counts from navigation) to the
+                # first answer (search.json and the words, as the page loads them) and to
+                # the first whole answer (the other shards fetched and read)
                 first = page.evaluate(  # type: ignore[attr-defined]
-                    """async () => { const t = performance.now();
-                    await window.staticSearch('renji', '', true); return performance.now() - t; }"""
+                    """async () => { await window.staticSearch('renji', '', true);
+                    return performance.now(); }"""
                 )
-                # the first whole answer: the other shards fetched and read
                 whole = page.evaluate(  # type: ignore[attr-defined]
-                    """async () => { const t = performance.now();
-                    await window.staticSearch('renji'); return performance.now() - t; }"""
+                    """async () => { await window.staticSearch('renji');
+                    return performance.now(); }"""
                 )
                 times = []
                 for word in WORDS:
