@@ -137,7 +137,7 @@ def search_words(directory: Directory) -> dict[str, object]:
     analysis.initialize()
     docs = [analysis.document(f) for f in directory.facilities]
     lexicon = analysis.lexicon_counts(docs)
-    latin: set[str] = set()
+    latin: set[str] = set(lexicon)  # a pinyin term typed is stemmed as English is
     for f in directory.facilities:
         latin |= _latin_words(f)
     synonyms: dict[str, list[str]] = {}
