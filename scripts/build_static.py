@@ -119,7 +119,6 @@ def search_files(
         "cols": columns(rows[:first_rows]),
         "shards": list(shards),
         "total": len(rows),
-        "words": "/" + WORDS,
     }
     return {"search.json": head, **shards}
 
