@@ -15,7 +15,9 @@ Who pays:
   (`graphql.signed-in`, GRAPHQL_SIGNED_IN_BUDGET, the larger one). A made-up token opens
   nothing and pays as anonymous, so tokens cannot be invented for budget.
 
-A partner key would be one more kind of `Caller` with a policy of its own (`_payer`).
+The anonymous budget is the only one for requests without a partner key, persisted-query
+GETs included; a request with a key is not charged here but under the key's own budgets
+(server/partners, the app's `_admit`).
 """
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ class Settings(BaseSettings):
     )
     graphql_anonymous_budget: Positive = Field(
         300_000,
-        description="query cost one client address may spend per window without signing in; at least `GRAPHQL_MAX_COST`",
+        description="query cost one client address may spend per window without signing in or a partner key (every /graphql request, persisted-query GETs too; partner keys have their own); at least `GRAPHQL_MAX_COST`",
     )
     graphql_signed_in_budget: Positive = Field(
         1_000_000,
@@ -264,14 +264,6 @@ class Settings(BaseSettings):
     graphql_get_max_age: Positive = Field(
         60,
         description="seconds a CDN or app may keep a public query fetched by GET (Cache-Control)",
-    )
-    anonymous_rate_per_minute: Positive = Field(
-        120,
-        description="persisted-query requests per minute from one address without a partner key (partner keys have their own)",
-    )
-    anonymous_cost_per_minute: Positive = Field(
-        20_000,
-        description="query cost per minute from one address without a partner key, for persisted-query requests",
     )
 
     def __init__(self, **values: Any) -> None:

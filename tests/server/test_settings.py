@@ -121,8 +121,6 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "STATIC_SITE_DIR": str(tmp_path / "site"),
         "PERSISTED_QUERY_CACHE": "500",
         "GRAPHQL_GET_MAX_AGE": "300",
-        "ANONYMOUS_RATE_PER_MINUTE": "30",
-        "ANONYMOUS_COST_PER_MINUTE": "5000",
         "MAP_TILE_URL": "https://tiles.example.com/{z}/{x}/{y}.png",
         "MAP_TILE_ATTRIBUTION": "© Example tiles",
         "DB_STATS": "true",
