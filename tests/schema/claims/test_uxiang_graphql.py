@@ -14,7 +14,7 @@ from server.accounts.wiring import MemberServices
 from server.claims.core import ClaimContext
 from server.hospital_records import Member
 from tests.db import Api, last_sms_code
-from tests.schema.claims.helpers import ERR, VE, Claimant, payload
+from tests.schema.claims.helpers import DISCARD, ERR, VE, Claimant, payload
 from tests.server.claims.drafts_helpers import image
 from tests.server.claims.payees_helpers import CCB_CARD, SPOUSE_ID
 
@@ -339,3 +339,35 @@ def test_a_claim_from_a_record_without_payee_follows_the_usual_rule(zhang: Claim
     assert not any(r["claimed"] for r in again["records"])
     drafts = zhang("{ claimDrafts { ... on ClaimDraftList { drafts { id } } } }")
     assert drafts["data"]["claimDrafts"]["drafts"] == []
+
+
+def test_discarding_the_draft_frees_the_record(zhang: Claimant) -> None:
+    # given a draft made from a record
+    zhang.contact()
+    payee_id = add_payee(zhang)
+    authorise(zhang)
+    record = claimable(records(zhang, "2026-01-01", TODAY.isoformat()))
+    made = zhang.run(
+        FROM_RECORD,
+        "claimFromUxiangRecord",
+        policyId=zhang.policy("main"),
+        recordId=record["recordId"],
+        noticeAccepted=True,
+        payeeId=payee_id,
+    )
+    claim_id = made["claim"]["id"]
+    # when the member discards the draft
+    out = zhang.run(DISCARD, "discardClaimDraft", claimId=claim_id)
+    assert out["__typename"] == "DiscardClaimDraftSuccess", out
+    # then the record is no longer marked, and a claim can be made from it again
+    again = records(zhang, "2026-01-01", TODAY.isoformat())
+    assert not next(r for r in again["records"] if r["recordId"] == record["recordId"])["claimed"]
+    remade = zhang.run(
+        FROM_RECORD,
+        "claimFromUxiangRecord",
+        policyId=zhang.policy("main"),
+        recordId=record["recordId"],
+        noticeAccepted=True,
+        payeeId=payee_id,
+    )
+    assert remade["__typename"] == "ClaimFromUxiangRecordSuccess", remade
