@@ -5,6 +5,8 @@ and every refusal with its typed error."""
 from __future__ import annotations
 
 import datetime
+import json
+import socket
 from typing import Any
 
 import pytest
@@ -12,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.wiring import MemberServices
 from server.claims.core import ClaimContext
-from server.hospital_records import Member
+from server.claims.uxiang_models import UxiangAuthorisation
+from server.hospital_records import HttpHospitalRecords, Member
 from tests.db import Api, last_sms_code
-from tests.schema.claims.helpers import DISCARD, ERR, VE, Claimant, payload
+from tests.schema.claims.helpers import DISCARD, ERR, VE, Claimant, payload, pk
 from tests.server.claims.drafts_helpers import image
 from tests.server.claims.payees_helpers import CCB_CARD, SPOUSE_ID
 
@@ -371,3 +374,42 @@ def test_discarding_the_draft_frees_the_record(zhang: Claimant) -> None:
         payeeId=payee_id,
     )
     assert remade["__typename"] == "ClaimFromUxiangRecordSuccess", remade
+
+
+def test_the_authorisation_records_time_and_client_encrypted(zhang: Claimant) -> None:
+    # when the member ticks and signs
+    authorisation_id = authorise(zhang)
+    # then the row holds the version, both times and the client, the client encrypted
+    with zhang.factory() as s:
+        row = s.get(UxiangAuthorisation, pk(authorisation_id))
+        assert row is not None
+        assert row.version == "UX-2026-1"
+        assert row.accepted_at is not None and row.signed_at is not None
+        assert row.signature_key is not None and zhang.cx.storage.exists(row.signature_key)
+        assert "testclient" not in row.client_enc
+        client = json.loads(zhang.cx.vault.decrypt(row.client_enc))
+    assert client == {"address": "testclient", "userAgent": "testclient", "channel": "app"}
+
+
+def test_a_records_service_that_fails_is_a_typed_error(
+    zhang: Claimant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an authorised member and a records service that is not there
+    authorise(zhang)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    monkeypatch.setattr(
+        zhang.cx, "hospital_records", HttpHospitalRecords(f"http://127.0.0.1:{port}", timeout=1)
+    )
+    # when records are searched, or a claim is made from one
+    found = records(zhang, None, None)
+    made = zhang(
+        FROM_RECORD,
+        input={"policyId": zhang.policy("main"), "recordId": "V1", "noticeAccepted": True},
+    )["data"]["claimFromUxiangRecord"]
+    # then both say the service is unavailable, as typed errors
+    for answer in (found, made):
+        assert answer["__typename"] == "HospitalRecordsUnavailableError", answer
+        assert answer["code"] == "HOSPITAL_RECORDS_UNAVAILABLE"
