@@ -65,7 +65,7 @@ from server.response_cache import make_response_cache
 from server.search import analysis
 from server.search.factory import index_key, open_engine
 from server.services import Services
-from server.settings import ROOT, Settings, from_env
+from server.settings import ROOT, Environment, Settings, from_env
 
 log = logging.getLogger(__name__)
 
@@ -631,6 +631,7 @@ def build_services(settings: Settings) -> Services:
                 settings.hospital_records_url,
                 medical_list(directory),
                 timeout=settings.hospital_records_timeout,
+                production=settings.environment == Environment.production,
             ),
         ),
         challenges=make_challenges(settings.redis_url, settings.redis_prefix),

@@ -18,7 +18,7 @@ try later, never a 500.
 
 Without HOSPITAL_RECORDS_URL the development stand-in answers: deterministic, realistic
 visits per member (seeded by the person's id), at the hospitals of the directory's
-medical list.
+medical list; in production nothing does, and U享赔's records are unavailable.
 """
 
 from __future__ import annotations
@@ -431,8 +431,10 @@ def medical_list(directory: Directory) -> tuple[Hospital, ...]:
 
 
 def make_hospital_records(
-    url: str, hospitals: Sequence[Hospital], *, timeout: float = 5.0
-) -> HospitalRecords:
+    url: str, hospitals: Sequence[Hospital], *, timeout: float = 5.0, production: bool = False
+) -> HospitalRecords | None:
+    """The HTTP client for `url`; without one, the stand-in, except in production, where
+    invented visits must never reach a member: U享赔's records are then unavailable."""
     if url:
         return HttpHospitalRecords(url, timeout=timeout)
-    return DevHospitalRecords(hospitals)
+    return None if production else DevHospitalRecords(hospitals)

@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     )
     hospital_records_url: str = Field(
         "",
-        description="U享赔's hospital visit-records service (server/hospital_records.py); unset: the development stand-in",
+        description="U享赔's hospital visit-records service (server/hospital_records.py); unset: the development stand-in (in production: no records)",
     )
     hospital_records_timeout: Seconds = Field(
         5, description="seconds one look-up at the hospital records service may take in all"

@@ -343,23 +343,6 @@ def _claimed(db: Session, person_id: int, record_ids: list[str]) -> dict[str, in
     return {record_id: claim_id for record_id, claim_id in rows}
 
 
-def record(
-    db: Session,
-    cx: ClaimContext,
-    account: Account,
-    *,
-    policy_id: int,
-    record_id: str,
-    client: str | None,
-) -> RecordView:
-    """One of the member's visits; an unknown id or another member's: UXIANG_RECORD_NOT_FOUND."""
-    policy = eligible_policy(db, cx, account, policy_id)
-    _require_live(db, account)
-    _take_budget(db, cx, account, client)
-    visit = _visit(cx, policy, record_id)
-    return RecordView(visit, _claimed(db, policy.insured_id, [visit.record_id]).get(record_id))
-
-
 def _visit(cx: ClaimContext, policy: Policy, record_id: str) -> Visit:
     visit = _service(cx).get(_member(cx, policy), record_id.strip())
     if visit is None:

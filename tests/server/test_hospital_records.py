@@ -233,6 +233,8 @@ def test_a_refused_connection_is_a_typed_error() -> None:
 def test_the_url_setting_chooses_the_client() -> None:
     assert isinstance(make_hospital_records("https://records.example/api", ()), HttpHospitalRecords)
     assert isinstance(make_hospital_records("", HOSPITALS), DevHospitalRecords)
+    # invented visits never reach a member in production
+    assert make_hospital_records("", HOSPITALS, production=True) is None
     with pytest.raises(ValueError):
         HttpHospitalRecords("ftp://records.example")
 
