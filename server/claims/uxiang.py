@@ -298,7 +298,9 @@ def date_range(
     last three months."""
     today = china_today(cx)
     end = end or today
-    start = start or max(end - DEFAULT_RANGE, datetime.date.min)
+    if start is None:
+        earliest = datetime.date.min + DEFAULT_RANGE
+        start = end - DEFAULT_RANGE if end >= earliest else datetime.date.min
     problems = check.Problems()
     if end > today:
         problems.add("endDate", "The end date cannot be in the future.", "DATE_IN_FUTURE")

@@ -284,10 +284,12 @@ def test_another_members_authorisation_cannot_be_signed(
         ("2026-03-01", "2026-03-03", "endDate", "DATE_IN_FUTURE"),
         ("2026-02-01", "2026-01-01", "startDate", "INVALID_PERIOD"),
         ("2025-01-01", "2026-03-01", "startDate", "PERIOD_TOO_LONG"),
+        ("0001-01-01", "2026-03-01", "startDate", "PERIOD_TOO_LONG"),
+        (None, "2026-03-03", "endDate", "DATE_IN_FUTURE"),
     ],
 )
 def test_a_bad_date_range_is_refused(
-    zhang: Claimant, start: str, end: str, field: str, code: str
+    zhang: Claimant, start: str | None, end: str, field: str, code: str
 ) -> None:
     authorise(zhang)
     found = records(zhang, start, end)
@@ -413,3 +415,10 @@ def test_a_records_service_that_fails_is_a_typed_error(
     for answer in (found, made):
         assert answer["__typename"] == "HospitalRecordsUnavailableError", answer
         assert answer["code"] == "HOSPITAL_RECORDS_UNAVAILABLE"
+
+
+def test_records_of_the_first_days_of_the_calendar_are_an_empty_answer(zhang: Claimant) -> None:
+    authorise(zhang)
+    found = records(zhang, None, "0001-01-03")
+    assert found["__typename"] == "VisitRecordList", found
+    assert found["startDate"] == "0001-01-01" and found["records"] == []
