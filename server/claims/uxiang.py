@@ -48,7 +48,7 @@ from server.claims.errors import (
     UxiangRecordClaimed,
     UxiangRecordNotFound,
 )
-from server.claims.models import Channel, Claim, IncidentType
+from server.claims.models import Actor, Channel, Claim, IncidentType
 from server.claims.uxiang_models import UxiangAuthorisation, UxiangClaim
 from server.crypto import mask_name
 from server.errors import FieldProblem, ValidationFailed
@@ -405,6 +405,17 @@ def claim_from_record(
         rules = cx.rules.get(claim.plan_rules)
         category = RECORD_CATEGORY if rules.category(RECORD_CATEGORY) else rules.categories[0].code
         core.attach_document(db, cx, claim, category, stored, channel=channel)
+        core.record(
+            db,
+            claim,
+            "UXIANG_RECORD",
+            actor=Actor.CLAIMANT,
+            actor_id=account.id,
+            now=cx.now(),
+            channel=channel,
+            note=f"U享赔 {visit.record_id}: {visit.hospital_name}, {visit.visit_date.isoformat()}",
+        )
+        db.flush()
     except BaseException:
         savepoint.rollback()
         if stored is not None:

@@ -49,7 +49,7 @@ FROM_RECORD = payload(
     "ClaimFromUxiangRecordSuccess",
     "claim { id status incidentDate facilityName claimType { code } invoiceTotal "
     "invoiceNumbers payee { holderName accountNo } "
-    "materials { category { code } documents { id category } } }",
+    "materials { category { code } documents { id category } } timeline { kind note } }",
     VE + " ... on ClaimRuleError { field }",
 )
 ADD_PAYEE = payload("addPayee", "AddPayeeInput", "AddPayeeSuccess", "payee { id }", VE)
@@ -170,6 +170,8 @@ def test_a_member_claims_from_a_visit_record_paid_to_a_saved_payee(zhang: Claima
     assert claim["payee"] == {"holderName": "王*", "accountNo": "****6786"}
     invoices = [m for m in claim["materials"] if m["category"]["code"] == "INVOICE"]
     assert len(invoices[0]["documents"]) == 1  # the record, as a PDF
+    made = [e for e in claim["timeline"] if e["kind"] == "UXIANG_RECORD"]
+    assert made and record["recordId"] in made[0]["note"]
     # and the record is marked claimed
     again = records(zhang, "2026-01-01", TODAY.isoformat())
     marked = next(r for r in again["records"] if r["recordId"] == record["recordId"])
