@@ -15,6 +15,7 @@ from server.claims.errors import (
     PayeeNotFound,
     PreAuthNotAvailable,
     PreAuthNotFound,
+    UxiangAuthorisationNotFound,
     UxiangAuthorisationRequired,
     UxiangNotAvailable,
     UxiangRecordClaimed,
@@ -149,3 +150,11 @@ class UxiangRecordClaimedError(Error):
 )
 class HospitalRecordsUnavailableError(Error):
     represents = (HospitalRecordsUnavailable,)
+
+
+@strawberry.type(
+    description="No such U享赔 authorisation among the member's (UXIANG_AUTHORISATION_NOT_FOUND); "
+    "another member's answers the same."
+)
+class UxiangAuthorisationNotFoundError(Error):
+    represents = (UxiangAuthorisationNotFound,)

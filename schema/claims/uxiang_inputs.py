@@ -27,3 +27,8 @@ class ClaimFromUxiangRecordInput:
         default=None,
         description="A saved payee (`viewer.payees`) to pay; when null the account on file.",
     )
+
+
+@strawberry.input(description="撤回授权: withdraw a U享赔 authorisation.")
+class WithdrawUxiangAuthorisationInput:
+    authorisation_id: strawberry.ID = strawberry.field(description="`UxiangAuthorisation.id`.")

@@ -250,6 +250,18 @@ def is_live(row: UxiangAuthorisation) -> bool:
     )
 
 
+def withdraw(
+    db: Session, cx: ClaimContext, account: Account, authorisation_id: int
+) -> UxiangAuthorisation:
+    """撤回授权: nothing more is fetched under it; claims made already stay. Twice is once."""
+    require_verified(account)
+    row = own_authorisation(db, account, authorisation_id, lock=True)
+    if row.revoked_at is None:
+        row.revoked_at = cx.now()
+        db.flush()
+    return row
+
+
 def _require_live(db: Session, account: Account) -> UxiangAuthorisation:
     row = live_authorisation(db, account)
     if row is None:

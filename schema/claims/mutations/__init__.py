@@ -28,6 +28,7 @@ from schema.claims.mutations.update_claim_amount import update_claim_amount
 from schema.claims.mutations.update_claim_basics import update_claim_basics
 from schema.claims.mutations.update_payee import update_payee
 from schema.claims.mutations.withdraw_claim import withdraw_claim
+from schema.claims.mutations.withdraw_uxiang_authorisation import withdraw_uxiang_authorisation
 
 
 @strawberry.type
@@ -118,4 +119,8 @@ class ClaimsMutation:
     claim_from_uxiang_record = strawberry.mutation(
         resolver=claim_from_uxiang_record,
         description="U享赔: a claims draft prefilled from a visit record; one claim per record.",
+    )
+    withdraw_uxiang_authorisation = strawberry.mutation(
+        resolver=withdraw_uxiang_authorisation,
+        description="U享赔: withdraw an authorisation (撤回授权); nothing more is fetched under it.",
     )

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.wiring import MemberServices
+from server.claims import uxiang
 from server.claims.core import ClaimContext
 from server.claims.uxiang_models import UxiangAuthorisation
 from server.hospital_records import HttpHospitalRecords, Member
@@ -424,3 +425,58 @@ def test_records_of_the_first_days_of_the_calendar_are_an_empty_answer(zhang: Cl
     found = records(zhang, None, "0001-01-03")
     assert found["__typename"] == "VisitRecordList", found
     assert found["startDate"] == "0001-01-01" and found["records"] == []
+
+
+WITHDRAW = payload(
+    "withdrawUxiangAuthorisation",
+    "WithdrawUxiangAuthorisationInput",
+    "WithdrawUxiangAuthorisationSuccess",
+    "authorisation { id live revokedAt }",
+)
+
+
+def test_a_withdrawn_authorisation_fetches_nothing_more(
+    zhang: Claimant,
+    api: Api,
+    db_factory: sessionmaker[Session],
+    claims: ClaimContext,
+    members: MemberServices,
+    demo: Any,
+) -> None:
+    # given a live authorisation
+    authorisation_id = authorise(zhang)
+    assert records(zhang, None, None)["__typename"] == "VisitRecordList"
+    # when another member tries to withdraw it, it is not found and stays
+    staff = Claimant(api, db_factory, claims, members, demo, STAFF)
+    theirs = staff(WITHDRAW, input={"authorisationId": authorisation_id})
+    assert theirs["data"]["withdrawUxiangAuthorisation"]["code"] == "UXIANG_AUTHORISATION_NOT_FOUND"
+    assert records(zhang, None, None)["__typename"] == "VisitRecordList"
+    # when the member withdraws it (twice: the same answer)
+    for _ in range(2):
+        out = zhang.run(WITHDRAW, "withdrawUxiangAuthorisation", authorisationId=authorisation_id)
+        assert out["authorisation"]["live"] is False and out["authorisation"]["revokedAt"]
+    # then records are no longer fetched, and a signature cannot revive it
+    assert records(zhang, None, None)["code"] == "UXIANG_AUTHORISATION_REQUIRED"
+    r = api.client.post(
+        f"/api/uxiang/authorisations/{authorisation_id}/signature",
+        files={"file": ("sig.png", image(size=(120, 40)), "image/png")},
+        headers={"Authorization": f"Bearer {zhang.token}"},
+    )
+    assert r.status_code == 404
+
+
+def test_a_new_text_needs_a_new_authorisation(
+    zhang: Claimant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a live authorisation of the current text
+    authorise(zhang)
+    # when the text gets a new version
+    newer = uxiang.AuthorisationText("UX-2027-1", "新文本", "New text")
+    monkeypatch.setattr(uxiang, "authorisation_text", lambda: newer)
+    # then nothing is fetched until the member ticks and signs the new one
+    assert records(zhang, None, None)["code"] == "UXIANG_AUTHORISATION_REQUIRED"
+    info = zhang(INFO, p=zhang.policy("main"))["data"]["uxiang"]
+    assert info["authorisationText"]["version"] == "UX-2027-1"
+    assert info["authorised"] is False and info["authorisation"]["live"] is False
+    authorise(zhang)
+    assert records(zhang, None, None)["__typename"] == "VisitRecordList"
