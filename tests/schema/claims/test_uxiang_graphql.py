@@ -277,6 +277,19 @@ def test_another_members_authorisation_cannot_be_signed(
     # then it is not found, and the authorisation stays unsigned
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "UXIANG_AUTHORISATION_NOT_FOUND"
+    # and without a sign-in, or with an id of another kind, nothing is signed either
+    anonymous = api.client.post(
+        ticked["signatureUploadPath"],
+        files={"file": ("sig.png", image(size=(120, 40)), "image/png")},
+    )
+    assert anonymous.status_code == 401
+    policy_id = zhang.policy("main")  # a Policy's global id, not an authorisation's
+    wrong = api.client.post(
+        f"/api/uxiang/authorisations/{policy_id}/signature",
+        files={"file": ("sig.png", image(size=(120, 40)), "image/png")},
+        headers={"Authorization": f"Bearer {zhang.token}"},
+    )
+    assert wrong.status_code == 404
     info = zhang(INFO, p=zhang.policy("main"))["data"]["uxiang"]
     assert info["authorised"] is False
 
