@@ -56,6 +56,8 @@ from server.directory.loader import load_directory
 from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
+from server.hospital_records import make_hospital_records, medical_list
+from server.limits import key_of
 from server.logs import configure_logging
 from server.metrics import ANONYMOUS_CLIENT, graphql_refused, observe_operation
 from server.partners import service as partners
@@ -63,7 +65,7 @@ from server.response_cache import make_response_cache
 from server.search import analysis
 from server.search.factory import index_key, open_engine
 from server.services import Services
-from server.settings import ROOT, Settings, from_env
+from server.settings import ROOT, Environment, Settings, from_env
 
 log = logging.getLogger(__name__)
 
@@ -636,7 +638,18 @@ def build_services(settings: Settings) -> Services:
         directory=DirectoryService(directory, engine, load_gazetteer(settings.data_dir)),
         db=make_sessionmaker(db_engine),
         members=members,
-        claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
+        claims=claim_context(
+            settings,
+            members.vault,
+            members.accounts.codes,
+            system_clock,
+            hospital_records=make_hospital_records(
+                settings.hospital_records_url,
+                medical_list(directory),
+                timeout=settings.hospital_records_timeout,
+                production=settings.environment == Environment.production,
+            ),
+        ),
         challenges=make_challenges(settings.redis_url, settings.redis_prefix),
         db_stats=db_stats,
     )
@@ -720,6 +733,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
     from api.pre_auth_uploads import routes as pre_auth_upload_routes
+    from api.uxiang_uploads import routes as uxiang_upload_routes
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
     from h5.templating import CachedStatic
@@ -734,6 +748,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *claim_file_routes(),
         *upload_routes(),
         *pre_auth_upload_routes(),
+        *uxiang_upload_routes(),
         Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     if settings.db_stats:

@@ -12,6 +12,7 @@ import server.billing.models
 import server.claims.models
 import server.claims.portal_models
 import server.claims.preauth_models
+import server.claims.uxiang_models
 import server.limits.models
 import server.messages.models
 import server.notify.outbox

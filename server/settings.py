@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     wechat_api_url: str = Field(
         "", description="mini-program login-code exchange; unset: the development stand-in"
     )
+    hospital_records_url: str = Field(
+        "",
+        description="U享赔's hospital visit-records service (server/hospital_records.py); unset: the development stand-in (in production: no records)",
+    )
+    hospital_records_timeout: Seconds = Field(
+        5, description="seconds one look-up at the hospital records service may take in all"
+    )
     wechat_app_id: str = Field("", description="mini-program app id")
     wechat_app_secret: str = Field("", repr=False, description="mini-program app secret")
     smtp_host: str = Field("", description="outgoing e-mail server; unset: e-mail goes to the log")
@@ -333,7 +340,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("sms_gateway_url", "wechat_api_url", "s3_endpoint_url")
+    @field_validator("sms_gateway_url", "wechat_api_url", "s3_endpoint_url", "hospital_records_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not _HTTP_URL.match(value):

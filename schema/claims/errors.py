@@ -15,10 +15,16 @@ from server.claims.errors import (
     PayeeNotFound,
     PreAuthNotAvailable,
     PreAuthNotFound,
+    UxiangAuthorisationNotFound,
+    UxiangAuthorisationRequired,
+    UxiangNotAvailable,
+    UxiangRecordClaimed,
+    UxiangRecordNotFound,
     WrongClaimState,
     WrongPreAuthState,
 )
 from server.errors import DomainError
+from server.hospital_records import HospitalRecordsUnavailable
 
 
 @strawberry.type(
@@ -104,3 +110,51 @@ class PreAuthNotFoundError(Error):
 )
 class PreAuthStateError(Error):
     represents = (WrongPreAuthState,)
+
+
+@strawberry.type(
+    description="U享赔 is for the member's own in-force group policies with medical cover "
+    "(UXIANG_NOT_AVAILABLE); `message` says why and gives the usual route, 自助理赔."
+)
+class UxiangNotAvailableError(Error):
+    represents = (UxiangNotAvailable,)
+
+
+@strawberry.type(
+    description="No live U享赔 authorisation: tick and sign the current U享赔客户授权书 first "
+    "(UXIANG_AUTHORISATION_REQUIRED); nothing was fetched."
+)
+class UxiangAuthorisationRequiredError(Error):
+    represents = (UxiangAuthorisationRequired,)
+
+
+@strawberry.type(
+    description="No such visit record among the member's (UXIANG_RECORD_NOT_FOUND); another "
+    "member's answers the same."
+)
+class UxiangRecordNotFoundError(Error):
+    represents = (UxiangRecordNotFound,)
+
+
+@strawberry.type(
+    description="A claim was made from this visit record already (UXIANG_RECORD_CLAIMED): one "
+    "claim per record."
+)
+class UxiangRecordClaimedError(Error):
+    represents = (UxiangRecordClaimed,)
+
+
+@strawberry.type(
+    description="The hospital records service did not answer or answered something unreadable "
+    "(HOSPITAL_RECORDS_UNAVAILABLE); try again later."
+)
+class HospitalRecordsUnavailableError(Error):
+    represents = (HospitalRecordsUnavailable,)
+
+
+@strawberry.type(
+    description="No such U享赔 authorisation among the member's (UXIANG_AUTHORISATION_NOT_FOUND); "
+    "another member's answers the same."
+)
+class UxiangAuthorisationNotFoundError(Error):
+    represents = (UxiangAuthorisationNotFound,)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.errors import DomainError
+from server.errors import DomainError, RetryLater
 
 
 class ClaimNotFound(DomainError):
@@ -90,3 +90,39 @@ class WrongPreAuthState(DomainError):
     """The request's status does not allow this step (e.g. a file after submission)."""
 
     code = "PRE_AUTH_STATE_CONFLICT"
+
+
+class UxiangNotAvailable(DomainError):
+    """U享赔 is for group policies with medical cover; the message gives the usual route."""
+
+    code = "UXIANG_NOT_AVAILABLE"
+
+
+class UxiangAuthorisationRequired(DomainError):
+    """No live U享赔 authorisation (ticked, signed, of the current text): nothing is fetched."""
+
+    code = "UXIANG_AUTHORISATION_REQUIRED"
+
+
+class UxiangAuthorisationNotFound(DomainError):
+    """No such authorisation among the member's (another member's answers the same)."""
+
+    code = "UXIANG_AUTHORISATION_NOT_FOUND"
+
+
+class UxiangRecordNotFound(DomainError):
+    """No such visit record among the member's (another member's answers the same)."""
+
+    code = "UXIANG_RECORD_NOT_FOUND"
+
+
+class UxiangRecordClaimed(DomainError):
+    """A claim was made from this visit record already: one claim per record."""
+
+    code = "UXIANG_RECORD_CLAIMED"
+
+
+class UxiangRateLimited(RetryLater):
+    """Too many record look-ups from this member or this address; wait `retry_after`."""
+
+    code = "UXIANG_RATE_LIMITED"

@@ -107,6 +107,9 @@ class PlanRules:
     payment_working_days: str = "2-3"
     outpatient_year: OutpatientYear | None = None
     declaration: Declaration | None = None
+    # U享赔 (seed 000 §7): group policies under these rules have medical cover and may
+    # fetch their hospital visit records and claim from them
+    uxiang: bool = False
 
     def claim_type(self, code: str) -> ClaimType | None:
         return next((t for t in self.claim_types if t.code == code), None)
@@ -227,6 +230,7 @@ def parse_rules(raw: dict[str, Any], source: str) -> PlanRules:
         payment_working_days=str(raw.get("payment_working_days", "2-3")),
         outpatient_year=outpatient_year,
         declaration=declaration,
+        uxiang=bool(raw.get("uxiang", False)),
     )
 
 

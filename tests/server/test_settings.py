@@ -74,6 +74,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "ENCRYPTION_KEY": "a-key-of-its-own",
         "SMS_GATEWAY_URL": "https://sms.example.com/send",
         "WECHAT_API_URL": "https://api.weixin.example.com",
+        "HOSPITAL_RECORDS_URL": "https://records.example.com/api",
+        "HOSPITAL_RECORDS_TIMEOUT": "7",
         "WECHAT_APP_ID": "wx1",
         "WECHAT_APP_SECRET": "wx-secret",
         "SMTP_HOST": "mail.internal",

@@ -6,7 +6,9 @@ from __future__ import annotations
 import strawberry
 
 from schema.claims.mutations.add_payee import add_payee
+from schema.claims.mutations.authorise_uxiang import authorise_uxiang
 from schema.claims.mutations.change_contact_details import change_contact_details
+from schema.claims.mutations.claim_from_uxiang_record import claim_from_uxiang_record
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
 from schema.claims.mutations.remove_claim_document import remove_claim_document
 from schema.claims.mutations.remove_payee import remove_payee
@@ -26,6 +28,7 @@ from schema.claims.mutations.update_claim_amount import update_claim_amount
 from schema.claims.mutations.update_claim_basics import update_claim_basics
 from schema.claims.mutations.update_payee import update_payee
 from schema.claims.mutations.withdraw_claim import withdraw_claim
+from schema.claims.mutations.withdraw_uxiang_authorisation import withdraw_uxiang_authorisation
 
 
 @strawberry.type
@@ -107,4 +110,17 @@ class ClaimsMutation:
     send_pre_authorisation_supplement = strawberry.mutation(
         resolver=send_pre_authorisation_supplement,
         description="预先授权: send the files the claims office asked for (upload them first).",
+    )
+    authorise_uxiang = strawberry.mutation(
+        resolver=authorise_uxiang,
+        description="U享赔: tick the U享赔客户授权书 (version, time and client recorded); "
+        "then sign it at the returned upload path.",
+    )
+    claim_from_uxiang_record = strawberry.mutation(
+        resolver=claim_from_uxiang_record,
+        description="U享赔: a claims draft prefilled from a visit record; one claim per record.",
+    )
+    withdraw_uxiang_authorisation = strawberry.mutation(
+        resolver=withdraw_uxiang_authorisation,
+        description="U享赔: withdraw an authorisation (撤回授权); nothing more is fetched under it.",
     )
