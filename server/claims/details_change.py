@@ -433,7 +433,7 @@ def submit(
 
 def queue(db: Session, cx: ClaimContext, *, offset: int, limit: int) -> list[OfficeView]:
     """Submitted changes, the oldest first."""
-    limit = max(1, min(limit, QUEUE_MAX))
+    limit = max(1, min(limit, QUEUE_MAX + 1))  # one more: whether a next page follows
     rows = db.execute(
         select(ServiceRequest, DetailsChange)
         .join(DetailsChange, DetailsChange.request_id == ServiceRequest.id)

@@ -8,6 +8,11 @@ import strawberry
 from schema.claims.mutations.add_payee import add_payee
 from schema.claims.mutations.change_contact_details import change_contact_details
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
+from schema.claims.mutations.personal_details_change import (
+    send_personal_details_codes,
+    start_personal_details_change,
+    submit_personal_details_change,
+)
 from schema.claims.mutations.remove_claim_document import remove_claim_document
 from schema.claims.mutations.remove_payee import remove_payee
 from schema.claims.mutations.resubmit_claim import resubmit_claim
@@ -89,6 +94,21 @@ class ClaimsMutation:
         resolver=change_contact_details,
         description="自助保全, 客户联系信息变更: region, street address and e-mail with a "
         "CHANGE_CONTACT SMS code; applied at once to the contact claims use.",
+    )
+    start_personal_details_change = strawberry.mutation(
+        resolver=start_personal_details_change,
+        description="自助保全, 客户信息变更: the new name, ID type and number and mobile, checked; "
+        "a draft for the photos and signature (POST /api/service-requests/{id}/files).",
+    )
+    send_personal_details_codes = strawberry.mutation(
+        resolver=send_personal_details_codes,
+        description="客户信息变更: SMS codes to the current mobile and, when it changes, to the "
+        "new one, once the photos and signature are uploaded.",
+    )
+    submit_personal_details_change = strawberry.mutation(
+        resolver=submit_personal_details_change,
+        description="客户信息变更: send it to the back office with the codes; it applies once "
+        "approved.",
     )
     start_pre_authorisation = strawberry.mutation(
         resolver=start_pre_authorisation,
