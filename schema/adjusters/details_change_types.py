@@ -9,8 +9,17 @@ import strawberry
 from schema.accounts.inputs import IdType
 from schema.claims.member_admin_types import ServiceRequestStatus
 from schema.paging import offset_cursor
-from server.claims import details_change
+from server.claims import details_change, links
+from server.claims.core import ClaimContext
 from server.ids import global_id
+
+
+@strawberry.type(description="A photo or the signature of a change of personal details.")
+class PersonalDetailsFile:
+    category: str = strawberry.field(description="ID_FRONT, ID_BACK, ID_HANDHELD or SIGNATURE.")
+    url: str = strawberry.field(
+        description="Signed link to the image, good for this adjuster session for a short while."
+    )
 
 
 @strawberry.type(
@@ -29,13 +38,16 @@ class PersonalDetailsChangeReview:
     changes: list[str] = strawberry.field(
         description="What differs from now: NAME, ID_TYPE, ID_NUMBER, MOBILE."
     )
-    files: list[str] = strawberry.field(
-        description="Uploaded: ID_FRONT, ID_BACK, ID_HANDHELD, SIGNATURE."
+    files: list[PersonalDetailsFile] = strawberry.field(
+        description="The photos and the signature, by category."
     )
     reject_reason: str | None = strawberry.field(description="The reason, once rejected.")
 
 
-def review_type(v: details_change.OfficeView) -> PersonalDetailsChangeReview:
+def review_type(
+    cx: ClaimContext, v: details_change.OfficeView, session_id: int
+) -> PersonalDetailsChangeReview:
+    s = cx.settings
     return PersonalDetailsChangeReview(
         id=strawberry.ID(global_id("ServiceRequest", v.request_id)),
         status=ServiceRequestStatus(v.status.value),
@@ -46,7 +58,18 @@ def review_type(v: details_change.OfficeView) -> PersonalDetailsChangeReview:
         new_id_number=v.new_id_number,
         new_mobile=v.new_mobile,
         changes=v.changes,
-        files=v.files,
+        files=[
+            PersonalDetailsFile(
+                category=category,
+                url=links.url(
+                    s.base_url,
+                    s.secret_key,
+                    links.Link("details-file", file_id, session_id),
+                    cx.now(),
+                ),
+            )
+            for category, file_id in v.files
+        ],
         reject_reason=v.reject_reason,
     )
 
@@ -60,9 +83,15 @@ class PersonalDetailsChangeQueue:
 
 
 def queue_type(
-    items: list[details_change.OfficeView], offset: int, first: int, more: bool
+    cx: ClaimContext,
+    items: list[details_change.OfficeView],
+    session_id: int,
+    *,
+    offset: int,
+    first: int,
+    more: bool,
 ) -> PersonalDetailsChangeQueue:
     return PersonalDetailsChangeQueue(
-        items=[review_type(v) for v in items[:first]],
+        items=[review_type(cx, v, session_id) for v in items[:first]],
         end_cursor=offset_cursor(offset + first - 1) if more else None,
     )

@@ -108,10 +108,10 @@ class AdjusterQuery:
             strawberry.argument(description="Continue after this cursor (`endCursor`)."),
         ] = None,
     ) -> PersonalDetailsChangeQueue:
-        current_adjuster(info)
+        session = current_adjuster_session(info)
         cx, db = claims(info)
         if not 1 <= first <= details_change.QUEUE_MAX:
             raise InvalidInput("`first` is 1 to 100.", field="first")
         offset = cursor_offset(after)
         rows = details_change.queue(db, cx, offset=offset, limit=first + 1)
-        return queue_type(rows, offset, first, len(rows) > first)
+        return queue_type(cx, rows, session.id, offset=offset, first=first, more=len(rows) > first)

@@ -130,7 +130,7 @@ class OfficeView:
     new_id_number: str  # masked
     new_mobile: str  # masked
     changes: list[str]  # NAME, ID_TYPE, ID_NUMBER, MOBILE
-    files: list[str]  # categories uploaded
+    files: list[tuple[str, int]]  # (category, details_change_file id), for signed links
     reject_reason: str | None
 
 
@@ -463,7 +463,14 @@ def office_view(
         new_id_number=mask_id(new.id_number),
         new_mobile=mask_phone(new.mobile),
         changes=changed_fields(old, new) if old is not None else [],
-        files=files_of(db, change),
+        files=[
+            (f.category, f.id)
+            for f in db.scalars(
+                select(DetailsChangeFile)
+                .where(DetailsChangeFile.change_id == change.id)
+                .order_by(DetailsChangeFile.category)
+            )
+        ],
         reject_reason=change.reject_reason,
     )
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from schema.accounts.errors import ValidationError
-from schema.adjusters.auth import claims, current_adjuster
+from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
 from schema.adjusters.details_change_types import PersonalDetailsChangeReview, review_type
 from schema.claims.errors import (
     IdentityUnavailableError,
@@ -64,11 +64,7 @@ def approve_personal_details_change(
     adjuster = current_adjuster(info)
     cx, db = claims(info)
     row = details_change.approve(db, cx, adjuster, request_pk(input.request_id))
-    return DecidePersonalDetailsChangeSuccess(
-        change=review_type(
-            details_change.office_view(db, cx, *details_change.find_for_office(db, row.id))
-        )
-    )
+    return _decided(info, row.id)
 
 
 @DecidePersonalDetailsChangePayload.resolver
@@ -81,8 +77,12 @@ def reject_personal_details_change(
     adjuster = current_adjuster(info)
     cx, db = claims(info)
     row = details_change.reject(db, cx, adjuster, request_pk(input.request_id), reason=input.reason)
+    return _decided(info, row.id)
+
+
+def _decided(info: Info, request_id: int) -> DecidePersonalDetailsChangeSuccess:
+    cx, db = claims(info)
+    view = details_change.office_view(db, cx, *details_change.find_for_office(db, request_id))
     return DecidePersonalDetailsChangeSuccess(
-        change=review_type(
-            details_change.office_view(db, cx, *details_change.find_for_office(db, row.id))
-        )
+        change=review_type(cx, view, current_adjuster_session(info).id)
     )

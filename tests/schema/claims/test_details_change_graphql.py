@@ -47,7 +47,7 @@ SUBMIT = payload(
     REQ,
     VE,
 )
-REVIEW = "change { id status newName newMobile changes files rejectReason }"
+REVIEW = "change { id status newName newMobile changes files { category } rejectReason }"
 APPROVE = payload(
     "approvePersonalDetailsChange",
     "ApprovePersonalDetailsChangeInput",
@@ -61,7 +61,10 @@ REJECT = payload(
     REVIEW,
     VE,
 )
-QUEUE = "{ adjusterPersonalDetailsChanges(first: 10) { items { id currentName newName changes } endCursor } }"
+QUEUE = (
+    "{ adjusterPersonalDetailsChanges(first: 10) { items { id currentName newName changes "
+    "files { category url } } endCursor } }"
+)
 LIST = (
     "{ viewer { serviceRequests { __typename ... on ServiceRequestList { requests { id kind "
     f"status timeline {{ status }} }} }} {ERR} }} }} }}"
@@ -180,6 +183,11 @@ def test_an_approved_change_lets_the_member_sign_in_and_verify_with_the_new_deta
     # the member cannot decide; the office sees the queue and approves
     assert "errors" in zhang(APPROVE, input={"requestId": rid})
     queued = api(QUEUE, token=office)["data"]["adjusterPersonalDetailsChanges"]
+    files = queued["items"][0].pop("files")
+    assert [f["category"] for f in files] == ["ID_BACK", "ID_FRONT", "ID_HANDHELD", "SIGNATURE"]
+    photo = api.client.get(files[1]["url"])  # a signed link: the image opens without a header
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
+    assert api.client.get(files[1]["url"] + "x").status_code == 404
     assert queued == {
         "items": [
             {
