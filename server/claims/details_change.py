@@ -519,6 +519,35 @@ def approve(db: Session, cx: ClaimContext, adjuster: Adjuster, request_id: int) 
     old = current(cx, account, person)
     _free(db, cx, account, old, new)  # still free now: else the office rejects it
     now = cx.now()
+    try:
+        with db.begin_nested():
+            _apply(db, cx, adjuster, row, account, person, old, new, now)
+    except IntegrityError:  # a request applied at the same moment took the mobile or document
+        _free(db, cx, account, old, new)
+        raise WrongServiceRequestState(
+            "The new mobile or document was taken meanwhile; reject the request."
+        ) from None
+    cx.sessions.end_all(db, SessionKind.MEMBER, account.id)
+    row.status = S.APPLIED.value
+    row.decided_at = now
+    change.open_for = None
+    change.decided_by = adjuster.id
+    _event(db, row, S.APPLIED, now)
+    _tell(db, cx, account, row, S.APPLIED, now, also_to=old.mobile)
+    return row
+
+
+def _apply(
+    db: Session,
+    cx: ClaimContext,
+    adjuster: Adjuster,
+    row: ServiceRequest,
+    account: Account,
+    person: Person,
+    old: Details,
+    new: Details,
+    now: datetime.datetime,
+) -> None:
     audit = PersonalDetailsAudit(
         at=now,
         request_id=row.id,
@@ -553,14 +582,6 @@ def approve(db: Session, cx: ClaimContext, adjuster: Adjuster, request_id: int) 
         mobile=new.mobile,
         now=now,
     )
-    cx.sessions.end_all(db, SessionKind.MEMBER, account.id)
-    row.status = S.APPLIED.value
-    row.decided_at = now
-    change.open_for = None
-    change.decided_by = adjuster.id
-    _event(db, row, S.APPLIED, now)
-    _tell(db, cx, account, row, S.APPLIED, now, also_to=old.mobile)
-    return row
 
 
 def reject(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.errors import LoginFailed, RealNameLocked, SmsCodeInvalid
-from server.accounts.models import Identity, WechatBinding
+from server.accounts.models import Account, Identity, WechatBinding
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
 from server.claims import details_change as dc
@@ -336,3 +336,30 @@ def test_the_wechat_binding_follows_the_same_person(
     dc.approve(db_session, claims, office, rid)
     bound = db_session.scalar(select(WechatBinding))
     assert bound is not None and (bound.person_id, bound.account_id) == (main.person_id, main.id)
+
+
+def test_a_mobile_taken_before_the_approval_is_not_applied(
+    db_session: Session,
+    db_factory: sessionmaker[Session],
+    claims: ClaimContext,
+    members: MemberServices,
+    main: Any,
+    office: Any,
+) -> None:
+    # given a submitted change, and another account registered with its new mobile since
+    rid = _submitted(db_session, claims, members, db_factory, main)
+    db_session.add(
+        Account(
+            phone_hash=claims.vault.lookup(NEW_MOBILE, kind="phone"),
+            phone_enc=claims.vault.encrypt(NEW_MOBILE),
+            created_at=claims.now(),
+        )
+    )
+    db_session.flush()
+    # when the office approves, then it is told, and nothing is applied
+    with pytest.raises(MobileInUse):
+        dc.approve(db_session, claims, office, rid)
+    assert db_session.scalar(select(PersonalDetailsAudit)) is None
+    assert main.phone_hash == claims.vault.lookup(MAIN, kind="phone")
+    # and it rejects the request instead
+    dc.reject(db_session, claims, office, rid, reason="新手机号已被其他账户使用")

@@ -3,6 +3,7 @@ from separate sessions: one open request per member, and the start budget, hold.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -14,10 +15,13 @@ from server.claims import details_change as dc
 from server.claims.core import ClaimContext
 from server.claims.details_models import DetailsChange
 from server.claims.errors import DetailsChangeLimited, MobileInUse, ServiceRequestOpen
+from server.claims.models import Adjuster
 from server.errors import DomainError
-from server.policies.models import IdType
+from server.policies.models import IdType, Person
+from server.storage.uploads import store_upload
 from tests.db import run_together
-from tests.server.claims.drafts_helpers import MAIN, STAFF, account_of
+from tests.server.claims.drafts_helpers import MAIN, STAFF, account_of, image
+from tests.server.claims.review_helpers import make_adjuster
 
 pytestmark = pytest.mark.postgres
 
@@ -74,3 +78,67 @@ def test_the_start_budget_holds_under_concurrency(pg_committed: Any, claims: Cla
     answered = [r for r in results if isinstance(r, MobileInUse)]
     refused = [r for r in results if isinstance(r, DetailsChangeLimited)]
     assert (len(answered), len(refused)) == (dc.STARTS.limit, 8 - dc.STARTS.limit), results
+
+
+class _AnyCode:
+    """Accepts every code: this test is about approvals, not about SMS."""
+
+    def consume(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def test_two_approvals_at_once_give_one_mobile_to_one_member(
+    pg_committed: Any, claims: ClaimContext
+) -> None:
+    # given two members whose submitted changes both ask for the same new mobile
+    factory, _demo = pg_committed
+    cx = dataclasses.replace(claims, codes=_AnyCode())  # type: ignore[arg-type]
+    ids = []
+    with factory() as s:
+        office = make_adjuster(s, cx)
+        for phone, number in ((MAIN, "310115198204120311"), (STAFF, None)):
+            account = account_of(s, cx, phone)
+            person = s.get(Person, account.person_id)
+            assert person is not None
+            row = dc.start(
+                s,
+                cx,
+                account,
+                name=cx.vault.decrypt(person.name_enc),
+                id_type=IdType.RESIDENT_ID,
+                id_number=number or cx.vault.decrypt(person.id_number_enc),
+                mobile="13900000088",
+            )
+            for category in dc.CATEGORIES:
+                dc.attach(s, cx, account, row.id, category, store_upload(cx.storage, image()))
+            dc.submit(s, cx, account, row.id, sms_code="000000", new_mobile_sms_code="000000")
+            ids.append(row.id)
+        s.commit()
+        office_id = office.id
+
+    def approve(i: int) -> str:
+        with factory() as s:
+            adjuster = s.get(Adjuster, office_id)
+            assert adjuster is not None
+            try:
+                dc.approve(s, cx, adjuster, ids[i])
+                s.commit()
+                return "applied"
+            except DomainError as e:
+                s.rollback()
+                return e.code
+
+    # when the office approves both at the same moment
+    results = run_together(2, approve)
+    # then one is applied and the other is told the mobile is taken
+    assert sorted(results) in (
+        ["MOBILE_IN_USE", "applied"],
+        ["SERVICE_REQUEST_STATE_CONFLICT", "applied"],
+    ), results
+    with factory() as s:
+        holders = s.scalar(
+            select(func.count())
+            .select_from(Account)
+            .where(Account.phone_hash == cx.vault.lookup("13900000088", kind="phone"))
+        )
+        assert holders == 1
