@@ -19,15 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.claims.core import make_storage
+from server.claims.details_models import DetailsChangeFile
 from server.claims.models import Claim, ClaimDocument, ClaimStatus
 from server.claims.notice import stored_key
+from server.claims.preauth_models import PreAuthDocument
 from server.db import make_engine, make_sessionmaker, migrate, utcnow
 from server.settings import from_env
 from server.storage.backend import CleanupReport, Storage, cleanup_orphans, thumbnail_key
 
 
 def known_keys(db: Session) -> set[str]:
-    """Every storage key a claim document (file or thumbnail) or a signature names."""
+    """Every storage key a claim document (file or thumbnail), a signature, a
+    pre-authorisation's file or a change of personal details' photo or signature names."""
     keys: set[str] = set()
     for key, thumb in db.execute(select(ClaimDocument.storage_key, ClaimDocument.thumbnail_key)):
         keys.add(key)
@@ -44,6 +47,10 @@ def known_keys(db: Session) -> set[str]:
         select(Claim.id, Claim.decided_at).where(Claim.status == ClaimStatus.SETTLED)
     ):
         keys.add(stored_key(claim_id, decided_at))
+    for key in db.scalars(select(PreAuthDocument.storage_key)):
+        keys.update((key, thumbnail_key(key)))
+    for key in db.scalars(select(DetailsChangeFile.storage_key)):
+        keys.update((key, thumbnail_key(key)))
     return keys
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -70,7 +71,10 @@ from server.notify.templates import HOTLINE
 from server.policies.models import IdType, Person, PolicyKind
 from server.policies.models import Policy as InsurancePolicy
 from server.sessions import SessionKind
+from server.storage.backend import thumbnail_key
 from server.storage.uploads import StoredUpload
+
+log = logging.getLogger(__name__)
 
 S = ServiceRequestStatus
 CATEGORIES = {
@@ -349,6 +353,29 @@ def attach(
     db.flush()
     db.commit()
     return row, replaced
+
+
+def discard(db: Session, cx: ClaimContext, account: Account, request_id: int) -> None:
+    """Delete a draft with its files: the member may start another change."""
+    row, change = _draft(db, account, request_id)
+    files = list(
+        db.scalars(select(DetailsChangeFile).where(DetailsChangeFile.change_id == change.id))
+    )
+    keys = [f.storage_key for f in files]
+    events = db.scalars(select(ServiceRequestEvent).where(ServiceRequestEvent.request_id == row.id))
+    for obj in [*files, *events]:
+        db.delete(obj)
+    db.flush()
+    db.delete(change)
+    db.flush()
+    db.delete(row)
+    db.flush()
+    for key in keys:
+        for k in (key, thumbnail_key(key)):
+            try:
+                cx.storage.delete(k)
+            except Exception:  # scripts/clean_uploads.py removes it later
+                log.warning("could not delete a discarded draft's stored file", exc_info=True)
 
 
 def files_of(db: Session, change: DetailsChange) -> list[str]:

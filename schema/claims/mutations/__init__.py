@@ -9,6 +9,7 @@ from schema.claims.mutations.add_payee import add_payee
 from schema.claims.mutations.change_contact_details import change_contact_details
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
 from schema.claims.mutations.personal_details_change import (
+    discard_personal_details_change,
     send_personal_details_codes,
     start_personal_details_change,
     submit_personal_details_change,
@@ -109,6 +110,10 @@ class ClaimsMutation:
         resolver=submit_personal_details_change,
         description="客户信息变更: send it to the back office with the codes; it applies once "
         "approved.",
+    )
+    discard_personal_details_change = strawberry.mutation(
+        resolver=discard_personal_details_change,
+        description="客户信息变更: delete a draft and its files.",
     )
     start_pre_authorisation = strawberry.mutation(
         resolver=start_pre_authorisation,

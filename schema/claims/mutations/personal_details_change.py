@@ -167,3 +167,28 @@ def submit_personal_details_change(
         new_mobile_sms_code=input.new_mobile_sms_code,
     )
     return SubmitPersonalDetailsChangeSuccess(request=request_type(member_admin.view(db, cx, row)))
+
+
+@strawberry.type(description="The draft and its files are deleted; another change may start.")
+class DiscardPersonalDetailsChangeSuccess:
+    request_id: strawberry.ID = strawberry.field(description="The id the draft had.")
+
+
+DiscardPersonalDetailsChangePayload = ResultUnion(
+    "DiscardPersonalDetailsChangePayload",
+    DiscardPersonalDetailsChangeSuccess,
+    ServiceRequestNotFoundError,
+    ServiceRequestStateError,
+    RealNameRequiredError,
+    description="Result of discardPersonalDetailsChange (a sent request cannot be discarded).",
+)
+
+
+@DiscardPersonalDetailsChangePayload.resolver
+def discard_personal_details_change(
+    info: Info,
+    input: Annotated[ServiceRequestIdInput, strawberry.argument(description="The draft.")],
+) -> DiscardPersonalDetailsChangeSuccess:
+    cx, db, account = claim_env(info)
+    details_change.discard(db, cx, account, request_pk(input.request_id))
+    return DiscardPersonalDetailsChangeSuccess(request_id=input.request_id)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scripts import clean_uploads
 from server.accounts.errors import LoginFailed, RealNameLocked, SmsCodeInvalid
 from server.accounts.models import Account, Identity, WechatBinding
 from server.accounts.sms_codes import Purpose
@@ -18,7 +19,7 @@ from server.accounts.wiring import MemberServices
 from server.claims import details_change as dc
 from server.claims import member_admin
 from server.claims.core import ClaimContext
-from server.claims.details_models import DetailsChange, PersonalDetailsAudit
+from server.claims.details_models import DetailsChange, DetailsChangeFile, PersonalDetailsAudit
 from server.claims.errors import (
     DetailsChangeLimited,
     IdentityUnavailable,
@@ -363,3 +364,19 @@ def test_a_mobile_taken_before_the_approval_is_not_applied(
     assert main.phone_hash == claims.vault.lookup(MAIN, kind="phone")
     # and it rejects the request instead
     dc.reject(db_session, claims, office, rid, reason="新手机号已被其他账户使用")
+
+
+def test_a_draft_can_be_discarded_and_its_files_are_kept_from_the_clean_up(
+    db_session: Session, claims: ClaimContext, main: Any
+) -> None:
+    rid = _start(db_session, claims, main).id
+    _files(db_session, claims, main, rid)
+    keys = set(db_session.scalars(select(DetailsChangeFile.storage_key)))
+    assert len(keys) == 4 and keys <= clean_uploads.known_keys(db_session)
+    dc.discard(db_session, claims, main, rid)
+    assert db_session.scalar(select(DetailsChange)) is None
+    assert member_admin.requests(db_session, claims, main) == []
+    for key in keys:
+        with pytest.raises(Exception):  # noqa: B017 (the backend's own missing-file error)
+            claims.storage.open(key)
+    _start(db_session, claims, main)  # another may start
