@@ -169,7 +169,18 @@ def test_a_rejected_change_changes_nothing_and_says_why(
     with pytest.raises(ValidationFailed) as e:
         dc.reject(db_session, claims, office, rid, reason=" ")
     assert e.value.problems[0].code == "REQUIRED"
+    main.preferred_language = "en"  # told in the member's language
     dc.reject(db_session, claims, office, rid, reason="手持证件照片不清晰")
+    told = db_session.scalar(
+        select(MemberMessage).where(MemberMessage.kind == "service_request.rejected")
+    )
+    assert told is not None and told.title == "Change of personal details not approved"
+    sms = db_session.scalar(
+        select(Notification).where(
+            Notification.dedupe_key == f"service_request:{rid}:rejected:sms:0"
+        )
+    )
+    assert sms is not None
     with pytest.raises(WrongServiceRequestState):
         dc.approve(db_session, claims, office, rid)
     person = db_session.get(Person, main.person_id)
