@@ -57,7 +57,6 @@ from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
 from server.hospital_records import make_hospital_records, medical_list
-from server.limits import key_of
 from server.logs import configure_logging
 from server.metrics import ANONYMOUS_CLIENT, graphql_refused, observe_operation
 from server.partners import service as partners
@@ -733,6 +732,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
     from api.pre_auth_uploads import routes as pre_auth_upload_routes
+    from api.service_request_uploads import routes as service_request_upload_routes
     from api.uxiang_uploads import routes as uxiang_upload_routes
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
@@ -749,6 +749,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *upload_routes(),
         *pre_auth_upload_routes(),
         *uxiang_upload_routes(),
+        *service_request_upload_routes(),
         Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     if settings.db_stats:

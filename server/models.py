@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import server.accounts.models
 import server.billing.models
+import server.claims.details_models
 import server.claims.models
 import server.claims.portal_models
 import server.claims.preauth_models

@@ -10,11 +10,15 @@ from schema.results import Error
 from server.claims.errors import (
     ClaimNotFound,
     ClaimRuleBroken,
+    IdentityUnavailable,
+    MobileInUse,
     PayeeDuplicate,
     PayeeInUse,
     PayeeNotFound,
     PreAuthNotAvailable,
     PreAuthNotFound,
+    ServiceRequestNotFound,
+    ServiceRequestOpen,
     UxiangAuthorisationNotFound,
     UxiangAuthorisationRequired,
     UxiangNotAvailable,
@@ -22,6 +26,7 @@ from server.claims.errors import (
     UxiangRecordNotFound,
     WrongClaimState,
     WrongPreAuthState,
+    WrongServiceRequestState,
 )
 from server.errors import DomainError
 from server.hospital_records import HospitalRecordsUnavailable
@@ -158,3 +163,55 @@ class HospitalRecordsUnavailableError(Error):
 )
 class UxiangAuthorisationNotFoundError(Error):
     represents = (UxiangAuthorisationNotFound,)
+
+
+@strawberry.type(
+    description="No such 自助保全 request among the caller's (SERVICE_REQUEST_NOT_FOUND); another "
+    "member's answers the same."
+)
+class ServiceRequestNotFoundError(Error):
+    represents = (ServiceRequestNotFound,)
+
+
+@strawberry.type(
+    description="The request's status does not allow this step, e.g. a change after it was sent "
+    "or a second decision (SERVICE_REQUEST_STATE_CONFLICT)."
+)
+class ServiceRequestStateError(Error):
+    represents = (WrongServiceRequestState,)
+
+
+@strawberry.type(
+    description="A change of personal details is open already, a draft or under review: finish "
+    "or wait for it (SERVICE_REQUEST_OPEN)."
+)
+class ServiceRequestOpenError(Error):
+    represents = (ServiceRequestOpen,)
+
+
+@strawberry.type(
+    description="The new mobile number is another account's log-in (MOBILE_IN_USE); `field` is "
+    "`mobile`."
+)
+class MobileInUseError(Error):
+    field: str | None = strawberry.field(description="The input field at fault.")
+
+    represents = (MobileInUse,)
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> Self:
+        return cls(message=exc.message, code=exc.code, field=exc.field)
+
+
+@strawberry.type(
+    description="The new document cannot be taken online (IDENTITY_UNAVAILABLE): it is another "
+    "member's or another insured person's; the message says no more and gives the hotline."
+)
+class IdentityUnavailableError(Error):
+    field: str | None = strawberry.field(description="The input field at fault.")
+
+    represents = (IdentityUnavailable,)
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> Self:
+        return cls(message=exc.message, code=exc.code, field=exc.field)

@@ -126,3 +126,41 @@ class UxiangRateLimited(RetryLater):
     """Too many record look-ups from this member or this address; wait `retry_after`."""
 
     code = "UXIANG_RATE_LIMITED"
+
+
+class ServiceRequestNotFound(DomainError):
+    """No such 自助保全 request for this caller; another member's answers the same."""
+
+    code = "SERVICE_REQUEST_NOT_FOUND"
+
+
+class WrongServiceRequestState(DomainError):
+    """The request's status does not allow this step (a change after submission, a second
+    decision)."""
+
+    code = "SERVICE_REQUEST_STATE_CONFLICT"
+
+
+class ServiceRequestOpen(DomainError):
+    """The member has a change of personal details open already (a draft or under review)."""
+
+    code = "SERVICE_REQUEST_OPEN"
+
+
+class MobileInUse(DomainError):
+    """The new mobile number is another account's log-in."""
+
+    code = "MOBILE_IN_USE"
+
+
+class IdentityUnavailable(DomainError):
+    """The new document cannot be taken online: another member's or insured person's. The
+    message says no more than that."""
+
+    code = "IDENTITY_UNAVAILABLE"
+
+
+class DetailsChangeLimited(RetryLater):
+    """Too many changes of personal details started or submitted by this member lately."""
+
+    code = "DETAILS_CHANGE_RATE_LIMITED"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Account
 from server.claims import links, notice
 from server.claims.core import ClaimContext, can_see
+from server.claims.details_models import DetailsChange, DetailsChangeFile
 from server.claims.models import Adjuster, Channel, Claim, ClaimDocument, ClaimStatus
 from server.ids import global_id
 from server.sessions import LiveSession, SessionKind
@@ -106,6 +107,8 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
     session = cx.sessions.find(db, link.session_id)
     if session is None:
         raise FileMissing()  # signed out, or the session ended: so did its links
+    if link.kind == "details-file":
+        return _details_file(db, session, link.object_id)
     if link.kind in ("doc", "thumb"):
         doc = db.get(ClaimDocument, link.object_id)
         if doc is None or doc.removed_at is not None:
@@ -165,6 +168,23 @@ def _notice_pdf(
     finally:
         temp.unlink(missing_ok=True)
     return RenderedFile(body, PDF, name)
+
+
+def _details_file(db: Session, session: LiveSession, file_id: int) -> StoredFile:
+    """A change of personal details' photo or signature: for the back office, and for the
+    member whose change it is."""
+    row = db.get(DetailsChangeFile, file_id)
+    change = db.get(DetailsChange, row.change_id) if row is not None else None
+    if row is None or change is None:
+        raise FileMissing()
+    if session.kind is SessionKind.ADJUSTER:
+        adjuster = db.get(Adjuster, session.subject_id)
+        if adjuster is None or not adjuster.active:
+            raise FileMissing()
+    elif session.kind is not SessionKind.MEMBER or session.subject_id != change.account_id:
+        raise FileMissing()
+    extension = EXTENSIONS.get(row.content_type, "bin")
+    return StoredFile(row.storage_key, row.content_type, f"{row.category.lower()}.{extension}")
 
 
 def _check_viewer(db: Session, session: LiveSession, claim: Claim) -> None:

@@ -74,10 +74,14 @@ class ContactProfile(Base):
 
 class ServiceRequestKind(enum.Enum):
     CHANGE_CONTACT = "change_contact"  # 客户联系信息变更 (§11.2)
+    CHANGE_DETAILS = "change_details"  # 客户信息变更 (§11.1): staff review (details_change.py)
 
 
 class ServiceRequestStatus(enum.Enum):
+    DRAFT = "draft"  # being filled in: photos, signature, SMS codes
+    SUBMITTED = "submitted"  # 审核中: with the back office
     APPLIED = "applied"  # 已生效
+    REJECTED = "rejected"  # 未通过: with the reason
 
 
 class ServiceRequest(Base):

@@ -6,6 +6,10 @@ import strawberry
 
 from schema.adjusters.mutations.adjuster_log_in import adjuster_log_in
 from schema.adjusters.mutations.adjuster_log_out import adjuster_log_out
+from schema.adjusters.mutations.decide_personal_details_change import (
+    approve_personal_details_change,
+    reject_personal_details_change,
+)
 from schema.adjusters.mutations.decide_pre_authorisation import (
     approve_pre_authorisation,
     decline_pre_authorisation,
@@ -60,4 +64,13 @@ class AdjusterMutation:
     request_pre_authorisation_more = strawberry.mutation(
         resolver=request_pre_authorisation_more,
         description="预先授权: ask the member for more files, due in 2 working days.",
+    )
+    approve_personal_details_change = strawberry.mutation(
+        resolver=approve_personal_details_change,
+        description="客户信息变更: approve; applied at once to the account, the insured person "
+        "and the real-name identity, audited, and the member told.",
+    )
+    reject_personal_details_change = strawberry.mutation(
+        resolver=reject_personal_details_change,
+        description="客户信息变更: reject with the reason the member sees.",
     )

@@ -10,6 +10,12 @@ from schema.claims.mutations.authorise_uxiang import authorise_uxiang
 from schema.claims.mutations.change_contact_details import change_contact_details
 from schema.claims.mutations.claim_from_uxiang_record import claim_from_uxiang_record
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
+from schema.claims.mutations.personal_details_change import (
+    discard_personal_details_change,
+    send_personal_details_codes,
+    start_personal_details_change,
+    submit_personal_details_change,
+)
 from schema.claims.mutations.remove_claim_document import remove_claim_document
 from schema.claims.mutations.remove_payee import remove_payee
 from schema.claims.mutations.resubmit_claim import resubmit_claim
@@ -92,6 +98,25 @@ class ClaimsMutation:
         resolver=change_contact_details,
         description="自助保全, 客户联系信息变更: region, street address and e-mail with a "
         "CHANGE_CONTACT SMS code; applied at once to the contact claims use.",
+    )
+    start_personal_details_change = strawberry.mutation(
+        resolver=start_personal_details_change,
+        description="自助保全, 客户信息变更: the new name, ID type and number and mobile, checked; "
+        "a draft for the photos and signature (POST /api/service-requests/{id}/files).",
+    )
+    send_personal_details_codes = strawberry.mutation(
+        resolver=send_personal_details_codes,
+        description="客户信息变更: SMS codes to the current mobile and, when it changes, to the "
+        "new one, once the photos and signature are uploaded.",
+    )
+    submit_personal_details_change = strawberry.mutation(
+        resolver=submit_personal_details_change,
+        description="客户信息变更: send it to the back office with the codes; it applies once "
+        "approved.",
+    )
+    discard_personal_details_change = strawberry.mutation(
+        resolver=discard_personal_details_change,
+        description="客户信息变更: delete a draft and its files.",
     )
     start_pre_authorisation = strawberry.mutation(
         resolver=start_pre_authorisation,
