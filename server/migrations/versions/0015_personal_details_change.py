@@ -1,8 +1,8 @@
 """the change of personal details (客户信息变更): the request's side with its photos and
 signature, the steps of every self-service request, the audit of applied changes
 
-Revision ID: 0016
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-29 20:41:27.688090
 
 Requests already on the progress list (contact changes) have no steps recorded: the list
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
