@@ -57,7 +57,8 @@ def _account(services: Services, db: Session, request: Request) -> Account:
 
 def _target(services: Services, db: Session, request: Request, pk: int, category: str) -> Account:
     account = _account(services, db, request)
-    preauth.check_upload(db, account, pk, category)
+    assert services.claims is not None
+    preauth.check_upload(db, services.claims, account, pk, category)
     return account
 
 
