@@ -705,6 +705,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
     from api.pre_auth_uploads import routes as pre_auth_upload_routes
+    from api.request_uploads import routes as request_upload_routes
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
     from h5.templating import CachedStatic
@@ -719,6 +720,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *claim_file_routes(),
         *upload_routes(),
         *pre_auth_upload_routes(),
+        *request_upload_routes(),
         Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     if settings.db_stats:

@@ -231,7 +231,7 @@ class AdvanceKind:
     )
 
     def reference(self, subject_id: int) -> str:
-        return f"ZYDF{subject_id:08d}"
+        return f"AP{subject_id:08d}"
 
     def load(self, db: Session, subject_id: int, *, lock: bool = False) -> AdvancePayment | None:
         q = select(AdvancePayment).where(AdvancePayment.id == subject_id)

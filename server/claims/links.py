@@ -16,7 +16,11 @@ from server import signing
 
 PURPOSE = "claim-file"
 # what a link can open
-KINDS = frozenset({"doc", "thumb", "sig", "notice-html", "notice-pdf"})
+# (request-doc and request-thumb: a file sent for a service request's documents,
+# server/service_supplements)
+KINDS = frozenset(
+    {"doc", "thumb", "sig", "notice-html", "notice-pdf", "request-doc", "request-thumb"}
+)
 
 
 @dataclass(frozen=True, slots=True)

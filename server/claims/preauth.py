@@ -354,7 +354,7 @@ def request_more(
 class PreAuthKind:
     """Pre-authorisation as a subject of server/service_supplements."""
 
-    code = "pre_auth"
+    code = "pre_authorisation"
     names = MappingProxyType({"zh": "预先授权", "en": "pre-authorisation"})
     asked_message = "pre_auth.more_requested"
     categories = MappingProxyType(
@@ -368,7 +368,7 @@ class PreAuthKind:
     )
 
     def reference(self, subject_id: int) -> str:
-        return f"YSSQ{subject_id:08d}"
+        return f"PA{subject_id:08d}"
 
     def load(self, db: Session, subject_id: int, *, lock: bool = False) -> PreAuthorisation | None:
         q = select(PreAuthorisation).where(PreAuthorisation.id == subject_id)

@@ -23,7 +23,7 @@ class ServiceSupplement(Base):
     __table_args__ = (Index("ix_service_supplement_subject", "subject_kind", "subject_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subject_kind: Mapped[str] = mapped_column(String(24))  # advance_payment | pre_auth
+    subject_kind: Mapped[str] = mapped_column(String(24))  # advance_payment | pre_authorisation
     subject_id: Mapped[int] = mapped_column(Integer)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     requested_by: Mapped[int] = mapped_column(ForeignKey("adjuster.id"))
