@@ -14,6 +14,7 @@ import re
 from email.message import EmailMessage
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,14 +22,18 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from h5.supplement.routes import PortalConfig
-from server.accounts.models import SmsOutbox
+from server.accounts.models import Account, SmsOutbox
 from server.accounts.wiring import MemberServices
+from server.billing import advance
+from server.billing.models import AdvancePayment
 from server.claims.adjusters import create_adjuster
 from server.claims.core import ClaimContext
+from server.claims.portal import throttle
 from server.notify.email import SmtpEmailSender
 from server.notify.worker import deliver_due
 from server.services import Services
-from tests.db import Api, FakeClock, last_sms_code
+from tests.api.live import committed_app, live
+from tests.db import Api, FakeClock, last_sms_code, run_together
 from tests.h5.supplement_helpers import AnswerRecorder, hidden, photo
 from tests.schema.claims.helpers import VE, Claimant, payload
 from tests.server.claims.drafts_helpers import image
@@ -530,3 +535,85 @@ def test_expired_link_and_wrong_names_are_throttled(
     clock.advance(days=2)
     expired = client.get(path)
     assert expired.status_code == 410 and "期限已过" in expired.text
+
+
+def test_forty_log_ins_at_once_on_a_request_link_share_the_portal_throttle(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+    clock: FakeClock,
+) -> None:
+    # a request for documents on an advance payment, over real commits
+    factory, demo = committed
+    with factory() as db:
+        account = db.scalar(
+            select(Account).where(Account.phone_hash == members.vault.lookup(MAIN, kind="phone"))
+        )
+        assert account is not None and account.person is not None
+        now = clock.now
+        row = AdvancePayment(
+            account_id=account.id,
+            policy_id=demo.policy_ids["main_high_end"],
+            patient_id=account.person.id,
+            hospital_name="某市立医院",
+            admission_date=now.date(),
+            description_enc=members.vault.encrypt("择期手术"),
+            applicant_name_enc=account.person.name_enc,
+            applicant_sex="M",
+            applicant_id_number_enc=account.person.id_number_enc,
+            applicant_mobile_enc=account.phone_enc,
+            status="submitted",
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(row)
+        coordinator = create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.flush()
+        _, _, token = advance.ask_documents(
+            db, claims, coordinator, row.id, categories=["OTHER"], instructions="请补充资料。"
+        )
+        db.commit()
+    app = committed_app(services, members, claims, factory)
+    app.state.supplement_portal = PortalConfig(login_floor=0.0, answers=AnswerRecorder())
+    path = f"/h5/supplement/r/{token}"
+    with live(app) as base:
+        # 40 browsers (one address) each with the page open, then all sending a wrong name
+        browsers = [httpx.Client(base_url=base, timeout=60) for _ in range(40)]
+        try:
+            forms = []
+            for browser in browsers:
+                page = browser.get(path)
+                assert page.status_code == 200, page.text
+                forms.append(
+                    {
+                        "csrf": hidden(page.text, "csrf"),
+                        "captcha_id": hidden(page.text, "captcha_id"),
+                    }
+                )
+
+            def attempt(i: int) -> tuple[int, str]:
+                r = browsers[i].post(path, data={**forms[i], "captcha": "WRONG", "name": "李四"})
+                return r.status_code, r.text
+
+            results = run_together(40, attempt)
+        finally:
+            for browser in browsers:
+                browser.close()
+    assert all(status == 400 for status, _ in results), [s for s, _ in results]
+    failed = sum("信息不正确" in text for _, text in results)
+    waited = sum("请等待" in text for _, text in results)
+    assert (failed, waited) == (throttle.FREE_FAILURES, 40 - throttle.FREE_FAILURES)
+    # the failures count against the address under the claims portal's own policy
+    with factory() as db:
+        client = throttle.client_key(members.vault, "127.0.0.1")
+        assert claims.limiter.peek(db, throttle.CLIENT_FAILURES, client).count == 5

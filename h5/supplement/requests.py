@@ -187,6 +187,7 @@ def _login_post(
         )
 
     with env.db() as db:
+        write_first(db)  # the tries are counted: one writer at a time on SQLite
         try:
             kind, _, ask = ss.for_token(db, env.cx, token)
         except SupplementLinkInvalid as e:
