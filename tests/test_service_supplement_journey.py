@@ -617,3 +617,76 @@ def test_forty_log_ins_at_once_on_a_request_link_share_the_portal_throttle(
     with factory() as db:
         client = throttle.client_key(members.vault, "127.0.0.1")
         assert claims.limiter.peek(db, throttle.CLIENT_FAILURES, client).count == 5
+
+
+DECLINE_ADVANCE = payload(
+    "declineAdvancePayment",
+    "DeclineAdvancePaymentInput",
+    "DeclineAdvancePaymentSuccess",
+    "advancePayment { status reason }",
+)
+
+
+def test_a_decision_while_documents_are_asked_closes_the_link_and_the_uploads(
+    api: Api,
+    answers: AnswerRecorder,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    claims: ClaimContext,
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    zhang = Claimant(api, db_factory, claims, members, demo, MAIN)
+    zhang.contact()
+    advance_id = _advance(api, zhang)
+    desk = desk_token(api, db_factory, members, clock)
+    asked = gql(
+        api,
+        ASK,
+        desk,
+        input={
+            "advanceId": advance_id,
+            "categories": ["MEDICAL_RECORD"],
+            "instructions": "请补充病历。",
+        },
+    )
+    request = asked["documentRequest"]
+    deliver(db_factory, members, clock)
+    found = LINK.search(last_sms(db_factory, members, MAIN))
+    assert found is not None
+    path = found.group(1)
+    client = api.client
+    assert h5_log_in(client, path, answers, NAME).status_code == 303
+    csrf = hidden(client.get("/h5/supplement/request").text, "csrf")
+    # the app's answer without a file names the category still missing
+    early = zhang(ANSWER, input={"requestId": request["id"]})["data"]["answerDocumentRequest"]
+    assert (early["code"], early["missing"]) == ("DOCUMENTS_MISSING", ["MEDICAL_RECORD"])
+    # the desk declines while the documents are asked
+    declined = gql(
+        api, DECLINE_ADVANCE, desk, input={"advanceId": advance_id, "reason": "不在保障范围内"}
+    )
+    assert declined["advancePayment"] == {"status": "DECLINED", "reason": "不在保障范围内"}
+    mails = deliver(db_factory, members, clock)
+    assert "未获批准" in last_sms(db_factory, members, MAIN)
+    assert [m[0] for m in mails] == [["zw@example.com"]]
+    assert "不在保障范围内" in text_of(mails[0][1])
+    # the signed-in page, its uploads and the link are closed; so is the app's answer
+    upload = h5_upload(client, csrf, "MEDICAL_RECORD")
+    assert upload.status_code == 410 and "此申请目前无需补充资料" in upload.text
+    as_json = client.post(
+        "/h5/supplement/request/upload",
+        params={"category": "MEDICAL_RECORD"},
+        data={"csrf": csrf},
+        files=[("file", ("scan.jpg", photo(), "image/jpeg"))],
+        headers={"Accept": "application/json"},
+    )
+    assert as_json.status_code == 409
+    assert as_json.json()["error"]["code"] == "CLAIM_STATE_CONFLICT"
+    page = client.get("/h5/supplement/request")
+    assert page.status_code == 410 and "此申请目前无需补充资料" in page.text
+    link = client.get(path)
+    assert link.status_code == 410
+    late = zhang(ANSWER, input={"requestId": request["id"]})["data"]["answerDocumentRequest"]
+    assert late["code"] == "SUPPLEMENT_CLOSED"
+    [mine] = gql(api, ADVANCES, zhang.token)["advancePayments"]
+    assert mine["status"] == "DECLINED" and mine["documentRequests"][0]["open"] is False

@@ -74,6 +74,7 @@ CSRF = "request"  # the purpose of the signed-in pages' CSRF tokens
 def _labels(lang: str, *, login: bool = False) -> dict[str, Any]:
     t = Translator(lang)
     words: dict[str, Any] = {
+        "site": t("supplement.request.site"),
         "number_label": t("supplement.request.number"),
         "done_intro": t("supplement.request.done_intro"),
     }
@@ -91,7 +92,14 @@ def _labels(lang: str, *, login: bool = False) -> dict[str, Any]:
 def _closed(request: Request, lang: str, reason: str, here: str = "") -> Response:
     status = {"UNKNOWN": 404, "ANSWERED": 200, "unavailable": 503}.get(reason, 410)
     return render_page(
-        request, "supplement/closed.html", lang, here, status, reason=reason, service=True
+        request,
+        "supplement/closed.html",
+        lang,
+        here,
+        status,
+        reason=reason,
+        service=True,
+        site=Translator(lang)("supplement.request.site"),
     )
 
 
