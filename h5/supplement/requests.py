@@ -64,7 +64,7 @@ from server.errors import DomainError, ValidationFailed
 from server.help import faq
 from server.notify.templates import HOTLINE
 from server.service_supplements import portal as rportal
-from server.service_supplements.models import ServiceSupplementDocument
+from server.service_supplements.models import ServiceSupplement, ServiceSupplementDocument
 from server.storage.uploads import StoredUpload
 
 COOKIE = "sp_request"
@@ -173,9 +173,12 @@ def _login_post(
     )
     t = Translator(lang)
 
-    def again(db: Session, error: str, shown: str, status: int) -> Callable[[], Response]:
+    def again(error: str, shown: str, status: int) -> Callable[[], Response]:
+        """The log-in page again with a new captcha, issued in a transaction of its own
+        (the tries' transaction holds SQLite's write lock only while it counts)."""
         try:
-            challenge = _issue_challenge(env, db, request, browser, kind_)
+            with env.db() as db:
+                challenge = _issue_challenge(env, db, request, browser, kind_)
         except captchas.TooManyChallenges as e:
             wait = e.retry_after
             return lambda: blocked(request, lang, here, wait, "captcha")
@@ -194,6 +197,7 @@ def _login_post(
             labels=words,
         )
 
+    retry: tuple[str, str, int] | None = None
     with env.db() as db:
         write_first(db)  # the tries are counted: one writer at a time on SQLite
         try:
@@ -205,32 +209,17 @@ def _login_post(
         if fields is None or not sessions.csrf_ok(
             secret, "login", sessions.browser_id(request), fields.get("csrf")
         ):
-            return again(db, t("supplement.login.expired_form"), reference, 403)
-        client_key = throttle.client_key(env.vault, client_address(request))
-        tried = throttle.try_key(env.vault, throttle.claim_key(env.vault, reference), client_key)
-        verdict = throttle.check(env.cx.limiter, db, tried=tried, client=client_key)
-        if verdict.blocked:
-            wait = verdict.retry_after
+            retry = (t("supplement.login.expired_form"), reference, 403)
+        else:
+            retry = _check_log_in(env, db, request, fields, browser, ask, reference, t)
+        if retry is None:
+            cookie = rportal.open_session(db, env.cx.sessions, ask, replacing=_token(request))
+    if retry is not None:
+        error, shown, status = retry
+        if status == 429:
+            wait = int(shown)
             return lambda: blocked(request, lang, here, wait)
-        if not verdict.allowed:
-            return again(
-                db, t("supplement.login.wait", seconds=verdict.retry_after), reference, 400
-            )
-        solved = captchas.verify(
-            db,
-            env.vault,
-            public_id=fields.get("captcha_id", ""),
-            answer=fields.get("captcha", ""),
-            browser=browser,
-            now=env.cx.now(),
-            challenges=env.services.challenges,
-        )
-        named = rportal.name_matches(env.vault, db, ask, fields.get("name", ""))
-        if not (solved and named):
-            throttle.fail(env.cx.limiter, db, client=client_key)
-            return again(db, t("supplement.login.failed"), reference, 400)
-        throttle.succeed(env.cx.limiter, db, tried=tried)
-        cookie = rportal.open_session(db, env.cx.sessions, ask, replacing=_token(request))
+        return again(error, shown, status)
 
     def signed_in() -> Response:
         response = see_other(portal_url(request, "/request", lang))
@@ -238,6 +227,42 @@ def _login_post(
         return response
 
     return signed_in
+
+
+def _check_log_in(
+    env: Env,
+    db: Session,
+    request: Request,
+    fields: dict[str, str],
+    browser: str,
+    ask: ServiceSupplement,
+    reference: str,
+    t: Translator,
+) -> tuple[str, str, int] | None:
+    """Count the try and check the captcha and the name: None when right, else (message,
+    shown number, status), or ("", seconds, 429) for a blocked address."""
+    client_key = throttle.client_key(env.vault, client_address(request))
+    tried = throttle.try_key(env.vault, throttle.claim_key(env.vault, reference), client_key)
+    verdict = throttle.check(env.cx.limiter, db, tried=tried, client=client_key)
+    if verdict.blocked:
+        return "", str(verdict.retry_after), 429
+    if not verdict.allowed:
+        return t("supplement.login.wait", seconds=verdict.retry_after), reference, 400
+    solved = captchas.verify(
+        db,
+        env.vault,
+        public_id=fields.get("captcha_id", ""),
+        answer=fields.get("captcha", ""),
+        browser=browser,
+        now=env.cx.now(),
+        challenges=env.services.challenges,
+    )
+    named = rportal.name_matches(env.vault, db, ask, fields.get("name", ""))
+    if not (solved and named):
+        throttle.fail(env.cx.limiter, db, client=client_key)
+        return t("supplement.login.failed"), reference, 400
+    throttle.succeed(env.cx.limiter, db, tried=tried)
+    return None
 
 
 # --- the signed-in pages ---------------------------------------------------------------------
