@@ -28,6 +28,7 @@ from schema.help.queries import HelpQuery
 from schema.limits import Limits, RequestLimits
 from schema.messages.mutations import MessagesMutation
 from schema.policies.mutations import PoliciesMutation
+from schema.service_supplements.mutations import DocumentRequestMutation
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Mutation(
     AdjusterMutation,
     MessagesMutation,
     BillingMutation,
+    DocumentRequestMutation,
 ):
     pass
 

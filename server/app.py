@@ -732,6 +732,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
     from api.pre_auth_uploads import routes as pre_auth_upload_routes
+    from api.request_uploads import routes as request_upload_routes
     from api.service_request_uploads import routes as service_request_upload_routes
     from api.uxiang_uploads import routes as uxiang_upload_routes
     from h5.routes import landing as h5_landing
@@ -750,6 +751,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *pre_auth_upload_routes(),
         *uxiang_upload_routes(),
         *service_request_upload_routes(),
+        *request_upload_routes(),
         Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     if settings.db_stats:

@@ -19,6 +19,7 @@ import server.messages.models
 import server.notify.outbox
 import server.partners.models
 import server.policies.models
+import server.service_supplements.models
 import server.sessions  # noqa: F401
 from server.db import Base
 

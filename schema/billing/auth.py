@@ -50,7 +50,7 @@ def current_coordinator(info: Info) -> tuple[ClaimContext, Session, Adjuster]:
         raise AdjusterUnauthenticated(
             "Sign in as a coordinator first: send `Authorization: Bearer <token>`."
         )
-    state.coordinator = desk.authenticate(db, cx, token)
+    state.coordinator, state.coordinator_session = desk.authenticate_session(db, cx, token)
     return cx, db, state.coordinator
 
 

@@ -8,8 +8,11 @@ from enum import Enum
 import strawberry
 from sqlalchemy.orm import Session
 
+from schema.context import Info
 from schema.paging import PageInfo, offset_cursor
+from schema.service_supplements.types import DocumentRequestType, document_requests
 from server.accounts.models import Account
+from server.billing import advance
 from server.billing import appointments as booking
 from server.billing.desk import QueuePage
 from server.billing.models import AdvancePayment, Appointment, CardReissue
@@ -421,12 +424,15 @@ class AdvanceStatus(Enum):
     SUBMITTED = "submitted"
     APPROVED = "approved"
     DECLINED = "declined"
+    DOCUMENTS_ASKED = "documents_asked"
 
 
 @strawberry.type(name="AdvancePayment", description="住院垫付: a request and its timeline.")
 class AdvancePaymentNode:
     id: strawberry.ID = strawberry.field(description="Global id.")
-    status: AdvanceStatus = strawberry.field(description="submitted, approved or declined.")
+    status: AdvanceStatus = strawberry.field(
+        description="submitted, documents asked (待补充资料), approved or declined."
+    )
     policy_no: str = strawberry.field(description="The policy.")
     facility_id: str | None = strawberry.field(description="The directory's id; null: typed.")
     hospital: str = strawberry.field(description="The hospital.")
@@ -442,6 +448,15 @@ class AdvancePaymentNode:
     reason: str | None = strawberry.field(description="Why declined.")
     submitted_at: datetime.datetime = strawberry.field(description="Submitted (UTC).")
     timeline: list[AppointmentEvent] = strawberry.field(description="What happened, oldest first.")
+    row_id: strawberry.Private[int]
+
+    @strawberry.field(description="Documents the desk asked for, oldest first.")
+    def document_requests(self, info: Info) -> list[DocumentRequestType]:
+        db = info.context.db
+        subject = advance.KIND.load(db, self.row_id) if db is not None else None
+        if subject is None:
+            return []
+        return document_requests(info, advance.KIND, subject, self.row_id)
 
 
 def advance_node(db: Session, cx: ClaimContext, a: AdvancePayment) -> AdvancePaymentNode:
@@ -467,6 +482,7 @@ def advance_node(db: Session, cx: ClaimContext, a: AdvancePayment) -> AdvancePay
         pay_to=a.pay_to or None,
         reason=a.decision_reason or None,
         submitted_at=a.created_at,
+        row_id=a.id,
         timeline=[
             AppointmentEvent(
                 kind=e.kind, at=e.at, actor=e.actor, status_to=e.status_to, note=e.note

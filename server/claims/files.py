@@ -23,6 +23,7 @@ from server.claims.core import ClaimContext, can_see
 from server.claims.details_models import DetailsChange, DetailsChangeFile
 from server.claims.models import Adjuster, Channel, Claim, ClaimDocument, ClaimStatus
 from server.ids import global_id
+from server.service_supplements.models import ServiceSupplement, ServiceSupplementDocument
 from server.sessions import LiveSession, SessionKind
 from server.storage.backend import content_type_of, new_temp_file
 
@@ -109,6 +110,8 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
         raise FileMissing()  # signed out, or the session ended: so did its links
     if link.kind == "details-file":
         return _details_file(db, session, link.object_id)
+    if link.kind in ("request-doc", "request-thumb"):
+        return _request_file(db, session, link)
     if link.kind in ("doc", "thumb"):
         doc = db.get(ClaimDocument, link.object_id)
         if doc is None or doc.removed_at is not None:
@@ -185,6 +188,34 @@ def _details_file(db: Session, session: LiveSession, file_id: int) -> StoredFile
         raise FileMissing()
     extension = EXTENSIONS.get(row.content_type, "bin")
     return StoredFile(row.storage_key, row.content_type, f"{row.category.lower()}.{extension}")
+
+
+def _request_file(db: Session, session: LiveSession, link: links.Link) -> StoredFile:
+    """A file sent for a service request's documents: to its H5 session, the member whose
+    request it is, or back-office staff."""
+    doc = db.get(ServiceSupplementDocument, link.object_id)
+    ask = db.get(ServiceSupplement, doc.supplement_id) if doc is not None else None
+    if doc is None or ask is None or doc.removed_at is not None:
+        raise FileMissing()
+    if session.kind is SessionKind.REQUEST_PORTAL:
+        allowed = session.subject_id == ask.id
+    elif session.kind is SessionKind.MEMBER:
+        allowed = session.subject_id == ask.account_id
+    elif session.kind is SessionKind.ADJUSTER:
+        adjuster = db.get(Adjuster, session.subject_id)
+        allowed = adjuster is not None and adjuster.active
+    else:
+        allowed = False
+    if not allowed:
+        raise FileMissing()
+    if link.kind == "request-doc":
+        return StoredFile(
+            doc.storage_key, doc.content_type, _named(doc.display_name, doc.content_type)
+        )
+    if doc.thumbnail_key is None:
+        raise FileMissing()
+    stem = doc.display_name.rsplit(".", 1)[0] if "." in doc.display_name else doc.display_name
+    return StoredFile(doc.thumbnail_key, "image/jpeg", f"{stem}-preview.jpg")
 
 
 def _check_viewer(db: Session, session: LiveSession, claim: Claim) -> None:

@@ -17,7 +17,20 @@ from server import signing
 PURPOSE = "claim-file"
 # what a link can open
 # details-file: a change of personal details' photo or signature (details_change.py)
-KINDS = frozenset({"doc", "thumb", "sig", "notice-html", "notice-pdf", "details-file"})
+# request-doc and request-thumb: a file sent for a service request's documents
+# (server/service_supplements)
+KINDS = frozenset(
+    {
+        "doc",
+        "thumb",
+        "sig",
+        "notice-html",
+        "notice-pdf",
+        "details-file",
+        "request-doc",
+        "request-thumb",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
