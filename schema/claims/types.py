@@ -64,6 +64,7 @@ class ClaimStatusFilter(enum.Enum):
     UNDER_REVIEW = "under_review"
     PENDING_SUPPLEMENT = "pending_supplement"
     SETTLED = "settled"
+    PAID = "paid"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
 
@@ -350,7 +351,7 @@ class ClaimNode(relay.Node):
         description="The settlement notice (理赔结案通知书) page; settled claims only (10 minutes, while signed in)."
     )
     def settlement_notice_url(self, info: Info) -> str | None:
-        if self.row.status is not models.ClaimStatus.SETTLED:
+        if self.row.status not in (models.ClaimStatus.SETTLED, models.ClaimStatus.PAID):
             return None
         return _link(info, "notice-html", self.row.id)
 
@@ -358,7 +359,7 @@ class ClaimNode(relay.Node):
         description="The settlement notice as PDF; settled claims only (10 minutes, while signed in)."
     )
     def settlement_notice_pdf_url(self, info: Info) -> str | None:
-        if self.row.status is not models.ClaimStatus.SETTLED:
+        if self.row.status not in (models.ClaimStatus.SETTLED, models.ClaimStatus.PAID):
             return None
         return _link(info, "notice-pdf", self.row.id)
 
