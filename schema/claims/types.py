@@ -51,6 +51,7 @@ from server.claims import (
     links,
     models,
     outpatient_year,
+    payments,
 )
 from server.claims.claimant_rules import RulesView, online_limit_fen
 from server.claims.core import open_supplement
@@ -201,9 +202,13 @@ class ClaimNode(relay.Node):
             return ClaimTypeInfo(code=code, name=code, name_en=code)
         return ClaimTypeInfo(code=t.code, name=t.name, name_en=t.name_en)
 
-    @strawberry.field(description="就诊医院, as typed.")
+    @strawberry.field(description="就诊医院, as typed (or the designated hospital's name).")
     def facility_name(self) -> str | None:
         return self.row.facility_name
+
+    @strawberry.field(description="The designated hospital's directory facility id, if chosen.")
+    def facility_id(self) -> str | None:
+        return self.row.facility_id
 
     @strawberry.field(description="发票票面累计金额: the invoice total claimed, yuan.")
     def invoice_total(self) -> Decimal | None:
@@ -423,6 +428,14 @@ class ClaimNode(relay.Node):
     )
     def expected_payment_by(self) -> datetime.date | None:
         return deadlines.dates(self.row).pay_by
+
+    @strawberry.field(description="PAID: the day the payment was made (China date); null before.")
+    def paid_on(self, info: Info) -> datetime.date | None:
+        if self.row.status is not models.ClaimStatus.PAID:
+            return None
+        _, db, _ = claim_env(info)
+        payment = payments.payment_of(db, self.row)
+        return payment.paid_on if payment is not None else None
 
     @classmethod
     def resolve_nodes(  # type: ignore[override]

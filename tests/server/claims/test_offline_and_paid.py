@@ -409,3 +409,81 @@ def test_the_shipped_list_is_empty_and_says_why(claims: ClaimContext) -> None:
     assert designated.check_choice(rules, "OUTPATIENT_CARD", None, "天津市第一中心医院") is None
     with pytest.raises(ClaimRuleBroken):
         designated.check_choice(rules, "OUTPATIENT_CARD", "tj-nku-campus-hospital", None)
+
+
+# --- the member's claim names the designated hospital by id ----------------------------------
+
+
+def _staff_draft(db: Session, cx: ClaimContext, demo: Any) -> tuple[Account, Any]:
+    from server.claims import drafts
+    from tests.server.claims.drafts_helpers import STAFF, account_of, contact
+
+    staff = account_of(db, cx, STAFF)
+    contact(db, cx, staff)
+    claim = drafts.start_draft(
+        db, cx, staff, policy_id=demo.policy_ids["staff"], notice_accepted=True
+    )
+    return staff, claim
+
+
+def test_a_members_university_claim_takes_the_hospital_by_id_once_the_list_is_loaded(
+    db_session: Session, claims: ClaimContext, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.server.claims.drafts_helpers import basics
+
+    staff, claim = _staff_draft(db_session, claims, demo)
+    # while the list is empty the typed name stands, and an id is refused
+    basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津市人民医院")
+    assert (claim.facility_name, claim.facility_id) == ("天津市人民医院", None)
+    with pytest.raises(ClaimRuleBroken) as unloaded:
+        basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_id="tj-hospital-a")
+    assert unloaded.value.code == "FACILITY_NOT_DESIGNATED"
+    # once loaded (seed 002 三.1(1)-(2) "门诊定点医院"): the id, not the text
+    monkeypatch.setattr(designated, "load", lambda path=designated.LIST: NETWORK)
+    with pytest.raises(ClaimRuleBroken) as typed:
+        basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津示例医院甲")
+    assert typed.value.code == "FACILITY_ID_REQUIRED"
+    basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_id="tj-hospital-a")
+    assert (claim.facility_id, claim.facility_name) == ("tj-hospital-a", "天津示例医院甲")
+    # and 三.1(1) "不包括南开大学医院门诊刷医保卡费用" by id, whatever name is typed beside it
+    with pytest.raises(ClaimRuleBroken) as campus:
+        basics(
+            db_session,
+            claims,
+            staff,
+            claim,
+            "OUTPATIENT_CARD",
+            facility_id="tj-nku-campus-hospital",
+            facility_name="天津示例医院甲",
+        )
+    assert campus.value.code == "FACILITY_EXCLUDED"
+    assert claim.facility_id == "tj-hospital-a"
+
+
+def test_a_paper_claim_of_the_university_plan_checks_the_hospital_id_too(
+    db_session: Session, claims: ClaimContext, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(designated, "load", lambda path=designated.LIST: NETWORK)
+    staff = demo.people["staff"]
+    clerk = make_adjuster(db_session, claims)
+    form = _form(
+        "DEMO-G-0301-01",
+        staff.id_number,
+        claim_type="OUTPATIENT_CARD",
+        facility_id="tj-nku-campus-hospital",
+    )
+    with pytest.raises(ClaimRuleBroken) as campus:
+        offline.start(db_session, claims, clerk, form)
+    assert campus.value.code == "FACILITY_EXCLUDED"
+    ok = offline.start(
+        db_session,
+        claims,
+        clerk,
+        _form(
+            "DEMO-G-0301-01",
+            staff.id_number,
+            claim_type="OUTPATIENT_ADVANCE",
+            facility_id="tj-nku-campus-hospital",
+        ),
+    )
+    assert (ok.facility_id, ok.facility_name) == ("tj-nku-campus-hospital", "南开大学医院")
