@@ -487,3 +487,23 @@ def test_a_paper_claim_of_the_university_plan_checks_the_hospital_id_too(
         ),
     )
     assert (ok.facility_id, ok.facility_name) == ("tj-nku-campus-hospital", "南开大学医院")
+
+
+def test_a_paper_claim_in_english_gets_english_texts_and_an_english_h5_link(
+    db_session: Session, claims: ClaimContext, demo: Any
+) -> None:
+    from server.claims import supplements
+
+    policy_no = _insured_without_app(db_session, claims)
+    clerk = make_adjuster(db_session, claims)
+    claim = offline.start(db_session, claims, clerk, _form(policy_no, language="en"))
+    for category in ("MEDICAL_RECORD", "INVOICE"):
+        _scan(db_session, claims, claim.id, category)
+    offline.send(db_session, claims, clerk, claim.id)
+    request, token = supplements.request_supplement(
+        db_session, claims, clerk, claim, ["INVOICE"], "Please send a clearer invoice"
+    )
+    out = _outbox(db_session, claims)
+    assert out[f"claim.submitted:{claim.id}:submit:sms"][1].startswith("[CPIC] Dear")
+    phone, text = out[f"supplement:{request.id}:sms"]
+    assert phone == "13900000088" and f"/h5/supplement/{token}?lang=en" in text
