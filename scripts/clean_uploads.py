@@ -54,7 +54,9 @@ def known_keys(db: Session) -> set[str]:
             keys.update((signature, thumbnail_key(signature)))
     # a settled claim's notice PDF, kept once rendered (server/claims/files.py)
     for claim_id, decided_at in db.execute(
-        select(Claim.id, Claim.decided_at).where(Claim.status == ClaimStatus.SETTLED)
+        select(Claim.id, Claim.decided_at).where(
+            Claim.status.in_((ClaimStatus.SETTLED, ClaimStatus.PAID))
+        )
     ):
         keys.add(stored_key(claim_id, decided_at))
     for key in db.scalars(select(PreAuthDocument.storage_key)):

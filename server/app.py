@@ -729,6 +729,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
     from api.http_cache import Compress, Conditional
+    from api.office_uploads import routes as office_upload_routes
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
     from api.pre_auth_uploads import routes as pre_auth_upload_routes
@@ -752,6 +753,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *uxiang_upload_routes(),
         *service_request_upload_routes(),
         *request_upload_routes(),
+        *office_upload_routes(),
         Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     if settings.db_stats:

@@ -65,6 +65,7 @@ class AdjusterQuery:
                     unseen_supplement=f.has_unseen_supplement,
                     submitted_from=f.submitted_from,
                     submitted_to=f.submitted_to,
+                    awaiting_payment=bool(f.awaiting_payment),
                 ),
                 offset=cursor_offset(after),
                 limit=first,

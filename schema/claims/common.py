@@ -17,7 +17,7 @@ ClaimStatus = strawberry.enum(
     name="ClaimStatus",
     description=(
         "DRAFT 草稿, SUBMITTED 已提交, UNDER_REVIEW 审核中, PENDING_SUPPLEMENT 待补充资料, "
-        "SETTLED 已结案, REJECTED 拒赔, WITHDRAWN 已撤案."
+        "SETTLED 已结案, PAID 已支付 (the payment is recorded), REJECTED 拒赔, WITHDRAWN 已撤案."
     ),
 )
 IncidentType = strawberry.enum(

@@ -47,6 +47,12 @@ class UpdateClaimBasicsInput:
         default=None,
         description="就诊医院; required for claim types that exclude some hospitals.",
     )
+    facility_id: str | None = strawberry.field(
+        default=None,
+        description="The hospital's directory facility id, for plans that name their "
+        "designated hospitals by id (the university plan's outpatient claims once its list "
+        "is loaded: a typed name is then refused, FACILITY_ID_REQUIRED).",
+    )
 
 
 @strawberry.input(description="收款账户, asked on the first claim only (reused after).")

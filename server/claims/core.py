@@ -50,7 +50,8 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ),
     S.UNDER_REVIEW: frozenset({S.PENDING_SUPPLEMENT, S.SETTLED, S.REJECTED, S.WITHDRAWN}),
     S.PENDING_SUPPLEMENT: frozenset({S.UNDER_REVIEW, S.REJECTED, S.WITHDRAWN}),
-    S.SETTLED: frozenset(),
+    S.SETTLED: frozenset({S.PAID}),
+    S.PAID: frozenset(),
     S.REJECTED: frozenset(),
     S.WITHDRAWN: frozenset(),
 }

@@ -138,7 +138,7 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
             kind,
             f"signature-{claim.claim_no or claim.id}.{EXTENSIONS[kind]}",
         )
-    if claim.status is not ClaimStatus.SETTLED:
+    if claim.status not in (ClaimStatus.SETTLED, ClaimStatus.PAID):
         raise NoSettlementNotice()
     settled = notice.settlement_notice(db, cx, claim)
     if link.kind == "notice-html":
