@@ -10,6 +10,7 @@ to storage, and the printable approval behind a signed link.
 409 (submitted already), 413 or 415, as the claim uploads do (api/claim_uploads.py).
 
     GET /pre-authorisations/{token}.html   -> the approval to print (`approvalUrl`)
+    GET /pre-authorisations/{token}.pdf    -> the same as a PDF (`approvalPdfUrl`)
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def _account(services: Services, db: Session, request: Request) -> Account:
 
 def _target(services: Services, db: Session, request: Request, pk: int, category: str) -> Account:
     account = _account(services, db, request)
-    preauth.check_upload(db, account, pk, category)
+    assert services.claims is not None
+    preauth.check_upload(db, services.claims, account, pk, category)
     return account
 
 
@@ -137,6 +139,15 @@ def _link_gone() -> Response:
 
 async def approval_view(request: Request) -> Response:
     """GET /pre-authorisations/<token>.html: the approval to print (server/claims/preauth_letter.py)."""
+    return await _approval(request, pdf=False)
+
+
+async def approval_pdf(request: Request) -> Response:
+    """GET /pre-authorisations/<token>.pdf: the same approval as a PDF (same signed link)."""
+    return await _approval(request, pdf=True)
+
+
+async def _approval(request: Request, *, pdf: bool) -> Response:
     services: Services = request.app.state.services
     if services.db is None or services.members is None or services.claims is None:
         return _link_gone()
@@ -164,10 +175,14 @@ async def approval_view(request: Request) -> Response:
         shown = preauth_letter.approval(cx.vault, row, policy) if policy is not None else None
         if shown is None:
             return _link_gone()
-        page = preauth_letter.render_html(shown)
-    return HTMLResponse(
-        page, headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
-    )
+    headers = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+    if pdf:
+        body = await run_in_threadpool(preauth_letter.render_pdf, shown)
+        headers["Content-Disposition"] = (
+            f'inline; filename="pre-authorisation-PA{shown.id:08d}.pdf"'
+        )
+        return Response(body, media_type="application/pdf", headers=headers)
+    return HTMLResponse(preauth_letter.render_html(shown), headers=headers)
 
 
 def routes() -> list[BaseRoute]:
@@ -176,4 +191,5 @@ def routes() -> list[BaseRoute]:
             "/api/pre-authorisations/{pre_auth_id}/documents", upload_documents, methods=["POST"]
         ),
         Route("/pre-authorisations/{token}.html", approval_view, methods=["GET"]),
+        Route("/pre-authorisations/{token}.pdf", approval_pdf, methods=["GET"]),
     ]

@@ -21,12 +21,14 @@ from schema.billing.mutations import BillingMutation
 from schema.billing.queries import BillingQuery
 from schema.claims.mutations import ClaimsMutation
 from schema.claims.queries import ClaimsQuery
+from schema.claims.uxiang_queries import UxiangQuery
 from schema.directory.queries import DirectoryQuery
 from schema.errors import ErrorCodes
 from schema.help.queries import HelpQuery
 from schema.limits import Limits, RequestLimits
 from schema.messages.mutations import MessagesMutation
 from schema.policies.mutations import PoliciesMutation
+from schema.service_supplements.mutations import DocumentRequestMutation
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,15 @@ EXECUTORS = ("fast", "stock")
 def _query() -> type:
     # a fresh class per schema: the relay `node` field is bound to the schema that builds it
     @strawberry.type(name="Query", description="Everything a client can read.")
-    class Query(DirectoryQuery, AccountsQuery, ClaimsQuery, AdjusterQuery, HelpQuery, BillingQuery):
+    class Query(
+        DirectoryQuery,
+        AccountsQuery,
+        ClaimsQuery,
+        UxiangQuery,
+        AdjusterQuery,
+        HelpQuery,
+        BillingQuery,
+    ):
         node: relay.Node | None = relay.node(description="Any object by its global id.")
 
     return Query
@@ -51,6 +61,7 @@ class Mutation(
     AdjusterMutation,
     MessagesMutation,
     BillingMutation,
+    DocumentRequestMutation,
 ):
     pass
 

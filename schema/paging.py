@@ -1,13 +1,35 @@
-"""Opaque cursors for offset paging."""
+"""Opaque cursors for offset paging, and the PageInfo every connection carries."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
+from typing import Protocol
+
+import strawberry
 
 from server.errors import InvalidInput
 
 _PREFIX = "o:"
+
+
+class _Edge(Protocol):
+    @property
+    def cursor(self) -> str: ...
+
+
+@strawberry.type(description="Where a result list stands.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More rows follow `endCursor`.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last row; null for an empty page."
+    )
+
+    @classmethod
+    def of(cls, edges: Sequence[_Edge], *, has_next: bool) -> PageInfo:
+        """The page info of a page of `edges`."""
+        return cls(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
 
 
 def offset_cursor(offset: int) -> str:

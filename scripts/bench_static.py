@@ -3,10 +3,13 @@
     .venv/bin/python -m scripts.bench_static
 
 Builds the curated site and prints the English list page's first load (page, styles,
-scripts and the list's index, as br and gzip transfer it); then, for the curated lists,
-the public OpenStreetMap corpus and a 10k synthetic directory, the size of each
-language's compact index (all lists of that language together) and the time Chromium
-takes to search it (median of several runs per word, the index already loaded).
+scripts, the list's search.json and the shared search-words.json, as br and gzip transfer
+them); then, for the curated lists, the public OpenStreetMap corpus and a 10k synthetic
+directory, with every facility in one list (the largest a list could be): the size of the
+list's search.json (what a page loads), of its shards and of the words file, the time
+from opening the page in Chromium to a first answer (search.json and the words) and to
+the first whole answer (the shards fetched, from a local `http.server`, uncompressed),
+and then the time to search (median of several runs per word).
 """
 
 from __future__ import annotations
@@ -25,13 +28,25 @@ from pathlib import Path
 import brotli
 
 from h5.templating import STATIC
-from scripts.build_static import build, search_index
+from scripts.build_static import build, search_files, search_rows, search_words
 from server.directory.loader import load_directory
 from server.search import analysis
 from server.settings import Settings
 
-WORDS = ("仁济", "renji", "dental", "浦东", "pudong", "口腔", "hospital")
-PAGE = """<!doctype html><html lang="en" data-index="/index.json"><head><meta charset="utf-8">
+WORDS = (
+    "仁济",
+    "renji",
+    "dental",
+    "浦东",
+    "pudong",
+    "口腔",
+    "hospital",
+    "renj",
+    "Rengi",
+    "ren ji",
+    "Jing'an",
+)
+PAGE = """<!doctype html><html lang="en" data-index="/l/search.json" data-site="/"><head><meta charset="utf-8">
 <script src="/search.js" defer></script></head><body><form class="search"><input id="q" name="q">
 <select id="district" name="district"><option value=""></option></select></form></body></html>"""
 
@@ -43,7 +58,7 @@ def _sizes(body: bytes) -> tuple[int, int, int]:
 def first_load(site: Path) -> None:
     page = site / "h5/en/medical/index.html"
     html = page.read_text()
-    parts = [page, site / "h5/en/medical/search.json"]
+    parts = [page, site / "h5/en/medical/search.json", site / "h5/search-words.json"]
     parts += [site / p.lstrip("/") for p in _refs(html)]
     raw = gz = br = 0
     for p in parts:
@@ -92,29 +107,33 @@ def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def corpus(label: str, settings: Settings, page: object) -> None:
     directory = load_directory(settings)
+    words = _json(search_words(directory))
     for lang in ("en", "zh"):
-        # one index over every list: the largest a list could be
-        merged: dict[str, object] = {}
-        rows: list[object] = []
-        stems: dict[str, str] = {}
-        for kind in ("medical", "dental", "designated"):
-            index = search_index(directory, lang, kind)
-            rows += index["rows"]  # type: ignore[operator]
-            stems.update(index["stems"])  # type: ignore[arg-type]
-            merged = {**index, "rows": rows, "stems": stems, "pages": []}
-        body = json.dumps(
-            merged, ensure_ascii=False, separators=(",", ":"), sort_keys=True
-        ).encode()
-        raw, gz, br = _sizes(body)
+        # one list holding every facility: the largest a list could be
+        rows = search_rows(directory, lang, None)
+        files = {name: _json(part) for name, part in search_files(rows, lang).items()}
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             (folder / "index.html").write_text(PAGE)
-            (folder / "index.json").write_bytes(body)
+            (folder / "search-words.json").write_bytes(words)
+            (folder / "l").mkdir()
+            for name, body in files.items():
+                (folder / "l" / name).write_bytes(body)
             shutil.copy(STATIC / "search.js", folder / "search.js")
             proc, url = _serve(folder)
             try:
                 page.goto(url + "/index.html")  # type: ignore[attr-defined]
-                page.evaluate("() => window.staticSearch('')")  # type: ignore[attr-defined]
+                # from the page's opening (performance.now() counts from navigation) to the
+                # first answer (search.json and the words, as the page loads them) and to
+                # the first whole answer (the other shards fetched and read)
+                first = page.evaluate(  # type: ignore[attr-defined]
+                    """async () => { await window.staticSearch('renji', '', true);
+                    return performance.now(); }"""
+                )
+                whole = page.evaluate(  # type: ignore[attr-defined]
+                    """async () => { await window.staticSearch('renji');
+                    return performance.now(); }"""
+                )
                 times = []
                 for word in WORDS:
                     ms = page.evaluate(  # type: ignore[attr-defined]
@@ -128,10 +147,18 @@ def corpus(label: str, settings: Settings, page: object) -> None:
             finally:
                 proc.terminate()
                 proc.wait(10)
+        head = _sizes(files["search.json"])
+        total = [sum(x) for x in zip(*(_sizes(b) for b in files.values()), strict=True)]
         print(
-            f"| {label} | {lang} | {len(rows)} | {raw / 1024:.0f} KB | {gz / 1024:.0f} KB | {br / 1024:.0f} KB |"
-            f" {statistics.median(times):.1f} ms | {max(times):.1f} ms |"
+            f"| {label} | {lang} | {len(rows)} | {head[0] / 1024:.0f} KB / {head[2] / 1024:.0f} KB"
+            f" | {len(files) - 1} | {total[0] / 1024:.0f} KB / {total[2] / 1024:.0f} KB"
+            f" | {_sizes(words)[2] / 1024:.0f} KB | {first:.0f} ms | {whole:.0f} ms"
+            f" | {statistics.median(times):.1f} ms | {max(times):.1f} ms |"
         )
+
+
+def _json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
 def main() -> None:
@@ -162,9 +189,10 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     print(
-        "| directory | language | facilities | index | gzip | br | search, median word | slowest word |"
+        "| directory | language | facilities | search.json raw / br | shards | whole index raw / br"
+        " | words br | first answer | first whole answer | search, median word | slowest word |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page()

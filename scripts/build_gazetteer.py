@@ -4,7 +4,8 @@
 
 Writes ``directory_data/derived/gazetteer.tsv``: Shanghai's districts (OpenStreetMap
 boundaries, a point inside each), named hospitals and clinics (the OpenStreetMap
-health extract), and streets (those of the extract's addresses, at a known address on them), with Chinese, English
+health extract), streets (those of the extract's addresses, at a known address on them)
+and metro stations (``sources/metro/``, see its SOURCE.txt), with Chinese, English
 and pinyin names and WGS-84 points. ``--extra`` adds the named features of other
 OpenStreetMap GeoJSON exports (stations, hotels, sights), e.g. from Overpass:
 ``nwr[railway=station](area.sh); nwr[tourism=hotel](area.sh);``. Every source is
@@ -33,6 +34,11 @@ OSM = DATA / "sources" / "osm_shanghai"
 DISTRICTS = OSM / "shanghai_districts_osm.geojson"
 HEALTH = OSM / "shanghai_health_osm_points.csv"
 CENTRES = DATA / "sources" / "cpca" / "shanghai_district_centres.csv"  # GCJ-02
+STATIONS = DATA / "sources" / "metro" / "shanghai_metro_stations.geojson"  # WGS-84
+STATIONS_SOURCE = (
+    "luxueyan/generate-china-subways-geojson data/shanghai-station.json @2074bc27 "
+    "(ISC; AMap's subway map converted to WGS-84, 2020-12)"
+)
 OSM_SOURCE = "OpenStreetMap (© OpenStreetMap contributors, ODbL)"
 
 # A street name at the start of what is left of an address once the city and district go
@@ -219,6 +225,37 @@ def landmarks_and_streets() -> tuple[list[Row], list[Row]]:
     return landmarks, streets
 
 
+def stations(path: Path = STATIONS) -> list[Row]:
+    """Metro stations, each in the district whose OpenStreetMap outline holds it."""
+    if not path.is_file():
+        return []
+    outlines = [
+        (f["properties"]["name"], f["geometry"])
+        for f in json.loads(DISTRICTS.read_text(encoding="utf-8"))["features"]
+        if str(f["properties"].get("admin_level")) == "6" and f["properties"].get("name")
+    ]
+    rows = []
+    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
+        p = feature["properties"]
+        zh = p["name"].strip()
+        lng, lat = feature["geometry"]["coordinates"][:2]
+        district = next((name for name, g in outlines if inside(g, lat, lng)), "")
+        rows.append(
+            _row(
+                PlaceKind.STATION,
+                f"metro:{zh}",
+                zh,
+                "",
+                district,
+                lat,
+                lng,
+                approx=False,
+                source=f"{STATIONS_SOURCE}; {p.get('pname', '')}",
+            )
+        )
+    return rows
+
+
 _EXTRA_KINDS = (
     (
         PlaceKind.STATION,
@@ -266,7 +303,7 @@ def extra(path: Path) -> list[Row]:
 def build(out: Path, extras: list[Path]) -> int:
     analysis.initialize()
     landmarks, streets = landmarks_and_streets()
-    rows = districts() + streets + landmarks
+    rows = districts() + streets + landmarks + stations()
     for path in extras:
         rows += extra(path)
     rows.sort(key=lambda r: (r["kind"], r["id"]))

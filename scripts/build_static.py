@@ -49,6 +49,11 @@ SEARCH_SCRIPT = "search.js"
 WORKER = "sw.js"
 
 
+FIRST_ROWS = 200  # rows in a list's search.json itself: all of a small list
+SHARD_ROWS = 2500  # rows per further shard (search-1.json, ...), fetched at the first search
+WORDS = "h5/search-words.json"
+
+
 def _latin_words(f: Facility) -> set[str]:
     texts = [f.name_zh, f.name_en, f.address_zh, f.address_en, f.district, f.city, f.grade]
     texts += [d.zh for d in f.departments] + [d.en for d in f.departments] + list(f.tags)
@@ -61,15 +66,12 @@ def _latin_words(f: Facility) -> set[str]:
     }
 
 
-def search_index(directory: Directory, lang: str, kind: str) -> dict[str, object]:
-    """The compact index of one list in one language: per facility its id, names, district,
-    point, the line shown, and the server's index terms and characters (pinyin and English
-    forms among them); the stems of the list's English words; what the page needs."""
-    t = Translator(lang)
+def search_rows(directory: Directory, lang: str, kind: str | None) -> list[list[object]]:
+    """One list's rows (every list's with kind None): per facility its id, names, district,
+    point, the line shown, and the server's index terms and characters."""
     rows: list[list[object]] = []
-    stems: dict[str, str] = {}
     for f in directory.facilities:
-        if f.kind.value != kind:
+        if kind is not None and f.kind.value != kind:
             continue
         doc = analysis.document(f)
         name, other = (
@@ -91,17 +93,80 @@ def search_index(directory: Directory, lang: str, kind: str) -> dict[str, object
                 grams,
             ]
         )
-        for word in _latin_words(f):
-            stems[word] = analysis._latin_term(word)
-    base = f"/h5/{lang}/"
-    return {
-        "base": base,
+    return rows
+
+
+def search_files(
+    rows: list[list[object]],
+    lang: str,
+    first_rows: int = FIRST_ROWS,
+    shard_rows: int = SHARD_ROWS,
+) -> dict[str, dict[str, object]]:
+    """A list's compact index as files (names relative to the list's folder): search.json
+    with what the page needs, the first `first_rows` rows and the names of the other shards
+    (`shard_rows` rows each), which the page fetches at its first search. Rows are written
+    as columns (`cols`: ids, names, ...), which compress better than rows."""
+    t = Translator(lang)
+    rest = rows[first_rows:]
+    shards: dict[str, dict[str, object]] = {
+        f"search-{i + 1}.json": {"cols": columns(rest[start : start + shard_rows])}
+        for i, start in enumerate(range(0, len(rest), shard_rows))
+    }
+    head: dict[str, object] = {
+        "base": f"/h5/{lang}/",
         "count": t.count("results.count", 987654).replace("987654", "{n}"),
         "driver": t("facility.driver"),
-        "pages": [f"{base}facility/{row[0]}/driver/" for row in rows],
-        "rows": rows,
-        "stems": dict(sorted(stems.items())),
+        "cols": columns(rows[:first_rows]),
+        "shards": list(shards),
+        "total": len(rows),
     }
+    return {"search.json": head, **shards}
+
+
+def columns(rows: list[list[object]]) -> list[list[object]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def search_words(directory: Directory) -> dict[str, object]:
+    """What the browser needs to read a query as the server does, for every list: the
+    index's lexicon (its Latin terms and how many facilities hold each: completions and
+    one-typo neighbours), the stems of the directory's and the synonym table's English
+    words, each synonym's terms, and the dictionary words (with jieba's frequencies) and
+    characters of the directory's Chinese, to cut a query as jieba cuts it."""
+    analysis.initialize()
+    docs = [analysis.document(f) for f in directory.facilities]
+    lexicon = analysis.lexicon_counts(docs)
+    latin: set[str] = set(lexicon)  # a pinyin term typed is stemmed as English is
+    for f in directory.facilities:
+        latin |= _latin_words(f)
+    synonyms: dict[str, list[str]] = {}
+    han: set[str] = set()
+    for group in analysis.synonym_groups():
+        for word in group:
+            if analysis._HAN_RUN.fullmatch(word):
+                han.add(word)
+            else:
+                latin.update(m.group(2) for m in analysis._RUNS.finditer(word) if m.group(2))
+            synonyms[analysis._synonym_key(word)] = list(analysis._synonym_forms(word, ()))
+    stems = {w: analysis._latin_term(w) for w in latin}
+    for doc in docs:
+        for field in analysis.TEXT_FIELDS:
+            han.update(t for t in doc[field].split() if analysis._HAN_RUN.fullmatch(t))
+        han.update(doc[analysis.GRAM].split())
+    freq = analysis._tokenizer.FREQ
+    chars = {c for w in han for c in w}
+    words = {w: freq[w] for w in han | chars if freq.get(w, 0) > 0}
+    return {
+        "dict": dict(sorted(words.items())),
+        "lexicon": dict(sorted(lexicon.items())),
+        "stems": {w: s for w, s in sorted(stems.items()) if s != w},
+        "synonyms": dict(sorted(synonyms.items())),
+        "total": analysis._tokenizer.total,
+    }
+
+
+def _json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
 def _dress(path: str, html: str, script: str) -> str:
@@ -142,8 +207,11 @@ def _rewrite(html: str) -> str:
     return _LINK.sub(swap, html)
 
 
-def build(settings: Settings, out: Path) -> dict[str, object]:
-    """Render the site into `out` (replaced whole); returns the manifest."""
+def build(
+    settings: Settings, out: Path, first_rows: int = FIRST_ROWS, shard_rows: int = SHARD_ROWS
+) -> dict[str, object]:
+    """Render the site into `out` (replaced whole); returns the manifest. `first_rows` and
+    `shard_rows`: how a list's index is split (see `search_files`)."""
     app = create_app(settings)
     files: dict[str, bytes] = {}
     script = static_path(f"/h5/static/{SEARCH_SCRIPT}?v={static_version(SEARCH_SCRIPT)}")
@@ -173,12 +241,12 @@ def build(settings: Settings, out: Path) -> dict[str, object]:
                 files[_file_for(path)] = r.content
         directory = app.state.services.directory.directory
         data_date = directory.list_date()
+        files[WORDS] = _json(search_words(directory))
         for lang in LANGS:
             for kind in QR_KINDS:
-                index = search_index(directory, lang, kind)
-                files[f"h5/{lang}/{kind}/search.json"] = json.dumps(
-                    index, ensure_ascii=False, separators=(",", ":"), sort_keys=True
-                ).encode()
+                rows = search_rows(directory, lang, kind)
+                for name, part in search_files(rows, lang, first_rows, shard_rows).items():
+                    files[f"h5/{lang}/{kind}/{name}"] = _json(part)
     manifest = {
         "data_date": data_date,
         "base_url": settings.base_url,

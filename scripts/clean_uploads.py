@@ -19,15 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.claims.core import make_storage
+from server.claims.details_models import DetailsChangeFile
 from server.claims.models import Claim, ClaimDocument, ClaimStatus
 from server.claims.notice import stored_key
+from server.claims.preauth_models import PreAuthDocument
+from server.claims.uxiang_models import UxiangAuthorisation
 from server.db import make_engine, make_sessionmaker, migrate, utcnow
 from server.settings import from_env
 from server.storage.backend import CleanupReport, Storage, cleanup_orphans, thumbnail_key
 
 
 def known_keys(db: Session) -> set[str]:
-    """Every storage key a claim document (file or thumbnail) or a signature names."""
+    """Every storage key a claim document (file or thumbnail), a signature (of a claim or of
+    a U享赔 authorisation), a pre-authorisation's file or a change of personal details'
+    photo or signature names."""
     keys: set[str] = set()
     for key, thumb in db.execute(select(ClaimDocument.storage_key, ClaimDocument.thumbnail_key)):
         keys.add(key)
@@ -39,11 +44,25 @@ def known_keys(db: Session) -> set[str]:
         if signature:
             # the signature's thumbnail is made with it and deleted with it
             keys.update((signature, thumbnail_key(signature)))
+    # the signatures of U享赔 authorisations (server/claims/uxiang.py)
+    for signature in db.scalars(
+        select(UxiangAuthorisation.signature_key).where(
+            UxiangAuthorisation.signature_key.is_not(None)
+        )
+    ):
+        if signature:
+            keys.update((signature, thumbnail_key(signature)))
     # a settled claim's notice PDF, kept once rendered (server/claims/files.py)
     for claim_id, decided_at in db.execute(
-        select(Claim.id, Claim.decided_at).where(Claim.status == ClaimStatus.SETTLED)
+        select(Claim.id, Claim.decided_at).where(
+            Claim.status.in_((ClaimStatus.SETTLED, ClaimStatus.PAID))
+        )
     ):
         keys.add(stored_key(claim_id, decided_at))
+    for key in db.scalars(select(PreAuthDocument.storage_key)):
+        keys.update((key, thumbnail_key(key)))
+    for key in db.scalars(select(DetailsChangeFile.storage_key)):
+        keys.update((key, thumbnail_key(key)))
     return keys
 
 

@@ -5,7 +5,7 @@ The key is printed once; only its SHA-256 is stored. Partners send it as `X-Api-
 minute) budget. A revoked key is refused with 401 `PARTNER_KEY_REVOKED`.
 
     .venv/bin/python -m scripts.create_partner_key --name "Clinic finder app" \
-        --rate-per-minute 600 --cost-per-minute 200000
+        --rate-per-minute 600 --cost-per-minute 2000000
     .venv/bin/python -m scripts.create_partner_key --revoke 3
 """
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="who the key is for, e.g. the partner app's name")
     parser.add_argument("--rate-per-minute", type=int, default=600, help="requests per minute")
     parser.add_argument(
-        "--cost-per-minute", type=int, default=200_000, help="query-cost points per minute"
+        "--cost-per-minute", type=int, default=2_000_000, help="query-cost points per minute"
     )
     parser.add_argument("--revoke", type=int, metavar="ID", help="revoke the key with this id")
     args = parser.parse_args(argv)

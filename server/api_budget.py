@@ -15,13 +15,15 @@ Who pays:
   (`graphql.signed-in`, GRAPHQL_SIGNED_IN_BUDGET, the larger one). A made-up token opens
   nothing and pays as anonymous, so tokens cannot be invented for budget.
 
-A partner key would be one more kind of `Caller` with a policy of its own (`_payer`).
+The anonymous budget is the only one for requests without a partner key, persisted-query
+GETs included; a request with a key is not charged here but under the key's own budgets
+(server/partners, the app's `_admit`).
 
 Points are taken from the store in leases (1/`LEASE_SHARE` of the budget, at most
 `LEASE_MAX`, or the request's cost if more) and spent from them in memory, so that most
 requests write nothing: a process never spends a point it has not taken from the store,
-so the budget holds across processes and however many requests arrive at once. When a lease is refused, just what
-the request lacks is asked for; a refused request gives back what it held. What a process
+so the budget holds across processes and however many requests arrive at once. When a
+lease is refused, just what the request lacks is asked for; a refused request gives back what it held. What a process
 holds unspent counts as spent for others (at most one lease per process and client);
 points held past their lease's window are spent in the next one (at most one lease per
 process and window). Which session a token opens is remembered for `PAYER_SECONDS`, so

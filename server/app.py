@@ -56,15 +56,15 @@ from server.directory.loader import load_directory
 from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
-from server.limits import key_of
+from server.hospital_records import make_hospital_records, medical_list
 from server.logs import configure_logging
-from server.metrics import observe_operation
+from server.metrics import ANONYMOUS_CLIENT, graphql_refused, observe_operation
 from server.partners import service as partners
 from server.response_cache import make_response_cache
 from server.search import analysis
 from server.search.factory import index_key, open_engine
 from server.services import Services
-from server.settings import ROOT, Settings, from_env
+from server.settings import ROOT, Environment, Settings, from_env
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +110,8 @@ class GraphQLApp(GraphQL[Context, None]):
             return await self._in_session(request, self._get)
         refusal = await _refuse_malformed(request) or self._resolve_persisted(request)
         body = getattr(request.state, "graphql_body", None)
-        if refusal is None and self.budget is not None and body is not None:
-            # charged before anything runs; over budget: 429 (schema/budget.py)
-            refusal = await charge(request, self.budget, self.graphql_schema, self.limits, body)
+        if refusal is None and body is not None:
+            refusal = await self._spend(request, body)
         if refusal is not None:
             return refusal
         key = self._cache_key(request, context, root_value)
@@ -122,7 +121,7 @@ class GraphQLApp(GraphQL[Context, None]):
             if cached is not None:
                 data = body if isinstance(body, dict) else {}
                 cost = getattr(request.state, "graphql_cost", None)
-                observe_operation(data.get("operationName"), cost)
+                observe_operation(data.get("operationName"), cost, _client(request))
                 return Response(cached, media_type="application/json")
         if context is not UNSET:
             response = await self._dispatch(request, context, root_value)
@@ -137,6 +136,17 @@ class GraphQLApp(GraphQL[Context, None]):
             assert self.response_cache is not None
             self.response_cache.put(key, bytes(response.body))
         return response
+
+    async def _spend(self, request: Request, body: dict[str, Any]) -> Response | None:
+        """Charge a request's cost before it runs (schema/budget.py): the one anonymous
+        budget per client address, or a sign-in session's. A request with a partner key
+        pays under that key instead (`_admit`). Over budget: the 429 to answer."""
+        if self.budget is None or PARTNER_HEADER in request.headers:
+            return None
+        refusal = await charge(request, self.budget, self.graphql_schema, self.limits, body)
+        if refusal is not None:
+            graphql_refused(_client(request), RATE_LIMITED)
+        return refusal
 
     def _cache_key(self, request: Request, context: Any, root_value: Any) -> str | None:
         """The response cache's key for an anonymous public directory query, else None."""
@@ -223,31 +233,23 @@ class GraphQLApp(GraphQL[Context, None]):
             session.close()
 
     def _admit(self, request: Request, session: Any) -> tuple[partners.Budget | None, Any]:
-        """The budget a request is counted under, or the refusal (401, 429) it gets.
-
-        A request with a partner key counts under that key; an anonymous persisted-query
-        request (GET, or a POST naming a hash) under its client address with the lower
-        anonymous figures; other anonymous requests are not counted here.
-        """
+        """A request with a partner key: the key's budget, or the refusal (401, 429) it
+        gets. Requests without a key are charged by `_spend` (None, None here)."""
         members = self.services.members
         raw = request.headers.get(PARTNER_HEADER)
-        if members is None or (raw is None and not getattr(request.state, "persisted", False)):
+        if members is None or raw is None:
             return None, None
-        if raw is not None:
-            try:
-                budget = partners.partner_budget(partners.find(session, raw.strip()))
-            except DomainError as e:
-                return None, _refusal(401, e.message, e.code)
-        else:
-            host = request.client.host if request.client else "unknown"
-            budget = partners.anonymous_budget(
-                key_of(members.vault, "graphql-client", host),
-                self.settings.anonymous_rate_per_minute,
-                self.settings.anonymous_cost_per_minute,
-            )
+        try:
+            budget = partners.partner_budget(partners.find(session, raw.strip()))
+        except DomainError as e:
+            client = e.client if isinstance(e, partners.PartnerKeyRevoked) else ANONYMOUS_CLIENT
+            graphql_refused(client, e.code)
+            return None, _refusal(401, e.message, e.code)
+        request.state.graphql_client = budget.label
         decision = partners.admit(members.limiter, session, budget)
         session.commit()  # the count stands whatever the request does next
         if not decision.allowed:
+            graphql_refused(budget.label, RATE_LIMITED)
             spent = "cost" if decision.policy == budget.cost.name else "request"
             refusal = _refusal(
                 429,
@@ -314,6 +316,12 @@ class GraphQLApp(GraphQL[Context, None]):
             )
             refusal.headers["Allow"] = "POST"
             return refusal
+        over = await self._spend(
+            request, {"query": query, "variables": variables, "operationName": name}
+        )
+        if over is not None:
+            over.headers["Cache-Control"] = "no-store"
+            return over
         response = await self._execute_plain(
             request, query, variables, name, extensions, allowed={QUERY_ONLY}
         )
@@ -410,7 +418,10 @@ class GraphQLApp(GraphQL[Context, None]):
             data["extensions"] = result.extensions
         body = getattr(request.state, "graphql_body", None) or {}
         cost = (result.extensions or {}).get("cost", {}).get("requestedQueryCost")
-        observe_operation(body.get("operationName"), cost)
+        operation = body.get("operationName")
+        if isinstance(request, Request) and request.method == "GET":
+            operation = request.query_params.get("operationName")
+        observe_operation(operation, cost, _client(request))
         context: Context | None = getattr(request.state, "graphql_context", None)
         wait = retry_after(result, context)
         if context is not None and wait is not None:
@@ -461,6 +472,11 @@ PARTNER_HEADER = "x-api-key"
 QUERY_ONLY = StrawberryOperation.QUERY
 RATE_LIMITED = "RATE_LIMITED"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+
+
+def _client(request: Request) -> str:
+    """The metrics label of who sent a request: its partner key's, else anonymous."""
+    return str(getattr(request.state, "graphql_client", ANONYMOUS_CLIENT))
 
 
 def _wants_get_api(request: Request) -> bool:
@@ -621,7 +637,18 @@ def build_services(settings: Settings) -> Services:
         directory=DirectoryService(directory, engine, load_gazetteer(settings.data_dir)),
         db=make_sessionmaker(db_engine),
         members=members,
-        claims=claim_context(settings, members.vault, members.accounts.codes, system_clock),
+        claims=claim_context(
+            settings,
+            members.vault,
+            members.accounts.codes,
+            system_clock,
+            hospital_records=make_hospital_records(
+                settings.hospital_records_url,
+                medical_list(directory),
+                timeout=settings.hospital_records_timeout,
+                production=settings.environment == Environment.production,
+            ),
+        ),
         challenges=make_challenges(settings.redis_url, settings.redis_prefix),
         db_stats=db_stats,
     )
@@ -702,9 +729,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from api.claim_files import routes as claim_file_routes
     from api.claim_uploads import routes as upload_routes
     from api.http_cache import Compress, Conditional
+    from api.office_uploads import routes as office_upload_routes
     from api.ops import RequestMetrics
     from api.ops import routes as ops_routes
     from api.pre_auth_uploads import routes as pre_auth_upload_routes
+    from api.request_uploads import routes as request_upload_routes
+    from api.service_request_uploads import routes as service_request_upload_routes
+    from api.uxiang_uploads import routes as uxiang_upload_routes
     from h5.routes import landing as h5_landing
     from h5.routes import routes as h5_routes
     from h5.templating import CachedStatic
@@ -719,6 +750,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *claim_file_routes(),
         *upload_routes(),
         *pre_auth_upload_routes(),
+        *uxiang_upload_routes(),
+        *service_request_upload_routes(),
+        *request_upload_routes(),
+        *office_upload_routes(),
         Mount("/static", CachedStatic(directory=ROOT / "h5" / "static"), name="static"),
     ]
     if settings.db_stats:

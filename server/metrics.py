@@ -1,6 +1,10 @@
 """Prometheus metrics (prometheus-client): requests by templated route, GraphQL operations
 and their cost, limiter refusals by policy, and the outbox backlog read at scrape time.
 
+GraphQL operations, their cost and the GraphQL requests refused before running (429 over
+a budget, 401 for an unknown or revoked key) carry a `client` label: a partner key's
+public id and name (`client_label`, never the key), or "anonymous" for everyone else.
+
 Labels never carry what a client typed freely: routes are the templates they matched
 (`/certificates/{token}.{fmt:str}`, never a token), GraphQL operation names are kept only
 when they look like names, and at most `MAX_OPERATIONS` distinct ones (the rest count as
@@ -47,22 +51,33 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 OPERATIONS = Counter(
-    "graphql_operations_total", "GraphQL operations run, by operation name", ["operation"]
+    "graphql_operations_total",
+    "GraphQL operations run, by operation name and client (partner key or anonymous)",
+    ["operation", "client"],
 )
 COST = Histogram(
     "graphql_operation_cost",
-    "Query cost of GraphQL operations (extensions.cost), by operation name",
-    ["operation"],
+    "Query cost of GraphQL operations (extensions.cost), by operation name and client",
+    ["operation", "client"],
     buckets=(1, 10, 50, 100, 500, 1000, 5000, 10000, 25000, 50000),
 )
 REFUSALS = Counter(
     "limiter_refusals_total", "Tries refused by a limit (server/limits), by policy", ["policy"]
 )
 
+GRAPHQL_REFUSALS = Counter(
+    "graphql_refusals_total",
+    "GraphQL requests refused before running (over a budget, unknown or revoked key), by client and code",
+    ["client", "code"],
+)
+
 BUDGET_UNAVAILABLE = Counter(
     "api_budget_unavailable_total",
     "GraphQL requests served uncharged because the budget's store did not answer",
 )
+
+ANONYMOUS_CLIENT = "anonymous"
+_CLIENT_NAME = re.compile(r"[^A-Za-z0-9 ._-]+")
 
 _operations: set[str] = set()
 _operations_lock = threading.Lock()
@@ -86,11 +101,21 @@ def operation_label(name: str | None) -> str:
     return name
 
 
-def observe_operation(name: str | None, cost: int | None) -> None:
+def client_label(key_id: int, name: str) -> str:
+    """A partner key's label: its id and its partner's name (both public), e.g.
+    `3 Clinic finder`; characters other than letters, digits, space and `._-` become `_`."""
+    return f"{key_id} {_CLIENT_NAME.sub('_', name)[:40]}".strip()
+
+
+def observe_operation(name: str | None, cost: int | None, client: str = ANONYMOUS_CLIENT) -> None:
     label = operation_label(name)
-    OPERATIONS.labels(label).inc()
+    OPERATIONS.labels(label, client).inc()
     if cost is not None:
-        COST.labels(label).observe(cost)
+        COST.labels(label, client).observe(cost)
+
+
+def graphql_refused(client: str, code: str) -> None:
+    GRAPHQL_REFUSALS.labels(client, code).inc()
 
 
 def refused(policy: str) -> None:

@@ -47,6 +47,9 @@ class SessionKind(enum.StrEnum):
     MEMBER = "member"
     ADJUSTER = "adjuster"
     PORTAL = "portal"
+    # the H5 page of documents asked for on a service request (subject: that request
+    # for documents, server/service_supplements)
+    REQUEST_PORTAL = "request_portal"
 
 
 class LoginSession(Base):

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     wechat_api_url: str = Field(
         "", description="mini-program login-code exchange; unset: the development stand-in"
     )
+    hospital_records_url: str = Field(
+        "",
+        description="U享赔's hospital visit-records service (server/hospital_records.py); unset: the development stand-in (in production: no records)",
+    )
+    hospital_records_timeout: Seconds = Field(
+        5, description="seconds one look-up at the hospital records service may take in all"
+    )
     wechat_app_id: str = Field("", description="mini-program app id")
     wechat_app_secret: str = Field("", repr=False, description="mini-program app secret")
     smtp_host: str = Field("", description="outgoing e-mail server; unset: e-mail goes to the log")
@@ -195,7 +202,7 @@ class Settings(BaseSettings):
     )
     graphql_anonymous_budget: Positive = Field(
         300_000,
-        description="query cost one client address may spend per window without signing in; at least `GRAPHQL_MAX_COST`",
+        description="query cost one client address may spend per window without signing in or a partner key (every /graphql request, persisted-query GETs too; partner keys have their own); at least `GRAPHQL_MAX_COST`",
     )
     graphql_signed_in_budget: Positive = Field(
         1_000_000,
@@ -265,14 +272,6 @@ class Settings(BaseSettings):
         60,
         description="seconds a CDN or app may keep a public query fetched by GET (Cache-Control)",
     )
-    anonymous_rate_per_minute: Positive = Field(
-        120,
-        description="persisted-query requests per minute from one address without a partner key (partner keys have their own)",
-    )
-    anonymous_cost_per_minute: Positive = Field(
-        20_000,
-        description="query cost per minute from one address without a partner key, for persisted-query requests",
-    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -341,7 +340,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("sms_gateway_url", "wechat_api_url", "s3_endpoint_url")
+    @field_validator("sms_gateway_url", "wechat_api_url", "s3_endpoint_url", "hospital_records_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not _HTTP_URL.match(value):

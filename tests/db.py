@@ -28,6 +28,7 @@ from server.accounts.wiring import MemberServices, member_services
 from server.claims.core import ClaimContext, claim_context
 from server.crypto import vault_for
 from server.db import make_engine, make_sessionmaker, migrate
+from server.hospital_records import DevHospitalRecords, medical_list
 from server.services import Services
 from server.settings import Settings
 
@@ -237,7 +238,13 @@ def claims(
     settings = services.settings.with_(
         secret_key=member_settings.secret_key, storage_dir=tmp_path / "uploads"
     )
-    return claim_context(settings, members.vault, members.accounts.codes, clock)
+    return claim_context(
+        settings,
+        members.vault,
+        members.accounts.codes,
+        clock,
+        hospital_records=DevHospitalRecords(medical_list(services.directory.directory)),
+    )
 
 
 class Api:

@@ -197,7 +197,8 @@ def test_book_confirm_and_be_told(
         report = deliver_due(db_factory, members.sms, email, clock.now, vault=members.vault)
     finally:
         smtp.stop()
-    assert len(report.sent) == 2 and not report.failed
+    # booked (acknowledged) and confirmed: an SMS and an e-mail each
+    assert len(report.sent) == 4 and not report.failed
     with db_factory() as db:
         sms = db.scalar(
             select(SmsOutbox.body)
@@ -206,7 +207,8 @@ def test_book_confirm_and_be_told(
             .limit(1)
         )
     assert sms is not None and "您的直付就诊预约已确认：2026年3月5日 09:30" in sms
-    ((recipients, message),) = smtp.mailbox.messages
+    acknowledged, (recipients, message) = smtp.mailbox.messages
+    assert "直付就诊预约已提交" in str(acknowledged[1]["Subject"])
     assert recipients == ["zhang.wei@example.com"]
     assert "直付就诊预约成功" in str(message["Subject"])
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]

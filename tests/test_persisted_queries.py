@@ -15,9 +15,11 @@ from schema.persisted import registered_queries, sha256
 from server.accounts.wiring import MemberServices
 from server.app import create_app
 from server.claims.core import ClaimContext
+from server.partners import service as partners
 from server.services import Services
 from server.settings import Settings
 from tests.conftest import error_codes
+from tests.db import FakeClock
 
 QUERY = "query Renji($text: String) { facilities(text: $text, first: 3) { totalCount edges { node { nameZh } } } }"
 DIGEST = sha256(QUERY)
@@ -157,25 +159,52 @@ def test_a_signed_in_get_is_not_shared(client: TestClient) -> None:
     assert "etag" not in r.headers
 
 
-def test_anonymous_persisted_requests_have_a_budget(
+def test_anonymous_requests_share_one_budget_and_a_partner_key_has_its_own(
     services: Services,
     member_settings: Settings,
     db_factory: sessionmaker[Session],
     members: MemberServices,
     claims: ClaimContext,
+    clock: FakeClock,
 ) -> None:
-    # given an anonymous budget of 2 requests a minute
+    # given the query's cost, and an anonymous budget (GRAPHQL_ANONYMOUS_BUDGET) of 3 such
+    for c in make_client(services, member_settings, db_factory, members, claims):
+        r = c.post("/graphql", json={"query": QUERY, "variables": {"text": "renji"}})
+        cost = r.json()["extensions"]["cost"]["requestedQueryCost"]
+    assert cost >= 1
+    clock.advance(seconds=61)  # that request's window is over
+    with db_factory() as db:
+        _, key = partners.issue(db, clock, "Map app", rate_per_minute=50, cost_per_minute=10**6)
+        db.commit()
     for c in make_client(
-        services, member_settings, db_factory, members, claims, anonymous_rate_per_minute=2
+        services,
+        member_settings,
+        db_factory,
+        members,
+        claims,
+        graphql_max_cost=3 * cost,
+        graphql_anonymous_budget=3 * cost,
     ):
-        c.post("/graphql", json={"query": QUERY, "extensions": persisted(DIGEST)})
+        # when one address registers the query by POST, then fetches it twice by GET
+        registered = c.post(
+            "/graphql",
+            json={"query": QUERY, "variables": {"text": "renji"}, "extensions": persisted(DIGEST)},
+        )
+        assert registered.status_code == 200
         assert get(c, DIGEST, {"text": "renji"}).status_code == 200
-        # when a third comes within the minute
+        assert get(c, DIGEST, {"text": "renji"}).status_code == 200
+        # then the next GET is refused: 429 with a code and Retry-After, never cached
         r = get(c, DIGEST, {"text": "renji"})
-        # then 429 with a code and Retry-After
         assert r.status_code == 429
         assert error_codes(r.json()) == ["RATE_LIMITED"]
-        assert int(r.headers["retry-after"]) >= 1
-        # plain POSTs are not counted here
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+        assert r.headers["cache-control"] == "no-store"
+        # and so is a plain POST from that address: one budget for every anonymous request
         plain = c.post("/graphql", json={"query": QUERY, "variables": {"text": "renji"}})
-        assert plain.status_code == 200
+        assert plain.status_code == 429
+        # while a partner key pays under its own, larger budget
+        for _ in range(5):
+            assert get(c, DIGEST, {"text": "renji"}, **{"X-Api-Key": key}).status_code == 200
+        # and once the window has passed, the address may go on
+        clock.advance(seconds=61)
+        assert get(c, DIGEST, {"text": "renji"}).status_code == 200

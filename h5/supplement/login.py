@@ -87,8 +87,12 @@ def _login_response(
     *,
     lost: bool,
     status: int = 200,
+    labels: dict[str, str] | None = None,
 ) -> Response:
+    """The log-in page; `labels` (title, number_label, name_label, name_hint, intro,
+    no_lost_link) word it for another kind of link than a claim's."""
     t = Translator(lang)
+    words = dict(labels or {})
     kind = form.challenge.kind if form.challenge else captchas.IMAGE
     other_kind = {"captcha": "image"} if kind == captchas.AUDIO else {"captcha": "audio"}
     response = render_page(
@@ -112,7 +116,9 @@ def _login_response(
         switch_captcha_url=portal_url(request, here, lang, **other_kind),
         audio=kind == captchas.AUDIO,
         answer_length=captchas.LENGTH[kind],
-        title=t("supplement.lost.title" if lost else "supplement.login.title"),
+        title=words.pop("title", "")
+        or t("supplement.lost.title" if lost else "supplement.login.title"),
+        **words,
     )
     if set_browser:
         sessions.set_cookie(
@@ -122,7 +128,14 @@ def _login_response(
 
 
 def _login_get(
-    request: Request, env: Env, lang: str, here: str, claim_no: str, *, lost: bool
+    request: Request,
+    env: Env,
+    lang: str,
+    here: str,
+    claim_no: str,
+    *,
+    lost: bool,
+    labels: dict[str, str] | None = None,
 ) -> Response:
     browser, set_browser = _browser(request)
     kind = captchas.AUDIO if request.query_params.get("captcha") == "audio" else captchas.IMAGE
@@ -132,7 +145,9 @@ def _login_get(
         except captchas.TooManyChallenges as e:
             return blocked(request, lang, here, e.retry_after, "captcha")
     form = LoginForm(challenge=challenge, claim_no=claim_no)
-    return _login_response(request, env, lang, here, form, browser, set_browser, lost=lost)
+    return _login_response(
+        request, env, lang, here, form, browser, set_browser, lost=lost, labels=labels
+    )
 
 
 def _login_post(

@@ -12,6 +12,10 @@ adjuster asked for, send it.
     POST /supplement/claim/submit    send the supplement
     GET  /supplement/claim/done      what was received
     POST /supplement/claim/logout    end the session
+    /supplement/r/{token}, /supplement/request/...
+                                     the same for documents asked for on a service
+                                     request (advance payment, pre-authorisation):
+                                     h5/supplement/requests.py
 
 The session names no claim in its URLs: it opens its own claim only. Every page works
 without JavaScript; supplement.js adds uploads one file at a time with progress bars and
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from h5.supplement import requests
 from h5.supplement.login import captcha_media, lost_link, token_login
 from h5.supplement.pages import done_page, logout, remove, submit, supplement_page
 from h5.supplement.upload import guarded_upload
@@ -43,5 +48,13 @@ def routes() -> list[BaseRoute]:
         Route("/supplement/claim/submit", submit, methods=["POST"]),
         Route("/supplement/claim/done", done_page),
         Route("/supplement/claim/logout", logout, methods=["POST"]),
+        # documents asked for on a service request (h5/supplement/requests.py)
+        Route("/supplement/r/{token}", requests.token_login, methods=["GET", "POST"]),
+        Route("/supplement/request", requests.request_page),
+        Route("/supplement/request/upload", requests.guarded_upload, methods=["POST"]),
+        Route("/supplement/request/remove", requests.remove, methods=["POST"]),
+        Route("/supplement/request/submit", requests.submit, methods=["POST"]),
+        Route("/supplement/request/done", requests.done_page),
+        Route("/supplement/request/logout", requests.logout, methods=["POST"]),
         Route("/supplement/{token}", token_login, methods=["GET", "POST"]),
     ]

@@ -5,7 +5,7 @@ stays when the connection drops and the next page load shows it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -99,20 +99,59 @@ async def upload(request: Request) -> Response:
         target, token = await run_in_threadpool(_upload_target, env, request, category)
     except _Refused as e:
         return await _upload_refused(request, env, lang, e.code, as_json)
+    app_root = app_root_of(request)
 
+    def attach(stored: StoredUpload) -> dict[str, Any]:
+        return _attach(env, target, category, stored, app_root)
+
+    return await take_files(
+        request,
+        env,
+        lang,
+        token=token,
+        csrf_purpose="session",
+        used_bytes=target.used_bytes,
+        cap_bytes=env.cx.claim_cap_bytes,
+        attach=attach,
+        after_url=portal_url(request, "/claim", lang) + f"#area-{category}",
+        error_page=_page_with_errors,
+    )
+
+
+ErrorPage = Callable[[Request, Env, str, list[str], int], Response]
+
+
+async def take_files(
+    request: Request,
+    env: Env,
+    lang: str,
+    *,
+    token: str,
+    csrf_purpose: str,
+    used_bytes: int,
+    cap_bytes: int,
+    attach: Callable[[StoredUpload], dict[str, Any]],
+    after_url: str,
+    error_page: ErrorPage,
+) -> Response:
+    """Receive the files of one upload request of a signed-in page (a claim's supplement or
+    a service request's documents): the CSRF token (header or form field, bound to the
+    session `token`) before the first file, each file stored as it streams in and recorded
+    by `attach` (run in a worker thread, committed at once), the quota kept; the answer as
+    JSON (supplement.js) or the page again (`after_url`, or `error_page` with the messages)."""
     secret = env.cx.settings.secret_key
     header_csrf = request.headers.get("x-csrf-token")
+    as_json = wants_json(request)
 
     def before_file(_field: str, fields: Mapping[str, str]) -> None:
         given = header_csrf or fields.get("csrf")
-        if not sessions.csrf_ok(secret, "session", token, given):
+        if not sessions.csrf_ok(secret, csrf_purpose, token, given):
             raise _CsrfRefused("CSRF")
 
-    app_root = app_root_of(request)
     documents: list[dict[str, Any]] = []
     problems: list[tuple[str, str]] = []  # (code, file name)
     form: UploadForm | None = None
-    total = target.used_bytes
+    total = used_bytes
     try:
         form = receive_files(
             request,
@@ -127,8 +166,8 @@ async def upload(request: Request) -> Response:
                     problems.append((result.code, ""))
                     continue
                 try:
-                    check_quota(total, result.size, env.cx.claim_cap_bytes)
-                    doc = await run_in_threadpool(_attach, env, target, category, result, app_root)
+                    check_quota(total, result.size, cap_bytes)
+                    doc = await run_in_threadpool(attach, result)
                 except DomainError as e:
                     await discard(env.cx.storage, [result])
                     problems.append((e.code, result.display_name))
@@ -140,7 +179,7 @@ async def upload(request: Request) -> Response:
     except FormError as e:
         problems.append((e.code, ""))
     except ClientDisconnect:
-        # what arrived complete is kept; the claimant sees it on the next page load
+        # what arrived complete is kept; the member sees it on the next page load
         return secure_headers(Response(status_code=400))
     if not documents and not problems:
         problems.append(("NO_FILE", ""))
@@ -155,10 +194,10 @@ async def upload(request: Request) -> Response:
             return secure_headers(JSONResponse(body, status_code=ERROR_STATUS.get(code, 400)))
         return secure_headers(JSONResponse({"documents": documents}, status_code=201))
     if not problems:
-        return see_other(portal_url(request, "/claim", lang) + f"#area-{category}")
+        return see_other(after_url)
     status = ERROR_STATUS.get(problems[0][0], 400)
     messages = [error_message(lang, code, env, name) for code, name in problems]
-    return await run_in_threadpool(_page_with_errors, request, env, lang, messages, status)
+    return await run_in_threadpool(error_page, request, env, lang, messages, status)
 
 
 class _CsrfRefused(DomainError):

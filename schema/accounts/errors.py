@@ -9,6 +9,7 @@ import strawberry
 
 from schema.results import Error
 from server.accounts import errors as domain
+from server.claims import errors as claim_errors
 from server.errors import DomainError, ValidationFailed
 
 
@@ -41,11 +42,18 @@ class ValidationError(Error):
         )
 
 
-_RETRY_LATER = (domain.SmsTooSoon, domain.SmsRateLimited, domain.LoginLocked)
+_RETRY_LATER = (
+    domain.SmsTooSoon,
+    domain.SmsRateLimited,
+    domain.LoginLocked,
+    claim_errors.UxiangRateLimited,
+    claim_errors.DetailsChangeLimited,
+)
 
 
 @strawberry.type(
-    description="Wait before asking again (codes SMS_TOO_SOON, SMS_RATE_LIMITED, LOGIN_LOCKED)."
+    description="Wait before asking again (codes SMS_TOO_SOON, SMS_RATE_LIMITED, LOGIN_LOCKED, "
+    "UXIANG_RATE_LIMITED, DETAILS_CHANGE_RATE_LIMITED)."
 )
 class RetryLaterError(Error):
     retry_after_seconds: int = strawberry.field(

@@ -17,14 +17,14 @@ from schema.claims.member_admin_types import (
 from schema.claims.payee_types import PayeeList, PayeesResult, payee_list
 from schema.claims.preauth_types import PreAuthList, PreAuthsResult, preauth_list
 from schema.context import Info
-from schema.directory.types import FacilityType, Network, PageInfo, facility_type
+from schema.directory.types import FacilityType, Network, facility_type
 from schema.messages.types import (
     Language,
     MemberMessageConnection,
     MemberMessageEdge,
     message_node,
 )
-from schema.paging import cursor_offset, offset_cursor
+from schema.paging import PageInfo, cursor_offset, offset_cursor
 from schema.policies.types import (
     PoliciesResult,
     PolicyList,
@@ -137,9 +137,7 @@ class Viewer:
         ]
         return MemberMessageConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=PageInfo.of(edges, has_next=page.has_next),
             total_count=page.total,
             unread_count=page.unread,
         )

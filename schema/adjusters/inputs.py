@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 import strawberry
 
-from schema.claims.common import ClaimStatus
+from schema.claims.common import ClaimStatus, IncidentType
 from server.errors import FieldProblem
 
 
@@ -39,6 +39,11 @@ class AdjusterQueueFilter:
     )
     submitted_to: datetime.date | None = strawberry.field(
         default=None, description="Sent on or before this day (China date)."
+    )
+    awaiting_payment: bool | None = strawberry.field(
+        default=None,
+        description="Only settled claims whose payment is not recorded yet (结案未支付), "
+        "those past their last payment day first.",
     )
 
 
@@ -110,6 +115,56 @@ class RaiseClaimLimitInput:
     )
     policy_no: str | None = strawberry.field(
         default=None, description="The insured person's policy or certificate number."
+    )
+
+
+@strawberry.input(
+    description="A claim received on paper (线下申请), entered by the claims office for the "
+    "insured person of a policy; the person needs no app account."
+)
+class EnterPaperClaimInput:
+    policy_no: str = strawberry.field(description="The policy or certificate number.")
+    insured_id_number: str = strawberry.field(
+        description="The insured person's ID number as on the form (checked against the policy)."
+    )
+    claim_type: str = strawberry.field(description="A claim type code of the policy's plan.")
+    incident_type: IncidentType = strawberry.field(description="Disease or accident.")  # type: ignore[valid-type]
+    incident_date: datetime.date = strawberry.field(description="When it happened.")
+    invoice_total: Decimal = strawberry.field(description="The invoices' total, yuan.")
+    other_compensation: Decimal = strawberry.field(
+        default=Decimal(0), description="Already compensated by another payer, yuan."
+    )
+    facility_name: str | None = strawberry.field(default=None, description="Hospital visited.")
+    facility_id: str | None = strawberry.field(
+        default=None,
+        description="The directory facility id of the hospital, where the plan names its "
+        "designated hospitals by id (typed names are then refused).",
+    )
+    payee_name: str = strawberry.field(description="Account holder (收款人).")
+    bank_name: str = strawberry.field(description="开户行.")
+    account_no: str = strawberry.field(description="Bank account number.")
+    contact_mobile: str | None = strawberry.field(
+        default=None, description="Mobile for the SMS; default: the one on the policy record."
+    )
+    contact_email: str | None = strawberry.field(default=None, description="E-mail, if given.")
+    language: str = strawberry.field(
+        default="zh",
+        description="Language of the SMS and e-mail when the person has no app account: zh or en.",
+    )
+
+
+@strawberry.input(description="Send a paper claim into the review queue (it gets its number).")
+class SendPaperClaimInput:
+    claim_id: strawberry.ID = strawberry.field(description="Global id of the paper claim.")
+
+
+@strawberry.input(description="Record the payment of a settled claim (理赔款支付).")
+class RecordClaimPaymentInput:
+    claim_id: strawberry.ID = strawberry.field(description="Global id of the claim.")
+    amount: Decimal = strawberry.field(description="Paid, yuan: the settled paid amount.")
+    paid_on: datetime.date = strawberry.field(description="The day the bank paid (China date).")
+    bank_reference: str = strawberry.field(
+        description="The bank's reference of the transfer (4-60 letters, digits, / _ -)."
     )
 
 

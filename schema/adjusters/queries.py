@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema.adjusters.auth import claims, current_adjuster, current_adjuster_session
+from schema.adjusters.details_change_types import PersonalDetailsChangeQueue, queue_type
 from schema.adjusters.inputs import AdjusterQueueFilter
 from schema.adjusters.types import (
     AdjusterClaimView,
@@ -19,7 +20,7 @@ from schema.adjusters.types import (
 from schema.context import Info
 from schema.ids import database_id
 from schema.paging import cursor_offset
-from server.claims import review
+from server.claims import details_change, review
 from server.claims.errors import ClaimNotFound
 from server.errors import InvalidInput, ValidationFailed
 from server.workdays import china_date
@@ -64,6 +65,7 @@ class AdjusterQuery:
                     unseen_supplement=f.has_unseen_supplement,
                     submitted_from=f.submitted_from,
                     submitted_to=f.submitted_to,
+                    awaiting_payment=bool(f.awaiting_payment),
                 ),
                 offset=cursor_offset(after),
                 limit=first,
@@ -93,3 +95,24 @@ class AdjusterQuery:
         except ClaimNotFound:
             return None
         return claim_view_type(db, cx, review.claim_view(db, cx, claim), session.id)
+
+    @strawberry.field(
+        description="客户信息变更 to decide: submitted changes of personal details, the oldest "
+        "first. Adjusters only."
+    )
+    def adjuster_personal_details_changes(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Continue after this cursor (`endCursor`)."),
+        ] = None,
+    ) -> PersonalDetailsChangeQueue:
+        session = current_adjuster_session(info)
+        cx, db = claims(info)
+        if not 1 <= first <= details_change.QUEUE_MAX:
+            raise InvalidInput("`first` is 1 to 100.", field="first")
+        offset = cursor_offset(after)
+        rows = details_change.queue(db, cx, offset=offset, limit=first + 1)
+        return queue_type(cx, rows, session.id, offset=offset, first=first, more=len(rows) > first)

@@ -31,10 +31,9 @@ from schema.claims.common import (
     supplement_info,
     timeline,
 )
-from schema.directory.types import PageInfo
-from schema.paging import offset_cursor
+from schema.paging import PageInfo, offset_cursor
 from schema.policies.types import Relation
-from server.claims import deadlines, models
+from server.claims import deadlines, models, payments
 from server.claims.core import ClaimContext
 from server.claims.review import ClaimView, QueuePage
 from server.claims.supplements import supplement_documents
@@ -85,7 +84,13 @@ class AdjusterQueueItem:
         description="Settlement due date (China date): 10 working days after the documents were complete; null while documents are owed, or when the calendar of that year is not published yet."
     )
     overdue: bool = strawberry.field(
-        description="Past its settlement due date: listed before everything else."
+        description="Past its settlement due date (or, settled, past its last payment day): "
+        "listed before everything else."
+    )
+    pay_by: datetime.date | None = strawberry.field(
+        default=None,
+        description="A settled or paid claim's last payment day (China date): 3 working days "
+        "after settling (结案后 2-3 个工作日).",
     )
 
 
@@ -129,15 +134,14 @@ def queue_connection(
                     duplicate_suspected=c.duplicate_suspected,
                     has_unseen_supplement=row.unseen_supplement,
                     settle_by=due.settle_by,
-                    overdue=due.overdue(today),
+                    overdue=due.overdue(today) or due.payment_overdue(today),
+                    pay_by=due.pay_by,
                 ),
             )
         )
     return AdjusterQueueConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=PageInfo.of(edges, has_next=page.has_next),
         total_count=page.total,
     )
 
@@ -147,6 +151,19 @@ class AdjusterClaimPayee:
     bank_name: str = strawberry.field(description="开户行.")
     holder_name: str = strawberry.field(description="Account holder, masked.")
     account_no: str = strawberry.field(description="Account number, masked but the last 4.")
+
+
+@strawberry.type(description="The payment of a settled claim, as the office recorded it.")
+class ClaimPaymentRecord:
+    amount: Decimal = strawberry.field(description="Paid, yuan.")
+    paid_on: datetime.date = strawberry.field(description="The day the bank paid (China date).")
+    bank_reference: str = strawberry.field(description="The bank's reference of the transfer.")
+    payee: str = strawberry.field(description="The payee account, masked (bank, last 4 digits).")
+    on_time: bool | None = strawberry.field(
+        description="Paid by the last payment day (3 working days after settling); null when "
+        "that day is not known."
+    )
+    recorded_at: datetime.datetime = strawberry.field(description="When recorded (UTC).")
 
 
 @strawberry.type(description="A supplement request (补材) with what the claimant sent for it.")
@@ -228,6 +245,34 @@ class AdjusterClaimView:
     waiting_since: datetime.datetime | None = strawberry.field(
         description="Since when the claim waits for the insurer."
     )
+    facility_id: str | None = strawberry.field(
+        default=None,
+        description="The directory facility chosen, where the plan names its hospitals by id.",
+    )
+    entered_by_office: bool = strawberry.field(
+        default=False, description="A paper claim the claims office entered (channel OFFICE)."
+    )
+    pay_by: datetime.date | None = strawberry.field(
+        default=None, description="Settled: the last payment day (China date)."
+    )
+    payment: ClaimPaymentRecord | None = strawberry.field(
+        default=None, description="The payment, once recorded (status PAID)."
+    )
+
+
+def payment_record(db: Session, cx: ClaimContext, claim: models.Claim) -> ClaimPaymentRecord | None:
+    found = payments.view(db, cx, claim)
+    if found is None:
+        return None
+    p = found.payment
+    return ClaimPaymentRecord(
+        amount=money(p.amount_fen) or Decimal(0),
+        paid_on=p.paid_on,
+        bank_reference=p.bank_reference,
+        payee=found.payee,
+        on_time=found.met,
+        recorded_at=p.recorded_at,
+    )
 
 
 def claim_view_type(
@@ -308,4 +353,8 @@ def claim_view_type(
         decided_by=view.decided_by,
         submitted_at=c.submitted_at,
         waiting_since=c.waiting_since,
+        facility_id=c.facility_id,
+        entered_by_office=c.entered_by is not None,
+        pay_by=deadlines.dates(c).pay_by,
+        payment=payment_record(db, cx, c),
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from schema.accounts.auth import bearer_token, current_account
+from schema.accounts.auth import bearer_token
+from schema.claims.auth import claim_env, policy_pk
 from schema.context import Info
-from schema.ids import database_id
-from server.accounts.errors import PolicyNotFound, Unauthenticated
+from schema.ids import key_of
 from server.accounts.models import Account
 from server.billing import desk
 from server.billing.errors import AdvanceNotFound, AppointmentNotFound, ReissueNotFound
@@ -16,13 +16,20 @@ from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster
 from server.directory.directory import Directory
 
+__all__ = [
+    "advance_pk",
+    "appointment_pk",
+    "billing_env",
+    "current_coordinator",
+    "directory",
+    "policy_pk",
+    "reissue_pk",
+]
+
 
 def billing_env(info: Info) -> tuple[ClaimContext, Session, Account]:
-    account = current_account(info)
-    cx, db = info.context.services.claims, info.context.db
-    if cx is None or db is None:
-        raise Unauthenticated("Direct-billing services are not available on this server.")
-    return cx, db, account
+    """The same as the claims' (the services run on the claims' context)."""
+    return claim_env(info)
 
 
 def directory(info: Info) -> Directory:
@@ -43,33 +50,17 @@ def current_coordinator(info: Info) -> tuple[ClaimContext, Session, Adjuster]:
         raise AdjusterUnauthenticated(
             "Sign in as a coordinator first: send `Authorization: Bearer <token>`."
         )
-    state.coordinator = desk.authenticate(db, cx, token)
+    state.coordinator, state.coordinator_session = desk.authenticate_session(db, cx, token)
     return cx, db, state.coordinator
 
 
 def appointment_pk(raw: str) -> int:
-    pk = database_id(raw, "Appointment")
-    if pk is None:
-        raise AppointmentNotFound("No such appointment.")
-    return pk
-
-
-def policy_pk(raw: str) -> int:
-    pk = database_id(raw, "Policy")
-    if pk is None:
-        raise PolicyNotFound("No such policy among yours.")
-    return pk
+    return key_of(raw, "Appointment", AppointmentNotFound("No such appointment."))
 
 
 def reissue_pk(raw: str) -> int:
-    pk = database_id(raw, "CardReissue")
-    if pk is None:
-        raise ReissueNotFound("No card reissue has this id.")
-    return pk
+    return key_of(raw, "CardReissue", ReissueNotFound("No card reissue has this id."))
 
 
 def advance_pk(raw: str) -> int:
-    pk = database_id(raw, "AdvancePayment")
-    if pk is None:
-        raise AdvanceNotFound("No such advance payment request.")
-    return pk
+    return key_of(raw, "AdvancePayment", AdvanceNotFound("No such advance payment request."))

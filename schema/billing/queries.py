@@ -230,6 +230,8 @@ class BillingQuery:
             member_name_masked=c.member_name_masked,
             id_number_masked=c.id_number_masked,
             card_number=c.card_number,
+            card_number_note=c.card_number_note,
+            card_number_note_en=c.card_number_note_en,
             plan=c.product_name,
             plan_en=c.product_name_en,
             valid_from=c.valid_from,

@@ -8,11 +8,12 @@ from enum import Enum
 import strawberry
 from sqlalchemy.orm import Session
 
-from schema.directory.types import PageInfo
-from schema.paging import offset_cursor
+from schema.context import Info
+from schema.paging import PageInfo, offset_cursor
+from schema.service_supplements.types import DocumentRequestType, document_requests
 from server.accounts.models import Account
+from server.billing import advance
 from server.billing import appointments as booking
-from server.billing import divisions
 from server.billing.desk import QueuePage
 from server.billing.models import AdvancePayment, Appointment, CardReissue
 from server.billing.services import ServiceEntry
@@ -20,6 +21,7 @@ from server.claims.core import ClaimContext
 from server.crypto import mask_id, mask_name, mask_phone
 from server.directory.directory import Directory
 from server.directory.models import Facility
+from server.divisions import divisions, normalise
 from server.ids import global_id
 from server.policies.models import Person, Policy
 from server.workdays import china_date
@@ -318,9 +320,7 @@ def queue_connection(
     ]
     return AppointmentConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=PageInfo.of(edges, has_next=page.has_next),
         total_count=page.total,
     )
 
@@ -333,6 +333,11 @@ class DirectBillingCard:
     member_name_masked: str = strawberry.field(description="The insured person, masked.")
     id_number_masked: str = strawberry.field(description="Their ID number, masked.")
     card_number: str = strawberry.field(description="The card number.")
+    card_number_note: str = strawberry.field(
+        description="Where the card number comes from (today: formed from the policy number, "
+        "which may differ from the printed card's); show it beside the number."
+    )
+    card_number_note_en: str = strawberry.field(description="The note in English.")
     plan: str = strawberry.field(description="The plan (product) name.")
     plan_en: str = strawberry.field(description="The plan name in English.")
     valid_from: datetime.date = strawberry.field(description="Valid from.")
@@ -391,7 +396,7 @@ def _street(text: str) -> str:
 
 def reissue_node(db: Session, cx: ClaimContext, r: CardReissue) -> CardReissueNode:
     def name(code: str) -> str:
-        d = divisions.get(code)
+        d = divisions().get(normalise(code))
         return d.name if d else code
 
     policy = db.get(Policy, r.policy_id)
@@ -419,12 +424,15 @@ class AdvanceStatus(Enum):
     SUBMITTED = "submitted"
     APPROVED = "approved"
     DECLINED = "declined"
+    DOCUMENTS_ASKED = "documents_asked"
 
 
 @strawberry.type(name="AdvancePayment", description="住院垫付: a request and its timeline.")
 class AdvancePaymentNode:
     id: strawberry.ID = strawberry.field(description="Global id.")
-    status: AdvanceStatus = strawberry.field(description="submitted, approved or declined.")
+    status: AdvanceStatus = strawberry.field(
+        description="submitted, documents asked (待补充资料), approved or declined."
+    )
     policy_no: str = strawberry.field(description="The policy.")
     facility_id: str | None = strawberry.field(description="The directory's id; null: typed.")
     hospital: str = strawberry.field(description="The hospital.")
@@ -440,6 +448,15 @@ class AdvancePaymentNode:
     reason: str | None = strawberry.field(description="Why declined.")
     submitted_at: datetime.datetime = strawberry.field(description="Submitted (UTC).")
     timeline: list[AppointmentEvent] = strawberry.field(description="What happened, oldest first.")
+    row_id: strawberry.Private[int]
+
+    @strawberry.field(description="Documents the desk asked for, oldest first.")
+    def document_requests(self, info: Info) -> list[DocumentRequestType]:
+        db = info.context.db
+        subject = advance.KIND.load(db, self.row_id) if db is not None else None
+        if subject is None:
+            return []
+        return document_requests(info, advance.KIND, subject, self.row_id)
 
 
 def advance_node(db: Session, cx: ClaimContext, a: AdvancePayment) -> AdvancePaymentNode:
@@ -465,6 +482,7 @@ def advance_node(db: Session, cx: ClaimContext, a: AdvancePayment) -> AdvancePay
         pay_to=a.pay_to or None,
         reason=a.decision_reason or None,
         submitted_at=a.created_at,
+        row_id=a.id,
         timeline=[
             AppointmentEvent(
                 kind=e.kind, at=e.at, actor=e.actor, status_to=e.status_to, note=e.note

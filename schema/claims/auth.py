@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from schema.accounts.auth import current_account
 from schema.context import Info
-from schema.ids import database_id
+from schema.ids import key_of
 from server.accounts.errors import PolicyNotFound, Unauthenticated
 from server.accounts.models import Account
 from server.claims.core import ClaimContext
@@ -24,28 +24,16 @@ def claim_env(info: Info) -> tuple[ClaimContext, Session, Account]:
 
 
 def claim_pk(raw: str) -> int:
-    pk = database_id(raw, "Claim")
-    if pk is None:
-        raise ClaimNotFound("No such claim among yours.")
-    return pk
+    return key_of(raw, "Claim", ClaimNotFound("No such claim among yours."))
 
 
 def document_pk(raw: str) -> int:
-    pk = database_id(raw, "ClaimDocument")
-    if pk is None:
-        raise ClaimNotFound("No such document among your claims.")
-    return pk
+    return key_of(raw, "ClaimDocument", ClaimNotFound("No such document among your claims."))
 
 
 def policy_pk(raw: str) -> int:
-    pk = database_id(raw, "Policy")
-    if pk is None:
-        raise PolicyNotFound("No such policy among yours.")
-    return pk
+    return key_of(raw, "Policy", PolicyNotFound("No such policy among yours."))
 
 
 def payee_pk(raw: str) -> int:
-    pk = database_id(raw, "Payee")
-    if pk is None:
-        raise PayeeNotFound("No such payee among yours.", field="payeeId")
-    return pk
+    return key_of(raw, "Payee", PayeeNotFound("No such payee among yours.", field="payeeId"))

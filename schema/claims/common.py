@@ -17,7 +17,7 @@ ClaimStatus = strawberry.enum(
     name="ClaimStatus",
     description=(
         "DRAFT 草稿, SUBMITTED 已提交, UNDER_REVIEW 审核中, PENDING_SUPPLEMENT 待补充资料, "
-        "SETTLED 已结案, REJECTED 拒赔, WITHDRAWN 已撤案."
+        "SETTLED 已结案, PAID 已支付 (the payment is recorded), REJECTED 拒赔, WITHDRAWN 已撤案."
     ),
 )
 IncidentType = strawberry.enum(
@@ -65,7 +65,8 @@ class ClaimTimelineEvent:
     at: datetime.datetime = strawberry.field(description="When (UTC).")
     kind: str = strawberry.field(
         description="CREATED, SUBMITTED, REVIEW_STARTED, SUPPLEMENT_REQUESTED, SUPPLEMENT_RECEIVED, "
-        "PROBLEM_IMAGES_MARKED, SETTLED, REJECTED, WITHDRAWN, RESUBMITTED ..."
+        "PROBLEM_IMAGES_MARKED, SETTLED, REJECTED, WITHDRAWN, RESUBMITTED, UXIANG_RECORD (made "
+        "from a U享赔 visit record) ..."
     )
     status_from: ClaimStatus | None = strawberry.field(description="Status before, if it changed.")  # type: ignore[valid-type]
     status_to: ClaimStatus | None = strawberry.field(description="Status after, if it changed.")  # type: ignore[valid-type]

@@ -10,15 +10,26 @@ from schema.results import Error
 from server.claims.errors import (
     ClaimNotFound,
     ClaimRuleBroken,
+    IdentityUnavailable,
+    MobileInUse,
     PayeeDuplicate,
     PayeeInUse,
     PayeeNotFound,
     PreAuthNotAvailable,
     PreAuthNotFound,
+    ServiceRequestNotFound,
+    ServiceRequestOpen,
+    UxiangAuthorisationNotFound,
+    UxiangAuthorisationRequired,
+    UxiangNotAvailable,
+    UxiangRecordClaimed,
+    UxiangRecordNotFound,
     WrongClaimState,
     WrongPreAuthState,
+    WrongServiceRequestState,
 )
 from server.errors import DomainError
+from server.hospital_records import HospitalRecordsUnavailable
 
 
 @strawberry.type(
@@ -104,3 +115,103 @@ class PreAuthNotFoundError(Error):
 )
 class PreAuthStateError(Error):
     represents = (WrongPreAuthState,)
+
+
+@strawberry.type(
+    description="U享赔 is for the member's own in-force group policies with medical cover "
+    "(UXIANG_NOT_AVAILABLE); `message` says why and gives the usual route, 自助理赔."
+)
+class UxiangNotAvailableError(Error):
+    represents = (UxiangNotAvailable,)
+
+
+@strawberry.type(
+    description="No live U享赔 authorisation: tick and sign the current U享赔客户授权书 first "
+    "(UXIANG_AUTHORISATION_REQUIRED); nothing was fetched."
+)
+class UxiangAuthorisationRequiredError(Error):
+    represents = (UxiangAuthorisationRequired,)
+
+
+@strawberry.type(
+    description="No such visit record among the member's (UXIANG_RECORD_NOT_FOUND); another "
+    "member's answers the same."
+)
+class UxiangRecordNotFoundError(Error):
+    represents = (UxiangRecordNotFound,)
+
+
+@strawberry.type(
+    description="A claim was made from this visit record already (UXIANG_RECORD_CLAIMED): one "
+    "claim per record."
+)
+class UxiangRecordClaimedError(Error):
+    represents = (UxiangRecordClaimed,)
+
+
+@strawberry.type(
+    description="The hospital records service did not answer or answered something unreadable "
+    "(HOSPITAL_RECORDS_UNAVAILABLE); try again later."
+)
+class HospitalRecordsUnavailableError(Error):
+    represents = (HospitalRecordsUnavailable,)
+
+
+@strawberry.type(
+    description="No such U享赔 authorisation among the member's (UXIANG_AUTHORISATION_NOT_FOUND); "
+    "another member's answers the same."
+)
+class UxiangAuthorisationNotFoundError(Error):
+    represents = (UxiangAuthorisationNotFound,)
+
+
+@strawberry.type(
+    description="No such 自助保全 request among the caller's (SERVICE_REQUEST_NOT_FOUND); another "
+    "member's answers the same."
+)
+class ServiceRequestNotFoundError(Error):
+    represents = (ServiceRequestNotFound,)
+
+
+@strawberry.type(
+    description="The request's status does not allow this step, e.g. a change after it was sent "
+    "or a second decision (SERVICE_REQUEST_STATE_CONFLICT)."
+)
+class ServiceRequestStateError(Error):
+    represents = (WrongServiceRequestState,)
+
+
+@strawberry.type(
+    description="A change of personal details is open already, a draft or under review: finish "
+    "or wait for it (SERVICE_REQUEST_OPEN)."
+)
+class ServiceRequestOpenError(Error):
+    represents = (ServiceRequestOpen,)
+
+
+@strawberry.type(
+    description="The new mobile number is another account's log-in (MOBILE_IN_USE); `field` is "
+    "`mobile`."
+)
+class MobileInUseError(Error):
+    field: str | None = strawberry.field(description="The input field at fault.")
+
+    represents = (MobileInUse,)
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> Self:
+        return cls(message=exc.message, code=exc.code, field=exc.field)
+
+
+@strawberry.type(
+    description="The new document cannot be taken online (IDENTITY_UNAVAILABLE): it is another "
+    "member's or another insured person's; the message says no more and gives the hotline."
+)
+class IdentityUnavailableError(Error):
+    field: str | None = strawberry.field(description="The input field at fault.")
+
+    represents = (IdentityUnavailable,)
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> Self:
+        return cls(message=exc.message, code=exc.code, field=exc.field)

@@ -47,6 +47,12 @@ class UpdateClaimBasicsInput:
         default=None,
         description="就诊医院; required for claim types that exclude some hospitals.",
     )
+    facility_id: str | None = strawberry.field(
+        default=None,
+        description="The hospital's directory facility id, for plans that name their "
+        "designated hospitals by id (the university plan's outpatient claims once its list "
+        "is loaded: a typed name is then refused, FACILITY_ID_REQUIRED).",
+    )
 
 
 @strawberry.input(description="收款账户, asked on the first claim only (reused after).")
@@ -215,3 +221,30 @@ class PreAuthIdInput:
 class SubmitPreAuthorisationInput:
     pre_auth_id: strawberry.ID = strawberry.field(description="`PreAuthorisation.id`.")
     sms_code: str = strawberry.field(description="The code sendPreAuthorisationCode sent.")
+
+
+@strawberry.input(description="客户信息变更: the new personal details, all four as they should be.")
+class StartPersonalDetailsChangeInput:
+    name: str = strawberry.field(description="姓名, as on the document.")
+    id_type: IdType = strawberry.field(description="证件类型.")  # type: ignore[valid-type]
+    id_number: str = strawberry.field(
+        description="证件号码 (a resident ID keeps the birth date on the policy)."
+    )
+    mobile: str = strawberry.field(description="手机号码: the log-in and the record mobile.")
+
+
+@strawberry.input(description="A 自助保全 request by its id.")
+class ServiceRequestIdInput:
+    request_id: strawberry.ID = strawberry.field(description="`ServiceRequest.id`.")
+
+
+@strawberry.input(description="Send a change of personal details to the back office.")
+class SubmitPersonalDetailsChangeInput:
+    request_id: strawberry.ID = strawberry.field(description="`ServiceRequest.id`.")
+    sms_code: str = strawberry.field(
+        description="The code sendPersonalDetailsCodes sent to the current mobile."
+    )
+    new_mobile_sms_code: str | None = strawberry.field(
+        default=None,
+        description="The code sent to the new mobile; required when the mobile changes.",
+    )

@@ -13,6 +13,7 @@ from schema.accounts.errors import RealNameRequiredError
 from schema.claims.auth import claim_env
 from schema.context import Info
 from schema.results import ResultUnion
+from schema.service_supplements.types import DocumentRequestType, document_requests
 from server.accounts.errors import Unauthenticated
 from server.claims import preauth, preauth_letter
 from server.claims.errors import PreAuthNotFound
@@ -74,6 +75,25 @@ class PreAuthType:
     timeline: list[PreAuthStep] = strawberry.field(description="Its steps, oldest first.")
     row_id: strawberry.Private[int]
     approved: strawberry.Private[bool]
+
+    @strawberry.field(
+        description="Documents the claims office asked for, oldest first (the SMS/e-mail "
+        "link opens the same request on the H5 page)."
+    )
+    def document_requests(self, info: Info) -> list[DocumentRequestType]:
+        db = info.context.db
+        subject = preauth.KIND.load(db, self.row_id) if db is not None else None
+        if subject is None:
+            return []
+        return document_requests(info, preauth.KIND, subject, self.row_id)
+
+    @strawberry.field(
+        description="Once approved: the approval as a PDF (预先授权确认书), a signed link "
+        "like approvalUrl; null before, and for adjusters."
+    )
+    def approval_pdf_url(self, info: Info) -> str | None:
+        url = self.approval_url(info)
+        return url[: -len(".html")] + ".pdf" if url else None
 
     @strawberry.field(
         description="Once approved: the approval to print (预先授权确认书), a signed link good "

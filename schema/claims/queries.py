@@ -40,8 +40,7 @@ from schema.claims.types import (
     profile_type,
 )
 from schema.context import Info
-from schema.directory.types import PageInfo
-from schema.paging import cursor_offset, offset_cursor
+from schema.paging import PageInfo, cursor_offset, offset_cursor
 from server.claims import claimant_progress, claimant_rules, drafts
 
 
@@ -112,9 +111,7 @@ class ClaimsQuery:
         ]
         return ClaimConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=PageInfo.of(edges, has_next=page.has_next),
             total_count=page.total,
         )
 

@@ -39,7 +39,7 @@ from schema.claims.common import (
 )
 from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateError
 from schema.context import Info
-from schema.directory.types import PageInfo
+from schema.paging import PageInfo
 from schema.policies.types import PolicyType, Relation, policy_type
 from schema.results import ResultUnion
 from server.claims import (
@@ -51,6 +51,7 @@ from server.claims import (
     links,
     models,
     outpatient_year,
+    payments,
 )
 from server.claims.claimant_rules import RulesView, online_limit_fen
 from server.claims.core import open_supplement
@@ -64,6 +65,7 @@ class ClaimStatusFilter(enum.Enum):
     UNDER_REVIEW = "under_review"
     PENDING_SUPPLEMENT = "pending_supplement"
     SETTLED = "settled"
+    PAID = "paid"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
 
@@ -200,9 +202,13 @@ class ClaimNode(relay.Node):
             return ClaimTypeInfo(code=code, name=code, name_en=code)
         return ClaimTypeInfo(code=t.code, name=t.name, name_en=t.name_en)
 
-    @strawberry.field(description="就诊医院, as typed.")
+    @strawberry.field(description="就诊医院, as typed (or the designated hospital's name).")
     def facility_name(self) -> str | None:
         return self.row.facility_name
+
+    @strawberry.field(description="The designated hospital's directory facility id, if chosen.")
+    def facility_id(self) -> str | None:
+        return self.row.facility_id
 
     @strawberry.field(description="发票票面累计金额: the invoice total claimed, yuan.")
     def invoice_total(self) -> Decimal | None:
@@ -350,7 +356,7 @@ class ClaimNode(relay.Node):
         description="The settlement notice (理赔结案通知书) page; settled claims only (10 minutes, while signed in)."
     )
     def settlement_notice_url(self, info: Info) -> str | None:
-        if self.row.status is not models.ClaimStatus.SETTLED:
+        if self.row.status not in (models.ClaimStatus.SETTLED, models.ClaimStatus.PAID):
             return None
         return _link(info, "notice-html", self.row.id)
 
@@ -358,7 +364,7 @@ class ClaimNode(relay.Node):
         description="The settlement notice as PDF; settled claims only (10 minutes, while signed in)."
     )
     def settlement_notice_pdf_url(self, info: Info) -> str | None:
-        if self.row.status is not models.ClaimStatus.SETTLED:
+        if self.row.status not in (models.ClaimStatus.SETTLED, models.ClaimStatus.PAID):
             return None
         return _link(info, "notice-pdf", self.row.id)
 
@@ -422,6 +428,14 @@ class ClaimNode(relay.Node):
     )
     def expected_payment_by(self) -> datetime.date | None:
         return deadlines.dates(self.row).pay_by
+
+    @strawberry.field(description="PAID: the day the payment was made (China date); null before.")
+    def paid_on(self, info: Info) -> datetime.date | None:
+        if self.row.status is not models.ClaimStatus.PAID:
+            return None
+        _, db, _ = claim_env(info)
+        payment = payments.payment_of(db, self.row)
+        return payment.paid_on if payment is not None else None
 
     @classmethod
     def resolve_nodes(  # type: ignore[override]

@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.types.base import get_object_definition
 
 from schema.context import Info
-from schema.paging import offset_cursor
+from schema.paging import PageInfo, offset_cursor
 from server.directory import models, provenance
 from server.directory.directory import Directory
 from server.directory.places import Place, PlaceKind
@@ -268,7 +268,7 @@ PlaceKindType = strawberry.enum(
 
 @strawberry.type(
     name="Place",
-    description="A place a client typed, from the offline gazetteer of public names (OpenStreetMap, administrative divisions).",
+    description="A place a client typed, from the offline gazetteer of public names (OpenStreetMap, administrative divisions, metro stations).",
 )
 class PlaceType:
     id: str = strawberry.field(description="Stable id, e.g. `district:relation/398348`.")
@@ -307,14 +307,6 @@ class FacilityEdge:
     )
     def distance_km(self) -> float | None:
         return self.result.distance_km  # computed only when asked for
-
-
-@strawberry.type(description="Where a result list stands.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="More rows follow `endCursor`.")
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last row; null for an empty page."
-    )
 
 
 @strawberry.type(description="A page of facilities.")
@@ -393,9 +385,7 @@ def connection_type(
     ]
     return FacilityConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=PageInfo.of(edges, has_next=page.has_next),
         total_count=page.total,
         attribution=directory.attribution,
         place=None if page.place is None else place_type(page.place),

@@ -36,8 +36,9 @@ from server.accounts.validation import (
     normalise_mobile,
     sms_code_problem,
 )
-from server.crypto import mask_phone
+from server.crypto import Vault, mask_phone
 from server.errors import FieldProblem, ValidationFailed
+from server.limits import Limiter
 from server.notify.outbox import Channel, enqueue
 from server.notify.templates import HOTLINE
 from server.policies.models import IdType, Person, Policy
@@ -395,3 +396,72 @@ class IdentityService:
             db.scalar(select(WechatBinding.id).where(WechatBinding.account_id == account.id))
             is not None
         )
+
+
+# --- a reviewed change of personal details ---------------------------------------------------
+
+
+def identity_free(
+    db: Session, vault: Vault, account: Account, id_type: IdType, number: str
+) -> bool:
+    """Whether the document may become this member's: no other insured person has it and no
+    other account verified with it."""
+    key = vault.lookup(normalise_id_number(number), kind="id")
+    other_person = db.scalar(
+        select(Person.id).where(
+            Person.id_type == id_type,
+            Person.id_number_hash == key,
+            Person.id != account.person_id,
+        )
+    )
+    other_account = db.scalar(
+        select(Identity.id).where(Identity.id_number_hash == key, Identity.account_id != account.id)
+    )
+    return other_person is None and other_account is None
+
+
+def apply_details_change(
+    db: Session,
+    vault: Vault,
+    limiter: Limiter,
+    account: Account,
+    person: Person,
+    *,
+    name: str,
+    id_type: IdType,
+    id_number: str,
+    mobile: str,
+    now: datetime.datetime,
+) -> None:
+    """A change of personal details the back office approved (server/claims/details_change.py),
+    in the caller's transaction: the insured person's record, the account's log-in mobile
+    and its real-name identity take the new values and their keyed hashes.
+
+    The identity stays bound to the same person and account, so real-name verification
+    holds with the new document, a later verifyRealName or bindWechat finds the person by
+    the new name and document only, and the WeChat binding (kept by person) goes on signing
+    in this account. The real-name try budgets counted under the old and the new mobile
+    start afresh. The caller ends the account's sign-in sessions.
+    """
+    number = normalise_id_number(id_number)
+    old_phone_hash = account.phone_hash
+    phone_hash = vault.lookup(mobile, kind="phone")
+    person.name_enc = vault.encrypt(name)
+    person.name_hash = vault.lookup(_norm_name(name), kind="name")
+    person.id_type = id_type
+    person.id_number_enc = vault.encrypt(number)
+    person.id_number_hash = vault.lookup(number, kind="id")
+    person.phone_enc = vault.encrypt(mobile)  # the mobile on the insurer's record
+    person.phone_hash = phone_hash
+    account.phone_enc = vault.encrypt(mobile)
+    account.phone_hash = phone_hash
+    identity = db.scalar(select(Identity).where(Identity.account_id == account.id))
+    if identity is not None:
+        identity.id_type = id_type
+        identity.name_enc = vault.encrypt(name)
+        identity.id_number_enc = vault.encrypt(number)
+        identity.id_number_hash = person.id_number_hash
+        identity.verified_at = now
+    for key in {old_phone_hash, phone_hash}:
+        tries.forget(limiter, db, tries.member_key(key))
+    db.flush()

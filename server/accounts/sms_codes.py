@@ -53,6 +53,9 @@ class Purpose(enum.Enum):
     VERIFY_IDENTITY = "verify_identity"
     # sent by sendAdvancePaymentCode to the member's own mobile (server/billing/advance.py)
     CONFIRM_ADVANCE_PAYMENT = "confirm_advance_payment"
+    # sent by sendPersonalDetailsCodes to the member's mobile and to the new one, for one
+    # account only (server/claims/details_change.py)
+    CHANGE_DETAILS = "change_details"
 
 
 # codes that only the signed-in account asks for, to its own mobile (see AccountsService)
@@ -70,9 +73,12 @@ _TEXT = {
     Purpose.CONFIRM_PRE_AUTH: "提交预先授权申请",
     Purpose.VERIFY_IDENTITY: "实名认证",
     Purpose.CONFIRM_ADVANCE_PAYMENT: "确认住院垫付申请",
+    Purpose.CHANGE_DETAILS: "变更客户信息",
 }
 # purposes whose codes only the flows themselves send (sendSmsCode refuses them)
-FLOW_ONLY = frozenset({Purpose.VERIFY_IDENTITY, Purpose.CONFIRM_ADVANCE_PAYMENT})
+FLOW_ONLY = frozenset(
+    {Purpose.VERIFY_IDENTITY, Purpose.CONFIRM_ADVANCE_PAYMENT, Purpose.CHANGE_DETAILS}
+)
 
 
 _RATE_LIMITED = {

@@ -5,20 +5,22 @@ or typed when it is not listed), the admission date and a description; the appli
 name, sex, ID number (masked in every answer) and mobile come from the record; an SMS
 code sent to that mobile (resend after 120 s, as everywhere) confirms the request. The
 coordinator desk approves it with the amount and the hospital to be paid, or declines it
-with a reason; the member is told by SMS and in the app, and follows a timeline.
-
-Asking for documents (the claims' supplement machinery) is not wired here: that machinery
-is bound to claims (its requests, portal sessions and uploads name a claim).
+with a reason, or asks for documents (server/service_supplements: categories, instructions,
+a deadline in working days, an SMS and e-mail link to the H5 upload page; the answer puts
+the request back to SUBMITTED). The member is told of each decision by SMS, e-mail and in
+the app (zh/en), and follows a timeline.
 """
 
 from __future__ import annotations
 
 import datetime
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from server import service_supplements
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.billing.appointments import own_policy, require_person
@@ -32,6 +34,8 @@ from server.errors import FieldProblem, ValidationFailed
 from server.messages import service as messages
 from server.notify import outbox
 from server.policies.models import Policy
+from server.service_supplements import kinds
+from server.service_supplements.models import ServiceSupplement
 from server.workdays import china_date
 
 S = AdvanceStatus
@@ -190,13 +194,126 @@ def desk_list(db: Session, status: AdvanceStatus) -> list[AdvancePayment]:
     )
 
 
-def _get(db: Session, advance_id: int) -> AdvancePayment:
-    a = db.scalar(select(AdvancePayment).where(AdvancePayment.id == advance_id).with_for_update())
+def _get(db: Session, advance_id: int, *, asked_too: bool = True) -> AdvancePayment:
+    """The request, locked, waiting for the desk (with `asked_too`, also while documents
+    are asked: a decision then closes the link)."""
+    a = db.scalar(
+        select(AdvancePayment)
+        .where(AdvancePayment.id == advance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if a is None:
         raise AdvanceNotFound("No advance payment request has this id.")
-    if a.status != S.SUBMITTED.value:
-        raise AppointmentStateConflict(f"The request is {a.status} already.")
+    allowed = {S.SUBMITTED.value, S.DOCUMENTS_ASKED.value} if asked_too else {S.SUBMITTED.value}
+    if a.status not in allowed:
+        raise AppointmentStateConflict(f"The request is {a.status.replace('_', ' ')} already.")
     return a
+
+
+# --- documents asked for (server/service_supplements) ----------------------------------------
+
+
+class AdvanceKind:
+    """Inpatient advance payment as a subject of server/service_supplements."""
+
+    code = "advance_payment"
+    names = MappingProxyType({"zh": "住院垫付", "en": "inpatient advance payment"})
+    asked_message = "advance_payment.documents_asked"
+    categories = MappingProxyType(
+        {
+            "ADMISSION_NOTICE": ("住院通知单或入院证明", "Admission notice or certificate"),
+            "MEDICAL_RECORD": ("病历资料", "Medical records"),
+            "ID_DOCUMENT": ("被保险人身份证件", "The insured person's ID document"),
+            "COST_ESTIMATE": ("医院费用预估单", "The hospital's cost estimate"),
+            "OTHER": ("其他资料", "Other documents"),
+        }
+    )
+
+    def reference(self, subject_id: int) -> str:
+        return f"AP{subject_id:08d}"
+
+    def load(self, db: Session, subject_id: int, *, lock: bool = False) -> AdvancePayment | None:
+        q = select(AdvancePayment).where(AdvancePayment.id == subject_id)
+        if lock:
+            q = q.with_for_update().execution_options(populate_existing=True)
+        return db.scalar(q)
+
+    def account_id(self, subject: AdvancePayment) -> int:
+        return subject.account_id
+
+    def waiting(self, subject: AdvancePayment) -> bool:
+        return subject.status == S.DOCUMENTS_ASKED.value
+
+    def can_ask(self, subject: AdvancePayment) -> bool:
+        return subject.status == S.SUBMITTED.value
+
+    def asked(
+        self,
+        db: Session,
+        cx: ClaimContext,
+        subject: AdvancePayment,
+        request: ServiceSupplement,
+        now: datetime.datetime,
+    ) -> None:
+        subject.status = S.DOCUMENTS_ASKED.value
+        _event(
+            subject,
+            "documents_asked",
+            now,
+            "coordinator",
+            request.requested_by,
+            request.instructions,
+        )
+
+    def answered(
+        self,
+        db: Session,
+        cx: ClaimContext,
+        subject: AdvancePayment,
+        request: ServiceSupplement,
+        now: datetime.datetime,
+    ) -> None:
+        subject.status = S.SUBMITTED.value
+        via = request.fulfilled_via or "app"
+        _event(
+            subject,
+            "documents_received",
+            now,
+            "member",
+            subject.account_id,
+            (request.remark or "") + f" ({via})",
+        )
+
+
+KIND = kinds.register(AdvanceKind())
+
+
+def ask_documents(
+    db: Session,
+    cx: ClaimContext,
+    coordinator: Adjuster,
+    advance_id: int,
+    *,
+    categories: list[str],
+    instructions: str,
+    working_days: int = service_supplements.DEFAULT_WORKING_DAYS,
+) -> tuple[AdvancePayment, ServiceSupplement, str]:
+    """The desk asks for documents; returns the request, the ask and the link's token."""
+    a = _get(db, advance_id, asked_too=False)
+    ask, token = service_supplements.ask(
+        db,
+        cx,
+        KIND,
+        a,
+        a.id,
+        coordinator,
+        categories=categories,
+        instructions=instructions,
+        working_days=working_days,
+    )
+    db.flush()
+    return a, ask, token
 
 
 def parse_amount(value: str) -> int:
@@ -233,6 +350,7 @@ def approve(
     now = cx.now()
     a.status, a.approved_fen, a.pay_to = S.APPROVED.value, fen, hospital
     _event(a, "approved", now, "coordinator", coordinator.id)
+    service_supplements.close_open(db, KIND, a.id, now)
     db.flush()
     _announce(db, cx, a, now)
     return a
@@ -248,6 +366,7 @@ def decline(
     now = cx.now()
     a.status, a.decision_reason = S.DECLINED.value, text
     _event(a, "declined", now, "coordinator", coordinator.id, text)
+    service_supplements.close_open(db, KIND, a.id, now)
     db.flush()
     _announce(db, cx, a, now)
     return a
@@ -257,29 +376,42 @@ def yuan(fen: int | None) -> str:
     return "" if fen is None else f"{fen // 100:,}.{fen % 100:02d}"
 
 
+# (title, in-app body, SMS, e-mail body) per decision and language
 _TEXTS = {
     ("approved", "zh"): (
         "住院垫付已批准",
         "您的住院垫付申请已批准：{amount} 元，将直接支付给{hospital}。",
         "[{brand}]您的住院垫付申请已批准，垫付金额{amount}元，将直接支付给{hospital}。"
         "如有疑问，请致电1010-8686。回0000退订短信",
+        "尊敬的{name}先生/女士：\n\n您的住院垫付申请（{reference}）已批准。\n\n"
+        "垫付金额：{amount} 元\n支付对象：{hospital}\n入院日期：{admission}\n\n"
+        "如有疑问，请致电1010-8686。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
     ),
     ("approved", "en"): (
         "Advance payment approved",
         "Your inpatient advance payment is approved: CNY {amount}, paid to {hospital}.",
         "[{brand}] Your inpatient advance payment is approved: CNY {amount}, paid to "
         "{hospital}. Questions: 1010-8686.",
+        "Dear {name},\n\nYour inpatient advance payment request ({reference}) is approved."
+        "\n\nAmount: CNY {amount}\nPaid to: {hospital}\nAdmission date: {admission}\n\n"
+        "Questions: call 1010-8686.\n\nThis is an automatic message; please do not reply."
+        "\n\n{brand}\n",
     ),
     ("declined", "zh"): (
         "住院垫付未批准",
         "您的住院垫付申请未获批准。原因：{reason}",
         "[{brand}]您的住院垫付申请未获批准，原因：{reason}。如有疑问，请致电1010-8686。回0000退订短信",
+        "尊敬的{name}先生/女士：\n\n您的住院垫付申请（{reference}）未获批准。\n\n原因：{full_reason}"
+        "\n\n如有疑问，请致电1010-8686。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
     ),
     ("declined", "en"): (
         "Advance payment declined",
         "Your inpatient advance payment was declined. Reason: {reason}",
         "[{brand}] Your inpatient advance payment was declined. Reason: {reason}. "
         "Questions: 1010-8686.",
+        "Dear {name},\n\nYour inpatient advance payment request ({reference}) was declined."
+        "\n\nReason: {full_reason}\n\nQuestions: call 1010-8686.\n\n"
+        "This is an automatic message; please do not reply.\n\n{brand}\n",
     ),
 }
 
@@ -289,12 +421,16 @@ def _announce(db: Session, cx: ClaimContext, a: AdvancePayment, now: datetime.da
     if account is None:
         return
     lang = language_of(account)
-    title, body, sms = _TEXTS[(a.status, lang)]
+    title, body, sms, email = _TEXTS[(a.status, lang)]
     values = {
         "brand": BRAND[lang],
         "amount": yuan(a.approved_fen),
         "hospital": a.pay_to,
         "reason": " ".join(a.decision_reason.split())[:60],
+        "full_reason": a.decision_reason,
+        "name": cx.vault.decrypt(a.applicant_name_enc).strip(),
+        "reference": KIND.reference(a.id),
+        "admission": a.admission_date.isoformat(),
     }
     key = f"advance_payment.{a.status}:{a.id}"
     outbox.enqueue(
@@ -307,6 +443,19 @@ def _announce(db: Session, cx: ClaimContext, a: AdvancePayment, now: datetime.da
         vault=cx.vault,
         now=now,
     )
+    address = service_supplements.member_email(db, cx, account.id)
+    if address:
+        subject = f"【{BRAND['zh']}】{title}" if lang == "zh" else f"[{BRAND['en']}] {title}"
+        outbox.enqueue(
+            db,
+            outbox.Channel.EMAIL,
+            address,
+            subject,
+            email.format_map(values),
+            f"{key}:email",
+            vault=cx.vault,
+            now=now,
+        )
     messages.post(
         db,
         account_id=account.id,

@@ -444,6 +444,7 @@ def book(
             db.add(a)
     except IntegrityError:
         raise _duplicate() from None
+    notices.announce(db, cx, a, notices.Event.SUBMITTED, now, key="1")
     return a
 
 
@@ -510,6 +511,7 @@ def cancel(db: Session, cx: ClaimContext, account: Account, appointment_id: int)
     a.open_key = None
     _event(a, "cancelled", now, actor="member", actor_id=account.id)
     db.flush()
+    notices.announce(db, cx, a, notices.Event.CANCELLED, now, key=str(len(a.events)))
     return a
 
 
@@ -526,6 +528,7 @@ def respond(
         a.open_key = None
         _event(a, "proposal_declined", now, actor="member", actor_id=account.id)
         db.flush()
+        notices.announce(db, cx, a, notices.Event.CANCELLED, now, key=str(len(a.events)))
         return a
     assert a.proposed_date is not None
     if a.proposed_date <= china_date(now):

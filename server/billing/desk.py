@@ -23,6 +23,7 @@ from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.claims.models import Adjuster
 from server.errors import FieldProblem, InvalidInput, ValidationFailed
+from server.sessions import LiveSession
 from server.workdays import china_date
 
 S = AppointmentStatus
@@ -32,10 +33,15 @@ REASON_MAX = 500
 
 def authenticate(db: Session, cx: ClaimContext, token: str) -> Adjuster:
     """The signed-in coordinator; any other back-office role is refused."""
-    person, _ = adjusters.authenticate_session(db, cx, token)
+    return authenticate_session(db, cx, token)[0]
+
+
+def authenticate_session(db: Session, cx: ClaimContext, token: str) -> tuple[Adjuster, LiveSession]:
+    """The signed-in coordinator and the session (signed file links are bound to it)."""
+    person, session = adjusters.authenticate_session(db, cx, token)
     if person.role != adjusters.COORDINATOR:
         raise AdjusterUnauthenticated("Sign in as a direct-billing coordinator.")
-    return person
+    return person, session
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,15 @@ SHOW_EN = (
     "At the hospital, show this card and a valid ID (ID card, passport), and sign the "
     "direct-billing claim form."
 )
+# The card number is formed from the policy number until the cards' own numbers are loaded:
+# the page and the API say so rather than pass it off as the printed card's number.
+NUMBER_NOTE_ZH = (
+    "此卡号由保单号生成，可能与实体直付卡上印制的卡号不同；医院可凭保单号及有效身份证件核实。"
+)
+NUMBER_NOTE_EN = (
+    "This number is formed from your policy number and may differ from the one printed on "
+    "your physical card; the hospital can check your policy number and ID."
+)
 HIGH_END_NETWORK = ("高端医疗直付网络", "High-end direct-billing network")
 
 
@@ -41,6 +50,8 @@ class ECard:
     member_name_masked: str
     id_number_masked: str
     card_number: str
+    card_number_note: str
+    card_number_note_en: str
     product_name: str
     product_name_en: str
     valid_from: datetime.date
@@ -80,6 +91,8 @@ def card(
         member_name_masked=mask_name(vault.decrypt(insured.name_enc)),
         id_number_masked=mask_id(vault.decrypt(insured.id_number_enc)),
         card_number=card_number(policy.policy_no),
+        card_number_note=NUMBER_NOTE_ZH,
+        card_number_note_en=NUMBER_NOTE_EN,
         product_name=policy.product_name,
         product_name_en=policy.product_name_en,
         valid_from=policy.start_date,

@@ -148,6 +148,7 @@ class AdvanceStatus(enum.StrEnum):
     SUBMITTED = "submitted"  # 已提交
     APPROVED = "approved"  # 已批准: amount and the hospital to be paid
     DECLINED = "declined"  # 未批准 (reason)
+    DOCUMENTS_ASKED = "documents_asked"  # 待补充资料: the desk asked for documents
 
 
 class AdvancePayment(Base):

@@ -1,4 +1,7 @@
-"""Tell the member of each coordinator decision on an appointment: SMS, e-mail, in-app.
+"""Tell the member of each change of an appointment: SMS, e-mail, in-app.
+
+The member's own steps (booked, cancelled) are acknowledged; each coordinator decision
+(confirmed, another time proposed, declined) is announced.
 
 Written in the same transaction as the decision (the outbox delivers the SMS and e-mail
 afterwards), in the member's language (zh by default, en), in the insurer's SMS style.
@@ -12,22 +15,20 @@ import datetime
 from collections.abc import Mapping
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
 from server.billing.models import Appointment
-from server.claims.announcements import BRAND, language_of
+from server.claims.announcements import BRAND, language_of, tell
 from server.claims.core import ClaimContext
-from server.claims.models import ContactProfile
-from server.messages import service as messages
-from server.notify import outbox
 
 BOOKING_LINE = "1010-8686"
 SMS_REASON_MAX = 60
 
 
 class Event(StrEnum):
+    SUBMITTED = "appointment.submitted"
+    CANCELLED = "appointment.cancelled"
     CONFIRMED = "appointment.confirmed"
     TIME_PROPOSED = "appointment.time_proposed"
     DECLINED = "appointment.declined"
@@ -40,6 +41,49 @@ _TIME = {
 
 # (title, in-app body, SMS, e-mail body) per event and language
 TEXTS: Mapping[Event, Mapping[str, tuple[str, str, str, str]]] = {
+    Event.SUBMITTED: {
+        "zh": (
+            "直付就诊预约已提交",
+            "您的直付就诊预约已提交：{date} {time}，{hospital}{department}。"
+            "我们将与医院确认后通知您结果。",
+            "[{brand}]尊敬的{name}，您的直付就诊预约已提交：{date} {time}，{hospital}"
+            "{department}。我们将与医院确认后以短信通知您。如有疑问，请致电{line}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n您的直付就诊预约已提交，我们将与医院确认后通知您结果。"
+            "\n\n就诊日期：{date}\n就诊时间：{time}\n就诊医院：{hospital}\n就诊科室：{department}"
+            "\n\n如有疑问，请致电{line}。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Appointment request received",
+            "Your direct-billing appointment request is received: {date} {time}, {hospital}, "
+            "{department}. We will tell you once the hospital confirms it.",
+            "[{brand}] Dear {name}, your appointment request for {date} {time} at {hospital}, "
+            "{department} is received. We will text you once the hospital confirms it. "
+            "Questions: {line}.",
+            "Dear {name},\n\nYour direct-billing appointment request is received; we will "
+            "tell you once the hospital confirms it.\n\nDate: {date}\nTime: {time}\n"
+            "Hospital: {hospital}\nDepartment: {department}\n\nQuestions: call {line}.\n\n"
+            "This is an automatic message; please do not reply.\n\n{brand}\n",
+        ),
+    },
+    Event.CANCELLED: {
+        "zh": (
+            "直付就诊预约已取消",
+            "您已取消{date}在{hospital}的直付就诊预约。",
+            "[{brand}]尊敬的{name}，您已取消{date}在{hospital}的直付就诊预约。"
+            "如非本人操作，请致电{line}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n您已取消{date}在{hospital}{department}的直付就诊预约。"
+            "\n\n如非本人操作，请致电{line}。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Appointment cancelled",
+            "You cancelled your direct-billing appointment on {date} at {hospital}.",
+            "[{brand}] Dear {name}, you cancelled your appointment on {date} at {hospital}. "
+            "If this was not you, call {line}.",
+            "Dear {name},\n\nYou cancelled your direct-billing appointment on {date} at "
+            "{hospital} ({department}).\n\nIf this was not you, call {line}.\n\n"
+            "This is an automatic message; please do not reply.\n\n{brand}\n",
+        ),
+    },
     Event.CONFIRMED: {
         "zh": (
             "直付就诊预约成功",
@@ -159,40 +203,20 @@ def announce(
     title, message, sms, email = TEXTS[event][lang]
     v = values(cx, a, lang)
     sms_values = {**v, "reason": _cut(v["reason"], SMS_REASON_MAX)}
-    dedupe = f"{event.value}:{a.id}:{key}"
-    outbox.enqueue(
+    tell(
         db,
-        outbox.Channel.SMS,
-        cx.vault.decrypt(a.applicant_mobile_enc),
-        "",
-        sms.format_map(sms_values),
-        f"{dedupe}:sms",
-        vault=cx.vault,
-        now=now,
-    )
-    contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
-    address = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
-    if address:
-        outbox.enqueue(
-            db,
-            outbox.Channel.EMAIL,
-            address,
-            SUBJECTS[lang].format(brand=BRAND[lang], title=title),
-            email.format_map(v),
-            f"{dedupe}:email",
-            vault=cx.vault,
-            now=now,
-        )
-    in_app = {**v, "name": ""}
-    messages.post(
-        db,
-        account_id=account.id,
+        cx,
+        account,
+        mobile=cx.vault.decrypt(a.applicant_mobile_enc),
         kind=event.value,
         subject_type="appointment",
         subject_id=a.id,
-        language=lang,
+        lang=lang,
         title=title,
-        body=message.format_map(in_app),
-        dedupe_key=f"{dedupe}:app",
+        message=message.format_map({**v, "name": ""}),
+        sms=sms.format_map(sms_values),
+        email_subject=SUBJECTS[lang].format(brand=BRAND[lang], title=title),
+        email_body=email.format_map(v),
+        dedupe=f"{event.value}:{a.id}:{key}",
         now=now,
     )

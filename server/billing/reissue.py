@@ -3,7 +3,7 @@
 The member gives the mobile, the delivery address (province, city and district from the
 administrative divisions, and the street), a 6-digit postcode and the reason (lost,
 damaged, or other with a text); the coordinator desk posts the card with a tracking
-number (the member is told by SMS and in the app) and marks it delivered. One open
+number (the member is told by SMS, e-mail and in the app) and marks it delivered. One open
 request per card.
 """
 
@@ -18,16 +18,14 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
 from server.accounts.validation import mobile_problem, normalise_mobile
-from server.billing import divisions
 from server.billing.appointments import own_policy, require_person
 from server.billing.errors import AppointmentRuleBroken, AppointmentStateConflict, ReissueNotFound
 from server.billing.models import CardReissue, ReissueReason, ReissueStatus
-from server.claims.announcements import BRAND, language_of
+from server.claims.announcements import BRAND, language_of, tell
 from server.claims.core import ClaimContext
 from server.claims.models import Adjuster
+from server.divisions import divisions, normalise
 from server.errors import FieldProblem, ValidationFailed
-from server.messages import service as messages
-from server.notify import outbox
 from server.policies.models import Policy
 from server.workdays import china_date
 
@@ -58,7 +56,7 @@ def request(
     number = normalise_mobile(mobile)
     if (p := mobile_problem(number, "mobile")) is not None:
         problems.append(p)
-    wrong = divisions.address_problem(province_code, city_code, district_code)
+    wrong = divisions().address_problem(province_code, city_code, district_code)
     if wrong is not None:
         problems.append(
             FieldProblem(wrong, "Choose from the list of divisions.", "INVALID_DIVISION")
@@ -88,7 +86,7 @@ def request(
         account_id=account.id,
         policy_id=policy.id,
         mobile_enc=cx.vault.encrypt(number),
-        # stored as the 6-digit adcodes, whichever form the client sent
+        # stored in 6 digits (the 12-digit code's last six are zeros at these levels)
         province_code=_adcode(province_code),
         city_code=_adcode(city_code),
         district_code=_adcode(district_code),
@@ -168,7 +166,7 @@ def mark_posted(
     now = cx.now()
     row.status, row.tracking_no, row.posted_at = S.POSTED.value, tracking, now
     db.flush()
-    _announce_posted(db, cx, row, now)
+    _announce(db, cx, row, "posted", now)
     return row
 
 
@@ -178,62 +176,75 @@ def mark_delivered(
     row = _get(db, reissue_id)
     if row.status != S.POSTED.value:
         raise AppointmentStateConflict(f"The request is {row.status}; post it first.")
-    row.status, row.delivered_at, row.open_key = S.DELIVERED.value, cx.now(), None
+    now = cx.now()
+    row.status, row.delivered_at, row.open_key = S.DELIVERED.value, now, None
     db.flush()
+    _announce(db, cx, row, "delivered", now)
     return row
 
 
-_POSTED = {
-    "zh": (
-        "直付卡已寄出",
-        "您申请补办的直付卡已寄出，快递单号 {tracking}。",
-        "[{brand}]您申请补办的直付卡已寄出，快递单号{tracking}，请注意查收。"
-        "如有疑问，请致电1010-8686。回0000退订短信",
-    ),
-    "en": (
-        "Card posted",
-        "Your new direct-billing card is posted: tracking number {tracking}.",
-        "[{brand}] Your new direct-billing card is posted: tracking number {tracking}. "
-        "Questions: 1010-8686.",
-    ),
+# (title, in-app message, SMS, e-mail body) per event and language
+_TEXTS = {
+    "posted": {
+        "zh": (
+            "直付卡已寄出",
+            "您申请补办的直付卡已寄出，快递单号 {tracking}。",
+            "[{brand}]您申请补办的直付卡已寄出，快递单号{tracking}，请注意查收。"
+            "如有疑问，请致电{line}。回0000退订短信",
+            "尊敬的客户：\n\n您申请补办的直付卡已寄出，快递单号：{tracking}，请注意查收。"
+            "\n\n收到新卡后，原直付卡即停止使用。如有疑问，请致电{line}。"
+            "\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Card posted",
+            "Your new direct-billing card is posted: tracking number {tracking}.",
+            "[{brand}] Your new direct-billing card is posted: tracking number {tracking}. "
+            "Questions: {line}.",
+            "Dear client,\n\nYour new direct-billing card is posted: tracking number "
+            "{tracking}.\n\nOnce it arrives, the old card is no longer valid. Questions: "
+            "call {line}.\n\nThis is an automatic message; please do not reply.\n\n{brand}\n",
+        ),
+    },
+    "delivered": {
+        "zh": ("直付卡已送达", "您申请补办的直付卡已送达（快递单号 {tracking}）。", "", ""),
+        "en": (
+            "Card delivered",
+            "Your new direct-billing card was delivered (tracking number {tracking}).",
+            "",
+            "",
+        ),
+    },
 }
+_SUBJECTS = {"zh": "【{brand}】{title}", "en": "[{brand}] {title}"}
 
 
-def _announce_posted(
-    db: Session, cx: ClaimContext, row: CardReissue, now: datetime.datetime
+def _announce(
+    db: Session, cx: ClaimContext, row: CardReissue, event: str, now: datetime.datetime
 ) -> None:
     account = db.get(Account, row.account_id)
     if account is None:
         return
     lang = language_of(account)
-    title, body, sms = _POSTED[lang]
-    values = {"brand": BRAND[lang], "tracking": row.tracking_no}
-    key = f"card_reissue.posted:{row.id}"
-    outbox.enqueue(
+    title, body, sms, email = _TEXTS[event][lang]
+    values = {"brand": BRAND[lang], "tracking": row.tracking_no, "line": "1010-8686"}
+    tell(
         db,
-        outbox.Channel.SMS,
-        cx.vault.decrypt(row.mobile_enc),
-        "",
-        sms.format_map(values),
-        f"{key}:sms",
-        vault=cx.vault,
-        now=now,
-    )
-    messages.post(
-        db,
-        account_id=account.id,
-        kind="card_reissue.posted",
+        cx,
+        account,
+        mobile=cx.vault.decrypt(row.mobile_enc),
+        kind=f"card_reissue.{event}",
         subject_type="card_reissue",
         subject_id=row.id,
-        language=lang,
+        lang=lang,
         title=title,
-        body=body.format_map(values),
-        dedupe_key=f"{key}:app",
+        message=body.format_map(values),
+        sms=sms.format_map(values),
+        email_subject=_SUBJECTS[lang].format(brand=BRAND[lang], title=title),
+        email_body=email.format_map(values),
+        dedupe=f"card_reissue.{event}:{row.id}",
         now=now,
     )
 
 
 def _adcode(code: str) -> str:
-    found = divisions.get(code)
-    assert found is not None  # address_problem() checked it
-    return found.code
+    return normalise(code)[:6]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Account
 from server.claims.core import ClaimContext
 from server.claims.models import Claim, ContactProfile
+from server.crypto import mask_account
 from server.messages import service as messages
 from server.notify import outbox
 from server.notify.templates import HOTLINE
@@ -35,6 +36,7 @@ class Event(StrEnum):
     SUPPLEMENT_REQUESTED = "claim.supplement_requested"
     SUPPLEMENT_RECEIVED = "claim.supplement_received"
     SETTLED = "claim.settled"
+    PAID = "claim.paid"
     REJECTED = "claim.rejected"
 
 
@@ -50,6 +52,8 @@ class Facts:
     reason: str = ""
     link: str = ""  # the supplement link
     deadline: str = ""
+    paid_on: str = ""  # the day the bank paid
+    payee: str = ""  # masked: the bank and the account's last 4 digits
 
 
 # (title, in-app body, SMS, e-mail body) per event and language; {brand} and {hotline} are
@@ -139,6 +143,27 @@ TEXTS: Mapping[Event, Mapping[str, tuple[str, str, str, str]]] = {
             "This is an automatic message; please do not reply.\n\n{brand}\n",
         ),
     },
+    Event.PAID: {
+        "zh": (
+            "理赔款已支付",
+            "赔案 {claim_no} 的理赔款 {paid} 元已于 {paid_on} 支付至 {payee}。",
+            "[{brand}]尊敬的{name}，您的赔案{claim_no}理赔款{paid}元已于{paid_on}支付至{payee}，"
+            "请注意查收。若有疑问，请咨询我司客服热线{hotline}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n您的赔案 {claim_no} 的理赔款已支付。\n\n"
+            "支付金额：{paid} 元\n支付日期：{paid_on}\n收款账户：{payee}\n\n"
+            "请注意查收。如有疑问，请致电{hotline}。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Claim paid",
+            "CNY {paid} for claim {claim_no} was paid on {paid_on} to {payee}.",
+            "[{brand}] Dear {name}, CNY {paid} for claim {claim_no} was paid on {paid_on} "
+            "to {payee}. Questions: hotline {hotline}.",
+            "Dear {name},\n\nThe payment for claim {claim_no} has been made.\n\n"
+            "Amount: CNY {paid}\nDate: {paid_on}\nPayee account: {payee}\n\n"
+            "Questions: call {hotline}.\n\nThis is an automatic message; please do not "
+            "reply.\n\n{brand}\n",
+        ),
+    },
     Event.REJECTED: {
         "zh": (
             "理赔未予赔付",
@@ -191,6 +216,8 @@ def render(event: Event, lang: str, facts: Facts) -> Rendered:
         "reason": facts.reason,
         "link": facts.link,
         "deadline": facts.deadline,
+        "paid_on": facts.paid_on,
+        "payee": facts.payee,
     }
     sms_values = {**values, "reason": _cut(" ".join(facts.reason.split()), SMS_REASON_MAX)}
     return Rendered(
@@ -209,6 +236,39 @@ def language_of(account: Account | None) -> str:
     return lang if lang in messages.LANGUAGES else "zh"
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Whom a claim's texts go to: the in-app message to `account` (none for a paper claim
+    of a person without the app), SMS and e-mail to the claim's contact."""
+
+    account: Account | None
+    phone: str
+    email: str
+    language: str
+
+
+def recipient(db: Session, cx: ClaimContext, claim: Claim) -> Recipient:
+    """A member's claim: their account, mobile and contact e-mail. A paper claim the office
+    entered (no account on it): the contact typed on it, and the insured person's own
+    account for the in-app message when they have one."""
+    vault = cx.vault
+    account = db.get(Account, claim.account_id) if claim.account_id is not None else None
+    if account is None and claim.account_id is None:
+        account = db.scalar(select(Account).where(Account.person_id == claim.insured_id).limit(1))
+    phone = vault.decrypt(claim.contact_phone_enc).strip() if claim.contact_phone_enc else ""
+    email = vault.decrypt(claim.contact_email_enc).strip() if claim.contact_email_enc else ""
+    if account is not None and not phone:
+        phone = vault.decrypt(account.phone_enc)
+    if account is not None and not email and claim.account_id is not None:
+        contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
+        email = vault.decrypt(contact.email_enc).strip() if contact is not None else ""
+    if account is not None:
+        lang = language_of(account)
+    else:
+        lang = claim.contact_language if claim.contact_language in messages.LANGUAGES else "zh"
+    return Recipient(account=account, phone=phone, email=email, language=lang)
+
+
 def announce(
     db: Session,
     cx: ClaimContext,
@@ -218,6 +278,7 @@ def announce(
     *,
     key: str,
     deadline: datetime.date | None = None,
+    paid_on: datetime.date | None = None,
 ) -> None:
     """Queue the SMS and e-mail and post the in-app message for one change of `claim`.
 
@@ -226,10 +287,8 @@ def announce(
     """
     if claim.claim_no is None:
         return  # a draft has no claimant-facing life yet
-    account = db.get(Account, claim.account_id)
-    if account is None:
-        return
-    lang = language_of(account)
+    to = recipient(db, cx, claim)
+    lang = to.language
     facts = Facts(
         name=cx.vault.decrypt(claim.insured.name_enc).strip(),
         claim_no=claim.claim_no,
@@ -238,42 +297,88 @@ def announce(
         deductions=_deductions(claim, lang) if event is Event.SETTLED else "",  # e-mail of SETTLED
         reason=(claim.decision_reason or "").strip(),
         deadline=_date(deadline, lang) if deadline else "",
+        paid_on=_date(paid_on, lang) if paid_on else "",
+        payee=masked_payee(cx, claim, lang) if paid_on else "",
     )
     text = render(event, lang, facts)
-    dedupe = f"{event.value}:{claim.id}:{key}"
-    if text.sms:
+    tell(
+        db,
+        cx,
+        to.account,
+        mobile=to.phone,
+        email=to.email,
+        kind=event.value,
+        subject_type="claim",
+        subject_id=claim.id,
+        lang=lang,
+        title=text.title,
+        message=text.message,
+        sms=text.sms,
+        email_subject=text.email_subject,
+        email_body=text.email_body,
+        dedupe=f"{event.value}:{claim.id}:{key}",
+        now=now,
+    )
+
+
+def tell(
+    db: Session,
+    cx: ClaimContext,
+    account: Account | None,
+    *,
+    mobile: str,
+    email: str | None = None,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    lang: str,
+    title: str,
+    message: str,
+    sms: str = "",
+    email_subject: str = "",
+    email_body: str = "",
+    dedupe: str,
+    now: datetime.datetime,
+) -> None:
+    """Tell someone one thing on every channel: the SMS to `mobile`, the e-mail to `email`
+    (None: the address of the account's contact record, when they gave one), the in-app
+    message to `account` (None: a paper claim's claimant without the app).
+
+    Used for claims and for every service request (direct billing, pre-authorisation,
+    self-service administration). `dedupe` names the change: the same one twice (a
+    retried request) writes nothing more. Empty `sms` or `email_body` skip that channel.
+    The SMS and e-mail may name the person (they live only in the encrypted outbox); the
+    in-app `message` must not.
+    """
+    if sms and mobile:
         outbox.enqueue(
-            db,
-            outbox.Channel.SMS,
-            cx.vault.decrypt(account.phone_enc),
-            "",
-            text.sms,
-            f"{dedupe}:sms",
-            vault=cx.vault,
-            now=now,
+            db, outbox.Channel.SMS, mobile, "", sms, f"{dedupe}:sms", vault=cx.vault, now=now
         )
-    contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
-    email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
-    if text.email_body and email:
+    if email is None and account is not None:
+        contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
+        email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
+    if email_body and email:
         outbox.enqueue(
             db,
             outbox.Channel.EMAIL,
             email,
-            text.email_subject,
-            text.email_body,
+            email_subject,
+            email_body,
             f"{dedupe}:email",
             vault=cx.vault,
             now=now,
         )
+    if account is None:
+        return  # no app account: SMS and e-mail only
     messages.post(
         db,
         account_id=account.id,
-        kind=event.value,
-        subject_type="claim",
-        subject_id=claim.id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
         language=lang,
-        title=text.title,
-        body=text.message,
+        title=title,
+        body=message,
         dedupe_key=f"{dedupe}:app",
         now=now,
     )
@@ -281,6 +386,15 @@ def announce(
 
 def _yuan(fen: int | None) -> str:
     return "" if fen is None else f"{fen // 100:,}.{fen % 100:02d}"
+
+
+def masked_payee(cx: ClaimContext, claim: Claim, lang: str) -> str:
+    """The payee masked: the bank and the account's last 4 digits."""
+    payee = claim.payee
+    if payee is None:
+        return "您的收款账户" if lang == "zh" else "your payee account"
+    number = mask_account(cx.vault.decrypt(payee.account_no_enc))
+    return f"{payee.bank_name}（{number}）" if lang == "zh" else f"{payee.bank_name} ({number})"
 
 
 def _deductions(claim: Claim, lang: str) -> str:

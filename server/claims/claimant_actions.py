@@ -118,6 +118,7 @@ def resubmit(
         incident_date=old.incident_date,
         claim_type=old.claim_type,
         facility_name=old.facility_name,
+        facility_id=old.facility_id,
         invoice_total_fen=old.invoice_total_fen,
         province=old.province,
         city=old.city,

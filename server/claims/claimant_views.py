@@ -12,6 +12,7 @@ from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
+from server.claims import announcements
 from server.claims.core import ClaimContext
 from server.claims.models import Claim, ContactProfile, PayeeAccount
 from server.crypto import mask_email, mask_id, mask_name, mask_phone
@@ -125,10 +126,14 @@ def person_summary(
 
 def parties(db: Session, cx: ClaimContext, claim: Claim) -> tuple[PersonSummary, PersonSummary]:
     """The insured person (出险人) and the applicant (申请人) as the confirm step shows them."""
-    account = db.get(Account, claim.account_id)
-    contact = contact_of(db, claim.account_id)
-    email = cx.vault.decrypt(contact.email_enc) if contact is not None else None
-    mobile = cx.vault.decrypt(account.phone_enc) if account is not None else None
+    if claim.account_id is None:  # a paper claim the office entered: its own contact
+        to = announcements.recipient(db, cx, claim)
+        mobile, email = to.phone or None, to.email or None
+    else:
+        account = db.get(Account, claim.account_id)
+        contact = contact_of(db, claim.account_id)
+        email = cx.vault.decrypt(contact.email_enc) if contact is not None else None
+        mobile = cx.vault.decrypt(account.phone_enc) if account is not None else None
     applicant = person_summary(cx, claim.applicant, Relation.SELF, mobile=mobile, email=email)
     if claim.insured_id == claim.applicant_id:
         return applicant, applicant

@@ -31,6 +31,7 @@ from server.claims.models import (
 from server.claims.rules import RuleBook, rule_book
 from server.clock import Clock
 from server.crypto import Vault
+from server.hospital_records import HospitalRecords
 from server.limits import Limiter
 from server.sessions import Lifetime, SessionStore
 from server.settings import Settings
@@ -49,7 +50,8 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ),
     S.UNDER_REVIEW: frozenset({S.PENDING_SUPPLEMENT, S.SETTLED, S.REJECTED, S.WITHDRAWN}),
     S.PENDING_SUPPLEMENT: frozenset({S.UNDER_REVIEW, S.REJECTED, S.WITHDRAWN}),
-    S.SETTLED: frozenset(),
+    S.SETTLED: frozenset({S.PAID}),
+    S.PAID: frozenset(),
     S.REJECTED: frozenset(),
     S.WITHDRAWN: frozenset(),
 }
@@ -68,6 +70,8 @@ class ClaimContext:
     rules: RuleBook
     codes: SmsCodes  # CONFIRM_CLAIM codes, sent to the applicant's mobile
     limiter: Limiter  # adjusters' log-ins, the supplement portal's tries and captchas
+    # U享赔's visit records (server/hospital_records.py); None: not offered on this server
+    hospital_records: HospitalRecords | None = None
 
     @property
     def max_file_bytes(self) -> int:
@@ -98,6 +102,7 @@ def claim_context(
     storage: Storage | None = None,
     rules: RuleBook | None = None,
     limiter: Limiter | None = None,
+    hospital_records: HospitalRecords | None = None,
 ) -> ClaimContext:
     return ClaimContext(
         settings=settings,
@@ -107,6 +112,7 @@ def claim_context(
         rules=rules or rule_book(),
         codes=codes,
         limiter=limiter or codes.limiter,  # the members' limiter: one per app
+        hospital_records=hospital_records,
     )
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.accounts.validation import sms_code_problem
-from server.claims import announcements, outpatient_year, payees
+from server.claims import announcements, designated, outpatient_year, payees
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_amount,
@@ -236,8 +236,10 @@ def update_basics(
     claim_type: str,
     relationship: Relation | None = None,
     facility_name: str | None = None,
+    facility_id: str | None = None,
 ) -> Claim:
-    """基本信息: address, incident type and date, claim type, relationship for a child."""
+    """基本信息: address, incident type and date, claim type, relationship for a child;
+    the hospital by directory id where the plan names its hospitals so (designated.py)."""
     claim = own_draft(db, account, claim_id)
     rules = cx.rules.get(claim.plan_rules)
     today = china_today(cx)
@@ -256,10 +258,14 @@ def update_basics(
             "The relationship does not match the policy's record of the insured person.",
             "RELATIONSHIP_MISMATCH",
         )
-    problems.include(facility_problem(rules, claim_type, facility))
+    if not (facility_id or "").strip():
+        problems.include(facility_problem(rules, claim_type, facility))
     problems.raise_any()
     _check_claim_type(rules, claim_type)
     check_cover(claim.policy, incident_date)
+    chosen = designated.check_choice(rules, claim_type, facility_id, facility)
+    if chosen is not None:
+        facility = chosen.name
     _check_facility(rules, claim_type, facility)
     outpatient_year.check(
         db,
@@ -275,6 +281,7 @@ def update_basics(
     claim.incident_date = incident_date
     claim.claim_type = claim_type
     claim.facility_name = facility
+    claim.facility_id = chosen.facility_id if chosen is not None else None
     claim.updated_at = cx.now()
     db.flush()
     return claim
@@ -493,7 +500,7 @@ def _submission_checks(
     attempt(check_notice, claim.notice_accepted_at is not None)
     attempt(claim_relation, claim.policy, claim.applicant_id, rules, today)
     attempt(check_in_force, claim.policy, today)
-    attempt(check_contact, contact_of(db, claim.account_id))
+    attempt(check_contact, contact_of(db, claim.account_id) if claim.account_id else None)
     if None in (claim.address_enc, claim.incident_type, claim.incident_date, claim.claim_type):
         out.append(
             ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the basic information.", field="basics")
@@ -510,6 +517,9 @@ def _submission_checks(
         if facility is not None:
             out.append(rule_broken(facility))
         attempt(_check_facility, rules, claim.claim_type, claim.facility_name)
+        attempt(
+            designated.check_choice, rules, claim.claim_type, claim.facility_id, claim.facility_name
+        )
     if claim.invoice_total_fen is None:
         out.append(ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the claim amount.", field="amount"))
     else:

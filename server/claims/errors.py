@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.errors import DomainError
+from server.errors import DomainError, RetryLater
 
 
 class ClaimNotFound(DomainError):
@@ -90,3 +90,77 @@ class WrongPreAuthState(DomainError):
     """The request's status does not allow this step (e.g. a file after submission)."""
 
     code = "PRE_AUTH_STATE_CONFLICT"
+
+
+class UxiangNotAvailable(DomainError):
+    """U享赔 is for group policies with medical cover; the message gives the usual route."""
+
+    code = "UXIANG_NOT_AVAILABLE"
+
+
+class UxiangAuthorisationRequired(DomainError):
+    """No live U享赔 authorisation (ticked, signed, of the current text): nothing is fetched."""
+
+    code = "UXIANG_AUTHORISATION_REQUIRED"
+
+
+class UxiangAuthorisationNotFound(DomainError):
+    """No such authorisation among the member's (another member's answers the same)."""
+
+    code = "UXIANG_AUTHORISATION_NOT_FOUND"
+
+
+class UxiangRecordNotFound(DomainError):
+    """No such visit record among the member's (another member's answers the same)."""
+
+    code = "UXIANG_RECORD_NOT_FOUND"
+
+
+class UxiangRecordClaimed(DomainError):
+    """A claim was made from this visit record already: one claim per record."""
+
+    code = "UXIANG_RECORD_CLAIMED"
+
+
+class UxiangRateLimited(RetryLater):
+    """Too many record look-ups from this member or this address; wait `retry_after`."""
+
+    code = "UXIANG_RATE_LIMITED"
+
+
+class ServiceRequestNotFound(DomainError):
+    """No such 自助保全 request for this caller; another member's answers the same."""
+
+    code = "SERVICE_REQUEST_NOT_FOUND"
+
+
+class WrongServiceRequestState(DomainError):
+    """The request's status does not allow this step (a change after submission, a second
+    decision)."""
+
+    code = "SERVICE_REQUEST_STATE_CONFLICT"
+
+
+class ServiceRequestOpen(DomainError):
+    """The member has a change of personal details open already (a draft or under review)."""
+
+    code = "SERVICE_REQUEST_OPEN"
+
+
+class MobileInUse(DomainError):
+    """The new mobile number is another account's log-in."""
+
+    code = "MOBILE_IN_USE"
+
+
+class IdentityUnavailable(DomainError):
+    """The new document cannot be taken online: another member's or insured person's. The
+    message says no more than that."""
+
+    code = "IDENTITY_UNAVAILABLE"
+
+
+class DetailsChangeLimited(RetryLater):
+    """Too many changes of personal details started or submitted by this member lately."""
+
+    code = "DETAILS_CHANGE_RATE_LIMITED"

@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Account
 from server.claims import links, notice
 from server.claims.core import ClaimContext, can_see
+from server.claims.details_models import DetailsChange, DetailsChangeFile
 from server.claims.models import Adjuster, Channel, Claim, ClaimDocument, ClaimStatus
 from server.ids import global_id
+from server.service_supplements.models import ServiceSupplement, ServiceSupplementDocument
 from server.sessions import LiveSession, SessionKind
 from server.storage.backend import content_type_of, new_temp_file
 
@@ -106,6 +108,10 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
     session = cx.sessions.find(db, link.session_id)
     if session is None:
         raise FileMissing()  # signed out, or the session ended: so did its links
+    if link.kind == "details-file":
+        return _details_file(db, session, link.object_id)
+    if link.kind in ("request-doc", "request-thumb"):
+        return _request_file(db, session, link)
     if link.kind in ("doc", "thumb"):
         doc = db.get(ClaimDocument, link.object_id)
         if doc is None or doc.removed_at is not None:
@@ -132,7 +138,7 @@ def open_link(db: Session, cx: ClaimContext, link: links.Link) -> StoredFile | R
             kind,
             f"signature-{claim.claim_no or claim.id}.{EXTENSIONS[kind]}",
         )
-    if claim.status is not ClaimStatus.SETTLED:
+    if claim.status not in (ClaimStatus.SETTLED, ClaimStatus.PAID):
         raise NoSettlementNotice()
     settled = notice.settlement_notice(db, cx, claim)
     if link.kind == "notice-html":
@@ -165,6 +171,51 @@ def _notice_pdf(
     finally:
         temp.unlink(missing_ok=True)
     return RenderedFile(body, PDF, name)
+
+
+def _details_file(db: Session, session: LiveSession, file_id: int) -> StoredFile:
+    """A change of personal details' photo or signature: for the back office, and for the
+    member whose change it is."""
+    row = db.get(DetailsChangeFile, file_id)
+    change = db.get(DetailsChange, row.change_id) if row is not None else None
+    if row is None or change is None:
+        raise FileMissing()
+    if session.kind is SessionKind.ADJUSTER:
+        adjuster = db.get(Adjuster, session.subject_id)
+        if adjuster is None or not adjuster.active:
+            raise FileMissing()
+    elif session.kind is not SessionKind.MEMBER or session.subject_id != change.account_id:
+        raise FileMissing()
+    extension = EXTENSIONS.get(row.content_type, "bin")
+    return StoredFile(row.storage_key, row.content_type, f"{row.category.lower()}.{extension}")
+
+
+def _request_file(db: Session, session: LiveSession, link: links.Link) -> StoredFile:
+    """A file sent for a service request's documents: to its H5 session, the member whose
+    request it is, or back-office staff."""
+    doc = db.get(ServiceSupplementDocument, link.object_id)
+    ask = db.get(ServiceSupplement, doc.supplement_id) if doc is not None else None
+    if doc is None or ask is None or doc.removed_at is not None:
+        raise FileMissing()
+    if session.kind is SessionKind.REQUEST_PORTAL:
+        allowed = session.subject_id == ask.id
+    elif session.kind is SessionKind.MEMBER:
+        allowed = session.subject_id == ask.account_id
+    elif session.kind is SessionKind.ADJUSTER:
+        adjuster = db.get(Adjuster, session.subject_id)
+        allowed = adjuster is not None and adjuster.active
+    else:
+        allowed = False
+    if not allowed:
+        raise FileMissing()
+    if link.kind == "request-doc":
+        return StoredFile(
+            doc.storage_key, doc.content_type, _named(doc.display_name, doc.content_type)
+        )
+    if doc.thumbnail_key is None:
+        raise FileMissing()
+    stem = doc.display_name.rsplit(".", 1)[0] if "." in doc.display_name else doc.display_name
+    return StoredFile(doc.thumbnail_key, "image/jpeg", f"{stem}-preview.jpg")
 
 
 def _check_viewer(db: Session, session: LiveSession, claim: Claim) -> None:

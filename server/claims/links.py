@@ -16,13 +16,27 @@ from server import signing
 
 PURPOSE = "claim-file"
 # what a link can open
-KINDS = frozenset({"doc", "thumb", "sig", "notice-html", "notice-pdf"})
+# details-file: a change of personal details' photo or signature (details_change.py)
+# request-doc and request-thumb: a file sent for a service request's documents
+# (server/service_supplements)
+KINDS = frozenset(
+    {
+        "doc",
+        "thumb",
+        "sig",
+        "notice-html",
+        "notice-pdf",
+        "details-file",
+        "request-doc",
+        "request-thumb",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    kind: str  # doc | thumb | sig | notice-html | notice-pdf
-    object_id: int  # document id, or claim id for sig and notices
+    kind: str  # doc | thumb | sig | notice-html | notice-pdf | details-file
+    object_id: int  # document id, claim id for sig and notices, details_change_file id
     session_id: int  # the sign-in session (server/sessions.py) the link was made for
 
 

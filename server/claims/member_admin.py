@@ -1,5 +1,7 @@
 """自助保全 (seed 000 §11): the member's own policy administration requests.
 
+A change of personal details (§11.1) is reviewed by the back office: details_change.py.
+
 A change of contact details (§11.2: province/city/district, street address, e-mail) takes
 a CHANGE_CONTACT code sent to the member's own mobile and applies at once to the contact
 record claims use (ContactProfile: one record). Every request is kept for the progress
@@ -20,9 +22,11 @@ from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose
 from server.accounts.validation import sms_code_problem
 from server.claims import claimant_input as check
+from server.claims import details_change
 from server.claims.claimant_rules import require_verified
 from server.claims.claimant_views import contact_of, mask_address
 from server.claims.core import ClaimContext
+from server.claims.details_models import DetailsChange, ServiceRequestEvent
 from server.claims.models import (
     ContactProfile,
     ServiceRequest,
@@ -46,8 +50,9 @@ _APPLIED_TEXT = {
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    status: str  # SUBMITTED, APPLIED
+    status: str  # DRAFT, SUBMITTED, APPLIED, REJECTED
     at: datetime.datetime
+    note: str = ""  # a rejection's reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,8 @@ class RequestView:
     created_at: datetime.datetime
     decided_at: datetime.datetime | None
     timeline: list[Step]
+    reject_reason: str | None = None
+    files: tuple[str, ...] = ()  # a details change's photos and signature, by category
 
 
 def _region(
@@ -157,24 +164,50 @@ def change_contact(
         dedupe_key=f"service_request:{request.id}:applied",
         now=now,
     )
-    return _view(cx, request)
+    return _view(db, cx, request)
 
 
-def _view(cx: ClaimContext, r: ServiceRequest) -> RequestView:
-    detail = json.loads(cx.vault.decrypt(r.detail_enc))
-    summary = f"{mask_address(detail['address'])} {mask_email(detail['email'])}"
-    steps = [Step("SUBMITTED", r.created_at)]
-    if r.decided_at is not None:
-        steps.append(Step(r.status.upper(), r.decided_at))
+def _view(db: Session, cx: ClaimContext, r: ServiceRequest) -> RequestView:
+    kind = ServiceRequestKind(r.kind)
+    events = list(
+        db.scalars(
+            select(ServiceRequestEvent)
+            .where(ServiceRequestEvent.request_id == r.id)
+            .order_by(ServiceRequestEvent.id)
+        )
+    )
+    if events:
+        steps = [Step(e.status.upper(), e.at, e.note) for e in events]
+    else:  # a contact change: applied as it was sent
+        steps = [Step("SUBMITTED", r.created_at)]
+        if r.decided_at is not None:
+            steps.append(Step(r.status.upper(), r.decided_at))
+    reason = None
+    files: tuple[str, ...] = ()
+    if kind is ServiceRequestKind.CHANGE_DETAILS:
+        summary = details_change.summary(details_change.new_details(cx, r))
+        change = db.scalar(select(DetailsChange).where(DetailsChange.request_id == r.id))
+        if change is not None:
+            reason = change.reject_reason
+            files = tuple(details_change.files_of(db, change))
+    else:
+        detail = json.loads(cx.vault.decrypt(r.detail_enc))
+        summary = f"{mask_address(detail['address'])} {mask_email(detail['email'])}"
     return RequestView(
         id=r.id,
-        kind=ServiceRequestKind(r.kind),
+        kind=kind,
         status=ServiceRequestStatus(r.status),
         summary=summary,
         created_at=r.created_at,
         decided_at=r.decided_at,
         timeline=steps,
+        reject_reason=reason,
+        files=files,
     )
+
+
+def view(db: Session, cx: ClaimContext, r: ServiceRequest) -> RequestView:
+    return _view(db, cx, r)
 
 
 def requests(db: Session, cx: ClaimContext, account: Account) -> list[RequestView]:
@@ -186,4 +219,4 @@ def requests(db: Session, cx: ClaimContext, account: Account) -> list[RequestVie
         .order_by(ServiceRequest.id.desc())
         .limit(LIST_MAX)
     )
-    return [_view(cx, r) for r in rows]
+    return [_view(db, cx, r) for r in rows]

@@ -32,6 +32,7 @@ class ClaimStatus(enum.Enum):
     UNDER_REVIEW = "under_review"  # 审核中
     PENDING_SUPPLEMENT = "pending_supplement"  # 待补充资料
     SETTLED = "settled"  # 已结案
+    PAID = "paid"  # 已支付: the payment of a settled claim is recorded (server/claims/payments.py)
     REJECTED = "rejected"  # 拒赔
     WITHDRAWN = "withdrawn"  # 已撤案
 
@@ -74,10 +75,14 @@ class ContactProfile(Base):
 
 class ServiceRequestKind(enum.Enum):
     CHANGE_CONTACT = "change_contact"  # 客户联系信息变更 (§11.2)
+    CHANGE_DETAILS = "change_details"  # 客户信息变更 (§11.1): staff review (details_change.py)
 
 
 class ServiceRequestStatus(enum.Enum):
+    DRAFT = "draft"  # being filled in: photos, signature, SMS codes
+    SUBMITTED = "submitted"  # 审核中: with the back office
     APPLIED = "applied"  # 已生效
+    REJECTED = "rejected"  # 未通过: with the reason
 
 
 class ServiceRequest(Base):
@@ -108,7 +113,8 @@ class PayeeAccount(Base):
     __tablename__ = "payee_account"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    # null: a payee the claims office typed from a paper claim (server/claims/offline.py)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
     holder_name_enc: Mapped[str] = mapped_column(Text)
     bank_name: Mapped[str] = mapped_column(String(100))
     account_no_enc: Mapped[str] = mapped_column(Text)
@@ -166,7 +172,8 @@ class Claim(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_no: Mapped[str | None] = mapped_column(String(20), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    # the member who made it; null for a paper claim the office entered (channel OFFICE)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("person.id"))  # 申请人
     policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"), index=True)
     insured_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)  # 出险人
@@ -191,6 +198,8 @@ class Claim(Base):
     incident_date: Mapped[datetime.date | None] = mapped_column(Date)
     claim_type: Mapped[str | None] = mapped_column(String(40))  # a code of the plan rules
     facility_name: Mapped[str | None] = mapped_column(String(200))  # 就诊医院
+    # the directory facility chosen, where the plan names its hospitals by id
+    facility_id: Mapped[str | None] = mapped_column(String(80))
     # 理赔金额
     invoice_total_fen: Mapped[int | None] = mapped_column(Integer)
     province: Mapped[str | None] = mapped_column(String(40))
@@ -209,6 +218,12 @@ class Claim(Base):
     paid_fen: Mapped[int | None] = mapped_column(Integer)
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("adjuster.id"))
+    # a paper claim: who entered it, and whom to tell (typed by staff or from the policy
+    # record; encrypted); the language of the texts when no account chose one
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("adjuster.id"))
+    contact_phone_enc: Mapped[str | None] = mapped_column(Text)
+    contact_email_enc: Mapped[str | None] = mapped_column(Text)
+    contact_language: Mapped[str | None] = mapped_column(String(5))
 
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -232,6 +247,22 @@ class Claim(Base):
         order_by="ClaimDeduction.id", cascade="all, delete-orphan"
     )
     supplements: Mapped[list[SupplementRequest]] = relationship(order_by="SupplementRequest.id")
+
+
+class ClaimPayment(Base):
+    """The payment of a settled claim as the office records it (理赔款支付): amount, value
+    date, the bank's reference, and the payee account it went to."""
+
+    __tablename__ = "claim_payment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), unique=True)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[datetime.date] = mapped_column(Date)  # China date the bank paid
+    bank_reference: Mapped[str] = mapped_column(String(60))
+    payee_id: Mapped[int | None] = mapped_column(ForeignKey("payee_account.id"))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("adjuster.id"))
+    recorded_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
 
 
 class ClaimInvoice(Base):

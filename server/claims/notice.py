@@ -104,7 +104,7 @@ class SettlementNotice:
 
 def settlement_notice(db: Session, cx: ClaimContext, claim: Claim) -> SettlementNotice:
     """The notice of a settled claim; any other claim raises WrongClaimState."""
-    if claim.status is not ClaimStatus.SETTLED:
+    if claim.status not in (ClaimStatus.SETTLED, ClaimStatus.PAID):
         raise WrongClaimState("Only a settled claim has a settlement notice.")
     rules = cx.rules.get(claim.plan_rules)
     kind = rules.claim_type(claim.claim_type) if claim.claim_type else None

@@ -31,6 +31,7 @@ COUNTED_STATUSES = (
     ClaimStatus.UNDER_REVIEW,
     ClaimStatus.PENDING_SUPPLEMENT,
     ClaimStatus.SETTLED,
+    ClaimStatus.PAID,
 )
 
 

@@ -4,8 +4,10 @@ The member ticks 《申请提示》, chooses the policy, says who applies (thems
 person with name, relation to the insured, mobile, e-mail, ID and address), the facility
 (from the directory, by id), visit date and items; uploads the application form and the
 original medical records; confirms with a CONFIRM_PRE_AUTH SMS code and submits. The
-claims office approves (items, amount, validity dates) or declines (reason); each change
-is on the request's timeline and told to the member in the message centre.
+claims office approves (items, amount, validity dates), declines (reason), or asks for more
+through server/service_supplements (categories, instructions, a deadline in working days;
+SMS and e-mail with the H5 upload link; the app uploads and answers too). Each change is on
+the request's timeline; decisions reach the member by SMS, e-mail (zh/en) and in the app.
 
 Other policies get PRE_AUTH_NOT_AVAILABLE with the seed's offline route: the application
 form and records by e-mail to the address below.
@@ -18,10 +20,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server import service_supplements
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.accounts.validation import (
@@ -33,6 +37,7 @@ from server.accounts.validation import (
     sms_code_problem,
 )
 from server.claims import claimant_input as check
+from server.claims.announcements import BRAND
 from server.claims.claimant_rules import china_today, member_policy, require_verified
 from server.claims.core import ClaimContext
 from server.claims.errors import PreAuthNotAvailable, PreAuthNotFound, WrongPreAuthState
@@ -45,9 +50,11 @@ from server.claims.preauth_models import (
 )
 from server.errors import FieldProblem, ValidationFailed
 from server.messages import service as messages
+from server.notify import outbox
 from server.policies.models import IdType, PolicyStatus, Relation
+from server.service_supplements import kinds
+from server.service_supplements.models import ServiceSupplement, ServiceSupplementDocument
 from server.storage.uploads import StoredUpload
-from server.workdays import add_working_days
 
 OFFLINE_EMAIL = "VIPClaim@cpic.com.cn"
 OFFLINE_ROUTE = (
@@ -211,6 +218,15 @@ def _draft(
     return row
 
 
+def _attach_more(
+    db: Session, cx: ClaimContext, row: PreAuthorisation, category: str, stored: StoredUpload
+) -> ServiceSupplementDocument:
+    ask = service_supplements.latest(db, KIND, row.id)
+    if ask is None:
+        raise WrongPreAuthState("Nothing was asked for on this request.")
+    return service_supplements.attach(db, cx, ask.id, category, stored, channel="app")
+
+
 def attach(
     db: Session,
     cx: ClaimContext,
@@ -218,11 +234,14 @@ def attach(
     pre_auth_id: int,
     category: str,
     stored: StoredUpload,
-) -> PreAuthDocument:
-    """Step 5: one stored file (server/storage) of a category, to a draft."""
+) -> PreAuthDocument | ServiceSupplementDocument:
+    """Step 5: one stored file (server/storage) of a category, to a draft; while the office
+    asks for more, to its request for documents."""
+    row = _draft(db, account, pre_auth_id, more=True)
+    if row.status == S.MORE_REQUESTED.value:
+        return _attach_more(db, cx, row, category, stored)
     if category not in CATEGORIES:
         raise _problem("category", "APPLICATION_FORM or MEDICAL_RECORD.", "CATEGORY_NOT_ALLOWED")
-    row = _draft(db, account, pre_auth_id, more=True)
     count = db.scalar(
         select(func.count())
         .select_from(PreAuthDocument)
@@ -283,26 +302,21 @@ def submit(
 
 
 def send_more(
-    db: Session, cx: ClaimContext, account: Account, pre_auth_id: int
+    db: Session, cx: ClaimContext, account: Account, pre_auth_id: int, remark: str = ""
 ) -> PreAuthorisation:
-    """补充资料: the files the office asked for are uploaded; the request goes back to it."""
+    """补充资料 in the app: a file for each category the office asked for is uploaded; the
+    request goes back to it (server/service_supplements.fulfil, as the H5 page does)."""
     row = _draft(db, account, pre_auth_id, more=True)
-    if row.status != S.MORE_REQUESTED.value:
+    ask = service_supplements.latest(db, KIND, row.id)
+    if row.status != S.MORE_REQUESTED.value or ask is None:
         raise WrongPreAuthState("Nothing was asked for on this request.")
-    since = row.more_requested_at
-    new_files = db.scalar(
-        select(func.count())
-        .select_from(PreAuthDocument)
-        .where(PreAuthDocument.pre_auth_id == row.id, PreAuthDocument.uploaded_at >= since)
-    )
-    if not new_files:
-        raise _problem(
-            "documents", "Upload what the claims office asked for first.", "DOCUMENTS_MISSING"
-        )
-    now = cx.now()
-    row.status = S.SUBMITTED.value
-    _event(db, row, S.SUBMITTED, now, "补充资料 supplement")
-    _tell(db, account, row, S.SUBMITTED, now)
+    try:
+        service_supplements.fulfil(db, cx, ask.id, remark=remark, channel="app")
+    except service_supplements.SupplementDocumentsMissing as e:
+        missing = " and ".join(KIND.categories.get(c, (c, c))[0] for c in e.missing)
+        raise _problem("documents", f"Upload {missing} first.", "DOCUMENTS_MISSING") from None
+    except service_supplements.SupplementClosed:
+        raise WrongPreAuthState("The deadline for these documents has passed.") from None
     return row
 
 
@@ -310,26 +324,101 @@ def send_more(
 
 
 def request_more(
-    db: Session, cx: ClaimContext, adjuster: Adjuster, pre_auth_id: int, *, instructions: str
-) -> PreAuthorisation:
-    """Ask the member for more files, due in MORE_WITHIN_WORKDAYS working days."""
-    problems = check.Problems()
-    what = check.text(
-        problems, "instructions", instructions, max_len=check.REASON_MAX, required=True
-    )
-    problems.raise_any()
+    db: Session,
+    cx: ClaimContext,
+    adjuster: Adjuster,
+    pre_auth_id: int,
+    *,
+    instructions: str,
+    categories: list[str] | None = None,
+    working_days: int = MORE_WITHIN_WORKDAYS,
+) -> tuple[PreAuthorisation, str]:
+    """Ask the member for more files (by default the medical records), due in
+    `working_days` working days: SMS and e-mail with the H5 link, and in the app. Returns
+    the request and the link's token."""
     row = _open(db, pre_auth_id)
-    now = cx.now()
-    row.status = S.MORE_REQUESTED.value
-    row.more_instructions = what
-    row.more_requested_at = now
-    row.more_due = add_working_days(now, MORE_WITHIN_WORKDAYS)
-    _event(db, row, S.MORE_REQUESTED, now, what or "")
-    _tell(db, db.get(Account, row.account_id), row, S.MORE_REQUESTED, now)
-    return row
+    _, token = service_supplements.ask(
+        db,
+        cx,
+        KIND,
+        row,
+        row.id,
+        adjuster,
+        categories=categories or ["MEDICAL_RECORD"],
+        instructions=instructions,
+        working_days=working_days,
+    )
+    return row, token
 
 
-def _open(db: Session, pre_auth_id: int) -> PreAuthorisation:
+class PreAuthKind:
+    """Pre-authorisation as a subject of server/service_supplements."""
+
+    code = "pre_authorisation"
+    names = MappingProxyType({"zh": "预先授权", "en": "pre-authorisation"})
+    asked_message = "pre_auth.more_requested"
+    categories = MappingProxyType(
+        {
+            "APPLICATION_FORM": ("预先授权申请表", "Pre-authorisation application form"),
+            "MEDICAL_RECORD": ("原始病历资料", "Original medical records"),
+            "EXAMINATION_REPORT": ("检查检验报告", "Examination and test reports"),
+            "COST_ESTIMATE": ("费用预估单", "Cost estimate"),
+            "OTHER": ("其他资料", "Other documents"),
+        }
+    )
+
+    def reference(self, subject_id: int) -> str:
+        return f"PA{subject_id:08d}"
+
+    def load(self, db: Session, subject_id: int, *, lock: bool = False) -> PreAuthorisation | None:
+        q = select(PreAuthorisation).where(PreAuthorisation.id == subject_id)
+        if lock:
+            q = q.with_for_update().execution_options(populate_existing=True)
+        return db.scalar(q)
+
+    def account_id(self, subject: PreAuthorisation) -> int:
+        return subject.account_id
+
+    def waiting(self, subject: PreAuthorisation) -> bool:
+        return subject.status == S.MORE_REQUESTED.value
+
+    def can_ask(self, subject: PreAuthorisation) -> bool:
+        return subject.status == S.SUBMITTED.value
+
+    def asked(
+        self,
+        db: Session,
+        cx: ClaimContext,
+        subject: PreAuthorisation,
+        request: ServiceSupplement,
+        now: datetime.datetime,
+    ) -> None:
+        subject.status = S.MORE_REQUESTED.value
+        subject.more_instructions = request.instructions
+        subject.more_requested_at = now
+        subject.more_due = request.deadline
+        _event(db, subject, S.MORE_REQUESTED, now, request.instructions)
+
+    def answered(
+        self,
+        db: Session,
+        cx: ClaimContext,
+        subject: PreAuthorisation,
+        request: ServiceSupplement,
+        now: datetime.datetime,
+    ) -> None:
+        subject.status = S.SUBMITTED.value
+        note = "补充资料 supplement" + (f": {request.remark}" if request.remark else "")
+        _event(db, subject, S.SUBMITTED, now, note)
+        _tell(db, db.get(Account, subject.account_id), subject, S.SUBMITTED, now)
+
+
+KIND = kinds.register(PreAuthKind())
+
+
+def _open(db: Session, pre_auth_id: int, *, asked_too: bool = False) -> PreAuthorisation:
+    """The submitted request, locked (with `asked_too`, also while more is asked: a
+    decision then closes the link)."""
     row = db.scalar(
         select(PreAuthorisation)
         .where(PreAuthorisation.id == pre_auth_id)
@@ -338,7 +427,7 @@ def _open(db: Session, pre_auth_id: int) -> PreAuthorisation:
     )
     if row is None or row.status == S.DRAFT.value:
         raise PreAuthNotFound("No such pre-authorisation submitted.")
-    if row.status != S.SUBMITTED.value:
+    if row.status != S.SUBMITTED.value and not (asked_too and row.status == S.MORE_REQUESTED.value):
         raise WrongPreAuthState("This request is decided already.")
     return row
 
@@ -360,14 +449,16 @@ def approve(
     if valid_to < valid_from:
         problems.add("validTo", "The validity ends before it starts.", "INVALID_PERIOD")
     problems.raise_any()
-    row = _open(db, pre_auth_id)
+    row = _open(db, pre_auth_id, asked_too=True)
     now = cx.now()
+    service_supplements.close_open(db, KIND, row.id, now)
     row.status = S.APPROVED.value
     row.approved_items, row.approved_fen = what, fen
     row.valid_from, row.valid_to = valid_from, valid_to
     row.decided_at, row.decided_by = now, adjuster.id
     _event(db, row, S.APPROVED, now)
     _tell(db, db.get(Account, row.account_id), row, S.APPROVED, now)
+    _notify(db, cx, row, now)
     return row
 
 
@@ -377,13 +468,15 @@ def decline(
     problems = check.Problems()
     why = check.text(problems, "reason", reason, max_len=check.REASON_MAX, required=True)
     problems.raise_any()
-    row = _open(db, pre_auth_id)
+    row = _open(db, pre_auth_id, asked_too=True)
     now = cx.now()
+    service_supplements.close_open(db, KIND, row.id, now)
     row.status = S.DECLINED.value
     row.decline_reason = why
     row.decided_at, row.decided_by = now, adjuster.id
     _event(db, row, S.DECLINED, now, why or "")
     _tell(db, db.get(Account, row.account_id), row, S.DECLINED, now)
+    _notify(db, cx, row, now)
     return row
 
 
@@ -427,11 +520,20 @@ def _tell(
     )
 
 
-def check_upload(db: Session, account: Account, pre_auth_id: int, category: str) -> None:
-    """Before any byte is stored: the draft is the member's and takes this category."""
-    if category not in CATEGORIES:
+def check_upload(
+    db: Session, cx: ClaimContext, account: Account, pre_auth_id: int, category: str
+) -> None:
+    """Before any byte is stored: the draft is the member's and takes this category (while
+    more is asked, one the office asked for)."""
+    row = _draft(db, account, pre_auth_id, more=True)
+    ask = service_supplements.latest(db, KIND, row.id)
+    if row.status == S.MORE_REQUESTED.value and ask is not None:
+        try:
+            service_supplements.check_upload(db, cx, KIND, row, ask, category)
+        except service_supplements.SupplementClosed:
+            raise WrongPreAuthState("The deadline for these documents has passed.") from None
+    elif category not in CATEGORIES:
         raise _problem("category", "APPLICATION_FORM or MEDICAL_RECORD.", "CATEGORY_NOT_ALLOWED")
-    _draft(db, account, pre_auth_id, more=True)
     db.rollback()  # the row lock is not held while the body streams in
 
 
@@ -442,8 +544,98 @@ def attach_all(
     pre_auth_id: int,
     category: str,
     stored: list[StoredUpload],
-) -> list[PreAuthDocument]:
+) -> list[PreAuthDocument | ServiceSupplementDocument]:
     """The files of one upload request, all or none, committed."""
     docs = [attach(db, cx, account, pre_auth_id, category, s) for s in stored]
     db.commit()
     return docs
+
+
+# --- the decision by SMS and e-mail ------------------------------------------------------------
+
+# (SMS, e-mail subject, e-mail body) per decision and language
+_NOTICES = {
+    (S.APPROVED, "zh"): (
+        "[{brand}]尊敬的{name}，您的预先授权申请（编号{reference}）已批准：{items}，授权金额{amount}元，"
+        "有效期{valid_from}至{valid_to}。可在APP中查看并打印授权确认书。如有疑问，请致电10108686。回0000退订短信",
+        "【{brand}】预先授权已批准（{reference}）",
+        "尊敬的{name}先生/女士：\n\n您的预先授权申请（{reference}）已批准。\n\n就诊机构：{facility}\n"
+        "授权项目：{items}\n授权金额：{amount} 元\n有效期：{valid_from} 至 {valid_to}\n\n"
+        "您可在 APP 的预先授权进度中查看并下载授权确认书（网页或 PDF）。\n\n"
+        "如有疑问，请咨询我司客服热线10108686。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+    ),
+    (S.APPROVED, "en"): (
+        "[{brand}] Dear {name}, your pre-authorisation {reference} is approved: {items}, up to "
+        "CNY {amount}, valid {valid_from} to {valid_to}. See and print it in the app. "
+        "Questions: 1010-8686.",
+        "[{brand}] Pre-authorisation approved ({reference})",
+        "Dear {name},\n\nYour pre-authorisation request ({reference}) is approved.\n\n"
+        "Facility: {facility}\nItems: {items}\nAmount: CNY {amount}\n"
+        "Valid: {valid_from} to {valid_to}\n\nThe approval can be opened and downloaded "
+        "(page or PDF) from your pre-authorisations in the app.\n\n"
+        "Questions: call our hotline 1010-8686.\n\n"
+        "This is an automatic message; please do not reply.\n\n{brand}\n",
+    ),
+    (S.DECLINED, "zh"): (
+        "[{brand}]尊敬的{name}，您的预先授权申请（编号{reference}）未获批准，原因：{short_reason}。"
+        "如有疑问，请致电10108686。回0000退订短信",
+        "【{brand}】预先授权未获批准（{reference}）",
+        "尊敬的{name}先生/女士：\n\n您的预先授权申请（{reference}）未获批准。\n\n"
+        "就诊机构：{facility}\n原因：{reason}\n\n如有疑问，请咨询我司客服热线10108686。\n\n"
+        "本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+    ),
+    (S.DECLINED, "en"): (
+        "[{brand}] Dear {name}, your pre-authorisation {reference} was declined. Reason: "
+        "{short_reason}. Questions: 1010-8686.",
+        "[{brand}] Pre-authorisation declined ({reference})",
+        "Dear {name},\n\nYour pre-authorisation request ({reference}) was declined.\n\n"
+        "Facility: {facility}\nReason: {reason}\n\nQuestions: call our hotline 1010-8686."
+        "\n\nThis is an automatic message; please do not reply.\n\n{brand}\n",
+    ),
+}
+
+
+def _notify(db: Session, cx: ClaimContext, row: PreAuthorisation, now: datetime.datetime) -> None:
+    """The decision by SMS to the member's mobile and e-mail to the contact address."""
+    account = db.get(Account, row.account_id)
+    if account is None:
+        return
+    status = S(row.status)
+    lang = "en" if account.preferred_language == "en" else "zh"
+    sms, subject, body = _NOTICES[(status, lang)]
+    reason = row.decline_reason or ""
+    values = {
+        "brand": BRAND[lang],
+        "name": cx.vault.decrypt(account.person.name_enc).strip() if account.person else "",
+        "reference": KIND.reference(row.id),
+        "facility": row.facility_name,
+        "items": " ".join((row.approved_items or "").split())[:60],
+        "amount": f"{(Decimal(row.approved_fen or 0) / 100).quantize(Decimal('0.01')):,}",
+        "valid_from": row.valid_from.isoformat() if row.valid_from else "",
+        "valid_to": row.valid_to.isoformat() if row.valid_to else "",
+        "reason": reason,
+        "short_reason": " ".join(reason.split())[:60],
+    }
+    key = f"pre_auth:{row.id}:{status.value}"
+    outbox.enqueue(
+        db,
+        outbox.Channel.SMS,
+        cx.vault.decrypt(account.phone_enc),
+        "",
+        sms.format_map(values),
+        f"{key}:sms",
+        vault=cx.vault,
+        now=now,
+    )
+    address = service_supplements.member_email(db, cx, account.id)
+    if address:
+        outbox.enqueue(
+            db,
+            outbox.Channel.EMAIL,
+            address,
+            subject.format_map(values),
+            body.format_map(values),
+            f"{key}:email",
+            vault=cx.vault,
+            now=now,
+        )

@@ -17,11 +17,10 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, exists, false, func, select, update
+from sqlalchemy import and_, case, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.accounts.models import Account
 from server.claims import announcements, core, deadlines
 from server.claims.core import OPEN_STATUSES, ClaimContext
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState
@@ -34,7 +33,6 @@ from server.claims.models import (
     ClaimDuplicate,
     ClaimLimitOverride,
     ClaimStatus,
-    ContactProfile,
     SupplementRequest,
 )
 from server.claims.rules import ClaimType, PlanRules
@@ -95,6 +93,8 @@ class QueueFilter:
     unseen_supplement: bool | None = None
     submitted_from: datetime.date | None = None  # China dates, both ends included
     submitted_to: datetime.date | None = None
+    # settled and not yet paid (结案未支付): the payment desk's list, payment overdue first
+    awaiting_payment: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +154,16 @@ def queue(
         )
     if problems:
         raise ValidationFailed(problems)
+    if f.awaiting_payment and f.statuses and ClaimStatus.SETTLED not in f.statuses:
+        raise ValidationFailed(
+            [FieldProblem("statuses", "Claims awaiting payment are SETTLED.", "INVALID")]
+        )
     unseen = _unseen()
-    conditions: list[ColumnElement[bool]] = [Claim.status.in_(f.statuses or WAITING_FOR_US)]
+    conditions: list[ColumnElement[bool]] = [
+        Claim.status == ClaimStatus.SETTLED
+        if f.awaiting_payment
+        else Claim.status.in_(f.statuses or WAITING_FOR_US)
+    ]
     if f.claim_type:
         conditions.append(Claim.claim_type == f.claim_type)
     if f.plan_rules:
@@ -170,13 +178,30 @@ def queue(
         end = _china_midnight(f.submitted_to + datetime.timedelta(days=1))
         conditions.append(Claim.submitted_at < end)
     total = db.scalar(select(func.count()).select_from(Claim).where(*conditions)) or 0
-    waiting = func.coalesce(Claim.waiting_since, Claim.submitted_at, Claim.created_at)
+    waiting: ColumnElement[datetime.datetime] = func.coalesce(
+        Claim.waiting_since, Claim.submitted_at, Claim.created_at
+    )
     boundary = deadlines.overdue_if_waiting_before(today) if today else None
     overdue: ColumnElement[bool] = (
         and_(Claim.status.in_(deadlines.DUE_FOR_US), waiting < _china_midnight(boundary))
         if boundary
         else false()
     )
+    pay_boundary = (
+        deadlines.overdue_if_waiting_before(today, deadlines.PAYMENT_WORKING_DAYS[1])
+        if today
+        else None
+    )
+    if pay_boundary:
+        overdue = or_(
+            overdue,
+            and_(
+                Claim.status == ClaimStatus.SETTLED,
+                Claim.decided_at < _china_midnight(pay_boundary),
+            ),
+        )
+    # a settled claim waits for its payment since the decision
+    waiting = case((Claim.status == ClaimStatus.SETTLED, Claim.decided_at), else_=waiting)
     rows = db.execute(
         select(Claim, unseen.label("unseen"))
         .where(*conditions)
@@ -234,9 +259,7 @@ def claim_view(db: Session, cx: ClaimContext, claim: Claim) -> ClaimView:
     db.expire(claim, ["events", "documents", "supplements", "deductions"])
     rules = cx.rules.get(claim.plan_rules)
     insured, applicant = claim.insured, claim.applicant
-    account = db.get(Account, claim.account_id)
-    contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == claim.account_id))
-    email = vault.decrypt(contact.email_enc).strip() if contact is not None else ""
+    to = announcements.recipient(db, cx, claim)  # a paper claim has its own contact
     policy = db.get(Policy, claim.policy_id)
     payee = None
     if claim.payee is not None:
@@ -261,8 +284,8 @@ def claim_view(db: Session, cx: ClaimContext, claim: Claim) -> ClaimView:
         insured_id_type=insured.id_type.name,
         insured_id_number=mask_id(vault.decrypt(insured.id_number_enc)),
         applicant_name=mask_name(vault.decrypt(applicant.name_enc)),
-        applicant_phone=mask_phone(vault.decrypt(account.phone_enc)) if account else "",
-        contact_email=mask_email(email) if email else None,
+        applicant_phone=mask_phone(to.phone) if to.phone else "",
+        contact_email=mask_email(to.email) if to.email else None,
         policy_no=policy.policy_no if policy else "",
         payee=payee,
         documents=core.active_documents(claim),

@@ -88,6 +88,19 @@ class Declaration:
 
 
 @dataclass(frozen=True, slots=True)
+class DesignatedRule:
+    """The plan's designated hospitals (a directory network, by facility id) for some
+    claim types, and the facilities a claim type excludes by id (server/claims/designated.py)."""
+
+    network: str
+    claim_types: tuple[str, ...]
+    excluded: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (claim type, facility ids)
+
+    def excluded_for(self, claim_type: str) -> tuple[str, ...]:
+        return next((ids for code, ids in self.excluded if code == claim_type), ())
+
+
+@dataclass(frozen=True, slots=True)
 class PlanRules:
     code: str
     name: str
@@ -107,6 +120,10 @@ class PlanRules:
     payment_working_days: str = "2-3"
     outpatient_year: OutpatientYear | None = None
     declaration: Declaration | None = None
+    # U享赔 (seed 000 §7): group policies under these rules have medical cover and may
+    # fetch their hospital visit records and claim from them
+    uxiang: bool = False
+    designated: DesignatedRule | None = None
 
     def claim_type(self, code: str) -> ClaimType | None:
         return next((t for t in self.claim_types if t.code == code), None)
@@ -208,6 +225,20 @@ def parse_rules(raw: dict[str, Any], source: str) -> PlanRules:
             text=_req(d, "text", where),
             text_en=_req(d, "text_en", where),
         )
+    designated = None
+    if "designated" in raw:
+        d = raw["designated"]
+        where = f"{source} designated"
+        known = {t.code for t in types}
+        kinds = tuple(str(c) for c in d.get("claim_types", []))
+        excluded = tuple(
+            (str(k), tuple(str(i) for i in v)) for k, v in dict(d.get("excluded", {})).items()
+        )
+        if any(c not in known for c in kinds) or any(k not in known for k, _ in excluded):
+            raise InvalidRules(f"{where}: names a claim type the plan does not have.")
+        designated = DesignatedRule(
+            network=_req(d, "network", where), claim_types=kinds, excluded=excluded
+        )
     return PlanRules(
         code=code,
         name=_req(raw, "name", source),
@@ -227,6 +258,8 @@ def parse_rules(raw: dict[str, Any], source: str) -> PlanRules:
         payment_working_days=str(raw.get("payment_working_days", "2-3")),
         outpatient_year=outpatient_year,
         declaration=declaration,
+        uxiang=bool(raw.get("uxiang", False)),
+        designated=designated,
     )
 
 

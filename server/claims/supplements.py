@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Account
 from server.claims import announcements, core
 from server.claims.adjusters import email_of
 from server.claims.core import ClaimContext
@@ -32,7 +31,6 @@ from server.claims.models import (
     Claim,
     ClaimDocument,
     ClaimStatus,
-    ContactProfile,
     SupplementRequest,
 )
 from server.claims.review import mark_supplement_seen
@@ -179,8 +177,8 @@ def _notify_claimant(
     assert claim.claim_no is not None  # a submitted claim has its number
     rules = cx.rules.get(claim.plan_rules)
     claim_type = rules.claim_type(claim.claim_type) if claim.claim_type else None
-    account = db.get(Account, claim.account_id)
-    lang = announcements.language_of(account)
+    to = announcements.recipient(db, cx, claim)  # a paper claim's contact too (seed §5.2 1))
+    lang = to.language
     notice = templates.SupplementNotice(
         claimant_name=cx.vault.decrypt(claim.insured.name_enc),
         claim_no=claim.claim_no,
@@ -199,25 +197,23 @@ def _notify_claimant(
         key=str(request.id),
         deadline=request.deadline,
     )
-    if account is not None:
+    if to.phone:
         outbox.enqueue(
             db,
             outbox.Channel.SMS,
-            cx.vault.decrypt(account.phone_enc),
+            to.phone,
             "",
             templates.supplement_sms(notice, lang=lang),
             f"supplement:{request.id}:sms",
             vault=cx.vault,
             now=now,
         )
-    contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == claim.account_id))
-    email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
-    if email:
+    if to.email:
         mail = templates.supplement_email(notice, lang=lang)
         outbox.enqueue(
             db,
             outbox.Channel.EMAIL,
-            email,
+            to.email,
             mail.subject,
             mail.body,
             f"supplement:{request.id}:email",

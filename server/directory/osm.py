@@ -324,9 +324,25 @@ def skip_reason(props: dict[str, str]) -> str | None:
     for reason, pattern in _SKIP_RULES:
         if pattern.search(text):
             return reason
-    if not (_FACILITY_WORD.search(text) or _DENTAL.search(text)):
+    if not (_FACILITY_WORD.search(text) or _DENTAL.search(text) or _says_care(props)):
         return "name does not look like a health facility"
     return None
+
+
+def _says_care(props: dict[str, str]) -> bool:
+    """Tags that make a place of care of a name without a word of care: the medical
+    speciality practised there, or a practice's own website (Body and Soul, a TCM clinic;
+    Western Eye Center, an optometry clinic). Beauty and nail parlours tagged as clinics
+    are not."""
+    speciality = props.get("healthcare:speciality", "")
+    if _NOT_CARE_SPECIALITY.search(f"{speciality} {props.get('healthcare', '')}"):
+        return False
+    website = props.get("website") or props.get("contact:website")
+    return bool(speciality) or (bool(website) and props.get("amenity") in _CARE_AMENITIES)
+
+
+_NOT_CARE_SPECIALITY = re.compile(r"cosmetic|beauty|nail|massage|spa\b", re.IGNORECASE)
+_CARE_AMENITIES = {"hospital", "clinic", "doctors", "dentist"}
 
 
 def classify_kind(props: dict[str, str]) -> FacilityKind:
@@ -431,6 +447,10 @@ class ImportReport:
         ]
         for reason, n in sorted(self.skipped.items()):
             lines.append(f"  skipped {n:4d}: {reason}")
+            if reason != "unnamed":  # a feature without a name is its id only: in import.json
+                lines += [
+                    f"                {label}" for label in sorted(self.skipped_names[reason])
+                ]
         if self.without_district:
             lines.append(f"  {self.without_district} imported features lie in no district outline")
         return "\n".join(lines)

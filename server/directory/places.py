@@ -3,8 +3,9 @@
 The gazetteer (``directory_data/derived/gazetteer.tsv``, written by
 ``scripts/build_gazetteer.py``) holds Shanghai's districts, the streets of
 known addresses and named landmarks (hospitals and clinics) from OpenStreetMap,
-each with its Chinese, English and pinyin names and a WGS-84 point. A typed
-place (``Pudong``, ``北园路``, ``Huashan Hospital``, ``jing an``) or a pasted
+and the metro stations (``directory_data/sources/metro/``), each with its Chinese,
+English and pinyin names and a WGS-84 point. A typed place (``Pudong``, ``北园路``,
+``Huashan Hospital``, ``jing an``, ``Jing'an Temple``, ``徐家汇站``) or a pasted
 Chinese address (``上海市浦东新区张杨路500号``) is resolved offline against it;
 the directory then sorts by distance from that point.
 """
@@ -51,6 +52,16 @@ _EN_SUFFIXES = {
 # Pinyin of the words of landmark names and their English: 华山医院 Huashan Hospital
 _EN_WORDS = (("yiyuan", "hospital"), ("zhensuo", "clinic"), ("menzhenbu", "clinic"))
 _EN_DIRECTIONS = {"zhong": "middle", "dong": "east", "xi": "west", "nan": "south", "bei": "north"}
+# English for the last word of a station's name: 静安寺 Jing'an Temple, 中山公园 Zhongshan Park
+_EN_STATION_ENDINGS = (
+    ("huochezhan", "railwaystation"),
+    ("guangchang", "square"),
+    ("gongyuan", "park"),
+    ("jichang", "airport"),
+    ("si", "temple"),
+)
+# What a typed station name may carry around the name: 静安寺站, 地铁静安寺站
+_STATION_WORDS = re.compile(r"^(?:地铁|轨道交通)|(?:地铁站|车站|站)$")
 
 
 class PlaceKind(enum.Enum):
@@ -86,12 +97,20 @@ class Place:
     source: str
 
     def label(self, lang: str) -> str:
+        station = self.kind is PlaceKind.STATION
         if lang == "zh":
-            return self.name_zh or self.name_en
+            name = self.name_zh or self.name_en
+            return f"{name}站" if station and not name.endswith("站") else name
         if self.name_en:
-            return self.name_en
-        # the map names it only in Chinese: the characters a driver reads, and their sound
-        return f"{self.name_zh} ({self.pinyin.title()})" if self.pinyin else self.name_zh
+            name = self.name_en
+        elif self.pinyin:
+            # the map names it only in Chinese: the characters a driver reads, and their sound
+            name = f"{self.name_zh} ({self.pinyin.title()})"
+        else:
+            name = self.name_zh
+        if station and not self.name_zh.endswith("站") and "station" not in name.casefold():
+            return f"{name} station"
+        return name
 
 
 def latin_key(text: str) -> str:
@@ -162,11 +181,16 @@ class Gazetteer:
         named_districts = {
             p.name_zh for p in self.places if p.kind is PlaceKind.DISTRICT and _short_zh(p) in t
         }
+        bare = _STATION_WORDS.sub("", t)
         for p in self._han:
             name, short = p.name_zh, _short_zh(p)
-            if t in (name, short):
+            if t in (name, short) or (p.kind is PlaceKind.STATION and bare == name):
                 score = 100.0
             elif name in t or (len(short) >= 2 and short in t):
+                if p.kind is PlaceKind.STATION:
+                    # a station named after a road does not place an address on that road
+                    # (南京西路1376号 is 1.3 km from 南京西路 station)
+                    continue
                 # a place named inside a longer text: a pasted address; longer names are surer
                 score = 40.0 + len(name)
             elif len(t) >= 2 and t in name:
@@ -203,8 +227,11 @@ class Gazetteer:
                         out.append((20.0 + 20.0 * len(key) / len(whole) + _PRECISION[p.kind], p))
         if not out and len(key) >= 4:
             # the words of a longer text: "Beiyuan Road 33, Pudong" names a street and a district
+            numbered = any(c.isdigit() for c in text)
             for part in _latin_parts(text):
                 for p in self._latin.get(part, ()):
+                    if numbered and p.kind is PlaceKind.STATION:
+                        continue  # a house number on a road, not the station named after it
                     out.append((40.0 + len(part) + _PRECISION[p.kind] * 5, p))
         return out
 
@@ -262,6 +289,16 @@ def _latin_keys(p: Place) -> set[str]:
                 break
     if p.kind is PlaceKind.STREET:
         keys.update(english_forms(latin_key(p.pinyin)))
+    if p.kind is PlaceKind.STATION:
+        # Xujiahui, Xujiahui Station, Xujiahui Metro Station; Jing'an Temple; West Nanjing Road
+        py = latin_key(p.pinyin)
+        names = {py, latin_key(p.name_en), *english_forms(py)}
+        for zh, en in _EN_STATION_ENDINGS:
+            if py.endswith(zh) and len(py) > len(zh) + 1:
+                names.add(py[: -len(zh)] + en)
+                break
+        for name in names - {""}:
+            keys.update({name, name + "station", name + "metrostation", name + "subwaystation"})
     if p.kind is PlaceKind.LANDMARK:
         # what a foreign client calls a place the map names only in Chinese
         py = latin_key(p.pinyin)

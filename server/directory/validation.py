@@ -78,6 +78,9 @@ NETWORK_COLUMNS = ("id", "name_zh", "name_en", "source")
 DEPARTMENT_COLUMNS = ("zh", "en", "osm_speciality")
 FACTS_FILE = "facts.csv"
 FACT_COLUMNS = ("facility_id", "field", "source", "method")
+# A facts.csv row whose method starts so records a search that found nothing better: what
+# was searched, not where a value comes from (it sources no fact and no "checked against").
+SEARCH_RECORD = "searched:"
 # The facts a row states that need a recorded source when the row has them (facts.csv).
 FACT_FIELDS = (
     "name_en",
@@ -728,6 +731,8 @@ def _read_facts(
             problems.append(
                 Problem(FACTS_FILE, line, "method", "is empty: say how the value was taken")
             )
+            continue
+        if method.casefold().startswith(SEARCH_RECORD):
             continue
         recorded.setdefault(fid, set()).add(fact)
         for kind in check_kinds(source):

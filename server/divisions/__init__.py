@@ -49,6 +49,12 @@ def _level(code: str) -> Level | None:
     return Level.DISTRICT
 
 
+def normalise(code: str) -> str:
+    """The 12-digit form of a code; the 6-digit short form (310104) is accepted too."""
+    code = code.strip()
+    return code + "000000" if len(code) == 6 and code.isdigit() else code
+
+
 class Divisions:
     def __init__(self, rows: list[Division]) -> None:
         self._by_code = {d.code: d for d in rows}
@@ -71,6 +77,24 @@ class Divisions:
         if city is None or city.level is not Level.CITY or city.parent_code != province_code:
             return None
         return city
+
+    def address_problem(
+        self, province_code: str, city_code: str, district_code: str | None
+    ) -> str | None:
+        """Which field of an address's region is wrong (provinceCode, cityCode,
+        districtCode), or None when the three nest. A city without districts (东莞市)
+        needs none."""
+        province = self.get(normalise(province_code))
+        if province is None or province.level is not Level.PROVINCE:
+            return "provinceCode"
+        city = self.city_in(province.code, normalise(city_code))
+        if city is None:
+            return "cityCode"
+        if not self.children(city.code):
+            return None if not district_code else "districtCode"
+        if self.district_in(city.code, normalise(district_code or "")) is None:
+            return "districtCode"
+        return None
 
     def district_in(self, city_code: str, district_code: str) -> Division | None:
         d = self.get(district_code)

@@ -4,9 +4,9 @@ A key is `pk_` and 43 random URL-safe characters; the table keeps its SHA-256 on
 request with a key counts one try under the key's rate policy before it runs (refused:
 nothing runs) and, after it ran, its query cost in units of `COST_UNIT` points under the
 key's cost policy, whose exhaustion refuses the key's next requests until the window ends.
-Requests without a key meet the same two policies per client address with the lower
-anonymous figures of the settings. Both are server/limits policies: the database or Redis,
-atomic under concurrency.
+Both are server/limits policies: the database or Redis, atomic under concurrency. Requests
+without a key pay under the one anonymous budget of server/api_budget.py (per client
+address, GRAPHQL_ANONYMOUS_BUDGET), lower than a key's.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from server.clock import Clock
 from server.crypto import token_hash
 from server.errors import DomainError
 from server.limits import Decision, Limiter, Policy
+from server.metrics import client_label
 from server.partners.models import PartnerKey
 
 PREFIX = "pk_"
@@ -40,13 +41,17 @@ class PartnerKeyUnknown(DomainError):
 class PartnerKeyRevoked(DomainError):
     code = REVOKED
 
+    def __init__(self, message: str, client: str) -> None:
+        super().__init__(message)
+        self.client = client  # the key's metrics label: who still sends it
+
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """Who pays for a request: a partner key or an anonymous client address."""
+    """A partner key's budgets, as its requests are counted."""
 
     subject: str  # a limit key: 64 hex digits
-    label: str  # the partner's name or "anonymous" (metrics; never a secret)
+    label: str  # the key's id and partner's name (metrics; never the key)
     rate_per_minute: int
     cost_per_minute: int
 
@@ -103,17 +108,16 @@ def find(db: Session, raw: str) -> PartnerKey:
     if row is None:
         raise PartnerKeyUnknown("This API key is not known. Ask for a key, or send none.")
     if row.revoked_at is not None:
-        raise PartnerKeyRevoked("This API key was revoked. Ask for a new key, or send none.")
+        raise PartnerKeyRevoked(
+            "This API key was revoked. Ask for a new key, or send none.",
+            client_label(row.id, row.name),
+        )
     return row
 
 
 def partner_budget(row: PartnerKey) -> Budget:
     subject = hashlib.sha256(f"partner-key:{row.id}".encode()).hexdigest()
-    return Budget(subject, row.name, row.rate_per_minute, row.cost_per_minute)
-
-
-def anonymous_budget(subject: str, rate_per_minute: int, cost_per_minute: int) -> Budget:
-    return Budget(subject, "anonymous", rate_per_minute, cost_per_minute)
+    return Budget(subject, client_label(row.id, row.name), row.rate_per_minute, row.cost_per_minute)
 
 
 def admit(limiter: Limiter, db: Session | None, budget: Budget) -> Decision:

@@ -26,8 +26,9 @@ from server.claims.core import ClaimContext
 from server.db import make_engine, make_sessionmaker
 from server.limits import Policy
 from server.notify.outbox import Channel, enqueue
+from server.partners import service as partners
 from server.services import Services
-from tests.db import TEST_SECRET_KEY, TEST_VAULT
+from tests.db import TEST_SECRET_KEY, TEST_VAULT, FakeClock
 
 TOKEN = "metrics-" + secrets.token_urlsafe(16)
 
@@ -205,13 +206,14 @@ def test_graphql_operations_and_their_cost(ops: tuple[TestClient, Services]) -> 
         r = c.post("/graphql", json={"query": query, "operationName": "FacilityPage"})
         cost = r.json()["extensions"]["cost"]["requestedQueryCost"]
     after = _scrape(c)
-    delta = _value(after, "graphql_operations_total", operation="FacilityPage") - _value(
-        before, "graphql_operations_total", operation="FacilityPage"
+    page = {"operation": "FacilityPage", "client": "anonymous"}
+    delta = _value(after, "graphql_operations_total", **page) - _value(
+        before, "graphql_operations_total", **page
     )
     assert delta == 2
     assert (
-        _value(after, "graphql_operation_cost_sum", operation="FacilityPage")
-        - _value(before, "graphql_operation_cost_sum", operation="FacilityPage")
+        _value(after, "graphql_operation_cost_sum", **page)
+        - _value(before, "graphql_operation_cost_sum", **page)
         == 2 * cost
     )
     # a name that is no GraphQL name, or one too long, does not become a label
@@ -223,8 +225,45 @@ def test_graphql_operations_and_their_cost(ops: tuple[TestClient, Services]) -> 
     text = c.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
     assert long not in text and 'operation="a b"' not in text
     after = _samples(text)
-    assert _value(after, "graphql_operations_total", operation="anonymous") >= 1
-    assert _value(after, "graphql_operations_total", operation="other") >= 1
+    assert _value(after, "graphql_operations_total", operation="anonymous", client="anonymous")
+    assert _value(after, "graphql_operations_total", operation="other", client="anonymous")
+
+
+def test_partner_keys_are_labelled_by_id_and_name_never_by_key(
+    ops: tuple[TestClient, Services], clock: FakeClock
+) -> None:
+    c, s = ops
+    assert s.db is not None
+    # given a key with a budget of 2 requests a minute, and a revoked one
+    with s.db() as db, db.begin():
+        row, raw = partners.issue(db, clock, "Map/app", rate_per_minute=2, cost_per_minute=10**6)
+        old, old_raw = partners.issue(db, clock, "Old app", rate_per_minute=9, cost_per_minute=9)
+        partners.revoke(db, clock, old.id)
+    label, old_label = f"{row.id} Map_app", f"{old.id} Old app"
+    near = {"query": "query Near { facilities(first: 2) { totalCount } }", "operationName": "Near"}
+    before = _scrape(c)
+    # when the key runs two operations, is refused a third, the revoked key is sent and an
+    # anonymous client runs one
+    for _ in range(3):
+        c.post("/graphql", json=near, headers={"X-Api-Key": raw})
+    assert c.post("/graphql", json=near, headers={"X-Api-Key": old_raw}).status_code == 401
+    assert c.post("/graphql", json=near, headers={"X-Api-Key": "pk_x"}).status_code == 401
+    r = c.post("/graphql", json=near)
+    cost = r.json()["extensions"]["cost"]["requestedQueryCost"]
+    text = c.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+    after = _samples(text)
+
+    def delta(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    # then each is counted under its own client label, the key itself nowhere
+    assert raw not in text and raw[:10] not in text and old_raw[:10] not in text
+    assert delta("graphql_operations_total", operation="Near", client=label) == 2
+    assert delta("graphql_operation_cost_sum", operation="Near", client=label) == 2 * cost
+    assert delta("graphql_operations_total", operation="Near", client="anonymous") == 1
+    assert delta("graphql_refusals_total", client=label, code="RATE_LIMITED") == 1
+    assert delta("graphql_refusals_total", client=old_label, code="PARTNER_KEY_REVOKED") == 1
+    assert delta("graphql_refusals_total", client="anonymous", code="PARTNER_KEY_UNKNOWN") == 1
 
 
 def test_limiter_refusals_by_policy(ops: tuple[TestClient, Services]) -> None:
@@ -269,6 +308,7 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
     code = (
         "import sys; from server import metrics; "
         "metrics.observe_request('GET', '/healthz', 200, 0.01); "
+        "metrics.observe_operation('Near', 7, '3 Map app'); "
         "sys.stdout.buffer.write(metrics.scrape(None) if sys.argv[1] == 'scrape' else b'')"
     )
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
@@ -280,6 +320,9 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
     ).stdout.decode()
     samples = _samples(out)
     assert _value(samples, "http_requests_total", method="GET", route="/healthz", status="200") == 3
+    near = {"operation": "Near", "client": "3 Map app"}
+    assert _value(samples, "graphql_operations_total", **near) == 3
+    assert _value(samples, "graphql_operation_cost_sum", **near) == 21
     # the production start empties the folder before its workers start
     from server.metrics import reset_multiprocess_dir
 

@@ -34,7 +34,7 @@ LOG_IN = """mutation($mobile: String!) { logIn(input: {mobile: $mobile, password
 POLICIES = """{ directBillingPolicies { __typename ... on DirectBillingPolicies {
   policies { id policyNo } } } }"""
 CARD = """query($id: ID!) { directBillingCard(policyId: $id) { __typename
-  ... on DirectBillingCard { memberNameMasked idNumberMasked cardNumber plan validFrom validTo
+  ... on DirectBillingCard { memberNameMasked idNumberMasked cardNumber cardNumberNote plan validFrom validTo
     network bookingLine showAtHospital paymentNote pageUrl }
   ... on HighEndRequiredError { code bookingLine } ... on Error { code } } }"""
 LOG_OUT = "mutation { logOut { __typename } }"
@@ -60,11 +60,14 @@ def test_the_card_as_fields_and_as_a_signed_page(api: Api, demo: Any) -> None:
     assert card["__typename"] == "DirectBillingCard"
     assert card["memberNameMasked"] == "张*" and "*" in card["idNumberMasked"]
     assert card["cardNumber"] == "DBDE MOI8 001"
+    # the number is formed from the policy number, and the card says so
+    assert "保单号" in card["cardNumberNote"] and "可能与实体直付卡" in card["cardNumberNote"]
     assert card["bookingLine"] == "1010-8686"
     assert "实体卡" in card["paymentNote"]
     page = api.client.get(re.sub(r"^https?://[^/]+", "", card["pageUrl"]))
     assert page.status_code == 200
     assert "DBDE MOI8 001" in page.text and "张*" in page.text and "实体卡" in page.text
+    assert "此卡号由保单号生成" in page.text
     assert "张伟" not in page.text and demo.people["main"].id_number not in page.text
     assert page.headers["Cache-Control"] == "private, no-store"
     # a forged or altered link shows the page that says to open it again

@@ -1,6 +1,7 @@
 """axe-core in headless Chromium at 360 px: no serious or critical violation on any H5 page
-(directory pages, facility page, favourites, landing, supplement portal), and what a
-foreign client reads on a phone: the area instead of a km, the direct-billing explainer."""
+(directory pages, typed places, maps, FAQ, facility page, favourites, landing, supplement
+portal), and what a foreign client reads on a phone: the area instead of a km, the
+direct-billing explainer."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ DIRECTORY_PAGES = [
     "/h5/zh/favourites",
     "/h5/en/medical?page=9",
     "/h5/en/nowhere",
+    "/h5/en/designated?place=Jing%27an%20Temple",
+    "/h5/zh/dental?place=%E5%BE%90%E5%AE%B6%E6%B1%87%E7%AB%99",
+    "/h5/en/medical?place=zzzzqqq",
+    "/h5/en/designated/map",
+    "/h5/zh/dental/map?place=%E6%B5%A6%E4%B8%9C",
+    "/h5/en/faq",
+    "/h5/zh/faq",
 ]
 
 
@@ -95,11 +103,13 @@ def test_no_serious_axe_violation_on_directory_pages(chromium: None, site: str) 
 
 def test_an_approximate_facility_shows_its_area_not_a_km(chromium: None, site: str) -> None:  # noqa: F811
     def journey(page: Any) -> None:
-        page.goto(f"{site}/h5/en/dental?lat=31.2386&lng=121.4936&sort=distance")
-        exact = page.locator("#f-den-arrail-zhengda .dist")
+        page.goto(f"{site}/h5/en/designated?lat=31.2310&lng=121.4520&sort=distance")
+        exact = page.locator("#f-des-parkway-ruikang .dist")
         assert exact.inner_text().endswith(" km")
-        card = page.locator("#f-den-arrail-biyun")
-        assert card.locator(".dist").inner_text() == "Pudong, exact location not confirmed"
+        card = page.locator("#f-des-parkway-ruixin")
+        assert (
+            card.locator(".dist").inner_text() == "Jing'an District, exact location not confirmed"
+        )
         assert " km" not in card.inner_text()
         why = card.locator(".approx-why")
         assert why.is_visible() and "no distance is shown" in why.inner_text()

@@ -77,3 +77,17 @@ def test_a_list_with_a_typed_place_and_other_lists_stays_light(client: TestClien
     assert total <= BUDGET, sizes
     total, sizes = first_load_bytes(client, "/h5/en/medical?q=dental")
     assert total <= BUDGET, sizes
+
+
+def test_a_typed_metro_station_sorts_the_list_from_it(get: Fetch, services: Services) -> None:
+    (station,) = services.directory.find_places("Jing'an Temple", 1)
+    page = get("/h5/en/designated", place="Jing'an Temple")
+    assert page.status == 200
+    assert "Nearest to: 静安寺 (Jingansi) station" in page.html
+    same = get(
+        "/h5/en/designated", lat=f"{station.lat:.3f}", lng=f"{station.lng:.3f}", sort="distance"
+    )
+    assert page.result_ids() == same.result_ids()
+    assert page.result_ids()[0] == "des-parkway-ruixin"
+    zh = get("/h5/zh/designated", place="静安寺站")
+    assert "离此最近：静安寺站" in zh.html

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
 from starlette.testclient import TestClient
 
-from scripts.build_static import build, static_path
+from scripts.build_static import FIRST_ROWS, SHARD_ROWS, build, search_files, static_path
 from server.app import create_app
 from server.services import Services
 from server.settings import Settings
@@ -110,3 +112,48 @@ def test_the_app_serves_the_built_site_and_renders_the_rest(
         assert search.status_code == 200
         assert search.content != built
         assert "private" in search.headers["cache-control"]
+
+
+def test_a_large_list_is_split_into_a_light_first_file_and_shards() -> None:
+    # given 6,000 rows
+    rows: list[list[object]] = [[f"f{i}", i] for i in range(6000)]
+    # when they are written as a list's index
+    files = search_files(rows, "en")
+    # then search.json holds the first rows and names the shards, which hold the rest
+    head = files["search.json"]
+    first = _rows(head)
+    assert first == rows[:FIRST_ROWS] and head["total"] == 6000
+    assert head["shards"] == [f"search-{i}.json" for i in range(1, 1 + len(head["shards"]))]  # type: ignore[arg-type]
+    shards = [_rows(files[name]) for name in head["shards"]]  # type: ignore[attr-defined]
+    assert all(len(s) == SHARD_ROWS for s in shards[:-1]) and 0 < len(shards[-1]) <= SHARD_ROWS
+    assert [r for part in [first, *shards] for r in part] == rows
+    # and a small list is one file
+    assert list(search_files(rows[:15], "en")) == ["search.json"]
+
+
+def _rows(part: dict[str, Any]) -> list[list[object]]:
+    return [list(row) for row in zip(*part["cols"], strict=True)]
+
+
+def test_the_words_file_carries_the_servers_lexicon_and_synonyms(
+    site: Path, services: Services
+) -> None:
+    words = json.loads((site / "h5/search-words.json").read_text())
+    engine = services.directory.engine
+    # the same Latin terms and counts the server forgives queries with
+    assert words["lexicon"] == dict(engine._lexicon._counts)  # type: ignore[attr-defined]
+    assert "renji" in words["lexicon"]
+    # English words' stems, the synonyms' terms, jieba's words for the directory's Chinese
+    assert words["stems"]["cardiology"] == "cardiolog"
+    assert "急诊" in words["synonyms"]["emerg"] and "emerg" in words["synonyms"]["急诊"]
+    assert words["dict"]["仁济"] > 0 and words["total"] > 0
+
+
+def test_the_english_list_first_load_is_under_50_kb(site: Path) -> None:
+    page = site / "h5/en/medical/index.html"
+    html = page.read_text()
+    parts = [page, site / "h5/en/medical/search.json", site / "h5/search-words.json"]
+    parts += [site / p.lstrip("/") for p in re.findall(r'(?:href|src)="(/h5/static/[^"]+)"', html)]
+    assert len(parts) >= 5
+    br = sum(len(Path(f"{p}.br").read_bytes()) for p in parts)
+    assert br <= 50 * 1024

@@ -22,6 +22,23 @@ from server.settings import Settings
 from tests.h5.browser_helpers import free_port, watch_page
 
 WORDS = (
+    # the test words: prefix, typo, spaced pinyin, apostrophes, synonyms
+    "renj",
+    "Rengi",
+    "ren ji",
+    "Jing'an",
+    "jingan",
+    "Jingan",
+    "静安",
+    "emergency",
+    "急诊",
+    "cardiology",
+    "心内科",
+    "dentist",
+    "teeth",
+    "hospitl",
+    "ruijin hosp",
+    "!!",
     "仁济",
     "renji",
     "dental",
@@ -46,6 +63,22 @@ def site(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def served(site: Path) -> Iterator[str]:
+    with _serving(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def sharded(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # the curated lists split as a large list is: 2 rows in search.json, then shards of 3
+    out = tmp_path_factory.mktemp("sharded") / "out"
+    build(settings, out, first_rows=2, shard_rows=3)
+    assert (out / "h5/en/medical/search-1.json").is_file()
+    with _serving(out) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serving(site: Path) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -82,9 +115,11 @@ def _server_ids(services: Services, kind: str, text: str, district: str | None =
     return sorted(r.facility.id for r in page.results)
 
 
+@pytest.mark.parametrize("built", ["served", "sharded"])
 def test_static_search_finds_what_the_server_finds(
-    served: str, services: Services, browser: Any
+    built: str, request: pytest.FixtureRequest, services: Services, browser: Any
 ) -> None:
+    served = request.getfixturevalue(built)
     # the session's shared Chromium (tests/h5/conftest.py): one Playwright per thread
     with contextlib.nullcontext():
         try:
@@ -92,6 +127,12 @@ def test_static_search_finds_what_the_server_finds(
             for lang in ("en", "zh"):
                 for kind in ("medical", "dental", "designated"):
                     page.goto(f"{served}/h5/{lang}/{kind}/")
+                    if built == "sharded":
+                        # the first rows answer at once, before the other shards are fetched
+                        first = page.evaluate("() => window.staticSearch('', '', true)")
+                        everything = _server_ids(services, kind, "")
+                        assert len(first) == min(2, len(everything))
+                        assert set(first) <= set(everything)
                     for word in WORDS:
                         got = sorted(page.evaluate("w => window.staticSearch(w)", word))
                         assert got == _server_ids(services, kind, word), (lang, kind, word)

@@ -32,10 +32,21 @@ class DeclinePreAuthorisationInput:
     reason: str = strawberry.field(description="Why, for the member (up to 500 characters).")
 
 
-@strawberry.input(description="Ask the member for more files (due in 2 working days).")
+@strawberry.input(
+    description="Ask the member for more files: SMS and e-mail with the H5 upload link, "
+    "and in the app."
+)
 class RequestPreAuthorisationMoreInput:
     pre_auth_id: strawberry.ID = strawberry.field(description="`PreAuthorisation.id`.")
     instructions: str = strawberry.field(description="What is needed, for the member.")
+    categories: list[str] | None = strawberry.field(
+        default=None,
+        description="Document categories asked for: APPLICATION_FORM, MEDICAL_RECORD, "
+        "EXAMINATION_REPORT, COST_ESTIMATE, OTHER (default MEDICAL_RECORD).",
+    )
+    working_days: int | None = strawberry.field(
+        default=None, description="The deadline in working days, 1 to 10 (default 2)."
+    )
 
 
 @strawberry.type(description="The decision is recorded; the member is told.")
@@ -92,7 +103,13 @@ def request_pre_authorisation_more(
 ) -> DecidePreAuthorisationSuccess:
     adjuster = current_adjuster(info)
     cx, db = claims(info)
-    row = preauth.request_more(
-        db, cx, adjuster, preauth_pk(input.pre_auth_id), instructions=input.instructions
+    row, _ = preauth.request_more(
+        db,
+        cx,
+        adjuster,
+        preauth_pk(input.pre_auth_id),
+        instructions=input.instructions,
+        categories=input.categories,
+        working_days=input.working_days or preauth.MORE_WITHIN_WORKDAYS,
     )
     return DecidePreAuthorisationSuccess(pre_authorisation=preauth_type(row))

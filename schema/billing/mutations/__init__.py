@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.billing.mutations.approve_advance_payment import approve_advance_payment
+from schema.billing.mutations.ask_advance_payment_documents import ask_advance_payment_documents
 from schema.billing.mutations.book_appointment import book_appointment
 from schema.billing.mutations.cancel_appointment import cancel_appointment
 from schema.billing.mutations.confirm_appointment import confirm_appointment
@@ -79,4 +80,10 @@ class BillingMutation:
     decline_advance_payment = strawberry.mutation(
         resolver=decline_advance_payment,
         description="Coordinator desk: decline with a reason.",
+    )
+    ask_advance_payment_documents = strawberry.mutation(
+        resolver=ask_advance_payment_documents,
+        description="Coordinator desk: ask for documents (categories, instructions, a "
+        "deadline in working days); the member gets an SMS and an e-mail with the H5 upload "
+        "link.",
     )

@@ -6,8 +6,16 @@ from __future__ import annotations
 import strawberry
 
 from schema.claims.mutations.add_payee import add_payee
+from schema.claims.mutations.authorise_uxiang import authorise_uxiang
 from schema.claims.mutations.change_contact_details import change_contact_details
+from schema.claims.mutations.claim_from_uxiang_record import claim_from_uxiang_record
 from schema.claims.mutations.discard_claim_draft import discard_claim_draft
+from schema.claims.mutations.personal_details_change import (
+    discard_personal_details_change,
+    send_personal_details_codes,
+    start_personal_details_change,
+    submit_personal_details_change,
+)
 from schema.claims.mutations.remove_claim_document import remove_claim_document
 from schema.claims.mutations.remove_payee import remove_payee
 from schema.claims.mutations.resubmit_claim import resubmit_claim
@@ -26,6 +34,7 @@ from schema.claims.mutations.update_claim_amount import update_claim_amount
 from schema.claims.mutations.update_claim_basics import update_claim_basics
 from schema.claims.mutations.update_payee import update_payee
 from schema.claims.mutations.withdraw_claim import withdraw_claim
+from schema.claims.mutations.withdraw_uxiang_authorisation import withdraw_uxiang_authorisation
 
 
 @strawberry.type
@@ -90,6 +99,25 @@ class ClaimsMutation:
         description="自助保全, 客户联系信息变更: region, street address and e-mail with a "
         "CHANGE_CONTACT SMS code; applied at once to the contact claims use.",
     )
+    start_personal_details_change = strawberry.mutation(
+        resolver=start_personal_details_change,
+        description="自助保全, 客户信息变更: the new name, ID type and number and mobile, checked; "
+        "a draft for the photos and signature (POST /api/service-requests/{id}/files).",
+    )
+    send_personal_details_codes = strawberry.mutation(
+        resolver=send_personal_details_codes,
+        description="客户信息变更: SMS codes to the current mobile and, when it changes, to the "
+        "new one, once the photos and signature are uploaded.",
+    )
+    submit_personal_details_change = strawberry.mutation(
+        resolver=submit_personal_details_change,
+        description="客户信息变更: send it to the back office with the codes; it applies once "
+        "approved.",
+    )
+    discard_personal_details_change = strawberry.mutation(
+        resolver=discard_personal_details_change,
+        description="客户信息变更: delete a draft and its files.",
+    )
     start_pre_authorisation = strawberry.mutation(
         resolver=start_pre_authorisation,
         description="预先授权 (high-end policies): notice, policy, applicant, facility, visit "
@@ -107,4 +135,17 @@ class ClaimsMutation:
     send_pre_authorisation_supplement = strawberry.mutation(
         resolver=send_pre_authorisation_supplement,
         description="预先授权: send the files the claims office asked for (upload them first).",
+    )
+    authorise_uxiang = strawberry.mutation(
+        resolver=authorise_uxiang,
+        description="U享赔: tick the U享赔客户授权书 (version, time and client recorded); "
+        "then sign it at the returned upload path.",
+    )
+    claim_from_uxiang_record = strawberry.mutation(
+        resolver=claim_from_uxiang_record,
+        description="U享赔: a claims draft prefilled from a visit record; one claim per record.",
+    )
+    withdraw_uxiang_authorisation = strawberry.mutation(
+        resolver=withdraw_uxiang_authorisation,
+        description="U享赔: withdraw an authorisation (撤回授权); nothing more is fetched under it.",
     )

@@ -49,5 +49,6 @@ def update_claim_basics(
         claim_type=input.claim_type,
         relationship=input.relationship,
         facility_name=input.facility_name,
+        facility_id=input.facility_id,
     )
     return UpdateClaimBasicsSuccess(claim=claim_node(claim))

@@ -78,14 +78,19 @@ def name_matches(vault: Vault, claim: Claim | None, typed: str) -> bool:
     """Is `typed` the insured person's name? A Latin name matches with its words in any
     order (family name first or last). With no claim the same work is done (a decryption
     and the comparisons) so the time taken does not tell the cases apart."""
-    stored = claim.insured.name_enc if claim is not None else vault.encrypt("-")
+    return stored_name_matches(vault, claim.insured.name_enc if claim is not None else None, typed)
+
+
+def stored_name_matches(vault: Vault, name_enc: str | None, typed: str) -> bool:
+    """Is `typed` the name encrypted in `name_enc` (None: nobody, with the same work done)?"""
+    stored = name_enc if name_enc is not None else vault.encrypt("-")
     plain = vault.decrypt(stored)
     expected, given = normalise_name(plain), normalise_name(typed)
     same = hmac.compare_digest(expected.encode(), given.encode())
     latin_expected, latin_given = latin_name_key(plain), latin_name_key(typed)
     reordered = hmac.compare_digest(latin_expected.encode(), latin_given.encode())
     same = same or (bool(latin_given) and reordered)
-    return claim is not None and bool(given) and same
+    return name_enc is not None and bool(given) and same
 
 
 def claim_by_number(db: Session, claim_no: str) -> Claim | None:

@@ -259,6 +259,7 @@ def test_the_university_rules_and_a_raised_limit(
         "OUTPATIENT_ADVANCE": (None, None),
         "SPECIAL_OUTPATIENT": (None, None),
         "INPATIENT": (None, None),
+        "INPATIENT_RESIDENT_ELSEWHERE": (None, None),  # 三.1(4) 异地安置职工异地联网住院
     }
     assert out["claimTypes"][0]["excludedFacilities"] == ["南开大学医院"]
     assert {o["code"] for o in out["officeOnly"]} == {

@@ -322,19 +322,32 @@ def test_each_decision_reaches_the_member(env: Any, coordinator: Any) -> None:
     desk.propose(env.db, env.cx, coordinator, b.id, day=datetime.date(2026, 3, 9), time="14:00")
     c = env.book(visit_date=datetime.date(2026, 3, 10))
     desk.decline(env.db, env.cx, coordinator, c.id, reason="该科室当日停诊")
+    d = env.book(visit_date=datetime.date(2026, 3, 11))
+    booking.cancel(env.db, env.cx, env.main, d.id)
     rows = env.db.scalars(select(Notification).order_by(Notification.id)).all()
     texts = [(r.channel.value, env.cx.vault.decrypt(r.body_enc)) for r in rows]
-    assert [ch for ch, _ in texts] == ["sms", "email"] * 3
-    assert "您的直付就诊预约已确认：2026年3月5日 09:30" in texts[0][1]
-    assert "张伟" in texts[0][1] and "李医生" in texts[1][1]
-    assert "建议改为2026年3月9日 14:00" in texts[2][1]
-    assert "原因：该科室当日停诊" in texts[4][1]
+    # booked (acknowledged), confirmed; booked, time proposed; booked, declined; booked,
+    # cancelled: each on both channels
+    assert [ch for ch, _ in texts] == ["sms", "email"] * 8
+    assert "您的直付就诊预约已提交：2026年3月5日 上午" in texts[0][1]
+    assert "与医院确认后" in texts[1][1]
+    assert "您的直付就诊预约已确认：2026年3月5日 09:30" in texts[2][1]
+    assert "张伟" in texts[2][1] and "李医生" in texts[3][1]
+    assert "建议改为2026年3月9日 14:00" in texts[6][1]
+    assert "原因：该科室当日停诊" in texts[10][1]
+    assert "您已取消2026年3月11日在" in texts[14][1] and "如非本人操作" in texts[14][1]
     inbox = env.db.scalars(select(MemberMessage).order_by(MemberMessage.id)).all()
-    assert [(m.kind, m.subject_type) for m in inbox] == [
-        ("appointment.confirmed", "appointment"),
-        ("appointment.time_proposed", "appointment"),
-        ("appointment.declined", "appointment"),
+    assert [m.kind for m in inbox] == [
+        "appointment.submitted",
+        "appointment.confirmed",
+        "appointment.submitted",
+        "appointment.time_proposed",
+        "appointment.submitted",
+        "appointment.declined",
+        "appointment.submitted",
+        "appointment.cancelled",
     ]
+    assert {m.subject_type for m in inbox} == {"appointment"}
     assert all("张伟" not in m.body for m in inbox)
     with pytest.raises(AppointmentStateConflict):
         desk.confirm(env.db, env.cx, coordinator, a.id, time="10:00")

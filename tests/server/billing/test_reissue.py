@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
-from server.billing import divisions, reissue
+from server.billing import reissue
 from server.billing.errors import (
     AppointmentRuleBroken,
     AppointmentStateConflict,
@@ -19,6 +19,8 @@ from server.billing.errors import (
 from server.billing.models import ReissueReason
 from server.claims.adjusters import create_adjuster
 from server.claims.core import ClaimContext
+from server.claims.models import ContactProfile
+from server.divisions import divisions
 from server.errors import ValidationFailed
 from server.messages.models import MemberMessage
 from server.notify.outbox import Notification
@@ -72,13 +74,28 @@ def env(db_session: Session, demo: Any, claims: ClaimContext) -> Any:
 
 
 def test_the_divisions_nest() -> None:
-    assert [d.name for d in divisions.children("310000")] == ["上海市"]
-    assert "徐汇区" in [d.name for d in divisions.children("310100")]
-    assert divisions.address_problem("310000", "310100", "320102") == "districtCode"
-    assert divisions.address_problem("110000", "310100", "310104") == "cityCode"
+    regions = divisions()
+    assert [d.name for d in regions.children("310000000000")] == ["上海市"]
+    assert "徐汇区" in [d.name for d in regions.children("310100000000")]
+    assert regions.address_problem("310000000000", "310100000000", "310104000000") is None
+    # the 6-digit short form is the same code
+    assert regions.address_problem("310000", "310100", "310104") is None
+    assert regions.address_problem("310000", "310100", "320102") == "districtCode"
+    assert regions.address_problem("110000", "310100", "310104") == "cityCode"
+    assert regions.address_problem("999999", "310100", "310104") == "provinceCode"
+    # a city without districts (东莞市) needs none, and refuses one
+    assert regions.address_problem("440000", "441900", "") is None
+    assert regions.address_problem("440000", "441900", "440106") == "districtCode"
 
 
 def test_a_request_is_posted_and_delivered(env: Any) -> None:
+    env.db.add(
+        ContactProfile(
+            account_id=env.main.id,
+            address_enc=env.cx.vault.encrypt("上海市"),
+            email_enc=env.cx.vault.encrypt("zhang.wei@example.com"),
+        )
+    )
     row = env.ask()
     assert row.status == "submitted" and "漕溪" not in row.street_enc
     assert reissue.reissues(env.db, env.main) == [row]
@@ -87,12 +104,22 @@ def test_a_request_is_posted_and_delivered(env: Any) -> None:
         reissue.mark_delivered(env.db, env.cx, env.coordinator, row.id)
     reissue.mark_posted(env.db, env.cx, env.coordinator, row.id, tracking_no="SF1234567890")
     assert (row.status, row.tracking_no) == ("posted", "SF1234567890")
-    sms = env.db.scalar(select(Notification).order_by(Notification.id.desc()))
-    assert "快递单号SF1234567890" in env.cx.vault.decrypt(sms.body_enc)
+    sent = env.db.scalars(select(Notification).order_by(Notification.id)).all()
+    by_channel = {n.channel.value: env.cx.vault.decrypt(n.body_enc) for n in sent}
+    assert "快递单号SF1234567890" in by_channel["sms"]
+    assert "快递单号：SF1234567890" in by_channel["email"]
+    assert env.cx.vault.decrypt(sent[-1].recipient_enc) == "zhang.wei@example.com"
     message = env.db.scalar(select(MemberMessage).order_by(MemberMessage.id.desc()))
     assert (message.kind, message.subject_type) == ("card_reissue.posted", "card_reissue")
     reissue.mark_delivered(env.db, env.cx, env.coordinator, row.id)
     assert row.status == "delivered"
+    # delivered: told in the app only, no second SMS or e-mail
+    message = env.db.scalar(select(MemberMessage).order_by(MemberMessage.id.desc()))
+    assert (message.kind, message.body) == (
+        "card_reissue.delivered",
+        "您申请补办的直付卡已送达（快递单号 SF1234567890）。",
+    )
+    assert len(env.db.scalars(select(Notification)).all()) == len(sent)
     assert env.ask().status == "submitted"  # delivered: a new request may follow
 
 

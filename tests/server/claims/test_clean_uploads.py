@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scripts import clean_uploads
+from server.accounts.models import Account
 from server.claims.core import ClaimContext
 from server.claims.models import Channel, ClaimDocument
+from server.claims.uxiang_models import UxiangAuthorisation
 from server.db import utcnow
 from server.storage import LocalStorage, StoredUpload, store_upload
 from server.storage.backend import new_temp_file
@@ -124,3 +127,34 @@ def test_the_command_refuses_an_age_that_could_catch_uploads_in_progress(
         clean_uploads.main(["--older-than-hours", "0.1"])
     assert exit_.value.code == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_a_signed_uxiang_authorisation_keeps_its_signature(
+    db_factory: sessionmaker[Session], demo: Any, claims: ClaimContext
+) -> None:
+    # given an old signature of a U享赔 authorisation, and an old orphan
+    storage = claims.storage
+    assert isinstance(storage, LocalStorage)
+    signature = store_upload(storage, image(), filename="sig.jpg")
+    orphan = store_upload(storage, PDF)
+    with db_factory() as s:
+        s.add(
+            UxiangAuthorisation(
+                account_id=s.scalars(select(Account.id)).first(),
+                policy_id=demo.policy_ids["main"],
+                version="UX-2026-1",
+                accepted_at=utcnow(),
+                client_enc="x",
+                signature_key=signature.key,
+                signed_at=utcnow(),
+            )
+        )
+        s.commit()
+    age(storage, signature.key, signature.thumbnail_key, orphan.key)
+    # when the clean-up runs
+    report = clean_uploads.clean(
+        db_factory, storage, now=utcnow(), older_than=datetime.timedelta(hours=24)
+    )
+    # then only the orphan goes
+    assert report.orphans == [orphan.key]
+    assert storage.exists(signature.key)

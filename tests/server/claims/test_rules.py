@@ -32,6 +32,7 @@ def test_the_university_plan_has_the_notices_types_bands_and_office_cases() -> N
         "OUTPATIENT_ADVANCE",
         "SPECIAL_OUTPATIENT",
         "INPATIENT",
+        "INPATIENT_RESIDENT_ELSEWHERE",  # 三.1(4) "异地安置职工异地联网住院费用"
     ]
     card = rules.claim_type("OUTPATIENT_CARD")
     advance = rules.claim_type("OUTPATIENT_ADVANCE")

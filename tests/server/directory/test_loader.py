@@ -131,7 +131,9 @@ class TestCuratedLists:
 
     def test_network_membership_comes_only_from_a_listed_source(self, curated: Directory) -> None:
         networks = {n.id: n for n in curated.networks}
-        assert set(networks) == {"group-comprehensive"}
+        assert set(networks) == {"group-comprehensive", "uxiang"}
+        # U享赔医院清单, 待更新 (seed 000 §7): a network no list names yet
+        assert "§7" in networks["uxiang"].source
         plan = networks["group-comprehensive"]
         assert plan.name_zh == "团体综合医疗保障计划"
         assert "§9.7" in plan.source

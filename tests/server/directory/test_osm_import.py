@@ -91,6 +91,14 @@ class TestSkipping:
                 {"amenity": "hospital", "name": "江宁路"},
                 "name does not look like a health facility",
             ),
+            (
+                {"amenity": "clinic", "healthcare": "cosmetic_surgery", "name": "芙艾美容"},
+                "name does not look like a health facility",
+            ),
+            (
+                {"amenity": "clinic", "name": "Nails", "healthcare:speciality": "nail_care"},
+                "name does not look like a health facility",
+            ),
         ],
     )
     def test_features_that_are_not_places_of_care_are_skipped(
@@ -104,6 +112,22 @@ class TestSkipping:
     def test_health_facilities_are_kept(self, name: str) -> None:
         assert osm.skip_reason({"amenity": "hospital", "name": name}) is None
 
+    @pytest.mark.parametrize(
+        "props",
+        [
+            # a TCM practice whose name says nothing of care, with its website
+            {"amenity": "doctors", "name:en": "Body and Soul", "website": "https://tcm.example"},
+            # an eye clinic: the speciality is tagged
+            {
+                "amenity": "clinic",
+                "name:en": "western eye center",
+                "healthcare:speciality": "optometry",
+            },
+        ],
+    )
+    def test_tags_that_say_which_care_keep_a_plain_name(self, props: dict[str, str]) -> None:
+        assert osm.skip_reason(props) is None
+
     def test_the_report_accounts_for_every_feature(
         self, imported: tuple[dict[str, dict[str, str]], osm.ImportReport]
     ) -> None:
@@ -112,6 +136,19 @@ class TestSkipping:
         assert report.imported == len(rows)
         assert report.imported + sum(report.skipped.values()) == report.features
         assert report.skipped["unnamed"] == 37  # no name in any language
+        # 532 = 461 imported + 71 skipped, each for a reason the summary prints
+        assert report.imported == 461
+        assert dict(report.skipped) == {
+            "unnamed": 37,
+            "duplicate of a nearby feature with the same name": 11,
+            "name does not look like a health facility": 9,
+            "not a place of care": 8,
+            "testing or quarantine site": 4,
+            "closed": 1,
+            "veterinary": 1,
+        }
+        kept = {r["name_en"] for r in rows.values()}
+        assert {"Body and Soul", "western eye center"} <= kept
         assert report.export_date == "2026-05-16"
         skipped = " ".join(n for names in report.skipped_names.values() for n in names)
         assert "Companion Animal Hospital" in skipped

@@ -161,3 +161,88 @@ def test_extra_exports_add_stations_and_hotels(tmp_path: Path) -> None:
     assert first(g, "People's Square") == ("station", "人民广场")
     assert first(g, "renminguangchang") == ("station", "人民广场")
     assert first(g, "Peace Hotel") == ("hotel", "和平饭店")
+
+
+# Metro stations (sources/metro/, see its SOURCE.txt)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Jing'an Temple", "jingansi", "Jingansi Station", "静安寺", "静安寺站", "地铁静安寺站"],
+)
+def test_a_metro_station_in_english_pinyin_or_chinese(gazetteer: Gazetteer, typed: str) -> None:
+    assert first(gazetteer, typed) == ("station", "静安寺")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Xujiahui", "徐家汇"),
+        ("xujiahui metro station", "徐家汇"),
+        ("徐家汇站", "徐家汇"),
+        ("Zhongshan Park", "中山公园"),
+        ("West Nanjing Road", "南京西路"),
+        ("Nanjing West Road station", "南京西路"),
+        ("Lujiazui", "陆家嘴"),
+        ("Shanghai Railway Station", "上海火车站"),
+    ],
+)
+def test_station_names_as_a_visitor_types_them(
+    gazetteer: Gazetteer, typed: str, expected: str
+) -> None:
+    assert first(gazetteer, typed) == ("station", expected)
+
+
+def test_every_station_has_a_point_a_district_and_its_source(gazetteer: Gazetteer) -> None:
+    stations = [p for p in gazetteer.places if p.kind is PlaceKind.STATION]
+    assert len(stations) == 346
+    for s in stations:
+        assert 30.6 < s.lat < 31.9 and 120.9 < s.lng < 122.3, s.name_zh
+        assert not s.approximate and s.pinyin
+        assert "generate-china-subways-geojson" in s.source and "ISC" in s.source
+    # all but the three stations of line 11 in Kunshan (Jiangsu) lie in a Shanghai district
+    outside = sorted(s.name_zh for s in stations if not s.district)
+    assert outside == sorted(["光明路", "兆丰路", "花桥"])
+    (jingansi,) = gazetteer.find("静安寺站", 1)
+    assert jingansi.district == "静安区"
+    # WGS-84, not AMap's GCJ-02: within 100 m of the station's point in another public list
+    assert abs(jingansi.lat - 31.2253) < 0.001 and abs(jingansi.lng - 121.4421) < 0.001
+
+
+def test_a_station_is_labelled_as_one(gazetteer: Gazetteer) -> None:
+    (xujiahui,) = gazetteer.find("Xujiahui", 1)
+    assert xujiahui.label("en") == "徐家汇 (Xujiahui) station"
+    assert xujiahui.label("zh") == "徐家汇站"
+    (railway,) = gazetteer.find("上海火车站", 1)
+    assert railway.label("zh") == "上海火车站"
+
+
+def test_an_address_on_a_road_is_not_the_station_named_after_it(gazetteer: Gazetteer) -> None:
+    # 南京西路1376号 is 1.3 km from 南京西路 station: the district says more
+    assert first(gazetteer, "上海市静安区南京西路1376号") == ("district", "静安区")
+    assert first(gazetteer, "No. 1376 West Nanjing Road, Jing'an District") == (
+        "district",
+        "静安区",
+    )
+
+
+def test_the_nearest_list_sorts_from_a_typed_station(gazetteer: Gazetteer) -> None:
+    from server.directory.loader import load_directory
+    from server.directory.service import DirectoryService, FacilityQuery, Sort
+    from server.search.memory import MemoryEngine
+    from server.settings import Settings
+
+    directory = load_directory(Settings(environment="test", directory_source="curated"))
+    service = DirectoryService(directory, MemoryEngine(directory), gazetteer)
+    (station,) = gazetteer.find("Jing'an Temple", 1)
+
+    typed = service.search(FacilityQuery(place="Jing'an Temple", sort=Sort.DISTANCE, limit=50))
+    located = service.search(
+        FacilityQuery(near=(station.lat, station.lng), sort=Sort.DISTANCE, limit=50)
+    )
+
+    assert typed.place == station
+    ids = [r.facility.id for r in typed.results]
+    assert ids == [r.facility.id for r in located.results] and len(ids) == 15
+    # the Shanghai Centre clinic is 0.6 km away, Tomorrow Square 2.4 km, Pudong much further
+    assert ids[:2] == ["des-parkway-ruixin", "des-parkway-ruikang"]

@@ -177,7 +177,8 @@ def test_reference_files_are_checked(data_dir: Path, table: type[Csv]) -> None:
     problems = _problems(data_dir)
 
     assert ("districts.csv", 2, "adcode") in {(p.file, p.row, p.field) for p in problems}
-    assert ("networks.csv", 3, "source") in {(p.file, p.row, p.field) for p in problems}
+    added = len(networks) + 1  # the appended row's line (the header is line 1)
+    assert ("networks.csv", added, "source") in {(p.file, p.row, p.field) for p in problems}
     # rows in the broken district are now in an unknown district: reported as such
     assert all(
         p.file in {"districts.csv", "networks.csv"} or p.field == "district" for p in problems
@@ -344,6 +345,29 @@ class TestProvenanceRules:
         problems = _problems(data_dir)
 
         assert ("facts.csv", 2, "source") in [(p.file, p.row, p.field) for p in problems]
+
+    def test_a_search_record_is_not_a_source(self, data_dir: Path, table: type[Csv]) -> None:
+        # given: a phone whose only facts.csv row says what was searched, naming an operator
+        table.edit(data_dir / MEDICAL, 0, phone="+86 21 1234 5678")
+        facts = table.read(data_dir / "facts.csv")
+        facts.append(
+            {
+                "facility_id": "med-shuguang-east-special",
+                "field": "phone",
+                "source": "public pages of ufh.com.cn and smartshanghai.com",
+                "method": "searched: nothing found",
+            }
+        )
+        table.write(data_dir / "facts.csv", facts)
+
+        data, problems = check_folder(data_dir, allow_synthetic=False, require_sources=True)
+
+        assert [(p.field, p.message) for p in problems] == [
+            ("source", "no source recorded in facts.csv for: phone")
+        ]
+        shuguang = next(f for f in data.facilities if f.id == "med-shuguang-east-special")
+        assert "operator" not in shuguang.checked_with
+        assert "guide" not in shuguang.checked_with
 
     def test_the_reviewed_lists_must_record_their_sources(self, data_dir: Path) -> None:
         (data_dir / "facts.csv").unlink()
