@@ -106,13 +106,29 @@ def test_the_services_list_says_what_a_member_may_use_and_why_not(env: Any) -> N
         ("APPOINTMENT", True),
         ("APPOINTMENT_PROGRESS", True),
         ("INTERNET_OUTPATIENT", True),
+        ("E_CARD", True),
+        ("CARD_REISSUE", True),
+        ("ADVANCE_PAYMENT", True),
     ]
-    assert [(e.code, e.available, e.reason_code, e.offline_route) for e in theirs[:2]] == [
-        ("APPOINTMENT", False, "HIGH_END_REQUIRED", "1010-8686"),
-        ("APPOINTMENT_PROGRESS", False, "HIGH_END_REQUIRED", "1010-8686"),
+    high_end_only = [
+        "APPOINTMENT",
+        "APPOINTMENT_PROGRESS",
+        "E_CARD",
+        "CARD_REISSUE",
+        "ADVANCE_PAYMENT",
     ]
+    assert [
+        (e.code, e.available, e.reason_code, e.offline_route)
+        for e in theirs
+        if e.code != "INTERNET_OUTPATIENT"
+    ] == [(code, False, "HIGH_END_REQUIRED", "1010-8686") for code in high_end_only]
     outpatient = theirs[2]
-    assert (outpatient.available, outpatient.link, outpatient.provider_zh) == (True, url, "微医")
+    assert (outpatient.code, outpatient.available, outpatient.reason_code) == (
+        "INTERNET_OUTPATIENT",
+        True,
+        None,
+    )
+    assert (outpatient.link, outpatient.provider_zh) == (url, "微医")
 
 
 # --- booking rules -----------------------------------------------------------------------------
