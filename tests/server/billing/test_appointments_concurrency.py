@@ -1,6 +1,7 @@
 """Forty taps at once, each in a transaction of its own (SQLite and PostgreSQL): one
-appointment per insured person, facility and day; one card reissue per card on its way;
-one advance payment request per SMS code."""
+appointment per insured person, facility and day; one answer to a proposed time (accept or
+decline, whichever comes first); one card reissue per card on its way; one advance payment
+request per SMS code."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
-from server.billing import advance, reissue
+from server.billing import advance, desk, reissue
 from server.billing import appointments as booking
 from server.billing.errors import AppointmentRuleBroken
 from server.billing.models import (
     AdvancePayment,
     Appointment,
+    AppointmentEvent,
     CardReissue,
     FacilityNature,
     Liability,
     ReissueReason,
     VisitTime,
 )
+from server.claims.adjusters import create_adjuster
 from server.claims.core import ClaimContext
 from server.errors import DomainError
 from server.services import Services
@@ -168,3 +171,62 @@ def test_forty_advance_requests_with_one_code_make_one(
     assert set(got) <= {"MADE", "SMS_CODE_INVALID", "BUSY"}, got
     with factory() as db:
         assert db.scalar(select(func.count()).select_from(AdvancePayment)) == 1
+
+
+def test_forty_answers_to_one_proposed_time_make_one(
+    committed: tuple[sessionmaker[Session], Any], claims: ClaimContext, services: Services
+) -> None:
+    factory, data = committed
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+    with factory() as db:
+        a = booking.book(
+            db,
+            claims,
+            services.directory.directory,
+            _main_account(db, data),
+            booking.Booking(
+                policy_id=data.policy_ids["main_high_end"],
+                visit_date=datetime.date(2026, 3, 5),
+                liability=Liability.OUTPATIENT,
+                province="上海",
+                city="上海",
+                nature=FacilityNature.PUBLIC,
+                facility_id="med-shuguang-east-special",
+                visit_time=VisitTime.MORNING,
+                department="传统中医科",
+                description="胃痛",
+            ),
+        )
+        coordinator = create_adjuster(
+            db,
+            claims.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password="Desk-2026!x",
+            now=claims.now(),
+            role="coordinator",
+        )
+        desk.propose(db, claims, coordinator, a.id, day=datetime.date(2026, 3, 9), time="14:00")
+        db.commit()
+        appointment_id = a.id
+
+    def answer(i: int) -> int:
+        with factory() as db:
+            done = booking.respond(
+                db, claims, _main_account(db, data), appointment_id, accept=i % 2 == 0
+            )
+            db.commit()
+            return done.id
+
+    got = [_outcome(r, postgres) for r in run_together(40, answer)]
+    assert got.count("MADE") == 1, got
+    assert set(got) <= {"MADE", "APPOINTMENT_STATE_CONFLICT", "BUSY"}, got
+    with factory() as db:
+        kinds = db.scalars(
+            select(AppointmentEvent.kind)
+            .where(AppointmentEvent.appointment_id == appointment_id)
+            .order_by(AppointmentEvent.id)
+        ).all()
+    assert kinds[:2] == ["submitted", "time_proposed"] and len(kinds) == 3
+    assert kinds[2] in ("proposal_accepted", "proposal_declined")
