@@ -129,6 +129,13 @@ def test_the_services_list_says_what_a_member_may_use_and_why_not(env: Any) -> N
         None,
     )
     assert (outpatient.link, outpatient.provider_zh) == (url, "微医")
+    # an account not yet verified by real name: that is the reason, the link-out stays open
+    unverified = services.service_list(
+        env.db, Account(person_id=None), today, internet_outpatient_url=url
+    )
+    assert {(e.code, e.available, e.reason_code) for e in unverified} == {
+        (code, False, "REAL_NAME_REQUIRED") for code in high_end_only
+    } | {("INTERNET_OUTPATIENT", True, None)}
 
 
 # --- booking rules -----------------------------------------------------------------------------
