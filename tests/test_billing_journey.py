@@ -516,3 +516,189 @@ def test_advance_payment_then_approved(
         ("submitted", "member"),
         ("approved", "coordinator"),
     ]
+
+
+OUTCOME = mutation(
+    "recordAppointmentOutcome",
+    "RecordAppointmentOutcomeInput",
+    "RecordAppointmentOutcomeSuccess",
+    "appointment { status }",
+)
+
+
+def test_attended_and_no_show_are_set_by_the_desk_after_the_day(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    token = sign_in(api, demo.people["main"].phone)
+    policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
+    ids = [
+        ok(gql(api, BOOK, token, input=booking(high_end, visitDate=day)), "BookAppointmentSuccess")[
+            "appointment"
+        ]["id"]
+        for day in ("2026-03-05", "2026-03-06")
+    ]
+    with db_factory() as db:
+        create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.commit()
+    login = {"username": "chen.xietiao", "password": DESK_PASSWORD}
+    desk = ok(gql(api, ADJ_LOG_IN, "", input=login), "AdjusterSignInSuccess")["token"]
+    # an appointment still waiting for the hospital has no outcome
+    waiting = gql(api, OUTCOME, desk, input={"appointmentId": ids[0], "attended": True})
+    assert waiting["code"] == "APPOINTMENT_STATE_CONFLICT"
+    for appointment_id in ids:
+        ok(
+            gql(api, CONFIRM, desk, input={"appointmentId": appointment_id, "time": "09:30"}),
+            "ConfirmAppointmentSuccess",
+        )
+    # before the day: not yet
+    early = gql(api, OUTCOME, desk, input={"appointmentId": ids[0], "attended": True})
+    assert (early["__typename"], early["code"]) == ("AppointmentRuleError", "VISIT_NOT_YET")
+    # a member cannot set it
+    body = api(OUTCOME, token=token, input={"appointmentId": ids[0], "attended": True})
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    clock.advance(days=5)
+    desk = ok(gql(api, ADJ_LOG_IN, "", input=login), "AdjusterSignInSuccess")["token"]
+    came = gql(api, OUTCOME, desk, input={"appointmentId": ids[0], "attended": True})
+    assert ok(came, "RecordAppointmentOutcomeSuccess")["appointment"] == {"status": "ATTENDED"}
+    missed = gql(api, OUTCOME, desk, input={"appointmentId": ids[1], "attended": False})
+    assert ok(missed, "RecordAppointmentOutcomeSuccess")["appointment"] == {"status": "NO_SHOW"}
+    twice = gql(api, OUTCOME, desk, input={"appointmentId": ids[1], "attended": True})
+    assert twice["code"] == "APPOINTMENT_STATE_CONFLICT"
+
+    # the member follows it: list, detail and timeline
+    token = sign_in(api, demo.people["main"].phone)
+    listed = {a["id"]: a["status"] for a in gql(api, APPOINTMENTS, token)["appointments"]}
+    assert listed == {ids[0]: "ATTENDED", ids[1]: "NO_SHOW"}
+    seen = gql(api, APPOINTMENT, token, id=ids[1])
+    assert seen["status"] == "NO_SHOW" and seen["canCancel"] is False
+    assert [(e["kind"], e["actor"]) for e in seen["timeline"]] == [
+        ("submitted", "member"),
+        ("confirmed", "coordinator"),
+        ("no_show", "coordinator"),
+    ]
+
+
+PROPOSE = mutation(
+    "proposeAppointmentTime",
+    "ProposeAppointmentTimeInput",
+    "ProposeAppointmentTimeSuccess",
+    "appointment { status proposedDate proposedTime reason }",
+)
+RESPOND = mutation(
+    "respondToAppointmentTime",
+    "RespondToAppointmentTimeInput",
+    "RespondToAppointmentTimeSuccess",
+    "appointment { status visitDate confirmedTime canCancel }",
+)
+CANCELLED = mutation(
+    "cancelAppointment",
+    "AppointmentIdInput",
+    "CancelAppointmentSuccess",
+    "appointment { status canCancel timeline { kind actor } }",
+)
+
+
+def test_another_time_proposed_then_accepted_or_declined_and_a_cancel(
+    api: Api,
+    demo: Any,
+    db_factory: sessionmaker[Session],
+    members: MemberServices,
+    clock: FakeClock,
+) -> None:
+    token = sign_in(api, demo.people["main"].phone)
+    policies = ok(gql(api, POLICIES, token), "DirectBillingPolicies")["policies"]
+    high_end = next(p for p in policies if p["policyNo"] == "DEMO-I-8001")["id"]
+    ids = [
+        ok(gql(api, BOOK, token, input=booking(high_end, visitDate=day)), "BookAppointmentSuccess")[
+            "appointment"
+        ]["id"]
+        for day in ("2026-03-05", "2026-03-06", "2026-03-09")
+    ]
+    with db_factory() as db:
+        create_adjuster(
+            db,
+            members.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password=DESK_PASSWORD,
+            now=clock.now,
+            role="coordinator",
+        )
+        db.commit()
+    login = {"username": "chen.xietiao", "password": DESK_PASSWORD}
+    desk = ok(gql(api, ADJ_LOG_IN, "", input=login), "AdjusterSignInSuccess")["token"]
+    for appointment_id, day in zip(ids[:2], ("2026-03-10", "2026-03-11"), strict=True):
+        proposed = ok(
+            gql(
+                api,
+                PROPOSE,
+                desk,
+                input={
+                    "appointmentId": appointment_id,
+                    "date": day,
+                    "time": "14:00",
+                    "note": "上午满号",
+                },
+            ),
+            "ProposeAppointmentTimeSuccess",
+        )["appointment"]
+        assert proposed == {
+            "status": "TIME_PROPOSED",
+            "proposedDate": day,
+            "proposedTime": "14:00",
+            "reason": "上午满号",
+        }
+
+    # the member takes the first proposal and declines the second
+    taken = ok(
+        gql(api, RESPOND, token, input={"appointmentId": ids[0], "accept": True}),
+        "RespondToAppointmentTimeSuccess",
+    )["appointment"]
+    assert taken == {
+        "status": "CONFIRMED",
+        "visitDate": "2026-03-10",
+        "confirmedTime": "14:00",
+        "canCancel": True,
+    }
+    refused = ok(
+        gql(api, RESPOND, token, input={"appointmentId": ids[1], "accept": False}),
+        "RespondToAppointmentTimeSuccess",
+    )["appointment"]
+    assert refused["status"] == "CANCELLED" and refused["canCancel"] is False
+    # a confirmed appointment has no proposal to answer
+    again = gql(api, RESPOND, token, input={"appointmentId": ids[0], "accept": False})
+    assert again["code"] == "APPOINTMENT_STATE_CONFLICT"
+    # another member cannot answer it
+    staff = sign_in(api, demo.people["staff"].phone)
+    theirs = gql(api, RESPOND, staff, input={"appointmentId": ids[0], "accept": False})
+    assert theirs["code"] == "APPOINTMENT_NOT_FOUND"
+
+    # the third, still waiting, the member cancels (until the day before)
+    cancelled = ok(
+        gql(api, CANCELLED, token, input={"appointmentId": ids[2]}), "CancelAppointmentSuccess"
+    )["appointment"]
+    assert cancelled["status"] == "CANCELLED" and cancelled["canCancel"] is False
+    assert [(e["kind"], e["actor"]) for e in cancelled["timeline"]] == [
+        ("submitted", "member"),
+        ("cancelled", "member"),
+    ]
+    listed = {a["id"]: a["status"] for a in gql(api, APPOINTMENTS, token)["appointments"]}
+    assert listed == {ids[0]: "CONFIRMED", ids[1]: "CANCELLED", ids[2]: "CANCELLED"}
+    # the cancelled one left the desk's queue
+    assert [e["node"]["id"] for e in gql(api, QUEUE, desk)["edges"]] == []

@@ -32,6 +32,9 @@ class DirectBillingServiceCode(Enum):
     APPOINTMENT = "APPOINTMENT"
     APPOINTMENT_PROGRESS = "APPOINTMENT_PROGRESS"
     INTERNET_OUTPATIENT = "INTERNET_OUTPATIENT"
+    E_CARD = "E_CARD"
+    CARD_REISSUE = "CARD_REISSUE"
+    ADVANCE_PAYMENT = "ADVANCE_PAYMENT"
 
 
 @strawberry.enum(description="直付就诊预约 status.")

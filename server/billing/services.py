@@ -1,8 +1,9 @@
 """The app's list of direct-billing and health services: which the signed-in member may
 use, and why not (seed §9.1, §10.1).
 
-Appointments and their progress are for high-end policies only (仅支持高端保单客户使用):
-any other member is shown the offline route, the booking line. Internet outpatient
+Appointments and their progress, the electronic card, card reissue and inpatient advance
+payment are for high-end policies only (仅支持高端保单客户使用): any other member is shown
+the offline route, the booking line. Internet outpatient
 booking is a third party's service (微医), open to every member: a link out.
 """
 
@@ -19,11 +20,13 @@ from server.billing.errors import BOOKING_LINE
 
 PROVIDER_ZH = "微医"
 PROVIDER_EN = "WeDoctor"
+# the other high-end services: 电子直付卡 (§9.5), 申请补卡 (§9.6), 住院垫付 (§10)
+HIGH_END_MORE = ("E_CARD", "CARD_REISSUE", "ADVANCE_PAYMENT")
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceEntry:
-    code: str  # APPOINTMENT, APPOINTMENT_PROGRESS, INTERNET_OUTPATIENT
+    code: str  # APPOINTMENT, APPOINTMENT_PROGRESS, INTERNET_OUTPATIENT, E_CARD, ...
     available: bool
     reason_code: str | None  # why not: HIGH_END_REQUIRED, REAL_NAME_REQUIRED
     offline_route: str | None  # what to do instead (the booking line)
@@ -52,4 +55,6 @@ def service_list(
             provider_zh=PROVIDER_ZH,
             provider_en=PROVIDER_EN,
         ),
+        # after the link-out, so that the first entries keep their places
+        *(ServiceEntry(code, reason is None, reason, route) for code in HIGH_END_MORE),
     ]

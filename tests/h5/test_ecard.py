@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from server.accounts.wiring import member_services
 from server.app import create_app
@@ -77,6 +78,36 @@ def test_the_card_as_fields_and_as_a_signed_page(api: Api, demo: Any) -> None:
     api(LOG_OUT, token=token)
     gone = api.client.get(re.sub(r"^https?://[^/]+", "", card["pageUrl"]))
     assert gone.status_code == 404
+
+
+def test_the_payment_note_follows_its_setting(
+    services: Services,
+    member_settings: Any,
+    db_factory: Any,
+    members: Any,
+    claims: Any,
+    demo: Any,
+) -> None:
+    # given ECARD_PAYMENT_NOTE off (the insurer takes e-card payment)
+    settings = services.settings.with_(
+        secret_key=member_settings.secret_key, ecard_payment_note=False
+    )
+    cx = dataclasses.replace(claims, settings=claims.settings.with_(ecard_payment_note=False))
+    wired = dataclasses.replace(
+        services, settings=settings, db=db_factory, members=members, claims=cx
+    )
+    with TestClient(create_app(settings, services=wired)) as client:
+        api = Api(client)
+        token = _sign_in(api, demo.people["main"].phone)
+        policies = api(POLICIES, token=token)["data"]["directBillingPolicies"]["policies"]
+        high_end = next(p["id"] for p in policies if p["policyNo"] == "DEMO-I-8001")
+        # when
+        card = _card(api, token, high_end)
+        page = client.get(re.sub(r"^https?://[^/]+", "", card["pageUrl"]))
+    # then neither the fields nor the page carry the note; the rest stays
+    assert card["paymentNote"] is None and card["bookingLine"] == "1010-8686"
+    assert page.status_code == 200 and "DBDE MOI8 001" in page.text
+    assert "暂未开通电子卡直付功能" not in page.text and 'class="ec-note"' not in page.text
 
 
 def test_no_card_for_a_member_without_a_high_end_policy(api: Api, demo: Any) -> None:

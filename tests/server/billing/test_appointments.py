@@ -27,7 +27,7 @@ from server.claims.models import ContactProfile
 from server.errors import ValidationFailed
 from server.messages.models import MemberMessage
 from server.notify.outbox import Notification
-from server.policies.models import Person, Relation
+from server.policies.models import Person, Policy, PolicyStatus, Relation
 from server.policies.records import add_plan, add_policy
 from server.services import Services
 from tests.db import FakeClock
@@ -106,13 +106,36 @@ def test_the_services_list_says_what_a_member_may_use_and_why_not(env: Any) -> N
         ("APPOINTMENT", True),
         ("APPOINTMENT_PROGRESS", True),
         ("INTERNET_OUTPATIENT", True),
+        ("E_CARD", True),
+        ("CARD_REISSUE", True),
+        ("ADVANCE_PAYMENT", True),
     ]
-    assert [(e.code, e.available, e.reason_code, e.offline_route) for e in theirs[:2]] == [
-        ("APPOINTMENT", False, "HIGH_END_REQUIRED", "1010-8686"),
-        ("APPOINTMENT_PROGRESS", False, "HIGH_END_REQUIRED", "1010-8686"),
+    high_end_only = [
+        "APPOINTMENT",
+        "APPOINTMENT_PROGRESS",
+        "E_CARD",
+        "CARD_REISSUE",
+        "ADVANCE_PAYMENT",
     ]
+    assert [
+        (e.code, e.available, e.reason_code, e.offline_route)
+        for e in theirs
+        if e.code != "INTERNET_OUTPATIENT"
+    ] == [(code, False, "HIGH_END_REQUIRED", "1010-8686") for code in high_end_only]
     outpatient = theirs[2]
-    assert (outpatient.available, outpatient.link, outpatient.provider_zh) == (True, url, "微医")
+    assert (outpatient.code, outpatient.available, outpatient.reason_code) == (
+        "INTERNET_OUTPATIENT",
+        True,
+        None,
+    )
+    assert (outpatient.link, outpatient.provider_zh) == (url, "微医")
+    # an account not yet verified by real name: that is the reason, the link-out stays open
+    unverified = services.service_list(
+        env.db, Account(person_id=None), today, internet_outpatient_url=url
+    )
+    assert {(e.code, e.available, e.reason_code) for e in unverified} == {
+        (code, False, "REAL_NAME_REQUIRED") for code in high_end_only
+    } | {("INTERNET_OUTPATIENT", True, None)}
 
 
 # --- booking rules -----------------------------------------------------------------------------
@@ -168,6 +191,52 @@ def test_the_visit_date_is_within_the_cover(env: Any, clock: FakeClock) -> None:
     with pytest.raises(AppointmentRuleBroken) as e:
         env.book(visit_date=datetime.date(2027, 1, 4))
     assert e.value.code == "DATE_OUTSIDE_COVER"
+
+
+def test_the_visit_date_is_at_most_ninety_days_ahead(env: Any) -> None:
+    # Monday 2 March 2026: 31 May is the 90th day
+    with pytest.raises(AppointmentRuleBroken) as e:
+        env.book(visit_date=datetime.date(2026, 6, 1))
+    assert (e.value.code, e.value.field) == ("DATE_TOO_FAR", "visitDate")
+    assert env.book(visit_date=datetime.date(2026, 5, 29)).status == "submitted"
+
+
+def test_the_liability_is_one_the_benefits_list(env: Any) -> None:
+    # a high-end policy whose benefits list names inpatient care only
+    inpatient_only = add_policy(
+        env.db,
+        env.cx.vault,
+        policy_no="HE-INPATIENT-01",
+        insured=env.main.person,
+        plan=env.db.get(Policy, env.high_end).plan,
+        high_end=True,
+        start=datetime.date(2026, 1, 1),
+        end=datetime.date(2026, 12, 31),
+        benefits=[{"name": "住院医疗", "name_en": "Inpatient care", "limit_yuan": 1_000_000}],
+    )
+    assert booking.liabilities(inpatient_only) == [Liability.INPATIENT]
+    with pytest.raises(AppointmentRuleBroken) as e:
+        booking.book(env.db, env.cx, env.directory, env.main, request(inpatient_only.id))
+    assert (e.value.code, e.value.field) == ("LIABILITY_NOT_COVERED", "liability")
+
+
+def test_a_high_end_policy_no_longer_in_force_is_refused(env: Any) -> None:
+    person = env.main.person
+    ended = add_policy(
+        env.db,
+        env.cx.vault,
+        policy_no="HE-ENDED-01",
+        insured=person,
+        plan=env.db.get(Policy, env.high_end).plan,
+        status=PolicyStatus.SURRENDERED,
+        high_end=True,
+        start=datetime.date(2026, 1, 1),
+        end=datetime.date(2026, 12, 31),
+        surrendered_on=datetime.date(2026, 2, 1),
+    )
+    with pytest.raises(AppointmentRuleBroken) as e:
+        booking.book(env.db, env.cx, env.directory, env.main, request(ended.id))
+    assert (e.value.code, e.value.field) == ("POLICY_NOT_DIRECT_BILLING", "policyId")
 
 
 def test_a_facility_outside_the_network_is_refused(env: Any, demo: Any) -> None:

@@ -1,5 +1,7 @@
-"""Two taps at once: one appointment per insured person, facility and day holds when the
-requests race (SQLite and PostgreSQL, committed transactions)."""
+"""Forty taps at once, each in a transaction of its own (SQLite and PostgreSQL): one
+appointment per insured person, facility and day; one answer to a proposed time (accept or
+decline, whichever comes first); one card reissue per card on its way; one advance payment
+request per SMS code."""
 
 from __future__ import annotations
 
@@ -11,12 +13,26 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.models import Account
+from server.accounts.sms_codes import Purpose
+from server.accounts.wiring import MemberServices
+from server.billing import advance, desk, reissue
 from server.billing import appointments as booking
 from server.billing.errors import AppointmentRuleBroken
-from server.billing.models import Appointment, FacilityNature, Liability, VisitTime
+from server.billing.models import (
+    AdvancePayment,
+    Appointment,
+    AppointmentEvent,
+    CardReissue,
+    FacilityNature,
+    Liability,
+    ReissueReason,
+    VisitTime,
+)
+from server.claims.adjusters import create_adjuster
 from server.claims.core import ClaimContext
+from server.errors import DomainError
 from server.services import Services
-from tests.db import run_together
+from tests.db import last_sms_code, run_together
 
 
 def test_racing_bookings_of_one_slot_make_one_appointment(
@@ -52,7 +68,7 @@ def test_racing_bookings_of_one_slot_make_one_appointment(
             db.commit()
             return a.id
 
-    results = run_together(4, book)
+    results = run_together(40, book)
     made = [r for r in results if isinstance(r, int)]
     assert len(made) == 1, [repr(r)[:200] for r in results]
     postgres = factory.kw["bind"].dialect.name == "postgresql"
@@ -67,3 +83,150 @@ def test_racing_bookings_of_one_slot_make_one_appointment(
             assert not postgres and isinstance(r, OperationalError), repr(r)
     with factory() as db:
         assert db.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
+def _main_account(db: Session, data: Any) -> Account:
+    account = db.scalar(select(Account).where(Account.person_id == data.people["main"].person_id))
+    assert account is not None
+    return account
+
+
+def _outcome(r: Any, postgres: bool) -> str:
+    """What one racing request got: its code, or BUSY (SQLite's one writer refused it; the
+    API answers 503 SERVICE_UNAVAILABLE, try again)."""
+    if isinstance(r, int):
+        return "MADE"
+    if isinstance(r, DomainError):
+        return r.code
+    assert not postgres and isinstance(r, OperationalError), repr(r)
+    return "BUSY"
+
+
+def test_forty_reissue_requests_for_one_card_make_one(
+    committed: tuple[sessionmaker[Session], Any], claims: ClaimContext
+) -> None:
+    factory, data = committed
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+
+    def ask(_: int) -> int:
+        with factory() as db:
+            row = reissue.request(
+                db,
+                claims,
+                _main_account(db, data),
+                policy_id=data.policy_ids["main_high_end"],
+                mobile="13912345678",
+                province_code="310000",
+                city_code="310100",
+                district_code="310104",
+                street="漕溪北路1号",
+                postcode="200030",
+                reason=ReissueReason.LOST,
+            )
+            db.commit()
+            return row.id
+
+    got = [_outcome(r, postgres) for r in run_together(40, ask)]
+    assert got.count("MADE") == 1, got
+    assert set(got) <= {"MADE", "DUPLICATE_REISSUE", "BUSY"}, got
+    with factory() as db:
+        assert db.scalar(select(func.count()).select_from(CardReissue)) == 1
+
+
+def test_forty_advance_requests_with_one_code_make_one(
+    committed: tuple[sessionmaker[Session], Any],
+    claims: ClaimContext,
+    members: MemberServices,
+    services: Services,
+) -> None:
+    factory, data = committed
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+    phone = data.people["main"].phone
+    with factory() as db:
+        claims.codes.issue(
+            db, phone, Purpose.CONFIRM_ADVANCE_PAYMENT, account_id=_main_account(db, data).id
+        )
+        db.commit()
+    code = last_sms_code(factory, members, phone)
+
+    def ask(_: int) -> int:
+        with factory() as db:
+            row = advance.request(
+                db,
+                claims,
+                services.directory.directory,
+                _main_account(db, data),
+                policy_id=data.policy_ids["main_high_end"],
+                facility_id=None,
+                hospital_name="某市立医院",
+                admission_date=datetime.date(2026, 3, 10),
+                description="择期手术住院",
+                sms_code=code,
+            )
+            db.commit()
+            return row.id
+
+    got = [_outcome(r, postgres) for r in run_together(40, ask)]
+    assert got.count("MADE") == 1, got
+    assert set(got) <= {"MADE", "SMS_CODE_INVALID", "BUSY"}, got
+    with factory() as db:
+        assert db.scalar(select(func.count()).select_from(AdvancePayment)) == 1
+
+
+def test_forty_answers_to_one_proposed_time_make_one(
+    committed: tuple[sessionmaker[Session], Any], claims: ClaimContext, services: Services
+) -> None:
+    factory, data = committed
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+    with factory() as db:
+        a = booking.book(
+            db,
+            claims,
+            services.directory.directory,
+            _main_account(db, data),
+            booking.Booking(
+                policy_id=data.policy_ids["main_high_end"],
+                visit_date=datetime.date(2026, 3, 5),
+                liability=Liability.OUTPATIENT,
+                province="上海",
+                city="上海",
+                nature=FacilityNature.PUBLIC,
+                facility_id="med-shuguang-east-special",
+                visit_time=VisitTime.MORNING,
+                department="传统中医科",
+                description="胃痛",
+            ),
+        )
+        coordinator = create_adjuster(
+            db,
+            claims.vault,
+            username="chen.xietiao",
+            name="陈协调",
+            email="",
+            password="Desk-2026!x",
+            now=claims.now(),
+            role="coordinator",
+        )
+        desk.propose(db, claims, coordinator, a.id, day=datetime.date(2026, 3, 9), time="14:00")
+        db.commit()
+        appointment_id = a.id
+
+    def answer(i: int) -> int:
+        with factory() as db:
+            done = booking.respond(
+                db, claims, _main_account(db, data), appointment_id, accept=i % 2 == 0
+            )
+            db.commit()
+            return done.id
+
+    got = [_outcome(r, postgres) for r in run_together(40, answer)]
+    assert got.count("MADE") == 1, got
+    assert set(got) <= {"MADE", "APPOINTMENT_STATE_CONFLICT", "BUSY"}, got
+    with factory() as db:
+        kinds = db.scalars(
+            select(AppointmentEvent.kind)
+            .where(AppointmentEvent.appointment_id == appointment_id)
+            .order_by(AppointmentEvent.id)
+        ).all()
+    assert kinds[:2] == ["submitted", "time_proposed"] and len(kinds) == 3
+    assert kinds[2] in ("proposal_accepted", "proposal_declined")
