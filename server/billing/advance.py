@@ -26,13 +26,11 @@ from server.accounts.sms_codes import Purpose, SentCode
 from server.billing.appointments import own_policy, require_person
 from server.billing.errors import AdvanceNotFound, AppointmentRuleBroken, AppointmentStateConflict
 from server.billing.models import AdvancePayment, AdvancePaymentEvent, AdvanceStatus
-from server.claims.announcements import BRAND, language_of
+from server.claims.announcements import BRAND, language_of, tell
 from server.claims.core import ClaimContext
 from server.claims.models import Adjuster
 from server.directory.directory import Directory
 from server.errors import FieldProblem, ValidationFailed
-from server.messages import service as messages
-from server.notify import outbox
 from server.policies.models import Policy
 from server.service_supplements import kinds
 from server.service_supplements.models import ServiceSupplement
@@ -432,39 +430,20 @@ def _announce(db: Session, cx: ClaimContext, a: AdvancePayment, now: datetime.da
         "reference": KIND.reference(a.id),
         "admission": a.admission_date.isoformat(),
     }
-    key = f"advance_payment.{a.status}:{a.id}"
-    outbox.enqueue(
+    tell(
         db,
-        outbox.Channel.SMS,
-        cx.vault.decrypt(a.applicant_mobile_enc),
-        "",
-        sms.format_map(values),
-        f"{key}:sms",
-        vault=cx.vault,
-        now=now,
-    )
-    address = service_supplements.member_email(db, cx, account.id)
-    if address:
-        subject = f"【{BRAND['zh']}】{title}" if lang == "zh" else f"[{BRAND['en']}] {title}"
-        outbox.enqueue(
-            db,
-            outbox.Channel.EMAIL,
-            address,
-            subject,
-            email.format_map(values),
-            f"{key}:email",
-            vault=cx.vault,
-            now=now,
-        )
-    messages.post(
-        db,
-        account_id=account.id,
+        cx,
+        account,
+        mobile=cx.vault.decrypt(a.applicant_mobile_enc),
         kind=f"advance_payment.{a.status}",
         subject_type="advance_payment",
         subject_id=a.id,
-        language=lang,
+        lang=lang,
         title=title,
-        body=body.format_map({**values, "reason": a.decision_reason}),
-        dedupe_key=f"{key}:app",
+        message=body.format_map({**values, "reason": a.decision_reason}),
+        sms=sms.format_map(values),
+        email_subject=f"【{BRAND['zh']}】{title}" if lang == "zh" else f"[{BRAND['en']}] {title}",
+        email_body=email.format_map(values),
+        dedupe=f"advance_payment.{a.status}:{a.id}",
         now=now,
     )
