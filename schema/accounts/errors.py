@@ -48,12 +48,13 @@ _RETRY_LATER = (
     domain.LoginLocked,
     claim_errors.UxiangRateLimited,
     claim_errors.DetailsChangeLimited,
+    claim_errors.PreAuthLimited,
 )
 
 
 @strawberry.type(
     description="Wait before asking again (codes SMS_TOO_SOON, SMS_RATE_LIMITED, LOGIN_LOCKED, "
-    "UXIANG_RATE_LIMITED, DETAILS_CHANGE_RATE_LIMITED)."
+    "UXIANG_RATE_LIMITED, DETAILS_CHANGE_RATE_LIMITED, PRE_AUTH_RATE_LIMITED)."
 )
 class RetryLaterError(Error):
     retry_after_seconds: int = strawberry.field(

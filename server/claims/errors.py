@@ -80,6 +80,12 @@ class PreAuthNotAvailable(DomainError):
     code = "PRE_AUTH_NOT_AVAILABLE"
 
 
+class PreAuthLimited(RetryLater):
+    """Too many pre-authorisations started by this member lately; wait `retry_after`."""
+
+    code = "PRE_AUTH_RATE_LIMITED"
+
+
 class PreAuthNotFound(DomainError):
     """No such pre-authorisation among the member's (another member's answers the same)."""
 

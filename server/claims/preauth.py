@@ -40,7 +40,12 @@ from server.claims import claimant_input as check
 from server.claims.announcements import BRAND
 from server.claims.claimant_rules import china_today, member_policy, require_verified
 from server.claims.core import ClaimContext
-from server.claims.errors import PreAuthNotAvailable, PreAuthNotFound, WrongPreAuthState
+from server.claims.errors import (
+    PreAuthLimited,
+    PreAuthNotAvailable,
+    PreAuthNotFound,
+    WrongPreAuthState,
+)
 from server.claims.models import Adjuster
 from server.claims.preauth_models import (
     PreAuthDocument,
@@ -49,6 +54,7 @@ from server.claims.preauth_models import (
     PreAuthStatus,
 )
 from server.errors import FieldProblem, ValidationFailed
+from server.limits import Policy, key_of
 from server.messages import service as messages
 from server.notify import outbox
 from server.policies.models import IdType, PolicyStatus, Relation
@@ -67,6 +73,9 @@ FILES_PER_CATEGORY = 10
 VISIT_WITHIN = datetime.timedelta(days=180)
 ITEMS_MAX = 500
 S = PreAuthStatus
+
+# per member: requests started a day (drafts included: each holds files and a row)
+STARTS = Policy("pre-auth-start", window=datetime.timedelta(days=1), limit=10)
 
 MORE_WITHIN_WORKDAYS = 2  # the deadline for more files, as for claims' supplements
 _TEXT = {
@@ -163,6 +172,12 @@ def start(
     other = _applicant(problems, applicant) if applicant is not None else None
     problems.raise_any()
     assert name is not None and what is not None
+    decision = cx.limiter.hit(db, STARTS, key_of(cx.vault, STARTS.name, str(account.id)))
+    if not decision.allowed:
+        wait = decision.retry_after_seconds
+        raise PreAuthLimited(
+            f"Too many pre-authorisations started today; try again in {wait} seconds.", wait
+        )
     now = cx.now()
     row = PreAuthorisation(
         account_id=account.id,
