@@ -107,6 +107,15 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
         r = _upload(zhang, pid, category)
         assert r.status_code == 201, r.text
         assert r.json()["documents"][0]["category"] == category
+    # another member can neither ask for its code nor send it more
+    out = staff(SEND, input={"preAuthId": pid})["data"]["sendPreAuthorisationCode"]
+    assert out["code"] == "PRE_AUTH_NOT_FOUND"
+    more_of_theirs = (
+        "mutation($input: PreAuthIdInput!) { sendPreAuthorisationSupplement(input: $input) "
+        "{ __typename ... on Error { code } } }"
+    )
+    out = staff(more_of_theirs, input={"preAuthId": pid})["data"]
+    assert out["sendPreAuthorisationSupplement"]["code"] == "PRE_AUTH_NOT_FOUND"
     # the code and submission
     zhang.cx.clock.advance(minutes=13)  # type: ignore[attr-defined]
     assert zhang.run(SEND, "sendPreAuthorisationCode", preAuthId=pid)["mobile"] == "138****0001"
