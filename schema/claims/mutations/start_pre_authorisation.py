@@ -35,7 +35,7 @@ StartPreAuthorisationPayload = ResultUnion(
     PolicyNotFoundError,
     RealNameRequiredError,
     RetryLaterError,
-    description="Result of startPreAuthorisation (ValidationError codes: NOTICE_NOT_ACCEPTED, "
+    description="Result of startPreAuthorisation (ValidationError codes: NOTICE_NOT_ACCEPTED, NOTICE_OUTDATED, "
     "POLICY_NOT_IN_FORCE, UNKNOWN_FACILITY, VISIT_DATE_OUT_OF_RANGE, REQUIRED, and the "
     "applicant's: INVALID_NAME, INVALID_MOBILE, INVALID_EMAIL, INVALID_ID_NUMBER, INVALID_RELATION).",
 )
@@ -75,5 +75,6 @@ def start_pre_authorisation(
         )
         if a is not None
         else None,
+        notice_version=input.notice_version,
     )
     return StartPreAuthorisationSuccess(pre_authorisation=preauth_type(row))

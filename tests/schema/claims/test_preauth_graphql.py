@@ -206,3 +206,21 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
     assert api.client.get(path).status_code == 404
     out = staff(SUBMIT, input={"preAuthId": pid, "smsCode": code})["data"]["submitPreAuthorisation"]
     assert out["code"] == "PRE_AUTH_NOT_FOUND"
+
+
+def test_the_notice_to_tick_is_readable_and_an_old_version_is_refused(
+    zhang: Claimant, services: Services
+) -> None:
+    body = zhang(
+        "{ viewer { preAuthorisations { ... on PreAuthList { notice { version text textEn } } } } }"
+    )
+    notice = body["data"]["viewer"]["preAuthorisations"]["notice"]
+    assert notice["version"] == "PA-2026-1"
+    assert "VIPClaim@cpic.com.cn" in notice["text"] and "原始病历资料" in notice["text"]
+    assert "application form" in notice["textEn"]
+    old = {**_input(zhang, services), "noticeVersion": "PA-2020-1"}
+    out = zhang(START, input=old)["data"]["startPreAuthorisation"]
+    assert out["fieldErrors"] == [{"field": "noticeVersion", "code": "NOTICE_OUTDATED"}]
+    current = {**_input(zhang, services), "noticeVersion": notice["version"]}
+    draft = zhang.run(START, "startPreAuthorisation", **current)["preAuthorisation"]
+    assert draft["timeline"] == [{"status": "DRAFT", "note": "《申请提示》 PA-2026-1"}]

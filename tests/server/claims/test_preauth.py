@@ -293,3 +293,23 @@ def test_another_person_applying_gives_every_detail_and_each_bad_one_is_named(
     # and a member applying for themselves gives none of these
     row = _start(db_session, claims, main, pid)
     assert row.applicant_relation == Relation.SELF.value and row.applicant_enc is None
+
+
+def test_the_notice_ticked_is_the_current_one_and_its_version_is_recorded(
+    db_session: Session, claims: ClaimContext, demo: Any, main: Any
+) -> None:
+    # given 《申请提示》 as the member reads it: the offline route and the documents it asks for
+    notice = preauth.notice()
+    assert "VIPClaim@cpic.com.cn" in notice.text and "预先授权申请表" in notice.text
+    assert "VIPClaim@cpic.com.cn" in notice.text_en
+    pid = policy_id(demo, "main_high_end")
+    # when the member ticked an older version, it is refused
+    with pytest.raises(ValidationFailed) as e:
+        _start(db_session, claims, main, pid, notice_version="PA-2020-1")
+    assert [(p.field, p.code) for p in e.value.problems] == [("noticeVersion", "NOTICE_OUTDATED")]
+    # then with the current one the draft's first step says which version was ticked
+    row = _start(db_session, claims, main, pid, notice_version=notice.version)
+    assert row.notice_accepted_at == claims.now()
+    assert [(ev.status, ev.note) for ev in row.events] == [
+        ("draft", f"《申请提示》 {notice.version}")
+    ]
