@@ -80,6 +80,12 @@ class PreAuthNotAvailable(DomainError):
     code = "PRE_AUTH_NOT_AVAILABLE"
 
 
+class PayeeLimited(RetryLater):
+    """Too many payee changes (add, edit, remove) by this member lately; wait `retry_after`."""
+
+    code = "PAYEE_RATE_LIMITED"
+
+
 class PreAuthLimited(RetryLater):
     """Too many pre-authorisations started by this member lately; wait `retry_after`."""
 
