@@ -80,6 +80,12 @@ class PreAuthNotAvailable(DomainError):
     code = "PRE_AUTH_NOT_AVAILABLE"
 
 
+class ContactChangeLimited(RetryLater):
+    """Too many contact changes by this member lately; wait `retry_after`."""
+
+    code = "CONTACT_CHANGE_RATE_LIMITED"
+
+
 class PayeeLimited(RetryLater):
     """Too many payee changes (add, edit, remove) by this member lately; wait `retry_after`."""
 
