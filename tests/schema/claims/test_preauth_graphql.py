@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.wiring import MemberServices
+from server.claims import preauth
 from server.claims.core import ClaimContext
+from server.limits import Policy
 from server.services import Services
 from tests.db import Api, last_sms_code
 from tests.schema.claims.helpers import ERR, VE, Claimant, payload
@@ -224,3 +226,15 @@ def test_the_notice_to_tick_is_readable_and_an_old_version_is_refused(
     current = {**_input(zhang, services), "noticeVersion": notice["version"]}
     draft = zhang.run(START, "startPreAuthorisation", **current)["preAuthorisation"]
     assert draft["timeline"] == [{"status": "DRAFT", "note": "《申请提示》 PA-2026-1"}]
+
+
+def test_starts_past_the_daily_budget_are_told_to_wait(
+    zhang: Claimant, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preauth, "STARTS", Policy("pre-auth-start", datetime.timedelta(days=1), 1))
+    zhang.run(START, "startPreAuthorisation", **_input(zhang, services))
+    query = START.replace(ERR, ERR + " ... on RetryLaterError { retryAfterSeconds }")
+    assert query != START
+    out = zhang(query, input=_input(zhang, services))["data"]["startPreAuthorisation"]
+    assert (out["__typename"], out["code"]) == ("RetryLaterError", "PRE_AUTH_RATE_LIMITED")
+    assert out["retryAfterSeconds"] > 0
