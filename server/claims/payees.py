@@ -39,6 +39,7 @@ from server.claims.models import Claim, ClaimStatus, PayeeAccount
 from server.crypto import mask_id, mask_name
 from server.divisions import divisions
 from server.limits import Policy, key_of
+from server.notify.templates import HOTLINE
 from server.policies.models import IdType, Relation
 
 MAX_PAYEES = 20  # saved payees per member: a list to choose from, not a store
@@ -155,7 +156,12 @@ def _check(details: PayeeDetails, sms_code: str) -> tuple[PayeeDetails, banks.Ba
         problems.add("cityCode", "Choose a city of the chosen province.", "UNKNOWN_REGION")
     bank = banks.banks().get(details.bank_code)
     if bank is None:
-        problems.add("bankCode", "Choose a bank from the list.", "UNKNOWN_BANK")
+        problems.add(
+            "bankCode",
+            "Choose a bank from the list. City and rural commercial banks are not on it yet: "
+            f"for an account at one, call the service hotline {HOTLINE}.",
+            "UNKNOWN_BANK",
+        )
     else:
         found = banks.account_problem(bank, account_no)
         if found is not None:
