@@ -249,12 +249,18 @@ class Recipient:
 
 def recipient(db: Session, cx: ClaimContext, claim: Claim) -> Recipient:
     """A member's claim: their account, mobile and contact e-mail. A paper claim the office
-    entered (no account on it): the contact typed on it, and the insured person's own
-    account for the in-app message when they have one."""
+    entered (no account on it): the contact typed on it, and for the in-app message the
+    insured person's own account, or, for a dependant without one, the main insured's."""
     vault = cx.vault
     account = db.get(Account, claim.account_id) if claim.account_id is not None else None
     if account is None and claim.account_id is None:
         account = db.scalar(select(Account).where(Account.person_id == claim.insured_id).limit(1))
+        main = claim.policy.main_insured_id
+        if account is None and main is not None and main != claim.insured_id:
+            # a dependant without the app (a child): the main insured, who sees the
+            # dependants' policies in the app (seed 000 §3 2)①) and claims for minor
+            # children (§4 注1), gets the in-app message
+            account = db.scalar(select(Account).where(Account.person_id == main).limit(1))
     phone = vault.decrypt(claim.contact_phone_enc).strip() if claim.contact_phone_enc else ""
     email = vault.decrypt(claim.contact_email_enc).strip() if claim.contact_email_enc else ""
     if account is not None and not phone:
