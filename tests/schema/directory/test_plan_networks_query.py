@@ -29,7 +29,7 @@ def test_the_university_plans_designated_hospitals_are_a_network_that_says_it_ha
     # the notice names no hospital: nothing is invented, and the member is told so
     assert out["facilityCount"] == 0 and out["updating"] is True
     assert "待更新" in str(out["note"]) and "being updated" in str(out["note"])
-    empty = gql("{ facilities(network: %s) { totalCount } }" % f'"{UNIVERSITY}"')
+    empty = gql("query($n: ID) { facilities(network: $n) { totalCount } }", {"n": UNIVERSITY})
     assert empty["data"]["facilities"]["totalCount"] == 0
 
 
