@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
+from server.claims import announcements
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_in_force,
@@ -38,7 +39,8 @@ S = ClaimStatus
 def withdraw(
     db: Session, cx: ClaimContext, account: Account, claim_id: int, *, reason: str = ""
 ) -> Claim:
-    """撤案: an open claim is withdrawn at the claimant's request; it gets no decision notice."""
+    """撤案: an open claim is withdrawn at the claimant's request; it gets no decision notice,
+    but the claimant is told it was withdrawn (SMS, e-mail, in-app: "not you? call")."""
     require_verified(account)
     claim = own_claim(db, account, claim_id)
     problems = check.Problems()
@@ -58,6 +60,7 @@ def withdraw(
         channel=Channel.APP,
     )
     db.flush()
+    announcements.announce(db, cx, claim, announcements.Event.WITHDRAWN, cx.now(), key="withdraw")
     return claim
 
 
