@@ -21,7 +21,7 @@ from server.claims.claimant_rules import (
     require_verified,
     rules_for,
 )
-from server.claims.core import OPEN_STATUSES, ClaimContext, record, transition
+from server.claims.core import OPEN_STATUSES, ClaimContext, lock_claim, record, transition
 from server.claims.drafts import documents_of, own_claim, require_contact
 from server.claims.errors import WrongClaimState
 from server.claims.models import (
@@ -46,6 +46,7 @@ def withdraw(
     problems = check.Problems()
     note = check.text(problems, "reason", reason, max_len=check.REASON_MAX, required=False)
     problems.raise_any()
+    claim = lock_claim(db, claim)  # a double tap withdraws (and tells) once
     if claim.status not in OPEN_STATUSES:
         raise WrongClaimState("Only a claim still being handled can be withdrawn.")
     transition(
