@@ -102,7 +102,7 @@ SUPPLEMENT = mutation(
     "claim { status }",
 )
 CLAIM = """query($id: ID!) { claim(id: $id) { __typename ... on Claim { claimNo status
-  approvedAmount paidAmount supplement { instructions deadline categories { code } }
+  approvedAmount paidAmount expectedSettlementBy expectedPaymentBy supplement { instructions deadline categories { code } }
   documents { category inSupplement } timeline { kind statusTo actor note }
   settlementNoticeUrl settlementNoticePdfUrl } ... on Error { code } } }"""
 
@@ -356,6 +356,8 @@ def test_a_claim_from_sign_up_to_settlement_notice(
     settled = gql(api, CLAIM, token, id=claim_id)
     assert settled["status"] == "SETTLED"
     assert (settled["approvedAmount"], settled["paidAmount"]) == ("1180.00", "1180.00")
+    # the member sees when the money is due: 2-3 working days after settling (seed §12 Q7)
+    assert (settled["expectedSettlementBy"], settled["expectedPaymentBy"]) == (None, "2026-03-05")
     kinds = [e["kind"] for e in settled["timeline"]]
     for kind in ("SUBMITTED", "SUPPLEMENT_REQUESTED", "SUPPLEMENT_RECEIVED", "SETTLED"):
         assert kind in kinds
