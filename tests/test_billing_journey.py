@@ -399,7 +399,8 @@ def test_reissue_then_posted(
     )
     assert posted["reissue"] == {"status": "POSTED", "trackingNo": "SF1234567890"}
     report = deliver_due(db_factory, members.sms, LogEmailSender(), clock.now, vault=members.vault)
-    assert len(report.sent) == 1 and not report.failed
+    # the request's receipt and the posting, each by SMS (no contact e-mail on file)
+    assert len(report.sent) == 2 and not report.failed
     with db_factory() as db:
         sms = db.scalar(
             select(SmsOutbox.body)
