@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from h5.supplement.routes import PortalConfig
 from server.accounts.wiring import MemberServices
 from server.claims.core import ClaimContext
+from server.claims.portal import throttle
 from server.services import Services
 from tests.api.live import committed_app, live
 from tests.db import run_together
@@ -100,3 +101,44 @@ def test_forty_log_ins_at_once_all_get_in(
         finally:
             for c in clients:
                 c.close()
+
+
+def test_forty_wrong_log_ins_at_once_stop_at_the_address_block(
+    committed: tuple[sessionmaker[Session], Any],
+    services: Services,
+    members: MemberServices,
+    claims: ClaimContext,
+) -> None:
+    # given forty claims waiting for documents, and forty browsers behind one address
+    factory, _ = committed
+    waiting = _waiting_claims(factory, claims)
+    app = committed_app(services, members, claims, factory)
+    app.state.supplement_portal = PortalConfig(login_floor=0.0, answers=same_answer)
+
+    with live(app) as base:
+        clients = [httpx.Client(base_url=base, timeout=60) for _ in waiting]
+        try:
+            pages = [clients[i].get(path_of(w.link)).text for i, w in enumerate(waiting)]
+
+            # when all forty send a wrong name at once
+            def log_in(i: int) -> int:
+                r = clients[i].post(
+                    path_of(waiting[i].link),
+                    data={
+                        "csrf": hidden(pages[i], "csrf"),
+                        "captcha_id": hidden(pages[i], "captcha_id"),
+                        "captcha": same_answer("ACEFHKMNPRTUWXY23456789", 5),
+                        "name": "王五",
+                    },
+                    follow_redirects=False,
+                )
+                return r.status_code
+
+            answers = Counter(run_together(AT_ONCE, log_in))
+        finally:
+            for c in clients:
+                c.close()
+
+    # then the address's failures stop at the block (30 in 15 minutes), each answered with
+    # the form again or the block page, and none with a 503
+    assert answers == {400: throttle.BLOCK_FAILURES, 429: AT_ONCE - throttle.BLOCK_FAILURES}
