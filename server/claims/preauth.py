@@ -342,6 +342,7 @@ def submit(
     row.submitted_at = now
     _event(db, row, S.SUBMITTED, now)
     _tell(db, account, row, S.SUBMITTED, now)
+    _notify(db, cx, row, now)  # the receipt by SMS and e-mail
     return row
 
 
@@ -599,6 +600,23 @@ def attach_all(
 
 # (SMS, e-mail subject, e-mail body) per decision and language
 _NOTICES = {
+    (S.SUBMITTED, "zh"): (
+        "[{brand}]尊敬的{name}，您的预先授权申请（编号{reference}）已提交，审核结果将以短信通知您。"
+        "如非本人操作，请致电10108686。回0000退订短信",
+        "【{brand}】预先授权申请已提交（{reference}）",
+        "尊敬的{name}先生/女士：\n\n您的预先授权申请（{reference}）已提交。\n\n"
+        "就诊机构：{facility}\n\n审核结果将以短信及邮件通知您，也可在 APP 的预先授权进度中查看。"
+        "如非本人操作，请致电10108686。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+    ),
+    (S.SUBMITTED, "en"): (
+        "[{brand}] Dear {name}, your pre-authorisation request {reference} is submitted; we "
+        "will tell you the outcome by SMS. Not you? Call 1010-8686.",
+        "[{brand}] Pre-authorisation submitted ({reference})",
+        "Dear {name},\n\nYour pre-authorisation request ({reference}) is submitted.\n\n"
+        "Facility: {facility}\n\nWe will tell you the outcome by SMS and e-mail; you can "
+        "also follow it in the app. Not you? Call 1010-8686.\n\n"
+        "This is an automatic message; please do not reply.\n\n{brand}\n",
+    ),
     (S.APPROVED, "zh"): (
         "[{brand}]尊敬的{name}，您的预先授权申请（编号{reference}）已批准：{items}，授权金额{amount}元，"
         "有效期{valid_from}至{valid_to}。可在APP中查看并打印授权确认书。如有疑问，请致电10108686。回0000退订短信",

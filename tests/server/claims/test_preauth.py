@@ -118,6 +118,13 @@ def test_a_request_is_filled_in_submitted_with_the_code_and_approved(
     assert row.status == "draft"
     preauth.submit(db_session, claims, main, row.id, code)
     assert row.status == "submitted" and row.submitted_at == claims.now()
+    # the receipt by SMS to the member's own mobile (and in the app, below)
+    receipt = db_session.scalar(
+        select(Notification).where(Notification.dedupe_key == f"pre_auth:{row.id}:submitted:sms")
+    )
+    assert receipt is not None
+    assert "预先授权申请" in claims.vault.decrypt(receipt.body_enc)
+    assert "已提交" in claims.vault.decrypt(receipt.body_enc)
     # no more files once submitted
     with pytest.raises(WrongPreAuthState):
         preauth.attach(
