@@ -23,12 +23,10 @@ deleted. What the claim takes is decided by server/claims/claimant_uploads.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -36,30 +34,22 @@ from api.guard import Guarded
 from api.multipart import (
     BodyTimeout,
     FieldTooLarge,
-    NoFile,
     NotMultipart,
     RequestTooLarge,
     TooManyFields,
     TooManyFiles,
-    UploadForm,
-    discard,
-    receive_files,
 )
+from api.uploads import FileLimits, before_streaming, category_param, member_account, take_files
 from server.accounts.errors import RealNameRequired, Unauthenticated
-from server.accounts.models import Account
 from server.claims import claimant_uploads
 from server.claims.core import ClaimContext
 from server.claims.errors import ClaimNotFound, WrongClaimState
 from server.claims.files import DocumentFile
-from server.db import write_first
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError
 from server.ids import database_id
 from server.services import Services
-from server.sessions import LiveSession, bearer_token
-from server.storage.errors import QuotaExceeded, StorageFull, UploadError
-from server.storage.uploads import JPEG, PNG, check_quota
-
-T = TypeVar("T")
+from server.storage.errors import QuotaExceeded, StorageFull
+from server.storage.uploads import JPEG, PNG, StoredUpload
 
 MAX_FILES = 10  # per request; a claim takes more over several requests
 SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
@@ -106,32 +96,11 @@ def parse_claim_id(raw: str) -> int:
     return pk
 
 
-def _services(request: Request) -> tuple[Services, ClaimContext]:
+def _services(request: Request) -> tuple[Services, ClaimContext, sessionmaker[Session]]:
     services: Services = request.app.state.services
     if services.db is None or services.members is None or services.claims is None:
         raise Unauthenticated("Claims are not available on this server.")
-    return services, services.claims
-
-
-def _account(services: Services, db: Session, request: Request) -> tuple[Account, LiveSession]:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    assert services.members is not None
-    write_first(db)  # the session's idle clock may move
-    account, session = services.members.accounts.authenticate_session(db, token)
-    services.members.identity.require_verified(account)
-    return account, session
-
-
-def _before_streaming(db: Session, check: Callable[[], T]) -> T:
-    """`check` then commit, refused or not: the sign-in session's activity counts, and no
-    connection is held while the client sends the body."""
-    try:
-        return check()
-    except DomainError:
-        db.commit()
-        raise
+    return services, services.claims, services.db
 
 
 def _document_json(f: DocumentFile) -> dict[str, Any]:
@@ -152,6 +121,14 @@ def _document_json(f: DocumentFile) -> dict[str, Any]:
     }
 
 
+def documents_json(documents: list[DocumentFile]) -> JSONResponse:
+    return JSONResponse(
+        {"documents": [_document_json(d) for d in documents]},
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 # --- documents -------------------------------------------------------------------------------
 
 
@@ -164,60 +141,39 @@ def _documents_target(
     category: str,
 ) -> claimant_uploads.UploadTarget:
     def check() -> claimant_uploads.UploadTarget:
-        account, session = _account(services, db, request)
+        account, session = member_account(services, db, request)
         return claimant_uploads.documents_target(db, cx, account, session.id, claim_id, category)
 
-    return _before_streaming(db, check)
+    return before_streaming(db, check)
 
 
 async def upload_documents(request: Request) -> Response:
     try:
-        services, cx = _services(request)
+        services, cx, make_db = _services(request)
         claim_id = parse_claim_id(request.path_params["claim_id"])
-        category = request.query_params.get("category", "").strip()
-        if not category:
-            raise InvalidInput(
-                "Say which category the files are: `?category=CODE`.", field="category"
-            )
+        category = category_param(request)
     except DomainError as e:
         return error_response(e)
-    assert services.db is not None
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        target = await run_in_threadpool(
-            _documents_target, services, cx, db, request, claim_id, category
-        )
-        form = receive_files(request, cx.storage, max_files=MAX_FILES, max_bytes=cx.max_file_bytes)
-        total = 0
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-                check_quota(target.used_bytes + total, result.size, cx.claim_cap_bytes)
-                total += result.size
-        if not form.stored:
-            raise NoFile("Attach at least one file in a part named `file`.")
-        documents = await run_in_threadpool(
-            claimant_uploads.attach_documents, db, cx, target, category, form.stored
-        )
-        committed = True
-        return JSONResponse(
-            {"documents": [_document_json(d) for d in documents]},
-            status_code=201,
-            headers={"Cache-Control": "no-store"},
-        )
-    except DomainError as e:
-        db.rollback()
-        return error_response(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
+
+    def save(
+        db: Session, target: claimant_uploads.UploadTarget, stored: list[StoredUpload]
+    ) -> Response:
+        return documents_json(claimant_uploads.attach_documents(db, cx, target, category, stored))
+
+    return await take_files(
+        request,
+        make_db,
+        cx.storage,
+        target=lambda db: _documents_target(services, cx, db, request, claim_id, category),
+        limits=lambda target: FileLimits(
+            MAX_FILES,
+            cx.max_file_bytes,
+            used_bytes=target.used_bytes,
+            cap_bytes=cx.claim_cap_bytes,
+        ),
+        save=save,
+        error=error_response,
+    )
 
 
 # --- signature -------------------------------------------------------------------------------
@@ -227,41 +183,25 @@ def _signature_target(
     services: Services, db: Session, request: Request, claim_id: int
 ) -> claimant_uploads.UploadTarget:
     def check() -> claimant_uploads.UploadTarget:
-        account, session = _account(services, db, request)
+        account, session = member_account(services, db, request)
         return claimant_uploads.signature_target(db, account, session.id, claim_id)
 
-    return _before_streaming(db, check)
+    return before_streaming(db, check)
 
 
 async def upload_signature(request: Request) -> Response:
     try:
-        services, cx = _services(request)
+        services, cx, make_db = _services(request)
         claim_id = parse_claim_id(request.path_params["claim_id"])
     except DomainError as e:
         return error_response(e)
-    assert services.db is not None
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        target = await run_in_threadpool(_signature_target, services, db, request, claim_id)
-        form = receive_files(
-            request, cx.storage, max_files=1, max_bytes=SIGNATURE_MAX_BYTES, allowed=SIGNATURE_TYPES
-        )
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-        if not form.stored:
-            raise NoFile("Attach the signature image in a part named `file`.")
-        signature, previous = await run_in_threadpool(
-            claimant_uploads.save_signature, db, cx, target, form.stored[0]
-        )
-        committed = True
-        if previous:
-            await run_in_threadpool(
-                claimant_uploads.delete_replaced_signature, cx.storage, previous
-            )
+
+    def save(
+        db: Session, target: claimant_uploads.UploadTarget, stored: list[StoredUpload]
+    ) -> Response:
+        signature, previous = claimant_uploads.save_signature(db, cx, target, stored[0])
+        if previous:  # committed: a failure to delete the old image only logs
+            claimant_uploads.delete_replaced_signature(cx.storage, previous)
         body = {
             "url": signature.url,
             "signedAt": signature.signed_at.isoformat(),
@@ -270,16 +210,17 @@ async def upload_signature(request: Request) -> Response:
             "height": signature.height,
         }
         return JSONResponse({"signature": body}, headers={"Cache-Control": "no-store"})
-    except DomainError as e:
-        db.rollback()
-        return error_response(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
+
+    return await take_files(
+        request,
+        make_db,
+        cx.storage,
+        target=lambda db: _signature_target(services, db, request, claim_id),
+        limits=lambda _: FileLimits(1, SIGNATURE_MAX_BYTES, SIGNATURE_TYPES),
+        save=save,
+        no_file="Attach the signature image in a part named `file`.",
+        error=error_response,
+    )
 
 
 def routes() -> list[BaseRoute]:

@@ -12,23 +12,21 @@ what the claim takes is decided by server/claims/offline.py.
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from api.claim_uploads import MAX_FILES, _document_json, error_response, parse_claim_id
+from api.claim_uploads import MAX_FILES, documents_json, error_response, parse_claim_id
 from api.guard import Guarded
-from api.multipart import NoFile, UploadForm, discard, receive_files
+from api.uploads import FileLimits, category_param, take_files
 from server.claims import adjusters, offline
 from server.claims.core import ClaimContext
 from server.claims.errors import AdjusterUnauthenticated
 from server.db import write_first
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError
 from server.services import Services
 from server.sessions import bearer_token
-from server.storage.errors import UploadError
-from server.storage.uploads import check_quota
+from server.storage.uploads import StoredUpload
 
 
 def _target(
@@ -57,47 +55,27 @@ async def upload_office_documents(request: Request) -> Response:
             raise AdjusterUnauthenticated("Claims are not available on this server.")
         cx = services.claims
         claim_id = parse_claim_id(request.path_params["claim_id"])
-        category = request.query_params.get("category", "").strip()
-        if not category:
-            raise InvalidInput(
-                "Say which category the files are: `?category=CODE`.", field="category"
-            )
+        category = category_param(request)
     except DomainError as e:
         return error_response(e)
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        target = await run_in_threadpool(_target, cx, db, request, claim_id, category)
-        form = receive_files(request, cx.storage, max_files=MAX_FILES, max_bytes=cx.max_file_bytes)
-        total = 0
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-                check_quota(target.used_bytes + total, result.size, cx.claim_cap_bytes)
-                total += result.size
-        if not form.stored:
-            raise NoFile("Attach at least one file in a part named `file`.")
-        documents = await run_in_threadpool(
-            offline.attach_documents, db, cx, target, category, form.stored
-        )
-        committed = True
-        return JSONResponse(
-            {"documents": [_document_json(d) for d in documents]},
-            status_code=201,
-            headers={"Cache-Control": "no-store"},
-        )
-    except DomainError as e:
-        db.rollback()
-        return error_response(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
+
+    def save(db: Session, target: offline.UploadTarget, stored: list[StoredUpload]) -> Response:
+        return documents_json(offline.attach_documents(db, cx, target, category, stored))
+
+    return await take_files(
+        request,
+        services.db,
+        cx.storage,
+        target=lambda db: _target(cx, db, request, claim_id, category),
+        limits=lambda target: FileLimits(
+            MAX_FILES,
+            cx.max_file_bytes,
+            used_bytes=target.used_bytes,
+            cap_bytes=cx.claim_cap_bytes,
+        ),
+        save=save,
+        error=error_response,
+    )
 
 
 def routes() -> list[BaseRoute]:

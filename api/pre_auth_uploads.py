@@ -17,23 +17,23 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.claim_uploads import MAX_FILES, error_response
-from api.multipart import NoFile, UploadForm, discard, receive_files
+from api.uploads import FileLimits, category_param, member_account, take_files
 from server.accounts.errors import Unauthenticated
 from server.accounts.models import Account
 from server.claims import preauth, preauth_letter
 from server.claims.errors import PreAuthNotFound, WrongPreAuthState
 from server.db import unit_of_work
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError
 from server.ids import database_id
 from server.policies.models import Policy
 from server.services import Services
-from server.sessions import SessionKind, bearer_token
-from server.storage.errors import UploadError
+from server.sessions import SessionKind
+from server.storage.uploads import StoredUpload
 
 _STATUS = {PreAuthNotFound.code: 404, WrongPreAuthState.code: 409}
 
@@ -45,20 +45,11 @@ def _error(e: DomainError) -> JSONResponse:
     return response
 
 
-def _account(services: Services, db: Session, request: Request) -> Account:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    assert services.members is not None
-    account, _ = services.members.accounts.authenticate_session(db, token)
-    db.commit()
-    services.members.identity.require_verified(account)
-    return account
-
-
 def _target(services: Services, db: Session, request: Request, pk: int, category: str) -> Account:
-    account = _account(services, db, request)
-    assert services.claims is not None
+    account, _ = member_account(services, db, request, verified=False)
+    db.commit()
+    assert services.members is not None and services.claims is not None
+    services.members.identity.require_verified(account)
     preauth.check_upload(db, services.claims, account, pk, category)
     return account
 
@@ -71,30 +62,13 @@ async def upload_documents(request: Request) -> Response:
         pk = database_id(request.path_params["pre_auth_id"], "PreAuthorisation")
         if pk is None:
             raise PreAuthNotFound("No such pre-authorisation among yours.")
-        category = request.query_params.get("category", "").strip()
-        if not category:
-            raise InvalidInput(
-                "Say which category the files are: `?category=CODE`.", field="category"
-            )
+        category = category_param(request)
     except DomainError as e:
         return _error(e)
     cx = services.claims
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        account = await run_in_threadpool(_target, services, db, request, pk, category)
-        form = receive_files(request, cx.storage, max_files=MAX_FILES, max_bytes=cx.max_file_bytes)
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-        if not form.stored:
-            raise NoFile("Attach at least one file in a part named `file`.")
-        docs = await run_in_threadpool(
-            preauth.attach_all, db, cx, account, pk, category, form.stored
-        )
-        committed = True
+
+    def save(db: Session, account: Account, stored: list[StoredUpload]) -> Response:
+        docs = preauth.attach_all(db, cx, account, pk, category, stored)
         body = [
             {
                 "id": d.id,
@@ -108,16 +82,16 @@ async def upload_documents(request: Request) -> Response:
         return JSONResponse(
             {"documents": body}, status_code=201, headers={"Cache-Control": "no-store"}
         )
-    except DomainError as e:
-        db.rollback()
-        return _error(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
+
+    return await take_files(
+        request,
+        services.db,
+        cx.storage,
+        target=lambda db: _target(services, db, request, pk, category),
+        limits=lambda _: FileLimits(MAX_FILES, cx.max_file_bytes),
+        save=save,
+        error=_error,
+    )
 
 
 # --- the printable approval ------------------------------------------------------------------

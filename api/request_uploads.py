@@ -14,23 +14,19 @@ past its deadline or decided), 400 (a category not asked for), 413, 415.
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.claim_uploads import MAX_FILES, error_response
 from api.guard import Guarded
-from api.multipart import NoFile, UploadForm, discard, receive_files
+from api.uploads import FileLimits, category_param, member_account, take_files
 from server import service_supplements as ss
 from server.accounts.errors import Unauthenticated
-from server.accounts.models import Account
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError
 from server.ids import database_id
 from server.service_supplements.models import ServiceSupplementDocument
 from server.services import Services
-from server.sessions import bearer_token
-from server.storage.errors import UploadError
 from server.storage.uploads import StoredUpload
 
 _STATUS = {ss.SupplementNotFound.code: 404, ss.SupplementClosed.code: 409}
@@ -43,33 +39,30 @@ def _error(e: DomainError) -> JSONResponse:
     return response
 
 
-def _account(services: Services, db: Session, request: Request) -> Account:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    assert services.members is not None
-    account, _ = services.members.accounts.authenticate_session(db, token)
-    db.commit()
-    return account
-
-
-def _check(services: Services, db: Session, request: Request, pk: int, category: str) -> None:
+def _check(services: Services, db: Session, request: Request, pk: int, category: str) -> int:
     """Before any byte is stored: the member's open request, asking for this category."""
     assert services.claims is not None
-    account = _account(services, db, request)
+    account, _ = member_account(services, db, request, verified=False)
+    db.commit()
     kind, subject, ask = ss.own(db, account, pk)
     ss.check_upload(db, services.claims, kind, subject, ask, category)
     db.rollback()
+    return pk
 
 
-def _attach_all(
-    services: Services, db: Session, pk: int, category: str, stored: list[StoredUpload]
-) -> list[ServiceSupplementDocument]:
-    """The files of one upload request, all or none, committed."""
-    assert services.claims is not None
-    docs = [ss.attach(db, services.claims, pk, category, s, channel="app") for s in stored]
-    db.commit()
-    return docs
+def _saved(docs: list[ServiceSupplementDocument]) -> Response:
+    body = [
+        {
+            "id": d.id,
+            "category": d.category,
+            "name": d.display_name,
+            "contentType": d.content_type,
+            "size": d.size,
+            "uploadedAt": d.uploaded_at.isoformat(),
+        }
+        for d in docs
+    ]
+    return JSONResponse({"documents": body}, status_code=201, headers={"Cache-Control": "no-store"})
 
 
 async def upload_documents(request: Request) -> Response:
@@ -80,52 +73,26 @@ async def upload_documents(request: Request) -> Response:
         pk = database_id(request.path_params["request_id"], "DocumentRequest")
         if pk is None:
             raise ss.SupplementNotFound("No such request for documents among yours.")
-        category = request.query_params.get("category", "").strip()
-        if not category:
-            raise InvalidInput(
-                "Say which category the files are: `?category=CODE`.", field="category"
-            )
+        category = category_param(request)
     except DomainError as e:
         return _error(e)
     cx = services.claims
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        await run_in_threadpool(_check, services, db, request, pk, category)
-        form = receive_files(request, cx.storage, max_files=MAX_FILES, max_bytes=cx.max_file_bytes)
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-        if not form.stored:
-            raise NoFile("Attach at least one file in a part named `file`.")
-        docs = await run_in_threadpool(_attach_all, services, db, pk, category, form.stored)
-        committed = True
-        body = [
-            {
-                "id": d.id,
-                "category": d.category,
-                "name": d.display_name,
-                "contentType": d.content_type,
-                "size": d.size,
-                "uploadedAt": d.uploaded_at.isoformat(),
-            }
-            for d in docs
-        ]
-        return JSONResponse(
-            {"documents": body}, status_code=201, headers={"Cache-Control": "no-store"}
-        )
-    except DomainError as e:
-        db.rollback()
-        return _error(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
+
+    def save(db: Session, pk: int, stored: list[StoredUpload]) -> Response:
+        """The files of one upload request, all or none, committed."""
+        docs = [ss.attach(db, cx, pk, category, s, channel="app") for s in stored]
+        db.commit()
+        return _saved(docs)
+
+    return await take_files(
+        request,
+        services.db,
+        cx.storage,
+        target=lambda db: _check(services, db, request, pk, category),
+        limits=lambda _: FileLimits(MAX_FILES, cx.max_file_bytes),
+        save=save,
+        error=_error,
+    )
 
 
 def routes() -> list[BaseRoute]:

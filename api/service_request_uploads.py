@@ -14,25 +14,21 @@ earlier one. Errors answer `{"error": {"code", "message", "field"}}` as the clai
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.claim_uploads import SIGNATURE_MAX_BYTES, SIGNATURE_TYPES, error_response
 from api.guard import Guarded
-from api.multipart import NoFile, UploadForm, discard, receive_files
+from api.uploads import FileLimits, category_param, member_account, take_files
 from server.accounts.errors import Unauthenticated
 from server.accounts.models import Account
 from server.claims import claimant_uploads, details_change
 from server.claims.errors import ServiceRequestNotFound, WrongServiceRequestState
-from server.db import write_first
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError
 from server.ids import database_id
 from server.services import Services
-from server.sessions import bearer_token
-from server.storage.errors import UploadError
-from server.storage.uploads import IMAGE_TYPES
+from server.storage.uploads import IMAGE_TYPES, StoredUpload
 
 _STATUS = {ServiceRequestNotFound.code: 404, WrongServiceRequestState.code: 409}
 
@@ -45,19 +41,11 @@ def _error(e: DomainError) -> JSONResponse:
 
 
 def _target(services: Services, db: Session, request: Request, pk: int, category: str) -> Account:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
+    account, _ = member_account(services, db, request, verified=False)
+    db.commit()
     assert services.members is not None
-    write_first(db)  # the session's idle clock may move
-    try:
-        account, _ = services.members.accounts.authenticate_session(db, token)
-        db.commit()
-        services.members.identity.require_verified(account)
-        details_change.check_upload(db, account, pk, category)
-    except DomainError:
-        db.commit()  # the sign-in session's activity counts, refused or not
-        raise
+    services.members.identity.require_verified(account)
+    details_change.check_upload(db, account, pk, category)
     return account
 
 
@@ -69,42 +57,16 @@ async def upload_file(request: Request) -> Response:
         pk = database_id(request.path_params["request_id"], "ServiceRequest")
         if pk is None:
             raise ServiceRequestNotFound("No such request among yours.")
-        category = request.query_params.get("category", "").strip()
-        if not category:
-            raise InvalidInput(
-                "Say which file this is: `?category=ID_FRONT|ID_BACK|ID_HANDHELD|SIGNATURE`.",
-                field="category",
-            )
+        category = category_param(request, "`?category=ID_FRONT|ID_BACK|ID_HANDHELD|SIGNATURE`")
     except DomainError as e:
         return _error(e)
     cx = services.claims
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        account = await run_in_threadpool(_target, services, db, request, pk, category)
-        signature = category == "SIGNATURE"
-        form = receive_files(
-            request,
-            cx.storage,
-            max_files=1,
-            max_bytes=SIGNATURE_MAX_BYTES if signature else cx.max_file_bytes,
-            allowed=SIGNATURE_TYPES if signature else IMAGE_TYPES,
-        )
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-        if not form.stored:
-            raise NoFile("Attach the image in a part named `file`.")
-        row, replaced = await run_in_threadpool(
-            details_change.attach, db, cx, account, pk, category, form.stored[0]
-        )
-        committed = True
-        if replaced:
-            await run_in_threadpool(
-                claimant_uploads.delete_replaced_signature, cx.storage, replaced
-            )
+    signature = category == "SIGNATURE"
+
+    def save(db: Session, account: Account, stored: list[StoredUpload]) -> Response:
+        row, replaced = details_change.attach(db, cx, account, pk, category, stored[0])
+        if replaced:  # committed: a failure to delete the old image only logs
+            claimant_uploads.delete_replaced_signature(cx.storage, replaced)
         body = {
             "category": row.category,
             "contentType": row.content_type,
@@ -112,16 +74,21 @@ async def upload_file(request: Request) -> Response:
             "uploadedAt": row.uploaded_at.isoformat(),
         }
         return JSONResponse({"file": body}, status_code=201, headers={"Cache-Control": "no-store"})
-    except DomainError as e:
-        db.rollback()
-        return _error(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
+
+    return await take_files(
+        request,
+        services.db,
+        cx.storage,
+        target=lambda db: _target(services, db, request, pk, category),
+        limits=lambda _: FileLimits(
+            1,
+            SIGNATURE_MAX_BYTES if signature else cx.max_file_bytes,
+            SIGNATURE_TYPES if signature else IMAGE_TYPES,
+        ),
+        save=save,
+        no_file="Attach the image in a part named `file`.",
+        error=_error,
+    )
 
 
 def routes() -> list[BaseRoute]:

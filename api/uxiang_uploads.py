@@ -15,15 +15,14 @@ from __future__ import annotations
 import contextlib
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry import relay
 
 from api.claim_uploads import SIGNATURE_MAX_BYTES, SIGNATURE_TYPES, error_response
 from api.guard import Guarded
-from api.multipart import NoFile, UploadForm, discard, receive_files
+from api.uploads import FileLimits, member_account, take_files
 from server.accounts.errors import Unauthenticated
 from server.accounts.models import Account
 from server.claims import uxiang
@@ -32,9 +31,8 @@ from server.db import write_first
 from server.errors import DomainError
 from server.ids import database_id
 from server.services import Services
-from server.sessions import bearer_token
 from server.storage.backend import thumbnail_key
-from server.storage.errors import UploadError
+from server.storage.uploads import StoredUpload
 
 
 def _error(e: DomainError) -> JSONResponse:
@@ -45,30 +43,20 @@ def _error(e: DomainError) -> JSONResponse:
 
 
 def _target(services: Services, db: Session, request: Request, pk: int) -> Account:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    assert services.members is not None
-    write_first(db)  # the session's idle clock may move
-    try:
-        account, _ = services.members.accounts.authenticate_session(db, token)
-        services.members.identity.require_verified(account)
-        uxiang.signature_target(db, account, pk)  # commits: nothing held while the body streams
-    except DomainError:
-        db.commit()
-        raise
+    account, _ = member_account(services, db, request)
+    uxiang.signature_target(db, account, pk)  # commits: nothing held while the body streams
     return account
 
 
 def _save(
-    services: Services, db: Session, account_id: int, pk: int, form: UploadForm
+    services: Services, db: Session, account_id: int, pk: int, stored: list[StoredUpload]
 ) -> dict[str, object]:
     assert services.claims is not None
     write_first(db)
     account = db.get(Account, account_id)
     if account is None:
         raise UxiangAuthorisationNotFound("No such U享赔 authorisation among yours.")
-    row, previous = uxiang.save_signature(db, services.claims, account, pk, form.stored[0])
+    row, previous = uxiang.save_signature(db, services.claims, account, pk, stored[0])
     if previous:
         for key in (previous, thumbnail_key(previous)):
             with contextlib.suppress(Exception):  # what is left, the clean-up removes later
@@ -91,34 +79,21 @@ async def upload_signature(request: Request) -> Response:
             raise UxiangAuthorisationNotFound("No such U享赔 authorisation among yours.")
     except DomainError as e:
         return _error(e)
-    cx = services.claims
-    db = services.db()
-    form: UploadForm | None = None
-    committed = False
-    try:
-        account = await run_in_threadpool(_target, services, db, request, pk)
-        form = receive_files(
-            request, cx.storage, max_files=1, max_bytes=SIGNATURE_MAX_BYTES, allowed=SIGNATURE_TYPES
-        )
-        async with form:
-            async for _field, result in form:
-                if isinstance(result, UploadError):
-                    raise result
-        if not form.stored:
-            raise NoFile("Attach the signature image in a part named `file`.")
-        body = await run_in_threadpool(_save, services, db, account.id, pk, form)
-        committed = True
+
+    def save(db: Session, account: Account, stored: list[StoredUpload]) -> Response:
+        body = _save(services, db, account.id, pk, stored)
         return JSONResponse({"authorisation": body}, headers={"Cache-Control": "no-store"})
-    except DomainError as e:
-        db.rollback()
-        return _error(e)
-    except ClientDisconnect:
-        db.rollback()
-        return Response(status_code=400)
-    finally:
-        if form is not None and not committed:
-            await discard(cx.storage, form.stored)
-        db.close()
+
+    return await take_files(
+        request,
+        services.db,
+        services.claims.storage,
+        target=lambda db: _target(services, db, request, pk),
+        limits=lambda _: FileLimits(1, SIGNATURE_MAX_BYTES, SIGNATURE_TYPES),
+        save=save,
+        no_file="Attach the signature image in a part named `file`.",
+        error=_error,
+    )
 
 
 def routes() -> list[BaseRoute]:

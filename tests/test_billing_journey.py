@@ -399,7 +399,8 @@ def test_reissue_then_posted(
     )
     assert posted["reissue"] == {"status": "POSTED", "trackingNo": "SF1234567890"}
     report = deliver_due(db_factory, members.sms, LogEmailSender(), clock.now, vault=members.vault)
-    assert len(report.sent) == 1 and not report.failed
+    # the request's receipt and the posting, each by SMS (no contact e-mail on file)
+    assert len(report.sent) == 2 and not report.failed
     with db_factory() as db:
         sms = db.scalar(
             select(SmsOutbox.body)
@@ -471,6 +472,12 @@ def test_advance_payment_then_approved(
     assert (asked["applicantNameMasked"], asked["applicantSex"]) == ("张*", "M")
     assert asked["applicantMobileMasked"] == "138****0001"
     assert demo.people["main"].id_number not in str(asked)
+    # the receipt: in the app at once, by SMS through the outbox
+    inbox = gql(api, "{ viewer { messages(first: 1) { edges { node { kind title } } } } }", token)
+    assert inbox["messages"]["edges"][0]["node"] == {
+        "kind": "advance_payment.submitted",
+        "title": "住院垫付申请已提交",
+    }
 
     with db_factory() as db:
         create_adjuster(
@@ -510,6 +517,13 @@ def test_advance_payment_then_approved(
             .limit(1)
         )
     assert sms is not None and "垫付金额20,000.00元，将直接支付给某市立医院" in sms
+    with db_factory() as db:
+        bodies = db.scalars(
+            select(SmsOutbox.body).where(
+                SmsOutbox.phone_hash == members.vault.lookup(phone, kind="phone")
+            )
+        ).all()
+    assert any("您的住院垫付申请（编号" in b and "已提交" in b for b in bodies)
     mine = gql(api, ADVANCES, token)["advancePayments"]
     assert mine[0]["status"] == "APPROVED"
     assert [(e["kind"], e["actor"]) for e in mine[0]["timeline"]] == [

@@ -4,7 +4,8 @@ A member signs up and verifies, claims with uploads, signs and confirms with the
 code; an adjuster asks for a supplement; the SMS and the e-mail arrive (through the
 outbox, the development SMS sender and a real SMTP server) with a link that opens the
 supplement page; the member adds the document in the app and submits; the adjuster
-settles and the settlement notice shows the amounts.
+settles and the settlement notice shows the amounts. A member who chose English gets every
+text in English and a link that opens the English page.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import re
 from typing import Any
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,7 +102,7 @@ SUPPLEMENT = mutation(
     "claim { status }",
 )
 CLAIM = """query($id: ID!) { claim(id: $id) { __typename ... on Claim { claimNo status
-  approvedAmount paidAmount supplement { instructions deadline categories { code } }
+  approvedAmount paidAmount expectedSettlementBy expectedPaymentBy supplement { instructions deadline categories { code } }
   documents { category inSupplement } timeline { kind statusTo actor note }
   settlementNoticeUrl settlementNoticePdfUrl } ... on Error { code } } }"""
 
@@ -118,12 +120,40 @@ REQUEST = mutation(
 SETTLE = mutation("settleClaim", "SettleClaimInput", "SettleClaimSuccess", "__typename")
 MESSAGES = """{ viewer { unreadMessageCount messages(first: 10) {
   edges { node { kind title body targetId read } } } } }"""
+LANGUAGE = """mutation($lang: Language!) { setPreferredLanguage(input: {language: $lang}) {
+  __typename ... on SetPreferredLanguageSuccess { viewer { preferredLanguage } } } }"""
+LINK = r"https?://\S+/h5/supplement/[A-Za-z0-9_-]+(?:\?lang=en)?"
+# what each language's texts say, the claim number filled in later
+SAYS = {
+    "zh": {
+        "receipt": "您的理赔申请已提交，赔案号{no}",
+        "asked": "2026年3月4日",
+        "submitted_subject": "理赔申请已提交",
+        "settled_sms": "您的赔案{no}已结案，核定金额1,180.00元，赔付金额1,180.00元",
+        "settled_subject": "理赔已结案",
+        "settled_mail": "核定金额：1,180.00 元",
+        "settled_title": "理赔已结案",
+        "page": '<html lang="zh',
+    },
+    "en": {
+        "receipt": "your claim is submitted: claim number {no}",
+        "asked": "(by 4 March 2026)",
+        "submitted_subject": "Claim submitted",
+        "settled_sms": "claim {no} is settled: approved CNY 1,180.00, paid CNY 1,180.00",
+        "settled_subject": "Claim settled",
+        "settled_mail": "Approved: CNY 1,180.00",
+        "settled_title": "Claim settled",
+        "page": '<html lang="en',
+    },
+}
 MARK_READ = mutation(
     "markMessagesRead", "MarkMessagesReadInput", "MarkMessagesReadSuccess", "marked unreadCount"
 )
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_claim_from_sign_up_to_settlement_notice(
+    lang: str,
     api: Api,
     demo: Any,
     db_factory: sessionmaker[Session],
@@ -142,6 +172,10 @@ def test_a_claim_from_sign_up_to_settlement_notice(
     )
     token = signed_in["token"]
     ok(gql(api, VERIFY, token, name=person.name, no=person.id_number), "VerifyRealNameSuccess")
+    says = SAYS[lang]
+    if lang == "en":  # chosen in the app: SMS, e-mail, in-app and the H5 link follow it
+        chosen = ok(gql(api, LANGUAGE, token, lang="EN"), "SetPreferredLanguageSuccess")
+        assert chosen["viewer"]["preferredLanguage"] == "EN"
 
     # --- claims with uploads, signs, confirms ---------------------------------------------------
     ok(
@@ -275,18 +309,19 @@ def test_a_claim_from_sign_up_to_settlement_notice(
             .order_by(SmsOutbox.id.desc())
             .limit(2)
         ).all()[::-1]
-    assert f"您的理赔申请已提交，赔案号{claim_no}" in receipt
-    assert sms is not None and claim_no in sms and "2026年3月4日" in sms
+    assert says["receipt"].format(no=claim_no) in receipt
+    assert sms is not None and claim_no in sms and says["asked"] in sms
     (_, submitted_mail), (recipients, message) = smtp.mailbox.messages
-    assert "理赔申请已提交" in str(submitted_mail["Subject"])
+    assert says["submitted_subject"] in str(submitted_mail["Subject"])
     assert recipients == ["wang.fang@example.com"]
     mail_text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert claim_no in mail_text and "请补充有效报销凭证及病历" in mail_text
-    sms_link = re.search(r"https?://\S+/h5/supplement/[A-Za-z0-9_-]+", sms)
-    mail_link = re.search(r"https?://\S+/h5/supplement/[A-Za-z0-9_-]+", mail_text)
+    sms_link = re.search(LINK, sms)
+    mail_link = re.search(LINK, mail_text)
     assert sms_link and mail_link and sms_link.group() == mail_link.group()
+    assert sms_link.group().endswith("?lang=en") == (lang == "en")
     page = client.get(re.sub(r"^https?://[^/]+", "", sms_link.group()))
-    assert page.status_code == 200 and claim_no in page.text
+    assert page.status_code == 200 and claim_no in page.text and says["page"] in page.text
 
     # --- the member adds the document in the app and submits -----------------------------------
     waiting = gql(api, CLAIM, token, id=claim_id)
@@ -321,6 +356,8 @@ def test_a_claim_from_sign_up_to_settlement_notice(
     settled = gql(api, CLAIM, token, id=claim_id)
     assert settled["status"] == "SETTLED"
     assert (settled["approvedAmount"], settled["paidAmount"]) == ("1180.00", "1180.00")
+    # the member sees when the money is due: 2-3 working days after settling (seed §12 Q7)
+    assert (settled["expectedSettlementBy"], settled["expectedPaymentBy"]) == (None, "2026-03-05")
     kinds = [e["kind"] for e in settled["timeline"]]
     for kind in ("SUBMITTED", "SUPPLEMENT_REQUESTED", "SUPPLEMENT_RECEIVED", "SETTLED"):
         assert kind in kinds
@@ -345,11 +382,11 @@ def test_a_claim_from_sign_up_to_settlement_notice(
             .limit(1)
         )
     assert last_sms is not None
-    assert f"您的赔案{claim_no}已结案，核定金额1,180.00元，赔付金额1,180.00元" in last_sms
+    assert says["settled_sms"].format(no=claim_no) in last_sms
     settled_mail = smtp.mailbox.messages[-1][1]
-    assert "理赔已结案" in str(settled_mail["Subject"])
+    assert says["settled_subject"] in str(settled_mail["Subject"])
     settled_text = settled_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "核定金额：1,180.00 元" in settled_text and "自费药品不在保障范围" in settled_text
+    assert says["settled_mail"] in settled_text and "自费药品不在保障范围" in settled_text
     inbox = gql(api, MESSAGES, token)
     assert inbox["unreadMessageCount"] == 4
     kinds = [e["node"]["kind"] for e in inbox["messages"]["edges"]]
@@ -361,6 +398,7 @@ def test_a_claim_from_sign_up_to_settlement_notice(
     ]
     newest = inbox["messages"]["edges"][0]["node"]
     assert newest["targetId"] == claim_id and "1,180.00" in newest["body"]
+    assert newest["title"] == says["settled_title"]
     read = ok(gql(api, MARK_READ, token, input={"all": True}), "MarkMessagesReadSuccess")
     assert (read["marked"], read["unreadCount"]) == (4, 0)
 

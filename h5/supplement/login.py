@@ -38,6 +38,7 @@ from server.claims.errors import SupplementLinkInvalid
 from server.claims.models import Claim, SupplementRequest
 from server.claims.portal import captchas, throttle
 from server.claims.portal import sessions as portal_sessions
+from server.db import write_first
 
 # --- log-in --------------------------------------------------------------------------------------
 
@@ -140,6 +141,7 @@ def _login_get(
     browser, set_browser = _browser(request)
     kind = captchas.AUDIO if request.query_params.get("captcha") == "audio" else captchas.IMAGE
     with env.db() as db:
+        write_first(db)  # the rate counted and the challenge stored: one short write
         try:
             challenge = _issue_challenge(env, db, request, browser, kind)
         except captchas.TooManyChallenges as e:
@@ -148,6 +150,16 @@ def _login_get(
     return _login_response(
         request, env, lang, here, form, browser, set_browser, lost=lost, labels=labels
     )
+
+
+@dataclass(frozen=True)
+class _Again:
+    """The log-in page once more (a failure, a wait), with a new challenge."""
+
+    error: str
+    shown_no: str
+    typed_no: str
+    status: int
 
 
 def _login_post(
@@ -160,29 +172,57 @@ def _login_post(
     token: str | None,
 ) -> Callable[[], Response]:
     """Check a log-in; returns how to answer (built after the pacing sleep)."""
-    lost = token is None
     browser, set_browser = _browser(request)
-    secret = env.cx.settings.secret_key
-    now = env.cx.now()
+    outcome = _check_login(request, env, lang, here, fields, token=token, browser=browser)
+    if not isinstance(outcome, _Again):
+        return outcome
     kind = (
         captchas.AUDIO if (fields or {}).get("captcha_kind") == captchas.AUDIO else captchas.IMAGE
     )
-    t = Translator(lang)
-
-    def again(
-        db: Session, error: str, shown_no: str, typed_no: str, status: int
-    ) -> Callable[[], Response]:
+    # the next challenge in a short transaction of its own, after the check's has ended:
+    # the write lock is not held while the image is drawn
+    with env.db() as db:
+        write_first(db)
         try:
             challenge = _issue_challenge(env, db, request, browser, kind)
         except captchas.TooManyChallenges as e:
             wait = e.retry_after
             return lambda: blocked(request, lang, here, wait, "captcha")
-        form = LoginForm(challenge, error, shown_no, typed_no)
-        return lambda: _login_response(
-            request, env, lang, here, form, browser, set_browser, lost=lost, status=status
-        )
+    form = LoginForm(challenge, outcome.error, outcome.shown_no, outcome.typed_no)
+    return lambda: _login_response(
+        request,
+        env,
+        lang,
+        here,
+        form,
+        browser,
+        set_browser,
+        lost=token is None,
+        status=outcome.status,
+    )
+
+
+def _check_login(
+    request: Request,
+    env: Env,
+    lang: str,
+    here: str,
+    fields: dict[str, str] | None,
+    *,
+    token: str | None,
+    browser: str,
+) -> Callable[[], Response] | _Again:
+    """The log-in's one transaction. It reads (the link, the throttle) before it writes
+    (the try counted, the captcha used, the session opened), so on SQLite it takes the
+    write lock as it begins and waits for it rather than failing when another log-in
+    commits in between."""
+    lost = token is None
+    secret = env.cx.settings.secret_key
+    now = env.cx.now()
+    t = Translator(lang)
 
     with env.db() as db:
+        write_first(db)
         link: tuple[Claim, SupplementRequest] | None = None
         shown_no = ""
         if token is not None:
@@ -195,7 +235,7 @@ def _login_post(
         if fields is None or not sessions.csrf_ok(
             secret, "login", sessions.browser_id(request), fields.get("csrf")
         ):
-            return again(db, t("supplement.login.expired_form"), shown_no, "", 403)
+            return _Again(t("supplement.login.expired_form"), shown_no, "", 403)
 
         typed_no = portal.normalise_claim_no(fields.get("claim_no", "")) if lost else ""
         claim_no = shown_no if token is not None else typed_no
@@ -207,7 +247,7 @@ def _login_post(
             return lambda: blocked(request, lang, here, wait)
         if not verdict.allowed:
             message = t("supplement.login.wait", seconds=verdict.retry_after)
-            return again(db, message, shown_no, typed_no, 400)
+            return _Again(message, shown_no, typed_no, 400)
 
         solved = captchas.verify(
             db,
@@ -222,7 +262,7 @@ def _login_post(
         named = portal.name_matches(env.vault, claim, fields.get("name", ""))
         if not (solved and named and claim is not None):
             throttle.fail(env.cx.limiter, db, client=client_key)
-            return again(db, t("supplement.login.failed"), shown_no, typed_no, 400)
+            return _Again(t("supplement.login.failed"), shown_no, typed_no, 400)
 
         throttle.succeed(env.cx.limiter, db, tried=tried)
         if link is None:

@@ -48,12 +48,16 @@ _RETRY_LATER = (
     domain.LoginLocked,
     claim_errors.UxiangRateLimited,
     claim_errors.DetailsChangeLimited,
+    claim_errors.PreAuthLimited,
+    claim_errors.PayeeLimited,
+    claim_errors.ContactChangeLimited,
 )
 
 
 @strawberry.type(
     description="Wait before asking again (codes SMS_TOO_SOON, SMS_RATE_LIMITED, LOGIN_LOCKED, "
-    "UXIANG_RATE_LIMITED, DETAILS_CHANGE_RATE_LIMITED)."
+    "UXIANG_RATE_LIMITED, DETAILS_CHANGE_RATE_LIMITED, PRE_AUTH_RATE_LIMITED, PAYEE_RATE_LIMITED, "
+    "CONTACT_CHANGE_RATE_LIMITED)."
 )
 class RetryLaterError(Error):
     retry_after_seconds: int = strawberry.field(

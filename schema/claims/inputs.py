@@ -203,6 +203,11 @@ class PreAuthApplicantInput:
 @strawberry.input(description="预先授权 steps 2-4: a draft; files are uploaded next.")
 class StartPreAuthorisationInput:
     notice_accepted: bool = strawberry.field(description="The member ticked 《申请提示》.")
+    notice_version: str | None = strawberry.field(
+        default=None,
+        description="The version of 《申请提示》 read (preAuthorisations.notice.version); "
+        "an older one is refused (NOTICE_OUTDATED).",
+    )
     policy_id: strawberry.ID = strawberry.field(description="A high-end policy of the member's.")
     applicant: PreAuthApplicantInput | None = strawberry.field(
         default=None, description="Null when the insured applies; else the other applicant."

@@ -96,7 +96,11 @@ def payee_list(info: Info) -> PayeeList:
     return PayeeList(payees=[payee_node(v) for v in payees.list_payees(db, cx, account)])
 
 
-@strawberry.type(description="A bank claims can be paid to, with its CNAPS code (行别代码).")
+@strawberry.type(
+    description="A bank claims can be paid to, with its CNAPS code (行别代码). The list holds "
+    "the national and joint-stock banks, 上海银行, 上海农商银行, the rural credit cooperatives "
+    "and 邮储银行; city and rural commercial banks are not on it yet (UNKNOWN_BANK says so)."
+)
 class PayeeBank:
     code: str = strawberry.field(description="3-digit CNAPS bank category code.")
     name: str = strawberry.field(description="Chinese name.")

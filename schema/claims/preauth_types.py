@@ -154,9 +154,24 @@ def preauth_pk(raw: str) -> int:
     return pk
 
 
+@strawberry.type(description="《申请提示》: the notice the member reads and ticks before applying.")
+class PreAuthNotice:
+    version: str = strawberry.field(
+        description="Send it back as startPreAuthorisation's noticeVersion; a new text has a "
+        "new version."
+    )
+    text: str = strawberry.field(description="The notice, Chinese.")
+    text_en: str = strawberry.field(description="The notice, English.")
+
+
 @strawberry.type(description="The member's pre-authorisations, newest first (the last 50).")
 class PreAuthList:
     requests: list[PreAuthType] = strawberry.field(description="Newest first.")
+
+    @strawberry.field(description="《申请提示》, to read and tick before startPreAuthorisation.")
+    def notice(self) -> PreAuthNotice:
+        n = preauth.notice()
+        return PreAuthNotice(version=n.version, text=n.text, text_en=n.text_en)
 
 
 PreAuthsResult = ResultUnion(

@@ -17,10 +17,12 @@ from schema.directory.types import (
     GeoPointInput,
     Ownership,
     PlaceType,
+    PlanNetwork,
     connection_type,
     facets_type,
     facility_type,
     place_type,
+    plan_networks,
 )
 from schema.paging import cursor_offset
 from server.directory.service import FacilityQuery, Sort
@@ -153,6 +155,14 @@ class DirectoryQuery:
             return None
         f = service.get(raw)
         return None if f is None else facility_type(f, service.directory)
+
+    @strawberry.field(
+        description="The group plans' networks of the directory (public): each with its "
+        "facility count, and a note while its list names no facility yet (待更新), as for "
+        "the U享赔 list and the university plan's designated outpatient hospitals."
+    )
+    def networks(self, info: Info) -> list[PlanNetwork]:
+        return plan_networks(info.context.services.directory.directory)
 
     @strawberry.field(
         description="Districts, grades and departments with counts, for filter menus."

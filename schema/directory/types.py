@@ -92,6 +92,54 @@ class Network:
 
 
 @strawberry.type(
+    description="A group plan's network with what the directory knows of its list: how many "
+    "facilities it names and, while it names none, a note saying so (待更新)."
+)
+class PlanNetwork:
+    id: strawberry.ID = strawberry.field(
+        description="Stable network id, usable as `facilities(network:)`."
+    )
+    name_zh: str = strawberry.field(description="Chinese name of the plan's network.")
+    name_en: str = strawberry.field(description="English name of the plan's network.")
+    source: str = strawberry.field(description="Where the list comes from (the seed section).")
+    facility_count: int = strawberry.field(description="Facilities the list names.")
+    updating: bool = strawberry.field(
+        description="True while the list names no facility (no public list yet)."
+    )
+    note: str | None = strawberry.field(
+        description="What to tell the member while the list names no facility (zh and en); "
+        "null once it names some."
+    )
+
+
+def updating_note(name_zh: str, name_en: str) -> str:
+    """The public note of a network whose list names no facility yet."""
+    return f"{name_zh}名单待更新。The list of {name_en} is being updated."
+
+
+def plan_networks(directory: Directory) -> list[PlanNetwork]:
+    counts: dict[str, int] = {}
+    for f in directory.facilities:
+        for nid in f.networks:
+            counts[nid] = counts.get(nid, 0) + 1
+    out = []
+    for n in directory.networks:
+        count = counts.get(n.id, 0)
+        out.append(
+            PlanNetwork(
+                id=strawberry.ID(n.id),
+                name_zh=n.name_zh,
+                name_en=n.name_en,
+                source=n.source,
+                facility_count=count,
+                updating=count == 0,
+                note=None if count else updating_note(n.name_zh, n.name_en),
+            )
+        )
+    return out
+
+
+@strawberry.type(
     name="Facility", description="A hospital, clinic or dental practice in the directory."
 )
 class FacilityType(relay.Node):

@@ -32,7 +32,7 @@ class MessageTarget(Enum):
 class MemberMessageNode:
     id: strawberry.ID = strawberry.field(description="Global id, for markMessagesRead.")
     kind: str = strawberry.field(
-        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.paid, claim.rejected, appointment.submitted, appointment.confirmed, appointment.time_proposed, appointment.declined, appointment.cancelled, card_reissue.posted, card_reissue.delivered, advance_payment.approved, advance_payment.declined, advance_payment.documents_asked, service_request.applied, pre_auth.submitted, pre_auth.more_requested, pre_auth.approved or pre_auth.declined."
+        description="What happened: claim.submitted, claim.supplement_requested, claim.supplement_received, claim.settled, claim.paid, claim.rejected, claim.withdrawn, appointment.submitted, appointment.confirmed, appointment.time_proposed, appointment.declined, appointment.cancelled, card_reissue.submitted, card_reissue.posted, card_reissue.delivered, advance_payment.submitted, advance_payment.approved, advance_payment.declined, advance_payment.documents_asked, service_request.applied, pre_auth.submitted, pre_auth.more_requested, pre_auth.approved or pre_auth.declined."
     )
     title: str = strawberry.field(description="A short title, in `language`.")
     body: str = strawberry.field(description="The message, in `language`; it names no person.")

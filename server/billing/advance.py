@@ -26,13 +26,11 @@ from server.accounts.sms_codes import Purpose, SentCode
 from server.billing.appointments import own_policy, require_person
 from server.billing.errors import AdvanceNotFound, AppointmentRuleBroken, AppointmentStateConflict
 from server.billing.models import AdvancePayment, AdvancePaymentEvent, AdvanceStatus
-from server.claims.announcements import BRAND, language_of
+from server.claims.announcements import BRAND, language_of, tell
 from server.claims.core import ClaimContext
 from server.claims.models import Adjuster
 from server.directory.directory import Directory
 from server.errors import FieldProblem, ValidationFailed
-from server.messages import service as messages
-from server.notify import outbox
 from server.policies.models import Policy
 from server.service_supplements import kinds
 from server.service_supplements.models import ServiceSupplement
@@ -158,6 +156,7 @@ def request(
     _event(a, "submitted", now, "member", account.id)
     db.add(a)
     db.flush()
+    _announce(db, cx, a, now)  # the receipt: SMS, e-mail and in-app
     return a
 
 
@@ -378,6 +377,26 @@ def yuan(fen: int | None) -> str:
 
 # (title, in-app body, SMS, e-mail body) per decision and language
 _TEXTS = {
+    ("submitted", "zh"): (
+        "住院垫付申请已提交",
+        "您的住院垫付申请（{reference}）已提交：{admission} 入院，{hospital_name}。审核结果将通知您。",
+        "[{brand}]您的住院垫付申请（编号{reference}）已提交，审核结果将以短信通知您。"
+        "如非本人操作，请致电1010-8686。回0000退订短信",
+        "尊敬的{name}先生/女士：\n\n您的住院垫付申请（{reference}）已提交。\n\n"
+        "医院：{hospital_name}\n入院日期：{admission}\n\n审核结果将以短信及邮件通知您。"
+        "如非本人操作，请致电1010-8686。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+    ),
+    ("submitted", "en"): (
+        "Advance payment requested",
+        "Your inpatient advance payment request ({reference}) is submitted: admission "
+        "{admission}, {hospital_name}. We will tell you the outcome.",
+        "[{brand}] Your inpatient advance payment request {reference} is submitted; we will "
+        "tell you the outcome by SMS. Not you? Call 1010-8686.",
+        "Dear {name},\n\nYour inpatient advance payment request ({reference}) is submitted."
+        "\n\nHospital: {hospital_name}\nAdmission date: {admission}\n\nWe will tell you "
+        "the outcome by SMS and e-mail. Not you? Call 1010-8686.\n\n"
+        "This is an automatic message; please do not reply.\n\n{brand}\n",
+    ),
     ("approved", "zh"): (
         "住院垫付已批准",
         "您的住院垫付申请已批准：{amount} 元，将直接支付给{hospital}。",
@@ -431,40 +450,22 @@ def _announce(db: Session, cx: ClaimContext, a: AdvancePayment, now: datetime.da
         "name": cx.vault.decrypt(a.applicant_name_enc).strip(),
         "reference": KIND.reference(a.id),
         "admission": a.admission_date.isoformat(),
+        "hospital_name": a.hospital_name,
     }
-    key = f"advance_payment.{a.status}:{a.id}"
-    outbox.enqueue(
+    tell(
         db,
-        outbox.Channel.SMS,
-        cx.vault.decrypt(a.applicant_mobile_enc),
-        "",
-        sms.format_map(values),
-        f"{key}:sms",
-        vault=cx.vault,
-        now=now,
-    )
-    address = service_supplements.member_email(db, cx, account.id)
-    if address:
-        subject = f"【{BRAND['zh']}】{title}" if lang == "zh" else f"[{BRAND['en']}] {title}"
-        outbox.enqueue(
-            db,
-            outbox.Channel.EMAIL,
-            address,
-            subject,
-            email.format_map(values),
-            f"{key}:email",
-            vault=cx.vault,
-            now=now,
-        )
-    messages.post(
-        db,
-        account_id=account.id,
+        cx,
+        account,
+        mobile=cx.vault.decrypt(a.applicant_mobile_enc),
         kind=f"advance_payment.{a.status}",
         subject_type="advance_payment",
         subject_id=a.id,
-        language=lang,
+        lang=lang,
         title=title,
-        body=body.format_map({**values, "reason": a.decision_reason}),
-        dedupe_key=f"{key}:app",
+        message=body.format_map({**values, "reason": a.decision_reason}),
+        sms=sms.format_map(values),
+        email_subject=f"【{BRAND['zh']}】{title}" if lang == "zh" else f"[{BRAND['en']}] {title}",
+        email_body=email.format_map(values),
+        dedupe=f"advance_payment.{a.status}:{a.id}",
         now=now,
     )

@@ -103,6 +103,7 @@ def request(
             db.add(row)
     except IntegrityError:
         raise _duplicate() from None
+    _announce(db, cx, row, "submitted", now)  # the receipt: SMS, e-mail, in-app
     return row
 
 
@@ -185,6 +186,27 @@ def mark_delivered(
 
 # (title, in-app message, SMS, e-mail body) per event and language
 _TEXTS = {
+    "submitted": {
+        "zh": (
+            "直付卡补办申请已提交",
+            "您的直付卡补办申请已提交，寄出后我们将告知快递单号。",
+            "[{brand}]您的直付卡补办申请已提交，寄出后将以短信告知快递单号。"
+            "如非本人操作，请致电{line}。回0000退订短信",
+            "尊敬的客户：\n\n您的直付卡补办申请已提交，寄出后我们将以短信及邮件告知快递单号。"
+            "\n\n如非本人操作，请致电{line}。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Card reissue requested",
+            "Your request for a new direct-billing card is submitted; we will send the "
+            "tracking number once it is posted.",
+            "[{brand}] Your request for a new direct-billing card is submitted; we will text "
+            "the tracking number once it is posted. Not you? Call {line}.",
+            "Dear client,\n\nYour request for a new direct-billing card is submitted; we "
+            "will send the tracking number by SMS and e-mail once it is posted.\n\n"
+            "Not you? Call {line}.\n\nThis is an automatic message; please do not reply."
+            "\n\n{brand}\n",
+        ),
+    },
     "posted": {
         "zh": (
             "直付卡已寄出",
@@ -226,7 +248,7 @@ def _announce(
         return
     lang = language_of(account)
     title, body, sms, email = _TEXTS[event][lang]
-    values = {"brand": BRAND[lang], "tracking": row.tracking_no, "line": "1010-8686"}
+    values = {"brand": BRAND[lang], "tracking": row.tracking_no or "", "line": "1010-8686"}
     tell(
         db,
         cx,

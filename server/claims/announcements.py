@@ -1,7 +1,7 @@
 """Tell the claimant what happened to a claim: SMS, e-mail and the in-app message centre.
 
-Every status change a claimant waits for (submitted, documents asked for, documents
-received, settled with its amounts, rejected with its reason) is written here, in the same
+Every status change of a claim (submitted, documents asked for, documents received,
+settled with its amounts, paid, rejected with its reason, withdrawn) is written here, in the same
 transaction as the change: the outbox delivers the SMS and e-mail afterwards, the message
 centre shows the in-app message at once. The texts follow the insurer's SMS style (seed
 §5.2) in the language the member chose (zh by default, en), and name the insured person,
@@ -38,6 +38,7 @@ class Event(StrEnum):
     SETTLED = "claim.settled"
     PAID = "claim.paid"
     REJECTED = "claim.rejected"
+    WITHDRAWN = "claim.withdrawn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,26 @@ TEXTS: Mapping[Event, Mapping[str, tuple[str, str, str, str]]] = {
             "reply.\n\n{brand}\n",
         ),
     },
+    Event.WITHDRAWN: {
+        "zh": (
+            "理赔申请已撤案",
+            "赔案 {claim_no} 已按您的申请撤案，不再审核。",
+            "[{brand}]尊敬的{name}，您的赔案{claim_no}已按您的申请撤案。如非本人操作，"
+            "请立即致电我司客服热线{hotline}。回0000退订短信",
+            "尊敬的{name}先生/女士：\n\n您的赔案 {claim_no} 已按您的申请撤案，不再审核。"
+            "如需理赔，可重新申请。\n\n如非本人操作，请立即致电{hotline}。\n\n"
+            "本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+        ),
+        "en": (
+            "Claim withdrawn",
+            "Claim {claim_no} is withdrawn at your request and will not be reviewed.",
+            "[{brand}] Dear {name}, claim {claim_no} is withdrawn at your request. "
+            "Not you? Call our hotline {hotline} now.",
+            "Dear {name},\n\nClaim {claim_no} is withdrawn at your request and will not be "
+            "reviewed. You may claim again.\n\nNot you? Call {hotline} now.\n\n"
+            "This is an automatic message; please do not reply.\n\n{brand}\n",
+        ),
+    },
 }
 
 SUBJECTS = {
@@ -249,12 +270,18 @@ class Recipient:
 
 def recipient(db: Session, cx: ClaimContext, claim: Claim) -> Recipient:
     """A member's claim: their account, mobile and contact e-mail. A paper claim the office
-    entered (no account on it): the contact typed on it, and the insured person's own
-    account for the in-app message when they have one."""
+    entered (no account on it): the contact typed on it, and for the in-app message the
+    insured person's own account, or, for a dependant without one, the main insured's."""
     vault = cx.vault
     account = db.get(Account, claim.account_id) if claim.account_id is not None else None
     if account is None and claim.account_id is None:
         account = db.scalar(select(Account).where(Account.person_id == claim.insured_id).limit(1))
+        main = claim.policy.main_insured_id
+        if account is None and main is not None and main != claim.insured_id:
+            # a dependant without the app (a child): the main insured, who sees the
+            # dependants' policies in the app (seed 000 §3 2)①) and claims for minor
+            # children (§4 注1), gets the in-app message
+            account = db.scalar(select(Account).where(Account.person_id == main).limit(1))
     phone = vault.decrypt(claim.contact_phone_enc).strip() if claim.contact_phone_enc else ""
     email = vault.decrypt(claim.contact_email_enc).strip() if claim.contact_email_enc else ""
     if account is not None and not phone:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
+from server.claims import announcements
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_in_force,
@@ -20,7 +21,7 @@ from server.claims.claimant_rules import (
     require_verified,
     rules_for,
 )
-from server.claims.core import OPEN_STATUSES, ClaimContext, record, transition
+from server.claims.core import OPEN_STATUSES, ClaimContext, lock_claim, record, transition
 from server.claims.drafts import documents_of, own_claim, require_contact
 from server.claims.errors import WrongClaimState
 from server.claims.models import (
@@ -38,12 +39,14 @@ S = ClaimStatus
 def withdraw(
     db: Session, cx: ClaimContext, account: Account, claim_id: int, *, reason: str = ""
 ) -> Claim:
-    """撤案: an open claim is withdrawn at the claimant's request; it gets no decision notice."""
+    """撤案: an open claim is withdrawn at the claimant's request; it gets no decision notice,
+    but the claimant is told it was withdrawn (SMS, e-mail, in-app: "not you? call")."""
     require_verified(account)
     claim = own_claim(db, account, claim_id)
     problems = check.Problems()
     note = check.text(problems, "reason", reason, max_len=check.REASON_MAX, required=False)
     problems.raise_any()
+    claim = lock_claim(db, claim)  # a double tap withdraws (and tells) once
     if claim.status not in OPEN_STATUSES:
         raise WrongClaimState("Only a claim still being handled can be withdrawn.")
     transition(
@@ -58,6 +61,7 @@ def withdraw(
         channel=Channel.APP,
     )
     db.flush()
+    announcements.announce(db, cx, claim, announcements.Event.WITHDRAWN, cx.now(), key="withdraw")
     return claim
 
 

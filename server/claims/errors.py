@@ -80,6 +80,24 @@ class PreAuthNotAvailable(DomainError):
     code = "PRE_AUTH_NOT_AVAILABLE"
 
 
+class ContactChangeLimited(RetryLater):
+    """Too many contact changes by this member lately; wait `retry_after`."""
+
+    code = "CONTACT_CHANGE_RATE_LIMITED"
+
+
+class PayeeLimited(RetryLater):
+    """Too many payee changes (add, edit, remove) by this member lately; wait `retry_after`."""
+
+    code = "PAYEE_RATE_LIMITED"
+
+
+class PreAuthLimited(RetryLater):
+    """Too many pre-authorisations started by this member lately; wait `retry_after`."""
+
+    code = "PRE_AUTH_RATE_LIMITED"
+
+
 class PreAuthNotFound(DomainError):
     """No such pre-authorisation among the member's (another member's answers the same)."""
 

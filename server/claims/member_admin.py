@@ -27,6 +27,7 @@ from server.claims.claimant_rules import require_verified
 from server.claims.claimant_views import contact_of, mask_address
 from server.claims.core import ClaimContext
 from server.claims.details_models import DetailsChange, ServiceRequestEvent
+from server.claims.errors import ContactChangeLimited
 from server.claims.models import (
     ContactProfile,
     ServiceRequest,
@@ -35,9 +36,12 @@ from server.claims.models import (
 )
 from server.crypto import mask_email
 from server.divisions import divisions
+from server.limits import Policy, key_of
 from server.messages import service as messages
 
 LIST_MAX = 50  # the progress list shows the newest requests
+# per member: contact changes a day (each also spends a CHANGE_CONTACT code)
+CHANGES = Policy("contact-change", window=datetime.timedelta(days=1), limit=10)
 
 _APPLIED_TEXT = {
     "zh": ("联系信息已变更", "您的联系地址和电子邮箱已更新，理赔将使用新的联系信息。"),
@@ -121,6 +125,14 @@ def change_contact(
     if len(full) > check.ADDRESS_MAX:
         problems.add("address", f"At most {check.ADDRESS_MAX} characters.", "TOO_LONG")
         problems.raise_any()
+    decision = cx.limiter.hit(db, CHANGES, key_of(cx.vault, CHANGES.name, str(account.id)))
+    if not decision.allowed:
+        wait = decision.retry_after_seconds
+        raise ContactChangeLimited(
+            f"Too many contact changes today; try again in {wait} seconds.", wait
+        )
+    # one member's changes take turns: the one contact record is created once
+    db.execute(select(Account.id).where(Account.id == account.id).with_for_update())
     cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.CHANGE_CONTACT, sms_code)
     now = cx.now()
     contact = contact_of(db, account.id)

@@ -34,13 +34,17 @@ from server.claims.claimant_input import Problems
 from server.claims.claimant_rules import require_verified
 from server.claims.claimant_views import mask_bank_account
 from server.claims.core import ClaimContext
-from server.claims.errors import PayeeDuplicate, PayeeInUse, PayeeNotFound
+from server.claims.errors import PayeeDuplicate, PayeeInUse, PayeeLimited, PayeeNotFound
 from server.claims.models import Claim, ClaimStatus, PayeeAccount
 from server.crypto import mask_id, mask_name
 from server.divisions import divisions
+from server.limits import Policy, key_of
+from server.notify.templates import HOTLINE
 from server.policies.models import IdType, Relation
 
 MAX_PAYEES = 20  # saved payees per member: a list to choose from, not a store
+# per member: adds, edits and removals a day (adds and edits also spend an SMS code)
+CHANGES = Policy("payee-change", window=datetime.timedelta(days=1), limit=20)
 _INSURANCE_NO_MAX = 30
 # claims whose payee must stay: not decided yet
 IN_PROGRESS = (
@@ -152,7 +156,12 @@ def _check(details: PayeeDetails, sms_code: str) -> tuple[PayeeDetails, banks.Ba
         problems.add("cityCode", "Choose a city of the chosen province.", "UNKNOWN_REGION")
     bank = banks.banks().get(details.bank_code)
     if bank is None:
-        problems.add("bankCode", "Choose a bank from the list.", "UNKNOWN_BANK")
+        problems.add(
+            "bankCode",
+            "Choose a bank from the list. City and rural commercial banks are not on it yet: "
+            f"for an account at one, call the service hotline {HOTLINE}.",
+            "UNKNOWN_BANK",
+        )
     else:
         found = banks.account_problem(bank, account_no)
         if found is not None:
@@ -209,6 +218,13 @@ def _fill(cx: ClaimContext, p: PayeeAccount, d: PayeeDetails, bank: banks.Bank) 
     p.insurance_no_enc = v.encrypt(d.insurance_no) if d.insurance_no else None
 
 
+def _budget(db: Session, cx: ClaimContext, account: Account) -> None:
+    decision = cx.limiter.hit(db, CHANGES, key_of(cx.vault, CHANGES.name, str(account.id)))
+    if not decision.allowed:
+        wait = decision.retry_after_seconds
+        raise PayeeLimited(f"Too many payee changes today; try again in {wait} seconds.", wait)
+
+
 def _consume(db: Session, cx: ClaimContext, account: Account, sms_code: str) -> None:
     cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.SAVE_PAYEE, sms_code)
 
@@ -218,6 +234,7 @@ def add_payee(
 ) -> PayeeView:
     require_verified(account)
     clean, bank = _check(details, sms_code)
+    _budget(db, cx, account)
     _lock_member(db, account)
     digest = cx.vault.lookup(clean.account_no, kind="bank-account")
     if len(_guard(db, account, digest, None)) >= MAX_PAYEES:
@@ -249,6 +266,7 @@ def update_payee(
 ) -> PayeeView:
     require_verified(account)
     clean, bank = _check(details, sms_code)
+    _budget(db, cx, account)
     _lock_member(db, account)
     payee = own_payee(db, account, payee_id)
     _guard(db, account, cx.vault.lookup(clean.account_no, kind="bank-account"), payee.id)
@@ -277,6 +295,7 @@ def update_payee(
 def remove_payee(db: Session, cx: ClaimContext, account: Account, payee_id: int) -> None:
     """Take a payee off the list; refused while a claim in progress is paid to it."""
     require_verified(account)
+    _budget(db, cx, account)
     _lock_member(db, account)
     payee = own_payee(db, account, payee_id)
     busy = _claims_of(db, payee.id, IN_PROGRESS)

@@ -16,10 +16,13 @@ form and records by e-mail to the address below.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from types import MappingProxyType
 
 from sqlalchemy import func, select
@@ -40,7 +43,12 @@ from server.claims import claimant_input as check
 from server.claims.announcements import BRAND
 from server.claims.claimant_rules import china_today, member_policy, require_verified
 from server.claims.core import ClaimContext
-from server.claims.errors import PreAuthNotAvailable, PreAuthNotFound, WrongPreAuthState
+from server.claims.errors import (
+    PreAuthLimited,
+    PreAuthNotAvailable,
+    PreAuthNotFound,
+    WrongPreAuthState,
+)
 from server.claims.models import Adjuster
 from server.claims.preauth_models import (
     PreAuthDocument,
@@ -49,6 +57,7 @@ from server.claims.preauth_models import (
     PreAuthStatus,
 )
 from server.errors import FieldProblem, ValidationFailed
+from server.limits import Policy, key_of
 from server.messages import service as messages
 from server.notify import outbox
 from server.policies.models import IdType, PolicyStatus, Relation
@@ -62,11 +71,15 @@ OFFLINE_ROUTE = (
     f"pre-authorisation application form and the medical records to {OFFLINE_EMAIL} "
     f"(仅支持高端保单客户使用，请发送预授权申请表及相关病历资料至 {OFFLINE_EMAIL})."
 )
+NOTICE_FILE = Path(__file__).resolve().parent / "preauth_notice.toml"
 CATEGORIES = {"APPLICATION_FORM": "预先授权申请表", "MEDICAL_RECORD": "原始病历资料"}
 FILES_PER_CATEGORY = 10
 VISIT_WITHIN = datetime.timedelta(days=180)
 ITEMS_MAX = 500
 S = PreAuthStatus
+
+# per member: requests started a day (drafts included: each holds files and a row)
+STARTS = Policy("pre-auth-start", window=datetime.timedelta(days=1), limit=10)
 
 MORE_WITHIN_WORKDAYS = 2  # the deadline for more files, as for claims' supplements
 _TEXT = {
@@ -88,6 +101,21 @@ class Applicant:
     id_type: IdType
     id_number: str
     address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """《申请提示》: the text the member ticks (preauth_notice.toml)."""
+
+    version: str
+    text: str
+    text_en: str
+
+
+@functools.cache
+def notice() -> Notice:
+    raw = tomllib.loads(NOTICE_FILE.read_text(encoding="utf-8"))
+    return Notice(version=raw["version"], text=raw["text"], text_en=raw["text_en"])
 
 
 def _problem(field: str, message: str, code: str) -> ValidationFailed:
@@ -136,8 +164,12 @@ def start(
     visit_date: datetime.date,
     items: str,
     applicant: Applicant | None = None,
+    notice_version: str | None = None,
 ) -> PreAuthorisation:
-    """Steps 2-4: notice, policy, applicant, facility, visit date and items: a draft."""
+    """Steps 2-4: notice, policy, applicant, facility, visit date and items: a draft.
+
+    `notice_version`, when given, is the version of 《申请提示》 the member read: an older one
+    is refused (NOTICE_OUTDATED). The draft's first step records the version ticked."""
     person_id = require_verified(account)
     policy = member_policy(db, person_id, policy_id)
     if not policy.high_end:
@@ -145,6 +177,12 @@ def start(
     problems = check.Problems()
     if not notice_accepted:
         problems.add("noticeAccepted", "Tick 《申请提示》 first.", "NOTICE_NOT_ACCEPTED")
+    elif notice_version is not None and notice_version != notice().version:
+        problems.add(
+            "noticeVersion",
+            "《申请提示》 has changed since you read it: read and tick it again.",
+            "NOTICE_OUTDATED",
+        )
     today = china_today(cx)
     if policy.status is not PolicyStatus.IN_FORCE or not (
         policy.start_date <= today <= policy.end_date
@@ -163,6 +201,12 @@ def start(
     other = _applicant(problems, applicant) if applicant is not None else None
     problems.raise_any()
     assert name is not None and what is not None
+    decision = cx.limiter.hit(db, STARTS, key_of(cx.vault, STARTS.name, str(account.id)))
+    if not decision.allowed:
+        wait = decision.retry_after_seconds
+        raise PreAuthLimited(
+            f"Too many pre-authorisations started today; try again in {wait} seconds.", wait
+        )
     now = cx.now()
     row = PreAuthorisation(
         account_id=account.id,
@@ -179,7 +223,7 @@ def start(
     )
     db.add(row)
     db.flush()
-    _event(db, row, S.DRAFT, now)
+    _event(db, row, S.DRAFT, now, note=f"《申请提示》 {notice().version}")
     return row
 
 
@@ -298,6 +342,7 @@ def submit(
     row.submitted_at = now
     _event(db, row, S.SUBMITTED, now)
     _tell(db, account, row, S.SUBMITTED, now)
+    _notify(db, cx, row, now)  # the receipt by SMS and e-mail
     return row
 
 
@@ -555,6 +600,23 @@ def attach_all(
 
 # (SMS, e-mail subject, e-mail body) per decision and language
 _NOTICES = {
+    (S.SUBMITTED, "zh"): (
+        "[{brand}]尊敬的{name}，您的预先授权申请（编号{reference}）已提交，审核结果将以短信通知您。"
+        "如非本人操作，请致电10108686。回0000退订短信",
+        "【{brand}】预先授权申请已提交（{reference}）",
+        "尊敬的{name}先生/女士：\n\n您的预先授权申请（{reference}）已提交。\n\n"
+        "就诊机构：{facility}\n\n审核结果将以短信及邮件通知您，也可在 APP 的预先授权进度中查看。"
+        "如非本人操作，请致电10108686。\n\n本邮件为系统邮件，请勿回复。\n\n{brand}\n",
+    ),
+    (S.SUBMITTED, "en"): (
+        "[{brand}] Dear {name}, your pre-authorisation request {reference} is submitted; we "
+        "will tell you the outcome by SMS. Not you? Call 1010-8686.",
+        "[{brand}] Pre-authorisation submitted ({reference})",
+        "Dear {name},\n\nYour pre-authorisation request ({reference}) is submitted.\n\n"
+        "Facility: {facility}\n\nWe will tell you the outcome by SMS and e-mail; you can "
+        "also follow it in the app. Not you? Call 1010-8686.\n\n"
+        "This is an automatic message; please do not reply.\n\n{brand}\n",
+    ),
     (S.APPROVED, "zh"): (
         "[{brand}]尊敬的{name}，您的预先授权申请（编号{reference}）已批准：{items}，授权金额{amount}元，"
         "有效期{valid_from}至{valid_to}。可在APP中查看并打印授权确认书。如有疑问，请致电10108686。回0000退订短信",

@@ -28,13 +28,12 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
 from server.claims.adjusters import email_of
-from server.claims.announcements import BRAND, language_of
+from server.claims.announcements import BRAND, language_of, tell
 from server.claims.core import ClaimContext
 from server.claims.errors import SupplementLinkInvalid
 from server.claims.models import Adjuster, ContactProfile
 from server.crypto import token_hash
 from server.errors import FieldProblem, ValidationFailed
-from server.messages import service as messages
 from server.notify import outbox
 from server.notify.templates import HOTLINE, HOTLINE_EN, EmailContent
 from server.service_supplements import kinds
@@ -285,30 +284,6 @@ def _notify_member(
         working_days=request.working_days,
         link=link(cx.settings.base_url, token, lang),
     )
-    key = f"service_supplement:{request.id}"
-    outbox.enqueue(
-        db,
-        outbox.Channel.SMS,
-        cx.vault.decrypt(account.phone_enc),
-        "",
-        sms_text(notice, lang),
-        f"{key}:sms",
-        vault=cx.vault,
-        now=now,
-    )
-    address = member_email(db, cx, account.id)
-    if address:
-        mail = email_text(notice, lang)
-        outbox.enqueue(
-            db,
-            outbox.Channel.EMAIL,
-            address,
-            mail.subject,
-            mail.body,
-            f"{key}:email",
-            vault=cx.vault,
-            now=now,
-        )
     title = (
         f"{kind.names['en'].capitalize()}: documents needed"
         if lang == "en"
@@ -321,16 +296,22 @@ def _notify_member(
         else f"{notice.reference}：{missing}。{_one_line(request.instructions, 200)}"
         f"请于{notice.deadline}前上传。"
     )
-    messages.post(
+    mail = email_text(notice, lang)
+    tell(
         db,
-        account_id=account.id,
+        cx,
+        account,
+        mobile=cx.vault.decrypt(account.phone_enc),
         kind=kind.asked_message,
         subject_type=kind.code,
         subject_id=request.subject_id,
-        language=lang,
+        lang=lang,
         title=title,
-        body=body,
-        dedupe_key=f"{key}:app",
+        message=body,
+        sms=sms_text(notice, lang),
+        email_subject=mail.subject,
+        email_body=mail.body,
+        dedupe=f"service_supplement:{request.id}",
         now=now,
     )
 

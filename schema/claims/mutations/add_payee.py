@@ -6,6 +6,7 @@ import strawberry
 
 from schema.accounts.errors import (
     RealNameRequiredError,
+    RetryLaterError,
     SmsCodeInvalidError,
     ValidationError,
 )
@@ -30,6 +31,7 @@ AddPayeePayload = ResultUnion(
     SmsCodeInvalidError,
     PayeeDuplicateError,
     RealNameRequiredError,
+    RetryLaterError,
     description="Result of addPayee (ValidationError codes: INVALID_NAME, INVALID_ID_NUMBER, "
     "UNKNOWN_REGION, UNKNOWN_BANK, INVALID_BANK_ACCOUNT, BANK_ACCOUNT_CHECK_DIGIT, "
     "INVALID_INSURANCE_NO, and the SMS code's form).",

@@ -6,6 +6,7 @@ import strawberry
 
 from schema.accounts.errors import (
     RealNameRequiredError,
+    RetryLaterError,
     SmsCodeInvalidError,
     ValidationError,
 )
@@ -30,6 +31,7 @@ ChangeContactDetailsPayload = ResultUnion(
     ValidationError,
     SmsCodeInvalidError,
     RealNameRequiredError,
+    RetryLaterError,
     description="Result of changeContactDetails (ValidationError codes: UNKNOWN_REGION, "
     "REQUIRED, TOO_LONG, INVALID_CHARACTERS, INVALID_EMAIL, and the SMS code's form).",
 )

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.accounts.errors import RealNameRequiredError
+from schema.accounts.errors import RealNameRequiredError, RetryLaterError
 from schema.claims.auth import claim_env, payee_pk
 from schema.claims.errors import PayeeInUseError, PayeeNotFoundError
 from schema.claims.inputs import RemovePayeeInput
@@ -25,6 +25,7 @@ RemovePayeePayload = ResultUnion(
     PayeeNotFoundError,
     PayeeInUseError,
     RealNameRequiredError,
+    RetryLaterError,
     description="Result of removePayee.",
 )
 

@@ -4,7 +4,12 @@ from typing import Annotated
 
 import strawberry
 
-from schema.accounts.errors import PolicyNotFoundError, RealNameRequiredError, ValidationError
+from schema.accounts.errors import (
+    PolicyNotFoundError,
+    RealNameRequiredError,
+    RetryLaterError,
+    ValidationError,
+)
 from schema.claims.auth import claim_env, policy_pk
 from schema.claims.errors import PreAuthNotAvailableError
 from schema.claims.inputs import StartPreAuthorisationInput
@@ -29,7 +34,8 @@ StartPreAuthorisationPayload = ResultUnion(
     PreAuthNotAvailableError,
     PolicyNotFoundError,
     RealNameRequiredError,
-    description="Result of startPreAuthorisation (ValidationError codes: NOTICE_NOT_ACCEPTED, "
+    RetryLaterError,
+    description="Result of startPreAuthorisation (ValidationError codes: NOTICE_NOT_ACCEPTED, NOTICE_OUTDATED, "
     "POLICY_NOT_IN_FORCE, UNKNOWN_FACILITY, VISIT_DATE_OUT_OF_RANGE, REQUIRED, and the "
     "applicant's: INVALID_NAME, INVALID_MOBILE, INVALID_EMAIL, INVALID_ID_NUMBER, INVALID_RELATION).",
 )
@@ -69,5 +75,6 @@ def start_pre_authorisation(
         )
         if a is not None
         else None,
+        notice_version=input.notice_version,
     )
     return StartPreAuthorisationSuccess(pre_authorisation=preauth_type(row))

@@ -6,6 +6,7 @@ import strawberry
 
 from schema.accounts.errors import (
     RealNameRequiredError,
+    RetryLaterError,
     SmsCodeInvalidError,
     ValidationError,
 )
@@ -35,6 +36,7 @@ UpdatePayeePayload = ResultUnion(
     PayeeNotFoundError,
     PayeeDuplicateError,
     RealNameRequiredError,
+    RetryLaterError,
     description="Result of updatePayee (ValidationError codes as for addPayee).",
 )
 

@@ -267,3 +267,11 @@ def test_a_rejected_change_keeps_the_details_and_shows_the_reason(
     staff = Claimant(zhang.api, db_factory, zhang.cx, members, zhang.demo, STAFF)
     other = staff(SEND, input={"requestId": rid})["data"]["sendPersonalDetailsCodes"]
     assert other["code"] == "SERVICE_REQUEST_NOT_FOUND"
+    other = staff(SUBMIT, input={"requestId": rid, "smsCode": "123456"})["data"]
+    assert other["submitPersonalDetailsChange"]["code"] == "SERVICE_REQUEST_NOT_FOUND"
+    discard = (
+        "mutation($input: ServiceRequestIdInput!) { discardPersonalDetailsChange(input: $input) "
+        "{ __typename ... on Error { code } } }"
+    )
+    other = staff(discard, input={"requestId": rid})["data"]["discardPersonalDetailsChange"]
+    assert other["code"] == "SERVICE_REQUEST_NOT_FOUND"

@@ -140,6 +140,9 @@ def test_another_members_or_a_removed_payee_is_not_found(
     for who in (staff,):
         out = who(REMOVE, input={"payeeId": payee["id"]})["data"]["removePayee"]
         assert (out["__typename"], out["code"]) == ("PayeeNotFoundError", "PAYEE_NOT_FOUND")
+        changed = {"payeeId": payee["id"], "payee": spouse(), "smsCode": payee_code(who)}
+        out = who(UPDATE, input=changed)["data"]["updatePayee"]
+        assert (out["__typename"], out["code"]) == ("PayeeNotFoundError", "PAYEE_NOT_FOUND")
         node = who("query($id: ID!) { node(id: $id) { id } }", id=payee["id"])
         assert node["data"]["node"] is None
     out = zhang(

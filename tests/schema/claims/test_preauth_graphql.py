@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.wiring import MemberServices
+from server.claims import preauth
 from server.claims.core import ClaimContext
+from server.limits import Policy
 from server.services import Services
 from tests.db import Api, last_sms_code
 from tests.schema.claims.helpers import ERR, VE, Claimant, payload
@@ -107,6 +109,15 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
         r = _upload(zhang, pid, category)
         assert r.status_code == 201, r.text
         assert r.json()["documents"][0]["category"] == category
+    # another member can neither ask for its code nor send it more
+    out = staff(SEND, input={"preAuthId": pid})["data"]["sendPreAuthorisationCode"]
+    assert out["code"] == "PRE_AUTH_NOT_FOUND"
+    more_of_theirs = (
+        "mutation($input: PreAuthIdInput!) { sendPreAuthorisationSupplement(input: $input) "
+        "{ __typename ... on Error { code } } }"
+    )
+    out = staff(more_of_theirs, input={"preAuthId": pid})["data"]
+    assert out["sendPreAuthorisationSupplement"]["code"] == "PRE_AUTH_NOT_FOUND"
     # the code and submission
     zhang.cx.clock.advance(minutes=13)  # type: ignore[attr-defined]
     assert zhang.run(SEND, "sendPreAuthorisationCode", preAuthId=pid)["mobile"] == "138****0001"
@@ -197,3 +208,33 @@ def test_a_pre_authorisation_goes_from_draft_to_approved(
     assert api.client.get(path).status_code == 404
     out = staff(SUBMIT, input={"preAuthId": pid, "smsCode": code})["data"]["submitPreAuthorisation"]
     assert out["code"] == "PRE_AUTH_NOT_FOUND"
+
+
+def test_the_notice_to_tick_is_readable_and_an_old_version_is_refused(
+    zhang: Claimant, services: Services
+) -> None:
+    body = zhang(
+        "{ viewer { preAuthorisations { ... on PreAuthList { notice { version text textEn } } } } }"
+    )
+    notice = body["data"]["viewer"]["preAuthorisations"]["notice"]
+    assert notice["version"] == "PA-2026-1"
+    assert "VIPClaim@cpic.com.cn" in notice["text"] and "原始病历资料" in notice["text"]
+    assert "application form" in notice["textEn"]
+    old = {**_input(zhang, services), "noticeVersion": "PA-2020-1"}
+    out = zhang(START, input=old)["data"]["startPreAuthorisation"]
+    assert out["fieldErrors"] == [{"field": "noticeVersion", "code": "NOTICE_OUTDATED"}]
+    current = {**_input(zhang, services), "noticeVersion": notice["version"]}
+    draft = zhang.run(START, "startPreAuthorisation", **current)["preAuthorisation"]
+    assert draft["timeline"] == [{"status": "DRAFT", "note": "《申请提示》 PA-2026-1"}]
+
+
+def test_starts_past_the_daily_budget_are_told_to_wait(
+    zhang: Claimant, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preauth, "STARTS", Policy("pre-auth-start", datetime.timedelta(days=1), 1))
+    zhang.run(START, "startPreAuthorisation", **_input(zhang, services))
+    query = START.replace(ERR, ERR + " ... on RetryLaterError { retryAfterSeconds }")
+    assert query != START
+    out = zhang(query, input=_input(zhang, services))["data"]["startPreAuthorisation"]
+    assert (out["__typename"], out["code"]) == ("RetryLaterError", "PRE_AUTH_RATE_LIMITED")
+    assert out["retryAfterSeconds"] > 0

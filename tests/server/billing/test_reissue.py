@@ -98,6 +98,15 @@ def test_a_request_is_posted_and_delivered(env: Any) -> None:
     )
     row = env.ask()
     assert row.status == "submitted" and "漕溪" not in row.street_enc
+    # the receipt, in the app and by SMS to the mobile given for the delivery
+    receipt = env.db.scalar(select(MemberMessage).order_by(MemberMessage.id.desc()))
+    assert (receipt.kind, receipt.subject_id) == ("card_reissue.submitted", row.id)
+    sms = env.db.scalar(
+        select(Notification).where(
+            Notification.dedupe_key == f"card_reissue.submitted:{row.id}:sms"
+        )
+    )
+    assert sms is not None and "补办申请已提交" in env.cx.vault.decrypt(sms.body_enc)
     assert reissue.reissues(env.db, env.main) == [row]
     assert reissue.reissues(env.db, env.staff) == []
     with pytest.raises(AppointmentStateConflict):

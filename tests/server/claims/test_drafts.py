@@ -520,6 +520,32 @@ def test_the_years_total_counts_sent_claims_but_not_withdrawn_or_rejected_ones(
     )
 
 
+def test_a_claim_of_the_last_day_of_a_year_counts_in_that_year_not_the_next(
+    db_session: Session, claims: ClaimContext, staff_draft: Any, demo: Any
+) -> None:
+    # seed 002 三.2(1) "自然年内门诊累计": the natural year of the visit decides
+    from server.claims import outpatient_year
+    from server.claims.models import ClaimStatus
+
+    staff, claim = staff_draft
+    rules = claims.rules.get("NKU-STAFF").outpatient_year
+    assert rules is not None
+    basics(db_session, claims, staff, claim, "OUTPATIENT_CARD", facility_name="天津医科大学总医院")
+    amount(db_session, claims, staff, claim, "4000.00")
+    person, year = demo.people["staff"].person_id, claims.now().year
+    claim.status = ClaimStatus.SUBMITTED
+    claim.incident_date = datetime.date(year - 1, 12, 31)
+    db_session.flush()
+
+    def total(y: int) -> int:
+        return outpatient_year.year_total(db_session, rules, person, y).total_fen
+
+    assert (total(year - 1), total(year)) == (4000_00, 0)
+    claim.incident_date = datetime.date(year, 1, 1)
+    db_session.flush()
+    assert (total(year - 1), total(year)) == (0, 4000_00)
+
+
 # --- step 4: documents ---------------------------------------------------------------------------
 
 

@@ -25,6 +25,8 @@ from server.claims.models import (
     ClaimStatus,
 )
 from server.errors import ValidationFailed
+from server.messages.models import MemberMessage
+from server.notify.outbox import Notification
 from server.policies.models import Relation
 from tests.db import TEST_VAULT
 from tests.server.claims.drafts_helpers import (
@@ -224,6 +226,17 @@ def test_an_open_claim_can_be_withdrawn_once(
         select(ClaimEvent).where(ClaimEvent.claim_id == claim.id, ClaimEvent.kind == "WITHDRAWN")
     )
     assert event is not None and event.note == "已在线下报销" and event.actor is Actor.CLAIMANT
+    # the claimant is told, in the app and by SMS ("not you? call"), once
+    [message] = db_session.scalars(
+        select(MemberMessage).where(MemberMessage.kind == "claim.withdrawn")
+    ).all()
+    assert (message.account_id, message.subject_id) == (main.id, claim.id)
+    sms = db_session.scalar(
+        select(Notification).where(
+            Notification.dedupe_key == f"claim.withdrawn:{claim.id}:withdraw:sms"
+        )
+    )
+    assert sms is not None and "撤案" in claims.vault.decrypt(sms.body_enc)
     with pytest.raises(WrongClaimState):
         actions.withdraw(db_session, claims, main, claim.id)
     draft = ready_draft(db_session, claims, main, policy_id(demo, "main"))

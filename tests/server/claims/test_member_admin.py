@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.accounts.errors import RealNameRequired, SmsCodeInvalid
 from server.accounts.sms_codes import Purpose
 from server.accounts.wiring import MemberServices
-from server.claims import drafts, member_admin
+from server.claims import details_change, drafts, member_admin
 from server.claims.core import ClaimContext
 from server.claims.models import (
     ContactProfile,
@@ -21,6 +21,7 @@ from server.claims.models import (
 )
 from server.errors import ValidationFailed
 from server.messages.models import MemberMessage
+from server.policies.models import IdType
 from tests.db import last_sms_code
 from tests.server.claims.drafts_helpers import MAIN, STAFF, UNVERIFIED, account_of, contact
 
@@ -153,3 +154,31 @@ def test_requests_are_the_members_own_and_need_real_name(
     assert member_admin.requests(db_session, claims, staff) == []
     with pytest.raises(RealNameRequired):
         member_admin.requests(db_session, claims, account_of(db_session, claims, UNVERIFIED))
+
+
+def test_the_progress_list_holds_both_kinds_with_their_timelines(
+    db_session: Session, claims: ClaimContext, main: Any, code: Any
+) -> None:
+    # given a change of personal details started (a draft awaiting its photos)
+    details = details_change.start(
+        db_session,
+        claims,
+        main,
+        name="张维",
+        id_type=IdType.RESIDENT_ID,
+        id_number="310115198204120311",
+        mobile=MAIN,
+    )
+    # and then a change of contact details applied at once
+    contact_change = _change(db_session, claims, main, code(main))
+    # then 保全进度查询 lists both, newest first, each with its own status and timeline
+    listed = member_admin.requests(db_session, claims, main)
+    assert [(r.id, r.kind, r.status) for r in listed] == [
+        (contact_change.id, ServiceRequestKind.CHANGE_CONTACT, ServiceRequestStatus.APPLIED),
+        (details.id, ServiceRequestKind.CHANGE_DETAILS, ServiceRequestStatus.DRAFT),
+    ]
+    assert [[s.status for s in r.timeline] for r in listed] == [
+        ["SUBMITTED", "APPLIED"],
+        ["DRAFT"],
+    ]
+    assert "张维" not in listed[1].summary  # the new name is masked

@@ -182,6 +182,68 @@ def test_a_paper_claim_of_a_member_with_the_app_is_also_told_in_the_app(
     assert _outbox(db_session, claims)[f"claim.submitted:{claim.id}:submit:sms"][0] == staff.phone
 
 
+def test_a_paper_claim_of_a_child_without_the_app_is_told_to_the_main_insured_in_the_app(
+    db_session: Session, claims: ClaimContext, demo: Any
+) -> None:
+    # seed 000 §3 2)① "主被可以查看到所有连带被保人的保单" and §4 注1 "支持主被为未成年连带子女
+    # 进行代申请理赔": a dependant child has no app account; the main insured's message centre
+    # is where the child's claim shows
+    child, main = demo.people["child"], demo.people["main"]
+    clerk = make_adjuster(db_session, claims)
+    claim = offline.start(
+        db_session,
+        claims,
+        clerk,
+        _form(
+            "DEMO-G-0001-03",
+            child.id_number,
+            payee_name="张伟",
+            contact_mobile="13900000077",
+            contact_email=None,
+        ),
+    )
+    assert claim.account_id is None
+    for category in ("MEDICAL_RECORD", "INVOICE"):
+        _scan(db_session, claims, claim.id, category)
+    offline.send(db_session, claims, clerk, claim.id)
+
+    main_account = db_session.scalar(select(Account).where(Account.person_id == main.person_id))
+    assert main_account is not None
+    assert db_session.scalar(select(Account).where(Account.person_id == child.person_id)) is None
+    [message] = db_session.scalars(select(MemberMessage)).all()
+    assert (message.account_id, message.subject_id) == (main_account.id, claim.id)
+    assert "张小明" not in message.body  # the in-app text names no one
+    # the SMS goes to the contact written on the paper form
+    assert _outbox(db_session, claims)[f"claim.submitted:{claim.id}:submit:sms"][0] == (
+        "13900000077"
+    )
+
+
+def test_a_dependant_with_an_app_account_of_their_own_keeps_their_messages(
+    db_session: Session, claims: ClaimContext, demo: Any
+) -> None:
+    # an adult dependant (the spouse) with the app: their own message centre, not the main's
+    spouse = demo.people["spouse"]
+    account = db_session.scalar(select(Account).where(Account.person_id == spouse.person_id))
+    if account is None:
+        account = Account(
+            phone_hash=claims.vault.lookup("13900000066", kind="phone"),
+            phone_enc=claims.vault.encrypt("13900000066"),
+            person_id=spouse.person_id,
+        )
+        db_session.add(account)
+        db_session.flush()
+    clerk = make_adjuster(db_session, claims)
+    claim = offline.start(
+        db_session, claims, clerk, _form("DEMO-G-0001-02", spouse.id_number, payee_name="李娜")
+    )
+    for category in ("MEDICAL_RECORD", "INVOICE"):
+        _scan(db_session, claims, claim.id, category)
+    offline.send(db_session, claims, clerk, claim.id)
+    [message] = db_session.scalars(select(MemberMessage)).all()
+    assert message.account_id == account.id
+
+
 # --- payment ---------------------------------------------------------------------------------
 
 

@@ -116,6 +116,9 @@ def test_every_bad_field_is_named_and_nothing_is_spent(
         "bankCode": "UNKNOWN_BANK",
         "insuranceNo": "INVALID_INSURANCE_NO",
     }
+    # a bank not on the list: the message says the list is not complete and what to do
+    [unknown] = [p for p in e.value.problems if p.field == "bankCode"]
+    assert "not on it yet" in unknown.message and "10108686" in unknown.message
     with pytest.raises(ValidationFailed) as e:
         payees.add_payee(db_session, claims, main, details(account_no=BAD_CHECK_DIGIT), sms)
     assert _fields(e) == {"accountNo": "BANK_ACCOUNT_CHECK_DIGIT"}

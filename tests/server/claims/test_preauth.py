@@ -20,6 +20,7 @@ from server.claims.models import Adjuster
 from server.claims.preauth_models import PreAuthorisation, PreAuthStatus
 from server.errors import ValidationFailed
 from server.messages.models import MemberMessage
+from server.notify.outbox import Notification
 from server.policies.models import IdType, Relation
 from server.storage.uploads import store_upload
 from tests.db import last_sms_code
@@ -117,6 +118,13 @@ def test_a_request_is_filled_in_submitted_with_the_code_and_approved(
     assert row.status == "draft"
     preauth.submit(db_session, claims, main, row.id, code)
     assert row.status == "submitted" and row.submitted_at == claims.now()
+    # the receipt by SMS to the member's own mobile (and in the app, below)
+    receipt = db_session.scalar(
+        select(Notification).where(Notification.dedupe_key == f"pre_auth:{row.id}:submitted:sms")
+    )
+    assert receipt is not None
+    assert "预先授权申请" in claims.vault.decrypt(receipt.body_enc)
+    assert "已提交" in claims.vault.decrypt(receipt.body_enc)
     # no more files once submitted
     with pytest.raises(WrongPreAuthState):
         preauth.attach(
@@ -171,6 +179,17 @@ def test_a_request_can_be_declined_with_a_reason(
         preauth.decline(db_session, claims, adjuster, row.id, reason="")
     preauth.decline(db_session, claims, adjuster, row.id, reason="该项目不在保障范围内")
     assert row.status == "declined" and row.events[-1].note == "该项目不在保障范围内"
+    # the member is told: in the app with the reason, and by SMS
+    told = db_session.scalar(
+        select(MemberMessage).where(
+            MemberMessage.account_id == main.id, MemberMessage.kind == "pre_auth.declined"
+        )
+    )
+    assert told is not None and "该项目不在保障范围内" in told.body
+    sms = db_session.scalar(
+        select(Notification).where(Notification.dedupe_key == f"pre_auth:{row.id}:declined:sms")
+    )
+    assert sms is not None
 
 
 def test_bad_steps_are_named_and_another_members_request_is_not_found(
@@ -250,3 +269,54 @@ def test_the_office_asks_for_more_and_the_member_sends_it(
     # and the office decides as before
     preauth.decline(db_session, claims, adjuster, row.id, reason="不在保障范围内")
     assert row.status == "declined"
+
+
+def test_another_person_applying_gives_every_detail_and_each_bad_one_is_named(
+    db_session: Session, claims: ClaimContext, demo: Any, main: Any
+) -> None:
+    # given a high-end policy and an applicant who is not the insured, every detail wrong
+    pid = policy_id(demo, "main_high_end")
+    bad = preauth.Applicant(
+        name="",
+        relation=Relation.SELF,
+        mobile="1380000",
+        email="not-an-address",
+        id_type=IdType.RESIDENT_ID,
+        id_number="310115198001011230",
+        address=" ",
+    )
+    with pytest.raises(ValidationFailed) as e:
+        _start(db_session, claims, main, pid, applicant=bad)
+    # then each is named with its code and nothing is saved
+    assert {p.field: p.code for p in e.value.problems} == {
+        "applicant.name": "INVALID_NAME",
+        "applicant.relation": "INVALID_RELATION",
+        "applicant.mobile": "INVALID_MOBILE",
+        "applicant.email": "INVALID_EMAIL",
+        "applicant.idNumber": "INVALID_ID_NUMBER",
+        "applicant.address": "REQUIRED",
+    }
+    assert preauth.mine(db_session, main) == []
+    # and a member applying for themselves gives none of these
+    row = _start(db_session, claims, main, pid)
+    assert row.applicant_relation == Relation.SELF.value and row.applicant_enc is None
+
+
+def test_the_notice_ticked_is_the_current_one_and_its_version_is_recorded(
+    db_session: Session, claims: ClaimContext, demo: Any, main: Any
+) -> None:
+    # given 《申请提示》 as the member reads it: the offline route and the documents it asks for
+    notice = preauth.notice()
+    assert "VIPClaim@cpic.com.cn" in notice.text and "预先授权申请表" in notice.text
+    assert "VIPClaim@cpic.com.cn" in notice.text_en
+    pid = policy_id(demo, "main_high_end")
+    # when the member ticked an older version, it is refused
+    with pytest.raises(ValidationFailed) as e:
+        _start(db_session, claims, main, pid, notice_version="PA-2020-1")
+    assert [(p.field, p.code) for p in e.value.problems] == [("noticeVersion", "NOTICE_OUTDATED")]
+    # then with the current one the draft's first step says which version was ticked
+    row = _start(db_session, claims, main, pid, notice_version=notice.version)
+    assert row.notice_accepted_at == claims.now()
+    assert [(ev.status, ev.note) for ev in row.events] == [
+        ("draft", f"《申请提示》 {notice.version}")
+    ]

@@ -131,7 +131,10 @@ class TestCuratedLists:
 
     def test_network_membership_comes_only_from_a_listed_source(self, curated: Directory) -> None:
         networks = {n.id: n for n in curated.networks}
-        assert set(networks) == {"group-comprehensive", "uxiang"}
+        assert set(networks) == {"group-comprehensive", "uxiang", "nku-staff-outpatient"}
+        # the university plan's designated outpatient hospitals (seed 002 三.1(1)-(2)): the
+        # notice lists none, so no facility names the network
+        assert "三.1(1)-(2)" in networks["nku-staff-outpatient"].source
         # U享赔医院清单, 待更新 (seed 000 §7): a network no list names yet
         assert "§7" in networks["uxiang"].source
         plan = networks["group-comprehensive"]
