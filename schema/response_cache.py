@@ -30,7 +30,7 @@ from graphql import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.http_cache import MINIMUM, choose, compress
+from server.compression import MINIMUM, choose, compress
 
 PUBLIC_FIELDS = frozenset({"facilities", "facility", "facilityFacets", "__typename"})
 _DOCUMENTS = 1024  # documents remembered as public or not, by hash
