@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -53,6 +54,7 @@ from server.db import (
 )
 from server.dbstats import watch
 from server.directory.loader import load_directory
+from server.directory.models import Facility
 from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
@@ -680,6 +682,12 @@ def _unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
+def facility_place(get: Callable[[str], Facility | None], facility_id: str) -> str | None:
+    """A directory facility's city and district, where claims ask where a hospital is."""
+    facility = get(facility_id)
+    return None if facility is None else f"{facility.city}{facility.district}"
+
+
 def build_services(settings: Settings) -> Services:
     analysis.initialize()
     directory = load_directory(settings)  # raises InvalidDirectoryData: refuse to serve half
@@ -706,6 +714,7 @@ def build_services(settings: Settings) -> Services:
                 timeout=settings.hospital_records_timeout,
                 production=settings.environment == Environment.production,
             ),
+            facility_place=functools.partial(facility_place, directory.get),
         ),
         challenges=make_challenges(settings.redis_url, settings.redis_prefix),
         db_stats=db_stats,
