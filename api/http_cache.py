@@ -15,14 +15,13 @@ pages) are kept in a small LRU, so an unchanged page is compressed once.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import brotli
+from server.compression import MINIMUM, choose, compress
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,7 +29,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-MINIMUM = 500  # bytes: below this compression saves less than its headers cost
 # signed links to a member's files and certificates: private, and streamed
 PRIVATE_PREFIXES = ("/api/", "/claim-files/", "/certificates/")
 COMPRESSIBLE = (
@@ -41,8 +39,6 @@ COMPRESSIBLE = (
     "application/xml",
     "image/svg+xml",
 )
-BROTLI_QUALITY = 5  # dynamic answers: within a few per cent of 11's size, far faster
-GZIP_LEVEL = 6
 CACHE_ENTRIES = 256
 
 
@@ -123,35 +119,6 @@ class Conditional:
             await send(message)
 
         await self.app(scope, receive, wrapped)
-
-
-def choose(accept_encoding: str) -> str | None:
-    """ "br", "gzip" or None from an Accept-Encoding header (q-values honoured)."""
-    weights: dict[str, float] = {}
-    for part in accept_encoding.lower().split(","):
-        name, _, params = part.strip().partition(";")
-        q = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                q = float(params[2:])
-            except ValueError:
-                q = 0.0
-        if name:
-            weights[name] = q
-    star = weights.get("*", 0.0)
-    best = None
-    for coding in ("br", "gzip"):
-        q = weights.get(coding, star)
-        if q > 0 and (best is None or q > best[1]):
-            best = (coding, q)
-    return best[0] if best else None
-
-
-def compress(body: bytes, coding: str) -> bytes:
-    if coding == "br":
-        return bytes(brotli.compress(body, quality=BROTLI_QUALITY))
-    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 class Compress:

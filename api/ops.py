@@ -100,6 +100,8 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
         self.app = app
         self.routes = routes
+        # (method, path) -> template, for paths that are their own template (no parameters)
+        self._fixed: dict[tuple[str, str], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,8 +119,21 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = route_template(self.routes, _plain(scope))
+            route = self._template(scope)
             observe_request(scope["method"], route, status, time.perf_counter() - start)
+
+    def _template(self, scope: Scope) -> str:
+        fixed = (scope["method"], scope["path"])
+        route = self._fixed.get(fixed)
+        if route is None:
+            route = route_template(self.routes, _plain(scope))
+            # a template with parameters (or none matched) would make a key per path
+            if route == scope["path"] and len(self._fixed) < _FIXED_MAX:
+                self._fixed[fixed] = route
+        return route
+
+
+_FIXED_MAX = 256
 
 
 def _plain(scope: Scope) -> Scope:

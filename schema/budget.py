@@ -71,13 +71,21 @@ async def charge(
     if cost is None:
         return None  # refused by the limits in any case, at no more cost than parsing
     request.state.graphql_cost = cost  # for the metrics of an answer from the response cache
+    return await charge_cost(request, budget, cost)
+
+
+async def charge_cost(request: Request, budget: ApiBudget, cost: int) -> Response | None:
+    """`charge` of a cost already known (an answer from the response cache)."""
     client = request.client
     caller = Caller(
         address=client.host if client is not None else None,
         token=bearer_token(request.headers.get("authorization")),
     )
+    # points this process holds already: spent in memory, without a thread
+    decision = budget.spend_held(caller, cost)
     try:
-        decision = await run_in_threadpool(budget.spend, caller, cost)
+        if decision is None:
+            decision = await run_in_threadpool(budget.spend, caller, cost)
     except Exception as error:
         # the budget's store does not answer (the database down or busy past its timeout,
         # Redis down): serve uncharged rather than refuse everyone; what needs the database

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -32,6 +33,7 @@ class PageInfo:
         return cls(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
 
 
+@functools.lru_cache(maxsize=4096)  # a page's rows have the same few offsets every time
 def offset_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"{_PREFIX}{offset}".encode()).decode().rstrip("=")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -26,9 +27,15 @@ from graphql import (
     OperationType,
     parse,
 )
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.compression import MINIMUM, choose, compress
 
 PUBLIC_FIELDS = frozenset({"facilities", "facility", "facilityFacets", "__typename"})
 _DOCUMENTS = 1024  # documents remembered as public or not, by hash
+_BODIES = 4096  # request bodies remembered with their cache key
+_CODINGS = 64  # Accept-Encoding headers remembered with the coding they choose
 
 
 class PublicQueries:
@@ -112,3 +119,88 @@ def data_version(*parts: str) -> str:
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class Known:
+    """A public query's request body seen before: its cache key, what it costs and its
+    operation's name (what the budget and the metrics need of it), and the last answer
+    sent with its compressed copies (br, gzip), each made once per answer.
+
+    The answer goes out with the headers an answer made afresh gets from the middlewares
+    (no ETag: those tag GET answers only), so a client cannot tell the two apart."""
+
+    key: str
+    cost: int | None
+    operation: str | None
+    # (answer, its compressed copies by coding), replaced as a whole
+    ready: tuple[bytes, dict[str, bytes]] = field(default=(b"", {}))
+
+    def response(self, request: Request, answer: bytes) -> Response:
+        """The answer as the client asked for it, compressed or not."""
+        body, encoded = self.ready
+        if answer is not body and answer != body:
+            encoded = {}
+            self.ready = (answer, encoded)
+        coding = _coding(request.headers.get("accept-encoding", ""))
+        if coding is None or len(answer) < MINIMUM:
+            # the Compress middleware passes it as it is, and adds Vary
+            return Response(answer, media_type="application/json")
+        out = encoded.get(coding)
+        if out is None:
+            out = encoded[coding] = compress(answer, coding)
+        headers = {"Content-Encoding": coding, "Vary": "Accept-Encoding"}
+        return Response(out, media_type="application/json", headers=headers)
+
+
+class KnownQueries:
+    """Request bodies of public queries seen before (by a hash of the body and the data
+    version), so that the next identical body finds its cached answer unparsed."""
+
+    def __init__(self, size: int = _BODIES) -> None:
+        self.size = size
+        self._known: OrderedDict[bytes, Known] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, raw: bytes) -> Known | None:
+        with self._lock:
+            known = self._known.get(raw)
+            if known is not None:
+                self._known.move_to_end(raw)
+            return known
+
+    def remember(
+        self, raw: bytes | None, key: str, cost: int | None, operation: str | None
+    ) -> Known:
+        """The body's entry (made, or the one kept when it says the same)."""
+        if raw is not None:
+            known = self.get(raw)
+            if known is not None and (known.key, known.cost, known.operation) == (
+                key,
+                cost,
+                operation,
+            ):
+                return known
+        known = Known(key, cost, operation)
+        if raw is not None:
+            with self._lock:
+                self._known[raw] = known
+                if len(self._known) > self.size:
+                    self._known.popitem(last=False)
+        return known
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+_chosen: dict[str, str | None] = {}
+
+
+def _coding(accept_encoding: str) -> str | None:
+    coding = _chosen.get(accept_encoding, "")
+    if coding == "":
+        coding = choose(accept_encoding)
+        if len(_chosen) >= _CODINGS:
+            _chosen.clear()
+        _chosen[accept_encoding] = coding
+    return coding

@@ -86,6 +86,7 @@ class ApiBudget:
         self._held: dict[tuple[str, str], _Held] = {}
         # token hash -> (the session's limit key, remembered until)
         self._payers: dict[str, tuple[str, datetime.datetime]] = {}
+        self._addresses: dict[str, str] = {}  # client address -> its limit key
 
     def spend(self, caller: Caller, cost: int) -> Decision:
         """Charge `cost` points to whoever pays for the caller's requests; refused (nothing
@@ -120,6 +121,26 @@ class ApiBudget:
         self._give_back(policy, key, _Held(lease - need, now + policy.window))
         return decision
 
+    def spend_held(self, caller: Caller, cost: int) -> Decision | None:
+        """`spend` where it needs neither the store nor the database: the payer is known
+        (an address, or a token seen in the last `PAYER_SECONDS`) and this process holds
+        enough of its leased points. None: call `spend` (off the event loop). Never blocks:
+        the event loop may call it."""
+        if cost < 1:
+            return Decision(True)
+        payer = self._known_payer(caller)
+        if payer is None:
+            return None
+        policy, key = payer
+        cost = min(cost, policy.limit)
+        now = self.limiter.clock()
+        with self._lock:
+            held = self._held.get((policy.name, key))
+            if held is None or held.until <= now or held.points < cost:
+                return None
+            held.points -= cost
+        return Decision(True, policy=policy.name)
+
     def _take(self, policy: Policy, key: str, amount: int) -> Decision:
         # the count is the transaction's first statement: on SQLite a transaction that has
         # read first may not get the write lock while others hold it
@@ -139,13 +160,31 @@ class ApiBudget:
                 mine.points += held.points
                 mine.until = min(mine.until, held.until)
 
+    def _known_payer(self, caller: Caller) -> tuple[Policy, str] | None:
+        """Who pays, where that needs no database: an address, or a remembered token."""
+        if not caller.token:
+            return self.anonymous, self._address_key(caller.address or "unknown")
+        known = self._payers.get(token_hash(caller.token))
+        if known is not None and self.limiter.clock() < known[1]:
+            return self.signed_in, known[0]
+        return None
+
+    def _address_key(self, address: str) -> str:
+        key = self._addresses.get(address)
+        if key is None:
+            key = key_of(self.vault, ANONYMOUS, address)
+            if len(self._addresses) >= _PAYERS_MAX:
+                self._addresses.clear()
+            self._addresses[address] = key
+        return key
+
     def _payer(self, caller: Caller) -> tuple[Policy, str]:
+        known_payer = self._known_payer(caller)
+        if known_payer is not None:
+            return known_payer
         if caller.token:
             now = self.limiter.clock()
             hashed = token_hash(caller.token)
-            known = self._payers.get(hashed)
-            if known is not None and now < known[1]:
-                return self.signed_in, known[0]
             with self.db() as db:
                 for kind in _SIGNED_IN_KINDS:
                     session = self.sessions.peek(db, kind, caller.token)
@@ -159,4 +198,4 @@ class ApiBudget:
                                 self._payers.clear()
                             self._payers[hashed] = (key, until)
                         return self.signed_in, key
-        return self.anonymous, key_of(self.vault, ANONYMOUS, caller.address or "unknown")
+        return self.anonymous, self._address_key(caller.address or "unknown")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -24,7 +25,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from schema import build_schema, request_limits
-from schema.budget import charge, retry_after
+from schema.budget import charge, charge_cost, retry_after
 from schema.context import Context
 from schema.errors import INTERNAL, format_error
 from schema.persisted import (
@@ -34,7 +35,7 @@ from schema.persisted import (
     operation_type,
     registered_queries,
 )
-from schema.response_cache import PublicQueries, data_version
+from schema.response_cache import KnownQueries, PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
 from server.claims.core import claim_context
@@ -53,6 +54,7 @@ from server.db import (
 )
 from server.dbstats import watch
 from server.directory.loader import load_directory
+from server.directory.models import Facility
 from server.directory.places import load_gazetteer
 from server.directory.service import DirectoryService
 from server.errors import DomainError
@@ -101,6 +103,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.response_cache = make_response_cache(settings)
         self.public_queries = PublicQueries(settings.graphql_max_tokens)
         self._versions: dict[int, tuple[object, str]] = {}
+        self._known = KnownQueries()
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -108,6 +111,15 @@ class GraphQLApp(GraphQL[Context, None]):
         if request.method == "GET" and _wants_get_api(request):
             request.state.persisted = True
             return await self._in_session(request, self._get)
+        raw: bytes | None = None  # the body's key among known public queries
+        if request.method == "POST" and self._may_share(request, context, root_value):
+            refusal = await _read_body(request)
+            if refusal is not None:
+                return refusal
+            raw = self._raw_key(request._body)
+            answer = await self._known_answer(request, raw)
+            if answer is not None:
+                return answer
         refusal = await _refuse_malformed(request) or self._resolve_persisted(request)
         body = getattr(request.state, "graphql_body", None)
         if refusal is None and body is not None:
@@ -117,12 +129,14 @@ class GraphQLApp(GraphQL[Context, None]):
         key = self._cache_key(request, context, root_value)
         if key is not None:
             assert self.response_cache is not None
+            data = body if isinstance(body, dict) else {}
+            known = self._known.remember(
+                raw, key, getattr(request.state, "graphql_cost", None), data.get("operationName")
+            )
             cached = self.response_cache.get(key)
             if cached is not None:
-                data = body if isinstance(body, dict) else {}
-                cost = getattr(request.state, "graphql_cost", None)
-                observe_operation(data.get("operationName"), cost, _client(request))
-                return Response(cached, media_type="application/json")
+                observe_operation(known.operation, known.cost, _client(request))
+                return known.response(request, cached)
         if context is not UNSET:
             response = await self._dispatch(request, context, root_value)
         else:
@@ -136,6 +150,42 @@ class GraphQLApp(GraphQL[Context, None]):
             assert self.response_cache is not None
             self.response_cache.put(key, bytes(response.body))
         return response
+
+    def _may_share(self, request: Request, context: Any, root_value: Any) -> bool:
+        """Headers that allow an answer from the response cache (`_cache_key` checks the body)."""
+        if self.response_cache is None or context is not UNSET or root_value is not UNSET:
+            return False
+        headers = request.headers
+        return (
+            "authorization" not in headers
+            and PARTNER_HEADER not in headers
+            and headers.get("accept") in _PLAIN_ACCEPT
+        )
+
+    def _raw_key(self, body: bytes) -> bytes:
+        # the same bytes under the same data version: the same request, unparsed
+        h = hashlib.sha256(self._data_version().encode())
+        h.update(body)
+        return h.digest()
+
+    async def _known_answer(self, request: Request, raw: bytes) -> Response | None:
+        """A cached answer to a body seen before, found before the body is even parsed.
+
+        The request pays its cost and counts in the metrics as if it had been parsed."""
+        known = self._known.get(raw)
+        if known is None:
+            return None
+        assert self.response_cache is not None
+        cached = self.response_cache.get(known.key)
+        if cached is None:
+            return None
+        if self.budget is not None and known.cost is not None:
+            refusal = await charge_cost(request, self.budget, known.cost)
+            if refusal is not None:
+                graphql_refused(_client(request), RATE_LIMITED)
+                return refusal
+        observe_operation(known.operation, known.cost, _client(request))
+        return known.response(request, cached)
 
     async def _spend(self, request: Request, body: dict[str, Any]) -> Response | None:
         """Charge a request's cost before it runs (schema/budget.py): the one anonymous
@@ -538,11 +588,38 @@ def _refusal(status: int, message: str, code: str) -> Response:
 async def _refuse_malformed(request: Request) -> Response | None:
     """A GraphQL-shaped 400 or 413 for a POST that cannot be a GraphQL request, else None.
 
-    The body is read here, at most MAX_BODY_BYTES of it, and kept on the request (as
-    Starlette's Request.body() keeps it) for the view.
+    The body is read here (unless `_read_body` read it already), at most MAX_BODY_BYTES of
+    it, and kept on the request (as Starlette's Request.body() keeps it) for the view.
     """
     if request.method != "POST":
         return None
+    if not hasattr(request, "_body"):
+        refusal = await _read_body(request)
+        if refusal is not None:
+            return refusal
+    try:
+        data = orjson.loads(request._body)
+    except orjson.JSONDecodeError:
+        return _refusal(400, "The request body is not valid JSON (UTF-8).", BAD_REQUEST)
+    if isinstance(data, list):
+        return _refusal(
+            400, "Batches are not supported: send one operation per request.", BAD_REQUEST
+        )
+    if not isinstance(data, dict):
+        return _refusal(400, "The request body must be a JSON object with a `query`.", BAD_REQUEST)
+    if not isinstance(data.get("query"), str | None):
+        return _refusal(400, "`query` must be a string.", BAD_REQUEST)
+    if not isinstance(data.get("variables"), dict | None):
+        return _refusal(400, "`variables` must be a JSON object.", BAD_REQUEST)
+    if not isinstance(data.get("operationName"), str | None):
+        return _refusal(400, "`operationName` must be a string.", BAD_REQUEST)
+    request.state.graphql_body = data  # the fast path reads it instead of parsing again
+    return None
+
+
+async def _read_body(request: Request) -> Response | None:
+    """Reads a JSON POST's body onto the request (`_body`, as Request.body() keeps it):
+    None, or the GraphQL-shaped 400 (not JSON) or 413 (over MAX_BODY_BYTES) to answer."""
     too_large = _refusal(
         413,
         f"The request body is over {MAX_BODY_BYTES // 1024} KB; a GraphQL request carries a query and its variables only.",
@@ -564,23 +641,6 @@ async def _refuse_malformed(request: Request) -> Response | None:
         if len(body) > MAX_BODY_BYTES:
             return too_large
     request._body = bytes(body)  # what Request.body() would keep
-    try:
-        data = orjson.loads(request._body)
-    except orjson.JSONDecodeError:
-        return _refusal(400, "The request body is not valid JSON (UTF-8).", BAD_REQUEST)
-    if isinstance(data, list):
-        return _refusal(
-            400, "Batches are not supported: send one operation per request.", BAD_REQUEST
-        )
-    if not isinstance(data, dict):
-        return _refusal(400, "The request body must be a JSON object with a `query`.", BAD_REQUEST)
-    if not isinstance(data.get("query"), str | None):
-        return _refusal(400, "`query` must be a string.", BAD_REQUEST)
-    if not isinstance(data.get("variables"), dict | None):
-        return _refusal(400, "`variables` must be a JSON object.", BAD_REQUEST)
-    if not isinstance(data.get("operationName"), str | None):
-        return _refusal(400, "`operationName` must be a string.", BAD_REQUEST)
-    request.state.graphql_body = data  # the fast path reads it instead of parsing again
     return None
 
 
@@ -622,6 +682,12 @@ def _unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
+def facility_place(get: Callable[[str], Facility | None], facility_id: str) -> str | None:
+    """A directory facility's city and district, where claims ask where a hospital is."""
+    facility = get(facility_id)
+    return None if facility is None else f"{facility.city}{facility.district}"
+
+
 def build_services(settings: Settings) -> Services:
     analysis.initialize()
     directory = load_directory(settings)  # raises InvalidDirectoryData: refuse to serve half
@@ -648,6 +714,7 @@ def build_services(settings: Settings) -> Services:
                 timeout=settings.hospital_records_timeout,
                 production=settings.environment == Environment.production,
             ),
+            facility_place=functools.partial(facility_place, directory.get),
         ),
         challenges=make_challenges(settings.redis_url, settings.redis_prefix),
         db_stats=db_stats,

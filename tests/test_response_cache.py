@@ -245,3 +245,74 @@ def test_both_executors_cache_the_same_bytes(
     assert searches.calls == 2  # the uncached app, then the cached one once
     assert first.content == again.content == expected.content
     assert sorted(again.headers.items()) == sorted(expected.headers.items())
+
+
+def test_a_body_seen_before_is_answered_unparsed_and_still_counted(
+    client: TestClient, searches: Counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import schema.budget
+    import server.app
+    from schema.response_cache import PublicQueries
+
+    # given the document parse behind the cost and the cache key, and the metrics, watched
+    costed: list[str] = []
+    keyed: list[str] = []
+    observed: list[tuple[str | None, int | None]] = []
+    real_cost, real_key = schema.budget.request_cost, PublicQueries.key
+
+    def request_cost(*args: Any) -> Any:
+        costed.append(args[2])
+        return real_cost(*args)
+
+    def key(self: PublicQueries, *args: Any) -> Any:
+        keyed.append(args[1])
+        return real_key(self, *args)
+
+    monkeypatch.setattr(schema.budget, "request_cost", request_cost)
+    monkeypatch.setattr(PublicQueries, "key", key)
+    monkeypatch.setattr(
+        server.app, "observe_operation", lambda name, cost, client: observed.append((name, cost))
+    )
+    body = {"query": SEARCH, "variables": RENJI, "operationName": None}
+    # when the same body comes three times
+    answers = [post(client, body) for _ in range(3)]
+    # then it was run, costed and keyed once; the two others were answered from the bytes
+    assert searches.calls == 1 and len(costed) == 1 and len(keyed) == 1
+    assert answers[0].content == answers[1].content == answers[2].content
+    # and every one counts in the metrics, with the cost the first one was given
+    cost = answers[0].json()["extensions"]["cost"]["requestedQueryCost"]
+    assert observed == [(None, cost)] * 3
+    # the same query in other bytes (variables in another order) is parsed, then known too
+    reordered = {"variables": dict(reversed(list(RENJI.items()))), "query": SEARCH}
+    assert post(client, reordered).content == answers[0].content
+    assert post(client, reordered).content == answers[0].content
+    assert searches.calls == 1 and len(costed) == 2 and len(keyed) == 2
+
+
+def test_a_compressed_answer_is_compressed_once(
+    client: TestClient, searches: Counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import schema.response_cache
+
+    made: list[str] = []
+    real = schema.response_cache.compress
+
+    def compress(body: bytes, coding: str) -> bytes:
+        made.append(coding)
+        return real(body, coding)
+
+    monkeypatch.setattr(schema.response_cache, "compress", compress)
+    big = {"query": SEARCH.replace("first: 5", "first: 20"), "variables": {"text": "医院"}}
+    plain = post(client, big, **{"Accept-Encoding": "identity"})
+    assert len(plain.content) >= 500  # large enough to be compressed
+    answers = [post(client, big, **{"Accept-Encoding": "br"}) for _ in range(3)]
+    gzipped = [post(client, big, **{"Accept-Encoding": "gzip"}) for _ in range(2)]
+    # the first br answer came from the middleware, the others from one copy made once
+    assert searches.calls == 1
+    assert made == ["br", "gzip"]
+    for r in answers:
+        assert r.headers["content-encoding"] == "br"
+        assert r.headers["vary"] == "Accept-Encoding"
+        assert r.content == plain.content  # decoded by the client
+    assert all(r.headers["content-encoding"] == "gzip" for r in gzipped)
+    assert all(r.content == plain.content for r in gzipped)  # decoded by the client

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,8 @@ class ClaimContext:
     limiter: Limiter  # adjusters' log-ins, the supplement portal's tries and captchas
     # U享赔's visit records (server/hospital_records.py); None: not offered on this server
     hospital_records: HospitalRecords | None = None
+    # a directory facility's city and district by id (server/claims/out_of_town.py)
+    facility_place: Callable[[str], str | None] | None = None
 
     @property
     def max_file_bytes(self) -> int:
@@ -103,6 +106,7 @@ def claim_context(
     rules: RuleBook | None = None,
     limiter: Limiter | None = None,
     hospital_records: HospitalRecords | None = None,
+    facility_place: Callable[[str], str | None] | None = None,
 ) -> ClaimContext:
     return ClaimContext(
         settings=settings,
@@ -113,6 +117,7 @@ def claim_context(
         codes=codes,
         limiter=limiter or codes.limiter,  # the members' limiter: one per app
         hospital_records=hospital_records,
+        facility_place=facility_place,
     )
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
 from server.accounts.validation import sms_code_problem
-from server.claims import announcements, designated, outpatient_year, payees
+from server.claims import announcements, designated, out_of_town, outpatient_year, payees
 from server.claims import claimant_input as check
 from server.claims.claimant_rules import (
     check_amount,
@@ -267,6 +267,13 @@ def update_basics(
     if chosen is not None:
         facility = chosen.name
     _check_facility(rules, claim_type, facility)
+    out_of_town.check(
+        rules,
+        claim_type,
+        facility,
+        chosen.facility_id if chosen is not None else None,
+        cx.facility_place,
+    )
     outpatient_year.check(
         db,
         rules,
@@ -519,6 +526,14 @@ def _submission_checks(
         attempt(_check_facility, rules, claim.claim_type, claim.facility_name)
         attempt(
             designated.check_choice, rules, claim.claim_type, claim.facility_id, claim.facility_name
+        )
+        attempt(
+            out_of_town.check,
+            rules,
+            claim.claim_type,
+            claim.facility_name,
+            claim.facility_id,
+            cx.facility_place,
         )
     if claim.invoice_total_fen is None:
         out.append(ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the claim amount.", field="amount"))

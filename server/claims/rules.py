@@ -101,6 +101,17 @@ class DesignatedRule:
 
 
 @dataclass(frozen=True, slots=True)
+class OutOfTown:
+    """Claims of some types whose hospital is found outside the plan's home province are an
+    office-only case (server/claims/out_of_town.py)."""
+
+    home: str  # the home province's full name in server/divisions, e.g. 天津市
+    claim_types: tuple[str, ...]
+    office_case: str
+    not_places: tuple[str, ...] = ()  # short forms that are words in hospital names
+
+
+@dataclass(frozen=True, slots=True)
 class PlanRules:
     code: str
     name: str
@@ -124,6 +135,7 @@ class PlanRules:
     # fetch their hospital visit records and claim from them
     uxiang: bool = False
     designated: DesignatedRule | None = None
+    out_of_town: OutOfTown | None = None
 
     def claim_type(self, code: str) -> ClaimType | None:
         return next((t for t in self.claim_types if t.code == code), None)
@@ -239,6 +251,22 @@ def parse_rules(raw: dict[str, Any], source: str) -> PlanRules:
         designated = DesignatedRule(
             network=_req(d, "network", where), claim_types=kinds, excluded=excluded
         )
+    out_of_town = None
+    if "out_of_town" in raw:
+        d = raw["out_of_town"]
+        where = f"{source} out_of_town"
+        kinds = tuple(str(c) for c in d.get("claim_types", []))
+        case = _req(d, "office_case", where)
+        if any(c not in {t.code for t in types} for c in kinds):
+            raise InvalidRules(f"{where}: names a claim type the plan does not have.")
+        if case not in {o.code for o in office}:
+            raise InvalidRules(f"{where}: `office_case` is not one of the plan's office_only.")
+        out_of_town = OutOfTown(
+            home=_req(d, "home", where),
+            claim_types=kinds,
+            office_case=case,
+            not_places=tuple(str(x) for x in d.get("not_places", [])),
+        )
     return PlanRules(
         code=code,
         name=_req(raw, "name", source),
@@ -260,6 +288,7 @@ def parse_rules(raw: dict[str, Any], source: str) -> PlanRules:
         declaration=declaration,
         uxiang=bool(raw.get("uxiang", False)),
         designated=designated,
+        out_of_town=out_of_town,
     )
 
 

@@ -332,3 +332,26 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
     finally:
         del os.environ["PROMETHEUS_MULTIPROC_DIR"]
     assert not list(tmp_path.glob("*.db"))
+
+
+def test_only_paths_that_are_their_own_template_are_remembered() -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from api.ops import RequestMetrics
+
+    async def ok(request: Any) -> Any:
+        return PlainTextResponse("ok")
+
+    routes = [Route("/healthz", ok), Route("/files/{token}", ok)]
+    metrics = RequestMetrics(ok, routes=routes)  # type: ignore[arg-type]
+
+    def label(path: str) -> str:
+        return metrics._template({"type": "http", "method": "GET", "path": path})
+
+    assert label("/healthz") == label("/healthz") == "/healthz"
+    for _ in range(3):
+        assert label(f"/files/{secrets.token_urlsafe(8)}") == "/files/{token}"
+    assert label("/nowhere") == "<unmatched>"
+    # one entry: neither a token nor an unknown path is kept
+    assert metrics._fixed == {("GET", "/healthz"): "/healthz"}

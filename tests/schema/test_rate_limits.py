@@ -306,3 +306,26 @@ def test_forty_requests_at_once_over_http_spend_exactly_the_budget(
 
     statuses = run_together(40, one)
     assert sorted(statuses) == [200] * 11 + [429] * 29
+
+
+def test_answers_from_the_response_cache_pay_their_cost_too(
+    client_at: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.directory.service import DirectoryService
+
+    searched: list[object] = []
+    real = DirectoryService.search
+
+    def search(service: DirectoryService, query: Any) -> Any:
+        searched.append(query)
+        return real(service, query)
+
+    monkeypatch.setattr(DirectoryService, "search", search)
+    c = client_at(_address())
+    # five identical public queries: one run, four answered from the cache, unparsed
+    assert all(_post(c, QUERY).status_code == 200 for _ in range(5))
+    assert len(searched) == 1
+    # and all five paid: the sixth is over the budget
+    r = _post(c, QUERY)
+    assert r.status_code == 429
+    assert r.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"

@@ -73,6 +73,29 @@ def test_most_requests_are_charged_in_memory(
     assert taken == [100, 100, 100, 100]
 
 
+def test_points_held_are_spent_without_a_thread_or_the_store(
+    engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a budget of 5,000 points (leases of 100) and a caller not seen yet
+    budget = _budget(engine, clock)
+    taken = _spy(budget, monkeypatch)
+    caller = Caller(_address())
+    # nothing held yet: the caller must go through `spend` (off the event loop)
+    assert budget.spend_held(caller, 7) is None
+    assert budget.spend(caller, 7).allowed  # a lease of 100: 93 held
+    # then 13 more requests of 7 (91 points) are spent from memory
+    assert all((d := budget.spend_held(caller, 7)) is not None and d.allowed for _ in range(13))
+    assert taken == [100]
+    # 2 points left: not enough, `spend` takes the next lease
+    assert budget.spend_held(caller, 7) is None
+    assert budget.spend(caller, 7).allowed and taken == [100, 100]
+    # a lease past its window is not spent from memory
+    clock.advance(seconds=3600)
+    assert budget.spend_held(caller, 7) is None
+    # a token never seen needs the database to know who pays
+    assert budget.spend_held(Caller(_address(), token="made-up"), 7) is None
+
+
 def test_a_request_costlier_than_a_lease_takes_its_cost(
     engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
