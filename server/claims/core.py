@@ -15,13 +15,15 @@ from sqlalchemy import (
     ScalarSelect,
     func,
     inspect,
+    literal,
     literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import SmsCodes
@@ -438,10 +440,31 @@ def find_duplicates(db: Session, claim: Claim, now: datetime.datetime) -> list[C
     their invoices were sent once.
     """
     found: list[ClaimDuplicate] = []
+    # the same photo bytes and the same invoice numbers in other claims, in one statement
+    # (the numbers read where they are: the claim's invoices need not be loaded)
+    mine = aliased(ClaimInvoice)
+    by_number = (
+        select(
+            ClaimInvoice.claim_id.label("other"),
+            literal("INVOICE_NO").label("basis"),
+            ClaimInvoice.invoice_no.label("detail"),
+        )
+        .join(Claim, Claim.id == ClaimInvoice.claim_id)
+        .where(
+            ClaimInvoice.invoice_no.in_(select(mine.invoice_no).where(mine.claim_id == claim.id)),
+            ClaimInvoice.claim_id != claim.id,
+            Claim.status != S.DRAFT,
+        )
+    )
     hashes = {d.original_sha256 for d in active_documents(claim)}
+    query: Any = by_number
     if hashes:
-        rows = db.execute(
-            select(ClaimDocument.claim_id, ClaimDocument.original_sha256)
+        by_image = (
+            select(
+                ClaimDocument.claim_id.label("other"),
+                literal("IMAGE").label("basis"),
+                ClaimDocument.original_sha256.label("detail"),
+            )
             .join(Claim, Claim.id == ClaimDocument.claim_id)
             .where(
                 ClaimDocument.original_sha256.in_(hashes),
@@ -449,22 +472,11 @@ def find_duplicates(db: Session, claim: Claim, now: datetime.datetime) -> list[C
                 ClaimDocument.claim_id != claim.id,
                 Claim.status != S.DRAFT,
             )
-        ).all()
-        for other_id, sha in rows:
-            found.append(_flag(db, claim, other_id, "IMAGE", sha, now))
-    numbers = {i.invoice_no for i in claim.invoices}
-    if numbers:
-        rows = db.execute(
-            select(ClaimInvoice.claim_id, ClaimInvoice.invoice_no)
-            .join(Claim, Claim.id == ClaimInvoice.claim_id)
-            .where(
-                ClaimInvoice.invoice_no.in_(numbers),
-                ClaimInvoice.claim_id != claim.id,
-                Claim.status != S.DRAFT,
-            )
-        ).all()
-        for other_id, number in rows:
-            found.append(_flag(db, claim, other_id, "INVOICE_NO", number, now))
+        )
+        query = union_all(by_image, by_number)
+    rows = db.execute(query).all()
+    for other_id, basis, detail in sorted(rows, key=lambda r: r[1] != "IMAGE"):  # images first
+        found.append(_flag(db, claim, other_id, basis, detail, now))
     if found:
         claim.duplicate_suspected = True
     return found
