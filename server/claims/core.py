@@ -245,9 +245,13 @@ def member_claim(
 ) -> Claim:
     """A claim the member made, or one about them; anything else answers as missing.
 
-    `with_parts`: its policy and payee account come in the same statement (the rules of
-    every step read them)."""
-    options = (joinedload(Claim.policy), joinedload(Claim.payee)) if with_parts else ()
+    `with_parts`: its policy, payee account and applicant come in the same statement (the
+    rules of every step read them; the amount step names a new payee after the applicant)."""
+    options = (
+        (joinedload(Claim.policy), joinedload(Claim.payee), joinedload(Claim.applicant))
+        if with_parts
+        else ()
+    )
     claim = db.get(Claim, claim_id, options=options)
     if claim is None or not can_see(account, claim):
         raise ClaimNotFound("No such claim among yours.")
