@@ -9,14 +9,15 @@ transaction ends: concurrent tries on a key queue on it on PostgreSQL (SQLite ha
 writer anyway), and however many arrive at once the limit holds exactly.
 
 Counts are written in the caller's session (several keys at once in a savepoint), not in
-a transaction of their own. They commit with the request's work and roll back with it: a budget is spent only
-when what it pays for (the SMS in the outbox, the captcha stored) is kept, and a request
-that fails unexpectedly leaves no count. So a caller that counts a failure must commit
-it: GraphQL commits typed errors (a wrong password answers LoginFailed and the failure
-stays counted) and the H5 portal returns its refusals rather than raising them. A refused
-`hit_all` of several keys rolls its savepoint back (nothing counted, the rows unlocked);
-one key refused is one statement that wrote nothing (its row stays locked until the
-caller's transaction ends). Either way the caller's transaction stays usable. The cost of locking until commit: requests on one key take
+a transaction of their own. They commit with the request's work and roll back with it: a
+budget is spent only when what it pays for (the SMS in the outbox, the captcha stored)
+is kept, and a request that fails unexpectedly leaves no count. So a caller that counts
+a failure must commit it: GraphQL commits typed errors (a wrong password answers
+LoginFailed and the failure stays counted) and the H5 portal returns its refusals rather
+than raising them. A refused `hit_all` of several keys rolls its savepoint back (nothing
+counted, the rows unlocked); one key refused is one statement that wrote nothing (its
+row stays locked until the caller's transaction ends). Either way the caller's
+transaction stays usable. The cost of locking until commit: requests on one key take
 turns for the rest of their transaction; for the overall SMS budget that means SMS
 issuing (the gateway call included) goes one at a time. Where that is too slow, set
 REDIS_URL (server/limits/redis_store.py counts outside the transaction).
