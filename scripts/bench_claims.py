@@ -661,6 +661,9 @@ async def server_cost(
             for k, v in _diff(now, last_stats).items():
                 into[k] += v
             last_stats, last_cpu = now, cpu_ns(pid)
+            if trace := os.environ.get("DB_STATS_TRACE"):  # the server's statements, per step
+                with open(trace, "a", encoding="utf-8") as out:
+                    out.write(f"== {step}\n")
 
         figures = Figures()
         first_stats, first_cpu, started = last_stats, cpu_seconds(pid), time.perf_counter()

@@ -7,6 +7,7 @@ which runs outside the cursor events. Off by default: nothing is attached then.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -37,8 +38,13 @@ def watch(engine: Engine) -> DbStats:
     """Count what `engine` does from now on."""
     stats = DbStats()
 
-    def statement(*_args: Any, **_kwargs: Any) -> None:
+    trace = os.environ.get("DB_STATS_TRACE")  # a file: each statement's text, appended
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
         stats.add("statements")
+        if trace:
+            with open(trace, "a", encoding="utf-8") as out:
+                out.write(" ".join(text.split()) + "\n")
 
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", lambda _conn: stats.add("commits"))

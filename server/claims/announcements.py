@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
-from server.claims.core import ClaimContext
-from server.claims.models import Claim, ContactProfile
+from server.claims.core import ClaimContext, contact_of
+from server.claims.models import Claim
 from server.crypto import mask_account
 from server.messages import service as messages
 from server.notify import outbox
@@ -287,7 +287,7 @@ def recipient(db: Session, cx: ClaimContext, claim: Claim) -> Recipient:
     if account is not None and not phone:
         phone = vault.decrypt(account.phone_enc)
     if account is not None and not email and claim.account_id is not None:
-        contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
+        contact = contact_of(db, account.id)  # read once per request
         email = vault.decrypt(contact.email_enc).strip() if contact is not None else ""
     if account is not None:
         lang = language_of(account)
@@ -382,7 +382,7 @@ def tell(
             db, outbox.Channel.SMS, mobile, "", sms, f"{dedupe}:sms", vault=cx.vault, now=now
         )
     if email is None and account is not None:
-        contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account.id))
+        contact = contact_of(db, account.id)
         email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
     if email_body and email:
         outbox.enqueue(

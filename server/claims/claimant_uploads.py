@@ -104,8 +104,9 @@ def attach_documents(
 ) -> list[DocumentFile]:
     """Record the stored files on the claim (checked again, its row locked) and commit."""
     write_first(db)
-    # locked: two uploads to one claim cannot both pass the per-claim cap
-    found = core.claim_with_used_bytes(db, target.claim_id, lock=True)
+    # locked (by writing its updated_at): two uploads to one claim cannot both pass the
+    # per-claim cap; a refusal below rolls the write back with the transaction
+    found = core.claim_with_used_bytes(db, target.claim_id, touch=cx.now())
     if found is None or not _still_visible(db, target, found[0]):
         raise ClaimNotFound("No such claim among yours.")
     claim, used = found
@@ -113,7 +114,9 @@ def attach_documents(
     docs = []
     for s in stored:
         docs.append(
-            core.attach_document(db, cx, claim, category, s, channel=Channel.APP, used=used)
+            core.attach_document(
+                db, cx, claim, category, s, channel=Channel.APP, used=used, touched=True
+            )
         )
         used += s.size
     out = [document_file(cx, d, target.session_id) for d in docs]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
 from server.claims import announcements
-from server.claims.core import ClaimContext
+from server.claims.core import ClaimContext, contact_of
 from server.claims.models import Claim, ContactProfile, PayeeAccount
 from server.crypto import mask_email, mask_id, mask_name, mask_phone
 from server.policies.models import Person, Relation
@@ -51,25 +51,6 @@ class PersonSummary:
     relation: Relation  # to the applicant
     mobile_masked: str | None
     email_masked: str | None
-
-
-def contact_of(db: Session, account_id: int) -> ContactProfile | None:
-    # one read per database session (one request); the row, once there, stays in the
-    # session and is changed through it (remember_contact)
-    known: dict[int, ContactProfile] = db.info.setdefault("contact_of", {})
-    seen = known.get(account_id)
-    if seen is not None:
-        state = inspect(seen)
-        if not (state.deleted or state.was_deleted or state.detached):
-            return seen
-    found = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
-    if found is not None:
-        known[account_id] = found
-    return found
-
-
-def remember_contact(db: Session, contact: ContactProfile) -> None:
-    db.info.setdefault("contact_of", {})[contact.account_id] = contact
 
 
 def latest_payee(db: Session, account_id: int) -> PayeeAccount | None:

@@ -9,10 +9,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import ScalarSelect, func, or_, select
+from sqlalchemy import (
+    ColumnClause,
+    ScalarSelect,
+    func,
+    inspect,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import SmsCodes
@@ -27,6 +39,7 @@ from server.claims.models import (
     ClaimInvoice,
     ClaimNumberSequence,
     ClaimStatus,
+    ContactProfile,
     SupplementRequest,
 )
 from server.claims.rules import RuleBook, rule_book
@@ -237,13 +250,36 @@ def member_claim(
 ) -> Claim:
     """A claim the member made, or one about them; anything else answers as missing.
 
-    `with_parts`: its policy and payee account come in the same statement (the rules of
-    every step read them)."""
-    options = (joinedload(Claim.policy), joinedload(Claim.payee)) if with_parts else ()
+    `with_parts`: its policy, payee account and applicant come in the same statement (the
+    rules of every step read them; the amount step names a new payee after the applicant)."""
+    options = (
+        (joinedload(Claim.policy), joinedload(Claim.payee), joinedload(Claim.applicant))
+        if with_parts
+        else ()
+    )
     claim = db.get(Claim, claim_id, options=options)
     if claim is None or not can_see(account, claim):
         raise ClaimNotFound("No such claim among yours.")
     return claim
+
+
+def contact_of(db: Session, account_id: int) -> ContactProfile | None:
+    # one read per database session (one request); the row, once there, stays in the
+    # session and is changed through it (remember_contact)
+    known: dict[int, ContactProfile] = db.info.setdefault("contact_of", {})
+    seen = known.get(account_id)
+    if seen is not None:
+        state = inspect(seen)
+        if not (state.deleted or state.was_deleted or state.detached):
+            return seen
+    found = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
+    if found is not None:
+        known[account_id] = found
+    return found
+
+
+def remember_contact(db: Session, contact: ContactProfile) -> None:
+    db.info.setdefault("contact_of", {})[contact.account_id] = contact
 
 
 def can_see(account: Account, claim: Claim) -> bool:
@@ -278,20 +314,41 @@ def member_claims_filter(account: Account):  # type: ignore[no-untyped-def]
 # --- documents -----------------------------------------------------------------------------------
 
 
-def _used_of_claim() -> ScalarSelect[int]:
+def _used_of_claim(claim_id: Any = Claim.id) -> ScalarSelect[int]:
     """The bytes a claim's documents hold, as a column of a statement on `Claim`."""
     return (
         select(func.coalesce(func.sum(ClaimDocument.size), 0))
-        .where(ClaimDocument.claim_id == Claim.id, ClaimDocument.removed_at.is_(None))
+        .where(ClaimDocument.claim_id == claim_id, ClaimDocument.removed_at.is_(None))
         .scalar_subquery()
     )
 
 
+# in a RETURNING clause SQLAlchemy writes SQLite's columns without their table, so the
+# claim's id is written out (inside the subquery the document's columns are the nearer)
+_RETURNING_CLAIM_ID: ColumnClause[int] = literal_column("claim.id")
+
+
 def claim_with_used_bytes(
-    db: Session, claim_id: int, *, lock: bool = False
+    db: Session,
+    claim_id: int,
+    *,
+    lock: bool = False,
+    touch: datetime.datetime | None = None,
 ) -> tuple[Claim, int] | None:
     """The claim and the bytes its documents hold, in one statement; `lock`: its row
-    locked for this transaction and read afresh (as `lock_claim`)."""
+    locked for this transaction and read afresh (as `lock_claim`); `touch`: locked by
+    writing this time as its `updated_at` (an UPDATE ... RETURNING: the lock, the read
+    and the write in one statement; rolled back with the transaction if the caller then
+    refuses)."""
+    if touch is not None:
+        found = db.execute(
+            update(Claim)
+            .where(Claim.id == claim_id)
+            .values(updated_at=touch)
+            .returning(Claim, _used_of_claim(_RETURNING_CLAIM_ID)),
+            execution_options={"populate_existing": True, "synchronize_session": False},
+        ).first()
+        return None if found is None else (found[0], int(found[1] or 0))
     query = select(Claim, _used_of_claim()).where(Claim.id == claim_id)
     if lock:
         query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
@@ -341,13 +398,15 @@ def attach_document(
     *,
     channel: Channel,
     used: int | None = None,
+    touched: bool = False,
 ) -> ClaimDocument:
     """Record a stored upload on the claim, within the per-claim cap.
 
     Call `check_can_add_documents` before receiving the bytes; this checks again, since
     the claim may have changed while the file streamed in. When it refuses, the caller
     deletes the stored objects. `used`: the bytes the claim's documents hold, when the
-    caller has read them under the claim's lock (else they are read here).
+    caller has read them under the claim's lock (else they are read here); `touched`: the
+    caller wrote the claim's `updated_at` already (`claim_with_used_bytes(touch=...)`).
     """
     check_can_add_documents(db, cx, claim, category)
     if used is None:
@@ -370,7 +429,8 @@ def attach_document(
         supplement_id=supplement.id if supplement else None,
     )
     db.add(doc)
-    claim.updated_at = cx.now()
+    if not touched:
+        claim.updated_at = cx.now()
     db.flush()
     return doc
 
@@ -389,10 +449,31 @@ def find_duplicates(db: Session, claim: Claim, now: datetime.datetime) -> list[C
     their invoices were sent once.
     """
     found: list[ClaimDuplicate] = []
+    # the same photo bytes and the same invoice numbers in other claims, in one statement
+    # (the numbers read where they are: the claim's invoices need not be loaded)
+    mine = aliased(ClaimInvoice)
+    by_number = (
+        select(
+            ClaimInvoice.claim_id.label("other"),
+            literal("INVOICE_NO").label("basis"),
+            ClaimInvoice.invoice_no.label("detail"),
+        )
+        .join(Claim, Claim.id == ClaimInvoice.claim_id)
+        .where(
+            ClaimInvoice.invoice_no.in_(select(mine.invoice_no).where(mine.claim_id == claim.id)),
+            ClaimInvoice.claim_id != claim.id,
+            Claim.status != S.DRAFT,
+        )
+    )
     hashes = {d.original_sha256 for d in active_documents(claim)}
+    query: Any = by_number
     if hashes:
-        rows = db.execute(
-            select(ClaimDocument.claim_id, ClaimDocument.original_sha256)
+        by_image = (
+            select(
+                ClaimDocument.claim_id.label("other"),
+                literal("IMAGE").label("basis"),
+                ClaimDocument.original_sha256.label("detail"),
+            )
             .join(Claim, Claim.id == ClaimDocument.claim_id)
             .where(
                 ClaimDocument.original_sha256.in_(hashes),
@@ -400,22 +481,11 @@ def find_duplicates(db: Session, claim: Claim, now: datetime.datetime) -> list[C
                 ClaimDocument.claim_id != claim.id,
                 Claim.status != S.DRAFT,
             )
-        ).all()
-        for other_id, sha in rows:
-            found.append(_flag(db, claim, other_id, "IMAGE", sha, now))
-    numbers = {i.invoice_no for i in claim.invoices}
-    if numbers:
-        rows = db.execute(
-            select(ClaimInvoice.claim_id, ClaimInvoice.invoice_no)
-            .join(Claim, Claim.id == ClaimInvoice.claim_id)
-            .where(
-                ClaimInvoice.invoice_no.in_(numbers),
-                ClaimInvoice.claim_id != claim.id,
-                Claim.status != S.DRAFT,
-            )
-        ).all()
-        for other_id, number in rows:
-            found.append(_flag(db, claim, other_id, "INVOICE_NO", number, now))
+        )
+        query = union_all(by_image, by_number)
+    rows = db.execute(query).all()
+    for other_id, basis, detail in sorted(rows, key=lambda r: r[1] != "IMAGE"):  # images first
+        found.append(_flag(db, claim, other_id, basis, detail, now))
     if found:
         claim.duplicate_suspected = True
     return found

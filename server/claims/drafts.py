@@ -57,7 +57,6 @@ from server.claims.claimant_views import (
     latest_payee,
     parties,
     payee_view,
-    remember_contact,
 )
 from server.claims.core import (
     ClaimContext,
@@ -66,6 +65,7 @@ from server.claims.core import (
     next_claim_no,
     open_supplement,
     record,
+    remember_contact,
     transition,
 )
 from server.claims.errors import ClaimNotFound, ClaimRuleBroken, WrongClaimState

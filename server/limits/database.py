@@ -8,14 +8,16 @@ checking and counting are one statement. The row it touched stays locked until t
 transaction ends: concurrent tries on a key queue on it on PostgreSQL (SQLite has one
 writer anyway), and however many arrive at once the limit holds exactly.
 
-Counts are written in a savepoint of the caller's session, not in a transaction of their
-own. They commit with the request's work and roll back with it: a budget is spent only
-when what it pays for (the SMS in the outbox, the captcha stored) is kept, and a request
-that fails unexpectedly leaves no count. So a caller that counts a failure must commit
-it: GraphQL commits typed errors (a wrong password answers LoginFailed and the failure
-stays counted) and the H5 portal returns its refusals rather than raising them. A refused
-`hit_all` rolls its savepoint back (nothing counted, the rows unlocked) and leaves the
-caller's transaction usable. The cost of locking until commit: requests on one key take
+Counts are written in the caller's session (several keys at once in a savepoint), not in
+a transaction of their own. They commit with the request's work and roll back with it: a
+budget is spent only when what it pays for (the SMS in the outbox, the captcha stored)
+is kept, and a request that fails unexpectedly leaves no count. So a caller that counts
+a failure must commit it: GraphQL commits typed errors (a wrong password answers
+LoginFailed and the failure stays counted) and the H5 portal returns its refusals rather
+than raising them. A refused `hit_all` of several keys rolls its savepoint back (nothing
+counted, the rows unlocked); one key refused is one statement that wrote nothing (its
+row stays locked until the caller's transaction ends). Either way the caller's
+transaction stays usable. The cost of locking until commit: requests on one key take
 turns for the rest of their transaction; for the overall SMS budget that means SMS
 issuing (the gateway call included) goes one at a time. Where that is too slow, set
 REDIS_URL (server/limits/redis_store.py counts outside the transaction).
@@ -172,6 +174,15 @@ class DatabaseBackend:
         states: list[Counter | None] = [None] * len(limits)
         # one order for every caller, so two requests never wait on each other's rows crosswise
         order = sorted(range(len(limits)), key=lambda i: (limits[i][0].name, limits[i][1]))
+        if len(limits) == 1 and not checks:
+            # one statement: counted or refused (the rule is its WHERE, nothing written) as a
+            # whole, so no savepoint is needed to undo a part
+            policy, key = limits[0]
+            stmt, params = _upsert(s, policy, key, now, checked=True, amount=amount)
+            row = s.execute(stmt, params).one_or_none()
+            if row is None:
+                return False, [self.read(s, policy, key)]
+            return True, [_counter(row)]
         savepoint = s.begin_nested()
         try:
             # the writes come first: on SQLite a transaction that has only read may not
@@ -202,9 +213,8 @@ class DatabaseBackend:
         self, db: Session | None, policy: Policy, key: str, now: datetime.datetime
     ) -> Counter:
         s = _session(db)
-        with s.begin_nested():
-            stmt, params = _upsert(s, policy, key, now, checked=False)
-            return _counter(s.execute(stmt, params).one())
+        stmt, params = _upsert(s, policy, key, now, checked=False)  # one statement: atomic
+        return _counter(s.execute(stmt, params).one())
 
     def read(self, db: Session | None, policy: Policy, key: str) -> Counter | None:
         row = (
