@@ -17,7 +17,7 @@ never logged here. Anything else (a timeout, a refused connection, a status othe
 try later, never a 500.
 
 Without HOSPITAL_RECORDS_URL the development stand-in answers: deterministic, realistic
-visits per member (seeded by the person's id), at the hospitals of the directory's
+visits per member (seeded by the person's ID document), at the hospitals of the directory's
 medical list; in production nothing does, and U享赔's records are unavailable.
 """
 
@@ -368,18 +368,18 @@ class DevHospitalRecords:
         self.hospitals = tuple(hospitals) or (Hospital("dev-hospital", "示例医院"),)
 
     def search(self, member: Member, start: datetime.date, end: datetime.date) -> list[Visit]:
-        return [v for v in self._visits(member.person_id, end) if start <= v.visit_date <= end]
+        return [v for v in self._visits(_person_key(member), end) if start <= v.visit_date <= end]
 
     def get(self, member: Member, record_id: str) -> Visit | None:
         if not _RECORD_ID.fullmatch(record_id):
             return None
         return next(
-            (v for v in self._visits(member.person_id, None) if v.record_id == record_id), None
+            (v for v in self._visits(_person_key(member), None) if v.record_id == record_id), None
         )
 
-    def _visits(self, person_id: int, until: datetime.date | None) -> list[Visit]:
+    def _visits(self, person: str, until: datetime.date | None) -> list[Visit]:
         """Every visit from EPOCH to `until` (or 20 years on: the ids alone are compared)."""
-        seed = int.from_bytes(hashlib.sha256(f"uxiang-dev:{person_id}".encode()).digest()[:8])
+        seed = int.from_bytes(hashlib.sha256(f"uxiang-dev:{person}".encode()).digest()[:8])
         rnd = random.Random(seed)
         last = until or EPOCH + datetime.timedelta(days=365 * 20)
         day = EPOCH + datetime.timedelta(days=rnd.randint(0, 20))
@@ -387,11 +387,11 @@ class DevHospitalRecords:
         n = 0
         while day <= last:
             n += 1
-            out.append(self._visit(rnd, person_id, n, day))
+            out.append(self._visit(rnd, person, n, day))
             day += datetime.timedelta(days=rnd.randint(9, 50))
         return out
 
-    def _visit(self, rnd: random.Random, person_id: int, n: int, day: datetime.date) -> Visit:
+    def _visit(self, rnd: random.Random, person: str, n: int, day: datetime.date) -> Visit:
         hospital = self.hospitals[rnd.randrange(len(self.hospitals))]
         diagnoses: tuple[str, ...]
         menu: tuple[tuple[str, str, int], ...]
@@ -408,7 +408,7 @@ class DevHospitalRecords:
         for name, category, price in picks:
             quantity = rnd.randint(3, 7) if category in ("床位费", "护理费") else rnd.randint(1, 2)
             items.append(Charge(name, category, quantity, price, price * quantity))
-        digest = hashlib.sha256(f"uxiang-dev-record:{person_id}:{n}".encode()).hexdigest()
+        digest = hashlib.sha256(f"uxiang-dev-record:{person}:{n}".encode()).hexdigest()
         return Visit(
             record_id=f"V{digest[:20].upper()}",
             visit_date=day,
@@ -421,6 +421,12 @@ class DevHospitalRecords:
             amount_fen=sum(c.amount_fen for c in items),
             items=tuple(items),
         )
+
+
+def _person_key(member: Member) -> str:
+    """What the stand-in's visits follow: the person's document (type and number), so that
+    the same person has the same visits in every database, whatever their row's id."""
+    return hashlib.sha256(f"{member.id_type}:{member.id_number}".encode()).hexdigest()
 
 
 def medical_list(directory: Directory) -> tuple[Hospital, ...]:
