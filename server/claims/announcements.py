@@ -365,6 +365,7 @@ def tell(
     email_subject: str = "",
     email_body: str = "",
     dedupe: str,
+    app_dedupe: str | None = None,
     now: datetime.datetime,
 ) -> None:
     """Tell someone one thing on every channel: the SMS to `mobile`, the e-mail to `email`
@@ -373,7 +374,9 @@ def tell(
 
     Used for claims and for every service request (direct billing, pre-authorisation,
     self-service administration). `dedupe` names the change: the same one twice (a
-    retried request) writes nothing more. Empty `sms` or `email_body` skip that channel.
+    retried request) writes nothing more (`app_dedupe`, when given, names the in-app
+    message apart: one per step where the SMS is one per kind). Empty `sms` or
+    `email_body` skip that channel.
     The SMS and e-mail may name the person (they live only in the encrypted outbox); the
     in-app `message` must not.
     """
@@ -406,7 +409,7 @@ def tell(
         language=lang,
         title=title,
         body=message,
-        dedupe_key=f"{dedupe}:app",
+        dedupe_key=app_dedupe or f"{dedupe}:app",
         now=now,
     )
 

@@ -40,7 +40,7 @@ from server.accounts.validation import (
     sms_code_problem,
 )
 from server.claims import claimant_input as check
-from server.claims.announcements import BRAND
+from server.claims.announcements import BRAND, tell
 from server.claims.claimant_rules import china_today, member_policy, require_verified
 from server.claims.core import ClaimContext
 from server.claims.errors import (
@@ -58,8 +58,6 @@ from server.claims.preauth_models import (
 )
 from server.errors import FieldProblem, ValidationFailed
 from server.limits import Policy, key_of
-from server.messages import service as messages
-from server.notify import outbox
 from server.policies.models import IdType, PolicyStatus, Relation
 from server.service_supplements import kinds
 from server.service_supplements.models import ServiceSupplement, ServiceSupplementDocument
@@ -341,8 +339,7 @@ def submit(
     row.status = S.SUBMITTED.value
     row.submitted_at = now
     _event(db, row, S.SUBMITTED, now)
-    _tell(db, account, row, S.SUBMITTED, now)
-    _notify(db, cx, row, now)  # the receipt by SMS and e-mail
+    _announce(db, cx, row, S.SUBMITTED, now)  # the receipt, by SMS and e-mail too
     return row
 
 
@@ -455,7 +452,7 @@ class PreAuthKind:
         subject.status = S.SUBMITTED.value
         note = "补充资料 supplement" + (f": {request.remark}" if request.remark else "")
         _event(db, subject, S.SUBMITTED, now, note)
-        _tell(db, db.get(Account, subject.account_id), subject, S.SUBMITTED, now)
+        _announce(db, cx, subject, S.SUBMITTED, now, by_sms_and_email=False)
 
 
 KIND = kinds.register(PreAuthKind())
@@ -502,8 +499,7 @@ def approve(
     row.valid_from, row.valid_to = valid_from, valid_to
     row.decided_at, row.decided_by = now, adjuster.id
     _event(db, row, S.APPROVED, now)
-    _tell(db, db.get(Account, row.account_id), row, S.APPROVED, now)
-    _notify(db, cx, row, now)
+    _announce(db, cx, row, S.APPROVED, now)
     return row
 
 
@@ -520,8 +516,7 @@ def decline(
     row.decline_reason = why
     row.decided_at, row.decided_by = now, adjuster.id
     _event(db, row, S.DECLINED, now, why or "")
-    _tell(db, db.get(Account, row.account_id), row, S.DECLINED, now)
-    _notify(db, cx, row, now)
+    _announce(db, cx, row, S.DECLINED, now)
     return row
 
 
@@ -530,39 +525,6 @@ def _event(
 ) -> None:
     db.add(PreAuthEvent(pre_auth_id=row.id, status=status.value, at=at, note=note))
     db.flush()
-
-
-def _tell(
-    db: Session,
-    account: Account | None,
-    row: PreAuthorisation,
-    status: PreAuthStatus,
-    now: datetime.datetime,
-) -> None:
-    if account is None:
-        return
-    zh, en = _TEXT[status]
-    # one message per step: a request may be sent again after more files were asked for
-    step = db.scalar(select(func.max(PreAuthEvent.id)).where(PreAuthEvent.pre_auth_id == row.id))
-    language = "en" if account.preferred_language == "en" else "zh"
-    title = en if language == "en" else zh
-    body = f"{title}: {row.facility_name}, {row.visit_date.isoformat()}."
-    if status is S.DECLINED and row.decline_reason:
-        body += f" {row.decline_reason}"
-    if status is S.MORE_REQUESTED and row.more_instructions:
-        body += f" {row.more_instructions} ({row.more_due})"
-    messages.post(
-        db,
-        account_id=account.id,
-        kind=f"pre_auth.{status.value}",
-        subject_type="pre_authorisation",
-        subject_id=row.id,
-        language=language,
-        title=title,
-        body=body,
-        dedupe_key=f"pre_auth:{row.id}:{status.value}:{step}",
-        now=now,
-    )
 
 
 def check_upload(
@@ -657,14 +619,29 @@ _NOTICES = {
 }
 
 
-def _notify(db: Session, cx: ClaimContext, row: PreAuthorisation, now: datetime.datetime) -> None:
-    """The decision by SMS to the member's mobile and e-mail to the contact address."""
+def _announce(
+    db: Session,
+    cx: ClaimContext,
+    row: PreAuthorisation,
+    status: PreAuthStatus,
+    now: datetime.datetime,
+    *,
+    by_sms_and_email: bool = True,
+) -> None:
+    """Tell the member of one step: the in-app message (it names no one), and the SMS and
+    e-mail of the receipt and of each decision (announcements.tell)."""
     account = db.get(Account, row.account_id)
     if account is None:
         return
-    status = S(row.status)
     lang = "en" if account.preferred_language == "en" else "zh"
-    sms, subject, body = _NOTICES[(status, lang)]
+    zh, en = _TEXT[status]
+    title = en if lang == "en" else zh
+    message = f"{title}: {row.facility_name}, {row.visit_date.isoformat()}."
+    if status is S.DECLINED and row.decline_reason:
+        message += f" {row.decline_reason}"
+    sms = subject = body = ""
+    if by_sms_and_email:
+        sms, subject, body = _NOTICES[(status, lang)]
     reason = row.decline_reason or ""
     values = {
         "brand": BRAND[lang],
@@ -678,26 +655,23 @@ def _notify(db: Session, cx: ClaimContext, row: PreAuthorisation, now: datetime.
         "reason": reason,
         "short_reason": " ".join(reason.split())[:60],
     }
-    key = f"pre_auth:{row.id}:{status.value}"
-    outbox.enqueue(
+    # one message per step: a request is submitted again once more files were sent
+    step = db.scalar(select(func.max(PreAuthEvent.id)).where(PreAuthEvent.pre_auth_id == row.id))
+    tell(
         db,
-        outbox.Channel.SMS,
-        cx.vault.decrypt(account.phone_enc),
-        "",
-        sms.format_map(values),
-        f"{key}:sms",
-        vault=cx.vault,
+        cx,
+        account,
+        mobile=cx.vault.decrypt(account.phone_enc),
+        kind=f"pre_auth.{status.value}",
+        subject_type="pre_authorisation",
+        subject_id=row.id,
+        lang=lang,
+        title=title,
+        message=message,
+        sms=sms.format_map(values),
+        email_subject=subject.format_map(values),
+        email_body=body.format_map(values),
+        dedupe=f"pre_auth:{row.id}:{status.value}",
+        app_dedupe=f"pre_auth:{row.id}:{status.value}:{step}",
         now=now,
     )
-    address = service_supplements.member_email(db, cx, account.id)
-    if address:
-        outbox.enqueue(
-            db,
-            outbox.Channel.EMAIL,
-            address,
-            subject.format_map(values),
-            body.format_map(values),
-            f"{key}:email",
-            vault=cx.vault,
-            now=now,
-        )

@@ -31,7 +31,7 @@ from server.claims.adjusters import email_of
 from server.claims.announcements import BRAND, language_of, tell
 from server.claims.core import ClaimContext
 from server.claims.errors import SupplementLinkInvalid
-from server.claims.models import Adjuster, ContactProfile
+from server.claims.models import Adjuster
 from server.crypto import token_hash
 from server.errors import FieldProblem, ValidationFailed
 from server.notify import outbox
@@ -251,12 +251,6 @@ def email_text(n: Notice, lang: str) -> EmailContent:
             f"本邮件为系统邮件，请勿回复。\n\n{BRAND['zh']}\n"
         ),
     )
-
-
-def member_email(db: Session, cx: ClaimContext, account_id: int) -> str:
-    """The member's contact e-mail (the claims contact record), or ""."""
-    contact = db.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
-    return cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
 
 
 def _notify_member(
