@@ -192,13 +192,13 @@ class SmsCodes:
         """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
-        row = db.scalar(
-            select(SmsCode)
+        unused = (SmsCode.used_at.is_(None), SmsCode.invalidated_at.is_(None))
+        newest = (
+            select(SmsCode.id)
             .where(
                 SmsCode.phone_hash == phone_hash,
                 SmsCode.purpose == purpose.value,
-                SmsCode.used_at.is_(None),
-                SmsCode.invalidated_at.is_(None),
+                *unused,
                 SmsCode.expires_at > now,
                 SmsCode.account_id.is_(None)
                 if account_id is None
@@ -207,17 +207,33 @@ class SmsCodes:
             .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
             .limit(1)
             .with_for_update()
+            .scalar_subquery()
         )
+        # one statement: the newest live code is taken as used and its hash comes back; a
+        # wrong code puts it back with one more try. The outer WHERE repeats "unused" so
+        # that a request that waited on the row's lock sees what the other one wrote.
+        row = db.execute(
+            update(SmsCode)
+            .where(SmsCode.id == newest, *unused)
+            .values(used_at=now)
+            .returning(SmsCode.id, SmsCode.code_hash, SmsCode.salt, SmsCode.attempts),
+            execution_options={"synchronize_session": "fetch"},
+        ).one_or_none()
         if row is None:
             raise SmsCodeInvalid("The SMS code is wrong or has expired; request a new one.")
         if not hmac.compare_digest(row.code_hash, self._hash(row.salt, code)):
-            row.attempts += 1
-            if row.attempts >= MAX_TRIES:
-                row.invalidated_at = now
-            db.flush()
+            tries = row.attempts + 1
+            db.execute(
+                update(SmsCode)
+                .where(SmsCode.id == row.id)
+                .values(
+                    used_at=None,
+                    attempts=tries,
+                    invalidated_at=now if tries >= MAX_TRIES else None,
+                ),
+                execution_options={"synchronize_session": "fetch"},
+            )
             raise SmsCodeInvalid("The SMS code is wrong or has expired; request a new one.")
-        row.used_at = now
-        db.flush()
 
     def count_sent(self, db: Session, phone: str) -> int:
         phone_hash = self.vault.lookup(phone, kind="phone")
