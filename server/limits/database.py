@@ -8,7 +8,8 @@ checking and counting are one statement. The row it touched stays locked until t
 transaction ends: concurrent tries on a key queue on it on PostgreSQL (SQLite has one
 writer anyway), and however many arrive at once the limit holds exactly.
 
-Counts are written in the caller's session (several keys at once in a savepoint), not in
+Counts are written in the caller's session (several keys at once in a savepoint; on
+PostgreSQL all of them in one statement, each key's upsert a data-modifying CTE), not in
 a transaction of their own. They commit with the request's work and roll back with it: a
 budget is spent only when what it pays for (the SMS in the outbox, the captcha stored)
 is kept, and a request that fails unexpectedly leaves no count. So a caller that counts
