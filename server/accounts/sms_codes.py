@@ -15,7 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import (
@@ -131,7 +131,7 @@ class SmsCodes:
                 raise SmsTooSoon(f"A new code can be sent in {wait} seconds.", wait)
             raise SmsRateLimited(_RATE_LIMITED[decision.policy].format(wait=wait), wait)
         # an older code of the same purpose stops working when a new one is issued
-        db.execute(
+        older = (
             update(SmsCode)
             .where(
                 SmsCode.phone_hash == phone_hash,
@@ -143,19 +143,27 @@ class SmsCodes:
         )
         code = f"{secrets.randbelow(1_000_000):06d}"
         salt = secrets.token_hex(8)
-        db.add(
-            SmsCode(
-                phone_hash=phone_hash,
-                purpose=purpose.value,
-                code_hash=self._hash(salt, code),
-                salt=salt,
-                created_at=now,
-                expires_at=now + VALID_FOR,
-                attempts=0,
-                account_id=account_id,
+        fresh = {
+            "phone_hash": phone_hash,
+            "purpose": purpose.value,
+            "code_hash": self._hash(salt, code),
+            "salt": salt,
+            "created_at": now,
+            "expires_at": now + VALID_FOR,
+            "attempts": 0,
+            "account_id": account_id,
+        }
+        if db.get_bind().dialect.name == "postgresql":
+            # one statement: the older codes' UPDATE is a CTE of the new code's INSERT (both
+            # see the same snapshot, so the new code is not among those invalidated)
+            db.execute(
+                insert(SmsCode).values(**fresh).add_cte(older.returning(SmsCode.id).cte("older")),
+                execution_options={"synchronize_session": False},
             )
-        )
-        db.flush()
+        else:
+            db.execute(older)
+            db.add(SmsCode(**fresh))
+            db.flush()
         if deliver:
             try:
                 self.sender.send(
