@@ -165,7 +165,8 @@ class ClaimsQuery:
     @ClaimantProfileResult.resolver
     def claimant_profile(self, info: Info) -> ClaimantProfile:
         cx, db, account = claim_env(info)
-        return profile_type(*drafts.claimant_profile(db, cx, account))
+        contact = drafts.claimant_contact(db, cx, account)
+        return profile_type(contact, lambda: drafts.payee_on_file(db, cx, account))
 
     @strawberry.field(
         description="The banks a payee's account can be at, by CNAPS code (public, no sign-in)."

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 import strawberry
@@ -731,25 +732,32 @@ class ClaimantProfile:
     contact: ClaimContact | None = strawberry.field(
         description="Contact details, masked; null before the first claim."
     )
-    payee: ClaimPayee | None = strawberry.field(
-        description="The payee account reused by new claims, masked."
-    )
+    # the payee on file is read only when the client asks for it (payee or payeeRequired)
+    on_file: strawberry.Private[Callable[[], claimant_views.PayeeView | None]]
+
+    @strawberry.field(description="The payee account reused by new claims, masked.")
+    def payee(self) -> ClaimPayee | None:
+        return payee(self.on_file())
+
     contact_required: bool = strawberry.field(
         description="saveClaimContact must come before startClaim."
     )
-    payee_required: bool = strawberry.field(description="updateClaimAmount must carry `payee`.")
+
+    @strawberry.field(description="updateClaimAmount must carry `payee`.")
+    def payee_required(self) -> bool:
+        return self.on_file() is None
 
 
 def profile_type(
-    contact: claimant_views.ContactView | None, on_file: claimant_views.PayeeView | None
+    contact: claimant_views.ContactView | None,
+    on_file: Callable[[], claimant_views.PayeeView | None],
 ) -> ClaimantProfile:
     return ClaimantProfile(
         contact=None
         if contact is None
         else ClaimContact(address=contact.address_masked, email=contact.email_masked),
-        payee=payee(on_file),
         contact_required=contact is None,
-        payee_required=on_file is None,
+        on_file=functools.cache(on_file),
     )
 
 

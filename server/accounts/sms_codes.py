@@ -15,7 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import (
@@ -131,7 +131,7 @@ class SmsCodes:
                 raise SmsTooSoon(f"A new code can be sent in {wait} seconds.", wait)
             raise SmsRateLimited(_RATE_LIMITED[decision.policy].format(wait=wait), wait)
         # an older code of the same purpose stops working when a new one is issued
-        db.execute(
+        older = (
             update(SmsCode)
             .where(
                 SmsCode.phone_hash == phone_hash,
@@ -143,19 +143,27 @@ class SmsCodes:
         )
         code = f"{secrets.randbelow(1_000_000):06d}"
         salt = secrets.token_hex(8)
-        db.add(
-            SmsCode(
-                phone_hash=phone_hash,
-                purpose=purpose.value,
-                code_hash=self._hash(salt, code),
-                salt=salt,
-                created_at=now,
-                expires_at=now + VALID_FOR,
-                attempts=0,
-                account_id=account_id,
+        fresh = {
+            "phone_hash": phone_hash,
+            "purpose": purpose.value,
+            "code_hash": self._hash(salt, code),
+            "salt": salt,
+            "created_at": now,
+            "expires_at": now + VALID_FOR,
+            "attempts": 0,
+            "account_id": account_id,
+        }
+        if db.get_bind().dialect.name == "postgresql":
+            # one statement: the older codes' UPDATE is a CTE of the new code's INSERT (both
+            # see the same snapshot, so the new code is not among those invalidated)
+            db.execute(
+                insert(SmsCode).values(**fresh).add_cte(older.returning(SmsCode.id).cte("older")),
+                execution_options={"synchronize_session": False},
             )
-        )
-        db.flush()
+        else:
+            db.execute(older)
+            db.add(SmsCode(**fresh))
+            db.flush()
         if deliver:
             try:
                 self.sender.send(
@@ -192,13 +200,13 @@ class SmsCodes:
         """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
-        row = db.scalar(
-            select(SmsCode)
+        unused = (SmsCode.used_at.is_(None), SmsCode.invalidated_at.is_(None))
+        newest = (
+            select(SmsCode.id)
             .where(
                 SmsCode.phone_hash == phone_hash,
                 SmsCode.purpose == purpose.value,
-                SmsCode.used_at.is_(None),
-                SmsCode.invalidated_at.is_(None),
+                *unused,
                 SmsCode.expires_at > now,
                 SmsCode.account_id.is_(None)
                 if account_id is None
@@ -207,17 +215,33 @@ class SmsCodes:
             .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
             .limit(1)
             .with_for_update()
+            .scalar_subquery()
         )
+        # one statement: the newest live code is taken as used and its hash comes back; a
+        # wrong code puts it back with one more try. The outer WHERE repeats "unused" so
+        # that a request that waited on the row's lock sees what the other one wrote.
+        row = db.execute(
+            update(SmsCode)
+            .where(SmsCode.id == newest, *unused)
+            .values(used_at=now)
+            .returning(SmsCode.id, SmsCode.code_hash, SmsCode.salt, SmsCode.attempts),
+            execution_options={"synchronize_session": "fetch"},
+        ).one_or_none()
         if row is None:
             raise SmsCodeInvalid("The SMS code is wrong or has expired; request a new one.")
         if not hmac.compare_digest(row.code_hash, self._hash(row.salt, code)):
-            row.attempts += 1
-            if row.attempts >= MAX_TRIES:
-                row.invalidated_at = now
-            db.flush()
+            tries = row.attempts + 1
+            db.execute(
+                update(SmsCode)
+                .where(SmsCode.id == row.id)
+                .values(
+                    used_at=None,
+                    attempts=tries,
+                    invalidated_at=now if tries >= MAX_TRIES else None,
+                ),
+                execution_options={"synchronize_session": "fetch"},
+            )
             raise SmsCodeInvalid("The SMS code is wrong or has expired; request a new one.")
-        row.used_at = now
-        db.flush()
 
     def count_sent(self, db: Session, phone: str) -> int:
         phone_hash = self.vault.lookup(phone, kind="phone")

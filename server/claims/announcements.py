@@ -380,24 +380,15 @@ def tell(
     The SMS and e-mail may name the person (they live only in the encrypted outbox); the
     in-app `message` must not.
     """
+    queued: list[tuple[outbox.Channel | str, str, str, str, str]] = []
     if sms and mobile:
-        outbox.enqueue(
-            db, outbox.Channel.SMS, mobile, "", sms, f"{dedupe}:sms", vault=cx.vault, now=now
-        )
+        queued.append((outbox.Channel.SMS, mobile, "", sms, f"{dedupe}:sms"))
     if email is None and account is not None:
         contact = contact_of(db, account.id)
         email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
     if email_body and email:
-        outbox.enqueue(
-            db,
-            outbox.Channel.EMAIL,
-            email,
-            email_subject,
-            email_body,
-            f"{dedupe}:email",
-            vault=cx.vault,
-            now=now,
-        )
+        queued.append((outbox.Channel.EMAIL, email, email_subject, email_body, f"{dedupe}:email"))
+    outbox.enqueue_all(db, queued, vault=cx.vault, now=now)  # one statement for both
     if account is None:
         return  # no app account: SMS and e-mail only
     messages.post(

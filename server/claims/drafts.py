@@ -216,9 +216,18 @@ def claimant_profile(
 ) -> tuple[ContactView | None, PayeeView | None]:
     """What is on file for the next claim: contact details and the payee account, masked."""
     require_verified(account)
-    return contact_view(cx, contact_of(db, account.id)), payee_view(
-        cx, latest_payee(db, account.id)
-    )
+    return contact_view(cx, contact_of(db, account.id)), payee_on_file(db, cx, account)
+
+
+def claimant_contact(db: Session, cx: ClaimContext, account: Account) -> ContactView | None:
+    """The contact details on file, masked (claimant_profile without the payee)."""
+    require_verified(account)
+    return contact_view(cx, contact_of(db, account.id))
+
+
+def payee_on_file(db: Session, cx: ClaimContext, account: Account) -> PayeeView | None:
+    """The payee account a new claim uses when it names none, masked."""
+    return payee_view(cx, latest_payee(db, account.id))
 
 
 # --- step 2: basic information --------------------------------------------------------------------

@@ -8,7 +8,8 @@ checking and counting are one statement. The row it touched stays locked until t
 transaction ends: concurrent tries on a key queue on it on PostgreSQL (SQLite has one
 writer anyway), and however many arrive at once the limit holds exactly.
 
-Counts are written in the caller's session (several keys at once in a savepoint), not in
+Counts are written in the caller's session (several keys at once in a savepoint; on
+PostgreSQL all of them in one statement, each key's upsert a data-modifying CTE), not in
 a transaction of their own. They commit with the request's work and roll back with it: a
 budget is spent only when what it pays for (the SMS in the outbox, the captcha stored)
 is kept, and a request that fails unexpectedly leaves no count. So a caller that counts
@@ -42,10 +43,13 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 from server.db import UTCDateTime
 from server.limits import Counter, Limits, Policy, counted, judge
@@ -157,6 +161,32 @@ def _statement(dialect: str, policy: Policy, checked: bool, amount: int) -> Any:
     )
 
 
+def _upsert_all(
+    db: Session, limits: Limits, order: list[int], now: datetime.datetime, amount: int
+) -> Any:
+    """PostgreSQL: the upserts of several keys as one statement, a row (with the key's
+    index `i`) for each key counted; a refused key gives none."""
+    parts = []
+    for i in order:
+        policy, key = limits[i]
+        stmt, params = _upsert(db, policy, key, now, checked=True, amount=amount)
+        cte = _bound(stmt, params, f"k{i}_").cte(f"key_{i}")
+        parts.append(select(literal(i).label("i"), *(cte.c[c.name] for c in _STATE)))
+    return union_all(*parts)
+
+
+def _bound(stmt: Any, params: dict[str, Any], prefix: str) -> Any:
+    """`stmt` with its named parameters given their values, under names of their own."""
+
+    def bind(element: Any, **_kw: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key in params:
+            return bindparam(prefix + element.key, params[element.key], type_=element.type)
+        return None
+
+    opts: dict[str, Any] = {}
+    return visitors.replacement_traverse(stmt, opts, bind)
+
+
 def _counter(row: Any) -> Counter:
     return Counter(row.count, row.window_ends, row.next_at, row.locked_until)
 
@@ -188,14 +218,22 @@ class DatabaseBackend:
             # the writes come first: on SQLite a transaction that has only read may not
             # get the write lock while others wait for it
             refused = False
-            for i in order:
-                policy, key = limits[i]
-                stmt, params = _upsert(s, policy, key, now, checked=True, amount=amount)
-                row = s.execute(stmt, params).one_or_none()
-                if row is None:
-                    refused = True
-                    break
-                states[i] = _counter(row)
+            if s.get_bind().dialect.name == "postgresql":
+                # every key's upsert in one statement (data-modifying CTEs, run in the
+                # order of the UNION ALL that reads them: the keys' one order)
+                rows = s.execute(_upsert_all(s, limits, order, now, amount)).all()
+                for row in rows:
+                    states[row.i] = _counter(row)
+                refused = len(rows) < len(limits)
+            else:
+                for i in order:
+                    policy, key = limits[i]
+                    stmt, params = _upsert(s, policy, key, now, checked=True, amount=amount)
+                    row = s.execute(stmt, params).one_or_none()
+                    if row is None:
+                        refused = True
+                        break
+                    states[i] = _counter(row)
             refused = refused or not all(
                 judge(p, self.read(s, p, k), now).allowed for p, k in checks
             )

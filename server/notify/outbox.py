@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import enum
 import logging
+from typing import Any
 
 from sqlalchemy import Enum, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -96,6 +97,47 @@ def enqueue(
     The same `dedupe_key` twice (a retried request, a double click) gives the row already
     queued instead of a second message.
     """
+    values = _values(channel, recipient, subject, body, dedupe_key, vault=vault, now=now)
+    row, inserted = insert_once(session, Notification, "dedupe_key", **values)
+    if not inserted:
+        log.info("notification %d was queued earlier or queued concurrently; kept the one", row.id)
+    return row
+
+
+def enqueue_all(
+    session: Session,
+    messages: list[tuple[Channel | str, str, str, str, str]],
+    *,
+    vault: Vault,
+    now: datetime.datetime | None = None,
+) -> None:
+    """`enqueue` for several messages (channel, recipient, subject, body, dedupe_key) in
+    one statement: a multi-row INSERT ... ON CONFLICT DO NOTHING; a key queued before
+    keeps its row. Nothing comes back (the caller that needs the rows uses `enqueue`)."""
+    rows = [_values(*m, vault=vault, now=now) for m in messages]
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Notification)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
+    )
+
+
+def _values(
+    channel: Channel | str,
+    recipient: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    *,
+    vault: Vault,
+    now: datetime.datetime | None,
+) -> dict[str, Any]:
+    """The checked and encrypted columns of one message."""
     try:
         ch = Channel(channel)
     except ValueError:
@@ -113,21 +155,15 @@ def enqueue(
         raise InvalidInput("The subject is longer than 200 characters.", field="subject")
 
     when = now or utcnow()
-    row, inserted = insert_once(
-        session,
-        Notification,
-        "dedupe_key",
-        channel=ch,
-        recipient_enc=vault.encrypt(address),
-        recipient_hash=recipient_lookup(vault, ch, address),
-        subject=subject,
-        body_enc=vault.encrypt(body),
-        status=Status.PENDING,
-        attempts=0,
-        next_attempt_at=when,
-        created_at=when,
-        dedupe_key=dedupe_key,
-    )
-    if not inserted:
-        log.info("notification %d was queued earlier or queued concurrently; kept the one", row.id)
-    return row
+    return {
+        "channel": ch,
+        "recipient_enc": vault.encrypt(address),
+        "recipient_hash": recipient_lookup(vault, ch, address),
+        "subject": subject,
+        "body_enc": vault.encrypt(body),
+        "status": Status.PENDING,
+        "attempts": 0,
+        "next_attempt_at": when,
+        "created_at": when,
+        "dedupe_key": dedupe_key,
+    }

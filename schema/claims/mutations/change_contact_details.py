@@ -56,5 +56,6 @@ def change_contact_details(
         email=input.email,
         sms_code=input.sms_code,
     )
-    profile = drafts.claimant_profile(db, cx, account)
-    return ChangeContactDetailsSuccess(request=request_type(view), profile=profile_type(*profile))
+    contact = drafts.claimant_contact(db, cx, account)
+    profile = profile_type(contact, lambda: drafts.payee_on_file(db, cx, account))
+    return ChangeContactDetailsSuccess(request=request_type(view), profile=profile)

@@ -34,5 +34,6 @@ def save_claim_contact(
 ) -> SaveClaimContactSuccess:
     cx, db, account = claim_env(info)
     drafts.save_contact(db, cx, account, address=input.address, email=input.email)
-    profile = drafts.claimant_profile(db, cx, account)
-    return SaveClaimContactSuccess(profile=profile_type(*profile))
+    contact = drafts.claimant_contact(db, cx, account)
+    profile = profile_type(contact, lambda: drafts.payee_on_file(db, cx, account))
+    return SaveClaimContactSuccess(profile=profile)

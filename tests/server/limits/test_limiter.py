@@ -259,3 +259,31 @@ def test_a_policy_must_make_sense() -> None:
 def test_the_database_backend_needs_the_callers_session(clock: FakeClock) -> None:
     with pytest.raises(ValueError):
         Limiter(DatabaseBackend(), clock).hit(None, BUDGET, fresh_key())
+
+
+def test_several_keys_are_counted_in_one_statement_on_postgresql(
+    store: Store, clock: FakeClock
+) -> None:
+    """PostgreSQL counts every key of a hit_all in one statement (the savepoint around it
+    undoes a refusal); the counts are each key's own, in the caller's order."""
+    if store.name != "postgresql":
+        pytest.skip("one statement for several keys: PostgreSQL's data-modifying CTEs")
+    from sqlalchemy import text
+
+    from tests.db import statements
+
+    limiter = store.limiter(clock)
+    wide = Policy("test-wide", window=MINUTE, limit=3)
+    narrow = Policy("test-narrow", window=MINUTE, limit=1)
+    a, b = fresh_key(), fresh_key()
+    with store.unit() as db:
+        db.execute(text("SELECT 1"))
+        with statements(db.connection()) as seen:
+            ok = limiter.hit_all(db, [(wide, a), (narrow, b)])
+        assert ok.allowed
+        assert [s for s in seen if "rate_limit" in s and "SAVEPOINT" not in s] == [seen[1]]
+        assert len(seen) == 3  # SAVEPOINT, the statement, RELEASE
+        assert limiter.peek(db, wide, a).count == 1 and limiter.peek(db, narrow, b).count == 1
+        # narrow refuses: wide's count in the same statement is undone
+        assert limiter.hit_all(db, [(wide, a), (narrow, b)]).policy == "test-narrow"
+        assert limiter.peek(db, wide, a).count == 1

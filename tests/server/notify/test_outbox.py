@@ -150,3 +150,31 @@ def test_a_race_on_the_same_key_keeps_one_message_and_the_losers_changes(
         with factory() as s:
             s.execute(delete(Notification).where(Notification.dedupe_key.in_([key, other])))
             s.commit()
+
+
+def test_enqueue_all_queues_several_messages_in_one_statement_once(
+    db_session: Session, vault: Vault, clock: FakeClock
+) -> None:
+    from server.notify.outbox import enqueue_all
+    from tests.db import statements
+
+    messages: list[tuple[Channel | str, str, str, str, str]] = [
+        (Channel.SMS, "13612341560", "", "您的理赔已受理", "c-1:sms"),
+        (Channel.EMAIL, "Zhang@Example.com", "理赔", "您的理赔已受理", "c-1:email"),
+    ]
+    # when an SMS and an e-mail are queued together
+    with statements(db_session.connection()) as seen:
+        enqueue_all(db_session, messages, vault=vault, now=clock.now)
+    # then one statement wrote both, pending and encrypted
+    assert len(seen) == 1
+    rows = db_session.scalars(select(Notification).order_by(Notification.dedupe_key)).all()
+    assert [r.dedupe_key for r in rows] == ["c-1:email", "c-1:sms"]
+    assert all(r.status is Status.PENDING and r.next_attempt_at == clock.now for r in rows)
+    assert vault.decrypt(rows[1].recipient_enc) == "13612341560"
+    # and the same keys again (a retried request) add nothing
+    enqueue_all(db_session, messages, vault=vault, now=clock.now)
+    assert _count(db_session) == 2
+    # a message without a recipient is refused before anything is written
+    with pytest.raises(InvalidInput):
+        enqueue_all(db_session, [(Channel.SMS, " ", "", "x", "c-2:sms")], vault=vault)
+    assert _count(db_session) == 2
