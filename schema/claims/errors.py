@@ -191,7 +191,8 @@ class ServiceRequestOpenError(Error):
 
 @strawberry.type(
     description="The new mobile number is another account's log-in (MOBILE_IN_USE); `field` is "
-    "`mobile`."
+    "`mobile`. Told at submission, once the code sent to that mobile is confirmed, and at "
+    "approval; never when the change is started."
 )
 class MobileInUseError(Error):
     field: str | None = strawberry.field(description="The input field at fault.")

@@ -1,7 +1,7 @@
 """客户信息变更 (seed 000 §11.1): the member changes name, ID type, ID number or mobile.
 
-The member enters the new details (a draft: each field checked, the new document and mobile
-free), uploads the ID card's front and back, a photo holding it and a signature, proves
+The member enters the new details (a draft: each field checked, the new document free),
+uploads the ID card's front and back, a photo holding it and a signature, proves
 the current mobile and, when it changes, the new one (a CHANGE_DETAILS code to each,
 for this account only), and submits. The back office approves, and the change is applied
 in one transaction to the account (log-in mobile, real-name identity: server/accounts/
@@ -12,7 +12,9 @@ contact changes in member_admin.py) and the member is told by SMS, e-mail and in
 A member has one change open at a time (the unique `open_for`, whatever arrives at once);
 starting and submitting are budgeted per member on server/limits, and a new document costs
 a real-name try (server/accounts/identity_tries.py): asking whether a document is taken is
-the look-up those budgets exist for.
+the look-up those budgets exist for. Whether the new mobile is another account's log-in is
+told only at submission, after the code sent to it is confirmed: only someone who holds that
+mobile learns it (as registering with it would tell them), never a member probing numbers.
 """
 
 from __future__ import annotations
@@ -182,9 +184,21 @@ def _checked(person: Person, name: str, id_type: IdType, id_number: str, mobile:
     return Details(clean, id_type, number, phone)
 
 
-def _free(db: Session, cx: ClaimContext, account: Account, old: Details, new: Details) -> None:
-    """The new mobile and document belong to no one else, or a typed error saying no more."""
-    if new.mobile != old.mobile:
+def _free(
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    old: Details,
+    new: Details,
+    *,
+    mobile: bool = True,
+) -> None:
+    """The new mobile and document belong to no one else, or a typed error saying no more.
+
+    With `mobile=False` the mobile is not looked at: whether a mobile is another account's
+    log-in is told only once the member has shown they hold it (the code sent to it), so a
+    signed-in member cannot use this request to learn which numbers have an account."""
+    if mobile and new.mobile != old.mobile:
         other = db.scalar(
             select(Account.id).where(
                 Account.phone_hash == cx.vault.lookup(new.mobile, kind="phone"),
@@ -250,7 +264,7 @@ def start(
             number=new.id_number,
         )
         identity_tries.take_try(cx.limiter, db, keys, now)
-    _free(db, cx, account, old, new)
+    _free(db, cx, account, old, new, mobile=False)  # the mobile: at submission
     request = ServiceRequest(
         account_id=account.id,
         kind=ServiceRequestKind.CHANGE_DETAILS.value,

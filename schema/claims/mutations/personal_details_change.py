@@ -57,7 +57,9 @@ StartPersonalDetailsChangePayload = ResultUnion(
     RealNameRequiredError,
     description="Result of startPersonalDetailsChange (ValidationError codes: INVALID_NAME, "
     "INVALID_ID_NUMBER and the other document rules, INVALID_MOBILE, BIRTH_DATE_MISMATCH, "
-    "NOTHING_CHANGED). A new document counts a real-name try (RealNameLockedError).",
+    "NOTHING_CHANGED). A new document counts a real-name try (RealNameLockedError). A new "
+    "mobile is not looked up here: MobileInUseError comes at submission, once its code is "
+    "confirmed (it stays in this union for older clients).",
 )
 
 

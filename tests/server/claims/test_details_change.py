@@ -245,10 +245,7 @@ def test_every_bad_input_gets_its_typed_error(
     )
     current_id = resident_id("310115", datetime.date(1982, 4, 12), "031")
     assert problem(name="张伟", id_number=current_id, mobile=MAIN) == ("name", "NOTHING_CHANGED")
-    # another account's mobile; another member's document (verified or only insured)
-    with pytest.raises(MobileInUse):
-        _start(db_session, claims, main, mobile=STAFF)
-    # a document with another birth date is refused before anything is looked up
+    # another member's document (verified or only insured); a document with another birth date is refused before anything is looked up
     staff_id = demo.people["staff"].id_number
     assert problem(id_number=staff_id, mobile=MAIN) == ("idNumber", "BIRTH_DATE_MISMATCH")
     # a document another member verified with, or another insured person's: the same answer
@@ -296,15 +293,49 @@ def test_every_bad_input_gets_its_typed_error(
         members.accounts.send_code(db_session, MAIN, Purpose.CHANGE_DETAILS, account=main)
 
 
-def test_probing_mobiles_and_documents_is_budgeted(
+def test_starting_changes_is_budgeted(
     db_session: Session, claims: ClaimContext, main: Any, demo: Any
 ) -> None:
     for _ in range(dc.STARTS.limit):
-        with pytest.raises(MobileInUse):
-            _start(db_session, claims, main, mobile=STAFF)
+        dc.discard(db_session, claims, main, _start(db_session, claims, main).id)
     with pytest.raises(DetailsChangeLimited) as e:
-        _start(db_session, claims, main, mobile=STAFF)
+        _start(db_session, claims, main)
     assert e.value.retry_after > 0
+
+
+def test_another_accounts_mobile_is_told_only_to_whoever_confirms_its_code(
+    db_session: Session,
+    db_factory: sessionmaker[Session],
+    claims: ClaimContext,
+    members: MemberServices,
+    main: Any,
+) -> None:
+    # given a member asking to move their log-in to a mobile another account signs in with
+    mobile_only = {
+        "name": "张伟",
+        "id_number": resident_id("310115", datetime.date(1982, 4, 12), "031"),
+    }
+    # when they start: a draft like any other, nothing said about the number
+    rid = _start(db_session, claims, main, mobile=STAFF, **mobile_only).id
+    _files(db_session, claims, main, rid)
+    claims.clock.advance(minutes=13)  # type: ignore[attr-defined]
+    assert dc.send_codes(db_session, claims, main, rid).mobiles == ["138****0001", "138****0005"]
+    db_session.flush()
+    # and a wrong code for that mobile still reveals nothing but the wrong code
+    now_code = last_sms_code(db_factory, members, MAIN)
+    staff_code = last_sms_code(db_factory, members, STAFF)
+    wrong = f"{(int(staff_code) + 1) % 1_000_000:06d}"
+    with pytest.raises(SmsCodeInvalid):
+        dc.submit(db_session, claims, main, rid, sms_code=now_code, new_mobile_sms_code=wrong)
+    # then only with the code sent to that mobile is the member told it is taken
+    claims.clock.advance(minutes=2)  # type: ignore[attr-defined]
+    dc.send_codes(db_session, claims, main, rid)
+    db_session.flush()
+    now_code = last_sms_code(db_factory, members, MAIN)
+    staff_code = last_sms_code(db_factory, members, STAFF)
+    with pytest.raises(MobileInUse) as taken:
+        dc.submit(db_session, claims, main, rid, sms_code=now_code, new_mobile_sms_code=staff_code)
+    assert taken.value.field == "mobile"
 
 
 def test_a_new_document_costs_a_real_name_try(

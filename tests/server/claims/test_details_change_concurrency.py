@@ -4,6 +4,7 @@ from separate sessions: one open request per member, and the start budget, hold.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Any
 
 import pytest
@@ -14,10 +15,11 @@ from server.accounts.models import Account
 from server.claims import details_change as dc
 from server.claims.core import ClaimContext
 from server.claims.details_models import DetailsChange
-from server.claims.errors import DetailsChangeLimited, MobileInUse, ServiceRequestOpen
+from server.claims.errors import DetailsChangeLimited, IdentityUnavailable, ServiceRequestOpen
 from server.claims.models import Adjuster
 from server.errors import DomainError
 from server.policies.models import IdType, Person
+from server.policies.records import add_person, resident_id
 from server.storage.uploads import store_upload
 from tests.db import run_together
 from tests.server.claims.drafts_helpers import MAIN, STAFF, account_of, image
@@ -25,8 +27,17 @@ from tests.server.claims.review_helpers import make_adjuster
 
 pytestmark = pytest.mark.postgres
 
+# 张伟's birth date, another region: another insured person's document
+OTHERS_ID = resident_id("110101", datetime.date(1982, 4, 12), "019")
 
-def _start(factory: sessionmaker[Session], cx: ClaimContext, account_id: int, mobile: str) -> int:
+
+def _start(
+    factory: sessionmaker[Session],
+    cx: ClaimContext,
+    account_id: int,
+    mobile: str,
+    id_number: str = "310115198204120311",  # the current document: no real-name try
+) -> int:
     with factory() as s:
         account = s.get(Account, account_id)
         assert account is not None
@@ -37,7 +48,7 @@ def _start(factory: sessionmaker[Session], cx: ClaimContext, account_id: int, mo
                 account,
                 name="张维",
                 id_type=IdType.RESIDENT_ID,
-                id_number="310115198204120311",  # the current document: no real-name try
+                id_number=id_number,
                 mobile=mobile,
             )
             s.commit()
@@ -69,13 +80,24 @@ def test_eight_starts_at_once_open_one_request(pg_committed: Any, claims: ClaimC
 
 
 def test_the_start_budget_holds_under_concurrency(pg_committed: Any, claims: ClaimContext) -> None:
-    # given forty starts at once that each ask about a mobile another account holds
+    # given forty starts at once that each ask about a document another person holds
     factory, _demo = pg_committed
     with factory() as s:
         account_id = account_of(s, claims, MAIN).id
-    results = run_together(40, lambda i: _start(factory, claims, account_id, STAFF))
+        add_person(
+            s,
+            claims.vault,
+            name="王五",
+            id_number=OTHERS_ID,
+            birth_date=datetime.date(1982, 4, 12),
+            gender="M",
+        )
+        s.commit()
+    results = run_together(
+        40, lambda i: _start(factory, claims, account_id, MAIN, id_number=OTHERS_ID)
+    )
     # then exactly the budget's worth get an answer, the rest wait
-    answered = [r for r in results if isinstance(r, MobileInUse)]
+    answered = [r for r in results if isinstance(r, IdentityUnavailable)]
     refused = [r for r in results if isinstance(r, DetailsChangeLimited)]
     assert (len(answered), len(refused)) == (dc.STARTS.limit, 40 - dc.STARTS.limit), results
 
