@@ -61,13 +61,13 @@ def _start(
             raise
 
 
-def test_eight_starts_at_once_open_one_request(pg_committed: Any, claims: ClaimContext) -> None:
-    # given a member and eight requests starting a change at the same moment
+def test_forty_starts_at_once_open_one_request(pg_committed: Any, claims: ClaimContext) -> None:
+    # given a member and forty requests starting a change at the same moment
     factory, _demo = pg_committed
     with factory() as s:
         account_id = account_of(s, claims, MAIN).id
     # when they run together
-    results = run_together(8, lambda i: _start(factory, claims, account_id, MAIN))
+    results = run_together(40, lambda i: _start(factory, claims, account_id, MAIN))
     # then one draft is open and the others are told one is open already
     opened = [r for r in results if isinstance(r, int)]
     assert len(opened) == 1, results

@@ -44,16 +44,16 @@ def _add(factory: sessionmaker[Session], cx: ClaimContext, account_id: int) -> i
 
 
 @pytest.mark.postgres
-def test_the_same_account_saved_at_once_by_eight_requests_is_saved_once(
+def test_the_same_account_saved_at_once_by_forty_requests_is_saved_once(
     pg_committed: Any, claims: ClaimContext
 ) -> None:
-    # given a member and eight requests saving the same account at the same moment
+    # given a member and forty requests saving the same account at the same moment
     factory, _demo = pg_committed
     cx = dataclasses.replace(claims, codes=_AnyCode())  # type: ignore[arg-type]
     with factory() as s:
         account_id = account_of(s, cx, MAIN).id
     # when they run together
-    results = run_together(8, lambda i: _add(factory, cx, account_id))
+    results = run_together(40, lambda i: _add(factory, cx, account_id))
     # then one is saved and the others are told it is a duplicate
     saved = [r for r in results if isinstance(r, int)]
     assert len(saved) == 1, results
