@@ -30,7 +30,9 @@ from server.billing.models import (
 )
 from server.claims.adjusters import create_adjuster
 from server.claims.core import ClaimContext
+from server.claims.models import Adjuster
 from server.errors import DomainError
+from server.notify.outbox import Notification
 from server.services import Services
 from tests.db import last_sms_code, run_together
 
@@ -230,3 +232,126 @@ def test_forty_answers_to_one_proposed_time_make_one(
         ).all()
     assert kinds[:2] == ["submitted", "time_proposed"] and len(kinds) == 3
     assert kinds[2] in ("proposal_accepted", "proposal_declined")
+
+
+def _submitted_appointment(db: Session, claims: ClaimContext, services: Services, data: Any) -> int:
+    a = booking.book(
+        db,
+        claims,
+        services.directory.directory,
+        _main_account(db, data),
+        booking.Booking(
+            policy_id=data.policy_ids["main_high_end"],
+            visit_date=datetime.date(2026, 3, 5),
+            liability=Liability.OUTPATIENT,
+            province="上海",
+            city="上海",
+            nature=FacilityNature.PUBLIC,
+            facility_id="med-shuguang-east-special",
+            visit_time=VisitTime.MORNING,
+            department="传统中医科",
+            description="胃痛",
+        ),
+    )
+    return a.id
+
+
+def _coordinator(db: Session, claims: ClaimContext) -> int:
+    return create_adjuster(
+        db,
+        claims.vault,
+        username="lin.xietiao",
+        name="林协调",
+        email="",
+        password="Desk-2026!x",
+        now=claims.now(),
+        role="coordinator",
+    ).id
+
+
+def _events(factory: sessionmaker[Session], appointment_id: int) -> list[str]:
+    with factory() as db:
+        return list(
+            db.scalars(
+                select(AppointmentEvent.kind)
+                .where(AppointmentEvent.appointment_id == appointment_id)
+                .order_by(AppointmentEvent.id)
+            )
+        )
+
+
+def test_forty_cancels_confirmations_and_declines_at_once_decide_once(
+    committed: tuple[sessionmaker[Session], Any], claims: ClaimContext, services: Services
+) -> None:
+    # given a submitted appointment, the member cancelling it while the desk confirms and
+    # declines it, forty requests at the same moment
+    factory, data = committed
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+    with factory() as db:
+        appointment_id = _submitted_appointment(db, claims, services, data)
+        coordinator_id = _coordinator(db, claims)
+        db.commit()
+
+    def decide(i: int) -> int:
+        with factory() as db:
+            coordinator = db.get(Adjuster, coordinator_id)
+            assert coordinator is not None
+            if i % 3 == 0:
+                done = booking.cancel(db, claims, _main_account(db, data), appointment_id)
+            elif i % 3 == 1:
+                done = desk.confirm(db, claims, coordinator, appointment_id, time="09:30")
+            else:
+                done = desk.decline(db, claims, coordinator, appointment_id, reason="当日无号")
+            db.commit()
+            return done.id
+
+    got = [_outcome(r, postgres) for r in run_together(40, decide)]
+    # then one of them decides it and every other is told its state changed
+    assert got.count("MADE") == 1, got
+    assert set(got) <= {"MADE", "APPOINTMENT_STATE_CONFLICT", "BUSY"}, got
+    kinds = _events(factory, appointment_id)
+    assert kinds[0] == "submitted" and len(kinds) == 2, kinds
+    assert kinds[1] in ("cancelled", "confirmed", "declined")
+    # and the member is told of that decision only, never of a step that lost the race
+    with factory() as db:
+        told = list(
+            db.scalars(
+                select(Notification.dedupe_key).where(
+                    Notification.dedupe_key.like(f"appointment.%:{appointment_id}:%")
+                )
+            )
+        )
+    events = {k.split(":")[0] for k in told}
+    assert events == {"appointment.submitted", f"appointment.{kinds[1]}"}, told
+
+
+def test_forty_attended_and_no_show_records_at_once_record_one(
+    committed: tuple[sessionmaker[Session], Any], claims: ClaimContext, services: Services
+) -> None:
+    # given a confirmed appointment whose day has come, and forty desk clicks at once
+    factory, data = committed
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+    with factory() as db:
+        appointment_id = _submitted_appointment(db, claims, services, data)
+        coordinator_id = _coordinator(db, claims)
+        coordinator = db.get(Adjuster, coordinator_id)
+        assert coordinator is not None
+        desk.confirm(db, claims, coordinator, appointment_id, time="09:30")
+        db.commit()
+    claims.clock.advance(days=4)  # type: ignore[attr-defined]
+
+    def record(i: int) -> int:
+        with factory() as db:
+            coordinator = db.get(Adjuster, coordinator_id)
+            assert coordinator is not None
+            done = desk.record_outcome(db, claims, coordinator, appointment_id, attended=i % 2 == 0)
+            db.commit()
+            return done.id
+
+    got = [_outcome(r, postgres) for r in run_together(40, record)]
+    # then one outcome is recorded, the others are told it is recorded already
+    assert got.count("MADE") == 1, got
+    assert set(got) <= {"MADE", "APPOINTMENT_STATE_CONFLICT", "BUSY"}, got
+    kinds = _events(factory, appointment_id)
+    assert kinds[:2] == ["submitted", "confirmed"] and len(kinds) == 3, kinds
+    assert kinds[2] in ("attended", "no_show")
