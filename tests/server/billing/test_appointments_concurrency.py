@@ -37,38 +37,38 @@ from server.services import Services
 from tests.db import last_sms_code, run_together
 
 
+def _submitted_appointment(db: Session, claims: ClaimContext, services: Services, data: Any) -> int:
+    a = booking.book(
+        db,
+        claims,
+        services.directory.directory,
+        _main_account(db, data),
+        booking.Booking(
+            policy_id=data.policy_ids["main_high_end"],
+            visit_date=datetime.date(2026, 3, 5),
+            liability=Liability.OUTPATIENT,
+            province="上海",
+            city="上海",
+            nature=FacilityNature.PUBLIC,
+            facility_id="med-shuguang-east-special",
+            visit_time=VisitTime.MORNING,
+            department="传统中医科",
+            description="胃痛",
+        ),
+    )
+    return a.id
+
+
 def test_racing_bookings_of_one_slot_make_one_appointment(
     committed: tuple[sessionmaker[Session], Any], claims: ClaimContext, services: Services
 ) -> None:
     factory, data = committed
-    directory = services.directory.directory
 
     def book(_: int) -> int:
         with factory() as db:
-            account = db.scalar(
-                select(Account).where(Account.person_id == data.people["main"].person_id)
-            )
-            assert account is not None
-            a = booking.book(
-                db,
-                claims,
-                directory,
-                account,
-                booking.Booking(
-                    policy_id=data.policy_ids["main_high_end"],
-                    visit_date=datetime.date(2026, 3, 5),
-                    liability=Liability.OUTPATIENT,
-                    province="上海",
-                    city="上海",
-                    nature=FacilityNature.PUBLIC,
-                    facility_id="med-shuguang-east-special",
-                    visit_time=VisitTime.MORNING,
-                    department="传统中医科",
-                    description="胃痛",
-                ),
-            )
+            made = _submitted_appointment(db, claims, services, data)
             db.commit()
-            return a.id
+            return made
 
     results = run_together(40, book)
     made = [r for r in results if isinstance(r, int)]
@@ -175,87 +175,6 @@ def test_forty_advance_requests_with_one_code_make_one(
         assert db.scalar(select(func.count()).select_from(AdvancePayment)) == 1
 
 
-def test_forty_answers_to_one_proposed_time_make_one(
-    committed: tuple[sessionmaker[Session], Any], claims: ClaimContext, services: Services
-) -> None:
-    factory, data = committed
-    postgres = factory.kw["bind"].dialect.name == "postgresql"
-    with factory() as db:
-        a = booking.book(
-            db,
-            claims,
-            services.directory.directory,
-            _main_account(db, data),
-            booking.Booking(
-                policy_id=data.policy_ids["main_high_end"],
-                visit_date=datetime.date(2026, 3, 5),
-                liability=Liability.OUTPATIENT,
-                province="上海",
-                city="上海",
-                nature=FacilityNature.PUBLIC,
-                facility_id="med-shuguang-east-special",
-                visit_time=VisitTime.MORNING,
-                department="传统中医科",
-                description="胃痛",
-            ),
-        )
-        coordinator = create_adjuster(
-            db,
-            claims.vault,
-            username="chen.xietiao",
-            name="陈协调",
-            email="",
-            password="Desk-2026!x",
-            now=claims.now(),
-            role="coordinator",
-        )
-        desk.propose(db, claims, coordinator, a.id, day=datetime.date(2026, 3, 9), time="14:00")
-        db.commit()
-        appointment_id = a.id
-
-    def answer(i: int) -> int:
-        with factory() as db:
-            done = booking.respond(
-                db, claims, _main_account(db, data), appointment_id, accept=i % 2 == 0
-            )
-            db.commit()
-            return done.id
-
-    got = [_outcome(r, postgres) for r in run_together(40, answer)]
-    assert got.count("MADE") == 1, got
-    assert set(got) <= {"MADE", "APPOINTMENT_STATE_CONFLICT", "BUSY"}, got
-    with factory() as db:
-        kinds = db.scalars(
-            select(AppointmentEvent.kind)
-            .where(AppointmentEvent.appointment_id == appointment_id)
-            .order_by(AppointmentEvent.id)
-        ).all()
-    assert kinds[:2] == ["submitted", "time_proposed"] and len(kinds) == 3
-    assert kinds[2] in ("proposal_accepted", "proposal_declined")
-
-
-def _submitted_appointment(db: Session, claims: ClaimContext, services: Services, data: Any) -> int:
-    a = booking.book(
-        db,
-        claims,
-        services.directory.directory,
-        _main_account(db, data),
-        booking.Booking(
-            policy_id=data.policy_ids["main_high_end"],
-            visit_date=datetime.date(2026, 3, 5),
-            liability=Liability.OUTPATIENT,
-            province="上海",
-            city="上海",
-            nature=FacilityNature.PUBLIC,
-            facility_id="med-shuguang-east-special",
-            visit_time=VisitTime.MORNING,
-            department="传统中医科",
-            description="胃痛",
-        ),
-    )
-    return a.id
-
-
 def _coordinator(db: Session, claims: ClaimContext) -> int:
     return create_adjuster(
         db,
@@ -278,6 +197,41 @@ def _events(factory: sessionmaker[Session], appointment_id: int) -> list[str]:
                 .order_by(AppointmentEvent.id)
             )
         )
+
+
+def test_forty_answers_to_one_proposed_time_make_one(
+    committed: tuple[sessionmaker[Session], Any], claims: ClaimContext, services: Services
+) -> None:
+    factory, data = committed
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+    with factory() as db:
+        appointment_id = _submitted_appointment(db, claims, services, data)
+        coordinator = db.get(Adjuster, _coordinator(db, claims))
+        assert coordinator is not None
+        desk.propose(
+            db, claims, coordinator, appointment_id, day=datetime.date(2026, 3, 9), time="14:00"
+        )
+        db.commit()
+
+    def answer(i: int) -> int:
+        with factory() as db:
+            done = booking.respond(
+                db, claims, _main_account(db, data), appointment_id, accept=i % 2 == 0
+            )
+            db.commit()
+            return done.id
+
+    got = [_outcome(r, postgres) for r in run_together(40, answer)]
+    assert got.count("MADE") == 1, got
+    assert set(got) <= {"MADE", "APPOINTMENT_STATE_CONFLICT", "BUSY"}, got
+    with factory() as db:
+        kinds = db.scalars(
+            select(AppointmentEvent.kind)
+            .where(AppointmentEvent.appointment_id == appointment_id)
+            .order_by(AppointmentEvent.id)
+        ).all()
+    assert kinds[:2] == ["submitted", "time_proposed"] and len(kinds) == 3
+    assert kinds[2] in ("proposal_accepted", "proposal_declined")
 
 
 def test_forty_cancels_confirmations_and_declines_at_once_decide_once(
