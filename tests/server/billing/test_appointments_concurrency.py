@@ -260,13 +260,15 @@ def test_forty_cancels_confirmations_and_declines_at_once_decide_once(
             return done.id
 
     got = [_outcome(r, postgres) for r in run_together(40, decide)]
-    # then one of them decides it and every other is told its state changed
-    assert got.count("MADE") == 1, got
+    # then the steps that went through make one lawful history: one decision, or a
+    # confirmation the member then cancelled (a confirmed visit may still be cancelled);
+    # every other request is told the state changed
     assert set(got) <= {"MADE", "APPOINTMENT_STATE_CONFLICT", "BUSY"}, got
     kinds = _events(factory, appointment_id)
-    assert kinds[0] == "submitted" and len(kinds) == 2, kinds
-    assert kinds[1] in ("cancelled", "confirmed", "declined")
-    # and the member is told of that decision only, never of a step that lost the race
+    assert kinds[0] == "submitted", kinds
+    assert kinds[1:] in (["cancelled"], ["confirmed"], ["declined"], ["confirmed", "cancelled"])
+    assert got.count("MADE") == len(kinds) - 1, (got, kinds)
+    # and the member is told of those steps only, never of a step that lost the race
     with factory() as db:
         told = list(
             db.scalars(
@@ -275,8 +277,7 @@ def test_forty_cancels_confirmations_and_declines_at_once_decide_once(
                 )
             )
         )
-    events = {k.split(":")[0] for k in told}
-    assert events == {"appointment.submitted", f"appointment.{kinds[1]}"}, told
+    assert {k.split(":")[0] for k in told} == {f"appointment.{k}" for k in kinds}, told
 
 
 def test_forty_attended_and_no_show_records_at_once_record_one(
