@@ -17,25 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.models import SmsOutbox
 from server.accounts.wiring import MemberServices
-from server.claims.adjusters import create_adjuster
-from server.notify.email import LogEmailSender, SmtpEmailSender
+from server.notify.email import LogEmailSender
 from server.notify.worker import deliver_due
 from tests.db import Api, FakeClock, last_sms_code
-from tests.server.notify.conftest import Mailbox, SmtpServer, free_port
-
-DESK_PASSWORD = "Desk-2026!x"
-
-
-def gql(api: Api, query: str, token: str, **variables: Any) -> dict[str, Any]:
-    body = api(query, token=token, **variables)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = next(iter(body["data"].values()))
-    return payload
-
-
-def ok(payload: dict[str, Any], typename: str) -> dict[str, Any]:
-    assert payload["__typename"] == typename, payload
-    return payload
+from tests.journeys import deliver, gql, ok, staff_log_in, staff_token
 
 
 def mutation(name: str, input_type: str, success: str, fields: str, extra: str = "") -> str:
@@ -76,7 +61,6 @@ APPOINTMENT = """query($id: ID!) { appointment(id: $id) { __typename ... on Appo
   ... on Error { code } } }"""
 APPOINTMENTS = """{ appointments { __typename ... on Appointments { appointments {
   id status submittedAt } } } }"""
-ADJ_LOG_IN = mutation("adjusterLogIn", "AdjusterLogInInput", "AdjusterSignInSuccess", "token")
 QUEUE = """{ coordinatorQueue { totalCount edges { node { id status hospital
   patientNameMasked } } } }"""
 CONFIRM = mutation(
@@ -159,22 +143,7 @@ def test_book_confirm_and_be_told(
     assert booked["applicant"] == {"nameMasked": "张*", "mobileMasked": "138****0001"}
 
     # --- the coordinator confirms -----------------------------------------------------------------
-    with db_factory() as db:
-        create_adjuster(
-            db,
-            members.vault,
-            username="chen.xietiao",
-            name="陈协调",
-            email="",
-            password=DESK_PASSWORD,
-            now=clock.now,
-            role="coordinator",
-        )
-        db.commit()
-    desk = ok(
-        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
-        "AdjusterSignInSuccess",
-    )["token"]
+    desk = staff_token(api, db_factory, members, clock)
     queue = gql(api, QUEUE, desk)
     assert [e["node"]["id"] for e in queue["edges"]] == [appointment_id]
     assert queue["edges"][0]["node"]["patientNameMasked"] == "张*"
@@ -190,13 +159,7 @@ def test_book_confirm_and_be_told(
     assert confirmed["appointment"] == {"status": "CONFIRMED", "confirmedTime": "09:30"}
 
     # --- the SMS and the e-mail arrive ------------------------------------------------------------
-    smtp = SmtpServer("127.0.0.1", free_port(), Mailbox())
-    smtp.start()
-    try:
-        email = SmtpEmailSender("127.0.0.1", smtp.port, "service@example.com", timeout=10)
-        report = deliver_due(db_factory, members.sms, email, clock.now, vault=members.vault)
-    finally:
-        smtp.stop()
+    report, mails = deliver(db_factory, members, clock)
     # booked (acknowledged) and confirmed: an SMS and an e-mail each
     assert len(report.sent) == 4 and not report.failed
     with db_factory() as db:
@@ -207,7 +170,7 @@ def test_book_confirm_and_be_told(
             .limit(1)
         )
     assert sms is not None and "您的直付就诊预约已确认：2026年3月5日 09:30" in sms
-    acknowledged, (recipients, message) = smtp.mailbox.messages
+    acknowledged, (recipients, message) = mails
     assert "直付就诊预约已提交" in str(acknowledged[1]["Subject"])
     assert recipients == ["zhang.wei@example.com"]
     assert "直付就诊预约成功" in str(message["Subject"])
@@ -289,26 +252,8 @@ def test_what_other_callers_get(
 
     # the desks are apart: a member or an adjuster gets no coordinator queue, and the
     # coordinator gets no claims queue
-    with db_factory() as db:
-        for username, role in (("li.shenhe", "adjuster"), ("chen.xietiao", "coordinator")):
-            create_adjuster(
-                db,
-                members.vault,
-                username=username,
-                name="某人",
-                email="",
-                password=DESK_PASSWORD,
-                now=clock.now,
-                role=role,
-            )
-        db.commit()
-    adjuster, coordinator = (
-        ok(
-            gql(api, ADJ_LOG_IN, "", input={"username": u, "password": DESK_PASSWORD}),
-            "AdjusterSignInSuccess",
-        )["token"]
-        for u in ("li.shenhe", "chen.xietiao")
-    )
+    adjuster = staff_token(api, db_factory, members, clock, username="li.shenhe", role="adjuster")
+    coordinator = staff_token(api, db_factory, members, clock)
     for token in (main, adjuster):
         body = api(QUEUE, token=token)
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -375,22 +320,7 @@ def test_reissue_then_posted(
     assert (asked["province"], asked["city"], asked["district"]) == ("上海市", "上海市", "徐汇区")
     assert "漕溪北路1号" not in str(asked)
 
-    with db_factory() as db:
-        create_adjuster(
-            db,
-            members.vault,
-            username="chen.xietiao",
-            name="陈协调",
-            email="",
-            password=DESK_PASSWORD,
-            now=clock.now,
-            role="coordinator",
-        )
-        db.commit()
-    desk = ok(
-        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
-        "AdjusterSignInSuccess",
-    )["token"]
+    desk = staff_token(api, db_factory, members, clock)
     waiting = api(DESK_REISSUES, token=desk)["data"]["coordinatorCardReissues"]
     assert [r["id"] for r in waiting] == [asked["id"]]
     posted = ok(
@@ -479,22 +409,7 @@ def test_advance_payment_then_approved(
         "title": "住院垫付申请已提交",
     }
 
-    with db_factory() as db:
-        create_adjuster(
-            db,
-            members.vault,
-            username="chen.xietiao",
-            name="陈协调",
-            email="",
-            password=DESK_PASSWORD,
-            now=clock.now,
-            role="coordinator",
-        )
-        db.commit()
-    desk = ok(
-        gql(api, ADJ_LOG_IN, "", input={"username": "chen.xietiao", "password": DESK_PASSWORD}),
-        "AdjusterSignInSuccess",
-    )["token"]
+    desk = staff_token(api, db_factory, members, clock)
     waiting = api(DESK_ADVANCES, token=desk)["data"]["coordinatorAdvancePayments"]
     assert [a["id"] for a in waiting] == [asked["id"]]
     bad = gql(api, APPROVE, desk, input={"advanceId": asked["id"], "amount": "-5"})
@@ -556,20 +471,7 @@ def test_attended_and_no_show_are_set_by_the_desk_after_the_day(
         ]["id"]
         for day in ("2026-03-05", "2026-03-06")
     ]
-    with db_factory() as db:
-        create_adjuster(
-            db,
-            members.vault,
-            username="chen.xietiao",
-            name="陈协调",
-            email="",
-            password=DESK_PASSWORD,
-            now=clock.now,
-            role="coordinator",
-        )
-        db.commit()
-    login = {"username": "chen.xietiao", "password": DESK_PASSWORD}
-    desk = ok(gql(api, ADJ_LOG_IN, "", input=login), "AdjusterSignInSuccess")["token"]
+    desk = staff_token(api, db_factory, members, clock)
     # an appointment still waiting for the hospital has no outcome
     waiting = gql(api, OUTCOME, desk, input={"appointmentId": ids[0], "attended": True})
     assert waiting["code"] == "APPOINTMENT_STATE_CONFLICT"
@@ -586,7 +488,7 @@ def test_attended_and_no_show_are_set_by_the_desk_after_the_day(
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
     clock.advance(days=5)
-    desk = ok(gql(api, ADJ_LOG_IN, "", input=login), "AdjusterSignInSuccess")["token"]
+    desk = staff_log_in(api)
     came = gql(api, OUTCOME, desk, input={"appointmentId": ids[0], "attended": True})
     assert ok(came, "RecordAppointmentOutcomeSuccess")["appointment"] == {"status": "ATTENDED"}
     missed = gql(api, OUTCOME, desk, input={"appointmentId": ids[1], "attended": False})
@@ -643,20 +545,7 @@ def test_another_time_proposed_then_accepted_or_declined_and_a_cancel(
         ]["id"]
         for day in ("2026-03-05", "2026-03-06", "2026-03-09")
     ]
-    with db_factory() as db:
-        create_adjuster(
-            db,
-            members.vault,
-            username="chen.xietiao",
-            name="陈协调",
-            email="",
-            password=DESK_PASSWORD,
-            now=clock.now,
-            role="coordinator",
-        )
-        db.commit()
-    login = {"username": "chen.xietiao", "password": DESK_PASSWORD}
-    desk = ok(gql(api, ADJ_LOG_IN, "", input=login), "AdjusterSignInSuccess")["token"]
+    desk = staff_token(api, db_factory, members, clock)
     for appointment_id, day in zip(ids[:2], ("2026-03-10", "2026-03-11"), strict=True):
         proposed = ok(
             gql(

@@ -29,24 +29,19 @@ from server.billing.models import AdvancePayment
 from server.claims.adjusters import create_adjuster
 from server.claims.core import ClaimContext
 from server.claims.portal import throttle
-from server.notify.email import SmtpEmailSender
-from server.notify.worker import deliver_due
 from server.services import Services
+from tests import journeys
 from tests.api.live import committed_app, live
 from tests.db import Api, FakeClock, last_sms_code, run_together
 from tests.h5.supplement_helpers import AnswerRecorder, hidden, photo
+from tests.journeys import DESK_PASSWORD, STAFF_LOG_IN, gql, staff_token
 from tests.schema.claims.helpers import VE, Claimant, payload
 from tests.server.claims.drafts_helpers import image
 from tests.server.claims.review_helpers import ADJUSTER_PASSWORD, make_adjuster
-from tests.server.notify.conftest import Mailbox, SmtpServer, free_port
 
 MAIN = "13800000001"
 OTHER = "13800000005"
 NAME = "张伟"  # the demo main insured, the account's person
-DESK_PASSWORD = "Desk-2026!x"
-STAFF_LOG_IN = """mutation($u: String!, $p: String!) {
-  adjusterLogIn(input: {username: $u, password: $p}) {
-  __typename ... on AdjusterSignInSuccess { token } } }"""
 LINK = re.compile(r"https?://\S+?(/h5/supplement/r/[A-Za-z0-9_-]+)")
 
 
@@ -57,26 +52,13 @@ def answers(member_app: Starlette) -> AnswerRecorder:
     return recorder
 
 
-def gql(api: Api, query: str, token: str, **variables: Any) -> dict[str, Any]:
-    body = api(query, token=token, **variables)
-    assert "errors" not in body, body
-    found: dict[str, Any] = next(iter(body["data"].values()))
-    return found
-
-
 def deliver(
     db_factory: sessionmaker[Session], members: MemberServices, clock: FakeClock
 ) -> list[tuple[list[str], EmailMessage]]:
-    """Deliver the outbox: SMS to the development sender, e-mail to SMTP on loopback."""
-    smtp = SmtpServer("127.0.0.1", free_port(), Mailbox())
-    smtp.start()
-    try:
-        email = SmtpEmailSender("127.0.0.1", smtp.port, "service@example.com", timeout=10)
-        report = deliver_due(db_factory, members.sms, email, clock.now, vault=members.vault)
-    finally:
-        smtp.stop()
+    """Deliver the outbox (SMTP on loopback): every message goes; the e-mails received."""
+    report, mails = journeys.deliver(db_factory, members, clock)
     assert not report.failed
-    return list(smtp.mailbox.messages)
+    return mails
 
 
 def last_sms(db_factory: sessionmaker[Session], members: MemberServices, phone: str) -> str:
@@ -120,26 +102,6 @@ def h5_upload(client: TestClient, csrf: str, category: str, data: bytes | None =
         files=[("file", ("scan.jpg", data or photo(), "image/jpeg"))],
         follow_redirects=False,
     )
-
-
-def desk_token(
-    api: Api, db_factory: sessionmaker[Session], members: MemberServices, clock: FakeClock
-) -> str:
-    with db_factory() as db:
-        create_adjuster(
-            db,
-            members.vault,
-            username="chen.xietiao",
-            name="陈协调",
-            email="desk@example.com",
-            password=DESK_PASSWORD,
-            now=clock.now,
-            role="coordinator",
-        )
-        db.commit()
-    out = gql(api, STAFF_LOG_IN, "", u="chen.xietiao", p=DESK_PASSWORD)
-    token: str = out["token"]
-    return token
 
 
 DOC_REQUEST = """id reference instructions workingDays deadline open answeredAt answeredVia
@@ -205,7 +167,7 @@ def test_advance_payment_documents_asked_uploaded_through_the_link_then_approved
     zhang = Claimant(api, db_factory, claims, members, demo, MAIN)
     zhang.contact()  # the e-mail address: zw@example.com
     advance_id = _advance(api, zhang)
-    desk = desk_token(api, db_factory, members, clock)
+    desk = staff_token(api, db_factory, members, clock, email="desk@example.com")
     deliver(db_factory, members, clock)  # the codes sent so far
 
     # --- the desk asks; bad asks are refused with field codes -------------------------------------
@@ -493,7 +455,7 @@ def test_expired_link_and_wrong_names_are_throttled(
 ) -> None:
     zhang = Claimant(api, db_factory, claims, members, demo, MAIN)
     advance_id = _advance(api, zhang)
-    desk = desk_token(api, db_factory, members, clock)
+    desk = staff_token(api, db_factory, members, clock, email="desk@example.com")
     asked = gql(
         api,
         ASK,
@@ -639,7 +601,7 @@ def test_a_decision_while_documents_are_asked_closes_the_link_and_the_uploads(
     zhang = Claimant(api, db_factory, claims, members, demo, MAIN)
     zhang.contact()
     advance_id = _advance(api, zhang)
-    desk = desk_token(api, db_factory, members, clock)
+    desk = staff_token(api, db_factory, members, clock, email="desk@example.com")
     asked = gql(
         api,
         ASK,
