@@ -10,10 +10,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from server.directory.models import FacilityKind
 from server.hospital_records import (
     DevHospitalRecords,
     Hospital,
@@ -21,6 +23,7 @@ from server.hospital_records import (
     HttpHospitalRecords,
     Member,
     make_hospital_records,
+    medical_list,
 )
 
 ME = Member(7, "resident_id", "310115198001011234", "张伟")
@@ -263,3 +266,22 @@ def test_the_stand_in_is_deterministic_and_realistic_per_member() -> None:
     assert {v.record_id for v in others}.isdisjoint(v.record_id for v in year)
     assert dev.get(ME, year[0].record_id) == year[0]
     assert dev.get(OTHER, year[0].record_id) is None
+
+
+def test_the_stand_ins_hospitals_are_read_from_the_start_of_the_directory_only() -> None:
+    # given a directory of a million facilities, every fourth one a dental clinic
+    read = 0
+
+    def facilities() -> Iterator[SimpleNamespace]:
+        nonlocal read
+        for i in range(1_000_000):
+            read += 1
+            kind = FacilityKind.DENTAL if i % 4 == 3 else FacilityKind.MEDICAL
+            yield SimpleNamespace(id=f"f{i}", name_zh=f"医院{i}", kind=kind)
+
+    directory = SimpleNamespace(facilities=facilities())
+    # when the stand-in's list is made
+    hospitals = medical_list(directory, limit=30)  # type: ignore[arg-type]
+    # then it holds the first medical facilities, and no more of the directory was read
+    assert [h.id for h in hospitals[:4]] == ["f0", "f1", "f2", "f4"]
+    assert len(hospitals) == 30 and read == 39  # f0..f38: 30 medical, 9 dental
