@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import uuid
 from pathlib import Path
 
 from server.directory import osm, store
@@ -50,6 +53,35 @@ def content_hash(files: list[Path]) -> str:
     return h.hexdigest()
 
 
+def remembered_content_hash(files: list[Path], memo: Path) -> str:
+    """`content_hash(files)`, remembered in the file `memo` with each file's path, size,
+    modification and change times and inode: a start whose sources did not change finds
+    its store without reading them all again (384 MB at a million facilities, about 1.4 s).
+    Any change to a file moves its change time (which no tool sets back), so a rewritten
+    file is hashed again; an unreadable memo is simply rewritten."""
+    signature = []
+    for path in files:
+        st = path.stat()
+        signature.append(
+            [str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        )
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+        if known["files"] == signature and isinstance(known["sha256"], str):
+            return known["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    digest = content_hash(files)
+    temporary = memo.with_name(f"{memo.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"files": signature, "sha256": digest}), "utf-8")
+        os.replace(temporary, memo)  # whole or not at all, whoever writes at the same time
+    except OSError:
+        temporary.unlink(missing_ok=True)  # read-only var: hashed again next time
+    return digest
+
+
 def _attribution(data: FolderData, is_osm: bool) -> str:
     # ODbL asks for credit wherever OSM-derived data is shown; curated rows that took
     # their point or English name from OSM carry an osm_id in their method or source.
@@ -80,6 +112,12 @@ def load_folder(
 def store_dir(settings: Settings) -> Path:
     """Where validated directories are kept as memory-mapped files (see ``store.py``)."""
     return settings.var_dir / "index" / "directory"
+
+
+def sources_memo(settings: Settings) -> Path:
+    """Where the content hash of the last sources read is remembered (beside the stores:
+    their folder keeps nothing but stores)."""
+    return settings.var_dir / "index" / "directory-sources.json"
 
 
 # the directory the serving parent loaded before its workers forked (server/serving.py):
@@ -126,7 +164,7 @@ def load_directory(settings: Settings) -> Directory:
     else:
         # Other folders may be synthetic benchmark data, but never in production.
         folder, allow_synthetic = Path(source), settings.environment != "production"
-    digest = content_hash(source_files(folder))
+    digest = remembered_content_hash(source_files(folder), sources_memo(settings))
     return store.shared_directory(
         store_dir(settings),
         digest,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from server.directory import osm
+from server.directory import loader, osm
 from server.directory.directory import Directory
 from server.directory.loader import ensure_osm_corpus, load_directory
 from server.directory.models import (
@@ -309,3 +309,33 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("syn") / "300"
     generate(300, out, seed=3)
     return out
+
+
+def test_the_sources_hash_is_remembered_until_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given two source files and a memo beside the stores
+    a, b = tmp_path / "districts.csv", tmp_path / "facilities.csv"
+    a.write_text("one\n", encoding="utf-8")
+    b.write_text("two\n", encoding="utf-8")
+    memo = tmp_path / "var" / "directory-sources.json"
+    hashed: list[int] = []
+    real = loader.content_hash
+
+    def counted(files: list[Path]) -> str:
+        hashed.append(len(files))
+        return real(files)
+
+    monkeypatch.setattr(loader, "content_hash", counted)
+    first = loader.remembered_content_hash([a, b], memo)
+    assert first == real([a, b]) and hashed == [2]
+    # when nothing changed, then the files are not read again
+    assert loader.remembered_content_hash([a, b], memo) == first and hashed == [2]
+    # when a file is rewritten with bytes of the same length, then it is hashed again
+    b.write_text("twO\n", encoding="utf-8")
+    changed = loader.remembered_content_hash([a, b], memo)
+    assert changed != first and changed == real([a, b]) and hashed == [2, 2]
+    # and a memo that cannot be read is rewritten, not trusted
+    memo.write_text("{not json", encoding="utf-8")
+    assert loader.remembered_content_hash([a, b], memo) == changed and hashed == [2, 2, 2]
+    assert json.loads(memo.read_text(encoding="utf-8"))["sha256"] == changed
