@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server import passwords
 from server.accounts.errors import AccountExists, LoginFailed, SmsCodeInvalid, Unauthenticated
 from server.accounts.models import Account
 from server.accounts.sms_codes import ACCOUNT_BOUND, FLOW_ONLY, Purpose, SentCode, SmsCodes
@@ -27,8 +27,7 @@ from server.limits import Limiter
 from server.sessions import Lifetime, LiveSession, SessionKind, SessionStore
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+_hasher = passwords.hasher
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +208,9 @@ class AccountsService:
         try:
             # the dummy hash keeps an unknown mobile as slow as a wrong password
             ok = _hasher.verify(
-                account.password_hash if account and account.password_hash else _DUMMY_HASH,
+                account.password_hash
+                if account and account.password_hash
+                else passwords.dummy_hash(),
                 password,
             )
         except (VerificationError, InvalidHashError):

@@ -14,11 +14,11 @@ import re
 import string
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server import passwords
 from server.accounts.errors import LoginFailed
 from server.accounts.throttle import forget_tries, start_login
 from server.accounts.validation import COMMON_PASSWORDS
@@ -29,8 +29,7 @@ from server.crypto import Vault
 from server.errors import DomainError, FieldProblem, ValidationFailed
 from server.sessions import LiveSession, SessionKind
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+_hasher = passwords.hasher
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,59}$")
 EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -213,7 +212,9 @@ def log_in(
     ok = False
     try:
         # the dummy hash keeps an unknown username as slow as a wrong password
-        ok = _hasher.verify(adjuster.password_hash if adjuster else _DUMMY_HASH, password)
+        ok = _hasher.verify(
+            adjuster.password_hash if adjuster else passwords.dummy_hash(), password
+        )
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or adjuster is None or not adjuster.active:
