@@ -42,6 +42,7 @@ changed one of these, the app logs a warning and uses the stock executor.
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from operator import attrgetter
@@ -49,6 +50,7 @@ from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
     GraphQLID,
@@ -57,6 +59,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLString,
+    InlineFragmentNode,
     Undefined,
     get_nullable_type,
     is_leaf_type,
@@ -303,6 +306,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        compiled = self._compiled_of(parent_type, grouped_field_set)
+        if compiled is not None:
+            try:
+                return compiled.run(source_value, self.is_awaitable)
+            except Exception:  # anything unusual: the field by field path below says what
+                pass
         cached = self._steps.get(id(grouped_field_set))
         steps = (
             cached[1]
@@ -388,6 +397,31 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
         return _gather_fields(results, awaitable_fields)
+
+    def _compiled_of(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any
+    ) -> _Selection | None:
+        """The compiled selection for this grouped field set, or None when it has none."""
+        nodes: list[Any] = []
+        for field_details_list in grouped_field_set.values():
+            for details in field_details_list:
+                if details.defer_usage is not None or details.fragment_variable_values:
+                    return None
+                nodes.append(details.node)
+        key = (parent_type, *map(id, nodes))
+        try:
+            return _selections[key][1]
+        except KeyError:
+            pass
+        try:
+            compiled = _Compiler(self).selection(parent_type, grouped_field_set)
+        except _NotCompiled:
+            compiled = None
+        if len(_selections) >= _SELECTIONS_LIMIT:
+            _selections.clear()
+        # the nodes are kept with the entry, so that their ids are not reused meanwhile
+        _selections[key] = (nodes, compiled)
+        return compiled
 
     def _execute_object(
         self,
@@ -562,6 +596,239 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+
+
+# --- compiled selections ---------------------------------------------------------------------
+#
+# A selection set whose every field, to the leaves, is one the direct path reads (no
+# arguments, an attribute or a resolver taking only `self`; scalars, enums, objects of
+# their own Python class, lists of those, `__typename`) is compiled once per document
+# into a `_Selection`: a list of (response name, how to read and complete) run straight
+# into the result's dicts, without paths, resolve info or per-field calls. Sub-selections
+# with directives (@skip, @include: their outcome depends on the variables) or fragment
+# arguments are not compiled. Any value the compiled code does not expect (null on a
+# non-null field, an exception, an awaitable, a value a type rejects) abandons the
+# compiled run of that selection, and the field by field path above runs it again, so
+# that errors, their paths and partial data are exactly what they would have been.
+# The fields run again are plain reads (attributes, resolvers of `self` alone).
+#
+# Types declared pure (`pure_view`) complete from their own object alone: a selection on
+# one whose every type is pure keeps its completed dicts per object key (the key must
+# include the data version), so that the same facility shown again costs one lookup.
+
+# selections compiled, by (parent type, ids of the grouped field nodes); None: not compiled
+_selections: dict[tuple[Any, ...], tuple[list[Any], _Selection | None]] = {}
+_SELECTIONS_LIMIT = 1_024
+# completed views kept per compiled selection (least recently used dropped first)
+VIEWS_LIMIT = 5_000
+
+# Python classes whose API fields depend only on the object itself (no context, no
+# arguments, no language taken from elsewhere), and for those that can be cached, how to
+# key an object's completed view
+_pure: dict[type, Callable[[Any], Any] | None] = {}
+
+
+def pure_view(cls: type, key: Callable[[Any], Any] | None = None) -> None:
+    """Declare that every field of `cls`'s GraphQL type depends only on the object.
+
+    With `key` (which must change whenever the object's data may: e.g. its id with the
+    data version), completed selections on it are kept and reused across requests when
+    every type they reach is declared pure too."""
+    _pure[cls] = key
+
+
+class _NotCompiled(Exception):
+    pass
+
+
+# entry kinds
+_C_LEAF, _C_TYPENAME, _C_OBJECT, _C_LIST = 0, 1, 2, 3
+
+
+class _Completion(NamedTuple):
+    """How one value (a field's or a list item's) is completed."""
+
+    kind: int  # _C_LEAF or _C_OBJECT
+    non_null: bool
+    same: type | None  # a leaf: the type its coercion returns unchanged
+    coerce: Callable[[Any], Any] | None  # a leaf's coercion
+    origin: type | None  # an object: its Python class
+    is_type_of: Callable[[Any, Any], bool] | None
+    selection: _Selection | None  # an object's sub-selection
+
+
+class _Selection:
+    """A compiled selection set on one object type."""
+
+    __slots__ = ("entries", "pure", "views")
+
+    def __init__(self) -> None:
+        # (response name, kind, read, detail): detail is the __typename for _C_TYPENAME,
+        # the value's _Completion for leaves and objects, (non-null, the items' _Completion)
+        # for lists
+        self.entries: list[tuple[str, int, Any, Any]] = []
+        self.pure = True
+        self.views: OrderedDict[Any, dict[str, Any]] | None = None
+
+    def run(self, source: Any, is_awaitable: Callable[[Any], bool]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind, read, detail in self.entries:
+            if kind == _C_TYPENAME:
+                out[name] = detail
+                continue
+            value = read(source)
+            if kind == _C_LIST:
+                if value is None:
+                    if detail[0]:
+                        raise _Unexpected
+                    out[name] = None
+                    continue
+                if type(value) is not list and type(value) is not tuple:
+                    raise _Unexpected
+                item = detail[1]
+                out[name] = [_complete_item(item, v, is_awaitable) for v in value]
+            else:
+                out[name] = _complete_item(detail, value, is_awaitable)
+        return out
+
+
+class _Unexpected(Exception):
+    """A value the compiled run does not complete: the field by field path will."""
+
+
+def _complete_item(item: _Completion, value: Any, is_awaitable: Callable[[Any], bool]) -> Any:
+    if value is None:
+        if item.non_null:
+            raise _Unexpected
+        return None
+    if item.kind == _C_LEAF:
+        if type(value) is item.same:
+            return value
+        if not (
+            type(value) in _PLAIN
+            or isinstance(value, Enum)
+            or not (isinstance(value, Exception) or is_awaitable(value))
+        ):
+            raise _Unexpected
+        coerced = item.coerce(value)  # type: ignore[misc]
+        if coerced is None or coerced is Undefined:
+            raise _Unexpected
+        return coerced
+    if type(value) is not item.origin or (
+        item.is_type_of is not None and not item.is_type_of(value, None)
+    ):
+        raise _Unexpected
+    selection = item.selection
+    assert selection is not None
+    views = selection.views
+    if views is None:
+        return selection.run(value, is_awaitable)
+    key = _pure[item.origin](value)  # type: ignore[misc]
+    view = views.get(key)
+    if view is None:
+        view = views[key] = selection.run(value, is_awaitable)
+        if len(views) > VIEWS_LIMIT:
+            views.popitem(last=False)
+    else:
+        views.move_to_end(key)
+    return view
+
+
+class _Compiler:
+    """Compiles a selection set with an executor's schema, fragments and plans."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    def selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Selection:
+        executor = self.executor
+        plans = _plans.get(parent_type)
+        if plans is None:
+            plans = _plans[parent_type] = {}
+        compiled = _Selection()
+        origin = _origin(parent_type)
+        compiled.pure = origin is not None and origin in _pure
+        for response_name, field_details_list in grouped_field_set.items():
+            first = field_details_list[0].node
+            name = first.name.value
+            if name == "__typename":
+                compiled.entries.append((response_name, _C_TYPENAME, None, parent_type.name))
+                continue
+            for details in field_details_list:
+                node = details.node
+                if node.arguments or details.defer_usage is not None:
+                    raise _NotCompiled
+                if details.fragment_variable_values:
+                    raise _NotCompiled
+            if name not in plans:
+                plans[name] = _plan(executor.schema, parent_type, name)
+            plan = plans[name]
+            if plan is None or plan.read is None:
+                raise _NotCompiled
+            kind, non_null, detail = plan.shape
+            if kind == _LIST:
+                item_type, item_shape = detail
+                item = self.item(item_type, item_shape, field_details_list, plan)
+                compiled.entries.append((response_name, _C_LIST, plan.read, (non_null, item)))
+            else:
+                item = self.item(plan.field_def.type, plan.shape, field_details_list, plan)
+                compiled.entries.append(
+                    (response_name, _C_LEAF if kind == _LEAF else _C_OBJECT, plan.read, item)
+                )
+            if item.selection is not None and not item.selection.pure:
+                compiled.pure = False
+        if compiled.pure and origin is not None and _pure[origin] is not None:
+            compiled.views = OrderedDict()
+        return compiled
+
+    def item(self, type_: Any, shape: Shape, field_details_list: Any, plan: _Plan) -> _Completion:
+        kind, non_null, detail = shape
+        if kind == _LEAF:
+            return _Completion(_C_LEAF, non_null, plan.same if type_ is plan.field_def.type else None,
+                         detail, None, None, None)  # fmt: skip
+        if kind != _OBJECT:
+            raise _NotCompiled  # lists of lists
+        object_type, is_type_of, origin = detail
+        if origin is None:
+            raise _NotCompiled
+        for details in field_details_list:
+            self.check_directives(details.node.selection_set)
+        grouped, new_defer_usages, _forbidden = self.executor.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            raise _NotCompiled
+        selection = self.selection(object_type, grouped)
+        return _Completion(_C_OBJECT, non_null, None, None, origin, is_type_of, selection)
+
+    def check_directives(self, selection_set: Any) -> None:
+        """Refuse sub-selections whose outcome depends on the variables."""
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if selection.directives:
+                raise _NotCompiled
+            if isinstance(selection, FragmentSpreadNode):
+                if getattr(selection, "arguments", None):
+                    raise _NotCompiled
+                fragment = self.executor.fragments.get(selection.name.value)
+                if fragment is None:
+                    raise _NotCompiled
+                definition = getattr(fragment, "definition", fragment)
+                if (
+                    definition.directives
+                    or getattr(definition, "variable_definitions", None)
+                    or getattr(fragment, "variable_signatures", None)
+                ):
+                    raise _NotCompiled
+                self.check_directives(definition.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                self.check_directives(selection.selection_set)
+
+
+def _origin(object_type: GraphQLObjectType) -> type | None:
+    definition = (object_type.extensions or {}).get(_BACKREF)
+    return definition.origin if isinstance(definition, StrawberryObjectDefinition) else None
 
 
 def _unawaitable(cls: type) -> type | None:
