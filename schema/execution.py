@@ -814,11 +814,11 @@ class _Compiler:
                 fragment = self.executor.fragments.get(selection.name.value)
                 if fragment is None:
                     raise _NotCompiled
-                definition = getattr(fragment, "definition", fragment)
+                definition = fragment.definition
                 if (
                     definition.directives
-                    or getattr(definition, "variable_definitions", None)
-                    or getattr(fragment, "variable_signatures", None)
+                    or definition.variable_definitions
+                    or fragment.variable_signatures
                 ):
                     raise _NotCompiled
                 self.check_directives(definition.selection_set)
