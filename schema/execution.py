@@ -619,8 +619,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 # selections compiled, by (parent type, ids of the grouped field nodes); None: not compiled
 _selections: dict[tuple[Any, ...], tuple[list[Any], _Selection | None]] = {}
 _SELECTIONS_LIMIT = 1_024
-# completed views kept per compiled selection (least recently used dropped first)
+# completed views, by (compiled selection, object key), for all selections together: the
+# least recently used dropped first
 VIEWS_LIMIT = 5_000
+_views: OrderedDict[tuple[Any, Any], dict[str, Any]] = OrderedDict()
 
 # Python classes whose API fields depend only on the object itself (no context, no
 # arguments, no language taken from elsewhere), and for those that can be cached, how to
@@ -660,7 +662,7 @@ class _Completion(NamedTuple):
 class _Selection:
     """A compiled selection set on one object type."""
 
-    __slots__ = ("entries", "pure", "views")
+    __slots__ = ("cached", "entries", "pure")
 
     def __init__(self) -> None:
         # (response name, kind, read, detail): detail is the __typename for _C_TYPENAME,
@@ -668,7 +670,8 @@ class _Selection:
         # for lists
         self.entries: list[tuple[str, int, Any, Any]] = []
         self.pure = True
-        self.views: OrderedDict[Any, dict[str, Any]] | None = None
+        # whether its completed views are kept (`_views`)
+        self.cached = False
 
     def run(self, source: Any, is_awaitable: Callable[[Any], bool]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -720,17 +723,16 @@ def _complete_item(item: _Completion, value: Any, is_awaitable: Callable[[Any], 
         raise _Unexpected
     selection = item.selection
     assert selection is not None
-    views = selection.views
-    if views is None:
+    if not selection.cached:
         return selection.run(value, is_awaitable)
-    key = _pure[item.origin](value)  # type: ignore[misc]
-    view = views.get(key)
+    key = (selection, _pure[item.origin](value))  # type: ignore[misc]
+    view = _views.get(key)
     if view is None:
-        view = views[key] = selection.run(value, is_awaitable)
-        if len(views) > VIEWS_LIMIT:
-            views.popitem(last=False)
+        view = _views[key] = selection.run(value, is_awaitable)
+        while len(_views) > VIEWS_LIMIT:
+            _views.popitem(last=False)
     else:
-        views.move_to_end(key)
+        _views.move_to_end(key)
     return view
 
 
@@ -778,7 +780,7 @@ class _Compiler:
             if item.selection is not None and not item.selection.pure:
                 compiled.pure = False
         if compiled.pure and origin is not None and _pure[origin] is not None:
-            compiled.views = OrderedDict()
+            compiled.cached = True
         return compiled
 
     def item(self, type_: Any, shape: Shape, field_details_list: Any, plan: _Plan) -> _Completion:

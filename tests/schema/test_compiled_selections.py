@@ -236,6 +236,16 @@ def test_a_new_data_version_is_not_served_stale(cards: Any) -> None:
     assert _response(got) == _response(_run(stock, CARDS))
 
 
+def test_the_views_kept_are_bounded(cards: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    direct, stock = cards
+    monkeypatch.setattr(schema.execution, "VIEWS_LIMIT", 1)
+    STORE.update(titles=["a", "b", "c"], version=3)
+    want = _response(_run(stock, CARDS))
+    for _ in range(2):
+        assert _response(_run(direct, CARDS)) == want
+    assert len(schema.execution._views) == 1
+
+
 def test_a_pure_view_with_an_error_is_not_kept(cards: Any) -> None:
     direct, stock = cards
     query = "{ brokenCards { key title } }"
