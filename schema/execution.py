@@ -44,6 +44,7 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import MISSING
 from enum import Enum
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -68,13 +69,25 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.executor import invalid_return_type_error
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.scalars import serialize_id, serialize_string
+from strawberry.relay.types import GlobalID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.arguments import _is_leaf_type
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+    has_object_definition,
+)
+from strawberry.types.enum import has_enum_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.unset import UNSET
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -107,6 +120,8 @@ class _Plan(NamedTuple):
     source_kwargs: tuple[str, ...]  # `root` / `parent` parameters
     info_kwarg: str | None
     info_class: Any
+    # for a resolver with arguments: (GraphQL name, Python name, conversion) of each
+    arguments: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
 
 
 # one step of a selection: (response name, its field details, plan or None)
@@ -181,7 +196,7 @@ def _inline(shape: Shape) -> int | None:
 def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _Plan | None:
     """How to execute `parent_type.name` directly, or None when graphql-core should."""
     field_def = schema.get_field(parent_type, name)
-    if field_def is None or field_def.args:
+    if field_def is None:
         return None
     definition = (field_def.extensions or {}).get(_BACKREF)
     shape = _shape(field_def.type)
@@ -193,6 +208,8 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     ):
         return None
     if definition.base_resolver is None:
+        if field_def.args:
+            return None
         # Strawberry marks the resolver it makes for basic fields without exception handlers
         if definition.default_resolver is not getattr or not getattr(
             field_def.resolve, "_is_default", False
@@ -207,10 +224,12 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     if (
         strawberry_schema is None
         or strawberry_schema.exception_handlers
-        or definition.arguments
         or definition.is_async
         or not callable(resolver.wrapped_func)
     ):
+        return None
+    arguments = _arguments(definition, strawberry_schema)
+    if arguments is None or len(arguments) != len(field_def.args):
         return None
     source_kwargs = tuple(
         p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
@@ -219,6 +238,7 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     passes_self = resolver.self_parameter is not None
     if (
         passes_self
+        and not arguments
         and not source_kwargs
         and info is None
         and type(resolver).__call__ is StrawberryResolver.__call__
@@ -239,7 +259,85 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
         source_kwargs,
         None if info is None else info.name,
         strawberry_schema.config.info_class,
+        arguments,
     )
+
+
+def _arguments(
+    definition: StrawberryField, strawberry_schema: Any
+) -> tuple[tuple[str, str, Callable[[Any], Any]], ...] | None:
+    """How Strawberry's `convert_arguments` converts each argument of a resolver, done
+    once per field; None when one of them is of a kind left to Strawberry itself."""
+    config = strawberry_schema.config
+    registry = strawberry_schema.schema_converter.scalar_registry
+    out = []
+    for argument in definition.arguments:
+        convert = _conversion(argument.type, registry, config, 0)
+        if convert is None or argument.python_name is None:
+            return None
+        out.append((config.name_converter.from_argument(argument), argument.python_name, convert))
+    return tuple(out)
+
+
+def _same_value(value: Any) -> Any:
+    return value
+
+
+def _conversion(type_: Any, registry: Any, config: Any, depth: int) -> Callable[[Any], Any] | None:
+    """As Strawberry's `convert_argument` for scalars (not GlobalID), enums, optional
+    values, lists of leaves and input types made of those; None for anything else."""
+    if depth > 8 or isinstance(type_, StrawberryMaybe):
+        return None
+    if isinstance(type_, StrawberryOptional):
+        type_ = type_.of_type
+        if isinstance(type_, StrawberryOptional | StrawberryMaybe):
+            return None
+    if type_ is GlobalID or isinstance(type_, LazyType):
+        return None
+    if isinstance(type_, StrawberryList):
+        item = type_.of_type
+        if isinstance(item, StrawberryOptional):
+            item = item.of_type
+        if item is GlobalID or not _is_leaf_type(item, registry):
+            return None
+
+        def copy_list(value: Any) -> Any:
+            # a list is copied: graphql-core shares a default between requests
+            return value if value is None or value is UNSET else list(value)
+
+        return copy_list
+    if _is_leaf_type(type_, registry) or has_enum_definition(type_):
+        return _same_value
+    if not has_object_definition(type_):
+        return None
+    input_definition = type_.__strawberry_definition__
+    if input_definition.from_input is not None or not input_definition.is_input:
+        return None
+    cls = type_
+    unset = {
+        f.python_name: None
+        for f in input_definition.fields
+        if f.default_value is MISSING and f.default_factory is MISSING
+    }
+    fields = []
+    for f in input_definition.fields:
+        convert = _conversion(
+            f.resolve_type(type_definition=input_definition), registry, config, depth + 1
+        )
+        if convert is None:
+            return None
+        fields.append((config.name_converter.from_field(f), f.python_name, convert))
+
+    def build(value: Any) -> Any:
+        if value is None or value is UNSET:
+            return value
+        kwargs = dict(unset)
+        for graphql_name, python_name, convert in fields:
+            if graphql_name in value:
+                kwargs[python_name] = convert(value[graphql_name])
+        return cls(**kwargs)
+
+    return build
 
 
 class _Field(NamedTuple):
@@ -289,7 +387,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             name = node.name.value
             if name not in plans:
                 plans[name] = _plan(self.schema, parent_type, name)
-            plan = None if node.arguments else plans[name]
+            plan = plans[name]
+            if node.arguments and (plan is None or not plan.arguments):
+                plan = None
             steps.append((response_name, field_details_list, plan))
         self._steps[id(grouped_field_set)] = (grouped_field_set, steps)
         return steps
@@ -508,6 +608,18 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         definition = plan.definition
         assert definition is not None
         kwargs: dict[str, Any] = dict.fromkeys(plan.source_kwargs, source)
+        if plan.arguments:
+            first = field.field_details_list[0]
+            values = get_argument_values(
+                plan.field_def,
+                first.node,
+                self.variable_values,
+                first.fragment_variable_values,
+                self.hide_suggestions,
+            )
+            for graphql_name, python_name, convert in plan.arguments:
+                if graphql_name in values:
+                    kwargs[python_name] = convert(values[graphql_name])
         strawberry_info = None
         if plan.info_kwarg is not None:
             strawberry_info = kwargs[plan.info_kwarg] = plan.info_class(

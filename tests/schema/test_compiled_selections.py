@@ -11,9 +11,10 @@ version gives new answers.
 from __future__ import annotations
 
 import asyncio
+import enum
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import strawberry
@@ -253,6 +254,110 @@ def test_a_pure_view_with_an_error_is_not_kept(cards: Any) -> None:
     assert want["errors"]
     for _ in range(2):
         assert _response(_run(direct, query)) == want
+
+
+# --- resolvers with arguments, converted as Strawberry converts them -------------------------
+
+
+@strawberry.enum
+class Mood(enum.Enum):
+    CALM = "calm"
+    LOUD = "loud"
+
+
+@strawberry.input
+class Inner:
+    depth: int
+    label: str | None = None
+
+
+@strawberry.input
+class Outer:
+    name: str
+    mood: Mood = Mood.CALM
+    inner: Inner | None = None
+    tags: list[str] | None = None
+    ratio: float | None = strawberry.UNSET
+
+
+@strawberry.type
+class ArgQuery:
+    @strawberry.field
+    def echo(
+        self,
+        info: strawberry.Info,
+        text: str | None = None,
+        count: int = 3,
+        mood: Mood | None = None,
+        moods: list[Mood] | None = None,
+        outer: Outer | None = None,
+        ids: list[strawberry.ID] | None = None,
+        flag: bool = False,
+    ) -> str:
+        return repr((info.field_name, text, count, mood, moods, outer, ids, flag))
+
+    @strawberry.field
+    def fails(self, n: int) -> str:
+        raise ValueError(f"no {n}")
+
+    @strawberry.field
+    def wrapped(
+        self, when: Annotated[list[int] | None, strawberry.argument(name="at")] = None
+    ) -> str:
+        return repr(when)
+
+
+ARGUMENT_DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
+    ("{ echo }", {}),
+    ('{ echo(text: "a", count: 5, mood: LOUD, moods: [CALM, LOUD], flag: true) }', {}),
+    (
+        '{ a: echo(outer: {name: "n"}) b: echo(outer: {name: "n", mood: LOUD, inner: {depth: 2}}) }',
+        {},
+    ),
+    (
+        "query($o: Outer, $m: Mood, $t: String, $ids: [ID!]) { echo(outer: $o, mood: $m,"
+        " text: $t, ids: $ids) }",
+        {
+            "o": {"name": "v", "inner": {"depth": 1, "label": None}, "tags": ["x"], "ratio": 1},
+            "m": "CALM",
+            "t": None,
+            "ids": ["1", "b"],
+        },
+    ),
+    ("query($o: Outer) { echo(outer: $o) }", {}),
+    ("query($c: Int) { echo(count: $c) }", {"c": None}),
+    ("{ fails(n: 1) echo }", {}),
+    ("{ wrapped(at: [1, 2]) w: wrapped }", {}),
+    ('{ echo(count: "x") }', {}),
+    ("query($c: Int!) { echo(count: $c) }", {"c": "nope"}),
+]
+
+
+@pytest.mark.parametrize(("document", "variables"), ARGUMENT_DOCUMENTS)
+def test_arguments_are_converted_as_strawberry_converts_them(
+    document: str, variables: dict[str, Any]
+) -> None:
+    direct = strawberry.Schema(query=ArgQuery, execution_context_class=Executor)
+    stock = strawberry.Schema(query=ArgQuery)
+    want = _response(_run(stock, document, variables))
+    assert _response(_run(direct, document, variables)) == want
+    assert _response(direct.execute_sync(document, variables)) == want
+
+
+def test_resolvers_with_arguments_take_the_direct_path() -> None:
+    direct = strawberry.Schema(query=ArgQuery, execution_context_class=Executor)
+    query_type = direct._schema.query_type
+    assert query_type is not None
+    plan = schema.execution._plan(direct._schema, query_type, "echo")
+    assert plan is not None and [a[0] for a in plan.arguments] == [
+        "text",
+        "count",
+        "mood",
+        "moods",
+        "outer",
+        "ids",
+        "flag",
+    ]
 
 
 # --- the directory's own documents, on the app's schema ------------------------------------
