@@ -5,16 +5,23 @@ each through a path entry, a resolve-info tuple, Strawberry's resolver wrapper
 (argument conversion, extension chain, Info object), awaitable checks and several
 levels of `complete_value`: about 10 µs a field, more than the search itself.
 
-For a field without arguments whose value is an attribute of its parent (or comes
-from a plain Strawberry resolver without arguments, extensions or exception
-handlers), and whose type is a scalar, an enum, an object or a list of those, this
-executor does the same work directly: read the value, coerce leaves with the type's
-`coerce_output_value`, check objects with `is_type_of` and run their selection, map
-lists. Every other field, and every unusual value (null on a non-null field, an
-exception, an awaitable, a value a type rejects), goes through graphql-core's own
-methods with the value already in hand, so errors, their paths and messages are
-graphql-core's and no resolver runs twice. With `@defer`/`@stream` in the schema or
-resolver middleware, the stock executor runs throughout.
+For a field whose value is an attribute of its parent, or comes from a plain Strawberry
+resolver (no extensions, no exception handlers, arguments only of plain kinds: scalars,
+enums, optional values, lists of leaves, input types made of those), and whose type is
+a scalar, an enum, an object or a list of those, this executor does the same work
+directly: read the value or call the resolver (its arguments converted by a conversion
+worked out once per field, as Strawberry's `convert_arguments` would convert them),
+coerce leaves with the type's `coerce_output_value`, check objects with `is_type_of` and
+run their selection, map lists. Every other field, and every unusual value (null on a
+non-null field, an exception, an awaitable, a value a type rejects), goes through
+graphql-core's own methods with the value already in hand, so errors, their paths and
+messages are graphql-core's. With `@defer`/`@stream` in the schema or resolver
+middleware, the stock executor runs throughout.
+
+A selection set made only of fields without arguments read so (to its leaves) is
+compiled once per parsed document into a list of steps run straight into the result's
+dicts (see "compiled selections" below); the completed views of objects declared pure
+(`pure_view`: a facility) are reused across requests under their key.
 
 It is chosen by `GRAPHQL_EXECUTOR=fast` (the default; `stock` is Strawberry's own
 executor) and relies on internals of the two libraries, each used as it is in the
@@ -26,14 +33,17 @@ releases tested (see pyproject.toml):
   `settle_in_background`, with their 3.3 signatures (field details lists, position
   contexts); `graphql.execution.executor.invalid_return_type_error`;
   `graphql.type.scalars.serialize_string`/`serialize_id`; `graphql.pyutils.Path` and
-  `gather_with_cancel`;
+  `gather_with_cancel`; `graphql.execution.values.get_argument_values`; the executor's
+  `fragments` (`FragmentDetails`) and the `FieldDetails` of grouped field sets;
 - Strawberry: `StrawberryGraphQLCoreExecutionContext` (the base class),
   `GraphQLCoreConverter.DEFINITION_BACKREF` (a GraphQL type or field's Strawberry
   definition), `CustomGraphQLEnumType`, the `_is_default` mark on the resolver of basic
   fields, `StrawberryField` (`base_resolver`, `default_resolver`, `python_name`,
   `get_result`), `StrawberryResolver` (`wrapped_func` and its parameters),
-  `StrawberryObjectDefinition` (`origin`, `is_type_of`) and the GraphQL schema's
-  `_strawberry_schema`.
+  `StrawberryObjectDefinition` (`origin`, `is_type_of`, `from_input`, `is_input`),
+  `StrawberryArgument`, `StrawberryOptional`/`StrawberryMaybe`/`StrawberryList`,
+  `strawberry.types.arguments._is_leaf_type` and the name converter and scalar
+  registry of the Strawberry schema (`_strawberry_schema`).
 
 `self_check()` runs once when the app's schema is built: where an upgrade removed or
 changed one of these, the app logs a warning and uses the stock executor.
