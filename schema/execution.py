@@ -5,16 +5,23 @@ each through a path entry, a resolve-info tuple, Strawberry's resolver wrapper
 (argument conversion, extension chain, Info object), awaitable checks and several
 levels of `complete_value`: about 10 µs a field, more than the search itself.
 
-For a field without arguments whose value is an attribute of its parent (or comes
-from a plain Strawberry resolver without arguments, extensions or exception
-handlers), and whose type is a scalar, an enum, an object or a list of those, this
-executor does the same work directly: read the value, coerce leaves with the type's
-`coerce_output_value`, check objects with `is_type_of` and run their selection, map
-lists. Every other field, and every unusual value (null on a non-null field, an
-exception, an awaitable, a value a type rejects), goes through graphql-core's own
-methods with the value already in hand, so errors, their paths and messages are
-graphql-core's and no resolver runs twice. With `@defer`/`@stream` in the schema or
-resolver middleware, the stock executor runs throughout.
+For a field whose value is an attribute of its parent, or comes from a plain Strawberry
+resolver (no extensions, no exception handlers, arguments only of plain kinds: scalars,
+enums, optional values, lists of leaves, input types made of those), and whose type is
+a scalar, an enum, an object or a list of those, this executor does the same work
+directly: read the value or call the resolver (its arguments converted by a conversion
+worked out once per field, as Strawberry's `convert_arguments` would convert them),
+coerce leaves with the type's `coerce_output_value`, check objects with `is_type_of` and
+run their selection, map lists. Every other field, and every unusual value (null on a
+non-null field, an exception, an awaitable, a value a type rejects), goes through
+graphql-core's own methods with the value already in hand, so errors, their paths and
+messages are graphql-core's. With `@defer`/`@stream` in the schema or resolver
+middleware, the stock executor runs throughout.
+
+A selection set made only of fields without arguments read so (to its leaves) is
+compiled once per parsed document into a list of steps run straight into the result's
+dicts (see "compiled selections" below); the completed views of objects declared pure
+(`pure_view`: a facility) are reused across requests under their key.
 
 It is chosen by `GRAPHQL_EXECUTOR=fast` (the default; `stock` is Strawberry's own
 executor) and relies on internals of the two libraries, each used as it is in the
@@ -26,14 +33,17 @@ releases tested (see pyproject.toml):
   `settle_in_background`, with their 3.3 signatures (field details lists, position
   contexts); `graphql.execution.executor.invalid_return_type_error`;
   `graphql.type.scalars.serialize_string`/`serialize_id`; `graphql.pyutils.Path` and
-  `gather_with_cancel`;
+  `gather_with_cancel`; `graphql.execution.values.get_argument_values`; the executor's
+  `fragments` (`FragmentDetails`) and the `FieldDetails` of grouped field sets;
 - Strawberry: `StrawberryGraphQLCoreExecutionContext` (the base class),
   `GraphQLCoreConverter.DEFINITION_BACKREF` (a GraphQL type or field's Strawberry
   definition), `CustomGraphQLEnumType`, the `_is_default` mark on the resolver of basic
   fields, `StrawberryField` (`base_resolver`, `default_resolver`, `python_name`,
   `get_result`), `StrawberryResolver` (`wrapped_func` and its parameters),
-  `StrawberryObjectDefinition` (`origin`, `is_type_of`) and the GraphQL schema's
-  `_strawberry_schema`.
+  `StrawberryObjectDefinition` (`origin`, `is_type_of`, `from_input`, `is_input`),
+  `StrawberryArgument`, `StrawberryOptional`/`StrawberryMaybe`/`StrawberryList`,
+  `strawberry.types.arguments._is_leaf_type` and the name converter and scalar
+  registry of the Strawberry schema (`_strawberry_schema`).
 
 `self_check()` runs once when the app's schema is built: where an upgrade removed or
 changed one of these, the app logs a warning and uses the stock executor.
@@ -42,13 +52,16 @@ changed one of these, the app logs a warning and uses the stock executor.
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import MISSING
 from enum import Enum
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
     GraphQLID,
@@ -57,6 +70,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLString,
+    InlineFragmentNode,
     Undefined,
     get_nullable_type,
     is_leaf_type,
@@ -65,13 +79,25 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.executor import invalid_return_type_error
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.scalars import serialize_id, serialize_string
+from strawberry.relay.types import GlobalID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.arguments import _is_leaf_type
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+    has_object_definition,
+)
+from strawberry.types.enum import has_enum_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.unset import UNSET
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -104,6 +130,8 @@ class _Plan(NamedTuple):
     source_kwargs: tuple[str, ...]  # `root` / `parent` parameters
     info_kwarg: str | None
     info_class: Any
+    # for a resolver with arguments: (GraphQL name, Python name, conversion) of each
+    arguments: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
 
 
 # one step of a selection: (response name, its field details, plan or None)
@@ -178,7 +206,7 @@ def _inline(shape: Shape) -> int | None:
 def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _Plan | None:
     """How to execute `parent_type.name` directly, or None when graphql-core should."""
     field_def = schema.get_field(parent_type, name)
-    if field_def is None or field_def.args:
+    if field_def is None:
         return None
     definition = (field_def.extensions or {}).get(_BACKREF)
     shape = _shape(field_def.type)
@@ -190,6 +218,8 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     ):
         return None
     if definition.base_resolver is None:
+        if field_def.args:
+            return None
         # Strawberry marks the resolver it makes for basic fields without exception handlers
         if definition.default_resolver is not getattr or not getattr(
             field_def.resolve, "_is_default", False
@@ -204,10 +234,12 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     if (
         strawberry_schema is None
         or strawberry_schema.exception_handlers
-        or definition.arguments
         or definition.is_async
         or not callable(resolver.wrapped_func)
     ):
+        return None
+    arguments = _arguments(definition, strawberry_schema)
+    if arguments is None or len(arguments) != len(field_def.args):
         return None
     source_kwargs = tuple(
         p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
@@ -216,6 +248,7 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
     passes_self = resolver.self_parameter is not None
     if (
         passes_self
+        and not arguments
         and not source_kwargs
         and info is None
         and type(resolver).__call__ is StrawberryResolver.__call__
@@ -236,7 +269,85 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _
         source_kwargs,
         None if info is None else info.name,
         strawberry_schema.config.info_class,
+        arguments,
     )
+
+
+def _arguments(
+    definition: StrawberryField, strawberry_schema: Any
+) -> tuple[tuple[str, str, Callable[[Any], Any]], ...] | None:
+    """How Strawberry's `convert_arguments` converts each argument of a resolver, done
+    once per field; None when one of them is of a kind left to Strawberry itself."""
+    config = strawberry_schema.config
+    registry = strawberry_schema.schema_converter.scalar_registry
+    out = []
+    for argument in definition.arguments:
+        convert = _conversion(argument.type, registry, config, 0)
+        if convert is None or argument.python_name is None:
+            return None
+        out.append((config.name_converter.from_argument(argument), argument.python_name, convert))
+    return tuple(out)
+
+
+def _same_value(value: Any) -> Any:
+    return value
+
+
+def _conversion(type_: Any, registry: Any, config: Any, depth: int) -> Callable[[Any], Any] | None:
+    """As Strawberry's `convert_argument` for scalars (not GlobalID), enums, optional
+    values, lists of leaves and input types made of those; None for anything else."""
+    if depth > 8 or isinstance(type_, StrawberryMaybe):
+        return None
+    if isinstance(type_, StrawberryOptional):
+        type_ = type_.of_type
+        if isinstance(type_, StrawberryOptional | StrawberryMaybe):
+            return None
+    if type_ is GlobalID or isinstance(type_, LazyType):
+        return None
+    if isinstance(type_, StrawberryList):
+        item = type_.of_type
+        if isinstance(item, StrawberryOptional):
+            item = item.of_type
+        if item is GlobalID or not _is_leaf_type(item, registry):
+            return None
+
+        def copy_list(value: Any) -> Any:
+            # a list is copied: graphql-core shares a default between requests
+            return value if value is None or value is UNSET else list(value)
+
+        return copy_list
+    if _is_leaf_type(type_, registry) or has_enum_definition(type_):
+        return _same_value
+    if not has_object_definition(type_):
+        return None
+    input_definition = type_.__strawberry_definition__
+    if input_definition.from_input is not None or not input_definition.is_input:
+        return None
+    cls = type_
+    unset = {
+        f.python_name: None
+        for f in input_definition.fields
+        if f.default_value is MISSING and f.default_factory is MISSING
+    }
+    fields = []
+    for f in input_definition.fields:
+        convert = _conversion(
+            f.resolve_type(type_definition=input_definition), registry, config, depth + 1
+        )
+        if convert is None:
+            return None
+        fields.append((config.name_converter.from_field(f), f.python_name, convert))
+
+    def build(value: Any) -> Any:
+        if value is None or value is UNSET:
+            return value
+        kwargs = dict(unset)
+        for graphql_name, python_name, convert in fields:
+            if graphql_name in value:
+                kwargs[python_name] = convert(value[graphql_name])
+        return cls(**kwargs)
+
+    return build
 
 
 class _Field(NamedTuple):
@@ -286,7 +397,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             name = node.name.value
             if name not in plans:
                 plans[name] = _plan(self.schema, parent_type, name)
-            plan = None if node.arguments else plans[name]
+            plan = plans[name]
+            if node.arguments and (plan is None or not plan.arguments):
+                plan = None
             steps.append((response_name, field_details_list, plan))
         self._steps[id(grouped_field_set)] = (grouped_field_set, steps)
         return steps
@@ -303,6 +416,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        compiled = self._compiled_of(parent_type, grouped_field_set)
+        if compiled is not None:
+            try:
+                return compiled.run(source_value, self.is_awaitable)
+            except Exception:  # anything unusual: the field by field path below says what
+                pass
         cached = self._steps.get(id(grouped_field_set))
         steps = (
             cached[1]
@@ -389,6 +508,31 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
         return _gather_fields(results, awaitable_fields)
 
+    def _compiled_of(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any
+    ) -> _Selection | None:
+        """The compiled selection for this grouped field set, or None when it has none."""
+        nodes: list[Any] = []
+        for field_details_list in grouped_field_set.values():
+            for details in field_details_list:
+                if details.defer_usage is not None or details.fragment_variable_values:
+                    return None
+                nodes.append(details.node)
+        key = (parent_type, *map(id, nodes))
+        try:
+            return _selections[key][1]
+        except KeyError:
+            pass
+        try:
+            compiled = _Compiler(self).selection(parent_type, grouped_field_set)
+        except _NotCompiled:
+            compiled = None
+        if len(_selections) >= _SELECTIONS_LIMIT:
+            _selections.clear()
+        # the nodes are kept with the entry, so that their ids are not reused meanwhile
+        _selections[key] = (nodes, compiled)
+        return compiled
+
     def _execute_object(
         self,
         plan: _Plan,
@@ -474,6 +618,18 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         definition = plan.definition
         assert definition is not None
         kwargs: dict[str, Any] = dict.fromkeys(plan.source_kwargs, source)
+        if plan.arguments:
+            first = field.field_details_list[0]
+            values = get_argument_values(
+                plan.field_def,
+                first.node,
+                self.variable_values,
+                first.fragment_variable_values,
+                self.hide_suggestions,
+            )
+            for graphql_name, python_name, convert in plan.arguments:
+                if graphql_name in values:
+                    kwargs[python_name] = convert(values[graphql_name])
         strawberry_info = None
         if plan.info_kwarg is not None:
             strawberry_info = kwargs[plan.info_kwarg] = plan.info_class(
@@ -562,6 +718,241 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+
+
+# --- compiled selections ---------------------------------------------------------------------
+#
+# A selection set whose every field, to the leaves, is one the direct path reads (no
+# arguments, an attribute or a resolver taking only `self`; scalars, enums, objects of
+# their own Python class, lists of those, `__typename`) is compiled once per document
+# into a `_Selection`: a list of (response name, how to read and complete) run straight
+# into the result's dicts, without paths, resolve info or per-field calls. Sub-selections
+# with directives (@skip, @include: their outcome depends on the variables) or fragment
+# arguments are not compiled. Any value the compiled code does not expect (null on a
+# non-null field, an exception, an awaitable, a value a type rejects) abandons the
+# compiled run of that selection, and the field by field path above runs it again, so
+# that errors, their paths and partial data are exactly what they would have been.
+# The fields run again are plain reads (attributes, resolvers of `self` alone).
+#
+# Types declared pure (`pure_view`) complete from their own object alone: a selection on
+# one whose every type is pure keeps its completed dicts per object key (the key must
+# include the data version), so that the same facility shown again costs one lookup.
+
+# selections compiled, by (parent type, ids of the grouped field nodes); None: not compiled
+_selections: dict[tuple[Any, ...], tuple[list[Any], _Selection | None]] = {}
+_SELECTIONS_LIMIT = 1_024
+# completed views, by (compiled selection, object key), for all selections together: the
+# least recently used dropped first
+VIEWS_LIMIT = 5_000
+_views: OrderedDict[tuple[Any, Any], dict[str, Any]] = OrderedDict()
+
+# Python classes whose API fields depend only on the object itself (no context, no
+# arguments, no language taken from elsewhere), and for those that can be cached, how to
+# key an object's completed view
+_pure: dict[type, Callable[[Any], Any] | None] = {}
+
+
+def pure_view(cls: type, key: Callable[[Any], Any] | None = None) -> None:
+    """Declare that every field of `cls`'s GraphQL type depends only on the object.
+
+    With `key` (which must change whenever the object's data may: e.g. its id with the
+    data version), completed selections on it are kept and reused across requests when
+    every type they reach is declared pure too."""
+    _pure[cls] = key
+
+
+class _NotCompiled(Exception):
+    pass
+
+
+# entry kinds
+_C_LEAF, _C_TYPENAME, _C_OBJECT, _C_LIST = 0, 1, 2, 3
+
+
+class _Completion(NamedTuple):
+    """How one value (a field's or a list item's) is completed."""
+
+    kind: int  # _C_LEAF or _C_OBJECT
+    non_null: bool
+    same: type | None  # a leaf: the type its coercion returns unchanged
+    coerce: Callable[[Any], Any] | None  # a leaf's coercion
+    origin: type | None  # an object: its Python class
+    is_type_of: Callable[[Any, Any], bool] | None
+    selection: _Selection | None  # an object's sub-selection
+
+
+class _Selection:
+    """A compiled selection set on one object type."""
+
+    __slots__ = ("cached", "entries", "pure")
+
+    def __init__(self) -> None:
+        # (response name, kind, read, detail): detail is the __typename for _C_TYPENAME,
+        # the value's _Completion for leaves and objects, (non-null, the items' _Completion)
+        # for lists
+        self.entries: list[tuple[str, int, Any, Any]] = []
+        self.pure = True
+        # whether its completed views are kept (`_views`)
+        self.cached = False
+
+    def run(self, source: Any, is_awaitable: Callable[[Any], bool]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind, read, detail in self.entries:
+            if kind == _C_TYPENAME:
+                out[name] = detail
+                continue
+            value = read(source)
+            if kind == _C_LIST:
+                if value is None:
+                    if detail[0]:
+                        raise _Unexpected
+                    out[name] = None
+                    continue
+                if type(value) is not list and type(value) is not tuple:
+                    raise _Unexpected
+                item = detail[1]
+                out[name] = [_complete_item(item, v, is_awaitable) for v in value]
+            else:
+                out[name] = _complete_item(detail, value, is_awaitable)
+        return out
+
+
+class _Unexpected(Exception):
+    """A value the compiled run does not complete: the field by field path will."""
+
+
+def _complete_item(item: _Completion, value: Any, is_awaitable: Callable[[Any], bool]) -> Any:
+    if value is None:
+        if item.non_null:
+            raise _Unexpected
+        return None
+    if item.kind == _C_LEAF:
+        if type(value) is item.same:
+            return value
+        if not (
+            type(value) in _PLAIN
+            or isinstance(value, Enum)
+            or not (isinstance(value, Exception) or is_awaitable(value))
+        ):
+            raise _Unexpected
+        coerced = item.coerce(value)  # type: ignore[misc]
+        if coerced is None or coerced is Undefined:
+            raise _Unexpected
+        return coerced
+    if type(value) is not item.origin or (
+        item.is_type_of is not None and not item.is_type_of(value, None)
+    ):
+        raise _Unexpected
+    selection = item.selection
+    assert selection is not None
+    if not selection.cached:
+        return selection.run(value, is_awaitable)
+    key = (selection, _pure[item.origin](value))  # type: ignore[misc]
+    view = _views.get(key)
+    if view is None:
+        view = _views[key] = selection.run(value, is_awaitable)
+        while len(_views) > VIEWS_LIMIT:
+            _views.popitem(last=False)
+    else:
+        _views.move_to_end(key)
+    return view
+
+
+class _Compiler:
+    """Compiles a selection set with an executor's schema, fragments and plans."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    def selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Selection:
+        executor = self.executor
+        plans = _plans.get(parent_type)
+        if plans is None:
+            plans = _plans[parent_type] = {}
+        compiled = _Selection()
+        origin = _origin(parent_type)
+        compiled.pure = origin is not None and origin in _pure
+        for response_name, field_details_list in grouped_field_set.items():
+            first = field_details_list[0].node
+            name = first.name.value
+            if name == "__typename":
+                compiled.entries.append((response_name, _C_TYPENAME, None, parent_type.name))
+                continue
+            for details in field_details_list:
+                node = details.node
+                if node.arguments or details.defer_usage is not None:
+                    raise _NotCompiled
+                if details.fragment_variable_values:
+                    raise _NotCompiled
+            if name not in plans:
+                plans[name] = _plan(executor.schema, parent_type, name)
+            plan = plans[name]
+            if plan is None or plan.read is None:
+                raise _NotCompiled
+            kind, non_null, detail = plan.shape
+            if kind == _LIST:
+                item_type, item_shape = detail
+                item = self.item(item_type, item_shape, field_details_list, plan)
+                compiled.entries.append((response_name, _C_LIST, plan.read, (non_null, item)))
+            else:
+                item = self.item(plan.field_def.type, plan.shape, field_details_list, plan)
+                compiled.entries.append(
+                    (response_name, _C_LEAF if kind == _LEAF else _C_OBJECT, plan.read, item)
+                )
+            if item.selection is not None and not item.selection.pure:
+                compiled.pure = False
+        if compiled.pure and origin is not None and _pure[origin] is not None:
+            compiled.cached = True
+        return compiled
+
+    def item(self, type_: Any, shape: Shape, field_details_list: Any, plan: _Plan) -> _Completion:
+        kind, non_null, detail = shape
+        if kind == _LEAF:
+            return _Completion(_C_LEAF, non_null, plan.same if type_ is plan.field_def.type else None,
+                         detail, None, None, None)  # fmt: skip
+        if kind != _OBJECT:
+            raise _NotCompiled  # lists of lists
+        object_type, is_type_of, origin = detail
+        if origin is None:
+            raise _NotCompiled
+        for details in field_details_list:
+            self.check_directives(details.node.selection_set)
+        grouped, new_defer_usages, _forbidden = self.executor.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            raise _NotCompiled
+        selection = self.selection(object_type, grouped)
+        return _Completion(_C_OBJECT, non_null, None, None, origin, is_type_of, selection)
+
+    def check_directives(self, selection_set: Any) -> None:
+        """Refuse sub-selections whose outcome depends on the variables."""
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if selection.directives:
+                raise _NotCompiled
+            if isinstance(selection, FragmentSpreadNode):
+                if getattr(selection, "arguments", None):
+                    raise _NotCompiled
+                fragment = self.executor.fragments.get(selection.name.value)
+                if fragment is None:
+                    raise _NotCompiled
+                definition = fragment.definition
+                if (
+                    definition.directives
+                    or definition.variable_definitions
+                    or fragment.variable_signatures
+                ):
+                    raise _NotCompiled
+                self.check_directives(definition.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                self.check_directives(selection.selection_set)
+
+
+def _origin(object_type: GraphQLObjectType) -> type | None:
+    definition = (object_type.extensions or {}).get(_BACKREF)
+    return definition.origin if isinstance(definition, StrawberryObjectDefinition) else None
 
 
 def _unawaitable(cls: type) -> type | None:

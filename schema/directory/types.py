@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import weakref
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -12,6 +13,7 @@ from strawberry import relay
 from strawberry.types.base import get_object_definition
 
 from schema.context import Info
+from schema.execution import pure_view
 from schema.paging import PageInfo, offset_cursor
 from server.directory import models, provenance
 from server.directory.directory import Directory
@@ -25,6 +27,7 @@ from server.directory.service import (
     Sort,
     grade_en,
 )
+from server.search.factory import index_key
 
 FacilityKind = strawberry.enum(
     models.FacilityKind,
@@ -208,6 +211,9 @@ class FacilityType(relay.Node):
     verified_on: datetime.date = strawberry.field(
         description="When this entry was last checked against its source."
     )
+    # (facility id, data version): the key of this facility's completed views, reused
+    # across requests by the executor (schema/execution.py `pure_view`)
+    view_key: strawberry.Private[tuple[str, str]]
 
     @classmethod
     def resolve_nodes(  # type: ignore[override]  # narrower Info than the generic base
@@ -228,32 +234,33 @@ class FacilityType(relay.Node):
 # A page shows 20; a large directory's facilities would otherwise pile up in every worker.
 _MEMO_LIMIT = 5_000
 _FACILITY = get_object_definition(FacilityType, strict=True).name  # the type name in global ids
-# The API views of each loaded directory's facilities, by facility id: a directory is
-# immutable, so each view is built once. Keyed by the directory's identity and dropped
-# with it (a directory's own equality compares every facility).
-_memos: dict[int, dict[str, FacilityType]] = {}
+# The API views of each loaded directory's facilities, by facility id, with the
+# directory's data version: a directory is immutable, so each view is built once. Keyed by
+# the directory's identity and dropped with it (a directory's own equality compares every
+# facility).
+_memos: dict[int, tuple[str, dict[str, FacilityType]]] = {}
 
 
-def _memo_of(directory: Directory) -> dict[str, FacilityType]:
+def _memo_of(directory: Directory) -> tuple[str, dict[str, FacilityType]]:
     memo = _memos.get(id(directory))
     if memo is None:
-        memo = _memos[id(directory)] = {}
+        memo = _memos[id(directory)] = (index_key(directory), {})
         weakref.finalize(directory, _memos.pop, id(directory), None)
     return memo
 
 
 def facility_type(f: models.Facility, directory: Directory) -> FacilityType:
     """The API view of a facility, built once per directory (the data is immutable)."""
-    memo = _memo_of(directory)
+    version, memo = _memo_of(directory)
     cached = memo.get(f.id)
     if cached is None:
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
-        cached = memo[f.id] = _facility_type(f, directory)
+        cached = memo[f.id] = _facility_type(f, directory, version)
     return cached
 
 
-def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
+def _facility_type(f: models.Facility, directory: Directory, version: str) -> FacilityType:
     district = directory.district(f.district) if f.district else None
     networks = {n.id: n for n in directory.networks}
     notes = provenance.list_notes(f.kind)
@@ -304,7 +311,15 @@ def _facility_type(f: models.Facility, directory: Directory) -> FacilityType:
         source=provenance.source_line(f, "en", public_corpus=corpus),
         source_zh=provenance.source_line(f, "zh", public_corpus=corpus),
         verified_on=f.verified_on,
+        view_key=(f.id, version),
     )
+
+
+# A facility's fields, and those of the objects it holds, depend only on its record: its
+# completed views are reused across requests, keyed by facility id and data version.
+for _cls in (GeoPoint, Department, Network, FacilityNote):
+    pure_view(_cls)
+pure_view(FacilityType, key=attrgetter("view_key"))
 
 
 PlaceKindType = strawberry.enum(
