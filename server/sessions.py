@@ -23,9 +23,9 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Index, Integer, String, delete, select, update
+from sqlalchemy import Index, Integer, Select, String, bindparam, delete, inspect, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
@@ -126,18 +126,70 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def _live_view(row: LoginSession) -> LiveSession:
+@dataclass(frozen=True, slots=True)
+class Opened(Generic[T]):
+    """A session found live before its request ran (the API budget's look), with its
+    subject row as read then, so that the request need not read them again (`adopt`)."""
+
+    session: LiveSession
+    last_seen_at: datetime.datetime
+    subject: T | None  # None: the session's subject row is gone
+
+
+# a Session.info flag: this transaction ended sessions, so what was read before may be stale
+_ENDED = "sessions.ended"
+
+
+def _live_view(row: Any) -> LiveSession:
     return LiveSession(
         row.id, SessionKind(row.kind), row.subject_id, row.scope_id, row.channel, row.expires_at
     )
+
+
+# the session's own columns, read as plain values (no ORM object, no identity map)
+_COLUMNS = (
+    LoginSession.id,
+    LoginSession.kind,
+    LoginSession.subject_id,
+    LoginSession.scope_id,
+    LoginSession.channel,
+    LoginSession.expires_at,
+    LoginSession.last_seen_at,
+    LoginSession.revoked_at,
+)
+_TOUCH = (
+    update(LoginSession)
+    .where(LoginSession.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+_BY_TOKEN = (
+    LoginSession.token_hash == bindparam("token_hash"),
+    LoginSession.kind == bindparam("kind"),
+)
 
 
 class SessionStore:
     def __init__(self, clock: Callable[[], datetime.datetime], lifetime: Lifetime) -> None:
         self.clock = clock
         self.lifetime = lifetime
+        # statements built once per subject model (their compiled form is cached with them)
+        self._with_subject: dict[tuple[type, bool], Select[Any]] = {}
 
-    def _is_live(self, row: LoginSession | None, now: datetime.datetime) -> bool:
+    def _subject_select(self, subject: type, outer: bool) -> Select[Any]:
+        stmt = self._with_subject.get((subject, outer))
+        if stmt is None:
+            on = subject.id == LoginSession.subject_id  # type: ignore[attr-defined]
+            stmt = (
+                select(*_COLUMNS, subject)
+                .select_from(LoginSession)
+                .join(subject, on, isouter=outer)
+                .where(*_BY_TOKEN)
+            )
+            self._with_subject[(subject, outer)] = stmt
+        return stmt
+
+    def _is_live(self, row: Any, now: datetime.datetime) -> bool:
         return (
             row is not None
             and row.revoked_at is None
@@ -195,20 +247,19 @@ class SessionStore:
         return _live_view(row)
 
     def _touch(self, db: Session, row: LoginSession, now: datetime.datetime) -> None:
+        if self._touch_id(db, row.id, now):
+            set_committed_value(row, "last_seen_at", now)
+
+    def _touch_id(self, db: Session, session_id: int, now: datetime.datetime) -> bool:
         """Move the idle clock, in a savepoint of its own: a database that refuses writes
         (a full disk) costs the session a touch, never the request that reads."""
         try:
             with db.begin_nested():
-                db.execute(
-                    update(LoginSession)
-                    .where(LoginSession.id == row.id)
-                    .values(last_seen_at=now)
-                    .execution_options(synchronize_session=False)
-                )
+                db.execute(_TOUCH, {"session_id": session_id, "now": now})
         except OperationalError as e:
             log.warning("session idle clock not moved: %s", type(e.orig).__name__)
-            return
-        set_committed_value(row, "last_seen_at", now)
+            return False
+        return True
 
     def authenticate_subject(
         self, db: Session, kind: SessionKind, token: str | None, subject: type[T]
@@ -219,16 +270,58 @@ class SessionStore:
             return None
         now = self.clock()
         found = db.execute(
-            select(LoginSession, subject)
-            .join(subject, subject.id == LoginSession.subject_id)  # type: ignore[attr-defined]
-            .where(LoginSession.token_hash == token_hash(token), LoginSession.kind == kind.value)
+            self._subject_select(subject, outer=False),
+            {"token_hash": token_hash(token), "kind": kind.value},
         ).first()
-        if found is None or not self._is_live(found[0], now):
+        if found is None or not self._is_live(found, now):
             return None
-        row, who = found
-        if now - row.last_seen_at >= self.lifetime.touch_every:
-            self._touch(db, row, now)
-        return _live_view(row), who
+        if now - found.last_seen_at >= self.lifetime.touch_every:
+            self._touch_id(db, found.id, now)
+        who: T = found[len(_COLUMNS)]
+        return _live_view(found), who
+
+    def peek_subject(
+        self, db: Session, kind: SessionKind, token: str | None, subject: type[T]
+    ) -> Opened[T] | None:
+        """`peek` with the session's subject row read in the same statement (None in
+        `Opened.subject` when that row is gone): for a look before the request runs whose
+        finding the request then takes over (`adopt`) instead of reading it again."""
+        if not token or len(token) > TOKEN_MAX:
+            return None
+        found = db.execute(
+            self._subject_select(subject, outer=True),
+            {"token_hash": token_hash(token), "kind": kind.value},
+        ).first()
+        if found is None or not self._is_live(found, self.clock()):
+            return None
+        return Opened(_live_view(found), found.last_seen_at, found[len(_COLUMNS)])
+
+    def adopt(self, db: Session, opened: Opened[T]) -> tuple[LiveSession, T] | None:
+        """What `authenticate_subject` would give, from a session found live moments ago by
+        `peek_subject` (in a session of its own, since closed) for this very request: the
+        subject row joins `db` without being read again, and the idle clock moves when due.
+        None (read again) when there is no subject, or when `db` has ended sessions since
+        (a sign-out, a rotation: what was found may have ended)."""
+        who = opened.subject
+        if who is None or db.info.get(_ENDED):
+            return None
+        now = self.clock()
+        if not self._is_live_at(opened.session, opened.last_seen_at, now):
+            return None
+        key = inspect(who).key
+        present = db.identity_map.get(key) if key is not None else None
+        if present is not None:
+            who = present  # already read in this transaction: that copy stands
+        else:
+            db.add(who)  # detached and loaded: it joins without a statement
+        if now - opened.last_seen_at >= self.lifetime.touch_every:
+            self._touch_id(db, opened.session.id, now)
+        return opened.session, who
+
+    def _is_live_at(
+        self, session: LiveSession, last_seen_at: datetime.datetime, now: datetime.datetime
+    ) -> bool:
+        return now < session.expires_at and now < last_seen_at + self.lifetime.idle
 
     def peek(self, db: Session, kind: SessionKind, token: str | None) -> LiveSession | None:
         """The live session of this role the token opens, without counting it as activity
@@ -250,6 +343,7 @@ class SessionStore:
         if row is None or not self._is_live(row, now):
             return None
         row.revoked_at = now
+        db.info[_ENDED] = True
         fresh = secrets.token_urlsafe(32)
         copy = LoginSession(
             kind=row.kind,
@@ -269,6 +363,7 @@ class SessionStore:
         """Sign out: the session of this token ends now (nothing happens for an unknown one)."""
         if not token or len(token) > TOKEN_MAX:
             return
+        db.info[_ENDED] = True
         db.execute(
             update(LoginSession)
             .where(
@@ -290,6 +385,7 @@ class SessionStore:
         )
         if channel is not None:
             q = q.where(LoginSession.channel == channel)
+        db.info[_ENDED] = True
         db.execute(q.values(revoked_at=self.clock()))
 
     def purge(self, db: Session) -> int:
