@@ -85,7 +85,8 @@ async def charge_cost(request: Request, budget: ApiBudget, cost: int) -> Respons
     decision = budget.spend_held(caller, cost)
     try:
         if decision is None:
-            decision, opened = await run_in_threadpool(budget.spend_opening, caller, cost)
+            charged, opened = await run_in_threadpool(budget.spend_opening, caller, cost)
+            decision = charged
             if opened is not None:
                 # the session the budget looked up: the request's sign-in takes it over
                 # (schema/accounts/auth.py) instead of reading it again

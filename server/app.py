@@ -36,8 +36,8 @@ from schema.persisted import (
     registered_queries,
 )
 from schema.response_cache import KnownQueries, PublicQueries, data_version
-from server.accounts.wiring import member_services
 from server.accounts.models import Account
+from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
 from server.claims.core import claim_context
 from server.claims.portal.captchas import make_challenges

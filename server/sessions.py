@@ -23,7 +23,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Index, Integer, Select, String, bindparam, delete, inspect, select, update
 from sqlalchemy.exc import OperationalError
@@ -177,16 +177,18 @@ class SessionStore:
         self._with_subject: dict[tuple[type, bool], Select[Any]] = {}
 
     def _subject_select(self, subject: type, outer: bool) -> Select[Any]:
-        stmt = self._with_subject.get((subject, outer))
-        if stmt is None:
-            on = subject.id == LoginSession.subject_id  # type: ignore[attr-defined]
-            stmt = (
-                select(*_COLUMNS, subject)
-                .select_from(LoginSession)
-                .join(subject, on, isouter=outer)
-                .where(*_BY_TOKEN)
-            )
-            self._with_subject[(subject, outer)] = stmt
+        known = self._with_subject.get((subject, outer))
+        if known is not None:
+            return known
+        on = subject.id == LoginSession.subject_id  # type: ignore[attr-defined]
+        stmt = cast(
+            "Select[Any]",
+            select(*_COLUMNS, subject)
+            .select_from(LoginSession)
+            .join(subject, on, isouter=outer)
+            .where(*_BY_TOKEN),
+        )
+        self._with_subject[(subject, outer)] = stmt
         return stmt
 
     def _is_live(self, row: Any, now: datetime.datetime) -> bool:

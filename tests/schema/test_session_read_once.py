@@ -103,7 +103,9 @@ def test_a_session_taken_over_moves_its_idle_clock_when_due(
     clock.advance(minutes=2)  # past the touch interval (a minute), within the idle window
     _post(client, VIEWER, token=token)
     with db_factory() as db:
-        seen = db.scalars(select(LoginSession.last_seen_at).where(LoginSession.revoked_at.is_(None)))
+        seen = db.scalars(
+            select(LoginSession.last_seen_at).where(LoginSession.revoked_at.is_(None))
+        )
         assert clock.now in set(seen)
 
 
