@@ -25,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Index, Integer, Select, String, bindparam, delete, inspect, select, update
+from sqlalchemy import Index, Integer, Select, String, Table, bindparam, delete, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, Session, make_transient_to_detached, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.crypto import token_hash
@@ -140,6 +141,17 @@ class Opened(Generic[T]):
 _ENDED = "sessions.ended"
 
 
+def _attached(db: Session, who: T) -> T:
+    """`who` (detached, as loaded) in `db`, without a statement; the copy `db` holds
+    already when it read that row before in this transaction (as a query would give)."""
+    key = sa_inspect(who).key
+    present = db.identity_map.get(key) if key is not None else None
+    if present is not None:
+        return cast(T, present)
+    db.add(who)
+    return who
+
+
 def _live_view(row: Any) -> LiveSession:
     return LiveSession(
         row.id, SessionKind(row.kind), row.subject_id, row.scope_id, row.channel, row.expires_at
@@ -147,26 +159,63 @@ def _live_view(row: Any) -> LiveSession:
 
 
 # the session's own columns, read as plain values (no ORM object, no identity map)
-_COLUMNS = (
-    LoginSession.id,
-    LoginSession.kind,
-    LoginSession.subject_id,
-    LoginSession.scope_id,
-    LoginSession.channel,
-    LoginSession.expires_at,
-    LoginSession.last_seen_at,
-    LoginSession.revoked_at,
+_SESSIONS = cast(Table, LoginSession.__table__)
+_COLUMNS = tuple(
+    _SESSIONS.c[name]
+    for name in (
+        "id",
+        "kind",
+        "subject_id",
+        "scope_id",
+        "channel",
+        "expires_at",
+        "last_seen_at",
+        "revoked_at",
+    )
 )
 _TOUCH = (
-    update(LoginSession)
-    .where(LoginSession.id == bindparam("session_id"))
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
     .values(last_seen_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
 )
 _BY_TOKEN = (
-    LoginSession.token_hash == bindparam("token_hash"),
-    LoginSession.kind == bindparam("kind"),
+    _SESSIONS.c.token_hash == bindparam("token_hash"),
+    _SESSIONS.c.kind == bindparam("kind"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _SubjectRead:
+    """A session and its subject's row in one Core statement (compiled once, cached with
+    it), and how the subject's columns become a model instance."""
+
+    statement: Select[Any]
+    keys: tuple[str, ...]  # the subject's attribute names, in the statement's column order
+
+    def subject(self, row: Any, model: type[T]) -> T | None:
+        values = row[len(_COLUMNS) :]
+        if values[0] is None:  # an outer join that found no subject
+            return None
+        who = model(**dict(zip(self.keys, values, strict=True)))
+        # as if loaded by a query: no pending changes, ready to join a Session unread
+        make_transient_to_detached(who)
+        return who
+
+
+def _subject_read(model: type, outer: bool) -> _SubjectRead:
+    mapper: Mapper[Any] = sa_inspect(model)
+    props = [p for p in mapper.column_attrs if len(p.columns) == 1]
+    # the primary key first: its value says whether an outer join found the subject
+    props.sort(key=lambda p: not p.columns[0].primary_key)
+    table = mapper.local_table
+    on = table.c.id == _SESSIONS.c.subject_id
+    statement = (
+        select(*_COLUMNS, *(p.columns[0] for p in props))
+        .select_from(_SESSIONS)
+        .join(table, on, isouter=outer)
+        .where(*_BY_TOKEN)
+    )
+    return _SubjectRead(cast("Select[Any]", statement), tuple(p.key for p in props))
 
 
 class SessionStore:
@@ -174,22 +223,13 @@ class SessionStore:
         self.clock = clock
         self.lifetime = lifetime
         # statements built once per subject model (their compiled form is cached with them)
-        self._with_subject: dict[tuple[type, bool], Select[Any]] = {}
+        self._with_subject: dict[tuple[type, bool], _SubjectRead] = {}
 
-    def _subject_select(self, subject: type, outer: bool) -> Select[Any]:
+    def _subject_read(self, subject: type, outer: bool) -> _SubjectRead:
         known = self._with_subject.get((subject, outer))
-        if known is not None:
-            return known
-        on = subject.id == LoginSession.subject_id  # type: ignore[attr-defined]
-        stmt = cast(
-            "Select[Any]",
-            select(*_COLUMNS, subject)
-            .select_from(LoginSession)
-            .join(subject, on, isouter=outer)
-            .where(*_BY_TOKEN),
-        )
-        self._with_subject[(subject, outer)] = stmt
-        return stmt
+        if known is None:
+            known = self._with_subject[(subject, outer)] = _subject_read(subject, outer)
+        return known
 
     def _is_live(self, row: Any, now: datetime.datetime) -> bool:
         return (
@@ -271,16 +311,19 @@ class SessionStore:
         if not token or len(token) > TOKEN_MAX:
             return None
         now = self.clock()
-        found = db.execute(
-            self._subject_select(subject, outer=False),
-            {"token_hash": token_hash(token), "kind": kind.value},
-        ).first()
+        read = self._subject_read(subject, outer=False)
+        found = (
+            db.connection()
+            .execute(read.statement, {"token_hash": token_hash(token), "kind": kind.value})
+            .first()
+        )
         if found is None or not self._is_live(found, now):
             return None
         if now - found.last_seen_at >= self.lifetime.touch_every:
             self._touch_id(db, found.id, now)
-        who: T = found[len(_COLUMNS)]
-        return _live_view(found), who
+        who = read.subject(found, subject)
+        assert who is not None  # an inner join
+        return _live_view(found), _attached(db, who)
 
     def peek_subject(
         self, db: Session, kind: SessionKind, token: str | None, subject: type[T]
@@ -290,13 +333,15 @@ class SessionStore:
         finding the request then takes over (`adopt`) instead of reading it again."""
         if not token or len(token) > TOKEN_MAX:
             return None
-        found = db.execute(
-            self._subject_select(subject, outer=True),
-            {"token_hash": token_hash(token), "kind": kind.value},
-        ).first()
+        read = self._subject_read(subject, outer=True)
+        found = (
+            db.connection()
+            .execute(read.statement, {"token_hash": token_hash(token), "kind": kind.value})
+            .first()
+        )
         if found is None or not self._is_live(found, self.clock()):
             return None
-        return Opened(_live_view(found), found.last_seen_at, found[len(_COLUMNS)])
+        return Opened(_live_view(found), found.last_seen_at, read.subject(found, subject))
 
     def adopt(self, db: Session, opened: Opened[T]) -> tuple[LiveSession, T] | None:
         """What `authenticate_subject` would give, from a session found live moments ago by
@@ -310,12 +355,7 @@ class SessionStore:
         now = self.clock()
         if not self._is_live_at(opened.session, opened.last_seen_at, now):
             return None
-        key = inspect(who).key
-        present = db.identity_map.get(key) if key is not None else None
-        if present is not None:
-            who = present  # already read in this transaction: that copy stands
-        else:
-            db.add(who)  # detached and loaded: it joins without a statement
+        who = _attached(db, who)
         if now - opened.last_seen_at >= self.lifetime.touch_every:
             self._touch_id(db, opened.session.id, now)
         return opened.session, who

@@ -144,3 +144,29 @@ def test_a_session_found_before_it_was_ended_is_not_taken_over(
         # once this transaction ended sessions, what was found before may be stale
         sessions.end(db, SessionKind.MEMBER, issued.token)
         assert sessions.adopt(db, opened) is None
+
+
+def test_the_account_read_with_the_session_is_the_sessions_own_and_loads_the_rest(
+    db_factory: sessionmaker[Session], members: MemberServices
+) -> None:
+    sessions = members.accounts.sessions
+    with db_factory() as db:
+        account = Account(phone_hash=secrets.token_hex(8), phone_enc="x", password_hash=None)
+        db.add(account)
+        db.flush()
+        issued = sessions.start(db, SessionKind.MEMBER, account.id, channel="app")
+        db.commit()
+        account_id = account.id
+    with db_factory() as db:
+        found = sessions.authenticate_subject(db, SessionKind.MEMBER, issued.token, Account)
+        assert found is not None
+        session, who = found
+        # given the account as the statement read it: in this session, nothing to write
+        assert session == issued.session and who.id == account_id and who.phone_enc == "x"
+        assert who in db and not db.dirty and not db.new
+        # its relationships load as any loaded row's do
+        assert who.identity is None and who.person is None
+        # and read again in the same transaction, the same object
+        again = sessions.authenticate_subject(db, SessionKind.MEMBER, issued.token, Account)
+        assert again is not None and again[1] is who
+        assert db.get(Account, account_id) is who
