@@ -312,6 +312,8 @@ class SessionStore:
             return None
         now = self.clock()
         read = self._subject_read(subject, outer=False)
+        if db.autoflush:
+            db.flush()  # as a query through the Session would: it sees this transaction's changes
         found = (
             db.connection()
             .execute(read.statement, {"token_hash": token_hash(token), "kind": kind.value})
