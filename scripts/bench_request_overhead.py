@@ -9,7 +9,8 @@ statements counted by the app's DB_STATS counters.
 - `{ __typename }` with a bearer token: plus the GraphQL layer and the cost budget (no
   database: the payer is remembered);
 - `{ viewer { realNameVerified } }`: plus signing in (one statement) and its transaction;
-- `updateClaimBasics`: a cheap mutation (the claim read and written).
+- `updateClaimBasics`: a cheap mutation (the claim read and written);
+- sign-in alone: `authenticate_session` in a transaction of its own, without HTTP;
 - the first request of a session the budget has not seen: the statements it takes.
 
     .venv/bin/python -m scripts.bench_request_overhead
@@ -94,6 +95,16 @@ async def run(app: Any, members: list[claims.Member], requests: int, rounds: int
         ):
             cpu, statements = await _measure(send, requests, rounds, stats)
             print(f"  {cpu:6.3f} {statements:5.1f}  {name}")
+        factory = app.state.services.db
+        accounts = app.state.services.members.accounts
+
+        async def sign_in() -> None:
+            with factory() as db:
+                accounts.authenticate_session(db, member.token)
+                db.commit()
+
+        cpu, statements = await _measure(sign_in, requests, rounds, stats)
+        print(f"  {cpu:6.3f} {statements:5.1f}  sign-in alone (its own transaction, no HTTP)")
         first = []
         for other in members[1:]:
             before = stats.snapshot()["statements"]
