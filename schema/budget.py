@@ -85,7 +85,12 @@ async def charge_cost(request: Request, budget: ApiBudget, cost: int) -> Respons
     decision = budget.spend_held(caller, cost)
     try:
         if decision is None:
-            decision = await run_in_threadpool(budget.spend, caller, cost)
+            charged, opened = await run_in_threadpool(budget.spend_opening, caller, cost)
+            decision = charged
+            if opened is not None:
+                # the session the budget looked up: the request's sign-in takes it over
+                # (schema/accounts/auth.py) instead of reading it again
+                request.state.opened_session = opened
     except Exception as error:
         # the budget's store does not answer (the database down or busy past its timeout,
         # Redis down): serve uncharged rather than refuse everyone; what needs the database

@@ -28,19 +28,26 @@ holds unspent counts as spent for others (at most one lease per process and clie
 points held past their lease's window are spent in the next one (at most one lease per
 process and window). Which session a token opens is remembered for `PAYER_SECONDS`, so
 an ended session's bearer may pay under that session's budget for that long.
+
+When the budget has to look a token up, it reads the session's subject row with it (for
+the kinds given in `subjects`: a member's account) and hands that finding to the request
+(`spend_opening`), which takes it over instead of reading the session again
+(server/sessions.py `adopt`): the first request of a session reads it once.
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.crypto import Vault, token_hash
 from server.limits import Decision, Limiter, Policy, key_of
-from server.sessions import SessionKind, SessionStore
+from server.sessions import Opened, SessionKind, SessionStore
 from server.settings import Settings
 
 ANONYMOUS = "graphql.anonymous"
@@ -74,6 +81,7 @@ class ApiBudget:
         vault: Vault,
         sessions: SessionStore,
         db: sessionmaker[Session],
+        subjects: Mapping[SessionKind, type] | None = None,
     ) -> None:
         window = datetime.timedelta(seconds=settings.graphql_budget_window_seconds)
         self.anonymous = Policy(ANONYMOUS, window=window, limit=settings.graphql_anonymous_budget)
@@ -82,6 +90,8 @@ class ApiBudget:
         self.vault = vault
         self.sessions = sessions
         self.db = db
+        # the subject row read along with a session of these kinds (`spend_opening`)
+        self.subjects = dict(subjects or {})
         self._lock = threading.Lock()
         self._held: dict[tuple[str, str], _Held] = {}
         # token hash -> (the session's limit key, remembered until)
@@ -91,9 +101,17 @@ class ApiBudget:
     def spend(self, caller: Caller, cost: int) -> Decision:
         """Charge `cost` points to whoever pays for the caller's requests; refused (nothing
         charged) when that would go over the budget. Blocking: call it off the event loop."""
+        return self.spend_opening(caller, cost)[0]
+
+    def spend_opening(self, caller: Caller, cost: int) -> tuple[Decision, Opened[Any] | None]:
+        """`spend`, and the session the caller's token opened when it had to be looked up
+        (with its subject row, for the kinds in `subjects`), else None."""
         if cost < 1:
-            return Decision(True)
-        policy, key = self._payer(caller)
+            return Decision(True), None
+        policy, key, opened = self._payer(caller)
+        return self._spend(policy, key, cost), opened
+
+    def _spend(self, policy: Policy, key: str, cost: int) -> Decision:
         cost = min(cost, policy.limit)
         now = self.limiter.clock()
         with self._lock:
@@ -178,16 +196,22 @@ class ApiBudget:
             self._addresses[address] = key
         return key
 
-    def _payer(self, caller: Caller) -> tuple[Policy, str]:
+    def _payer(self, caller: Caller) -> tuple[Policy, str, Opened[Any] | None]:
         known_payer = self._known_payer(caller)
         if known_payer is not None:
-            return known_payer
+            return *known_payer, None
         if caller.token:
             now = self.limiter.clock()
             hashed = token_hash(caller.token)
             with self.db() as db:
                 for kind in _SIGNED_IN_KINDS:
-                    session = self.sessions.peek(db, kind, caller.token)
+                    opened: Opened[Any] | None = None
+                    subject = self.subjects.get(kind)
+                    if subject is not None:
+                        opened = self.sessions.peek_subject(db, kind, caller.token, subject)
+                        session = opened.session if opened is not None else None
+                    else:
+                        session = self.sessions.peek(db, kind, caller.token)
                     if session is not None:
                         key = key_of(self.vault, SIGNED_IN, str(session.id))
                         until = min(
@@ -197,5 +221,5 @@ class ApiBudget:
                             if len(self._payers) >= _PAYERS_MAX:
                                 self._payers.clear()
                             self._payers[hashed] = (key, until)
-                        return self.signed_in, key
-        return self.anonymous, self._address_key(caller.address or "unknown")
+                        return self.signed_in, key, opened
+        return self.anonymous, self._address_key(caller.address or "unknown"), None

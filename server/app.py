@@ -36,6 +36,7 @@ from schema.persisted import (
     registered_queries,
 )
 from schema.response_cache import KnownQueries, PublicQueries, data_version
+from server.accounts.models import Account
 from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
 from server.claims.core import claim_context
@@ -66,6 +67,7 @@ from server.response_cache import make_response_cache
 from server.search import analysis
 from server.search.factory import index_key, open_engine
 from server.services import Services
+from server.sessions import SessionKind
 from server.settings import ROOT, Environment, Settings, from_env
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ class GraphQLApp(GraphQL[Context, None]):
                 services.members.vault,
                 services.members.accounts.sessions,
                 services.db,
+                # a member's account is read with the session, for the request to take over
+                subjects={SessionKind.MEMBER: Account},
             )
             if services.db is not None and services.members is not None
             else None

@@ -23,11 +23,12 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Index, Integer, String, delete, select, update
+from sqlalchemy import Index, Integer, Select, String, Table, bindparam, delete, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, Session, make_transient_to_detached, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.crypto import token_hash
@@ -126,18 +127,111 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def _live_view(row: LoginSession) -> LiveSession:
+@dataclass(frozen=True, slots=True)
+class Opened(Generic[T]):
+    """A session found live before its request ran (the API budget's look), with its
+    subject row as read then, so that the request need not read them again (`adopt`)."""
+
+    session: LiveSession
+    last_seen_at: datetime.datetime
+    subject: T | None  # None: the session's subject row is gone
+
+
+# a Session.info flag: this transaction ended sessions, so what was read before may be stale
+_ENDED = "sessions.ended"
+
+
+def _attached(db: Session, who: T) -> T:
+    """`who` (detached, as loaded) in `db`, without a statement; the copy `db` holds
+    already when it read that row before in this transaction (as a query would give)."""
+    key = sa_inspect(who).key
+    present = db.identity_map.get(key) if key is not None else None
+    if present is not None:
+        return cast(T, present)
+    db.add(who)
+    return who
+
+
+def _live_view(row: Any) -> LiveSession:
     return LiveSession(
         row.id, SessionKind(row.kind), row.subject_id, row.scope_id, row.channel, row.expires_at
     )
+
+
+# the session's own columns, read as plain values (no ORM object, no identity map)
+_SESSIONS = cast(Table, LoginSession.__table__)
+_COLUMNS = tuple(
+    _SESSIONS.c[name]
+    for name in (
+        "id",
+        "kind",
+        "subject_id",
+        "scope_id",
+        "channel",
+        "expires_at",
+        "last_seen_at",
+        "revoked_at",
+    )
+)
+_TOUCH = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("now"))
+)
+_BY_TOKEN = (
+    _SESSIONS.c.token_hash == bindparam("token_hash"),
+    _SESSIONS.c.kind == bindparam("kind"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _SubjectRead:
+    """A session and its subject's row in one Core statement (compiled once, cached with
+    it), and how the subject's columns become a model instance."""
+
+    statement: Select[Any]
+    keys: tuple[str, ...]  # the subject's attribute names, in the statement's column order
+
+    def subject(self, row: Any, model: type[T]) -> T | None:
+        values = row[len(_COLUMNS) :]
+        if values[0] is None:  # an outer join that found no subject
+            return None
+        who = model(**dict(zip(self.keys, values, strict=True)))
+        # as if loaded by a query: no pending changes, ready to join a Session unread
+        make_transient_to_detached(who)
+        return who
+
+
+def _subject_read(model: type, outer: bool) -> _SubjectRead:
+    mapper: Mapper[Any] = sa_inspect(model)
+    props = [p for p in mapper.column_attrs if len(p.columns) == 1]
+    # the primary key first: its value says whether an outer join found the subject
+    props.sort(key=lambda p: not p.columns[0].primary_key)
+    table = mapper.local_table
+    on = table.c.id == _SESSIONS.c.subject_id
+    statement = (
+        select(*_COLUMNS, *(p.columns[0] for p in props))
+        .select_from(_SESSIONS)
+        .join(table, on, isouter=outer)
+        .where(*_BY_TOKEN)
+    )
+    return _SubjectRead(cast("Select[Any]", statement), tuple(p.key for p in props))
 
 
 class SessionStore:
     def __init__(self, clock: Callable[[], datetime.datetime], lifetime: Lifetime) -> None:
         self.clock = clock
         self.lifetime = lifetime
+        # statements built once per subject model (their compiled form is cached with them)
+        self._with_subject: dict[tuple[type, bool], _SubjectRead] = {}
 
-    def _is_live(self, row: LoginSession | None, now: datetime.datetime) -> bool:
+    def _subject_read(self, subject: type, outer: bool) -> _SubjectRead:
+        known = self._with_subject.get((subject, outer))
+        if known is None:
+            known = self._with_subject[(subject, outer)] = _subject_read(subject, outer)
+        return known
+
+    def _is_live(self, row: Any, now: datetime.datetime) -> bool:
         return (
             row is not None
             and row.revoked_at is None
@@ -195,20 +289,19 @@ class SessionStore:
         return _live_view(row)
 
     def _touch(self, db: Session, row: LoginSession, now: datetime.datetime) -> None:
+        if self._touch_id(db, row.id, now):
+            set_committed_value(row, "last_seen_at", now)
+
+    def _touch_id(self, db: Session, session_id: int, now: datetime.datetime) -> bool:
         """Move the idle clock, in a savepoint of its own: a database that refuses writes
         (a full disk) costs the session a touch, never the request that reads."""
         try:
             with db.begin_nested():
-                db.execute(
-                    update(LoginSession)
-                    .where(LoginSession.id == row.id)
-                    .values(last_seen_at=now)
-                    .execution_options(synchronize_session=False)
-                )
+                db.execute(_TOUCH, {"session_id": session_id, "now": now})
         except OperationalError as e:
             log.warning("session idle clock not moved: %s", type(e.orig).__name__)
-            return
-        set_committed_value(row, "last_seen_at", now)
+            return False
+        return True
 
     def authenticate_subject(
         self, db: Session, kind: SessionKind, token: str | None, subject: type[T]
@@ -218,17 +311,61 @@ class SessionStore:
         if not token or len(token) > TOKEN_MAX:
             return None
         now = self.clock()
-        found = db.execute(
-            select(LoginSession, subject)
-            .join(subject, subject.id == LoginSession.subject_id)  # type: ignore[attr-defined]
-            .where(LoginSession.token_hash == token_hash(token), LoginSession.kind == kind.value)
-        ).first()
-        if found is None or not self._is_live(found[0], now):
+        read = self._subject_read(subject, outer=False)
+        if db.autoflush:
+            db.flush()  # as a query through the Session would: it sees this transaction's changes
+        found = (
+            db.connection()
+            .execute(read.statement, {"token_hash": token_hash(token), "kind": kind.value})
+            .first()
+        )
+        if found is None or not self._is_live(found, now):
             return None
-        row, who = found
-        if now - row.last_seen_at >= self.lifetime.touch_every:
-            self._touch(db, row, now)
-        return _live_view(row), who
+        if now - found.last_seen_at >= self.lifetime.touch_every:
+            self._touch_id(db, found.id, now)
+        who = read.subject(found, subject)
+        assert who is not None  # an inner join
+        return _live_view(found), _attached(db, who)
+
+    def peek_subject(
+        self, db: Session, kind: SessionKind, token: str | None, subject: type[T]
+    ) -> Opened[T] | None:
+        """`peek` with the session's subject row read in the same statement (None in
+        `Opened.subject` when that row is gone): for a look before the request runs whose
+        finding the request then takes over (`adopt`) instead of reading it again."""
+        if not token or len(token) > TOKEN_MAX:
+            return None
+        read = self._subject_read(subject, outer=True)
+        found = (
+            db.connection()
+            .execute(read.statement, {"token_hash": token_hash(token), "kind": kind.value})
+            .first()
+        )
+        if found is None or not self._is_live(found, self.clock()):
+            return None
+        return Opened(_live_view(found), found.last_seen_at, read.subject(found, subject))
+
+    def adopt(self, db: Session, opened: Opened[T]) -> tuple[LiveSession, T] | None:
+        """What `authenticate_subject` would give, from a session found live moments ago by
+        `peek_subject` (in a session of its own, since closed) for this very request: the
+        subject row joins `db` without being read again, and the idle clock moves when due.
+        None (read again) when there is no subject, or when `db` has ended sessions since
+        (a sign-out, a rotation: what was found may have ended)."""
+        who = opened.subject
+        if who is None or db.info.get(_ENDED):
+            return None
+        now = self.clock()
+        if not self._is_live_at(opened.session, opened.last_seen_at, now):
+            return None
+        who = _attached(db, who)
+        if now - opened.last_seen_at >= self.lifetime.touch_every:
+            self._touch_id(db, opened.session.id, now)
+        return opened.session, who
+
+    def _is_live_at(
+        self, session: LiveSession, last_seen_at: datetime.datetime, now: datetime.datetime
+    ) -> bool:
+        return now < session.expires_at and now < last_seen_at + self.lifetime.idle
 
     def peek(self, db: Session, kind: SessionKind, token: str | None) -> LiveSession | None:
         """The live session of this role the token opens, without counting it as activity
@@ -250,6 +387,7 @@ class SessionStore:
         if row is None or not self._is_live(row, now):
             return None
         row.revoked_at = now
+        db.info[_ENDED] = True
         fresh = secrets.token_urlsafe(32)
         copy = LoginSession(
             kind=row.kind,
@@ -269,6 +407,7 @@ class SessionStore:
         """Sign out: the session of this token ends now (nothing happens for an unknown one)."""
         if not token or len(token) > TOKEN_MAX:
             return
+        db.info[_ENDED] = True
         db.execute(
             update(LoginSession)
             .where(
@@ -290,6 +429,7 @@ class SessionStore:
         )
         if channel is not None:
             q = q.where(LoginSession.channel == channel)
+        db.info[_ENDED] = True
         db.execute(q.values(revoked_at=self.clock()))
 
     def purge(self, db: Session) -> int:

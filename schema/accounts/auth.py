@@ -38,7 +38,9 @@ def current_account(info: Info) -> Account:
     token = bearer_token(info)
     if token is None:
         raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    account, session = m.accounts.authenticate_session(db, token)
+    # the session the API budget looked up for this request, if it had to (schema/budget.py)
+    opened = getattr(info.context.request.state, "opened_session", None)
+    account, session = m.accounts.adopt_session(db, token, opened)
     info.context.account, info.context.session = account, session
     return account
 

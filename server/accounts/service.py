@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from server.clock import Clock
 from server.crypto import Vault
 from server.errors import FieldProblem, ValidationFailed
 from server.limits import Limiter
-from server.sessions import Lifetime, LiveSession, SessionKind, SessionStore
+from server.sessions import Lifetime, LiveSession, Opened, SessionKind, SessionStore
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
 _hasher = passwords.hasher
@@ -136,6 +137,17 @@ class AccountsService:
             raise Unauthenticated("Sign in again: the session has ended.")
         session, account = found
         return account, session
+
+    def adopt_session(
+        self, db: Session, token: str, opened: Opened[Any] | None
+    ) -> tuple[Account, LiveSession]:
+        """`authenticate_session`, from the session found for this request's token moments
+        before it ran (the API budget's look) when there is one: not read again."""
+        if opened is not None and opened.session.kind is SessionKind.MEMBER:
+            adopted = self.sessions.adopt(db, opened)
+            if adopted is not None and isinstance(adopted[1], Account):
+                return adopted[1], adopted[0]
+        return self.authenticate_session(db, token)
 
     def authenticate(self, db: Session, token: str) -> Account:
         return self.authenticate_session(db, token)[0]
