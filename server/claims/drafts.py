@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
@@ -60,6 +61,7 @@ from server.claims.claimant_views import (
 )
 from server.claims.core import (
     ClaimContext,
+    active_documents,
     find_duplicates,
     member_claim,
     next_claim_no,
@@ -76,6 +78,7 @@ from server.claims.models import (
     ClaimDocument,
     ClaimDuplicate,
     ClaimInvoice,
+    ClaimLimitOverride,
     ClaimStatus,
     ContactProfile,
     IncidentType,
@@ -494,14 +497,50 @@ def remove_document(db: Session, cx: ClaimContext, account: Account, document_id
 
 def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[ClaimRuleBroken]:
     """Every rule that would refuse the claim now, in the order of the steps."""
-    return _submission_checks(db, cx, claim)[0]
+    return _submission_checks(db, cx, claim, _draft_facts(db, claim))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the checks read besides the claim: the contact on file and the person's limit
+    set by the claims department (the documents are put on the claim itself)."""
+
+    contact: ContactProfile | None
+    override: ClaimLimitOverride | None
+
+
+def _facts_query() -> Any:
+    # one row per document (or one without), the contact and the override on each
+    return (
+        select(ContactProfile, ClaimLimitOverride, ClaimDocument)
+        .select_from(Claim)
+        .outerjoin(ContactProfile, ContactProfile.account_id == Claim.account_id)
+        .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+        .outerjoin(ClaimDocument, ClaimDocument.claim_id == Claim.id)
+        .where(Claim.id == bindparam("claim_id"))
+        .order_by(ClaimDocument.id)
+    )
+
+
+_FACTS = _facts_query()
+
+
+def _draft_facts(db: Session, claim: Claim) -> _Facts:
+    """The contact, the limit override and the claim's documents (read afresh: uploads
+    arrive in other requests; `claim.documents` holds them afterwards) in one statement."""
+    rows = db.execute(_FACTS, {"claim_id": claim.id}).all()
+    contact, override = (rows[0][0], rows[0][1]) if rows else (None, None)
+    set_committed_value(claim, "documents", [row[2] for row in rows if row[2] is not None])
+    if contact is not None:
+        remember_contact(db, contact)
+    return _Facts(contact=contact, override=override)
 
 
 def _submission_checks(
-    db: Session, cx: ClaimContext, claim: Claim
+    db: Session, cx: ClaimContext, claim: Claim, facts: _Facts
 ) -> tuple[list[ClaimRuleBroken], int | None]:
     """`submission_problems`, and the online limit they were checked against (submission
-    writes it on the claim)."""
+    writes it on the claim). `facts` were read with the claim's documents."""
     out: list[ClaimRuleBroken] = []
     limit: int | None = None
     rules = cx.rules.get(claim.plan_rules)
@@ -516,7 +555,7 @@ def _submission_checks(
     attempt(check_notice, claim.notice_accepted_at is not None)
     attempt(claim_relation, claim.policy, claim.applicant_id, rules, today)
     attempt(check_in_force, claim.policy, today)
-    attempt(check_contact, contact_of(db, claim.account_id) if claim.account_id else None)
+    attempt(check_contact, facts.contact if claim.account_id else None)
     if None in (claim.address_enc, claim.incident_type, claim.incident_date, claim.claim_type):
         out.append(
             ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the basic information.", field="basics")
@@ -549,7 +588,7 @@ def _submission_checks(
     else:
         out += [rule_broken(p) for p in region_problems(rules, claim.province, claim.city)]
         attempt(check_payee, claim.payee)
-        limit = online_limit_fen(db, rules, claim.insured_id)
+        limit = facts.override.limit_fen if facts.override is not None else rules.online_limit_fen
         attempt(check_amount, rules, claim.claim_type, claim.invoice_total_fen, limit)
         # the year's total may have moved since the steps (another claim sent meanwhile)
         attempt(
@@ -562,7 +601,7 @@ def _submission_checks(
             incident_date=claim.incident_date,
             amount_fen=claim.invoice_total_fen,
         )
-    missing = missing_categories(db, cx, claim)
+    missing = _missing(rules, claim.claim_type, active_documents(claim))
     if missing:
         names = "、".join(c.name for c in (rules.category(code) for code in missing) if c)
         out.append(
@@ -581,10 +620,14 @@ def _submission_checks(
 
 def missing_categories(db: Session, cx: ClaimContext, claim: Claim) -> list[str]:
     rules = cx.rules.get(claim.plan_rules)
-    ctype = rules.claim_type(claim.claim_type) if claim.claim_type else None
+    return _missing(rules, claim.claim_type, documents_of(db, claim))
+
+
+def _missing(rules: PlanRules, claim_type: str | None, documents: list[ClaimDocument]) -> list[str]:
+    ctype = rules.claim_type(claim_type) if claim_type else None
     if ctype is None:
         return []
-    have = {d.category for d in documents_of(db, claim)}
+    have = {d.category for d in documents}
     return [c for c in ctype.required if c not in have]
 
 
@@ -659,27 +702,23 @@ def submit(
     """
     require_verified(account)
     key = check.client_key(client_key)
+    postgres = db.get_bind().dialect.name == "postgresql"
     # the draft and the claim holding the key, if another, in one statement, locked in
     # the order of their ids (so two requests never wait on each other crosswise): two
     # submissions of one draft take turns, and the second sees what the first did
-    rows = db.scalars(
-        select(Claim)
-        .where(Claim.account_id == account.id, or_(Claim.id == claim_id, Claim.client_key == key))
-        # what the rules and the announcement read, in the same statement
-        .options(joinedload(Claim.policy), joinedload(Claim.payee), joinedload(Claim.insured))
-        .order_by(Claim.id)
-        .with_for_update(of=Claim)
-        .execution_options(populate_existing=True)
-    ).unique()
-    found = {row.id: row for row in rows}
-    done = next((row for row in found.values() if row.client_key == key), None)
+    rows = db.execute(
+        _LOCKED_PG if postgres else _LOCKED,
+        {"account_id": account.id, "claim_id": claim_id, "wanted_key": key},
+    ).all()
+    found = {row[0].id: row for row in rows}
+    done = next((row[0] for row in rows if row[0].client_key == key), None)
     if done is not None and done.status is not S.DRAFT:
         if done.id != claim_id:
             raise _key_reused()
         return done
-    claim = found.get(claim_id)
-    if claim is None:
+    if claim_id not in found:
         raise ClaimNotFound("No such claim among yours.")
+    claim, contact, override = found[claim_id]
     if claim.status is not S.DRAFT:
         if claim.client_key == key:
             return claim  # submitted by a concurrent request with this key
@@ -687,8 +726,14 @@ def submit(
     code_problem = sms_code_problem(sms_code)
     if code_problem is not None:
         raise ValidationFailed([code_problem])
-    _take_key(db, claim, key)
-    problems, limit = _submission_checks(db, cx, claim)
+    if done is not None and done.id != claim_id:
+        raise _key_reused()  # another draft holds it (a submission of it failed)
+    if postgres:
+        _take_key_locked(db, claim, key)
+    else:
+        _take_key(db, claim, key)
+    documents_of(db, claim)  # read afresh, after the row was locked
+    problems, limit = _submission_checks(db, cx, claim, _Facts(contact, override))
     if problems:
         raise problems[0]
     rules = cx.rules.get(claim.plan_rules)
@@ -712,7 +757,7 @@ def submit(
         now=now,
         channel=claim.channel,
     )
-    # claim.documents was read afresh by submission_problems, after the row was locked:
+    # claim.documents was read afresh above, after the row was locked:
     # an upload records its files under that lock, so none can have arrived since
     flags = flag_duplicates(db, claim, now)
     if flags:
@@ -744,8 +789,74 @@ def _key_reused() -> ValidationFailed:
     )
 
 
+# pg_advisory_xact_lock(_KEY_LOCK, account id): taken by a submission before its rows are
+# locked, so writing a client key never waits on another account's submission, and two of
+# one account's submissions take turns
+_KEY_LOCK = 0x636B
+
+
+def _locked_query(postgres: bool) -> Any:
+    account_id = bindparam("account_id", type_=Integer)
+    stmt = (
+        select(Claim, ContactProfile, ClaimLimitOverride)
+        # what the checks read besides the claim, in the same statement
+        .outerjoin(ContactProfile, ContactProfile.account_id == Claim.account_id)
+        .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+        .where(
+            Claim.account_id == account_id,
+            or_(Claim.id == bindparam("claim_id"), Claim.client_key == bindparam("wanted_key")),
+        )
+        # what the rules and the announcement read, in the same statement
+        .options(joinedload(Claim.policy), joinedload(Claim.payee), joinedload(Claim.insured))
+        .order_by(Claim.id)
+        .with_for_update(of=Claim)
+        .execution_options(populate_existing=True)
+    )
+    if postgres:
+        # an uncorrelated subquery: PostgreSQL runs it once, before reading any row
+        lock = select(func.pg_advisory_xact_lock(_KEY_LOCK, account_id)).scalar_subquery()
+        stmt = stmt.where(lock.is_not(None))
+    return stmt
+
+
+_LOCKED = _locked_query(postgres=False)
+_LOCKED_PG = _locked_query(postgres=True)
+_holder = aliased(Claim)
+# the key written unless a claim of the account holds it already: read in a snapshot taken
+# after the account's lock, so every other submission that could write it has ended
+_TAKE_KEY = (
+    update(Claim)
+    .where(
+        Claim.id == bindparam("draft_id"),
+        ~exists().where(
+            _holder.account_id == bindparam("owner_id"),
+            _holder.client_key == bindparam("wanted_key"),
+        ),
+    )
+    .values(client_key=bindparam("wanted_key"))
+    .returning(Claim.id)
+)
+
+
+def _take_key_locked(db: Session, claim: Claim, key: str) -> None:
+    """PostgreSQL: write the key on the draft in one statement that cannot fail on the
+    unique constraint (the account's submissions take turns: `_KEY_LOCK`); a key another
+    claim holds is refused with nothing written."""
+    if claim.client_key == key:
+        return
+    taken = db.execute(
+        _TAKE_KEY,
+        {"draft_id": claim.id, "owner_id": claim.account_id, "wanted_key": key},
+        execution_options={"synchronize_session": False},
+    ).first()
+    if taken is None:
+        raise _key_reused()
+    set_committed_value(claim, "client_key", key)
+
+
 def _take_key(db: Session, claim: Claim, key: str) -> None:
-    """Write the key on the draft; the unique constraint refuses one held by another claim."""
+    """SQLite: write the key on the draft; the unique constraint refuses one held by another
+    claim (a savepoint keeps the session usable)."""
     if claim.client_key == key:
         return
     savepoint = db.begin_nested()
