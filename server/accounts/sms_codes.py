@@ -14,9 +14,9 @@ import enum
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import (
@@ -108,7 +108,7 @@ def _live(phone_hash: Any, purpose: Any) -> tuple[Any, ...]:
 def _issue_statement(queued: bool) -> Any:
     """PostgreSQL: the new code's INSERT, the older codes' UPDATE as a CTE (their ids come
     back with the new code's) and, with `queued`, the development outbox's row as another."""
-    code = SmsCode.__table__
+    code = cast(Table, SmsCode.__table__)
     c = code.c
     older = (
         update(code)

@@ -7,9 +7,9 @@ import json
 import logging
 import re
 import urllib.parse
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import SmsDeliveryFailed
@@ -48,7 +48,7 @@ class OutboxSender:
         from server.accounts.models import SmsOutbox
 
         c = SmsOutbox.__table__.c
-        return insert(SmsOutbox.__table__).values(
+        return insert(cast(Table, SmsOutbox.__table__)).values(
             {n: bindparam(f"sms_{n}", type_=c[n].type) for n in _OUTBOX_COLUMNS}
         )
 
