@@ -536,6 +536,36 @@ def _draft_facts(db: Session, claim: Claim) -> _Facts:
     return _Facts(contact=contact, override=override)
 
 
+_DRAFT_WITH_FACTS = (
+    select(Claim, ContactProfile, ClaimLimitOverride)
+    .outerjoin(ContactProfile, ContactProfile.account_id == Claim.account_id)
+    .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+    .where(Claim.id == bindparam("claim_id"))
+    # what the rules read (as own_draft), and the documents read afresh
+    .options(
+        joinedload(Claim.policy),
+        joinedload(Claim.payee),
+        joinedload(Claim.applicant),
+        joinedload(Claim.documents),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
+def _draft_with_facts(db: Session, account: Account, claim_id: int) -> tuple[Claim, _Facts]:
+    """`own_draft` and `_draft_facts` in one statement."""
+    require_verified(account)
+    row = db.execute(_DRAFT_WITH_FACTS, {"claim_id": claim_id}).unique().one_or_none()
+    if row is None or row[0].account_id != account.id:
+        raise ClaimNotFound("No such claim among yours.")
+    claim, contact, override = row
+    if claim.status is not S.DRAFT:
+        raise WrongClaimState("This claim has been submitted; it can no longer be changed.")
+    if contact is not None:
+        remember_contact(db, contact)
+    return claim, _Facts(contact=contact, override=override)
+
+
 def _submission_checks(
     db: Session, cx: ClaimContext, claim: Claim, facts: _Facts
 ) -> tuple[list[ClaimRuleBroken], int | None]:
@@ -674,8 +704,8 @@ def send_confirmation_code(
     db: Session, cx: ClaimContext, account: Account, claim_id: int
 ) -> SentConfirmation:
     """The CONFIRM_CLAIM code, to the applicant's own mobile, once the draft is complete."""
-    claim = own_draft(db, account, claim_id)
-    problems = submission_problems(db, cx, claim)
+    claim, facts = _draft_with_facts(db, account, claim_id)
+    problems = _submission_checks(db, cx, claim, facts)[0]
     if problems:
         raise problems[0]
     phone = cx.vault.decrypt(account.phone_enc)
@@ -719,6 +749,8 @@ def submit(
     if claim_id not in found:
         raise ClaimNotFound("No such claim among yours.")
     claim, contact, override = found[claim_id]
+    if contact is not None:
+        remember_contact(db, contact)  # the announcement reads it again
     if claim.status is not S.DRAFT:
         if claim.client_key == key:
             return claim  # submitted by a concurrent request with this key
