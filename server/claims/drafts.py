@@ -14,13 +14,14 @@ is submitted, and the unique constraint on the key settles a race between two dr
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -60,6 +61,7 @@ from server.claims.claimant_views import (
     payee_view,
 )
 from server.claims.core import (
+    TRANSITIONS,
     ClaimContext,
     active_documents,
     find_duplicates,
@@ -77,6 +79,7 @@ from server.claims.models import (
     Claim,
     ClaimDocument,
     ClaimDuplicate,
+    ClaimEvent,
     ClaimInvoice,
     ClaimLimitOverride,
     ClaimStatus,
@@ -772,26 +775,33 @@ def submit(
     check_declaration(rules, declaration_version)
     cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.CONFIRM_CLAIM, sms_code)
     now = cx.now()
+    changes: dict[str, Any] = {
+        "claim_no": next_claim_no(db, now),
+        "limit_fen": limit,  # read by the checks above (no problem: the amount was checked)
+        "submitted_at": now,
+        "waiting_since": now,
+    }
     if rules.declaration is not None:
-        claim.declaration_version = rules.declaration.version
-        claim.declaration_accepted_at = now
-    claim.claim_no = next_claim_no(db, now)
-    claim.limit_fen = limit  # read by the checks above (no problem: the amount was checked)
-    claim.submitted_at = now
-    claim.waiting_since = now
-    transition(
-        db,
-        claim,
-        S.SUBMITTED,
-        "SUBMITTED",
-        actor=Actor.CLAIMANT,
-        actor_id=account.id,
-        now=now,
-        channel=claim.channel,
-    )
-    # claim.documents was read afresh above, after the row was locked:
-    # an upload records its files under that lock, so none can have arrived since
+        changes["declaration_version"] = rules.declaration.version
+        changes["declaration_accepted_at"] = now
+    # claim.documents was read afresh above, after the row was locked: an upload records
+    # its files under that lock, so none can have arrived since
     flags = flag_duplicates(db, claim, now)
+    if postgres and not flags:
+        _write_submitted(db, claim, changes, account.id, now)
+    else:
+        for name, value in changes.items():
+            setattr(claim, name, value)
+        transition(
+            db,
+            claim,
+            S.SUBMITTED,
+            "SUBMITTED",
+            actor=Actor.CLAIMANT,
+            actor_id=account.id,
+            now=now,
+            channel=claim.channel,
+        )
     if flags:
         bases = sorted({f.basis for f in flags})
         record(
@@ -807,6 +817,72 @@ def submit(
     db.flush()
     log.info("claim %s submitted (claim id %s)", claim.claim_no, claim.id)
     return claim
+
+
+_EVENT_COLUMNS = (
+    "at",
+    "kind",
+    "status_from",
+    "status_to",
+    "actor",
+    "actor_id",
+    "channel",
+    "note",
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _submitted_statement(columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: the draft's UPDATE to SUBMITTED (with `columns`) as a CTE of its
+    timeline event's INSERT: one statement; no row if the claim is no longer a draft."""
+    claim = cast(Table, Claim.__table__)
+    event = cast(Table, ClaimEvent.__table__)
+    changed = (
+        update(claim)
+        .where(claim.c.id == bindparam("c_claim"), claim.c.status == S.DRAFT)
+        .values({c: bindparam(f"c_{c}", type_=claim.c[c].type) for c in columns})
+        .returning(claim.c.id)
+        .cte("submitted")
+    )
+    values = [bindparam(f"e_{c}", type_=event.c[c].type) for c in _EVENT_COLUMNS]
+    return (
+        insert(event)
+        .from_select(["claim_id", *_EVENT_COLUMNS], select(changed.c.id, *values))
+        .returning(event.c.id)
+    )
+
+
+def _write_submitted(
+    db: Session,
+    claim: Claim,
+    changes: dict[str, Any],
+    account_id: int,
+    now: datetime.datetime,
+) -> None:
+    """`transition` to SUBMITTED with `changes`, written in one statement rather than by
+    the session (the claim's attributes are set as written)."""
+    if S.SUBMITTED not in TRANSITIONS[claim.status]:
+        raise WrongClaimState("This claim has been submitted already.")
+    row = {**changes, "status": S.SUBMITTED, "updated_at": now}
+    event = {
+        "at": now,
+        "kind": "SUBMITTED",
+        "status_from": claim.status,
+        "status_to": S.SUBMITTED,
+        "actor": Actor.CLAIMANT,
+        "actor_id": account_id,
+        "channel": claim.channel,
+        "note": "",
+    }
+    params = {f"c_{c}": v for c, v in row.items()} | {f"e_{c}": v for c, v in event.items()}
+    params["c_claim"] = claim.id
+    written = db.execute(_submitted_statement(tuple(row)), params).first()
+    if written is None:
+        raise WrongClaimState("This claim has been submitted already.")
+    for name, value in row.items():
+        set_committed_value(claim, name, value)
+    if "events" in claim.__dict__:
+        db.expire(claim, ["events"])  # the timeline has one more line
 
 
 def _key_reused() -> ValidationFailed:
