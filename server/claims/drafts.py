@@ -763,11 +763,11 @@ def submit(
         raise ValidationFailed([code_problem])
     if done is not None and done.id != claim_id:
         raise _key_reused()  # another draft holds it (a submission of it failed)
-    if postgres:
-        _take_key_locked(db, claim, key)
+    if postgres and claim.client_key != key:
+        _take_key_with_documents(db, claim, key)
     else:
         _take_key(db, claim, key)
-    documents_of(db, claim)  # read afresh, after the row was locked
+        documents_of(db, claim)  # read afresh, after the row was locked
     problems, limit = _submission_checks(db, cx, claim, _Facts(contact, override))
     if problems:
         raise problems[0]
@@ -932,39 +932,51 @@ _LOCKED_PG = _locked_query(postgres=True)
 _holder = aliased(Claim)
 # the key written unless a claim of the account holds it already: read in a snapshot taken
 # after the account's lock, so every other submission that could write it has ended
+_table = cast(Table, Claim.__table__)
 _TAKE_KEY = (
-    update(Claim)
+    update(_table)
     .where(
-        Claim.id == bindparam("draft_id"),
+        _table.c.id == bindparam("draft_id"),
         ~exists().where(
             _holder.account_id == bindparam("owner_id"),
             _holder.client_key == bindparam("wanted_key"),
         ),
     )
     .values(client_key=bindparam("wanted_key"))
-    .returning(Claim.id)
+    .returning(_table.c.id)
+    .cte("key_taken")
+)
+_taken = select(func.count().label("taken")).select_from(_TAKE_KEY).subquery("taken")
+# the key's UPDATE (a CTE) and the draft's documents in one statement: a row for each
+# document, or one without, each saying whether the key was written
+_KEY_AND_DOCUMENTS = (
+    select(ClaimDocument, _taken.c.taken)
+    .add_cte(_TAKE_KEY)
+    .select_from(_taken)
+    .outerjoin(ClaimDocument, ClaimDocument.claim_id == bindparam("draft_id"))
+    .order_by(ClaimDocument.id)
 )
 
 
-def _take_key_locked(db: Session, claim: Claim, key: str) -> None:
-    """PostgreSQL: write the key on the draft in one statement that cannot fail on the
-    unique constraint (the account's submissions take turns: `_KEY_LOCK`); a key another
-    claim holds is refused with nothing written."""
-    if claim.client_key == key:
-        return
-    taken = db.execute(
-        _TAKE_KEY,
+def _take_key_with_documents(db: Session, claim: Claim, key: str) -> None:
+    """PostgreSQL: write the key on the draft in a statement that cannot fail on the unique
+    constraint (the account's submissions take turns: `_KEY_LOCK`), which also reads the
+    draft's documents afresh (`claim.documents` holds them afterwards). A key another claim
+    holds is refused with nothing written."""
+    rows = db.execute(
+        _KEY_AND_DOCUMENTS,
         {"draft_id": claim.id, "owner_id": claim.account_id, "wanted_key": key},
-        execution_options={"synchronize_session": False},
-    ).first()
-    if taken is None:
+    ).all()
+    if not rows[0].taken:
         raise _key_reused()
     set_committed_value(claim, "client_key", key)
+    set_committed_value(claim, "documents", [r[0] for r in rows if r[0] is not None])
 
 
 def _take_key(db: Session, claim: Claim, key: str) -> None:
-    """SQLite: write the key on the draft; the unique constraint refuses one held by another
-    claim (a savepoint keeps the session usable)."""
+    """Write the key on the draft; the unique constraint refuses one held by another claim
+    (a savepoint keeps the session usable). SQLite's way (PostgreSQL's is
+    `_take_key_with_documents`)."""
     if claim.client_key == key:
         return
     savepoint = db.begin_nested()
