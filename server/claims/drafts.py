@@ -8,7 +8,9 @@ again, since rules, limits, ages and documents may have changed since a step was
 
 Submission is idempotent per (account, client key): the client sends the same key when
 it retries, and gets the claim the first attempt made. The draft row is locked while it
-is submitted, and the unique constraint on the key settles a race between two drafts.
+is submitted. A race of one key on two drafts: on PostgreSQL one account's submissions
+take turns on an advisory lock, so the key is checked and written by one UPDATE that
+cannot break the unique constraint; on SQLite the constraint refuses it in a savepoint.
 """
 
 from __future__ import annotations
