@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -137,6 +138,35 @@ def _issue_statement(queued: bool) -> Any:
     if queued:
         stmt = stmt.add_cte(OutboxSender.statement().cte("sms"))
     return stmt
+
+
+@functools.lru_cache(maxsize=2)
+def _take_statement(bound: bool) -> Any:
+    """`consume`'s UPDATE, built once: the newest live code (of the account with `bound`)
+    marked used, its hash, salt and tries returned. The outer WHERE repeats "unused" so
+    that a request that waited on the row's lock sees what the other one wrote."""
+    unused = (SmsCode.used_at.is_(None), SmsCode.invalidated_at.is_(None))
+    now = bindparam("t_now", type_=SmsCode.__table__.c.used_at.type)
+    newest = (
+        select(SmsCode.id)
+        .where(
+            SmsCode.phone_hash == bindparam("t_phone_hash"),
+            SmsCode.purpose == bindparam("t_purpose"),
+            *unused,
+            SmsCode.expires_at > now,
+            SmsCode.account_id == bindparam("t_account") if bound else SmsCode.account_id.is_(None),
+        )
+        .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
+        .limit(1)
+        .with_for_update()
+        .scalar_subquery()
+    )
+    return (
+        update(SmsCode)
+        .where(SmsCode.id == newest, *unused)
+        .values(used_at=now)
+        .returning(SmsCode.id, SmsCode.code_hash, SmsCode.salt, SmsCode.attempts)
+    )
 
 
 _ISSUE = _issue_statement(queued=False)
@@ -267,31 +297,16 @@ class SmsCodes:
         """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
-        unused = (SmsCode.used_at.is_(None), SmsCode.invalidated_at.is_(None))
-        newest = (
-            select(SmsCode.id)
-            .where(
-                SmsCode.phone_hash == phone_hash,
-                SmsCode.purpose == purpose.value,
-                *unused,
-                SmsCode.expires_at > now,
-                SmsCode.account_id.is_(None)
-                if account_id is None
-                else SmsCode.account_id == account_id,
-            )
-            .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
-            .limit(1)
-            .with_for_update()
-            .scalar_subquery()
-        )
         # one statement: the newest live code is taken as used and its hash comes back; a
-        # wrong code puts it back with one more try. The outer WHERE repeats "unused" so
-        # that a request that waited on the row's lock sees what the other one wrote.
+        # wrong code puts it back with one more try
         row = db.execute(
-            update(SmsCode)
-            .where(SmsCode.id == newest, *unused)
-            .values(used_at=now)
-            .returning(SmsCode.id, SmsCode.code_hash, SmsCode.salt, SmsCode.attempts),
+            _take_statement(account_id is not None),
+            {
+                "t_phone_hash": phone_hash,
+                "t_purpose": purpose.value,
+                "t_now": now,
+                "t_account": account_id,
+            },
             execution_options={"synchronize_session": "fetch"},
         ).one_or_none()
         if row is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import logging
@@ -42,9 +43,10 @@ class OutboxSender:
         self.logged(phone, text)
 
     @staticmethod
+    @functools.cache
     def statement() -> Any:
-        """The outbox row's INSERT, its values bound by the names `row` gives (a caller
-        may write it as a CTE of its own statement, then call `logged`)."""
+        """The outbox row's INSERT (built once), its values bound by the names `row` gives
+        (a caller may write it as a CTE of its own statement, then call `logged`)."""
         from server.accounts.models import SmsOutbox
 
         c = SmsOutbox.__table__.c
