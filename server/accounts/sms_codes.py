@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.errors import (
@@ -28,7 +30,7 @@ from server.accounts.models import SmsCode
 from server.clock import Clock
 from server.crypto import Vault
 from server.limits import GLOBAL, Limiter, Policy, key_of
-from server.notify.sms import SmsSender
+from server.notify.sms import OutboxSender, SmsSender
 
 VALID_FOR = datetime.timedelta(minutes=5)
 RESEND_AFTER = datetime.timedelta(seconds=120)
@@ -94,6 +96,83 @@ class SentCode:
     expires_in_seconds: int
 
 
+def _live(phone_hash: Any, purpose: Any) -> tuple[Any, ...]:
+    """The codes of one mobile and purpose not used nor ended yet."""
+    return (
+        SmsCode.phone_hash == phone_hash,
+        SmsCode.purpose == (purpose.value if isinstance(purpose, Purpose) else purpose),
+        SmsCode.used_at.is_(None),
+        SmsCode.invalidated_at.is_(None),
+    )
+
+
+def _issue_statement(queued: bool) -> Any:
+    """PostgreSQL: the new code's INSERT, the older codes' UPDATE as a CTE (their ids come
+    back with the new code's) and, with `queued`, the development outbox's row as another."""
+    code = cast(Table, SmsCode.__table__)
+    c = code.c
+    older = (
+        update(code)
+        .where(
+            *_live(
+                bindparam("new_phone_hash", type_=c.phone_hash.type),
+                bindparam("new_purpose", type_=c.purpose.type),
+            )
+        )
+        .values(invalidated_at=bindparam("now", type_=c.invalidated_at.type))
+        .returning(c.id)
+        .cte("older")
+    )
+    names = ("code_hash", "salt", "created_at", "expires_at", "attempts", "account_id")
+    stmt = (
+        insert(code)
+        .values(
+            phone_hash=bindparam("new_phone_hash", type_=c.phone_hash.type),
+            purpose=bindparam("new_purpose", type_=c.purpose.type),
+            # named apart from the columns (an UPDATE would take such a name as a value)
+            **{n: bindparam(f"new_{n}", type_=c[n].type) for n in names},
+        )
+        .returning(c.id, select(func.array_agg(older.c.id)).scalar_subquery())
+        .add_cte(older)
+    )
+    if queued:
+        stmt = stmt.add_cte(OutboxSender.statement().cte("sms"))
+    return stmt
+
+
+@functools.lru_cache(maxsize=2)
+def _take_statement(bound: bool) -> Any:
+    """`consume`'s UPDATE, built once: the newest live code (of the account with `bound`)
+    marked used, its hash, salt and tries returned. The outer WHERE repeats "unused" so
+    that a request that waited on the row's lock sees what the other one wrote."""
+    unused = (SmsCode.used_at.is_(None), SmsCode.invalidated_at.is_(None))
+    now = bindparam("t_now", type_=SmsCode.__table__.c.used_at.type)
+    newest = (
+        select(SmsCode.id)
+        .where(
+            SmsCode.phone_hash == bindparam("t_phone_hash"),
+            SmsCode.purpose == bindparam("t_purpose"),
+            *unused,
+            SmsCode.expires_at > now,
+            SmsCode.account_id == bindparam("t_account") if bound else SmsCode.account_id.is_(None),
+        )
+        .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
+        .limit(1)
+        .with_for_update()
+        .scalar_subquery()
+    )
+    return (
+        update(SmsCode)
+        .where(SmsCode.id == newest, *unused)
+        .values(used_at=now)
+        .returning(SmsCode.id, SmsCode.code_hash, SmsCode.salt, SmsCode.attempts)
+    )
+
+
+_ISSUE = _issue_statement(queued=False)
+_ISSUE_QUEUED = _issue_statement(queued=True)
+
+
 class SmsCodes:
     def __init__(self, vault: Vault, sender: SmsSender, clock: Clock, limiter: Limiter) -> None:
         self.vault = vault
@@ -130,17 +209,6 @@ class SmsCodes:
             if decision.policy == RESEND.name:
                 raise SmsTooSoon(f"A new code can be sent in {wait} seconds.", wait)
             raise SmsRateLimited(_RATE_LIMITED[decision.policy].format(wait=wait), wait)
-        # an older code of the same purpose stops working when a new one is issued
-        older = (
-            update(SmsCode)
-            .where(
-                SmsCode.phone_hash == phone_hash,
-                SmsCode.purpose == purpose.value,
-                SmsCode.used_at.is_(None),
-                SmsCode.invalidated_at.is_(None),
-            )
-            .values(invalidated_at=now)
-        )
         code = f"{secrets.randbelow(1_000_000):06d}"
         salt = secrets.token_hex(8)
         fresh = {
@@ -153,28 +221,57 @@ class SmsCodes:
             "attempts": 0,
             "account_id": account_id,
         }
+        text = f"【健康保险】您正在{_TEXT[purpose]}，验证码{code}，5分钟内有效，请勿告诉他人。"
+        sender = self.sender
+        queued = deliver and isinstance(sender, OutboxSender)
         if db.get_bind().dialect.name == "postgresql":
             # one statement: the older codes' UPDATE is a CTE of the new code's INSERT (both
-            # see the same snapshot, so the new code is not among those invalidated)
-            db.execute(
-                insert(SmsCode).values(**fresh).add_cte(older.returning(SmsCode.id).cte("older")),
-                execution_options={"synchronize_session": False},
-            )
+            # see the same snapshot, so the new code is not among those invalidated), and so
+            # is the development outbox's row
+            params = {f"new_{name}": value for name, value in fresh.items()}
+            params["now"] = now
+            if queued:
+                assert isinstance(sender, OutboxSender)
+                params.update(sender.row(phone, text))
+            row = db.execute(_ISSUE_QUEUED if queued else _ISSUE, params).one()
+            code_id, older = row[0], list(row[1] or ())
         else:
-            db.execute(older)
-            db.add(SmsCode(**fresh))
+            older = list(
+                db.scalars(
+                    update(SmsCode)
+                    .where(*_live(phone_hash, purpose))
+                    .values(invalidated_at=now)
+                    .returning(SmsCode.id),
+                    execution_options={"synchronize_session": False},
+                )
+            )
+            stored = SmsCode(**fresh)
+            db.add(stored)
             db.flush()
+            code_id = stored.id
+            queued = False
         if deliver:
             try:
-                self.sender.send(
-                    db,
-                    phone,
-                    f"【健康保险】您正在{_TEXT[purpose]}，验证码{code}，5分钟内有效，请勿告诉他人。",
-                )
+                if queued:
+                    assert isinstance(sender, OutboxSender)
+                    sender.logged(phone, text)
+                else:
+                    sender.send(db, phone, text)
             except SmsDeliveryFailed:
-                self.limiter.refund(db, budgets)  # nothing was sent: nothing is spent
+                # nothing was sent: nothing is spent, and the older codes work again (their
+                # rows stay locked by this transaction: no one else changed them meanwhile)
+                self._withdraw(db, code_id, older)
+                self.limiter.refund(db, budgets)
                 raise
         return SentCode(int(RESEND_AFTER.total_seconds()), int(VALID_FOR.total_seconds()))
+
+    def _withdraw(self, db: Session, code_id: int, older: list[int]) -> None:
+        db.execute(delete(SmsCode).where(SmsCode.id == code_id))
+        if older:
+            db.execute(
+                update(SmsCode).where(SmsCode.id.in_(older)).values(invalidated_at=None),
+                execution_options={"synchronize_session": False},
+            )
 
     def _budgets(
         self, phone: str, purpose: Purpose, client: str | None
@@ -200,31 +297,16 @@ class SmsCodes:
         """
         now = self.clock()
         phone_hash = self.vault.lookup(phone, kind="phone")
-        unused = (SmsCode.used_at.is_(None), SmsCode.invalidated_at.is_(None))
-        newest = (
-            select(SmsCode.id)
-            .where(
-                SmsCode.phone_hash == phone_hash,
-                SmsCode.purpose == purpose.value,
-                *unused,
-                SmsCode.expires_at > now,
-                SmsCode.account_id.is_(None)
-                if account_id is None
-                else SmsCode.account_id == account_id,
-            )
-            .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
-            .limit(1)
-            .with_for_update()
-            .scalar_subquery()
-        )
         # one statement: the newest live code is taken as used and its hash comes back; a
-        # wrong code puts it back with one more try. The outer WHERE repeats "unused" so
-        # that a request that waited on the row's lock sees what the other one wrote.
+        # wrong code puts it back with one more try
         row = db.execute(
-            update(SmsCode)
-            .where(SmsCode.id == newest, *unused)
-            .values(used_at=now)
-            .returning(SmsCode.id, SmsCode.code_hash, SmsCode.salt, SmsCode.attempts),
+            _take_statement(account_id is not None),
+            {
+                "t_phone_hash": phone_hash,
+                "t_purpose": purpose.value,
+                "t_now": now,
+                "t_account": account_id,
+            },
             execution_options={"synchronize_session": "fetch"},
         ).one_or_none()
         if row is None:

@@ -388,6 +388,23 @@ def tell(
         email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
     if email_body and email:
         queued.append((outbox.Channel.EMAIL, email, email_subject, email_body, f"{dedupe}:email"))
+    if account is not None and db.get_bind().dialect.name == "postgresql":
+        # one statement: the in-app message's INSERT, the SMS and e-mail rows a CTE of it
+        queue = outbox.queue_statement(db, queued, vault=cx.vault, now=now)
+        post = messages.POST if queue is None else messages.POST.add_cte(queue.cte("queued"))
+        params = messages.post_values(
+            account_id=account.id,
+            kind=kind,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            language=lang,
+            title=title,
+            body=message,
+            dedupe_key=app_dedupe or f"{dedupe}:app",
+            now=now,
+        )
+        db.execute(post, params)
+        return
     outbox.enqueue_all(db, queued, vault=cx.vault, now=now)  # one statement for both
     if account is None:
         return  # no app account: SMS and e-mail only

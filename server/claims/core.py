@@ -5,15 +5,18 @@ documents, duplicate checks and who may see a claim.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnClause,
     ScalarSelect,
+    Table,
+    bindparam,
     func,
     inspect,
     literal,
@@ -219,6 +222,19 @@ def transition(
 # --- claim numbers -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=2)
+def _number_upsert(dialect: str) -> Any:
+    """The day's counter raised by one (built once per dialect; the day is bound)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, ClaimNumberSequence.__table__)
+    return (
+        insert(table)
+        .values(day=bindparam("seq_day", type_=table.c.day.type), last=1)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+        .returning(table.c.last)
+    )
+
+
 def next_claim_no(db: Session, now: datetime.datetime) -> str:
     """VSHH + yymmdd (China date) + a sequence of at least 5 digits, e.g. VSHH26030200001.
 
@@ -227,18 +243,8 @@ def next_claim_no(db: Session, now: datetime.datetime) -> str:
     PostgreSQL, and SQLite serialises writers anyway.
     """
     day = now.astimezone(CHINA_TZ).strftime("%y%m%d")
-    dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = (
-        insert(ClaimNumberSequence)
-        .values(day=day, last=1)
-        .on_conflict_do_update(
-            index_elements=[ClaimNumberSequence.day],
-            set_={"last": ClaimNumberSequence.last + 1},
-        )
-        .returning(ClaimNumberSequence.last)
-    )
-    seq = db.execute(upsert).scalar_one()
+    upsert = _number_upsert(db.get_bind().dialect.name)
+    seq = db.execute(upsert, {"seq_day": day}).scalar_one()
     return f"{CLAIM_NO_PREFIX}{day}{seq:05d}"
 
 

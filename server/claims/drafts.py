@@ -8,21 +8,25 @@ again, since rules, limits, ages and documents may have changed since a step was
 
 Submission is idempotent per (account, client key): the client sends the same key when
 it retries, and gets the claim the first attempt made. The draft row is locked while it
-is submitted, and the unique constraint on the key settles a race between two drafts.
+is submitted. A race of one key on two drafts: on PostgreSQL one account's submissions
+take turns on an advisory lock, so the key is checked and written by one UPDATE that
+cannot break the unique constraint; on SQLite the constraint refuses it in a savepoint.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
@@ -59,7 +63,9 @@ from server.claims.claimant_views import (
     payee_view,
 )
 from server.claims.core import (
+    TRANSITIONS,
     ClaimContext,
+    active_documents,
     find_duplicates,
     member_claim,
     next_claim_no,
@@ -75,7 +81,9 @@ from server.claims.models import (
     Claim,
     ClaimDocument,
     ClaimDuplicate,
+    ClaimEvent,
     ClaimInvoice,
+    ClaimLimitOverride,
     ClaimStatus,
     ContactProfile,
     IncidentType,
@@ -494,14 +502,80 @@ def remove_document(db: Session, cx: ClaimContext, account: Account, document_id
 
 def submission_problems(db: Session, cx: ClaimContext, claim: Claim) -> list[ClaimRuleBroken]:
     """Every rule that would refuse the claim now, in the order of the steps."""
-    return _submission_checks(db, cx, claim)[0]
+    return _submission_checks(db, cx, claim, _draft_facts(db, claim))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the checks read besides the claim: the contact on file and the person's limit
+    set by the claims department (the documents are put on the claim itself)."""
+
+    contact: ContactProfile | None
+    override: ClaimLimitOverride | None
+
+
+def _facts_query() -> Any:
+    # one row per document (or one without), the contact and the override on each
+    return (
+        select(ContactProfile, ClaimLimitOverride, ClaimDocument)
+        .select_from(Claim)
+        .outerjoin(ContactProfile, ContactProfile.account_id == Claim.account_id)
+        .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+        .outerjoin(ClaimDocument, ClaimDocument.claim_id == Claim.id)
+        .where(Claim.id == bindparam("claim_id"))
+        .order_by(ClaimDocument.id)
+    )
+
+
+_FACTS = _facts_query()
+
+
+def _draft_facts(db: Session, claim: Claim) -> _Facts:
+    """The contact, the limit override and the claim's documents (read afresh: uploads
+    arrive in other requests; `claim.documents` holds them afterwards) in one statement."""
+    rows = db.execute(_FACTS, {"claim_id": claim.id}).all()
+    contact, override = (rows[0][0], rows[0][1]) if rows else (None, None)
+    set_committed_value(claim, "documents", [row[2] for row in rows if row[2] is not None])
+    if contact is not None:
+        remember_contact(db, contact)
+    return _Facts(contact=contact, override=override)
+
+
+_DRAFT_WITH_FACTS = (
+    select(Claim, ContactProfile, ClaimLimitOverride)
+    .outerjoin(ContactProfile, ContactProfile.account_id == Claim.account_id)
+    .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+    .where(Claim.id == bindparam("claim_id"))
+    # what the rules read (as own_draft), and the documents read afresh
+    .options(
+        joinedload(Claim.policy),
+        joinedload(Claim.payee),
+        joinedload(Claim.applicant),
+        joinedload(Claim.documents),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
+def _draft_with_facts(db: Session, account: Account, claim_id: int) -> tuple[Claim, _Facts]:
+    """`own_draft` and `_draft_facts` in one statement."""
+    require_verified(account)
+    row = db.execute(_DRAFT_WITH_FACTS, {"claim_id": claim_id}).unique().one_or_none()
+    if row is None or row[0].account_id != account.id:
+        raise ClaimNotFound("No such claim among yours.")
+    claim, contact, override = row
+    if claim.status is not S.DRAFT:
+        raise WrongClaimState("This claim has been submitted; it can no longer be changed.")
+    if contact is not None:
+        remember_contact(db, contact)
+    return claim, _Facts(contact=contact, override=override)
 
 
 def _submission_checks(
-    db: Session, cx: ClaimContext, claim: Claim
+    db: Session, cx: ClaimContext, claim: Claim, facts: _Facts
 ) -> tuple[list[ClaimRuleBroken], int | None]:
     """`submission_problems`, and the online limit they were checked against (submission
-    writes it on the claim)."""
+    writes it on the claim). `facts` were read with the claim's documents."""
     out: list[ClaimRuleBroken] = []
     limit: int | None = None
     rules = cx.rules.get(claim.plan_rules)
@@ -516,7 +590,7 @@ def _submission_checks(
     attempt(check_notice, claim.notice_accepted_at is not None)
     attempt(claim_relation, claim.policy, claim.applicant_id, rules, today)
     attempt(check_in_force, claim.policy, today)
-    attempt(check_contact, contact_of(db, claim.account_id) if claim.account_id else None)
+    attempt(check_contact, facts.contact if claim.account_id else None)
     if None in (claim.address_enc, claim.incident_type, claim.incident_date, claim.claim_type):
         out.append(
             ClaimRuleBroken("STEP_INCOMPLETE", "Fill in the basic information.", field="basics")
@@ -549,7 +623,7 @@ def _submission_checks(
     else:
         out += [rule_broken(p) for p in region_problems(rules, claim.province, claim.city)]
         attempt(check_payee, claim.payee)
-        limit = online_limit_fen(db, rules, claim.insured_id)
+        limit = facts.override.limit_fen if facts.override is not None else rules.online_limit_fen
         attempt(check_amount, rules, claim.claim_type, claim.invoice_total_fen, limit)
         # the year's total may have moved since the steps (another claim sent meanwhile)
         attempt(
@@ -562,7 +636,7 @@ def _submission_checks(
             incident_date=claim.incident_date,
             amount_fen=claim.invoice_total_fen,
         )
-    missing = missing_categories(db, cx, claim)
+    missing = _missing(rules, claim.claim_type, active_documents(claim))
     if missing:
         names = "、".join(c.name for c in (rules.category(code) for code in missing) if c)
         out.append(
@@ -581,10 +655,14 @@ def _submission_checks(
 
 def missing_categories(db: Session, cx: ClaimContext, claim: Claim) -> list[str]:
     rules = cx.rules.get(claim.plan_rules)
-    ctype = rules.claim_type(claim.claim_type) if claim.claim_type else None
+    return _missing(rules, claim.claim_type, documents_of(db, claim))
+
+
+def _missing(rules: PlanRules, claim_type: str | None, documents: list[ClaimDocument]) -> list[str]:
+    ctype = rules.claim_type(claim_type) if claim_type else None
     if ctype is None:
         return []
-    have = {d.category for d in documents_of(db, claim)}
+    have = {d.category for d in documents}
     return [c for c in ctype.required if c not in have]
 
 
@@ -631,8 +709,8 @@ def send_confirmation_code(
     db: Session, cx: ClaimContext, account: Account, claim_id: int
 ) -> SentConfirmation:
     """The CONFIRM_CLAIM code, to the applicant's own mobile, once the draft is complete."""
-    claim = own_draft(db, account, claim_id)
-    problems = submission_problems(db, cx, claim)
+    claim, facts = _draft_with_facts(db, account, claim_id)
+    problems = _submission_checks(db, cx, claim, facts)[0]
     if problems:
         raise problems[0]
     phone = cx.vault.decrypt(account.phone_enc)
@@ -659,27 +737,25 @@ def submit(
     """
     require_verified(account)
     key = check.client_key(client_key)
+    postgres = db.get_bind().dialect.name == "postgresql"
     # the draft and the claim holding the key, if another, in one statement, locked in
     # the order of their ids (so two requests never wait on each other crosswise): two
     # submissions of one draft take turns, and the second sees what the first did
-    rows = db.scalars(
-        select(Claim)
-        .where(Claim.account_id == account.id, or_(Claim.id == claim_id, Claim.client_key == key))
-        # what the rules and the announcement read, in the same statement
-        .options(joinedload(Claim.policy), joinedload(Claim.payee), joinedload(Claim.insured))
-        .order_by(Claim.id)
-        .with_for_update(of=Claim)
-        .execution_options(populate_existing=True)
-    ).unique()
-    found = {row.id: row for row in rows}
-    done = next((row for row in found.values() if row.client_key == key), None)
+    rows = db.execute(
+        _LOCKED_PG if postgres else _LOCKED,
+        {"account_id": account.id, "claim_id": claim_id, "wanted_key": key},
+    ).all()
+    found = {row[0].id: row for row in rows}
+    done = next((row[0] for row in rows if row[0].client_key == key), None)
     if done is not None and done.status is not S.DRAFT:
         if done.id != claim_id:
             raise _key_reused()
         return done
-    claim = found.get(claim_id)
-    if claim is None:
+    if claim_id not in found:
         raise ClaimNotFound("No such claim among yours.")
+    claim, contact, override = found[claim_id]
+    if contact is not None:
+        remember_contact(db, contact)  # the announcement reads it again
     if claim.status is not S.DRAFT:
         if claim.client_key == key:
             return claim  # submitted by a concurrent request with this key
@@ -687,34 +763,47 @@ def submit(
     code_problem = sms_code_problem(sms_code)
     if code_problem is not None:
         raise ValidationFailed([code_problem])
-    _take_key(db, claim, key)
-    problems, limit = _submission_checks(db, cx, claim)
+    if done is not None and done.id != claim_id:
+        raise _key_reused()  # another draft holds it (a submission of it failed)
+    if postgres and claim.client_key != key:
+        _take_key_with_documents(db, claim, key)
+    else:
+        _take_key(db, claim, key)
+        documents_of(db, claim)  # read afresh, after the row was locked
+    problems, limit = _submission_checks(db, cx, claim, _Facts(contact, override))
     if problems:
         raise problems[0]
     rules = cx.rules.get(claim.plan_rules)
     check_declaration(rules, declaration_version)
     cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.CONFIRM_CLAIM, sms_code)
     now = cx.now()
+    changes: dict[str, Any] = {
+        "claim_no": next_claim_no(db, now),
+        "limit_fen": limit,  # read by the checks above (no problem: the amount was checked)
+        "submitted_at": now,
+        "waiting_since": now,
+    }
     if rules.declaration is not None:
-        claim.declaration_version = rules.declaration.version
-        claim.declaration_accepted_at = now
-    claim.claim_no = next_claim_no(db, now)
-    claim.limit_fen = limit  # read by the checks above (no problem: the amount was checked)
-    claim.submitted_at = now
-    claim.waiting_since = now
-    transition(
-        db,
-        claim,
-        S.SUBMITTED,
-        "SUBMITTED",
-        actor=Actor.CLAIMANT,
-        actor_id=account.id,
-        now=now,
-        channel=claim.channel,
-    )
-    # claim.documents was read afresh by submission_problems, after the row was locked:
-    # an upload records its files under that lock, so none can have arrived since
+        changes["declaration_version"] = rules.declaration.version
+        changes["declaration_accepted_at"] = now
+    # claim.documents was read afresh above, after the row was locked: an upload records
+    # its files under that lock, so none can have arrived since
     flags = flag_duplicates(db, claim, now)
+    if postgres and not flags:
+        _write_submitted(db, claim, changes, account.id, now)
+    else:
+        for name, value in changes.items():
+            setattr(claim, name, value)
+        transition(
+            db,
+            claim,
+            S.SUBMITTED,
+            "SUBMITTED",
+            actor=Actor.CLAIMANT,
+            actor_id=account.id,
+            now=now,
+            channel=claim.channel,
+        )
     if flags:
         bases = sorted({f.basis for f in flags})
         record(
@@ -732,6 +821,72 @@ def submit(
     return claim
 
 
+_EVENT_COLUMNS = (
+    "at",
+    "kind",
+    "status_from",
+    "status_to",
+    "actor",
+    "actor_id",
+    "channel",
+    "note",
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _submitted_statement(columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: the draft's UPDATE to SUBMITTED (with `columns`) as a CTE of its
+    timeline event's INSERT: one statement; no row if the claim is no longer a draft."""
+    claim = cast(Table, Claim.__table__)
+    event = cast(Table, ClaimEvent.__table__)
+    changed = (
+        update(claim)
+        .where(claim.c.id == bindparam("c_claim"), claim.c.status == S.DRAFT)
+        .values({c: bindparam(f"c_{c}", type_=claim.c[c].type) for c in columns})
+        .returning(claim.c.id)
+        .cte("submitted")
+    )
+    values = [bindparam(f"e_{c}", type_=event.c[c].type) for c in _EVENT_COLUMNS]
+    return (
+        insert(event)
+        .from_select(["claim_id", *_EVENT_COLUMNS], select(changed.c.id, *values))
+        .returning(event.c.id)
+    )
+
+
+def _write_submitted(
+    db: Session,
+    claim: Claim,
+    changes: dict[str, Any],
+    account_id: int,
+    now: datetime.datetime,
+) -> None:
+    """`transition` to SUBMITTED with `changes`, written in one statement rather than by
+    the session (the claim's attributes are set as written)."""
+    if S.SUBMITTED not in TRANSITIONS[claim.status]:
+        raise WrongClaimState("This claim has been submitted already.")
+    row = {**changes, "status": S.SUBMITTED, "updated_at": now}
+    event = {
+        "at": now,
+        "kind": "SUBMITTED",
+        "status_from": claim.status,
+        "status_to": S.SUBMITTED,
+        "actor": Actor.CLAIMANT,
+        "actor_id": account_id,
+        "channel": claim.channel,
+        "note": "",
+    }
+    params = {f"c_{c}": v for c, v in row.items()} | {f"e_{c}": v for c, v in event.items()}
+    params["c_claim"] = claim.id
+    written = db.execute(_submitted_statement(tuple(row)), params).first()
+    if written is None:
+        raise WrongClaimState("This claim has been submitted already.")
+    for name, value in row.items():
+        set_committed_value(claim, name, value)
+    if "events" in claim.__dict__:
+        db.expire(claim, ["events"])  # the timeline has one more line
+
+
 def _key_reused() -> ValidationFailed:
     return ValidationFailed(
         [
@@ -744,8 +899,86 @@ def _key_reused() -> ValidationFailed:
     )
 
 
+# pg_advisory_xact_lock(_KEY_LOCK, account id): taken by a submission before its rows are
+# locked, so writing a client key never waits on another account's submission, and two of
+# one account's submissions take turns
+_KEY_LOCK = 0x636B
+
+
+def _locked_query(postgres: bool) -> Any:
+    account_id = bindparam("account_id", type_=Integer)
+    stmt = (
+        select(Claim, ContactProfile, ClaimLimitOverride)
+        # what the checks read besides the claim, in the same statement
+        .outerjoin(ContactProfile, ContactProfile.account_id == Claim.account_id)
+        .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+        .where(
+            Claim.account_id == account_id,
+            or_(Claim.id == bindparam("claim_id"), Claim.client_key == bindparam("wanted_key")),
+        )
+        # what the rules and the announcement read, in the same statement
+        .options(joinedload(Claim.policy), joinedload(Claim.payee), joinedload(Claim.insured))
+        .order_by(Claim.id)
+        .with_for_update(of=Claim)
+        .execution_options(populate_existing=True)
+    )
+    if postgres:
+        # an uncorrelated subquery: PostgreSQL runs it once, before reading any row
+        lock = select(func.pg_advisory_xact_lock(_KEY_LOCK, account_id)).scalar_subquery()
+        stmt = stmt.where(lock.is_not(None))
+    return stmt
+
+
+_LOCKED = _locked_query(postgres=False)
+_LOCKED_PG = _locked_query(postgres=True)
+_holder = aliased(Claim)
+# the key written unless a claim of the account holds it already: read in a snapshot taken
+# after the account's lock, so every other submission that could write it has ended
+_table = cast(Table, Claim.__table__)
+_TAKE_KEY = (
+    update(_table)
+    .where(
+        _table.c.id == bindparam("draft_id"),
+        ~exists().where(
+            _holder.account_id == bindparam("owner_id"),
+            _holder.client_key == bindparam("wanted_key"),
+        ),
+    )
+    .values(client_key=bindparam("wanted_key"))
+    .returning(_table.c.id)
+    .cte("key_taken")
+)
+_taken = select(func.count().label("taken")).select_from(_TAKE_KEY).subquery("taken")
+# the key's UPDATE (a CTE) and the draft's documents in one statement: a row for each
+# document, or one without, each saying whether the key was written
+_KEY_AND_DOCUMENTS = (
+    select(ClaimDocument, _taken.c.taken)
+    .add_cte(_TAKE_KEY)
+    .select_from(_taken)
+    .outerjoin(ClaimDocument, ClaimDocument.claim_id == bindparam("draft_id"))
+    .order_by(ClaimDocument.id)
+)
+
+
+def _take_key_with_documents(db: Session, claim: Claim, key: str) -> None:
+    """PostgreSQL: write the key on the draft in a statement that cannot fail on the unique
+    constraint (the account's submissions take turns: `_KEY_LOCK`), which also reads the
+    draft's documents afresh (`claim.documents` holds them afterwards). A key another claim
+    holds is refused with nothing written."""
+    rows = db.execute(
+        _KEY_AND_DOCUMENTS,
+        {"draft_id": claim.id, "owner_id": claim.account_id, "wanted_key": key},
+    ).all()
+    if not rows[0].taken:
+        raise _key_reused()
+    set_committed_value(claim, "client_key", key)
+    set_committed_value(claim, "documents", [r[0] for r in rows if r[0] is not None])
+
+
 def _take_key(db: Session, claim: Claim, key: str) -> None:
-    """Write the key on the draft; the unique constraint refuses one held by another claim."""
+    """Write the key on the draft; the unique constraint refuses one held by another claim
+    (a savepoint keeps the session usable). SQLite's way (PostgreSQL's is
+    `_take_key_with_documents`)."""
     if claim.client_key == key:
         return
     savepoint = db.begin_nested()

@@ -8,18 +8,20 @@ checking and counting are one statement. The row it touched stays locked until t
 transaction ends: concurrent tries on a key queue on it on PostgreSQL (SQLite has one
 writer anyway), and however many arrive at once the limit holds exactly.
 
-Counts are written in the caller's session (several keys at once in a savepoint; on
-PostgreSQL all of them in one statement, each key's upsert a data-modifying CTE), not in
-a transaction of their own. They commit with the request's work and roll back with it: a
-budget is spent only when what it pays for (the SMS in the outbox, the captcha stored)
-is kept, and a request that fails unexpectedly leaves no count. So a caller that counts
-a failure must commit it: GraphQL commits typed errors (a wrong password answers
-LoginFailed and the failure stays counted) and the H5 portal returns its refusals rather
-than raising them. A refused `hit_all` of several keys rolls its savepoint back (nothing
-counted, the rows unlocked); one key refused is one statement that wrote nothing (its
-row stays locked until the caller's transaction ends). Either way the caller's
-transaction stays usable. The cost of locking until commit: requests on one key take
-turns for the rest of their transaction; for the overall SMS budget that means SMS
+Counts are written in the caller's session, not in a transaction of their own. They
+commit with the request's work and roll back with it: a budget is spent only when what it
+pays for (the SMS in the outbox, the captcha stored) is kept, and a request that fails
+unexpectedly leaves no count. So a caller that counts a failure must commit it: GraphQL
+commits typed errors (a wrong password answers LoginFailed and the failure stays counted)
+and the H5 portal returns its refusals rather than raising them. Several keys at once on
+PostgreSQL: one statement locks and reads all their rows in the keys' one order (a
+multi-row upsert that changes nothing in a row already there), and, if every one allows
+the try, one more counts them all (each key's upsert a data-modifying CTE); a refusal
+writes no count and needs no savepoint. On SQLite, and with `unless` keys, the counts
+go in a savepoint that a refusal rolls back. One key refused is one statement that wrote
+nothing (its row stays locked until the caller's transaction ends). Either way the
+caller's transaction stays usable. The cost of locking until commit: requests on one key
+take turns for the rest of their transaction; for the overall SMS budget that means SMS
 issuing (the gateway call included) goes one at a time. Where that is too slow, set
 REDIS_URL (server/limits/redis_store.py counts outside the transaction).
 """
@@ -28,11 +30,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Table,
     and_,
     bindparam,
     case,
@@ -48,8 +51,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
 
 from server.db import UTCDateTime
 from server.limits import Counter, Limits, Policy, counted, judge
@@ -84,6 +85,14 @@ def _upsert(
     db: Session, policy: Policy, key: str, now: datetime.datetime, *, checked: bool, amount: int = 1
 ) -> tuple[Any, dict[str, Any]]:
     """The statement of one count and its parameters."""
+    params = _params(policy, key, now, amount)
+    return _statement(db.get_bind().dialect.name, policy, checked, amount), params
+
+
+def _params(
+    policy: Policy, key: str, now: datetime.datetime, amount: int, prefix: str = ""
+) -> dict[str, Any]:
+    """The values of one count's statement, under the names `_statement(prefix=...)` binds."""
     first = counted(policy, None, now, amount)
     params: dict[str, Any] = {
         "key": key,
@@ -100,12 +109,34 @@ def _upsert(
         params["cap_at"] = now + policy.cap
     if policy.lock is not None:
         params["lock_end"] = now + policy.lock
-    return _statement(db.get_bind().dialect.name, policy, checked, amount), params
+    if not prefix:
+        return params
+    return {(k if k == "now" else prefix + k): v for k, v in params.items()}
+
+
+def _allowed(row: Any, policy: Policy, amount: int, now: Any) -> ColumnElement[bool]:
+    """The rule of limits.judge, on a counter's columns (`row.count` and the others)."""
+    return and_(
+        or_(row.locked_until.is_(None), row.locked_until <= now),
+        or_(
+            row.window_ends <= now,
+            and_(
+                row.count <= _big(policy.limit - amount),
+                or_(row.next_at.is_(None), row.next_at <= now),
+            ),
+        ),
+    )
 
 
 @functools.lru_cache(maxsize=512)
-def _statement(dialect: str, policy: Policy, checked: bool, amount: int) -> Any:
+def _statement(dialect: str, policy: Policy, checked: bool, amount: int, prefix: str = "") -> Any:
+    """One count's upsert, built once (its moments and the key are bound parameters, named
+    with `prefix` when several counts share a statement)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    def at(name: str) -> Any:
+        return _at(prefix + name)
+
     now = _at("now")
     stale = _t.window_ends <= now
     n = case((stale, amount), else_=_t.count + amount)
@@ -114,13 +145,11 @@ def _statement(dialect: str, policy: Policy, checked: bool, amount: int) -> Any:
         locking = n >= _big(policy.limit)
     next_at: Any = null()
     if policy.delay_after is not None:
-        steps = [
-            (n == count, _at(f"step_{i}")) for i, (count, _) in enumerate(policy.delay_steps())
-        ]
-        next_at = case((n < policy.delay_after, null()), *steps, else_=_at("cap_at"))
+        steps = [(n == count, at(f"step_{i}")) for i, (count, _) in enumerate(policy.delay_steps())]
+        next_at = case((n < policy.delay_after, null()), *steps, else_=at("cap_at"))
     values: dict[str, Any] = {
         "count": n,
-        "window_ends": case((stale, _at("window_end")), else_=_t.window_ends),
+        "window_ends": case((stale, at("window_end")), else_=_t.window_ends),
         "next_at": next_at,
         "locked_until": case((_t.locked_until > now, _t.locked_until), else_=null()),
     }
@@ -129,62 +158,64 @@ def _statement(dialect: str, policy: Policy, checked: bool, amount: int) -> Any:
             "count": case((locking, 0), else_=values["count"]),
             "window_ends": case((locking, now), else_=values["window_ends"]),
             "next_at": case((locking, null()), else_=values["next_at"]),
-            "locked_until": case((locking, _at("lock_end")), else_=values["locked_until"]),
+            "locked_until": case((locking, at("lock_end")), else_=values["locked_until"]),
         }
     # the rule of limits.judge, on the row as it is
-    allowed = and_(
-        or_(_t.locked_until.is_(None), _t.locked_until <= now),
-        or_(
-            stale,
-            and_(
-                _t.count <= _big(policy.limit - amount),
-                or_(_t.next_at.is_(None), _t.next_at <= now),
-            ),
-        ),
-    )
+    allowed = _allowed(_t, policy, amount, now)
+    first = {
+        "policy": literal(policy.name, _t.policy.type),
+        "key": bindparam(prefix + "key", type_=_t.key.type),
+        "count": bindparam(prefix + "first_count", type_=_t.count.type),
+        "window_ends": at("first_window_ends"),
+        "next_at": at("first_next_at"),
+        "locked_until": at("first_locked_until"),
+    }
     return (
         insert(RateLimit)
-        .values(
-            policy=policy.name,
-            key=bindparam("key", type_=_t.key.type),
-            count=bindparam("first_count", type_=_t.count.type),
-            window_ends=_at("first_window_ends"),
-            next_at=_at("first_next_at"),
-            locked_until=_at("first_locked_until"),
-        )
+        .values(**first)
         .on_conflict_do_update(
-            index_elements=[_t.policy, _t.key],
-            set_=values,
-            where=allowed if checked else None,
+            index_elements=[_t.policy, _t.key], set_=values, where=allowed if checked else None
         )
         .returning(*_STATE)
     )
 
 
-def _upsert_all(
-    db: Session, limits: Limits, order: list[int], now: datetime.datetime, amount: int
-) -> Any:
-    """PostgreSQL: the upserts of several keys as one statement, a row (with the key's
-    index `i`) for each key counted; a refused key gives none."""
+@functools.lru_cache(maxsize=256)
+def _lock_all(size: int) -> Any:
+    """PostgreSQL: the rows of `size` keys (bound as k0_policy, k0_key, ...), locked in the
+    order given and read as they are now: one multi-row INSERT of empty counters (a count
+    of 0 in a window already over, which counts as no row) whose conflict on a row that
+    exists changes nothing in it. A row another request is inserting is waited for."""
+    rows = [
+        {
+            "policy": bindparam(f"k{i}_policy", type_=_t.policy.type),
+            "key": bindparam(f"k{i}_key", type_=_t.key.type),
+            "count": literal(0, _t.count.type),
+            "window_ends": _at("now"),
+            "next_at": null(),
+            "locked_until": null(),
+        }
+        for i in range(size)
+    ]
+    return (
+        # the Table (Core): given to an ORM insert, a dict of parameters would be a row
+        postgresql.insert(cast(Table, RateLimit.__table__))
+        .values(rows)
+        .on_conflict_do_update(index_elements=[_t.policy, _t.key], set_={"count": _t.count})
+        .returning(_t.policy, _t.key, *_STATE)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _count_all(policies: tuple[Policy, ...], amount: int) -> Any:
+    """PostgreSQL: the counts of several keys as one statement (each key's upsert a
+    data-modifying CTE, bound as k0_key, k1_key, ...; read by a UNION ALL in the keys'
+    order); a row for each key counted, with its index `i`."""
     parts = []
-    for i in order:
-        policy, key = limits[i]
-        stmt, params = _upsert(db, policy, key, now, checked=True, amount=amount)
-        cte = _bound(stmt, params, f"k{i}_").cte(f"key_{i}")
+    for i, policy in enumerate(policies):
+        cte = _statement("postgresql", policy, True, amount, f"k{i}_").cte(f"key_{i}")
         parts.append(select(literal(i).label("i"), *(cte.c[c.name] for c in _STATE)))
     return union_all(*parts)
-
-
-def _bound(stmt: Any, params: dict[str, Any], prefix: str) -> Any:
-    """`stmt` with its named parameters given their values, under names of their own."""
-
-    def bind(element: Any, **_kw: Any) -> Any:
-        if isinstance(element, BindParameter) and element.key in params:
-            return bindparam(prefix + element.key, params[element.key], type_=element.type)
-        return None
-
-    opts: dict[str, Any] = {}
-    return visitors.replacement_traverse(stmt, opts, bind)
 
 
 def _counter(row: Any) -> Counter:
@@ -213,27 +244,21 @@ class DatabaseBackend:
             if row is None:
                 return False, [self.read(s, policy, key)]
             return True, [_counter(row)]
+        if not checks and s.get_bind().dialect.name == "postgresql":
+            return self._take_all(s, limits, order, now, amount)
         savepoint = s.begin_nested()
         try:
             # the writes come first: on SQLite a transaction that has only read may not
             # get the write lock while others wait for it
             refused = False
-            if s.get_bind().dialect.name == "postgresql":
-                # every key's upsert in one statement (data-modifying CTEs, run in the
-                # order of the UNION ALL that reads them: the keys' one order)
-                rows = s.execute(_upsert_all(s, limits, order, now, amount)).all()
-                for row in rows:
-                    states[row.i] = _counter(row)
-                refused = len(rows) < len(limits)
-            else:
-                for i in order:
-                    policy, key = limits[i]
-                    stmt, params = _upsert(s, policy, key, now, checked=True, amount=amount)
-                    row = s.execute(stmt, params).one_or_none()
-                    if row is None:
-                        refused = True
-                        break
-                    states[i] = _counter(row)
+            for i in order:
+                policy, key = limits[i]
+                stmt, params = _upsert(s, policy, key, now, checked=True, amount=amount)
+                row = s.execute(stmt, params).one_or_none()
+                if row is None:
+                    refused = True
+                    break
+                states[i] = _counter(row)
             refused = refused or not all(
                 judge(p, self.read(s, p, k), now).allowed for p, k in checks
             )
@@ -246,6 +271,49 @@ class DatabaseBackend:
             raise
         savepoint.commit()
         return True, states
+
+    def _take_all(
+        self, s: Session, limits: Limits, order: list[int], now: datetime.datetime, amount: int
+    ) -> tuple[bool, list[Counter | None]]:
+        """PostgreSQL, several keys, no savepoint: their rows are locked and read in the
+        keys' one order (`_lock_all`, one statement); if every one allows the try, all are
+        counted in one more statement, which nothing can refuse in between (the rows stay
+        locked until the transaction ends). A refusal writes no count."""
+        keys: dict[str, Any] = {"now": now}
+        for n, i in enumerate(order):
+            keys[f"k{n}_policy"], keys[f"k{n}_key"] = limits[i][0].name, limits[i][1]
+        read = {(r.policy, r.key): _counter(r) for r in s.execute(_lock_all(len(order)), keys)}
+        before = [read[(p.name, k)] for p, k in limits]
+        if not all(
+            judge(p, state, now, amount).allowed
+            for (p, _), state in zip(limits, before, strict=True)
+        ):
+            return False, list(before)
+        params: dict[str, Any] = {"now": now}
+        for n, i in enumerate(order):
+            params.update(_params(*limits[i], now, amount, prefix=f"k{n}_"))
+        stmt = _count_all(tuple(limits[i][0] for i in order), amount)
+        done = {order[r.i]: _counter(r) for r in s.execute(stmt, params)}
+        if len(done) == len(limits):
+            return True, [done[i] for i in range(len(limits))]
+        # the rule in SQL refused what limits.judge allowed: put the others back as read
+        for i in sorted(done, key=lambda i: (limits[i][0].name, limits[i][1])):
+            policy, key = limits[i]
+            self._put_back(s, policy, key, before[i])
+        return False, list(before)
+
+    def _put_back(self, s: Session, policy: Policy, key: str, state: Counter) -> None:
+        where = (_t.policy == policy.name, _t.key == key)
+        s.execute(
+            update(RateLimit)
+            .where(*where)
+            .values(
+                count=state.count,
+                window_ends=state.window_ends,
+                next_at=state.next_at,
+                locked_until=state.locked_until,
+            )
+        )
 
     def count(
         self, db: Session | None, policy: Policy, key: str, now: datetime.datetime

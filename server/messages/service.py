@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from server.db import insert_once
@@ -58,6 +60,57 @@ def post(
         dedupe_key=dedupe_key,
     )
     return row
+
+
+_COLUMNS = (
+    "account_id",
+    "kind",
+    "subject_type",
+    "subject_id",
+    "language",
+    "title",
+    "body",
+    "created_at",
+    "read_at",
+    "dedupe_key",
+)
+_TABLE = cast(Table, MemberMessage.__table__)
+# PostgreSQL: `post` as a statement a caller may give CTEs of its own (values: `post_values`)
+POST = (
+    postgresql.insert(_TABLE)
+    .values({c: bindparam(f"msg_{c}", type_=_TABLE.c[c].type) for c in _COLUMNS})
+    .on_conflict_do_nothing(index_elements=[_TABLE.c.dedupe_key])
+)
+
+
+def post_values(
+    *,
+    account_id: int,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    language: str,
+    title: str,
+    body: str,
+    dedupe_key: str,
+    now: datetime.datetime,
+) -> dict[str, Any]:
+    """`post`'s checks, and the parameters of `POST` (the same key twice writes one row)."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"Unknown language {language!r}.", field="language")
+    values = {
+        "account_id": account_id,
+        "kind": kind,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "language": language,
+        "title": title[:200],
+        "body": body,
+        "created_at": now,
+        "read_at": None,
+        "dedupe_key": dedupe_key,
+    }
+    return {f"msg_{c}": v for c, v in values.items()}
 
 
 def page(

@@ -114,13 +114,27 @@ def enqueue_all(
     """`enqueue` for several messages (channel, recipient, subject, body, dedupe_key) in
     one statement: a multi-row INSERT ... ON CONFLICT DO NOTHING; a key queued before
     keeps its row. Nothing comes back (the caller that needs the rows uses `enqueue`)."""
+    stmt = queue_statement(session, messages, vault=vault, now=now)
+    if stmt is not None:
+        session.execute(stmt)
+
+
+def queue_statement(
+    session: Session,
+    messages: list[tuple[Channel | str, str, str, str, str]],
+    *,
+    vault: Vault,
+    now: datetime.datetime | None = None,
+) -> Any:
+    """`enqueue_all`'s statement, not run (a caller may make it a CTE of its own), or None
+    when there is nothing to queue."""
     rows = [_values(*m, vault=vault, now=now) for m in messages]
     if not rows:
-        return
+        return None
     from sqlalchemy.dialects import postgresql, sqlite
 
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
+    return (
         insert(Notification)
         .values(rows)
         .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])

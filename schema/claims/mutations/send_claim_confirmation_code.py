@@ -10,9 +10,7 @@ from schema.claims.errors import ClaimNotFoundError, ClaimRuleError, ClaimStateE
 from schema.claims.inputs import ClaimIdInput
 from schema.context import Info
 from schema.results import ResultUnion
-from server.accounts.errors import SmsDeliveryFailed
 from server.claims import drafts
-from server.errors import DomainError
 
 
 @strawberry.type(description="The code is on its way to the account's own mobile.")
@@ -42,16 +40,9 @@ def send_claim_confirmation_code(
     input: Annotated[ClaimIdInput, strawberry.argument(description="The complete draft.")],
 ) -> SendClaimConfirmationCodeSuccess:
     cx, db, account = claim_env(info)
-    savepoint = db.begin_nested()
-    try:
-        sent = drafts.send_confirmation_code(db, cx, account, claim_pk(input.claim_id))
-    except SmsDeliveryFailed:
-        savepoint.rollback()  # an undelivered code must not start the 120 s wait
-        raise
-    except DomainError:
-        savepoint.commit()  # the rate limits count what was sent
-        raise
-    savepoint.commit()
+    # no savepoint: the draft's checks only read, and a code that could not be delivered
+    # is taken back by SmsCodes.issue itself (its budgets refunded, so no 120 s wait)
+    sent = drafts.send_confirmation_code(db, cx, account, claim_pk(input.claim_id))
     return SendClaimConfirmationCodeSuccess(
         mobile=sent.mobile_masked,
         resend_after_seconds=sent.sent.resend_after_seconds,

@@ -4,7 +4,7 @@ import dataclasses
 import logging
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.accounts import sms_codes
@@ -159,6 +159,24 @@ def test_an_undelivered_code_spends_no_budget(
             codes.issue(db_session, PHONE, Purpose.REGISTER, client="203.0.113.7")
     for policy, key in codes._budgets(PHONE, Purpose.REGISTER, "203.0.113.7"):
         assert codes.limiter.peek(None, policy, key).count == 0, policy.name
+
+
+def test_an_undelivered_code_leaves_the_older_one_working(
+    db_session: Session, members: MemberServices, clock: FakeClock
+) -> None:
+    # given a code sent, and a gateway that fails two minutes later
+    members.accounts.send_code(db_session, PHONE, Purpose.REGISTER)
+    old = sent_code(db_session, members)
+    clock.advance(seconds=120)
+    failing = SmsCodes(members.vault, FailingSender(), clock, members.accounts.codes.limiter)
+    stored = db_session.scalar(select(func.count()).select_from(SmsCode))
+    # when a new code cannot be delivered
+    with pytest.raises(SmsDeliveryFailed):
+        failing.issue(db_session, PHONE, Purpose.REGISTER)
+    # then it is not kept, the older code still works, and another can be sent at once
+    assert db_session.scalar(select(func.count()).select_from(SmsCode)) == stored
+    members.accounts.codes.consume(db_session, PHONE, Purpose.REGISTER, old)
+    members.accounts.send_code(db_session, PHONE, Purpose.REGISTER)
 
 
 def test_five_wrong_tries_invalidate_the_code(db_session: Session, members: MemberServices) -> None:

@@ -113,6 +113,31 @@ def test_settling_writes_sms_email_and_message_once(
     assert messages.unread_count(db_session, account.id) == 1
 
 
+def test_the_message_and_its_sms_and_e_mail_are_one_statement_on_postgresql(
+    db_session: Session, db_connection: Any, claims: ClaimContext, demo: Any
+) -> None:
+    from tests.db import statements, writes
+
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a data-modifying CTE: PostgreSQL's")
+    # given a sent claim whose claimant has an e-mail address on file
+    claim = make_claim(db_session, claims, demo)
+    db_session.flush()
+    # when it is withdrawn and told, twice (a retried request)
+    for _ in range(2):
+        with statements(db_connection) as seen:
+            announcements.announce(
+                db_session, claims, claim, Event.WITHDRAWN, claims.now(), key="once"
+            )
+        # then the in-app message, the SMS and the e-mail went out in one statement
+        assert len(writes(seen)) + len([s for s in seen if s.startswith("WITH")]) == 1
+    queued = _by_key(db_session)
+    assert {f"claim.withdrawn:{claim.id}:once:{c}" for c in ("sms", "email")} <= set(queued)
+    account = account_for(db_session, demo)
+    kinds = [m.kind for m in messages.page(db_session, account.id, offset=0, limit=10).items]
+    assert kinds.count("claim.withdrawn") == 1
+
+
 def test_an_english_speaking_member_gets_english_texts_and_an_english_link(
     db_session: Session, claims: ClaimContext, demo: Any
 ) -> None:

@@ -261,13 +261,14 @@ def test_the_database_backend_needs_the_callers_session(clock: FakeClock) -> Non
         Limiter(DatabaseBackend(), clock).hit(None, BUDGET, fresh_key())
 
 
-def test_several_keys_are_counted_in_one_statement_on_postgresql(
+def test_several_keys_are_counted_in_two_statements_on_postgresql(
     store: Store, clock: FakeClock
 ) -> None:
-    """PostgreSQL counts every key of a hit_all in one statement (the savepoint around it
-    undoes a refusal); the counts are each key's own, in the caller's order."""
+    """PostgreSQL locks and reads every key of a hit_all in one statement and counts them
+    all in another, without a savepoint; a refusal is the first alone. The counts are
+    each key's own, in the caller's order."""
     if store.name != "postgresql":
-        pytest.skip("one statement for several keys: PostgreSQL's data-modifying CTEs")
+        pytest.skip("several keys without a savepoint: PostgreSQL's way")
     from sqlalchemy import text
 
     from tests.db import statements
@@ -281,9 +282,47 @@ def test_several_keys_are_counted_in_one_statement_on_postgresql(
         with statements(db.connection()) as seen:
             ok = limiter.hit_all(db, [(wide, a), (narrow, b)])
         assert ok.allowed
-        assert [s for s in seen if "rate_limit" in s and "SAVEPOINT" not in s] == [seen[1]]
-        assert len(seen) == 3  # SAVEPOINT, the statement, RELEASE
+        assert len(seen) == 2 and all("rate_limit" in s for s in seen)
         assert limiter.peek(db, wide, a).count == 1 and limiter.peek(db, narrow, b).count == 1
-        # narrow refuses: wide's count in the same statement is undone
-        assert limiter.hit_all(db, [(wide, a), (narrow, b)]).policy == "test-narrow"
+        # narrow refuses: wide is not counted either, in the same one statement
+        with statements(db.connection()) as seen:
+            refused = limiter.hit_all(db, [(wide, a), (narrow, b)])
+        assert refused.policy == "test-narrow" and refused.retry_after_seconds == 60
+        assert len(seen) == 1
         assert limiter.peek(db, wide, a).count == 1
+
+
+def test_a_key_counted_meanwhile_by_another_request_still_refuses_all(
+    store: Store, clock: FakeClock
+) -> None:
+    """A key whose row another request is inserting while this one counts is waited for,
+    and refuses the try: the other keys are not counted."""
+    if store.name != "postgresql":
+        pytest.skip("the count of several keys without a savepoint is PostgreSQL's")
+    import threading
+    import time
+
+    limiter = store.limiter(clock)
+    wide = Policy("test-wide", window=MINUTE, limit=3)
+    narrow = Policy("test-narrow", window=MINUTE, limit=1)
+    a, b = fresh_key(), fresh_key()
+    result: list[Decision] = []
+    # given another request that has counted b (its only try) and not committed yet
+    with store.unit() as other:
+        assert limiter.hit(other, narrow, b).allowed
+
+        def counting() -> None:
+            with store.unit() as db:
+                result.append(limiter.hit_all(db, [(wide, a), (narrow, b)]))
+
+        # when this one counts a and b (it waits on b's row until the other commits)
+        worker = threading.Thread(target=counting)
+        worker.start()
+        time.sleep(0.3)
+    worker.join(timeout=30)
+    # then it is refused, and a was not counted
+    assert [d.allowed for d in result] == [False]
+    assert result[0].policy == "test-narrow"
+    with store.unit() as db:
+        assert limiter.peek(db, wide, a).count == 0
+        assert limiter.peek(db, narrow, b).count == 1
