@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnClause,
     ScalarSelect,
     func,
+    insert,
     inspect,
     literal,
     literal_column,
@@ -180,6 +181,47 @@ def record(
     db.add(event)
     claim.updated_at = now
     return event
+
+
+def create_claim(
+    db: Session,
+    values: dict[str, Any],
+    kind: str,
+    *,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime.datetime,
+    channel: Channel | None = None,
+) -> Claim:
+    """A new claim row with `values` and its first timeline line (`record`'s), in one
+    statement on PostgreSQL: the claim's INSERT ... RETURNING is a CTE that the event's
+    INSERT reads its id from. Elsewhere the session adds and flushes both."""
+    if db.get_bind().dialect.name != "postgresql":
+        claim = Claim(**values)
+        db.add(claim)
+        db.flush()
+        record(db, claim, kind, actor=actor, actor_id=actor_id, now=now, channel=channel)
+        db.flush()
+        return claim
+    new = insert(_CLAIM).values(**values).returning(*_CLAIM.c).cte("new_claim")
+    event = insert(_EVENT).from_select(
+        ["claim_id", "at", "kind", "actor", "actor_id", "channel", "note"],
+        select(
+            new.c.id,
+            literal(now, _EVENT.c.at.type),
+            literal(kind, _EVENT.c.kind.type),
+            literal(actor, _EVENT.c.actor.type),
+            literal(actor_id, _EVENT.c.actor_id.type),
+            literal(channel, _EVENT.c.channel.type),
+            literal("", _EVENT.c.note.type),
+        ),
+    )
+    found = db.scalars(select(aliased(Claim, new)).add_cte(event.cte("new_event"))).one()
+    return found
+
+
+_CLAIM = Claim.__table__
+_EVENT = ClaimEvent.__table__
 
 
 def transition(

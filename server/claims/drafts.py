@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -41,7 +42,7 @@ from server.claims.claimant_rules import (
     claim_relation,
     facility_problem,
     incident_date_problem,
-    member_policy,
+    member_policy_and_contact,
     online_limit_fen,
     region_problems,
     require_verified,
@@ -60,6 +61,7 @@ from server.claims.claimant_views import (
 )
 from server.claims.core import (
     ClaimContext,
+    create_claim,
     find_duplicates,
     member_claim,
     next_claim_no,
@@ -143,39 +145,35 @@ def start_draft(
     """
     person_id = require_verified(account)
     check_notice(notice_accepted)
-    policy = member_policy(db, person_id, policy_id)
+    # the policy and the member's contact details in one statement
+    policy, contact = member_policy_and_contact(db, person_id, policy_id, account.id)
     rules = rules_for(cx, policy)
     today = china_today(cx)
     relation = claim_relation(policy, person_id, rules, today)
     check_in_force(policy, today)
-    require_contact(db, account)
+    check_contact(contact)
     now = cx.now()
-    claim = Claim(
-        account_id=account.id,
-        applicant_id=person_id,
-        policy_id=policy.id,
-        insured_id=policy.insured_id,
-        relation=relation,
-        plan_rules=rules.code,
-        status=S.DRAFT,
-        channel=channel,
-        notice_accepted_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    db.add(claim)
-    db.flush()
-    record(
+    return create_claim(
         db,
-        claim,
+        {
+            "account_id": account.id,
+            "applicant_id": person_id,
+            "policy_id": policy.id,
+            "insured_id": policy.insured_id,
+            "relation": relation,
+            "plan_rules": rules.code,
+            "status": S.DRAFT,
+            "channel": channel,
+            "notice_accepted_at": now,
+            "created_at": now,
+            "updated_at": now,
+        },
         "CREATED",
         actor=Actor.CLAIMANT,
         actor_id=account.id,
         now=now,
         channel=channel,
     )
-    db.flush()
-    return claim
 
 
 # --- contact details (first claim) ----------------------------------------------------------------
@@ -195,17 +193,27 @@ def save_contact(
     mail = check.email(problems, "email", email)
     problems.raise_any()
     assert addr is not None and mail is not None
-    contact = contact_of(db, account.id)
-    if contact is None:
-        contact = ContactProfile(account_id=account.id, address_enc="", email_enc="")
-        db.add(contact)
-        remember_contact(db, contact)
-    contact.address_enc = cx.vault.encrypt(addr)
-    contact.email_enc = cx.vault.encrypt(mail)
-    # a free-text address: region codes of an earlier contact change no longer describe it
-    contact.province_code = contact.city_code = contact.district_code = None
-    contact.updated_at = cx.now()
-    db.flush()
+    values = {
+        "address_enc": cx.vault.encrypt(addr),
+        "email_enc": cx.vault.encrypt(mail),
+        # a free-text address: region codes of an earlier contact change no longer describe it
+        "province_code": None,
+        "city_code": None,
+        "district_code": None,
+        "updated_at": cx.now(),
+    }
+    # one upsert on the unique account id, whether or not the member has a profile yet:
+    # two saves at once end with one row (the later one's details), as a read then an
+    # INSERT or UPDATE would not guarantee
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = (
+        insert(ContactProfile)
+        .values(account_id=account.id, **values)
+        .on_conflict_do_update(index_elements=[ContactProfile.account_id], set_=values)
+        .returning(ContactProfile)
+    )
+    contact = db.scalars(upsert, execution_options={"populate_existing": True}).one()
+    remember_contact(db, contact)
     view = contact_view(cx, contact)
     assert view is not None
     return view
