@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnClause,
+    ColumnElement,
+    Insert,
     ScalarSelect,
+    Table,
+    and_,
     func,
     insert,
     inspect,
@@ -71,6 +75,11 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.WITHDRAWN: frozenset(),
 }
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.PENDING_SUPPLEMENT})
+# the tables, for the Core statements that write several of them at once
+CLAIM_TABLE = cast(Table, Claim.__table__)
+EVENT_TABLE = cast(Table, ClaimEvent.__table__)
+DOCUMENT_TABLE = cast(Table, ClaimDocument.__table__)
+_CLAIM, _EVENT, _DOC = CLAIM_TABLE, EVENT_TABLE, DOCUMENT_TABLE
 CLAIM_NO_PREFIX = "VSHH"
 
 
@@ -204,10 +213,25 @@ def create_claim(
         db.flush()
         return claim
     new = insert(_CLAIM).values(**values).returning(*_CLAIM.c).cte("new_claim")
-    event = insert(_EVENT).from_select(
+    event = record_of(new.c.id, kind, actor=actor, actor_id=actor_id, now=now, channel=channel)
+    return db.scalars(select(aliased(Claim, new)).add_cte(event.cte("new_event"))).one()
+
+
+def record_of(
+    claim_id: ColumnElement[int],
+    kind: str,
+    *,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime.datetime,
+    channel: Channel | None = None,
+) -> Insert:
+    """`record`'s timeline line as an INSERT ... SELECT, for each claim id `claim_id` (a
+    column of a CTE that writes the claim) gives: for PostgreSQL's one-statement writes."""
+    return insert(_EVENT).from_select(
         ["claim_id", "at", "kind", "actor", "actor_id", "channel", "note"],
         select(
-            new.c.id,
+            claim_id,
             literal(now, _EVENT.c.at.type),
             literal(kind, _EVENT.c.kind.type),
             literal(actor, _EVENT.c.actor.type),
@@ -216,12 +240,6 @@ def create_claim(
             literal("", _EVENT.c.note.type),
         ),
     )
-    found = db.scalars(select(aliased(Claim, new)).add_cte(event.cte("new_event"))).one()
-    return found
-
-
-_CLAIM = Claim.__table__
-_EVENT = ClaimEvent.__table__
 
 
 def transition(
@@ -396,6 +414,89 @@ def claim_with_used_bytes(
         query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
     row = db.execute(query).first()
     return None if row is None else (row[0], int(row[1] or 0))
+
+
+def attach_to_draft(
+    db: Session,
+    claim_id: int,
+    *,
+    account_id: int,
+    plan_rules: str,
+    claim_type: str | None,
+    category: str,
+    stored: Sequence[StoredUpload],
+    cap: int,
+    channel: Channel,
+    now: datetime.datetime,
+) -> list[ClaimDocument]:
+    """PostgreSQL: lock the claim by writing `now` as its `updated_at` (as
+    `claim_with_used_bytes(touch=...)`) and record the stored uploads on it, in one
+    statement, if the locked row is still the account's draft with these rules and claim
+    type (for which the caller found `category` allowed) and the files fit under `cap`
+    with the bytes its documents hold. An empty list: nothing was recorded (the claim is
+    gone, changed, or full); the row is locked all the same, and the caller reads it to
+    tell why."""
+    touched = (
+        update(_CLAIM)
+        .where(_CLAIM.c.id == claim_id)
+        .values(updated_at=now)
+        .returning(
+            _CLAIM.c.id,
+            _CLAIM.c.account_id,
+            _CLAIM.c.status,
+            _CLAIM.c.plan_rules,
+            _CLAIM.c.claim_type,
+            _used_of_claim(_RETURNING_CLAIM_ID).label("used"),
+        )
+        .cte("touched")
+    )
+    fits = and_(
+        touched.c.account_id == account_id,
+        touched.c.status == S.DRAFT,
+        touched.c.plan_rules == plan_rules,
+        touched.c.claim_type.is_not_distinct_from(claim_type),
+        touched.c.used + sum(s.size for s in stored) <= cap,
+    )
+    rows = [
+        select(
+            touched.c.id,
+            literal(category, _DOC.c.category.type),
+            literal(s.key, _DOC.c.storage_key.type),
+            literal(s.thumbnail_key, _DOC.c.thumbnail_key.type),
+            literal(s.content_type, _DOC.c.content_type.type),
+            literal(s.size, _DOC.c.size.type),
+            literal(s.original_sha256, _DOC.c.original_sha256.type),
+            literal(s.display_name, _DOC.c.display_name.type),
+            literal(s.width, _DOC.c.width.type),
+            literal(s.height, _DOC.c.height.type),
+            literal(now, _DOC.c.uploaded_at.type),
+            literal(channel, _DOC.c.channel.type),
+        ).where(fits)
+        for s in stored
+    ]
+    docs = (
+        insert(_DOC)
+        .from_select(
+            [
+                "claim_id",
+                "category",
+                "storage_key",
+                "thumbnail_key",
+                "content_type",
+                "size",
+                "original_sha256",
+                "display_name",
+                "width",
+                "height",
+                "uploaded_at",
+                "channel",
+            ],
+            rows[0] if len(rows) == 1 else union_all(*rows),
+        )
+        .returning(*_DOC.c)
+        .cte("docs")
+    )
+    return list(db.scalars(select(aliased(ClaimDocument, docs)).order_by(docs.c.id)))
 
 
 def used_bytes(db: Session, claim: Claim) -> int:
