@@ -61,6 +61,7 @@ from server.claims.claimant_views import (
 )
 from server.claims.core import (
     ClaimContext,
+    can_see,
     create_claim,
     find_duplicates,
     member_claim,
@@ -78,6 +79,7 @@ from server.claims.models import (
     ClaimDocument,
     ClaimDuplicate,
     ClaimInvoice,
+    ClaimLimitOverride,
     ClaimStatus,
     ContactProfile,
     IncidentType,
@@ -355,7 +357,7 @@ def update_amount(
     """理赔金额: invoice total, invoice numbers, region if the plan needs it, compensation
     already received, and the payee: a saved one (`payee_id`, server/claims/payees.py),
     the account entered here (the applicant's own), or else the member's own on file."""
-    claim = own_draft(db, account, claim_id)
+    claim, override, latest = _amount_draft(db, account, claim_id)
     # read before anything changes, so that all the changes go out in one UPDATE
     had_numbers = [i.invoice_no for i in claim.invoices]
     rules = cx.rules.get(claim.plan_rules)
@@ -383,7 +385,8 @@ def update_amount(
         )
     problems.raise_any()
     assert total is not None and other is not None
-    check_amount(rules, claim.claim_type, total, online_limit_fen(db, rules, claim.insured_id))
+    limit = override.limit_fen if override is not None else rules.online_limit_fen
+    check_amount(rules, claim.claim_type, total, limit)
     outpatient_year.check(
         db,
         rules,
@@ -397,9 +400,9 @@ def update_amount(
         payee = payees.own_payee(db, account, payee_id)
     elif new_payee:
         assert bank is not None and acct is not None
-        payee = _payee(db, cx, account, claim, bank, acct)
+        payee = _payee(db, cx, account, claim, bank, acct, latest)
     else:
-        payee = check_payee(latest_payee(db, account.id))
+        payee = check_payee(latest)
     claim.invoice_total_fen = total
     claim.other_compensation_fen = other
     claim.province = prov
@@ -415,13 +418,60 @@ def update_amount(
     return claim
 
 
+def _amount_draft(
+    db: Session, account: Account, claim_id: int
+) -> tuple[Claim, ClaimLimitOverride | None, PayeeAccount | None]:
+    """`own_draft` for the amount step, in one statement: the claim with its parts and its
+    invoice numbers, the insured person's online limit override (`limit_override`) and the
+    member's own payee account on file (`latest_payee`)."""
+    require_verified(account)
+    latest_id = (
+        select(PayeeAccount.id)
+        .where(
+            PayeeAccount.account_id == account.id,
+            PayeeAccount.removed_at.is_(None),
+            or_(PayeeAccount.relationship.is_(None), PayeeAccount.relationship == "self"),
+        )
+        .order_by(PayeeAccount.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = (
+        db.execute(
+            select(Claim, ClaimLimitOverride, PayeeAccount)
+            .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+            .outerjoin(PayeeAccount, PayeeAccount.id == latest_id)
+            .where(Claim.id == claim_id)
+            .options(
+                joinedload(Claim.policy),
+                joinedload(Claim.payee),
+                joinedload(Claim.applicant),
+                joinedload(Claim.invoices),
+            )
+        )
+        .unique()
+        .first()
+    )
+    if row is None or not can_see(account, row[0]) or row[0].account_id != account.id:
+        raise ClaimNotFound("No such claim among yours.")
+    claim, override, latest = row
+    if claim.status is not S.DRAFT:
+        raise WrongClaimState("This claim has been submitted; it can no longer be changed.")
+    return claim, override, latest
+
+
 def _payee(
-    db: Session, cx: ClaimContext, account: Account, claim: Claim, bank: str, number: str
+    db: Session,
+    cx: ClaimContext,
+    account: Account,
+    claim: Claim,
+    bank: str,
+    number: str,
+    latest: PayeeAccount | None,
 ) -> PayeeAccount:
     """The applicant's own account; entering the one on file again changes nothing, and a
     different one becomes the account new claims reuse."""
     digest = cx.vault.lookup(number, kind="bank-account")
-    latest = latest_payee(db, account.id)
     if latest is not None and latest.account_no_hash == digest and latest.bank_name == bank:
         return latest
     payee = PayeeAccount(
