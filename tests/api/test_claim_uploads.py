@@ -713,6 +713,55 @@ def test_a_claim_whose_status_changes_while_files_stream_keeps_nothing(
     assert documents_of(db_factory, draft) == []
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "category", "answer"),
+    [
+        ("INPATIENT", "OUTPATIENT", "DISCHARGE_SUMMARY", (400, "CATEGORY_NOT_ALLOWED")),
+        ("OUTPATIENT", "INPATIENT", "INVOICE", (201, None)),
+    ],
+)
+def test_a_claim_type_changed_while_files_stream_is_checked_again(
+    client: TestClient,
+    token: str,
+    db_factory: sessionmaker[Session],
+    demo: Any,
+    storage: LocalStorage,
+    monkeypatch: pytest.MonkeyPatch,
+    before: str,
+    after: str,
+    category: str,
+    answer: tuple[int, str | None],
+) -> None:
+    from api import multipart
+
+    # given a draft whose claim type changes while the file streams in
+    claim_id = make_claim(db_factory, demo, claim_type=before)
+    real = multipart.store_upload_async
+
+    async def change_meanwhile(*args: Any, **kwargs: Any) -> StoredUpload:
+        stored = await real(*args, **kwargs)
+        with db_factory() as s:
+            claim = s.get(Claim, claim_id)
+            assert claim is not None
+            claim.claim_type = after
+            s.commit()
+        return stored
+
+    monkeypatch.setattr(multipart, "store_upload_async", change_meanwhile)
+
+    # when
+    r = upload(client, token, claim_id, [("a.jpg", jpeg())], category=category)
+
+    # then the category is checked against the claim type it has now
+    if answer[0] == 201:
+        assert r.status_code == 201, r.text
+        assert [d.category for d in documents_of(db_factory, claim_id)] == [category]
+    else:
+        assert error_of(r) == answer
+        assert stored_files(storage) == []
+        assert documents_of(db_factory, claim_id) == []
+
+
 # --- signature ---------------------------------------------------------------------------------
 
 
