@@ -18,12 +18,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import Account
 from server.accounts.sms_codes import Purpose, SentCode
@@ -60,6 +62,7 @@ from server.claims.claimant_views import (
     payee_view,
 )
 from server.claims.core import (
+    CLAIM_TABLE,
     ClaimContext,
     can_see,
     create_claim,
@@ -92,6 +95,8 @@ from server.policies.models import Relation
 
 log = logging.getLogger(__name__)
 S = ClaimStatus
+PAYEE_TABLE = cast(Table, PayeeAccount.__table__)
+INVOICE_TABLE = cast(Table, ClaimInvoice.__table__)
 
 
 # --- finding the member's drafts ----------------------------------------------------------------
@@ -396,13 +401,35 @@ def update_amount(
         incident_date=claim.incident_date,
         amount_fen=total,
     )
+    added: dict[str, Any] | None = None  # a payee account to add
+    payee: PayeeAccount | None
     if payee_id is not None:
         payee = payees.own_payee(db, account, payee_id)
     elif new_payee:
         assert bank is not None and acct is not None
-        payee = _payee(db, cx, account, claim, bank, acct, latest)
+        payee, added = _payee(cx, account, claim, bank, acct, latest)
     else:
         payee = check_payee(latest)
+    new_numbers = numbers if had_numbers != numbers else None
+    now = cx.now()
+    values: dict[str, Any] = {
+        "invoice_total_fen": total,
+        "other_compensation_fen": other,
+        "province": prov,
+        "city": town,
+        "updated_at": now,
+    }
+    if (
+        db.get_bind().dialect.name == "postgresql"
+        and not had_numbers  # no invoice rows to delete before the new ones
+        and (added is not None or new_numbers)
+    ):
+        _write_amount(db, claim, values, payee, added, new_numbers or [])
+        return claim
+    if added is not None:
+        payee = PayeeAccount(**added)
+        db.add(payee)
+        db.flush()
     claim.invoice_total_fen = total
     claim.other_compensation_fen = other
     claim.province = prov
@@ -413,9 +440,64 @@ def update_amount(
             claim.invoices.clear()
             db.flush()  # old rows go before new ones: the pair (claim, number) is unique
         claim.invoices.extend(ClaimInvoice(invoice_no=n) for n in numbers)
-    claim.updated_at = cx.now()
+    claim.updated_at = now
     db.flush()
     return claim
+
+
+def _write_amount(
+    db: Session,
+    claim: Claim,
+    values: dict[str, Any],
+    payee: PayeeAccount | None,
+    added: dict[str, Any] | None,
+    numbers: list[str],
+) -> None:
+    """PostgreSQL: the amount step's writes in one statement, each a CTE: the new payee
+    account (`added`), the claim's UPDATE (naming that payee, or `payee`) and its first
+    invoice numbers. The session's objects are then set to what was written, as a flush
+    would leave them."""
+    payee_ref: Any = payee.id if payee is not None else None
+    columns: list[Any] = []
+    new_payee = None
+    if added is not None:
+        new_payee = insert(PAYEE_TABLE).values(**added).returning(*PAYEE_TABLE.c).cte("new_payee")
+        payee_ref = select(new_payee.c.id).scalar_subquery()
+        columns.append(aliased(PayeeAccount, new_payee))
+    amount = (
+        update(CLAIM_TABLE)
+        .where(CLAIM_TABLE.c.id == claim.id)
+        .values(payee_id=payee_ref, **values)
+        .returning(CLAIM_TABLE.c.id)
+        .cte("amount")
+    )
+    if numbers:
+        invoices = (
+            insert(INVOICE_TABLE)
+            .values([{"claim_id": claim.id, "invoice_no": n} for n in numbers])
+            .returning(INVOICE_TABLE.c.id, INVOICE_TABLE.c.invoice_no)
+            .cte("new_invoices")
+        )
+        for column in (invoices.c.id, invoices.c.invoice_no):
+            columns.append(
+                select(func.array_agg(aggregate_order_by(column, invoices.c.id))).scalar_subquery()
+            )
+    row = db.execute(select(*columns).add_cte(amount)).one()
+    if new_payee is not None:
+        payee = row[0]
+    for key, value in values.items():
+        set_committed_value(claim, key, value)
+    set_committed_value(claim, "payee_id", payee.id if payee is not None else None)
+    set_committed_value(claim, "payee", payee)
+    if numbers:
+        ids, names = row[-2], row[-1]
+        rows = []
+        for pk, number in zip(ids, names, strict=True):
+            invoice = ClaimInvoice(id=pk, claim_id=claim.id, invoice_no=number)
+            make_transient_to_detached(invoice)
+            db.add(invoice)
+            rows.append(invoice)
+        set_committed_value(claim, "invoices", rows)
 
 
 def _amount_draft(
@@ -461,31 +543,30 @@ def _amount_draft(
 
 
 def _payee(
-    db: Session,
     cx: ClaimContext,
     account: Account,
     claim: Claim,
     bank: str,
     number: str,
     latest: PayeeAccount | None,
-) -> PayeeAccount:
-    """The applicant's own account; entering the one on file again changes nothing, and a
-    different one becomes the account new claims reuse."""
+) -> tuple[PayeeAccount | None, dict[str, Any] | None]:
+    """The applicant's own account: the one on file when it is entered again (nothing to
+    add), or the values of a new row, which becomes the account new claims reuse."""
     digest = cx.vault.lookup(number, kind="bank-account")
     if latest is not None and latest.account_no_hash == digest and latest.bank_name == bank:
-        return latest
-    payee = PayeeAccount(
-        account_id=account.id,
-        holder_name_enc=claim.applicant.name_enc,  # paid to the applicant, in their name
-        bank_name=bank,
-        account_no_enc=cx.vault.encrypt(number),
-        account_no_hash=digest,
-        account_no_last4=number[-4:],
-        created_at=cx.now(),
+        return latest, None
+    return (
+        None,
+        {
+            "account_id": account.id,
+            "holder_name_enc": claim.applicant.name_enc,  # paid to the applicant, in their name
+            "bank_name": bank,
+            "account_no_enc": cx.vault.encrypt(number),
+            "account_no_hash": digest,
+            "account_no_last4": number[-4:],
+            "created_at": cx.now(),
+        },
     )
-    db.add(payee)
-    db.flush()
-    return payee
 
 
 # --- step 4: documents ----------------------------------------------------------------------------

@@ -130,18 +130,28 @@ def test_the_amount_step_reads_in_one_statement(
         )
 
     # then one read (the claim, its invoices, the limit override, the payee on file),
-    # then the writes
+    # then the writes: on PostgreSQL in one statement
     reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1, reads
     for table in ("claim_invoice", "claim_limit_override", "payee_account"):
         assert table in reads[0], table
-    assert len(writes(seen)) == 3, writes(seen)
+    if db_connection.dialect.name == "postgresql":
+        assert _words(seen) == ["SELECT", "WITH"], seen
+        for write in ("INSERT INTO payee_account", "UPDATE claim", "INSERT INTO claim_invoice"):
+            assert write in seen[-1], write
+    else:
+        assert len(writes(seen)) == 3, writes(seen)
+    # and the session's objects are as the database has them
+    assert claim.invoice_total_fen == 50000 and claim.updated_at == claims.now()
     payee = db_session.scalar(select(PayeeAccount).where(PayeeAccount.account_id == main.id))
-    assert payee is not None and claim.payee is payee
-    numbers = db_session.scalars(
-        select(ClaimInvoice.invoice_no).where(ClaimInvoice.claim_id == claim_id)
+    assert payee is not None and claim.payee is payee and claim.payee_id == payee.id
+    assert claims.vault.decrypt(payee.account_no_enc) == ACCOUNT_NO.replace(" ", "")
+    invoices = list(
+        db_session.scalars(select(ClaimInvoice).where(ClaimInvoice.claim_id == claim_id))
     )
-    assert list(numbers) == ["12345678"]
+    assert [i.invoice_no for i in invoices] == ["12345678"] and claim.invoices == invoices
+    db_session.expire_all()
+    assert db_session.get(Claim, claim_id).invoice_total_fen == 50000  # type: ignore[union-attr]
 
     # and entering the same account again, in a new request, adds no payee
     _new_request(db_session)
