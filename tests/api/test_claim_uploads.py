@@ -773,6 +773,26 @@ def signature_png() -> bytes:
     return out.getvalue()
 
 
+def test_a_signature_is_recorded_in_one_statement_on_postgresql(
+    client: TestClient, token: str, draft: int, db_connection: Any
+) -> None:
+    from tests.db import statements
+
+    # when the draft is signed
+    with statements(db_connection) as seen:
+        r = upload(client, token, draft, [("sig.png", signature_png())], what="signature")
+    assert r.status_code == 200, r.text
+    # then: session and account, the draft before the body; then its row locked and read,
+    # the signature written and the event recorded: one statement on PostgreSQL
+    sql = [s for s in seen if "SAVEPOINT" not in s.upper()]
+    words = [s.lstrip().split()[0].upper() for s in sql]
+    if db_connection.dialect.name == "postgresql":
+        assert words == ["SELECT", "SELECT", "WITH"], sql
+        assert "FOR UPDATE" in sql[2] and "INSERT INTO claim_event" in sql[2], sql[2]
+    else:
+        assert words == ["SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"], sql
+
+
 def test_a_signature_is_stored_and_recorded(
     client: TestClient,
     token: str,

@@ -96,6 +96,7 @@ def test_a_draft_starts_with_one_read_and_its_writes(
     # the claim is the session's object for its row, with what was written
     assert db_session.get(Claim, claim.id) is claim
     assert claim.account_id == main.id and claim.notice_accepted_at == claims.now()
+    assert claim.duplicate_suspected is False and claim.claim_no is None  # column defaults
     events = db_session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim.id))
     assert [(e.kind, e.actor_id, e.channel, e.note) for e in events] == [
         ("CREATED", main.id, claim.channel, "")
