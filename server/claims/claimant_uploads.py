@@ -9,11 +9,12 @@ files, then record them here in a new transaction that locks the claim's row.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Account
@@ -230,10 +231,26 @@ def _sign_in_one_statement(
     """PostgreSQL: the claim's row locked and read (`locked`, the newest version: what the
     checks and the replaced key need), the signature written if the row is the member's
     draft, and the SIGNED event recorded, in one statement; returns the replaced key."""
+    params = {"claim_id": target.claim_id, "account_id": target.account_id, "key": key}
+    params |= core.record_params(
+        "SIGNED", actor=Actor.CLAIMANT, actor_id=target.account_id, now=now, channel=Channel.APP
+    )
+    row = db.execute(_sign_statement(), params).first()
+    if row is None or row.account_id != target.account_id:
+        raise ClaimNotFound("No such claim among yours.")
+    if row.status is not ClaimStatus.DRAFT:
+        raise WrongClaimState("Only a draft is signed; this claim has been sent.")
+    previous: str | None = row.signature_key
+    return previous
+
+
+@functools.cache
+def _sign_statement() -> Select[tuple[int | None, ClaimStatus, str | None]]:
+    """`_sign_in_one_statement`'s statement, built once (its values are bound)."""
     claim = core.CLAIM_TABLE
     locked = (
         select(claim.c.id, claim.c.account_id, claim.c.status, claim.c.signature_key)
-        .where(claim.c.id == target.claim_id)
+        .where(claim.c.id == bindparam("claim_id"))
         .with_for_update()
         .cte("locked")
     )
@@ -241,32 +258,20 @@ def _sign_in_one_statement(
         update(claim)
         .where(
             claim.c.id == locked.c.id,
-            locked.c.account_id == target.account_id,
+            locked.c.account_id == bindparam("account_id"),
             locked.c.status == ClaimStatus.DRAFT,
         )
-        .values(signature_key=key, signed_at=now, updated_at=now)
+        .values(
+            signature_key=bindparam("key", type_=claim.c.signature_key.type),
+            signed_at=bindparam("event_at", type_=claim.c.signed_at.type),
+            updated_at=bindparam("event_at", type_=claim.c.updated_at.type),
+        )
         .returning(claim.c.id)
         .cte("signed")
     )
-    event = core.record_of(
-        signed.c.id,
-        "SIGNED",
-        actor=Actor.CLAIMANT,
-        actor_id=target.account_id,
-        now=now,
-        channel=Channel.APP,
+    return select(locked.c.account_id, locked.c.status, locked.c.signature_key).add_cte(
+        signed, core.record_of(signed.c.id).cte("signed_event")
     )
-    row = db.execute(
-        select(locked.c.account_id, locked.c.status, locked.c.signature_key).add_cte(
-            signed, event.cte("signed_event")
-        )
-    ).first()
-    if row is None or row.account_id != target.account_id:
-        raise ClaimNotFound("No such claim among yours.")
-    if row.status is not ClaimStatus.DRAFT:
-        raise WrongClaimState("Only a draft is signed; this claim has been sent.")
-    previous: str | None = row.signature_key
-    return previous
 
 
 def delete_replaced_signature(storage: Storage, key: str) -> None:

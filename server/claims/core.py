@@ -5,6 +5,7 @@ documents, duplicate checks and who may see a claim.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     ScalarSelect,
+    Select,
     Table,
     and_,
+    bindparam,
     func,
     insert,
     inspect,
@@ -212,34 +215,57 @@ def create_claim(
         record(db, claim, kind, actor=actor, actor_id=actor_id, now=now, channel=channel)
         db.flush()
         return claim
-    new = insert(_CLAIM).values(**values).returning(*_CLAIM.c).cte("new_claim")
-    event = record_of(new.c.id, kind, actor=actor, actor_id=actor_id, now=now, channel=channel)
-    return db.scalars(select(aliased(Claim, new)).add_cte(event.cte("new_event"))).one()
+    params = {f"claim_{key}": value for key, value in values.items()}
+    params |= record_params(kind, actor=actor, actor_id=actor_id, now=now, channel=channel)
+    return db.scalars(_create_claim_statement(tuple(values)), params).one()
 
 
-def record_of(
-    claim_id: ColumnElement[int],
+@functools.cache
+def _create_claim_statement(keys: tuple[str, ...]) -> Select[Claim]:
+    """`create_claim`'s statement for these columns, built once (its values are bound)."""
+    new = (
+        insert(_CLAIM)
+        .values({key: bindparam(f"claim_{key}", type_=_CLAIM.c[key].type) for key in keys})
+        .returning(*_CLAIM.c)
+        .cte("new_claim")
+    )
+    return select(aliased(Claim, new)).add_cte(record_of(new.c.id).cte("new_event"))
+
+
+_EVENT_COLUMNS = ("at", "kind", "actor", "actor_id", "channel", "note")
+
+
+def record_of(claim_id: ColumnElement[int]) -> Insert:
+    """`record`'s timeline line as an INSERT ... SELECT, for each claim id `claim_id` (a
+    column of a CTE that writes the claim) gives: for PostgreSQL's one-statement writes.
+    Its values are bound by name: pass `record_params` with the statement's parameters."""
+    return insert(_EVENT).from_select(
+        ["claim_id", *_EVENT_COLUMNS],
+        select(
+            claim_id,
+            *(bindparam(f"event_{key}", type_=_EVENT.c[key].type) for key in _EVENT_COLUMNS),
+        ),
+    )
+
+
+def record_params(
     kind: str,
     *,
     actor: Actor,
     actor_id: int | None,
     now: datetime.datetime,
     channel: Channel | None = None,
-) -> Insert:
-    """`record`'s timeline line as an INSERT ... SELECT, for each claim id `claim_id` (a
-    column of a CTE that writes the claim) gives: for PostgreSQL's one-statement writes."""
-    return insert(_EVENT).from_select(
-        ["claim_id", "at", "kind", "actor", "actor_id", "channel", "note"],
-        select(
-            claim_id,
-            literal(now, _EVENT.c.at.type),
-            literal(kind, _EVENT.c.kind.type),
-            literal(actor, _EVENT.c.actor.type),
-            literal(actor_id, _EVENT.c.actor_id.type),
-            literal(channel, _EVENT.c.channel.type),
-            literal("", _EVENT.c.note.type),
-        ),
-    )
+    note: str = "",
+) -> dict[str, Any]:
+    """The values of `record_of`'s line, as `record` takes them."""
+    return {
+        "event_at": now,
+        "event_kind": kind,
+        "event_actor": actor,
+        "event_actor_id": actor_id,
+        "event_channel": channel,
+        "event_note": note,
+    }
 
 
 def transition(
@@ -436,10 +462,49 @@ def attach_to_draft(
     with the bytes its documents hold. An empty list: nothing was recorded (the claim is
     gone, changed, or full); the row is locked all the same, and the caller reads it to
     tell why."""
+    params: dict[str, Any] = {
+        "claim_id": claim_id,
+        "now": now,
+        "account_id": account_id,
+        "plan_rules": plan_rules,
+        "claim_type": claim_type,
+        "room": cap - sum(s.size for s in stored),
+        "category": category,
+        "channel": channel,
+    }
+    for i, s in enumerate(stored):
+        params |= {
+            f"storage_key_{i}": s.key,
+            f"thumbnail_key_{i}": s.thumbnail_key,
+            f"content_type_{i}": s.content_type,
+            f"size_{i}": s.size,
+            f"original_sha256_{i}": s.original_sha256,
+            f"display_name_{i}": s.display_name,
+            f"width_{i}": s.width,
+            f"height_{i}": s.height,
+        }
+    return list(db.scalars(_attach_statement(len(stored)), params))
+
+
+_PER_FILE = (
+    "storage_key",
+    "thumbnail_key",
+    "content_type",
+    "size",
+    "original_sha256",
+    "display_name",
+    "width",
+    "height",
+)
+
+
+@functools.cache
+def _attach_statement(files: int) -> Select[ClaimDocument]:
+    """`attach_to_draft`'s statement for this many files, built once (values bound)."""
     touched = (
         update(_CLAIM)
-        .where(_CLAIM.c.id == claim_id)
-        .values(updated_at=now)
+        .where(_CLAIM.c.id == bindparam("claim_id"))
+        .values(updated_at=bindparam("now", type_=_CLAIM.c.updated_at.type))
         .returning(
             _CLAIM.c.id,
             _CLAIM.c.account_id,
@@ -451,52 +516,37 @@ def attach_to_draft(
         .cte("touched")
     )
     fits = and_(
-        touched.c.account_id == account_id,
+        touched.c.account_id == bindparam("account_id"),
         touched.c.status == S.DRAFT,
-        touched.c.plan_rules == plan_rules,
-        touched.c.claim_type.is_not_distinct_from(claim_type),
-        touched.c.used + sum(s.size for s in stored) <= cap,
+        touched.c.plan_rules == bindparam("plan_rules"),
+        touched.c.claim_type.is_not_distinct_from(
+            bindparam("claim_type", type_=_CLAIM.c.claim_type.type)
+        ),
+        touched.c.used <= bindparam("room", type_=_DOC.c.size.type),
+    )
+    shared = (
+        bindparam("category", type_=_DOC.c.category.type),
+        bindparam("now", type_=_DOC.c.uploaded_at.type),
+        bindparam("channel", type_=_DOC.c.channel.type),
     )
     rows = [
         select(
             touched.c.id,
-            literal(category, _DOC.c.category.type),
-            literal(s.key, _DOC.c.storage_key.type),
-            literal(s.thumbnail_key, _DOC.c.thumbnail_key.type),
-            literal(s.content_type, _DOC.c.content_type.type),
-            literal(s.size, _DOC.c.size.type),
-            literal(s.original_sha256, _DOC.c.original_sha256.type),
-            literal(s.display_name, _DOC.c.display_name.type),
-            literal(s.width, _DOC.c.width.type),
-            literal(s.height, _DOC.c.height.type),
-            literal(now, _DOC.c.uploaded_at.type),
-            literal(channel, _DOC.c.channel.type),
+            *(bindparam(f"{key}_{i}", type_=_DOC.c[key].type) for key in _PER_FILE),
+            *shared,
         ).where(fits)
-        for s in stored
+        for i in range(files)
     ]
     docs = (
         insert(_DOC)
         .from_select(
-            [
-                "claim_id",
-                "category",
-                "storage_key",
-                "thumbnail_key",
-                "content_type",
-                "size",
-                "original_sha256",
-                "display_name",
-                "width",
-                "height",
-                "uploaded_at",
-                "channel",
-            ],
-            rows[0] if len(rows) == 1 else union_all(*rows),
+            ["claim_id", *_PER_FILE, "category", "uploaded_at", "channel"],
+            rows[0] if files == 1 else union_all(*rows),
         )
         .returning(*_DOC.c)
         .cte("docs")
     )
-    return list(db.scalars(select(aliased(ClaimDocument, docs)).order_by(docs.c.id)))
+    return select(aliased(ClaimDocument, docs)).order_by(docs.c.id)
 
 
 def used_bytes(db: Session, claim: Claim) -> int:

@@ -14,13 +14,14 @@ is submitted, and the unique constraint on the key settles a race between two dr
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
@@ -457,33 +458,16 @@ def _write_amount(
     account (`added`), the claim's UPDATE (naming that payee, or `payee`) and its first
     invoice numbers. The session's objects are then set to what was written, as a flush
     would leave them."""
-    payee_ref: Any = payee.id if payee is not None else None
-    columns: list[Any] = []
-    new_payee = None
+    params = {f"claim_{key}": value for key, value in values.items()}
+    params["amount_claim_id"] = claim.id
     if added is not None:
-        new_payee = insert(PAYEE_TABLE).values(**added).returning(*PAYEE_TABLE.c).cte("new_payee")
-        payee_ref = select(new_payee.c.id).scalar_subquery()
-        columns.append(aliased(PayeeAccount, new_payee))
-    amount = (
-        update(CLAIM_TABLE)
-        .where(CLAIM_TABLE.c.id == claim.id)
-        .values(payee_id=payee_ref, **values)
-        .returning(CLAIM_TABLE.c.id)
-        .cte("amount")
-    )
-    if numbers:
-        invoices = (
-            insert(INVOICE_TABLE)
-            .values([{"claim_id": claim.id, "invoice_no": n} for n in numbers])
-            .returning(INVOICE_TABLE.c.id, INVOICE_TABLE.c.invoice_no)
-            .cte("new_invoices")
-        )
-        for column in (invoices.c.id, invoices.c.invoice_no):
-            columns.append(
-                select(func.array_agg(aggregate_order_by(column, invoices.c.id))).scalar_subquery()
-            )
-    row = db.execute(select(*columns).add_cte(amount)).one()
-    if new_payee is not None:
+        params |= {f"payee_{key}": value for key, value in added.items()}
+    else:
+        params["amount_payee_id"] = payee.id if payee is not None else None
+    params |= {f"invoice_{i}": number for i, number in enumerate(numbers)}
+    statement = _amount_statement(tuple(values), tuple(added or ()), len(numbers))
+    row = db.execute(statement, params).one()
+    if added is not None:
         payee = row[0]
     for key, value in values.items():
         set_committed_value(claim, key, value)
@@ -498,6 +482,53 @@ def _write_amount(
             db.add(invoice)
             rows.append(invoice)
         set_committed_value(claim, "invoices", rows)
+
+
+@functools.cache
+def _amount_statement(keys: tuple[str, ...], payee_keys: tuple[str, ...], invoices: int) -> Any:
+    """`_write_amount`'s statement for these claim columns, a new payee account with these
+    columns (none: the claim names `payee_id`) and this many invoice numbers, built once
+    (its values are bound)."""
+    payee_ref: Any = bindparam("amount_payee_id", type_=CLAIM_TABLE.c.payee_id.type)
+    columns: list[Any] = []
+    if payee_keys:
+        new_payee = (
+            insert(PAYEE_TABLE)
+            .values({k: bindparam(f"payee_{k}", type_=PAYEE_TABLE.c[k].type) for k in payee_keys})
+            .returning(*PAYEE_TABLE.c)
+            .cte("new_payee")
+        )
+        payee_ref = select(new_payee.c.id).scalar_subquery()
+        columns.append(aliased(PayeeAccount, new_payee))
+    claim_id = bindparam("amount_claim_id", type_=CLAIM_TABLE.c.id.type)
+    amount = (
+        update(CLAIM_TABLE)
+        .where(CLAIM_TABLE.c.id == claim_id)
+        .values(
+            {k: bindparam(f"claim_{k}", type_=CLAIM_TABLE.c[k].type) for k in keys}
+            | {"payee_id": payee_ref}
+        )
+        .returning(CLAIM_TABLE.c.id)
+        .cte("amount")
+    )
+    if invoices:
+        number = INVOICE_TABLE.c.invoice_no.type
+        added = (
+            insert(INVOICE_TABLE)
+            .values(
+                [
+                    {"claim_id": claim_id, "invoice_no": bindparam(f"invoice_{i}", type_=number)}
+                    for i in range(invoices)
+                ]
+            )
+            .returning(INVOICE_TABLE.c.id, INVOICE_TABLE.c.invoice_no)
+            .cte("new_invoices")
+        )
+        for column in (added.c.id, added.c.invoice_no):
+            columns.append(
+                select(func.array_agg(aggregate_order_by(column, added.c.id))).scalar_subquery()
+            )
+    return select(*columns).add_cte(amount)
 
 
 def _amount_draft(
