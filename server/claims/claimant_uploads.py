@@ -231,7 +231,12 @@ def _sign_in_one_statement(
     """PostgreSQL: the claim's row locked and read (`locked`, the newest version: what the
     checks and the replaced key need), the signature written if the row is the member's
     draft, and the SIGNED event recorded, in one statement; returns the replaced key."""
-    params = {"claim_id": target.claim_id, "account_id": target.account_id, "key": key}
+    # (no parameter is named as a column: an UPDATE would take it as a value to write)
+    params = {
+        "sig_claim_id": target.claim_id,
+        "sig_account_id": target.account_id,
+        "sig_key": key,
+    }
     params |= core.record_params(
         "SIGNED", actor=Actor.CLAIMANT, actor_id=target.account_id, now=now, channel=Channel.APP
     )
@@ -250,7 +255,7 @@ def _sign_statement() -> Select[tuple[int | None, ClaimStatus, str | None]]:
     claim = core.CLAIM_TABLE
     locked = (
         select(claim.c.id, claim.c.account_id, claim.c.status, claim.c.signature_key)
-        .where(claim.c.id == bindparam("claim_id"))
+        .where(claim.c.id == bindparam("sig_claim_id"))
         .with_for_update()
         .cte("locked")
     )
@@ -258,11 +263,11 @@ def _sign_statement() -> Select[tuple[int | None, ClaimStatus, str | None]]:
         update(claim)
         .where(
             claim.c.id == locked.c.id,
-            locked.c.account_id == bindparam("account_id"),
+            locked.c.account_id == bindparam("sig_account_id"),
             locked.c.status == ClaimStatus.DRAFT,
         )
         .values(
-            signature_key=bindparam("key", type_=claim.c.signature_key.type),
+            signature_key=bindparam("sig_key", type_=claim.c.signature_key.type),
             signed_at=bindparam("event_at", type_=claim.c.signed_at.type),
             updated_at=bindparam("event_at", type_=claim.c.updated_at.type),
         )

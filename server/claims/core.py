@@ -463,25 +463,25 @@ def attach_to_draft(
     gone, changed, or full); the row is locked all the same, and the caller reads it to
     tell why."""
     params: dict[str, Any] = {
-        "claim_id": claim_id,
-        "now": now,
-        "account_id": account_id,
-        "plan_rules": plan_rules,
-        "claim_type": claim_type,
-        "room": cap - sum(s.size for s in stored),
-        "category": category,
-        "channel": channel,
+        "up_claim_id": claim_id,
+        "up_now": now,
+        "up_account_id": account_id,
+        "up_plan_rules": plan_rules,
+        "up_claim_type": claim_type,
+        "up_room": cap - sum(s.size for s in stored),
+        "up_category": category,
+        "up_channel": channel,
     }
     for i, s in enumerate(stored):
         params |= {
-            f"storage_key_{i}": s.key,
-            f"thumbnail_key_{i}": s.thumbnail_key,
-            f"content_type_{i}": s.content_type,
-            f"size_{i}": s.size,
-            f"original_sha256_{i}": s.original_sha256,
-            f"display_name_{i}": s.display_name,
-            f"width_{i}": s.width,
-            f"height_{i}": s.height,
+            f"up_storage_key_{i}": s.key,
+            f"up_thumbnail_key_{i}": s.thumbnail_key,
+            f"up_content_type_{i}": s.content_type,
+            f"up_size_{i}": s.size,
+            f"up_original_sha256_{i}": s.original_sha256,
+            f"up_display_name_{i}": s.display_name,
+            f"up_width_{i}": s.width,
+            f"up_height_{i}": s.height,
         }
     return list(db.scalars(_attach_statement(len(stored)), params))
 
@@ -503,8 +503,8 @@ def _attach_statement(files: int) -> Select[ClaimDocument]:
     """`attach_to_draft`'s statement for this many files, built once (values bound)."""
     touched = (
         update(_CLAIM)
-        .where(_CLAIM.c.id == bindparam("claim_id"))
-        .values(updated_at=bindparam("now", type_=_CLAIM.c.updated_at.type))
+        .where(_CLAIM.c.id == bindparam("up_claim_id"))
+        .values(updated_at=bindparam("up_now", type_=_CLAIM.c.updated_at.type))
         .returning(
             _CLAIM.c.id,
             _CLAIM.c.account_id,
@@ -516,23 +516,23 @@ def _attach_statement(files: int) -> Select[ClaimDocument]:
         .cte("touched")
     )
     fits = and_(
-        touched.c.account_id == bindparam("account_id"),
+        touched.c.account_id == bindparam("up_account_id"),
         touched.c.status == S.DRAFT,
-        touched.c.plan_rules == bindparam("plan_rules"),
+        touched.c.plan_rules == bindparam("up_plan_rules"),
         touched.c.claim_type.is_not_distinct_from(
-            bindparam("claim_type", type_=_CLAIM.c.claim_type.type)
+            bindparam("up_claim_type", type_=_CLAIM.c.claim_type.type)
         ),
-        touched.c.used <= bindparam("room", type_=_DOC.c.size.type),
+        touched.c.used <= bindparam("up_room", type_=_DOC.c.size.type),
     )
     shared = (
-        bindparam("category", type_=_DOC.c.category.type),
-        bindparam("now", type_=_DOC.c.uploaded_at.type),
-        bindparam("channel", type_=_DOC.c.channel.type),
+        bindparam("up_category", type_=_DOC.c.category.type),
+        bindparam("up_now", type_=_DOC.c.uploaded_at.type),
+        bindparam("up_channel", type_=_DOC.c.channel.type),
     )
     rows = [
         select(
             touched.c.id,
-            *(bindparam(f"{key}_{i}", type_=_DOC.c[key].type) for key in _PER_FILE),
+            *(bindparam(f"up_{key}_{i}", type_=_DOC.c[key].type) for key in _PER_FILE),
             *shared,
         ).where(fits)
         for i in range(files)
