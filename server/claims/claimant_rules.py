@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from server.accounts.errors import PolicyNotFound, RealNameRequired
 from server.accounts.models import Account
 from server.claims import outpatient_year
-from server.claims.core import ClaimContext
+from server.claims.core import ClaimContext, remember_contact
 from server.claims.errors import ClaimRuleBroken
 from server.claims.models import ClaimLimitOverride, ContactProfile, PayeeAccount
 from server.claims.rules import PlanRules
@@ -51,6 +51,25 @@ def member_policy(db: Session, person_id: int, policy_id: int) -> Policy:
     if policy is None or person_id not in (policy.insured_id, policy.main_insured_id):
         raise PolicyNotFound("No such policy among yours.")
     return policy
+
+
+def member_policy_and_contact(
+    db: Session, person_id: int, policy_id: int, account_id: int
+) -> tuple[Policy, ContactProfile | None]:
+    """`member_policy`, and the account's contact details (as `contact_of`, remembered for
+    the rest of the request), in one statement."""
+    row = db.execute(
+        select(Policy, ContactProfile)
+        .outerjoin(ContactProfile, ContactProfile.account_id == account_id)
+        .where(Policy.id == policy_id)
+        .options(joinedload(Policy.plan))
+    ).first()
+    if row is None or person_id not in (row[0].insured_id, row[0].main_insured_id):
+        raise PolicyNotFound("No such policy among yours.")
+    policy, contact = row
+    if contact is not None:
+        remember_contact(db, contact)
+    return policy, contact
 
 
 def check_in_force(policy: Policy, today: datetime.date) -> None:

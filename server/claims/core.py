@@ -7,17 +7,22 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnClause,
+    ColumnElement,
+    Insert,
     ScalarSelect,
+    Select,
     Table,
+    and_,
     bindparam,
     func,
+    insert,
     inspect,
     literal,
     literal_column,
@@ -73,6 +78,11 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.WITHDRAWN: frozenset(),
 }
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.PENDING_SUPPLEMENT})
+# the tables, for the Core statements that write several of them at once
+CLAIM_TABLE = cast(Table, Claim.__table__)
+EVENT_TABLE = cast(Table, ClaimEvent.__table__)
+DOCUMENT_TABLE = cast(Table, ClaimDocument.__table__)
+_CLAIM, _EVENT, _DOC = CLAIM_TABLE, EVENT_TABLE, DOCUMENT_TABLE
 CLAIM_NO_PREFIX = "VSHH"
 
 
@@ -183,6 +193,79 @@ def record(
     db.add(event)
     claim.updated_at = now
     return event
+
+
+def create_claim(
+    db: Session,
+    values: dict[str, Any],
+    kind: str,
+    *,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime.datetime,
+    channel: Channel | None = None,
+) -> Claim:
+    """A new claim row with `values` and its first timeline line (`record`'s), in one
+    statement on PostgreSQL: the claim's INSERT ... RETURNING is a CTE that the event's
+    INSERT reads its id from. Elsewhere the session adds and flushes both."""
+    if db.get_bind().dialect.name != "postgresql":
+        claim = Claim(**values)
+        db.add(claim)
+        db.flush()
+        record(db, claim, kind, actor=actor, actor_id=actor_id, now=now, channel=channel)
+        db.flush()
+        return claim
+    params = {f"claim_{key}": value for key, value in values.items()}
+    params |= record_params(kind, actor=actor, actor_id=actor_id, now=now, channel=channel)
+    return db.scalars(_create_claim_statement(tuple(values)), params).one()
+
+
+@functools.cache
+def _create_claim_statement(keys: tuple[str, ...]) -> Select[Claim]:
+    """`create_claim`'s statement for these columns, built once (its values are bound)."""
+    new = (
+        insert(_CLAIM)
+        .values({key: bindparam(f"claim_{key}", type_=_CLAIM.c[key].type) for key in keys})
+        .returning(*_CLAIM.c)
+        .cte("new_claim")
+    )
+    return select(aliased(Claim, new)).add_cte(record_of(new.c.id).cte("new_event"))
+
+
+_EVENT_COLUMNS = ("at", "kind", "actor", "actor_id", "channel", "note")
+
+
+def record_of(claim_id: ColumnElement[int]) -> Insert:
+    """`record`'s timeline line as an INSERT ... SELECT, for each claim id `claim_id` (a
+    column of a CTE that writes the claim) gives: for PostgreSQL's one-statement writes.
+    Its values are bound by name: pass `record_params` with the statement's parameters."""
+    return insert(_EVENT).from_select(
+        ["claim_id", *_EVENT_COLUMNS],
+        select(
+            claim_id,
+            *(bindparam(f"event_{key}", type_=_EVENT.c[key].type) for key in _EVENT_COLUMNS),
+        ),
+    )
+
+
+def record_params(
+    kind: str,
+    *,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime.datetime,
+    channel: Channel | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """The values of `record_of`'s line, as `record` takes them."""
+    return {
+        "event_at": now,
+        "event_kind": kind,
+        "event_actor": actor,
+        "event_actor_id": actor_id,
+        "event_channel": channel,
+        "event_note": note,
+    }
 
 
 def transition(
@@ -360,6 +443,113 @@ def claim_with_used_bytes(
         query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
     row = db.execute(query).first()
     return None if row is None else (row[0], int(row[1] or 0))
+
+
+def attach_to_draft(
+    db: Session,
+    claim_id: int,
+    *,
+    account_id: int,
+    plan_rules: str,
+    claim_type: str | None,
+    category: str,
+    stored: Sequence[StoredUpload],
+    cap: int,
+    channel: Channel,
+    now: datetime.datetime,
+) -> list[ClaimDocument]:
+    """PostgreSQL: lock the claim by writing `now` as its `updated_at` (as
+    `claim_with_used_bytes(touch=...)`) and record the stored uploads on it, in one
+    statement, if the locked row is still the account's draft with these rules and claim
+    type (for which the caller found `category` allowed) and the files fit under `cap`
+    with the bytes its documents hold. An empty list: nothing was recorded (the claim is
+    gone, changed, or full); the row is locked all the same, and the caller reads it to
+    tell why."""
+    params: dict[str, Any] = {
+        "up_claim_id": claim_id,
+        "up_now": now,
+        "up_account_id": account_id,
+        "up_plan_rules": plan_rules,
+        "up_claim_type": claim_type,
+        "up_room": cap - sum(s.size for s in stored),
+        "up_category": category,
+        "up_channel": channel,
+    }
+    for i, s in enumerate(stored):
+        params |= {
+            f"up_storage_key_{i}": s.key,
+            f"up_thumbnail_key_{i}": s.thumbnail_key,
+            f"up_content_type_{i}": s.content_type,
+            f"up_size_{i}": s.size,
+            f"up_original_sha256_{i}": s.original_sha256,
+            f"up_display_name_{i}": s.display_name,
+            f"up_width_{i}": s.width,
+            f"up_height_{i}": s.height,
+        }
+    return list(db.scalars(_attach_statement(len(stored)), params))
+
+
+_PER_FILE = (
+    "storage_key",
+    "thumbnail_key",
+    "content_type",
+    "size",
+    "original_sha256",
+    "display_name",
+    "width",
+    "height",
+)
+
+
+@functools.cache
+def _attach_statement(files: int) -> Select[ClaimDocument]:
+    """`attach_to_draft`'s statement for this many files, built once (values bound)."""
+    touched = (
+        update(_CLAIM)
+        .where(_CLAIM.c.id == bindparam("up_claim_id"))
+        .values(updated_at=bindparam("up_now", type_=_CLAIM.c.updated_at.type))
+        .returning(
+            _CLAIM.c.id,
+            _CLAIM.c.account_id,
+            _CLAIM.c.status,
+            _CLAIM.c.plan_rules,
+            _CLAIM.c.claim_type,
+            _used_of_claim(_RETURNING_CLAIM_ID).label("used"),
+        )
+        .cte("touched")
+    )
+    fits = and_(
+        touched.c.account_id == bindparam("up_account_id"),
+        touched.c.status == S.DRAFT,
+        touched.c.plan_rules == bindparam("up_plan_rules"),
+        touched.c.claim_type.is_not_distinct_from(
+            bindparam("up_claim_type", type_=_CLAIM.c.claim_type.type)
+        ),
+        touched.c.used <= bindparam("up_room", type_=_DOC.c.size.type),
+    )
+    shared = (
+        bindparam("up_category", type_=_DOC.c.category.type),
+        bindparam("up_now", type_=_DOC.c.uploaded_at.type),
+        bindparam("up_channel", type_=_DOC.c.channel.type),
+    )
+    rows = [
+        select(
+            touched.c.id,
+            *(bindparam(f"up_{key}_{i}", type_=_DOC.c[key].type) for key in _PER_FILE),
+            *shared,
+        ).where(fits)
+        for i in range(files)
+    ]
+    docs = (
+        insert(_DOC)
+        .from_select(
+            ["claim_id", *_PER_FILE, "category", "uploaded_at", "channel"],
+            rows[0] if files == 1 else union_all(*rows),
+        )
+        .returning(*_DOC.c)
+        .cte("docs")
+    )
+    return select(aliased(ClaimDocument, docs)).order_by(docs.c.id)
 
 
 def used_bytes(db: Session, claim: Claim) -> int:

@@ -24,8 +24,10 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import Account
@@ -45,7 +47,7 @@ from server.claims.claimant_rules import (
     claim_relation,
     facility_problem,
     incident_date_problem,
-    member_policy,
+    member_policy_and_contact,
     online_limit_fen,
     region_problems,
     require_verified,
@@ -63,9 +65,12 @@ from server.claims.claimant_views import (
     payee_view,
 )
 from server.claims.core import (
+    CLAIM_TABLE,
     TRANSITIONS,
     ClaimContext,
     active_documents,
+    can_see,
+    create_claim,
     find_duplicates,
     member_claim,
     next_claim_no,
@@ -96,6 +101,8 @@ from server.policies.models import Relation
 
 log = logging.getLogger(__name__)
 S = ClaimStatus
+PAYEE_TABLE = cast(Table, PayeeAccount.__table__)
+INVOICE_TABLE = cast(Table, ClaimInvoice.__table__)
 
 
 # --- finding the member's drafts ----------------------------------------------------------------
@@ -151,39 +158,35 @@ def start_draft(
     """
     person_id = require_verified(account)
     check_notice(notice_accepted)
-    policy = member_policy(db, person_id, policy_id)
+    # the policy and the member's contact details in one statement
+    policy, contact = member_policy_and_contact(db, person_id, policy_id, account.id)
     rules = rules_for(cx, policy)
     today = china_today(cx)
     relation = claim_relation(policy, person_id, rules, today)
     check_in_force(policy, today)
-    require_contact(db, account)
+    check_contact(contact)
     now = cx.now()
-    claim = Claim(
-        account_id=account.id,
-        applicant_id=person_id,
-        policy_id=policy.id,
-        insured_id=policy.insured_id,
-        relation=relation,
-        plan_rules=rules.code,
-        status=S.DRAFT,
-        channel=channel,
-        notice_accepted_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    db.add(claim)
-    db.flush()
-    record(
+    return create_claim(
         db,
-        claim,
+        {
+            "account_id": account.id,
+            "applicant_id": person_id,
+            "policy_id": policy.id,
+            "insured_id": policy.insured_id,
+            "relation": relation,
+            "plan_rules": rules.code,
+            "status": S.DRAFT,
+            "channel": channel,
+            "notice_accepted_at": now,
+            "created_at": now,
+            "updated_at": now,
+        },
         "CREATED",
         actor=Actor.CLAIMANT,
         actor_id=account.id,
         now=now,
         channel=channel,
     )
-    db.flush()
-    return claim
 
 
 # --- contact details (first claim) ----------------------------------------------------------------
@@ -203,17 +206,27 @@ def save_contact(
     mail = check.email(problems, "email", email)
     problems.raise_any()
     assert addr is not None and mail is not None
-    contact = contact_of(db, account.id)
-    if contact is None:
-        contact = ContactProfile(account_id=account.id, address_enc="", email_enc="")
-        db.add(contact)
-        remember_contact(db, contact)
-    contact.address_enc = cx.vault.encrypt(addr)
-    contact.email_enc = cx.vault.encrypt(mail)
-    # a free-text address: region codes of an earlier contact change no longer describe it
-    contact.province_code = contact.city_code = contact.district_code = None
-    contact.updated_at = cx.now()
-    db.flush()
+    values = {
+        "address_enc": cx.vault.encrypt(addr),
+        "email_enc": cx.vault.encrypt(mail),
+        # a free-text address: region codes of an earlier contact change no longer describe it
+        "province_code": None,
+        "city_code": None,
+        "district_code": None,
+        "updated_at": cx.now(),
+    }
+    # one upsert on the unique account id, whether or not the member has a profile yet:
+    # two saves at once end with one row (the later one's details), as a read then an
+    # INSERT or UPDATE would not guarantee
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = (
+        insert(ContactProfile)
+        .values(account_id=account.id, **values)
+        .on_conflict_do_update(index_elements=[ContactProfile.account_id], set_=values)
+        .returning(ContactProfile)
+    )
+    contact = db.scalars(upsert, execution_options={"populate_existing": True}).one()
+    remember_contact(db, contact)
     view = contact_view(cx, contact)
     assert view is not None
     return view
@@ -355,7 +368,7 @@ def update_amount(
     """理赔金额: invoice total, invoice numbers, region if the plan needs it, compensation
     already received, and the payee: a saved one (`payee_id`, server/claims/payees.py),
     the account entered here (the applicant's own), or else the member's own on file."""
-    claim = own_draft(db, account, claim_id)
+    claim, override, latest = _amount_draft(db, account, claim_id)
     # read before anything changes, so that all the changes go out in one UPDATE
     had_numbers = [i.invoice_no for i in claim.invoices]
     rules = cx.rules.get(claim.plan_rules)
@@ -383,7 +396,8 @@ def update_amount(
         )
     problems.raise_any()
     assert total is not None and other is not None
-    check_amount(rules, claim.claim_type, total, online_limit_fen(db, rules, claim.insured_id))
+    limit = override.limit_fen if override is not None else rules.online_limit_fen
+    check_amount(rules, claim.claim_type, total, limit)
     outpatient_year.check(
         db,
         rules,
@@ -393,13 +407,35 @@ def update_amount(
         incident_date=claim.incident_date,
         amount_fen=total,
     )
+    added: dict[str, Any] | None = None  # a payee account to add
+    payee: PayeeAccount | None
     if payee_id is not None:
         payee = payees.own_payee(db, account, payee_id)
     elif new_payee:
         assert bank is not None and acct is not None
-        payee = _payee(db, cx, account, claim, bank, acct)
+        payee, added = _payee(cx, account, claim, bank, acct, latest)
     else:
-        payee = check_payee(latest_payee(db, account.id))
+        payee = check_payee(latest)
+    new_numbers = numbers if had_numbers != numbers else None
+    now = cx.now()
+    values: dict[str, Any] = {
+        "invoice_total_fen": total,
+        "other_compensation_fen": other,
+        "province": prov,
+        "city": town,
+        "updated_at": now,
+    }
+    if (
+        db.get_bind().dialect.name == "postgresql"
+        and not had_numbers  # no invoice rows to delete before the new ones
+        and (added is not None or new_numbers)
+    ):
+        _write_amount(db, claim, values, payee, added, new_numbers or [])
+        return claim
+    if added is not None:
+        payee = PayeeAccount(**added)
+        db.add(payee)
+        db.flush()
     claim.invoice_total_fen = total
     claim.other_compensation_fen = other
     claim.province = prov
@@ -410,32 +446,163 @@ def update_amount(
             claim.invoices.clear()
             db.flush()  # old rows go before new ones: the pair (claim, number) is unique
         claim.invoices.extend(ClaimInvoice(invoice_no=n) for n in numbers)
-    claim.updated_at = cx.now()
+    claim.updated_at = now
     db.flush()
     return claim
 
 
-def _payee(
-    db: Session, cx: ClaimContext, account: Account, claim: Claim, bank: str, number: str
-) -> PayeeAccount:
-    """The applicant's own account; entering the one on file again changes nothing, and a
-    different one becomes the account new claims reuse."""
-    digest = cx.vault.lookup(number, kind="bank-account")
-    latest = latest_payee(db, account.id)
-    if latest is not None and latest.account_no_hash == digest and latest.bank_name == bank:
-        return latest
-    payee = PayeeAccount(
-        account_id=account.id,
-        holder_name_enc=claim.applicant.name_enc,  # paid to the applicant, in their name
-        bank_name=bank,
-        account_no_enc=cx.vault.encrypt(number),
-        account_no_hash=digest,
-        account_no_last4=number[-4:],
-        created_at=cx.now(),
+def _write_amount(
+    db: Session,
+    claim: Claim,
+    values: dict[str, Any],
+    payee: PayeeAccount | None,
+    added: dict[str, Any] | None,
+    numbers: list[str],
+) -> None:
+    """PostgreSQL: the amount step's writes in one statement, each a CTE: the new payee
+    account (`added`), the claim's UPDATE (naming that payee, or `payee`) and its first
+    invoice numbers. The session's objects are then set to what was written, as a flush
+    would leave them."""
+    params = {f"claim_{key}": value for key, value in values.items()}
+    params["amount_claim_id"] = claim.id
+    if added is not None:
+        params |= {f"payee_{key}": value for key, value in added.items()}
+    else:
+        params["amount_payee_id"] = payee.id if payee is not None else None
+    params |= {f"invoice_{i}": number for i, number in enumerate(numbers)}
+    statement = _amount_statement(tuple(values), tuple(added or ()), len(numbers))
+    row = db.execute(statement, params).one()
+    if added is not None:
+        payee = row[0]
+    for key, value in values.items():
+        set_committed_value(claim, key, value)
+    set_committed_value(claim, "payee_id", payee.id if payee is not None else None)
+    set_committed_value(claim, "payee", payee)
+    if numbers:
+        ids, names = row[-2], row[-1]
+        rows = []
+        for pk, number in zip(ids, names, strict=True):
+            invoice = ClaimInvoice(id=pk, claim_id=claim.id, invoice_no=number)
+            make_transient_to_detached(invoice)
+            db.add(invoice)
+            rows.append(invoice)
+        set_committed_value(claim, "invoices", rows)
+
+
+@functools.cache
+def _amount_statement(keys: tuple[str, ...], payee_keys: tuple[str, ...], invoices: int) -> Any:
+    """`_write_amount`'s statement for these claim columns, a new payee account with these
+    columns (none: the claim names `payee_id`) and this many invoice numbers, built once
+    (its values are bound)."""
+    payee_ref: Any = bindparam("amount_payee_id", type_=CLAIM_TABLE.c.payee_id.type)
+    columns: list[Any] = []
+    if payee_keys:
+        new_payee = (
+            insert(PAYEE_TABLE)
+            .values({k: bindparam(f"payee_{k}", type_=PAYEE_TABLE.c[k].type) for k in payee_keys})
+            .returning(*PAYEE_TABLE.c)
+            .cte("new_payee")
+        )
+        payee_ref = select(new_payee.c.id).scalar_subquery()
+        columns.append(aliased(PayeeAccount, new_payee))
+    claim_id = bindparam("amount_claim_id", type_=CLAIM_TABLE.c.id.type)
+    amount = (
+        update(CLAIM_TABLE)
+        .where(CLAIM_TABLE.c.id == claim_id)
+        .values(
+            {k: bindparam(f"claim_{k}", type_=CLAIM_TABLE.c[k].type) for k in keys}
+            | {"payee_id": payee_ref}
+        )
+        .returning(CLAIM_TABLE.c.id)
+        .cte("amount")
     )
-    db.add(payee)
-    db.flush()
-    return payee
+    if invoices:
+        number = INVOICE_TABLE.c.invoice_no.type
+        added = (
+            insert(INVOICE_TABLE)
+            .values(
+                [
+                    {"claim_id": claim_id, "invoice_no": bindparam(f"invoice_{i}", type_=number)}
+                    for i in range(invoices)
+                ]
+            )
+            .returning(INVOICE_TABLE.c.id, INVOICE_TABLE.c.invoice_no)
+            .cte("new_invoices")
+        )
+        for column in (added.c.id, added.c.invoice_no):
+            columns.append(
+                select(func.array_agg(aggregate_order_by(column, added.c.id))).scalar_subquery()
+            )
+    return select(*columns).add_cte(amount)
+
+
+def _amount_draft(
+    db: Session, account: Account, claim_id: int
+) -> tuple[Claim, ClaimLimitOverride | None, PayeeAccount | None]:
+    """`own_draft` for the amount step, in one statement: the claim with its parts and its
+    invoice numbers, the insured person's online limit override (`limit_override`) and the
+    member's own payee account on file (`latest_payee`)."""
+    require_verified(account)
+    latest_id = (
+        select(PayeeAccount.id)
+        .where(
+            PayeeAccount.account_id == account.id,
+            PayeeAccount.removed_at.is_(None),
+            or_(PayeeAccount.relationship.is_(None), PayeeAccount.relationship == "self"),
+        )
+        .order_by(PayeeAccount.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = (
+        db.execute(
+            select(Claim, ClaimLimitOverride, PayeeAccount)
+            .outerjoin(ClaimLimitOverride, ClaimLimitOverride.person_id == Claim.insured_id)
+            .outerjoin(PayeeAccount, PayeeAccount.id == latest_id)
+            .where(Claim.id == claim_id)
+            .options(
+                joinedload(Claim.policy),
+                joinedload(Claim.payee),
+                joinedload(Claim.applicant),
+                joinedload(Claim.invoices),
+            )
+        )
+        .unique()
+        .first()
+    )
+    if row is None or not can_see(account, row[0]) or row[0].account_id != account.id:
+        raise ClaimNotFound("No such claim among yours.")
+    claim, override, latest = row
+    if claim.status is not S.DRAFT:
+        raise WrongClaimState("This claim has been submitted; it can no longer be changed.")
+    return claim, override, latest
+
+
+def _payee(
+    cx: ClaimContext,
+    account: Account,
+    claim: Claim,
+    bank: str,
+    number: str,
+    latest: PayeeAccount | None,
+) -> tuple[PayeeAccount | None, dict[str, Any] | None]:
+    """The applicant's own account: the one on file when it is entered again (nothing to
+    add), or the values of a new row, which becomes the account new claims reuse."""
+    digest = cx.vault.lookup(number, kind="bank-account")
+    if latest is not None and latest.account_no_hash == digest and latest.bank_name == bank:
+        return latest, None
+    return (
+        None,
+        {
+            "account_id": account.id,
+            "holder_name_enc": claim.applicant.name_enc,  # paid to the applicant, in their name
+            "bank_name": bank,
+            "account_no_enc": cx.vault.encrypt(number),
+            "account_no_hash": digest,
+            "account_no_last4": number[-4:],
+            "created_at": cx.now(),
+        },
+    )
 
 
 # --- step 4: documents ----------------------------------------------------------------------------

@@ -713,6 +713,55 @@ def test_a_claim_whose_status_changes_while_files_stream_keeps_nothing(
     assert documents_of(db_factory, draft) == []
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "category", "answer"),
+    [
+        ("INPATIENT", "OUTPATIENT", "DISCHARGE_SUMMARY", (400, "CATEGORY_NOT_ALLOWED")),
+        ("OUTPATIENT", "INPATIENT", "INVOICE", (201, None)),
+    ],
+)
+def test_a_claim_type_changed_while_files_stream_is_checked_again(
+    client: TestClient,
+    token: str,
+    db_factory: sessionmaker[Session],
+    demo: Any,
+    storage: LocalStorage,
+    monkeypatch: pytest.MonkeyPatch,
+    before: str,
+    after: str,
+    category: str,
+    answer: tuple[int, str | None],
+) -> None:
+    from api import multipart
+
+    # given a draft whose claim type changes while the file streams in
+    claim_id = make_claim(db_factory, demo, claim_type=before)
+    real = multipart.store_upload_async
+
+    async def change_meanwhile(*args: Any, **kwargs: Any) -> StoredUpload:
+        stored = await real(*args, **kwargs)
+        with db_factory() as s:
+            claim = s.get(Claim, claim_id)
+            assert claim is not None
+            claim.claim_type = after
+            s.commit()
+        return stored
+
+    monkeypatch.setattr(multipart, "store_upload_async", change_meanwhile)
+
+    # when
+    r = upload(client, token, claim_id, [("a.jpg", jpeg())], category=category)
+
+    # then the category is checked against the claim type it has now
+    if answer[0] == 201:
+        assert r.status_code == 201, r.text
+        assert [d.category for d in documents_of(db_factory, claim_id)] == [category]
+    else:
+        assert error_of(r) == answer
+        assert stored_files(storage) == []
+        assert documents_of(db_factory, claim_id) == []
+
+
 # --- signature ---------------------------------------------------------------------------------
 
 
@@ -722,6 +771,26 @@ def signature_png() -> bytes:
     image.paste((0, 0, 0, 255), (20, 50, 280, 60))
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def test_a_signature_is_recorded_in_one_statement_on_postgresql(
+    client: TestClient, token: str, draft: int, db_connection: Any
+) -> None:
+    from tests.db import statements
+
+    # when the draft is signed
+    with statements(db_connection) as seen:
+        r = upload(client, token, draft, [("sig.png", signature_png())], what="signature")
+    assert r.status_code == 200, r.text
+    # then: session and account, the draft before the body; then its row locked and read,
+    # the signature written and the event recorded: one statement on PostgreSQL
+    sql = [s for s in seen if "SAVEPOINT" not in s.upper()]
+    words = [s.lstrip().split()[0].upper() for s in sql]
+    if db_connection.dialect.name == "postgresql":
+        assert words == ["SELECT", "SELECT", "WITH"], sql
+        assert "FOR UPDATE" in sql[2] and "INSERT INTO claim_event" in sql[2], sql[2]
+    else:
+        assert words == ["SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"], sql
 
 
 def test_a_signature_is_stored_and_recorded(
@@ -1185,14 +1254,14 @@ def test_an_upload_reads_the_account_once_in_four_statements(
         response = upload(client, token, draft, [("bill.jpg", jpeg())])
     # then: session and account together, the claim with its bytes before the body; the
     # claim's time written (its row locked) returning it with its bytes again, and the
-    # document after it
+    # document after it: on PostgreSQL in the same statement
     assert response.status_code == 201
     sql = [s for s in seen if "SAVEPOINT" not in s.upper()]
-    assert [s.lstrip().split()[0].upper() for s in sql] == [
-        "SELECT",
-        "SELECT",
-        "UPDATE",
-        "INSERT",
-    ], sql
+    words = [s.lstrip().split()[0].upper() for s in sql]
+    if db_connection.dialect.name == "postgresql":
+        assert words == ["SELECT", "SELECT", "WITH"], sql
+        assert "UPDATE CLAIM" in sql[2].upper() and "INSERT INTO CLAIM_DOCUMENT" in sql[2].upper()
+    else:
+        assert words == ["SELECT", "SELECT", "UPDATE", "INSERT"], sql
     assert "RETURNING" in sql[2].upper() and "sum(" in sql[2].lower(), sql[2]
     assert not [s for s in sql if s.lstrip().upper().startswith("SELECT ACCOUNT.")]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -312,6 +313,9 @@ SAVE_CONTACT = """mutation { saveClaimContact(input: {address: "上海市徐汇�
 SQL_WORDS = ("SELECT", "INSERT", "UPDATE", "[SQL", "login_session", "claim_document")
 
 
+WRITING = re.compile(r"\b(INSERT INTO|UPDATE|DELETE FROM)\b", re.IGNORECASE)
+
+
 class FullDisk:
     """A database whose disk is full: every INSERT, UPDATE or DELETE fails as it runs
     (`at="statement"`), or, as SQLite may do, the COMMIT of a transaction that wrote
@@ -333,7 +337,11 @@ class FullDisk:
         event.remove(self.engine, "rollback", self.forget)
 
     def statement(self, conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if statement.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+        first = statement.lstrip().split(None, 1)[0].upper()
+        # a WITH writes when one of its parts does (PostgreSQL's data-modifying CTEs)
+        if first in {"INSERT", "UPDATE", "DELETE"} or (
+            first == "WITH" and WRITING.search(statement) is not None
+        ):
             if self.at == "statement":
                 raise self.error("database or disk is full")
             conn.info["wrote"] = True
