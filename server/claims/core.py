@@ -19,6 +19,7 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     Table,
+    Text,
     and_,
     bindparam,
     func,
@@ -318,6 +319,26 @@ def _number_upsert(dialect: str) -> Any:
     )
 
 
+def claim_day(now: datetime.datetime) -> str:
+    """The yymmdd (China date) of a claim number made at `now`."""
+    return now.astimezone(CHINA_TZ).strftime("%y%m%d")
+
+
+def claim_no_in_sql() -> tuple[Any, Any]:
+    """PostgreSQL: the day's counter raised by one as a CTE (the day bound as `seq_day`),
+    and the claim number made from it in SQL, as `next_claim_no` makes it in Python, for a
+    statement that writes the number with the claim."""
+    number = _number_upsert("postgresql").cte("number")
+    # read as a one-row subquery (a CTE is evaluated once however often it is read)
+    digits = select(number.c.last.cast(Text)).scalar_subquery()
+    claim_no = (
+        literal(CLAIM_NO_PREFIX)
+        + bindparam("seq_day", type_=Text)
+        + func.lpad(digits, func.greatest(5, func.length(digits)), "0")
+    )
+    return number, claim_no
+
+
 def next_claim_no(db: Session, now: datetime.datetime) -> str:
     """VSHH + yymmdd (China date) + a sequence of at least 5 digits, e.g. VSHH26030200001.
 
@@ -325,7 +346,7 @@ def next_claim_no(db: Session, now: datetime.datetime) -> str:
     caller's transaction ends, so concurrent submissions get distinct numbers on
     PostgreSQL, and SQLite serialises writers anyway.
     """
-    day = now.astimezone(CHINA_TZ).strftime("%y%m%d")
+    day = claim_day(now)
     upsert = _number_upsert(db.get_bind().dialect.name)
     seq = db.execute(upsert, {"seq_day": day}).scalar_one()
     return f"{CLAIM_NO_PREFIX}{day}{seq:05d}"

@@ -70,6 +70,8 @@ from server.claims.core import (
     ClaimContext,
     active_documents,
     can_see,
+    claim_day,
+    claim_no_in_sql,
     create_claim,
     find_duplicates,
     member_claim,
@@ -945,7 +947,6 @@ def submit(
     cx.codes.consume(db, cx.vault.decrypt(account.phone_enc), Purpose.CONFIRM_CLAIM, sms_code)
     now = cx.now()
     changes: dict[str, Any] = {
-        "claim_no": next_claim_no(db, now),
         "limit_fen": limit,  # read by the checks above (no problem: the amount was checked)
         "submitted_at": now,
         "waiting_since": now,
@@ -957,8 +958,10 @@ def submit(
     # its files under that lock, so none can have arrived since
     flags = flag_duplicates(db, claim, now)
     if postgres and not flags:
+        # the number is taken in the same statement as the claim's UPDATE and its event
         _write_submitted(db, claim, changes, account.id, now)
     else:
+        changes["claim_no"] = next_claim_no(db, now)
         for name, value in changes.items():
             setattr(claim, name, value)
         transition(
@@ -1002,23 +1005,31 @@ _EVENT_COLUMNS = (
 
 @functools.lru_cache(maxsize=4)
 def _submitted_statement(columns: tuple[str, ...]) -> Any:
-    """PostgreSQL: the draft's UPDATE to SUBMITTED (with `columns`) as a CTE of its
-    timeline event's INSERT: one statement; no row if the claim is no longer a draft."""
+    """PostgreSQL, one statement: the day's claim-number counter raised, the draft's
+    UPDATE to SUBMITTED (with `columns` and the number made from the counter) and its
+    timeline event's INSERT; it returns the claim's number, and no row if the claim is no
+    longer a draft."""
     claim = cast(Table, Claim.__table__)
     event = cast(Table, ClaimEvent.__table__)
+    number, claim_no = claim_no_in_sql()
     changed = (
         update(claim)
         .where(claim.c.id == bindparam("c_claim"), claim.c.status == S.DRAFT)
-        .values({c: bindparam(f"c_{c}", type_=claim.c[c].type) for c in columns})
-        .returning(claim.c.id)
+        .values(
+            {c: bindparam(f"c_{c}", type_=claim.c[c].type) for c in columns}
+            | {"claim_no": claim_no}
+        )
+        .returning(claim.c.id, claim.c.claim_no)
         .cte("submitted")
     )
     values = [bindparam(f"e_{c}", type_=event.c[c].type) for c in _EVENT_COLUMNS]
-    return (
+    timeline = (
         insert(event)
         .from_select(["claim_id", *_EVENT_COLUMNS], select(changed.c.id, *values))
         .returning(event.c.id)
+        .cte("timeline")
     )
+    return select(changed.c.claim_no).add_cte(number, timeline)
 
 
 def _write_submitted(
@@ -1045,9 +1056,11 @@ def _write_submitted(
     }
     params = {f"c_{c}": v for c, v in row.items()} | {f"e_{c}": v for c, v in event.items()}
     params["c_claim"] = claim.id
+    params["seq_day"] = claim_day(now)
     written = db.execute(_submitted_statement(tuple(row)), params).first()
     if written is None:
         raise WrongClaimState("This claim has been submitted already.")
+    row["claim_no"] = written[0]
     for name, value in row.items():
         set_committed_value(claim, name, value)
     if "events" in claim.__dict__:
