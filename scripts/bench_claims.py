@@ -21,6 +21,7 @@
     .venv/bin/python -m scripts.bench_claims                       # every part
     .venv/bin/python -m scripts.bench_claims --seconds 10 --skip-memory
     .venv/bin/python -m scripts.bench_claims --members 200 --skip-submission --skip-memory
+    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python -m scripts.bench_claims ...  # limits in Redis
 
 Needs PostgreSQL (DATABASE_URL or --database-url; default the local test database):
 everything happens in a schema of its own, dropped at the end. Members are fictional
@@ -277,6 +278,9 @@ def start_server(
         LOG_LEVEL="WARNING",
         STORAGE_DIR=str(var / "uploads"),
         BASE_URL=f"http://127.0.0.1:{port}",
+        # with REDIS_URL set (production's limits and caches), the run's keys stand apart
+        # from earlier runs' (the schema, and so every member and claim, is new each run)
+        REDIS_PREFIX=f"{schema}:",
     )
     launcher = ["-c", PROFILED, profile] if profile else ["-m", "uvicorn"]
     server = subprocess.Popen(
@@ -889,6 +893,8 @@ def main(argv: list[str] | None = None) -> int:
     vault = vault_for(SECRET)
     schema = f"bench_claims_{uuid.uuid4().hex[:8]}"
     var = Path(tempfile.mkdtemp(prefix="bench-claims-"))
+    limits = "Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "the database"
+    print(f"limits and budgets kept in {limits}", flush=True)
     print(f"preparing {args.members} members in schema {schema} ...", flush=True)
     t0 = time.monotonic()
     members = prepare(args.database_url, schema, args.members, vault)
