@@ -28,6 +28,7 @@ from schema import build_schema, request_limits
 from schema.budget import charge, charge_cost, retry_after
 from schema.context import Context
 from schema.errors import INTERNAL, format_error
+from schema.execution import Executor
 from schema.persisted import (
     NOT_FOUND,
     PersistedQueries,
@@ -35,6 +36,7 @@ from schema.persisted import (
     operation_type,
     registered_queries,
 )
+from schema.prepared import Fallback, Prepared, PreparedOperations
 from schema.response_cache import KnownQueries, PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
@@ -104,6 +106,12 @@ class GraphQLApp(GraphQL[Context, None]):
         self.public_queries = PublicQueries(settings.graphql_max_tokens)
         self._versions: dict[int, tuple[object, str]] = {}
         self._known = KnownQueries()
+        # known public queries run without schema.execute (the fast executor only)
+        self.prepared_operations = (
+            PreparedOperations(self.graphql_schema, self.limits)
+            if schema.execution_context_class is Executor
+            else None
+        )
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -417,6 +425,29 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value = await self.get_root_value(request)  # type: ignore[func-returns-value]
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
+        prepared = self._prepared(request, query, operation_name, variables)
+        if prepared is not None:
+            cost = prepared.cost(variables)
+            if cost <= prepared.max_cost:
+                try:
+                    data = prepared.run(root_value, context, variables)
+                except Fallback:
+                    pass  # a read: run again below, where errors are reported as usual
+                else:
+                    result = ExecutionResult(
+                        data=data,
+                        errors=None,
+                        extensions={
+                            "cost": {
+                                "requestedQueryCost": cost,
+                                "maximumAvailable": prepared.max_cost,
+                            }
+                        },
+                    )
+                    response_data = await self.process_result(request, result)
+                    return self.create_response(
+                        response_data=response_data, sub_response=sub_response
+                    )
         try:
             # every operation type is allowed over POST: the default
             result = await self.schema.execute(
@@ -435,6 +466,23 @@ class GraphQLApp(GraphQL[Context, None]):
             return None
         response_data = await self.process_result(request, result)
         return self.create_response(response_data=response_data, sub_response=sub_response)
+
+    def _prepared(
+        self,
+        request: Request,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+    ) -> Prepared | None:
+        """The prepared operation for a known query (schema/prepared.py), if any.
+
+        Anonymous requests only: a signed-in or partner request's resolvers may note
+        bookkeeping (a session's idle clock) that running them twice would repeat."""
+        operations = self.prepared_operations
+        headers = request.headers
+        if operations is None or "authorization" in headers or PARTNER_HEADER in headers:
+            return None
+        return operations.get(query, operation_name, variables)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context = Context(
