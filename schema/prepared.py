@@ -209,12 +209,14 @@ class PreparedOperations:
             None,
             variables,
             operation_name,
-            is_awaitable=optimized_is_awaitable,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
         )
         if isinstance(executor, list):
             # no such operation (the same for every request) or variables that do not fit
             if any(error.nodes for error in executor):
                 raise _VariablesDiffer
+            return None
+        if not isinstance(executor, Executor):
             return None
         operation = executor.operation
         if operation.operation is not OperationType.QUERY or not executor.direct:
