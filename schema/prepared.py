@@ -33,14 +33,30 @@ from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLObjectType,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
+    Undefined,
+    ValueNode,
+    VariableNode,
+    is_non_null_type,
+    is_required_argument,
 )
 from graphql.execution.collect_fields import collect_fields
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.get_variable_signature import get_variable_signature
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_argument_values,
+    get_variable_values,
+    input_is_nested_too_deeply,
+)
 from graphql.pyutils import Path
+from graphql.utilities import coerce_input_value
 from strawberry.execution import optimized_is_awaitable
 
 from schema.execution import (
@@ -64,10 +80,30 @@ class Fallback(Exception):
     """This request takes the usual path (`schema.execute`)."""
 
 
+class _Variable(NamedTuple):
+    """How one variable of the operation is coerced (as `get_variable_values` does)."""
+
+    name: str
+    signature: Any  # graphql-core's GraphQLVariableSignature
+    type: Any
+    non_null: bool
+    default: Any  # the coerced default value, or Undefined
+
+
+class _Arguments(NamedTuple):
+    """A root field's argument values worked out once, when each argument is a literal
+    without variables, a variable, or left out (as `get_argument_values` fills them)."""
+
+    constant: dict[str, Any]  # literals, and defaults of the arguments left out
+    # (name, variable, non-null, required, the argument's default or Undefined)
+    variables: tuple[tuple[str, str, bool, bool, Any], ...]
+
+
 class _Root(NamedTuple):
     response_name: str
     plan: _Plan
     node: Any  # the field's first node: its arguments
+    arguments: _Arguments | None  # None: `get_argument_values` per request
     info: Any  # graphql-core's resolve info, but for the request's context and variables
     # the value's completion; for a list, (non-null, the items' completion)
     completion: _Completion | tuple[bool, _Completion]
@@ -85,6 +121,7 @@ class Prepared:
         operation_name: str | None,
         roots: list[_Root],
         max_cost: int,
+        variables: tuple[_Variable, ...] | None,
     ) -> None:
         self.schema = schema
         self.document = document  # kept: the measures are cached by its identity
@@ -93,17 +130,48 @@ class Prepared:
         self.variable_definitions = operation.variable_definitions or ()
         self.roots = roots
         self.max_cost = max_cost
+        self.variables = variables  # None: `get_variable_values` per request
+
+    def coerce(self, inputs: dict[str, Any]) -> VariableValues:
+        """The request's variable values, as `get_variable_values` coerces them; Fallback
+        for any value that does not fit (graphql-core then says why)."""
+        if self.variables is None:
+            coerced = get_variable_values(
+                self.schema, self.variable_definitions, inputs, max_errors=50
+            )
+            if isinstance(coerced, list):
+                raise Fallback
+            return coerced
+        sources: dict[str, VariableValueSource] = {}
+        values: dict[str, Any] = {}
+        for name, signature, type_, non_null, default in self.variables:
+            value = inputs.get(name, Undefined)
+            if value is Undefined:
+                sources[name] = VariableValueSource(signature)
+                if default is not Undefined:
+                    values[name] = default
+                elif non_null:
+                    raise Fallback
+                continue
+            sources[name] = VariableValueSource(signature, value)
+            if type(value) is not str and input_is_nested_too_deeply(value, type_):
+                raise Fallback  # graphql-core refuses it
+            try:
+                coerced_value = coerce_input_value(value, type_)
+            except RecursionError:
+                raise Fallback from None
+            if coerced_value is Undefined:
+                raise Fallback
+            values[name] = coerced_value
+        return VariableValues(sources, values)
 
     def cost(self, variables: dict[str, Any] | None) -> int:
         return _measured(self.schema, self.document).cost(variables, self.operation_name)
 
     def run(self, root_value: Any, context: Any, variables: dict[str, Any] | None) -> Any:
         """`data` of this request, or Fallback."""
-        coerced = get_variable_values(
-            self.schema, self.variable_definitions, variables or {}, max_errors=50
-        )
-        if isinstance(coerced, list):
-            raise Fallback
+        coerced = self.coerce(variables or {})
+        given = coerced.coerced
         data: dict[str, Any] = {}
         is_awaitable = optimized_is_awaitable
         for root in self.roots:
@@ -113,7 +181,21 @@ class Prepared:
             kwargs: dict[str, Any] = dict.fromkeys(plan.source_kwargs, root_value)
             try:
                 if plan.arguments:
-                    values = get_argument_values(plan.field_def, root.node, coerced)
+                    arguments = root.arguments
+                    if arguments is None:
+                        values = get_argument_values(plan.field_def, root.node, coerced)
+                    else:
+                        values = dict(arguments.constant)
+                        for name, variable, non_null, required, default in arguments.variables:
+                            if variable in given:
+                                value = given[variable]
+                                if value is None and non_null:
+                                    raise Fallback
+                                values[name] = value
+                            elif required:
+                                raise Fallback
+                            elif default is not Undefined:
+                                values[name] = default
                     for graphql_name, python_name, convert in plan.arguments:
                         if graphql_name in values:
                             kwargs[python_name] = convert(values[graphql_name])
@@ -128,6 +210,8 @@ class Prepared:
                 value = definition.get_result(
                     root_value, strawberry_info, [root_value] if plan.passes_self else [], kwargs
                 )
+            except Fallback:
+                raise
             except Exception as error:
                 raise Fallback from error
             if is_awaitable(value):
@@ -266,12 +350,90 @@ class PreparedOperations:
                 root_type,
                 Path(None, response_name, root_type.name),
             )
-            roots.append(_Root(response_name, plan, first.node, info, completion, kind == _LIST))
+            arguments = _arguments(plan, first.node, executor.variable_values)
+            roots.append(
+                _Root(response_name, plan, first.node, arguments, info, completion, kind == _LIST)
+            )
         if not roots:
             return None
         return Prepared(
-            self.schema, document, operation, operation_name, roots, self.limits.max_cost
+            self.schema,
+            document,
+            operation,
+            operation_name,
+            roots,
+            self.limits.max_cost,
+            _variables(self.schema, operation),
         )
+
+
+def _variables(schema: Any, operation: OperationDefinitionNode) -> tuple[_Variable, ...] | None:
+    """How each variable is coerced; None when a default cannot be worked out here."""
+    out = []
+    for definition in operation.variable_definitions or ():
+        signature = get_variable_signature(schema, definition)
+        if isinstance(signature, GraphQLError):
+            return None
+        default: Any = Undefined
+        if definition.default_value is not None:
+            coerced = get_variable_values(schema, [definition], {})
+            if isinstance(coerced, list) or signature.name not in coerced.coerced:
+                return None
+            default = coerced.coerced[signature.name]
+        out.append(
+            _Variable(
+                signature.name, signature, signature.type, is_non_null_type(signature.type), default
+            )
+        )
+    return tuple(out)
+
+
+def _arguments(plan: _Plan, node: FieldNode, variable_values: Any) -> _Arguments | None:
+    """A root field's arguments worked out once (see `_Arguments`), or None."""
+    field_def = plan.field_def
+    by_name = {argument.name.value: argument for argument in node.arguments or ()}
+    if set(by_name) - set(field_def.args):
+        return None
+    defaults = get_argument_values(field_def, FieldNode(name=node.name, arguments=()))
+    constant = dict(defaults)
+    variables = []
+    literal = [name for name, argument in by_name.items() if _no_variables(argument.value)]
+    if literal:
+        values = get_argument_values(field_def, node, variable_values)
+        for name in literal:
+            out_name = field_def.args[name].out_name or name
+            if out_name not in values:
+                return None
+            constant[out_name] = values[out_name]
+    for name, argument in by_name.items():
+        if name in literal:
+            continue
+        value = argument.value
+        if not isinstance(value, VariableNode):
+            return None  # a literal with variables inside: graphql-core fills it
+        arg_def = field_def.args[name]
+        out_name = arg_def.out_name or name
+        constant.pop(out_name, None)
+        variables.append(
+            (
+                out_name,
+                value.name.value,
+                is_non_null_type(arg_def.type),
+                is_required_argument(arg_def),
+                defaults.get(out_name, Undefined),
+            )
+        )
+    return _Arguments(constant, tuple(variables))
+
+
+def _no_variables(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return False
+    if isinstance(value, ListValueNode):
+        return all(_no_variables(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return all(_no_variables(field.value) for field in value.fields)
+    return True
 
 
 class _VariablesDiffer(Exception):

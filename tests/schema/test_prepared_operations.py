@@ -38,6 +38,12 @@ H5 = (
     " node { id nameZh nameEn grade } } } }"
 )
 
+NEAR_LAT = (
+    "query($lat: Float!, $kind: FacilityKind = MEDICAL, $text: String, $first: Int = 3) {"
+    " facilities(near: {lat: $lat, lng: 121.4}, kind: $kind, text: $text, first: $first,"
+    " sort: DISTANCE) { totalCount otherLists { kind count } edges { distanceKm node { id } } } }"
+)
+
 # (document, variables) in order: documents come back with other variables
 REQUESTS: list[tuple[str, dict[str, Any] | None]] = [
     *DIRECTORY,
@@ -49,6 +55,10 @@ REQUESTS: list[tuple[str, dict[str, Any] | None]] = [
     (H5, {"near": {"lat": 31.3, "lng": 121.4}, "first": 3}),
     ('{ facilities(first: 2) { edges { node { id } } } places(query: "徐汇") { nameZh } }', None),
     ("{ networks { id nameZh } }", None),
+    # a literal holding a variable; variables left out, null, or with defaults
+    (NEAR_LAT, {"lat": 31.2}),
+    (NEAR_LAT, {"lat": 31.25, "kind": "DENTAL", "text": None}),
+    (NEAR_LAT, {"lat": 31.25, "kind": None, "first": 2}),
     ("{ __typename facilities(first: 1) { totalCount } }", None),
     ("{ a: facilities(first: 1) { totalCount } b: facilities(first: 2) { totalCount } }", None),
 ]
@@ -58,6 +68,11 @@ ERRORS: list[tuple[str, dict[str, Any] | None]] = [
     (H5, {"near": "here"}),  # a variable of the wrong type
     (H5, {"near": {"lat": 31.2, "lng": 121.5}, "first": "ten"}),
     (FACILITIES, {"first": 500}),  # a page size the resolver refuses
+    (H5, {"near": {"lat": 31.2, "lng": 121.5}, "first": None}),  # null for a non-null argument
+    (H5, {"near": {"lat": 31.2, "lng": 121.5, "alt": 3}}),  # a field the input lacks
+    (NEAR_LAT, {"lat": None}),
+    (NEAR_LAT, {"lat": 31.2, "kind": "NOPE"}),
+    (NEAR_LAT, {"lat": 31.2, "first": 2**40}),
     ('{ facilities(first: 2, after: "not a cursor") { totalCount } }', None),
     ("{ facilities(first: 2) { edges { node { nope } } } }", None),  # not valid
     ("{ facilities(first: 2) { totalCount ", None),  # not parsed
@@ -143,7 +158,7 @@ def test_known_documents_answer_byte_for_byte_as_schema_execute(
     if _fast(settings):
         # every document but those with directives or __typename at the root, from its
         # second request on (the first one validates it)
-        assert runs.count(True) == 10
+        assert runs.count(True) == 12
         assert False not in runs
 
 
