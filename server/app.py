@@ -427,7 +427,10 @@ class GraphQLApp(GraphQL[Context, None]):
         context = await self.get_context(request, response=sub_response)
         prepared = self._prepared(request, query, operation_name, variables)
         if prepared is not None:
-            cost = prepared.cost(variables)
+            # worked out by `_spend` for this very request where a budget charged it
+            cost = getattr(request.state, "graphql_cost", None)
+            if cost is None:
+                cost = prepared.cost(variables)
             if cost <= prepared.max_cost:
                 try:
                     data = prepared.run(root_value, context, variables)
