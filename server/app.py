@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import GraphQLError, OperationType
@@ -28,7 +28,6 @@ from schema import build_schema, request_limits
 from schema.budget import charge, charge_cost, retry_after
 from schema.context import Context
 from schema.errors import INTERNAL, format_error
-from schema.execution import Executor
 from schema.persisted import (
     NOT_FOUND,
     PersistedQueries,
@@ -36,7 +35,6 @@ from schema.persisted import (
     operation_type,
     registered_queries,
 )
-from schema.prepared import Fallback, Prepared, PreparedOperations
 from schema.response_cache import KnownQueries, PublicQueries, data_version
 from server.accounts.wiring import member_services
 from server.api_budget import ApiBudget
@@ -69,6 +67,9 @@ from server.search import analysis
 from server.search.factory import index_key, open_engine
 from server.services import Services
 from server.settings import ROOT, Environment, Settings, from_env
+
+if TYPE_CHECKING:
+    from schema.prepared import Prepared, PreparedOperations
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +107,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self.public_queries = PublicQueries(settings.graphql_max_tokens)
         self._versions: dict[int, tuple[object, str]] = {}
         self._known = KnownQueries()
-        # known public queries run without schema.execute (the fast executor only)
-        self.prepared_operations = (
-            PreparedOperations(self.graphql_schema, self.limits)
-            if schema.execution_context_class is Executor
-            else None
-        )
+        # known anonymous queries run without schema.execute (the fast executor only)
+        self.prepared_operations = _prepared_operations(schema, self.limits)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -432,11 +429,10 @@ class GraphQLApp(GraphQL[Context, None]):
             if cost is None:
                 cost = prepared.cost(variables)
             if cost <= prepared.max_cost:
-                try:
-                    data = prepared.run(root_value, context, variables)
-                except Fallback:
-                    pass  # a read: run again below, where errors are reported as usual
-                else:
+                # None: something unusual, and what ran was a read: run again below,
+                # where errors are reported as usual
+                data = prepared.answer(root_value, context, variables)
+                if data is not None:
                     result = ExecutionResult(
                         data=data,
                         errors=None,
@@ -451,6 +447,9 @@ class GraphQLApp(GraphQL[Context, None]):
                     return self.create_response(
                         response_data=response_data, sub_response=sub_response
                     )
+                # a fresh context: nothing the resolvers noted on the first run counts
+                sub_response = await self.get_sub_response(request)
+                context = await self.get_context(request, response=sub_response)
         try:
             # every operation type is allowed over POST: the default
             result = await self.schema.execute(
@@ -530,6 +529,21 @@ class GraphQLApp(GraphQL[Context, None]):
             context.response.status_code = 429
             context.response.headers["Retry-After"] = str(wait)
         return data
+
+
+def _prepared_operations(schema: Any, limits: Any) -> PreparedOperations | None:
+    """Prepared operations (schema/prepared.py) with the fast executor; None with the stock
+    one, or where an upgrade moved an internal they rely on (logged: served as before)."""
+    try:
+        from schema.execution import Executor
+        from schema.prepared import PreparedOperations
+
+        if schema.execution_context_class is not Executor:
+            return None
+        return PreparedOperations(schema._schema, limits)
+    except ImportError as error:
+        log.warning("prepared GraphQL operations are off: %s", error)
+        return None
 
 
 # what clients of the API send; other Accept values may ask for a streamed transport
