@@ -25,10 +25,18 @@ a resolver that raises or returns an awaitable, a value the compiled selections 
 complete (null on a non-null field, a wrong type), a cost over the limit. The caller then
 runs the request through `schema.execute` as before; what ran here was a read (queries
 only), so running it again changes nothing but the time spent.
+
+Besides what schema/execution.py relies on, this uses graphql-core 3.3's
+`Executor.build`, `collect_fields`, `get_variable_signature`, `VariableValues` and
+`VariableValueSource`, `input_is_nested_too_deeply`, `coerce_input_value`,
+`get_argument_values` and `build_resolve_info`, and Strawberry's `optimized_is_awaitable`.
+Where one of them moved, server/app.py runs without prepared operations (an import that
+fails), or the text or the request takes the usual path (a call that fails).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -72,6 +80,8 @@ from schema.execution import (
     _plans,
 )
 from schema.limits import Limits, _measured, _parse_within, passed_validation
+
+log = logging.getLogger(__name__)
 
 _LIMIT = 512  # (query text, operation name) pairs kept
 
@@ -174,7 +184,7 @@ class Prepared:
         """`data` of this request, or None where it takes the usual path."""
         try:
             return self.run(root_value, context, variables)
-        except Fallback:
+        except Exception:  # Fallback, or an internal that behaves otherwise: the usual path
             return None
 
     def run(self, root_value: Any, context: Any, variables: dict[str, Any] | None) -> Any:
@@ -286,6 +296,9 @@ class PreparedOperations:
             except _VariablesDiffer:
                 return None  # try again with another request's variables
             except (_NotCompiled, GraphQLError, RecursionError):
+                prepared = None
+            except Exception as error:  # an internal that moved: this text takes the usual path
+                log.warning("a GraphQL operation could not be prepared: %r", error)
                 prepared = None
         if len(self._known) >= _LIMIT:
             self._known.clear()
