@@ -42,6 +42,8 @@ releases tested (see pyproject.toml):
   `get_result`), `StrawberryResolver` (`wrapped_func` and its parameters),
   `StrawberryObjectDefinition` (`origin`, `is_type_of`, `from_input`, `is_input`),
   `StrawberryArgument`, `StrawberryOptional`/`StrawberryMaybe`/`StrawberryList`,
+  `strawberry.types.cast.TYPE_CAST_ATTRIBUTE` (what Strawberry's generated `is_type_of`
+  looks at first),
   `strawberry.types.arguments._is_leaf_type` and the name converter and scalar
   registry of the Strawberry schema (`_strawberry_schema`).
 
@@ -93,6 +95,7 @@ from strawberry.types.base import (
     StrawberryOptional,
     has_object_definition,
 )
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.enum import has_enum_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
@@ -923,7 +926,9 @@ class _Compiler:
         if new_defer_usages:
             raise _NotCompiled
         selection = self.selection(object_type, grouped)
-        return _Completion(_C_OBJECT, non_null, None, None, origin, is_type_of, selection)
+        return _Completion(
+            _C_OBJECT, non_null, None, None, origin, _of_own_class(is_type_of), selection
+        )
 
     def check_directives(self, selection_set: Any) -> None:
         """Refuse sub-selections whose outcome depends on the variables."""
@@ -948,6 +953,29 @@ class _Compiler:
                 self.check_directives(definition.selection_set)
             elif isinstance(selection, InlineFragmentNode):
                 self.check_directives(selection.selection_set)
+
+
+def _of_own_class(
+    is_type_of: Callable[[Any, Any], bool] | None,
+) -> Callable[[Any, Any], bool] | None:
+    """`is_type_of` for a value already known to be of its type's own Python class.
+
+    Strawberry's (made for types with interfaces) then says yes unless the value was cast
+    (`strawberry.cast`) to some type: only a cast value needs asking."""
+    if (
+        is_type_of is None
+        or getattr(is_type_of, "__module__", None) != _CONVERTER_MODULE
+        or getattr(is_type_of, "__name__", None) != "is_type_of"
+    ):
+        return is_type_of
+
+    def uncast_or_asked(value: Any, info: Any) -> bool:
+        return getattr(value, TYPE_CAST_ATTRIBUTE, None) is None or is_type_of(value, info)
+
+    return uncast_or_asked
+
+
+_CONVERTER_MODULE = GraphQLCoreConverter.__module__
 
 
 def _origin(object_type: GraphQLObjectType) -> type | None:

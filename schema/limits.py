@@ -380,6 +380,23 @@ def _validate(
     return errors
 
 
+# (schema, document) by identity -> the objects, for documents that passed every rule
+# (limits, standard and Strawberry's): schema/prepared.py runs only those
+_passed: dict[tuple[int, int], tuple[GraphQLSchema, DocumentNode]] = {}
+
+
+def _pass(schema: GraphQLSchema, document: DocumentNode) -> None:
+    if len(_passed) >= _CACHE_SIZE:
+        _passed.clear()
+    _passed[(id(schema), id(document))] = (schema, document)
+
+
+def passed_validation(schema: GraphQLSchema, document: DocumentNode) -> bool:
+    """Whether a request with this document has passed every validation rule here."""
+    seen = _passed.get((id(schema), id(document)))
+    return seen is not None and seen[0] is schema and seen[1] is document
+
+
 def _parse_within(query: str, options: Mapping[str, Any]) -> DocumentNode:
     """The parsed query; past the token limit, a coded error instead of a syntax error."""
     max_tokens = options.get("max_tokens")
@@ -504,9 +521,13 @@ class RequestLimits(SchemaExtension):
             # Strawberry validates only when no errors were set before it
             context.pre_execution_errors = errors or standard
             yield
+            if not errors and not standard and not context.pre_execution_errors:
+                _pass(schema, document)
             return
         yield  # Strawberry validates with the standard rules and its own
         _cache(schema, document, rules, list(context.pre_execution_errors or ()))
+        if not context.pre_execution_errors:
+            _pass(schema, document)
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:

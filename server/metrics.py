@@ -83,9 +83,26 @@ _operations: set[str] = set()
 _operations_lock = threading.Lock()
 
 
+# the labelled children of a metric, by labels: `labels()` validates and locks on every
+# call (a few µs, twice per request); label sets are bounded (templated routes, operation
+# names and partner clients), and the memo is emptied past _CHILDREN
+_CHILDREN = 10_000
+_children: dict[tuple[object, ...], object] = {}
+
+
+def _child(metric: Counter | Histogram, *labels: str) -> object:
+    key = (metric, *labels)
+    child = _children.get(key)
+    if child is None:
+        if len(_children) >= _CHILDREN:
+            _children.clear()
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    _child(REQUESTS, method, route, str(status)).inc()  # type: ignore[attr-defined]
+    _child(LATENCY, method, route).observe(seconds)  # type: ignore[attr-defined]
 
 
 def operation_label(name: str | None) -> str:
@@ -109,9 +126,9 @@ def client_label(key_id: int, name: str) -> str:
 
 def observe_operation(name: str | None, cost: int | None, client: str = ANONYMOUS_CLIENT) -> None:
     label = operation_label(name)
-    OPERATIONS.labels(label, client).inc()
+    _child(OPERATIONS, label, client).inc()  # type: ignore[attr-defined]
     if cost is not None:
-        COST.labels(label, client).observe(cost)
+        _child(COST, label, client).observe(cost)  # type: ignore[attr-defined]
 
 
 def graphql_refused(client: str, code: str) -> None:
