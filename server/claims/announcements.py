@@ -14,6 +14,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -388,38 +389,28 @@ def tell(
         email = cx.vault.decrypt(contact.email_enc).strip() if contact is not None else ""
     if email_body and email:
         queued.append((outbox.Channel.EMAIL, email, email_subject, email_body, f"{dedupe}:email"))
-    if account is not None and db.get_bind().dialect.name == "postgresql":
+    if account is None:
+        outbox.enqueue_all(db, queued, vault=cx.vault, now=now)  # one statement for both
+        return  # no app account: SMS and e-mail only
+    in_app: dict[str, Any] = {
+        "account_id": account.id,
+        "kind": kind,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "language": lang,
+        "title": title,
+        "body": message,
+        "dedupe_key": app_dedupe or f"{dedupe}:app",
+        "now": now,
+    }
+    if db.get_bind().dialect.name == "postgresql":
         # one statement: the in-app message's INSERT, the SMS and e-mail rows a CTE of it
         queue = outbox.queue_statement(db, queued, vault=cx.vault, now=now)
         post = messages.POST if queue is None else messages.POST.add_cte(queue.cte("queued"))
-        params = messages.post_values(
-            account_id=account.id,
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            language=lang,
-            title=title,
-            body=message,
-            dedupe_key=app_dedupe or f"{dedupe}:app",
-            now=now,
-        )
-        db.execute(post, params)
+        db.execute(post, messages.post_values(**in_app))
         return
     outbox.enqueue_all(db, queued, vault=cx.vault, now=now)  # one statement for both
-    if account is None:
-        return  # no app account: SMS and e-mail only
-    messages.post(
-        db,
-        account_id=account.id,
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        language=lang,
-        title=title,
-        body=message,
-        dedupe_key=app_dedupe or f"{dedupe}:app",
-        now=now,
-    )
+    messages.post(db, **in_app)
 
 
 def _yuan(fen: int | None) -> str:
