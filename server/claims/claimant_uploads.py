@@ -145,6 +145,10 @@ def attach_documents(
             db.commit()
             return out
         found = core.claim_with_used_bytes(db, target.claim_id, lock=True)
+        if found is not None:
+            # the bytes summed again now that the row is ours: the locking statement's
+            # sum is of the moment it began, before any wait for the lock
+            found = (found[0], core.used_bytes(db, found[0]))
     else:
         found = core.claim_with_used_bytes(db, target.claim_id, touch=cx.now())
     if found is None or not _still_visible(db, target, found[0]):

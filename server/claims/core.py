@@ -484,8 +484,9 @@ def attach_to_draft(
     statement, if the locked row is still the account's draft with these rules and claim
     type (for which the caller found `category` allowed) and the files fit under `cap`
     with the bytes its documents hold. An empty list: nothing was recorded (the claim is
-    gone, changed, or full); the row is locked all the same, and the caller reads it to
-    tell why."""
+    gone, changed, full, or written by another transaction since this statement began);
+    the caller then locks and reads it (`claim_with_used_bytes(lock=True)`, then
+    `used_bytes`) to record the files or tell why not."""
     params: dict[str, Any] = {
         "up_claim_id": claim_id,
         "up_now": now,
@@ -525,9 +526,20 @@ _PER_FILE = (
 @functools.cache
 def _attach_statement(files: int) -> Select[ClaimDocument]:
     """`attach_to_draft`'s statement for this many files, built once (values bound)."""
+    # The bytes the claim's documents hold are summed from the statement's snapshot,
+    # taken before any wait for the row's lock: the row is written only if it is still
+    # the version that snapshot saw (its xmin), so no upload that committed meanwhile is
+    # missed. Otherwise nothing is written and the caller locks the row, then sums afresh.
+    snapshot = _CLAIM.alias("seen")
+    unchanged = literal_column("claim.xmin") == (
+        select(literal_column("seen.xmin"))
+        .select_from(snapshot)
+        .where(snapshot.c.id == bindparam("up_claim_id"))
+        .scalar_subquery()
+    )
     touched = (
         update(_CLAIM)
-        .where(_CLAIM.c.id == bindparam("up_claim_id"))
+        .where(_CLAIM.c.id == bindparam("up_claim_id"), unchanged)
         .values(updated_at=bindparam("up_now", type_=_CLAIM.c.updated_at.type))
         .returning(
             _CLAIM.c.id,
