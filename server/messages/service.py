@@ -42,22 +42,19 @@ def post(
     now: datetime.datetime,
 ) -> MemberMessage:
     """Add a message in the caller's transaction; the same key twice gives the first one."""
-    if language not in LANGUAGES:
-        raise InvalidInput(f"Unknown language {language!r}.", field="language")
-    row, _ = insert_once(
-        db,
-        MemberMessage,
-        "dedupe_key",
+    values = post_values(
         account_id=account_id,
         kind=kind,
         subject_type=subject_type,
         subject_id=subject_id,
         language=language,
-        title=title[:200],
+        title=title,
         body=body,
-        created_at=now,
-        read_at=None,
         dedupe_key=dedupe_key,
+        now=now,
+    )
+    row, _ = insert_once(
+        db, MemberMessage, "dedupe_key", **{c: values[f"msg_{c}"] for c in _COLUMNS}
     )
     return row
 
