@@ -127,7 +127,7 @@ def attach_documents(
         and target.plan_rules is not None
     ):
         # a draft found so before the body: the lock, the checks and the documents in
-        # one statement while it is still so; else it is read, locked, to tell why
+        # one statement while it is still so; else it is locked and read, as below
         docs = core.attach_to_draft(
             db,
             target.claim_id,
@@ -144,13 +144,7 @@ def attach_documents(
             out = [document_file(cx, d, target.session_id) for d in docs]
             db.commit()
             return out
-        found = core.claim_with_used_bytes(db, target.claim_id, lock=True)
-        if found is not None:
-            # the bytes summed again now that the row is ours: the locking statement's
-            # sum is of the moment it began, before any wait for the lock
-            found = (found[0], core.used_bytes(db, found[0]))
-    else:
-        found = core.claim_with_used_bytes(db, target.claim_id, touch=cx.now())
+    found = core.claim_with_used_bytes(db, target.claim_id, touch=cx.now())
     if found is None or not _still_visible(db, target, found[0]):
         raise ClaimNotFound("No such claim among yours.")
     claim, used = found

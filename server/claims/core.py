@@ -442,28 +442,29 @@ def claim_with_used_bytes(
     db: Session,
     claim_id: int,
     *,
-    lock: bool = False,
     touch: datetime.datetime | None = None,
 ) -> tuple[Claim, int] | None:
-    """The claim and the bytes its documents hold, in one statement; `lock`: its row
-    locked for this transaction and read afresh (as `lock_claim`); `touch`: locked by
-    writing this time as its `updated_at` (an UPDATE ... RETURNING: the lock, the read
-    and the write in one statement; rolled back with the transaction if the caller then
-    refuses)."""
-    if touch is not None:
-        found = db.execute(
-            update(Claim)
-            .where(Claim.id == claim_id)
-            .values(updated_at=touch)
-            .returning(Claim, _used_of_claim(_RETURNING_CLAIM_ID)),
-            execution_options={"populate_existing": True, "synchronize_session": False},
-        ).first()
-        return None if found is None else (found[0], int(found[1] or 0))
-    query = select(Claim, _used_of_claim()).where(Claim.id == claim_id)
-    if lock:
-        query = query.with_for_update(of=Claim).execution_options(populate_existing=True)
-    row = db.execute(query).first()
-    return None if row is None else (row[0], int(row[1] or 0))
+    """The claim and the bytes its documents hold; `touch`: its row locked by writing this
+    time as its `updated_at` (rolled back with the transaction if the caller then refuses).
+
+    SQLite (one writer) locks, reads and writes in one UPDATE ... RETURNING. On PostgreSQL
+    the bytes are summed by a second statement once the lock is held: a statement's sum is
+    of the moment it began, before any wait for the lock, and would miss an upload
+    committed meanwhile."""
+    if touch is None:
+        row = db.execute(select(Claim, _used_of_claim()).where(Claim.id == claim_id)).first()
+        return None if row is None else (row[0], int(row[1] or 0))
+    postgres = db.get_bind().dialect.name == "postgresql"
+    touched = update(Claim).where(Claim.id == claim_id).values(updated_at=touch)
+    found = db.execute(
+        touched.returning(Claim)
+        if postgres
+        else touched.returning(Claim, _used_of_claim(_RETURNING_CLAIM_ID)),
+        execution_options={"populate_existing": True, "synchronize_session": False},
+    ).first()
+    if found is None:
+        return None
+    return (found[0], used_bytes(db, found[0]) if postgres else int(found[1] or 0))
 
 
 def attach_to_draft(
@@ -485,8 +486,8 @@ def attach_to_draft(
     type (for which the caller found `category` allowed) and the files fit under `cap`
     with the bytes its documents hold. An empty list: nothing was recorded (the claim is
     gone, changed, full, or written by another transaction since this statement began);
-    the caller then locks and reads it (`claim_with_used_bytes(lock=True)`, then
-    `used_bytes`) to record the files or tell why not."""
+    the caller then locks and reads it (`claim_with_used_bytes(touch=...)`) to record
+    the files or tell why not."""
     params: dict[str, Any] = {
         "up_claim_id": claim_id,
         "up_now": now,
